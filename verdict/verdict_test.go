@@ -1,0 +1,122 @@
+package verdict
+
+import (
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"encoding/json"
+	"errors"
+	"strings"
+	"testing"
+)
+
+func testKey(t *testing.T) *ecdsa.PrivateKey {
+	t.Helper()
+	k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return k
+}
+
+func sample(t *testing.T, key *ecdsa.PrivateKey) Verdict {
+	t.Helper()
+	id, err := EnclaveIDOf(&key.PublicKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return Verdict{
+		SLAID:        "aws-ec2-region-2026",
+		SLADigest:    strings.Repeat("ab", 32),
+		Period:       "2026-03-01T00:00:00Z",
+		PeriodEnd:    "2026-04-01T00:00:00Z",
+		Violated:     true,
+		CreditBPS:    1000,
+		CreditAmount: 10000,
+		Currency:     "USD",
+		ReportDigest: strings.Repeat("cd", 32),
+		Chaincode:    "slaenclave",
+		EnclaveID:    id,
+	}
+}
+
+func TestSignVerifyRoundTrip(t *testing.T) {
+	key := testKey(t)
+	s, err := Sign(sample(t, key), key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, err := json.Marshal(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	parsed, err := ParseSigned(raw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := Verify(parsed, &key.PublicKey); err != nil {
+		t.Fatalf("Verify: %v", err)
+	}
+}
+
+func TestVerifyRejects(t *testing.T) {
+	key, other := testKey(t), testKey(t)
+	tests := []struct {
+		name   string
+		mutate func(s *Signed)
+		pub    *ecdsa.PublicKey
+		want   string
+	}{
+		{"credit changed after signing", func(s *Signed) { s.Verdict.CreditAmount++ }, &key.PublicKey, ErrBadSignature.Error()},
+		{"period changed after signing", func(s *Signed) { s.Verdict.Period = "2026-02-01T00:00:00Z" }, &key.PublicKey, ErrBadSignature.Error()},
+		{"signature flipped", func(s *Signed) { s.Signature[len(s.Signature)-1] ^= 1 }, &key.PublicKey, ErrBadSignature.Error()},
+		{"another enclave's key", func(*Signed) {}, &other.PublicKey, "verdict.enclave_id"},
+		{"bad digest field", func(s *Signed) { s.Verdict.SLADigest = "xyz" }, &key.PublicKey, "verdict.sla_digest"},
+		{"credit without violation", func(s *Signed) { s.Verdict.Violated = false }, &key.PublicKey, "verdict.violated"},
+		{"bps out of range", func(s *Signed) { s.Verdict.CreditBPS = 10001 }, &key.PublicKey, "verdict.credit_bps"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			s, err := Sign(sample(t, key), key)
+			if err != nil {
+				t.Fatal(err)
+			}
+			tc.mutate(s)
+			err = Verify(s, tc.pub)
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("Verify error = %v, want it to contain %q", err, tc.want)
+			}
+		})
+	}
+}
+
+func TestSigningBytesAreStable(t *testing.T) {
+	v := Verdict{SLAID: "x", SLADigest: strings.Repeat("0", 64), Period: "p", PeriodEnd: "q", Currency: "EUR",
+		ReportDigest: strings.Repeat("1", 64), Chaincode: "c", EnclaveID: strings.Repeat("A", 64)}
+	got, err := v.SigningBytes()
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := DomainTag + `{"sla_id":"x","sla_digest":"` + strings.Repeat("0", 64) + `","period":"p","period_end":"q",` +
+		`"violated":false,"credit_bps":0,"credit_amount":0,"penalty_amount":0,"currency":"EUR","terminate":false,` +
+		`"report_digest":"` + strings.Repeat("1", 64) + `","chaincode":"c","enclave_id":"` + strings.Repeat("A", 64) + `"}`
+	if string(got) != want {
+		t.Fatalf("signing bytes changed:\n got %s\nwant %s", got, want)
+	}
+}
+
+func TestParseSignedRejects(t *testing.T) {
+	for name, in := range map[string]string{
+		"unknown field": `{"verdict":{},"signature":"AA==","extra":1}`,
+		"trailing":      `{"verdict":{},"signature":"AA=="} {}`,
+		"no signature":  `{"verdict":{}}`,
+		"not json":      `nope`,
+	} {
+		if _, err := ParseSigned([]byte(in)); err == nil {
+			t.Errorf("%s: ParseSigned accepted %s", name, in)
+		}
+	}
+	if err := Verify(nil, nil); err == nil || errors.Is(err, ErrBadSignature) {
+		t.Errorf("Verify(nil) = %v", err)
+	}
+}
