@@ -1,0 +1,110 @@
+package agreement_test
+
+import (
+	"encoding/json"
+	"testing"
+
+	"github.com/slasa/slasa/chaincode/agreement/agreement"
+	"github.com/slasa/slasa/chaincode/internal/cctest"
+	"github.com/slasa/slasa/internal/fabricfake"
+	"github.com/slasa/slasa/signedsla"
+)
+
+func anchorArgs(t *testing.T, n *cctest.Net, a signedsla.Anchor, _ any) []string {
+	t.Helper()
+	return []string{a.SLAID, itoa(a.Seq), a.CID, a.PrevCID, a.PeriodStart, a.PeriodEnd, cctest.AnchorSig(t, n.Logger, a)}
+}
+
+func itoa(n int64) string { b, _ := json.Marshal(n); return string(b) }
+
+func TestAnchorLogBatch(t *testing.T) {
+	n := cctest.New(t)
+	s := cctest.ExampleSLA(t, "sla-1")
+	doc, d := cctest.Doc(t, s)
+	n.Fund(s, 100_000)
+	n.MustSubmit(n.Provider, AG, "ProposeSLA", doc, cctest.Sign(t, n.Provider, d))
+
+	a1 := signedsla.Anchor{SLAID: "sla-1", Seq: 1, CID: "bafyone", PeriodStart: "2026-01-01T00:00:00Z", PeriodEnd: "2026-01-01T01:00:00Z"}
+	n.ExpectError(n.Logger, AG, "AnchorLogBatch", `SLA "sla-1" is PROPOSED; log batches are anchored for an ACTIVE or TERMINATED SLA`, anchorArgs(t, n, a1, nil)...)
+	n.MustSubmit(n.Client, AG, "AcceptSLA", "sla-1", cctest.Hex(d), cctest.Sign(t, n.Client, d))
+
+	r := n.Submit(n.Logger, AG, "AnchorLogBatch", anchorArgs(t, n, a1, nil)...)
+	if !r.OK() || r.Event.Name != agreement.EventLogBatchAnchored {
+		t.Fatalf("anchor 1: %s", r.Message)
+	}
+	var rec agreement.AnchorRecord
+	if err := json.Unmarshal(r.Event.Payload, &rec); err != nil || rec.CID != "bafyone" || rec.Seq != 1 || rec.Logger.CommonName != "logger@providerorg.slasa.local" {
+		t.Fatalf("event payload %+v %v", rec, err)
+	}
+	a2 := signedsla.Anchor{SLAID: "sla-1", Seq: 2, CID: "bafytwo", PrevCID: "bafyone", PeriodStart: "2026-01-01T01:00:00Z", PeriodEnd: "2026-01-01T02:00:00Z"}
+	a3 := a2
+	a3.Seq, a3.CID, a3.PrevCID = 3, "bafythree", "bafytwo"
+	wrongPrev := a2
+	wrongPrev.PrevCID = "bafyother"
+	outside := a2
+	outside.PeriodEnd = "2027-01-01T00:00:01Z"
+	badTime := a2
+	badTime.PeriodStart = "2026-01-01T01:00:00+01:00"
+
+	for _, tc := range []struct {
+		name string
+		args []string
+		who  string
+		want string
+	}{
+		{"seq not a number", []string{"sla-1", "x", "bafytwo", "bafyone", a2.PeriodStart, a2.PeriodEnd, "AA=="}, "logger", `seq: "x" is not a positive decimal integer`},
+		{"seq zero", []string{"sla-1", "0", "bafytwo", "bafyone", a2.PeriodStart, a2.PeriodEnd, "AA=="}, "logger", `seq: "0" is not a positive decimal integer`},
+		{"bad cid", []string{"sla-1", "2", "bafy/two", "bafyone", a2.PeriodStart, a2.PeriodEnd, "AA=="}, "logger", `cid: "bafy/two" is not a content identifier (1..256 letters and digits)`},
+		{"prev cid on seq 1", []string{"sla-1", "1", "bafytwo", "bafyone", a2.PeriodStart, a2.PeriodEnd, "AA=="}, "logger", "prevCID: must be empty for the first batch (seq 1)"},
+		{"non-UTC time", anchorArgs(t, n, badTime, nil), "logger", `periodStart: "2026-01-01T01:00:00+01:00" is not a UTC timestamp in whole seconds written as 2006-01-02T15:04:05Z`},
+		{"window reversed", []string{"sla-1", "2", "bafytwo", "bafyone", a2.PeriodEnd, a2.PeriodStart, "AA=="}, "logger", "periodEnd: 2026-01-01T01:00:00Z is not after periodStart 2026-01-01T02:00:00Z"},
+		{"empty signature", []string{"sla-1", "2", "bafytwo", "bafyone", a2.PeriodStart, a2.PeriodEnd, ""}, "logger", "loggerSignature: must not be empty"},
+		{"unknown SLA", []string{"nope", "1", "bafytwo", "", a2.PeriodStart, a2.PeriodEnd, "AA=="}, "logger", `SLA "nope" does not exist`},
+		{"provider anchors", anchorArgs(t, n, a2, nil), "provider", `only the SLA's logger may anchor log batches: logger: certificate common name "provider@providerorg.slasa.local" is not the SLA's logger "logger@providerorg.slasa.local"`},
+		{"client anchors", anchorArgs(t, n, a2, nil), "client", `only the SLA's logger may anchor log batches: logger: MSP "ClientOrgMSP" is not the SLA's logger MSP "ProviderOrgMSP"`},
+		{"outside validity", anchorArgs(t, n, outside, nil), "logger", `periodStart, periodEnd: window 2026-01-01T01:00:00Z..2027-01-01T00:00:01Z is not inside the validity 2026-01-01T00:00:00Z..2027-01-01T00:00:00Z of SLA "sla-1"`},
+		{"replayed batch", anchorArgs(t, n, a1, nil), "logger", `seq: log batch 1 of SLA "sla-1" is already anchored (cid bafyone)`},
+		{"gap", anchorArgs(t, n, a3, nil), "logger", `seq: log batch 2 of SLA "sla-1" is not anchored; batches are anchored in sequence`},
+		{"wrong predecessor", anchorArgs(t, n, wrongPrev, nil), "logger", `prevCID: "bafyother" is not the CID of log batch 1 of SLA "sla-1" (bafyone)`},
+		{"signature over other fields", append(anchorArgs(t, n, a2, nil)[:6], cctest.AnchorSig(t, n.Logger, a3)), "logger", `loggerSignature: verify signature of "logger@providerorg.slasa.local": signature does not verify with the certificate's public key`},
+		{"signature by provider", append(anchorArgs(t, n, a2, nil)[:6], cctest.AnchorSig(t, n.Provider, a2)), "logger", `loggerSignature: verify signature of "logger@providerorg.slasa.local": signature does not verify with the certificate's public key`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			who := map[string]*fabricfake.Identity{"logger": n.Logger, "provider": n.Provider, "client": n.Client}[tc.who]
+			n.ExpectError(who, AG, "AnchorLogBatch", tc.want, tc.args...)
+		})
+	}
+	n.MustSubmit(n.Logger, AG, "AnchorLogBatch", anchorArgs(t, n, a2, nil)...)
+	n.MustSubmit(n.Logger, AG, "AnchorLogBatch", anchorArgs(t, n, a3, nil)...)
+
+	var got agreement.AnchorRecord
+	_ = json.Unmarshal([]byte(n.MustEvaluate(n.Client, AG, "GetLogBatch", "sla-1", "2")), &got)
+	if got.CID != "bafytwo" || got.PrevCID != "bafyone" {
+		t.Fatalf("GetLogBatch %+v", got)
+	}
+	n.ExpectError(n.Client, AG, "GetLogBatch", `seq: log batch 9 of SLA "sla-1" is not anchored`, "sla-1", "9")
+	n.ExpectError(n.Stranger, AG, "GetLogBatch", `SLA "sla-1" is readable by ProviderOrgMSP and ClientOrgMSP only, not by OtherOrgMSP`, "sla-1", "1")
+	var page agreement.Page[agreement.AnchorRecord]
+	_ = json.Unmarshal([]byte(n.MustEvaluate(n.Client, AG, "ListLogBatches", "sla-1", "2", "")), &page)
+	if len(page.Records) != 2 || page.Records[0].Seq != 1 || page.Bookmark == "" {
+		t.Fatalf("page 1 %+v", page)
+	}
+	_ = json.Unmarshal([]byte(n.MustEvaluate(n.Client, AG, "ListLogBatches", "sla-1", "2", page.Bookmark)), &page)
+	if len(page.Records) != 1 || page.Records[0].Seq != 3 || page.Bookmark != "" {
+		t.Fatalf("page 2 %+v", page)
+	}
+	n.ExpectError(n.Client, AG, "ListLogBatches", `pageSize: "-1" is not an integer in 1..100`, "sla-1", "-1", "")
+
+	// Anchors of different SLAs use disjoint keys: a second SLA starts at seq 1.
+	s2 := cctest.ExampleSLA(t, "sla-2")
+	n.Activate(s2, 100_000)
+	b1 := a1
+	b1.SLAID = "sla-2"
+	n.MustSubmit(n.Logger, AG, "AnchorLogBatch", anchorArgs(t, n, b1, nil)...)
+
+	// A terminated SLA still takes anchors for its paid term.
+	n.MustSubmit(n.Client, AG, "TerminateSLA", "sla-2", "done")
+	b2 := a2
+	b2.SLAID = "sla-2"
+	n.MustSubmit(n.Logger, AG, "AnchorLogBatch", anchorArgs(t, n, b2, nil)...)
+}
