@@ -1,0 +1,331 @@
+package runtime
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/golang/protobuf/proto"
+	"github.com/hyperledger/fabric-chaincode-go/shim"
+	pb "github.com/hyperledger/fabric-protos-go/peer"
+	"github.com/hyperledger/fabric-protos-go/peer/lifecycle"
+	"github.com/slasa/slasa/fpc/credentials"
+	"github.com/slasa/slasa/fpc/protocol"
+)
+
+// DefaultRegistry is the enclave registry chaincode's name on the channel.
+const DefaultRegistry = "ercc"
+
+// endorsedPrefix keys the record of each __invoke transaction whose response
+// was endorsed, so that a response cannot be applied twice.
+const endorsedPrefix = "\x00fpc.endorsed\x00"
+
+// ContentFetcher fetches content by id for the enclave (the tunneling shim).
+type ContentFetcher func(id string) ([]byte, error)
+
+// PrivateChaincode is a shim.Chaincode that serves FPC's entry points for an
+// Enclave.
+type PrivateChaincode struct {
+	enclave  Enclave
+	registry string
+	fetch    ContentFetcher
+}
+
+// Option configures a PrivateChaincode.
+type Option func(*PrivateChaincode)
+
+// WithRegistry names the enclave registry chaincode (default "ercc").
+func WithRegistry(name string) Option { return func(p *PrivateChaincode) { p.registry = name } }
+
+// WithFetcher sets the tunneling ocall used by Fetch inside the enclave.
+func WithFetcher(f ContentFetcher) Option { return func(p *PrivateChaincode) { p.fetch = f } }
+
+// NewPrivateChaincode wraps an enclave into a chaincode.
+func NewPrivateChaincode(e Enclave, opts ...Option) *PrivateChaincode {
+	p := &PrivateChaincode{enclave: e, registry: DefaultRegistry}
+	for _, o := range opts {
+		o(p)
+	}
+	return p
+}
+
+// Init does nothing: an enclave is initialised with __initEnclave.
+func (p *PrivateChaincode) Init(shim.ChaincodeStubInterface) pb.Response { return shim.Success(nil) }
+
+// Invoke dispatches FPC's entry points.
+func (p *PrivateChaincode) Invoke(stub shim.ChaincodeStubInterface) pb.Response {
+	fn, args := stub.GetFunctionAndParameters()
+	var (
+		payload []byte
+		err     error
+	)
+	switch fn {
+	case protocol.FnInitEnclave:
+		payload, err = p.initEnclave(stub, args)
+	case protocol.FnInvoke:
+		payload, err = p.invoke(stub, args)
+	case protocol.FnEndorse:
+		payload, err = p.endorse(stub, args)
+	default:
+		err = fmt.Errorf("function %q: a private chaincode is called through %s (encrypted) and %s", fn, protocol.FnInvoke, protocol.FnEndorse)
+	}
+	if err != nil {
+		return shim.Error(fmt.Sprintf("%s: %v", fn, err))
+	}
+	return shim.Success(payload)
+}
+
+// HostParams are the arguments of __initEnclave.
+type HostParams struct {
+	PeerMSPID string `json:"peer_msp_id"`
+	Endpoint  string `json:"endpoint"`
+}
+
+func (p *PrivateChaincode) initEnclave(stub shim.ChaincodeStubInterface, args []string) ([]byte, error) {
+	if len(args) != 1 {
+		return nil, errors.New("takes one argument: host parameters JSON {peer_msp_id, endpoint}")
+	}
+	var hp HostParams
+	if err := strictJSON([]byte(args[0]), &hp); err != nil {
+		return nil, fmt.Errorf("host parameters: %w", err)
+	}
+	if hp.PeerMSPID == "" {
+		return nil, errors.New("host parameters: peer_msp_id must not be empty")
+	}
+	name, err := ownName(stub)
+	if err != nil {
+		return nil, err
+	}
+	def, err := queryDefinition(stub, name)
+	if err != nil {
+		return nil, err
+	}
+	creds, err := p.enclave.Init(InitParams{Channel: stub.GetChannelID(), Chaincode: name, ChaincodeVersion: def.Version,
+		ChaincodeSequence: def.Sequence, PeerMSPID: hp.PeerMSPID, Endpoint: hp.Endpoint})
+	if err != nil {
+		return nil, err
+	}
+	return json.Marshal(creds)
+}
+
+func (p *PrivateChaincode) invoke(stub shim.ChaincodeStubInterface, args []string) ([]byte, error) {
+	if len(args) != 1 {
+		return nil, errors.New("takes one argument: the encrypted request message")
+	}
+	var msg protocol.RequestMessage
+	if err := strictJSON([]byte(args[0]), &msg); err != nil {
+		return nil, fmt.Errorf("request message: %w", err)
+	}
+	// The enclave re-checks that the proposal carries exactly this message.
+	canonical, err := json.Marshal(&msg)
+	if err != nil {
+		return nil, err
+	}
+	if !bytes.Equal(canonical, []byte(args[0])) {
+		return nil, errors.New("request message: not in canonical encoding")
+	}
+	sr, err := p.enclave.Invoke(&stubHost{stub: stub, fetch: p.fetch}, &msg)
+	if err != nil {
+		return nil, err
+	}
+	return json.Marshal(sr)
+}
+
+// endorse runs on every endorsing peer: it verifies the enclave's signed
+// response against the registry and applies the write set.
+func (p *PrivateChaincode) endorse(stub shim.ChaincodeStubInterface, args []string) ([]byte, error) {
+	if len(args) != 1 {
+		return nil, errors.New("takes one argument: the enclave's signed response")
+	}
+	var sr protocol.SignedResponse
+	if err := strictJSON([]byte(args[0]), &sr); err != nil {
+		return nil, fmt.Errorf("signed response: %w", err)
+	}
+	name, err := ownName(stub)
+	if err != nil {
+		return nil, err
+	}
+	rec, err := p.lookupEnclave(stub, name)
+	if err != nil {
+		return nil, err
+	}
+	vk, err := rec.VerifyingKey()
+	if err != nil {
+		return nil, fmt.Errorf("registered enclave: %w", err)
+	}
+	resp, err := protocol.VerifyResponse(&sr, vk)
+	if err != nil {
+		return nil, err
+	}
+	if resp.EnclaveID != rec.EnclaveID {
+		return nil, fmt.Errorf("response: enclave %s is not the registered enclave %s", resp.EnclaveID, rec.EnclaveID)
+	}
+	info, err := parseProposal(resp.Proposal)
+	if err != nil {
+		return nil, fmt.Errorf("response: %w", err)
+	}
+	if info.ChannelID != stub.GetChannelID() || info.Chaincode != name {
+		return nil, fmt.Errorf("response: ran for chaincode %q on channel %q, not %q on %q", info.Chaincode, info.ChannelID, name, stub.GetChannelID())
+	}
+	creator, err := stub.GetCreator()
+	if err != nil {
+		return nil, fmt.Errorf("creator: %w", err)
+	}
+	if !bytes.Equal(creator, info.Creator) {
+		return nil, errors.New("response: the request was made by another identity; only its requester can submit it")
+	}
+	replayKey := endorsedPrefix + info.TxID
+	if seen, err := stub.GetState(replayKey); err != nil {
+		return nil, fmt.Errorf("read replay record: %w", err)
+	} else if seen != nil {
+		return nil, fmt.Errorf("response to request %s was already endorsed (replay)", info.TxID)
+	}
+	for _, r := range resp.RWSet.Reads {
+		cur, err := stub.GetState(r.Key)
+		if err != nil {
+			return nil, fmt.Errorf("re-read %q: %w", r.Key, err)
+		}
+		now := protocol.HashStored(cur)
+		if now.Absent != r.Absent || now.Hash != r.Hash {
+			return nil, fmt.Errorf("state %q changed since the enclave read it; re-run the request", r.Key)
+		}
+	}
+	for _, w := range resp.RWSet.Writes {
+		if w.Key == "" || strings.HasPrefix(w.Key, endorsedPrefix) {
+			return nil, fmt.Errorf("write set: key %q is reserved", w.Key)
+		}
+		if w.Delete {
+			err = stub.DelState(w.Key)
+		} else {
+			err = stub.PutState(w.Key, w.Value)
+		}
+		if err != nil {
+			return nil, fmt.Errorf("apply write %q: %w", w.Key, err)
+		}
+	}
+	if err := stub.PutState(replayKey, []byte(stub.GetTxID())); err != nil {
+		return nil, fmt.Errorf("record endorsement: %w", err)
+	}
+	// The submitter gets the encrypted result back in the transaction's
+	// response; only it holds the key.
+	return resp.EncryptedResult, nil
+}
+
+func (p *PrivateChaincode) lookupEnclave(stub shim.ChaincodeStubInterface, name string) (*credentials.Record, error) {
+	resp := stub.InvokeChaincode(p.registry, [][]byte{[]byte("QueryEnclave"), []byte(name)}, stub.GetChannelID())
+	if resp.Status != shim.OK {
+		return nil, fmt.Errorf("enclave registry %q: %s", p.registry, resp.Message)
+	}
+	var rec credentials.Record
+	if err := json.Unmarshal(resp.Payload, &rec); err != nil {
+		return nil, fmt.Errorf("enclave registry %q: decode record: %w", p.registry, err)
+	}
+	return &rec, nil
+}
+
+// ownName reads this chaincode's name from the transaction's proposal.
+func ownName(stub shim.ChaincodeStubInterface) (string, error) {
+	sp, err := stub.GetSignedProposal()
+	if err != nil {
+		return "", fmt.Errorf("signed proposal: %w", err)
+	}
+	info, err := parseProposal(sp.ProposalBytes)
+	if err != nil {
+		return "", err
+	}
+	if info.Chaincode == "" {
+		return "", errors.New("proposal names no chaincode")
+	}
+	return info.Chaincode, nil
+}
+
+func queryDefinition(stub shim.ChaincodeStubInterface, name string) (*lifecycle.QueryChaincodeDefinitionResult, error) {
+	args, err := proto.Marshal(&lifecycle.QueryChaincodeDefinitionArgs{Name: name})
+	if err != nil {
+		return nil, err
+	}
+	resp := stub.InvokeChaincode("_lifecycle", [][]byte{[]byte("QueryChaincodeDefinition"), args}, stub.GetChannelID())
+	if resp.Status != shim.OK {
+		return nil, fmt.Errorf("chaincode definition of %q: %s", name, resp.Message)
+	}
+	var def lifecycle.QueryChaincodeDefinitionResult
+	if err := proto.Unmarshal(resp.Payload, &def); err != nil {
+		return nil, fmt.Errorf("chaincode definition of %q: %w", name, err)
+	}
+	return &def, nil
+}
+
+// stubHost is the Host of one invocation, backed by the peer's stub.
+type stubHost struct {
+	stub  shim.ChaincodeStubInterface
+	fetch ContentFetcher
+}
+
+func (h *stubHost) GetState(key string) ([]byte, error) {
+	if strings.HasPrefix(key, endorsedPrefix) {
+		return nil, fmt.Errorf("key %q is reserved", key)
+	}
+	return h.stub.GetState(key)
+}
+
+func (h *stubHost) GetStateByPartialCompositeKey(objectType string, attrs []string) ([]KV, error) {
+	it, err := h.stub.GetStateByPartialCompositeKey(objectType, attrs)
+	if err != nil {
+		return nil, err
+	}
+	defer it.Close()
+	var out []KV
+	for it.HasNext() {
+		kv, err := it.Next()
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, KV{Key: kv.Key, Value: kv.Value})
+	}
+	return out, nil
+}
+
+func (h *stubHost) TxTimestamp() (time.Time, error) {
+	ts, err := h.stub.GetTxTimestamp()
+	if err != nil {
+		return time.Time{}, err
+	}
+	return time.Unix(ts.Seconds, int64(ts.Nanos)).UTC(), nil
+}
+
+func (h *stubHost) TxID() string             { return h.stub.GetTxID() }
+func (h *stubHost) ChannelID() string        { return h.stub.GetChannelID() }
+func (h *stubHost) Creator() ([]byte, error) { return h.stub.GetCreator() }
+
+func (h *stubHost) SignedProposal() ([]byte, []byte, error) {
+	sp, err := h.stub.GetSignedProposal()
+	if err != nil {
+		return nil, nil, err
+	}
+	if sp == nil {
+		return nil, nil, errors.New("no signed proposal")
+	}
+	return sp.ProposalBytes, sp.Signature, nil
+}
+
+func (h *stubHost) Fetch(id string) ([]byte, error) {
+	if h.fetch == nil {
+		return nil, errors.New("no tunneling shim is configured for this enclave host")
+	}
+	return h.fetch(id)
+}
+
+func strictJSON(data []byte, v any) error {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return err
+	}
+	if dec.More() {
+		return errors.New("trailing data after the JSON object")
+	}
+	return nil
+}

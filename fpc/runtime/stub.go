@@ -1,0 +1,280 @@
+package runtime
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/golang/protobuf/ptypes/timestamp"
+	"github.com/hyperledger/fabric-chaincode-go/shim"
+	"github.com/hyperledger/fabric-protos-go/ledger/queryresult"
+	pb "github.com/hyperledger/fabric-protos-go/peer"
+	"github.com/slasa/slasa/fpc/protocol"
+)
+
+// errUnsupported is returned for stub features FPC does not offer inside an
+// enclave.
+func errUnsupported(what string) error {
+	return fmt.Errorf("%s is not supported inside the enclave (Fabric Private Chaincode)", what)
+}
+
+// enclaveStub is the shim.ChaincodeStubInterface a private chaincode sees
+// inside the enclave. Reads go to the host and are decrypted and recorded
+// with the hash of the stored ciphertext; writes are encrypted and buffered
+// in the write set, which __endorse applies after verification.
+type enclaveStub struct {
+	host    Host
+	cipher  *protocol.StateCipher
+	args    [][]byte
+	reads   []protocol.Read
+	readIdx map[string]int
+	writes  []protocol.Write
+	wIdx    map[string]int
+	plain   map[string][]byte // plaintext of pending writes, for read-your-writes
+}
+
+var _ shim.ChaincodeStubInterface = (*enclaveStub)(nil)
+
+func newEnclaveStub(host Host, cipher *protocol.StateCipher, req protocol.Request) *enclaveStub {
+	args := make([][]byte, 0, len(req.Args)+1)
+	args = append(args, []byte(req.Function))
+	for _, a := range req.Args {
+		args = append(args, []byte(a))
+	}
+	return &enclaveStub{host: host, cipher: cipher, args: args, readIdx: map[string]int{}, wIdx: map[string]int{}, plain: map[string][]byte{}}
+}
+
+func (s *enclaveStub) rwset() protocol.RWSet {
+	reads, writes := s.reads, s.writes
+	if reads == nil {
+		reads = []protocol.Read{}
+	}
+	if writes == nil {
+		writes = []protocol.Write{}
+	}
+	return protocol.RWSet{Reads: reads, Writes: writes}
+}
+
+// recordRead notes the hash of what the ledger held for key (first read wins,
+// as in Fabric's read set).
+func (s *enclaveStub) recordRead(key string, stored []byte) {
+	if _, ok := s.readIdx[key]; ok {
+		return
+	}
+	r := protocol.HashStored(stored)
+	r.Key = key
+	s.readIdx[key] = len(s.reads)
+	s.reads = append(s.reads, r)
+}
+
+func (s *enclaveStub) GetArgs() [][]byte { return s.args }
+
+func (s *enclaveStub) GetStringArgs() []string {
+	out := make([]string, len(s.args))
+	for i, a := range s.args {
+		out[i] = string(a)
+	}
+	return out
+}
+
+func (s *enclaveStub) GetFunctionAndParameters() (string, []string) {
+	a := s.GetStringArgs()
+	return a[0], a[1:]
+}
+
+func (s *enclaveStub) GetArgsSlice() ([]byte, error) {
+	var out []byte
+	for _, a := range s.args {
+		out = append(out, a...)
+	}
+	return out, nil
+}
+
+func (s *enclaveStub) GetTxID() string      { return s.host.TxID() }
+func (s *enclaveStub) GetChannelID() string { return s.host.ChannelID() }
+
+func (s *enclaveStub) InvokeChaincode(string, [][]byte, string) pb.Response {
+	return shim.Error(errUnsupported("InvokeChaincode (chaincode-to-chaincode calls)").Error())
+}
+
+func (s *enclaveStub) GetState(key string) ([]byte, error) {
+	if v, ok := s.plain[key]; ok {
+		return v, nil
+	}
+	if i, ok := s.wIdx[key]; ok && s.writes[i].Delete {
+		return nil, nil
+	}
+	stored, err := s.host.GetState(key)
+	if err != nil {
+		return nil, fmt.Errorf("get state %q: %w", key, err)
+	}
+	s.recordRead(key, stored)
+	if stored == nil {
+		return nil, nil
+	}
+	return s.cipher.Decrypt(key, stored)
+}
+
+func (s *enclaveStub) PutState(key string, value []byte) error {
+	if key == "" {
+		return errors.New("put state: empty key")
+	}
+	if value == nil {
+		value = []byte{}
+	}
+	enc, err := s.cipher.Encrypt(key, value)
+	if err != nil {
+		return fmt.Errorf("put state %q: %w", key, err)
+	}
+	s.setWrite(protocol.Write{Key: key, Value: enc})
+	s.plain[key] = append([]byte(nil), value...)
+	return nil
+}
+
+func (s *enclaveStub) DelState(key string) error {
+	if key == "" {
+		return errors.New("delete state: empty key")
+	}
+	s.setWrite(protocol.Write{Key: key, Delete: true})
+	delete(s.plain, key)
+	return nil
+}
+
+func (s *enclaveStub) setWrite(w protocol.Write) {
+	if i, ok := s.wIdx[w.Key]; ok {
+		s.writes[i] = w
+		return
+	}
+	s.wIdx[w.Key] = len(s.writes)
+	s.writes = append(s.writes, w)
+}
+
+func (s *enclaveStub) GetStateByPartialCompositeKey(objectType string, keys []string) (shim.StateQueryIteratorInterface, error) {
+	kvs, err := s.host.GetStateByPartialCompositeKey(objectType, keys)
+	if err != nil {
+		return nil, fmt.Errorf("partial composite key query %q: %w", objectType, err)
+	}
+	out := make([]*queryresult.KV, 0, len(kvs))
+	for _, kv := range kvs {
+		s.recordRead(kv.Key, kv.Value)
+		plain, err := s.cipher.Decrypt(kv.Key, kv.Value)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, &queryresult.KV{Key: kv.Key, Value: plain})
+	}
+	return &sliceIterator{kvs: out}, nil
+}
+
+func (s *enclaveStub) CreateCompositeKey(objectType string, attributes []string) (string, error) {
+	return shim.CreateCompositeKey(objectType, attributes)
+}
+
+func (s *enclaveStub) SplitCompositeKey(compositeKey string) (string, []string, error) {
+	// Any stub's SplitCompositeKey is pure; use the shim's implementation.
+	return (&shim.ChaincodeStub{}).SplitCompositeKey(compositeKey)
+}
+
+func (s *enclaveStub) GetCreator() ([]byte, error) { return s.host.Creator() }
+
+func (s *enclaveStub) GetSignedProposal() (*pb.SignedProposal, error) {
+	p, sig, err := s.host.SignedProposal()
+	if err != nil {
+		return nil, err
+	}
+	return &pb.SignedProposal{ProposalBytes: p, Signature: sig}, nil
+}
+
+func (s *enclaveStub) GetTxTimestamp() (*timestamp.Timestamp, error) {
+	t, err := s.host.TxTimestamp()
+	if err != nil {
+		return nil, err
+	}
+	return &timestamp.Timestamp{Seconds: t.Unix(), Nanos: int32(t.Nanosecond())}, nil
+}
+
+// Unsupported inside an enclave.
+
+func (s *enclaveStub) SetStateValidationParameter(string, []byte) error {
+	return errUnsupported("state-based endorsement")
+}
+func (s *enclaveStub) GetStateValidationParameter(string) ([]byte, error) {
+	return nil, errUnsupported("state-based endorsement")
+}
+func (s *enclaveStub) GetStateByRange(string, string) (shim.StateQueryIteratorInterface, error) {
+	return nil, errUnsupported("GetStateByRange")
+}
+func (s *enclaveStub) GetStateByRangeWithPagination(string, string, int32, string) (shim.StateQueryIteratorInterface, *pb.QueryResponseMetadata, error) {
+	return nil, nil, errUnsupported("GetStateByRangeWithPagination")
+}
+func (s *enclaveStub) GetStateByPartialCompositeKeyWithPagination(string, []string, int32, string) (shim.StateQueryIteratorInterface, *pb.QueryResponseMetadata, error) {
+	return nil, nil, errUnsupported("paginated composite key queries")
+}
+func (s *enclaveStub) GetQueryResult(string) (shim.StateQueryIteratorInterface, error) {
+	return nil, errUnsupported("rich queries")
+}
+func (s *enclaveStub) GetQueryResultWithPagination(string, int32, string) (shim.StateQueryIteratorInterface, *pb.QueryResponseMetadata, error) {
+	return nil, nil, errUnsupported("rich queries")
+}
+func (s *enclaveStub) GetHistoryForKey(string) (shim.HistoryQueryIteratorInterface, error) {
+	return nil, errUnsupported("history queries")
+}
+func (s *enclaveStub) GetPrivateData(string, string) ([]byte, error) {
+	return nil, errUnsupported("private data")
+}
+func (s *enclaveStub) GetPrivateDataHash(string, string) ([]byte, error) {
+	return nil, errUnsupported("private data")
+}
+func (s *enclaveStub) PutPrivateData(string, string, []byte) error {
+	return errUnsupported("private data")
+}
+func (s *enclaveStub) DelPrivateData(string, string) error   { return errUnsupported("private data") }
+func (s *enclaveStub) PurgePrivateData(string, string) error { return errUnsupported("private data") }
+func (s *enclaveStub) SetPrivateDataValidationParameter(string, string, []byte) error {
+	return errUnsupported("private data")
+}
+func (s *enclaveStub) GetPrivateDataValidationParameter(string, string) ([]byte, error) {
+	return nil, errUnsupported("private data")
+}
+func (s *enclaveStub) GetPrivateDataByRange(string, string, string) (shim.StateQueryIteratorInterface, error) {
+	return nil, errUnsupported("private data")
+}
+func (s *enclaveStub) GetPrivateDataByPartialCompositeKey(string, string, []string) (shim.StateQueryIteratorInterface, error) {
+	return nil, errUnsupported("private data")
+}
+func (s *enclaveStub) GetPrivateDataQueryResult(string, string) (shim.StateQueryIteratorInterface, error) {
+	return nil, errUnsupported("private data")
+}
+func (s *enclaveStub) GetTransient() (map[string][]byte, error) {
+	return nil, errUnsupported("transient data (requests are encrypted to the enclave instead)")
+}
+func (s *enclaveStub) GetBinding() ([]byte, error)       { return nil, errUnsupported("GetBinding") }
+func (s *enclaveStub) GetDecorations() map[string][]byte { return nil }
+func (s *enclaveStub) SetEvent(string, []byte) error     { return errUnsupported("chaincode events") }
+
+// Fetch is the tunneling ocall: it returns content by id (an IPFS CID)
+// through the untrusted host. Private chaincodes reach it through the
+// Fetcher interface and must verify what it returns.
+func (s *enclaveStub) Fetch(id string) ([]byte, error) { return s.host.Fetch(id) }
+
+// Fetcher is implemented by the stub a private chaincode receives inside the
+// enclave: stub.(runtime.Fetcher).Fetch(cid).
+type Fetcher interface {
+	Fetch(id string) ([]byte, error)
+}
+
+// sliceIterator iterates over decrypted query results.
+type sliceIterator struct {
+	kvs []*queryresult.KV
+	i   int
+}
+
+func (it *sliceIterator) HasNext() bool { return it.i < len(it.kvs) }
+func (it *sliceIterator) Close() error  { return nil }
+func (it *sliceIterator) Next() (*queryresult.KV, error) {
+	if it.i >= len(it.kvs) {
+		return nil, errors.New("iterator exhausted")
+	}
+	kv := it.kvs[it.i]
+	it.i++
+	return kv, nil
+}
