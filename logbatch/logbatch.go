@@ -1,0 +1,284 @@
+// Package logbatch defines the log batch the Cloud Logger publishes to IPFS
+// and the enclave ingests: one time window of an SLA's log records (JSON
+// Lines), encrypted to the enclave's chaincode encryption key and signed by
+// the SLA's logger.
+//
+// A batch is self-describing and self-verifying:
+//
+//   - Header: SLA id, sequence number, the CID of the previous batch, the
+//     half-open time window [window_start, window_end) it covers (windows of
+//     consecutive batches are contiguous), the record count, and the id of
+//     the key it is encrypted to.
+//   - KeyTransport: a fresh AES-256 key, RSA-OAEP-SHA256 encrypted to the
+//     chaincode encryption key.
+//   - Ciphertext: nonce || AES-256-GCM(key, records), with the header's
+//     encoding as additional data, so a header cannot be moved onto other
+//     records.
+//   - LoggerCert and Signature: the logger's X.509 certificate and its ECDSA
+//     signature over SHA-256 of DomainTag || header JSON || SHA-256(key
+//     transport) || SHA-256(ciphertext).
+//
+// Whoever stores or carries a batch (IPFS, the tunneling shim) can read
+// nothing and change nothing undetected; the enclave additionally checks
+// the bytes against the CID anchored on chain.
+package logbatch
+
+import (
+	"bytes"
+	"crypto/aes"
+	"crypto/cipher"
+	"crypto/ecdsa"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/sha256"
+	"crypto/x509"
+	"encoding/hex"
+	"encoding/json"
+	"encoding/pem"
+	"errors"
+	"fmt"
+	"io"
+	"time"
+)
+
+// Version is the batch format version.
+const Version = "slasa.logbatch/v1"
+
+// DomainTag prefixes the bytes the logger signs.
+const DomainTag = "slasa.logbatch/v1\n"
+
+const keyLabel = "slasa.logbatch.key/v1"
+
+// MaxBatchBytes bounds an encoded batch.
+const MaxBatchBytes = 64 << 20
+
+// Errors callers test for.
+var (
+	ErrBadSignature = errors.New("log batch: the logger's signature does not verify")
+	ErrDecrypt      = errors.New("log batch: decryption failed (wrong enclave key or tampered batch)")
+)
+
+// Header describes a batch; it is signed but not encrypted.
+type Header struct {
+	Version     string `json:"version"`
+	SLAID       string `json:"sla_id"`
+	Seq         int64  `json:"seq"`
+	PrevCID     string `json:"prev_cid"`
+	WindowStart string `json:"window_start"`
+	WindowEnd   string `json:"window_end"`
+	Records     int64  `json:"records"`
+	// RecipientKeyID is the lower-case hex SHA-256 of the PKIX encoding of
+	// the chaincode encryption key the batch is encrypted to.
+	RecipientKeyID string `json:"recipient_key_id"`
+}
+
+// Batch is the encoded form stored in IPFS.
+type Batch struct {
+	Header       Header `json:"header"`
+	KeyTransport []byte `json:"key_transport"`
+	Ciphertext   []byte `json:"ciphertext"`
+	LoggerCert   string `json:"logger_cert"`
+	Signature    []byte `json:"signature"`
+}
+
+// Opened is a verified, decrypted batch.
+type Opened struct {
+	Header     Header
+	Records    []byte
+	LoggerCert *x509.Certificate
+}
+
+// Window returns the header's window as times.
+func (h *Header) Window() (start, end time.Time, err error) {
+	start, err = time.Parse(time.RFC3339, h.WindowStart)
+	if err != nil {
+		return start, end, fmt.Errorf("header.window_start: %w", err)
+	}
+	end, err = time.Parse(time.RFC3339, h.WindowEnd)
+	if err != nil {
+		return start, end, fmt.Errorf("header.window_end: %w", err)
+	}
+	return start.UTC(), end.UTC(), nil
+}
+
+// Validate checks the header's fields and names the first bad one.
+func (h *Header) Validate() error {
+	switch {
+	case h.Version != Version:
+		return fmt.Errorf("header.version: %q is not %q", h.Version, Version)
+	case h.SLAID == "":
+		return errors.New("header.sla_id: must not be empty")
+	case h.Seq < 1:
+		return fmt.Errorf("header.seq: %d, must be >= 1", h.Seq)
+	case h.Seq == 1 && h.PrevCID != "":
+		return errors.New("header.prev_cid: must be empty for the first batch")
+	case h.Seq > 1 && h.PrevCID == "":
+		return errors.New("header.prev_cid: must name the previous batch")
+	case h.Records < 0:
+		return fmt.Errorf("header.records: %d is negative", h.Records)
+	case len(h.RecipientKeyID) != 64:
+		return errors.New("header.recipient_key_id: must be 64 hex digits")
+	}
+	start, end, err := h.Window()
+	if err != nil {
+		return err
+	}
+	if !start.Before(end) {
+		return fmt.Errorf("header.window_end: %s is not after window_start %s", h.WindowEnd, h.WindowStart)
+	}
+	return nil
+}
+
+// KeyID returns the recipient key id of a chaincode encryption key.
+func KeyID(ek *rsa.PublicKey) (string, error) {
+	der, err := x509.MarshalPKIXPublicKey(ek)
+	if err != nil {
+		return "", fmt.Errorf("encode chaincode encryption key: %w", err)
+	}
+	sum := sha256.Sum256(der)
+	return hex.EncodeToString(sum[:]), nil
+}
+
+// Seal encrypts records to the chaincode encryption key, signs the batch
+// with the logger's key and returns its encoding. h.Version and
+// h.RecipientKeyID are filled in.
+func Seal(h Header, records []byte, ek *rsa.PublicKey, loggerCertPEM string, loggerKey *ecdsa.PrivateKey) ([]byte, error) {
+	h.Version = Version
+	id, err := KeyID(ek)
+	if err != nil {
+		return nil, err
+	}
+	h.RecipientKeyID = id
+	if err := h.Validate(); err != nil {
+		return nil, err
+	}
+	hdr, err := json.Marshal(h)
+	if err != nil {
+		return nil, fmt.Errorf("encode header: %w", err)
+	}
+	key := make([]byte, 32)
+	if _, err := io.ReadFull(rand.Reader, key); err != nil {
+		return nil, fmt.Errorf("generate batch key: %w", err)
+	}
+	kt, err := rsa.EncryptOAEP(sha256.New(), rand.Reader, ek, key, []byte(keyLabel))
+	if err != nil {
+		return nil, fmt.Errorf("encrypt batch key: %w", err)
+	}
+	gcm, err := newGCM(key)
+	if err != nil {
+		return nil, err
+	}
+	nonce := make([]byte, gcm.NonceSize())
+	if _, err := io.ReadFull(rand.Reader, nonce); err != nil {
+		return nil, fmt.Errorf("generate nonce: %w", err)
+	}
+	ct := gcm.Seal(nonce, nonce, records, hdr)
+	sig, err := ecdsa.SignASN1(rand.Reader, loggerKey, signedDigest(hdr, kt, ct))
+	if err != nil {
+		return nil, fmt.Errorf("sign batch: %w", err)
+	}
+	out, err := json.Marshal(Batch{Header: h, KeyTransport: kt, Ciphertext: ct, LoggerCert: loggerCertPEM, Signature: sig})
+	if err != nil {
+		return nil, fmt.Errorf("encode batch: %w", err)
+	}
+	if len(out) > MaxBatchBytes {
+		return nil, fmt.Errorf("batch of %d bytes exceeds the limit of %d; cut smaller windows", len(out), MaxBatchBytes)
+	}
+	return out, nil
+}
+
+// Parse decodes a batch strictly and verifies the logger's signature with
+// the certificate it carries. The caller must still check that the
+// certificate is the SLA's logger and chains to its MSP.
+func Parse(data []byte) (*Batch, *x509.Certificate, error) {
+	if len(data) > MaxBatchBytes {
+		return nil, nil, fmt.Errorf("log batch: %d bytes exceeds the limit of %d", len(data), MaxBatchBytes)
+	}
+	var b Batch
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&b); err != nil {
+		return nil, nil, fmt.Errorf("log batch: %w", err)
+	}
+	if dec.More() {
+		return nil, nil, errors.New("log batch: trailing data after the JSON object")
+	}
+	if err := b.Header.Validate(); err != nil {
+		return nil, nil, fmt.Errorf("log batch: %w", err)
+	}
+	block, _ := pem.Decode([]byte(b.LoggerCert))
+	if block == nil || block.Type != "CERTIFICATE" {
+		return nil, nil, errors.New("log batch: logger_cert is not a PEM certificate")
+	}
+	cert, err := x509.ParseCertificate(block.Bytes)
+	if err != nil {
+		return nil, nil, fmt.Errorf("log batch: logger_cert: %w", err)
+	}
+	pub, ok := cert.PublicKey.(*ecdsa.PublicKey)
+	if !ok {
+		return nil, nil, errors.New("log batch: logger_cert: not an ECDSA key")
+	}
+	hdr, err := json.Marshal(b.Header)
+	if err != nil {
+		return nil, nil, err
+	}
+	if !ecdsa.VerifyASN1(pub, signedDigest(hdr, b.KeyTransport, b.Ciphertext), b.Signature) {
+		return nil, nil, ErrBadSignature
+	}
+	return &b, cert, nil
+}
+
+// Open parses, verifies and decrypts a batch with the chaincode decryption key.
+func Open(data []byte, ek *rsa.PrivateKey) (*Opened, error) {
+	b, cert, err := Parse(data)
+	if err != nil {
+		return nil, err
+	}
+	id, err := KeyID(&ek.PublicKey)
+	if err != nil {
+		return nil, err
+	}
+	if b.Header.RecipientKeyID != id {
+		return nil, fmt.Errorf("log batch: encrypted to key %s, not this enclave's key %s", b.Header.RecipientKeyID, id)
+	}
+	key, err := rsa.DecryptOAEP(sha256.New(), nil, ek, b.KeyTransport, []byte(keyLabel))
+	if err != nil || len(key) != 32 {
+		return nil, ErrDecrypt
+	}
+	gcm, err := newGCM(key)
+	if err != nil {
+		return nil, err
+	}
+	if len(b.Ciphertext) < gcm.NonceSize()+gcm.Overhead() {
+		return nil, ErrDecrypt
+	}
+	hdr, err := json.Marshal(b.Header)
+	if err != nil {
+		return nil, err
+	}
+	ns := gcm.NonceSize()
+	records, err := gcm.Open(nil, b.Ciphertext[:ns], b.Ciphertext[ns:], hdr)
+	if err != nil {
+		return nil, ErrDecrypt
+	}
+	return &Opened{Header: b.Header, Records: records, LoggerCert: cert}, nil
+}
+
+func signedDigest(hdr, kt, ct []byte) []byte {
+	ktSum := sha256.Sum256(kt)
+	ctSum := sha256.Sum256(ct)
+	h := sha256.New()
+	h.Write([]byte(DomainTag))
+	h.Write(hdr)
+	h.Write(ktSum[:])
+	h.Write(ctSum[:])
+	return h.Sum(nil)
+}
+
+func newGCM(key []byte) (cipher.AEAD, error) {
+	block, err := aes.NewCipher(key)
+	if err != nil {
+		return nil, fmt.Errorf("aes key: %w", err)
+	}
+	return cipher.NewGCM(block)
+}

@@ -1,0 +1,134 @@
+package logbatch
+
+import (
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/json"
+	"encoding/pem"
+	"errors"
+	"math/big"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+var (
+	once              sync.Once
+	enclaveKey, other *rsa.PrivateKey
+)
+
+func rsaKeys(t *testing.T) (*rsa.PrivateKey, *rsa.PrivateKey) {
+	t.Helper()
+	once.Do(func() {
+		var err error
+		if enclaveKey, err = rsa.GenerateKey(rand.Reader, 2048); err != nil {
+			panic(err)
+		}
+		if other, err = rsa.GenerateKey(rand.Reader, 2048); err != nil {
+			panic(err)
+		}
+	})
+	return enclaveKey, other
+}
+
+func logger(t *testing.T, cn string) (*ecdsa.PrivateKey, string) {
+	t.Helper()
+	k, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(7), Subject: pkix.Name{CommonName: cn},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour)}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &k.PublicKey, k)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return k, string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}))
+}
+
+const records = `{"time":"2026-02-01T00:00:00Z","source":{"probe":"p","zone":"zone-a","region":"r"},"measurements":{"ok":true}}` + "\n"
+
+func header() Header {
+	return Header{SLAID: "sla-1", Seq: 2, PrevCID: "bafyprev", WindowStart: "2026-02-01T00:00:00Z", WindowEnd: "2026-02-01T00:05:00Z", Records: 1}
+}
+
+func TestSealOpen(t *testing.T) {
+	ek, _ := rsaKeys(t)
+	lk, cert := logger(t, "logger@providerorg.slasa.local")
+	data, err := Seal(header(), []byte(records), &ek.PublicKey, cert, lk)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(string(data), "zone-a") {
+		t.Fatal("records readable in the sealed batch")
+	}
+	o, err := Open(data, ek)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(o.Records) != records || o.Header.Seq != 2 || o.LoggerCert.Subject.CommonName != "logger@providerorg.slasa.local" {
+		t.Fatalf("opened %+v", o.Header)
+	}
+}
+
+func TestOpenRejects(t *testing.T) {
+	ek, otherKey := rsaKeys(t)
+	lk, cert := logger(t, "logger")
+	mallory, _ := logger(t, "mallory")
+	good, err := Seal(header(), []byte(records), &ek.PublicKey, cert, lk)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mutate := func(f func(b *Batch)) []byte {
+		var b Batch
+		if err := json.Unmarshal(good, &b); err != nil {
+			t.Fatal(err)
+		}
+		f(&b)
+		out, _ := json.Marshal(b)
+		return out
+	}
+	forged, _ := Seal(header(), []byte(records), &ek.PublicKey, cert, mallory)
+	tests := []struct {
+		name string
+		data []byte
+		key  *rsa.PrivateKey
+		want error
+		msg  string
+	}{
+		{"header seq changed", mutate(func(b *Batch) { b.Header.Seq = 3 }), ek, ErrBadSignature, ""},
+		{"window moved", mutate(func(b *Batch) { b.Header.WindowEnd = "2026-02-01T00:06:00Z" }), ek, ErrBadSignature, ""},
+		{"ciphertext flipped", mutate(func(b *Batch) { b.Ciphertext[20] ^= 1 }), ek, ErrBadSignature, ""},
+		{"signed by someone else with the logger's cert", forged, ek, ErrBadSignature, ""},
+		{"another enclave", good, otherKey, nil, "not this enclave's key"},
+		{"unknown field", []byte(`{"header":{},"x":1}`), ek, nil, "log batch"},
+		{"bad header", mutate(func(b *Batch) { b.Header.Version = "v0" }), ek, nil, "header.version"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			_, err := Open(tc.data, tc.key)
+			if err == nil || (tc.want != nil && !errors.Is(err, tc.want)) || (tc.msg != "" && !strings.Contains(err.Error(), tc.msg)) {
+				t.Fatalf("error %v", err)
+			}
+		})
+	}
+}
+
+func TestHeaderValidate(t *testing.T) {
+	for name, mut := range map[string]func(h *Header){
+		"prev on first": func(h *Header) { h.Seq = 1 },
+		"no prev":       func(h *Header) { h.PrevCID = "" },
+		"empty window":  func(h *Header) { h.WindowEnd = h.WindowStart },
+		"bad time":      func(h *Header) { h.WindowStart = "yesterday" },
+		"no sla":        func(h *Header) { h.SLAID = "" },
+	} {
+		h := header()
+		h.Version, h.RecipientKeyID = Version, strings.Repeat("a", 64)
+		mut(&h)
+		if err := h.Validate(); err == nil {
+			t.Errorf("%s: accepted", name)
+		}
+	}
+}
