@@ -70,6 +70,13 @@ func (kvChaincode) Invoke(stub shim.ChaincodeStubInterface) pb.Response {
 			return shim.Error(err.Error())
 		}
 		return shim.Success(nil)
+	case "whoami":
+		svc := stub.(Services)
+		sig, err := svc.SignAsEnclave([]byte("hello"))
+		if err != nil || svc.ChaincodeDecryptionKey() == nil {
+			return shim.Error("services unavailable")
+		}
+		return shim.Success([]byte(svc.ChaincodeName() + "|" + svc.EnclaveID() + "|" + string(sig)))
 	case "fetch":
 		b, err := stub.(Fetcher).Fetch(args[0])
 		if err != nil {
@@ -285,6 +292,14 @@ func TestInvokeEndorseLifecycle(t *testing.T) {
 	signed, session = f.invoke(t, f.bob, "list")
 	if res := f.open(t, signed, session); string(res.Payload) != marker {
 		t.Fatalf("list = %q", res.Payload)
+	}
+	signed, session = f.invoke(t, f.alice, "whoami")
+	res := f.open(t, signed, session)
+	parts := strings.SplitN(string(res.Payload), "|", 3)
+	vk, _ := f.record.VerifyingKey()
+	sum := sha256.Sum256([]byte("hello"))
+	if len(parts) != 3 || parts[0] != ccName || parts[1] != f.record.EnclaveID || !ecdsa.VerifyASN1(vk, sum[:], []byte(parts[2])) {
+		t.Fatalf("whoami = %q", res.Payload)
 	}
 	signed, session = f.invoke(t, f.alice, "fetch", "bafy-test")
 	if res := f.open(t, signed, session); string(res.Payload) != "content of bafy-test" {

@@ -200,7 +200,12 @@ func (s *Simulated) Invoke(host Host, req *protocol.RequestMessage) (*protocol.S
 	if err != nil {
 		return nil, err
 	}
-	stub := newEnclaveStub(host, s.state, session.Request)
+	info, err := parseProposal(propBytes)
+	if err != nil {
+		return nil, err
+	}
+	svc := &services{id: s.id, chaincode: info.Chaincode, sign: s.signKey, decrypt: s.chaincode}
+	stub := newEnclaveStub(host, svc, s.state, session.Request)
 	resp := s.cc.Invoke(stub)
 	result := protocol.Result{Status: resp.Status, Message: resp.Message, Payload: resp.Payload}
 	rwset := stub.rwset()

@@ -1,6 +1,10 @@
 package runtime
 
 import (
+	"crypto/ecdsa"
+	"crypto/rand"
+	"crypto/rsa"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 
@@ -23,6 +27,7 @@ func errUnsupported(what string) error {
 // in the write set, which __endorse applies after verification.
 type enclaveStub struct {
 	host    Host
+	svc     *services
 	cipher  *protocol.StateCipher
 	args    [][]byte
 	reads   []protocol.Read
@@ -34,13 +39,13 @@ type enclaveStub struct {
 
 var _ shim.ChaincodeStubInterface = (*enclaveStub)(nil)
 
-func newEnclaveStub(host Host, cipher *protocol.StateCipher, req protocol.Request) *enclaveStub {
+func newEnclaveStub(host Host, svc *services, cipher *protocol.StateCipher, req protocol.Request) *enclaveStub {
 	args := make([][]byte, 0, len(req.Args)+1)
 	args = append(args, []byte(req.Function))
 	for _, a := range req.Args {
 		args = append(args, []byte(a))
 	}
-	return &enclaveStub{host: host, cipher: cipher, args: args, readIdx: map[string]int{}, wIdx: map[string]int{}, plain: map[string][]byte{}}
+	return &enclaveStub{host: host, svc: svc, cipher: cipher, args: args, readIdx: map[string]int{}, wIdx: map[string]int{}, plain: map[string][]byte{}}
 }
 
 func (s *enclaveStub) rwset() protocol.RWSet {
@@ -261,6 +266,43 @@ func (s *enclaveStub) Fetch(id string) ([]byte, error) { return s.host.Fetch(id)
 type Fetcher interface {
 	Fetch(id string) ([]byte, error)
 }
+
+// Services are what the enclave offers the private chaincode it runs, beyond
+// the FPC stub: the stub a chaincode receives inside the enclave implements
+// it (stub.(runtime.Services)). Outside an enclave nothing implements it, so
+// a chaincode that needs it cannot run unprotected by mistake.
+type Services interface {
+	Fetcher
+	// EnclaveID is the enclave's id (upper-case hex SHA-256 of its verifying key).
+	EnclaveID() string
+	// ChaincodeName is the name of the chaincode the enclave serves.
+	ChaincodeName() string
+	// SignAsEnclave returns the enclave's ASN.1 ECDSA signature over SHA-256(msg).
+	SignAsEnclave(msg []byte) ([]byte, error)
+	// ChaincodeDecryptionKey is the private half of the chaincode encryption
+	// key, to open data encrypted to the chaincode (log batches).
+	ChaincodeDecryptionKey() *rsa.PrivateKey
+}
+
+// services carries the enclave's secrets for one invocation.
+type services struct {
+	id        string
+	chaincode string
+	sign      *ecdsa.PrivateKey
+	decrypt   *rsa.PrivateKey
+}
+
+var _ Services = (*enclaveStub)(nil)
+
+func (s *enclaveStub) EnclaveID() string     { return s.svc.id }
+func (s *enclaveStub) ChaincodeName() string { return s.svc.chaincode }
+
+func (s *enclaveStub) SignAsEnclave(msg []byte) ([]byte, error) {
+	sum := sha256.Sum256(msg)
+	return ecdsa.SignASN1(rand.Reader, s.svc.sign, sum[:])
+}
+
+func (s *enclaveStub) ChaincodeDecryptionKey() *rsa.PrivateKey { return s.svc.decrypt }
 
 // sliceIterator iterates over decrypted query results.
 type sliceIterator struct {
