@@ -1,0 +1,50 @@
+package driver
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/slasa/slasa/sla"
+)
+
+// FuzzAccumulatorUnmarshal: restoring arbitrary bytes never panics, and a
+// state that is accepted marshals again to the same bytes.
+func FuzzAccumulatorUnmarshal(f *testing.F) {
+	s := testSLA(sla.CycleSeconds, 600)
+	s.Metrics = append(s.Metrics, latencySLA(50, "ms").Metrics[0], mttSLA("min", "h").Metrics[1])
+	plan, err := Compile(s)
+	if err != nil {
+		f.Fatal(err)
+	}
+	period, _ := ParsePeriod(s, "2026-01-01T00:00:00Z")
+	acc, _ := plan.NewAccumulator(period)
+	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	var b logBuilder
+	b.sample(t0, "pa", "zone-a", `"ok":true,"latency_ms":12`)
+	b.sample(t0.Add(time.Minute), "pb", "zone-b", `"ok":false,"latency_ms":9000`)
+	b.event(t0, "I", "opened")
+	b.event(t0.Add(time.Minute), "I", "resolved")
+	if err := acc.AddFrom(strings.NewReader(b.String())); err != nil {
+		f.Fatal(err)
+	}
+	state, _ := acc.MarshalBinary()
+	f.Add(state)
+	f.Fuzz(func(t *testing.T, data []byte) {
+		a, _ := plan.NewAccumulator(period)
+		if a.UnmarshalBinary(data) != nil {
+			return
+		}
+		if _, err := a.Outcome(); err != nil {
+			t.Fatal(err)
+		}
+		again, err := a.MarshalBinary()
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := plan.NewAccumulator(period)
+		if err := b.UnmarshalBinary(again); err != nil {
+			t.Fatalf("re-marshalled state refused: %v", err)
+		}
+	})
+}

@@ -1,0 +1,40 @@
+package logs
+
+import (
+	"bytes"
+	"testing"
+)
+
+func benchLines(line string, n int) []byte {
+	return bytes.Repeat([]byte(line+"\n"), n)
+}
+
+// BenchmarkDecode measures the decoder alone on 100k identical lines of
+// each shape: canonical (the logger's compact key order), reordered with
+// whitespace (general scanner), and with an escape (strict fallback).
+func BenchmarkDecode(b *testing.B) {
+	shapes := []struct{ name, line string }{
+		{"canonical", `{"time":"2026-03-01T00:00:00.000Z","source":{"probe":"probe-a1","zone":"zone-a","region":"region-1"},"measurements":{"ok":true,"latency_ms":87,"status":200}}`},
+		{"reordered", `{ "measurements": {"status": 200, "latency_ms": 87, "ok": true}, "source": {"region": "region-1", "zone": "zone-a", "probe": "probe-a1"}, "time": "2026-03-01T00:00:00.000Z" }`},
+		{"fallback", `{"time":"2026-03-01T00:00:00.000Z","source":{"probe":"probe-\u00611","zone":"zone-a","region":"region-1"},"measurements":{"ok":true,"latency_ms":87,"status":200}}`},
+	}
+	for _, sh := range shapes {
+		b.Run(sh.name, func(b *testing.B) {
+			data := benchLines(sh.line, 100000)
+			r := bytes.NewReader(data)
+			d, _ := NewDecoder(r, Options{Measurements: []string{"ok", "latency_ms", "status"}})
+			buf := make([]Sample, 1024)
+			b.SetBytes(int64(len(data)))
+			b.ReportAllocs()
+			for b.Loop() {
+				r.Reset(data)
+				for {
+					n, err := d.Decode(buf)
+					if n == 0 || err != nil {
+						break
+					}
+				}
+			}
+		})
+	}
+}
