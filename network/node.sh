@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# shellcheck source-path=SCRIPTDIR
+# Stops or (re)starts one node of the running network, for fault tests:
+#
+#   network/node.sh stop|start|restart NODE     NODE: orderer1..orderer3, peer-provider, peer-client
+#
+# start reuses the environment recorded at network-up (run folder nodes/NODE.env) and waits for /healthz.
+set -euo pipefail
+# shellcheck source=lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+[ $# -eq 2 ] || die "usage: network/node.sh stop|start|restart NODE"
+action="$1" node="$2"
+load_state
+[ -f "$SLASA_RUN_DIR/nodes/$node.env" ] || die "unknown node '$node' (see $SLASA_RUN_DIR/nodes/)"
+pidfile="$SLASA_RUN_DIR/pids/$node.pid"
+case "$node" in
+orderer[1-3]) cmd=(orderer) ops="$(orderer_ops_port "${node#orderer}")" ;;
+peer-provider) cmd=(peer node start) ops=$PROVIDER_OPS_PORT ;;
+peer-client) cmd=(peer node start) ops=$CLIENT_OPS_PORT ;;
+*) die "unknown node '$node'" ;;
+esac
+
+do_stop() {
+	if [ -f "$pidfile" ]; then
+		stop_pid_file "$pidfile"
+		log "stopped $node"
+	else
+		log "$node is not running"
+	fi
+}
+do_start() {
+	if [ -f "$pidfile" ] && pid_alive "$(cat "$pidfile")"; then
+		log "$node is already running"
+		return
+	fi
+	start_node "$node" "${cmd[@]}"
+	wait_for "$node /healthz" "$SLASA_RUN_DIR/logs/$node.log" "$pidfile" http_ok "http://127.0.0.1:$ops/healthz"
+	log "started $node"
+}
+case "$action" in
+stop) do_stop ;;
+start) do_start ;;
+restart) do_stop; do_start ;;
+*) die "unknown action '$action' (want stop, start or restart)" ;;
+esac

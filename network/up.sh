@@ -1,0 +1,243 @@
+#!/usr/bin/env bash
+# shellcheck source-path=SCRIPTDIR
+# Brings up the slasa Fabric network as native processes: ORDERERS etcdraft orderers (1 or 3) of OrdererOrg,
+# one peer each of ProviderOrg and ClientOrg, TLS everywhere, channel $SLASA_CHANNEL created with osnadmin, both
+# peers joined, anchor peers set with a channel config update. Everything lives in $SLASA_RUN_DIR.
+# See network/README.md. On a running network it says so and changes nothing.
+set -euo pipefail
+# shellcheck source=lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+# shellcheck source=gen-config.sh
+. "$SLASA_NETWORK_DIR/gen-config.sh"
+
+if network_running; then
+	load_state
+	log "the network is already running (run folder $SLASA_RUN_DIR, port base $SLASA_PORT_BASE, channel $SLASA_CHANNEL); nothing changed"
+	exit 0
+fi
+if [ -e "$SLASA_RUN_DIR" ]; then
+	[ -f "$SLASA_RUN_DIR/.slasa-run" ] ||
+		die "$SLASA_RUN_DIR exists but is not a slasa run folder; remove it or set SLASA_RUN_DIR elsewhere"
+	log "removing stale run folder $SLASA_RUN_DIR (no recorded process is alive)"
+	rm -rf "$SLASA_RUN_DIR"
+fi
+
+SLASA_PORT_BASE="${SLASA_PORT_BASE:-27000}"
+ORDERERS="${ORDERERS:-1}"
+SLASA_CHANNEL="${SLASA_CHANNEL:-slasa}"
+case "$SLASA_CHANNEL" in *[!a-z0-9.-]* | [!a-z]*) die "SLASA_CHANNEL '$SLASA_CHANNEL' must start with a lower-case letter and hold only a-z, 0-9, '.', '-'" ;; esac
+set_ports
+# shellcheck disable=SC2046
+check_ports_free $(all_network_ports)
+
+if [ "${SLASA_SKIP_BUILD:-0}" != 1 ]; then
+	"$SLASA_NETWORK_DIR/build-bins.sh"
+fi
+require_bins
+export PATH="$SLASA_BIN_DIR:$PATH"
+
+started=$SECONDS
+mkdir -p "$SLASA_RUN_DIR"/{config,logs,pids,channel,chaincodes}
+touch "$SLASA_RUN_DIR/.slasa-run"
+printf '%s=%q\n' SLASA_PORT_BASE "$SLASA_PORT_BASE" ORDERERS "$ORDERERS" SLASA_CHANNEL "$SLASA_CHANNEL" \
+	SLASA_RECORDED_BIN_DIR "$SLASA_BIN_DIR" >"$SLASA_RUN_DIR/state.env"
+
+# On any failure: stop what was started and remove the run folder (keep it with SLASA_KEEP_ON_FAILURE=1).
+cleanup_on_failure() {
+	local rc=$?
+	if [ "$rc" != 0 ]; then
+		if [ "${SLASA_KEEP_ON_FAILURE:-0}" = 1 ]; then
+			log "network-up failed; processes and $SLASA_RUN_DIR kept (SLASA_KEEP_ON_FAILURE=1); run network/down.sh to clean up"
+		else
+			log "network-up failed; stopping the processes it started"
+			"$SLASA_NETWORK_DIR/down.sh" >&2 || true
+		fi
+	fi
+}
+trap cleanup_on_failure EXIT
+
+crypto="$SLASA_RUN_DIR/crypto"
+ocrypto="$crypto/ordererOrganizations/$ORDERER_DOMAIN"
+gen_crypto_config
+gen_configtx
+gen_node_config
+cryptogen generate --config="$SLASA_RUN_DIR/config/crypto-config.yaml" --output="$crypto" >"$SLASA_RUN_DIR/logs/cryptogen.log" 2>&1 ||
+	{ tail_log "$SLASA_RUN_DIR/logs/cryptogen.log"; die "cryptogen failed"; }
+# cryptogen only creates numbered users; issue the named ones from the same organization CAs.
+for u in provider logger issuer; do
+	slasa-mkuser -org-dir "$crypto/peerOrganizations/$PROVIDER_DOMAIN" -name "$u"
+done
+slasa-mkuser -org-dir "$crypto/peerOrganizations/$CLIENT_DOMAIN" -name client
+FABRIC_CFG_PATH="$SLASA_RUN_DIR/config" configtxgen -profile SlasaChannel -channelID "$SLASA_CHANNEL" \
+	-outputBlock "$SLASA_RUN_DIR/channel/genesis.block" >"$SLASA_RUN_DIR/logs/configtxgen.log" 2>&1 ||
+	{ tail_log "$SLASA_RUN_DIR/logs/configtxgen.log"; die "configtxgen failed"; }
+
+# Fabric's default log format without the terminal colours (the logs are files).
+log_format='%{time:2006-01-02 15:04:05.000 MST} %{id:04x} %{level:.4s} [%{module}] %{shortfunc} -> %{message}'
+
+# ---- orderers
+write_orderer_env() {
+	local n="$1" name="orderer$1.$ORDERER_DOMAIN"
+	local tls="$ocrypto/orderers/$name/tls" data="$SLASA_RUN_DIR/orderers/orderer$n"
+	mkdir -p "$data"
+	write_env "orderer$n" \
+		FABRIC_CFG_PATH="$SLASA_RUN_DIR/config" \
+		FABRIC_LOGGING_SPEC="${SLASA_ORDERER_LOGGING:-info}" \
+		FABRIC_LOGGING_FORMAT="$log_format" \
+		ORDERER_GENERAL_LISTENADDRESS=127.0.0.1 \
+		ORDERER_GENERAL_LISTENPORT="$(orderer_port "$n")" \
+		ORDERER_GENERAL_LOCALMSPID=OrdererMSP \
+		ORDERER_GENERAL_LOCALMSPDIR="$ocrypto/orderers/$name/msp" \
+		ORDERER_GENERAL_TLS_ENABLED=true \
+		ORDERER_GENERAL_TLS_PRIVATEKEY="$tls/server.key" \
+		ORDERER_GENERAL_TLS_CERTIFICATE="$tls/server.crt" \
+		ORDERER_GENERAL_TLS_ROOTCAS="[$tls/ca.crt]" \
+		ORDERER_GENERAL_CLUSTER_CLIENTCERTIFICATE="$tls/server.crt" \
+		ORDERER_GENERAL_CLUSTER_CLIENTPRIVATEKEY="$tls/server.key" \
+		ORDERER_GENERAL_CLUSTER_ROOTCAS="[$tls/ca.crt]" \
+		ORDERER_GENERAL_BOOTSTRAPMETHOD=none \
+		ORDERER_CHANNELPARTICIPATION_ENABLED=true \
+		ORDERER_ADMIN_LISTENADDRESS="127.0.0.1:$(orderer_admin_port "$n")" \
+		ORDERER_ADMIN_TLS_ENABLED=true \
+		ORDERER_ADMIN_TLS_PRIVATEKEY="$tls/server.key" \
+		ORDERER_ADMIN_TLS_CERTIFICATE="$tls/server.crt" \
+		ORDERER_ADMIN_TLS_ROOTCAS="[$tls/ca.crt]" \
+		ORDERER_ADMIN_TLS_CLIENTAUTHREQUIRED=true \
+		ORDERER_ADMIN_TLS_CLIENTROOTCAS="[$tls/ca.crt]" \
+		ORDERER_OPERATIONS_LISTENADDRESS="127.0.0.1:$(orderer_ops_port "$n")" \
+		ORDERER_METRICS_PROVIDER=prometheus \
+		ORDERER_FILELEDGER_LOCATION="$data/ledger" \
+		ORDERER_CONSENSUS_WALDIR="$data/etcdraft/wal" \
+		ORDERER_CONSENSUS_SNAPDIR="$data/etcdraft/snapshot"
+}
+
+# ---- peers
+write_peer_env() {
+	local org="$1" domain msp port ccport opsport
+	case "$org" in
+	provider) domain=$PROVIDER_DOMAIN msp=ProviderOrgMSP port=$PROVIDER_PEER_PORT ccport=$PROVIDER_CC_PORT opsport=$PROVIDER_OPS_PORT ;;
+	client) domain=$CLIENT_DOMAIN msp=ClientOrgMSP port=$CLIENT_PEER_PORT ccport=$CLIENT_CC_PORT opsport=$CLIENT_OPS_PORT ;;
+	esac
+	local name="peer0.$domain" data="$SLASA_RUN_DIR/peers/$org"
+	local pdir="$crypto/peerOrganizations/$domain/peers/$name"
+	mkdir -p "$data"
+	write_env "peer-$org" \
+		FABRIC_CFG_PATH="$SLASA_RUN_DIR/config" \
+		FABRIC_LOGGING_SPEC="${SLASA_PEER_LOGGING:-info}" \
+		FABRIC_LOGGING_FORMAT="$log_format" \
+		CORE_PEER_ID="$name" \
+		CORE_PEER_LOCALMSPID="$msp" \
+		CORE_PEER_MSPCONFIGPATH="$pdir/msp" \
+		CORE_PEER_LISTENADDRESS="127.0.0.1:$port" \
+		CORE_PEER_ADDRESS="127.0.0.1:$port" \
+		CORE_PEER_CHAINCODELISTENADDRESS="127.0.0.1:$ccport" \
+		CORE_PEER_CHAINCODEADDRESS="127.0.0.1:$ccport" \
+		CORE_PEER_GOSSIP_BOOTSTRAP="127.0.0.1:$port" \
+		CORE_PEER_GOSSIP_EXTERNALENDPOINT="127.0.0.1:$port" \
+		CORE_PEER_GOSSIP_RECONNECTINTERVAL=2s \
+		CORE_PEER_TLS_ENABLED=true \
+		CORE_PEER_TLS_CERT_FILE="$pdir/tls/server.crt" \
+		CORE_PEER_TLS_KEY_FILE="$pdir/tls/server.key" \
+		CORE_PEER_TLS_ROOTCERT_FILE="$pdir/tls/ca.crt" \
+		CORE_PEER_FILESYSTEMPATH="$data/ledger" \
+		CORE_LEDGER_SNAPSHOTS_ROOTDIR="$data/snapshots" \
+		CORE_OPERATIONS_LISTENADDRESS="127.0.0.1:$opsport" \
+		CORE_METRICS_PROVIDER=prometheus \
+		CORE_PEER_GATEWAY_ENABLED=true \
+		CORE_CHAINCODE_EXTERNALBUILDERS="[{name: slasa_ccaas, path: $SLASA_BUILDER_DIR, propagateEnvironment: [CHAINCODE_AS_A_SERVICE_BUILDER_CONFIG]}]"
+}
+
+for n in $(seq 1 "$ORDERERS"); do
+	write_orderer_env "$n"
+	start_node "orderer$n" orderer
+done
+write_peer_env provider
+write_peer_env client
+start_node peer-provider peer node start
+start_node peer-client peer node start
+
+for n in $(seq 1 "$ORDERERS"); do
+	wait_for "orderer$n /healthz" "$SLASA_RUN_DIR/logs/orderer$n.log" "$SLASA_RUN_DIR/pids/orderer$n.pid" \
+		http_ok "http://127.0.0.1:$(orderer_ops_port "$n")/healthz"
+done
+for org in provider client; do
+	ops=$PROVIDER_OPS_PORT
+	[ "$org" = client ] && ops=$CLIENT_OPS_PORT
+	wait_for "peer-$org /healthz" "$SLASA_RUN_DIR/logs/peer-$org.log" "$SLASA_RUN_DIR/pids/peer-$org.pid" \
+		http_ok "http://127.0.0.1:$ops/healthz"
+done
+log "orderers and peers are healthy ($((SECONDS - started))s)"
+
+# ---- channel: every orderer joins with the genesis block (channel participation API, mutual TLS).
+oadmin="$ocrypto/users/Admin@$ORDERER_DOMAIN/tls"
+for n in $(seq 1 "$ORDERERS"); do
+	osnadmin channel join --channelID "$SLASA_CHANNEL" --config-block "$SLASA_RUN_DIR/channel/genesis.block" \
+		-o "127.0.0.1:$(orderer_admin_port "$n")" --ca-file "$ocrypto/tlsca/tlsca.$ORDERER_DOMAIN-cert.pem" \
+		--client-cert "$oadmin/client.crt" --client-key "$oadmin/client.key" >"$SLASA_RUN_DIR/logs/osnadmin-join-$n.log" 2>&1 ||
+		{ tail_log "$SLASA_RUN_DIR/logs/osnadmin-join-$n.log"; tail_log "$SLASA_RUN_DIR/logs/orderer$n.log"; die "osnadmin channel join on orderer$n failed"; }
+done
+raft_leader_known() { grep -Eq "Raft leader changed: [0-9]+ -> [1-9]" "$1"; }
+for n in $(seq 1 "$ORDERERS"); do
+	wait_for "a Raft leader on orderer$n" "$SLASA_RUN_DIR/logs/orderer$n.log" "$SLASA_RUN_DIR/pids/orderer$n.pid" \
+		raft_leader_known "$SLASA_RUN_DIR/logs/orderer$n.log"
+done
+
+channel_height() { # ORG: the peer's block height on the channel (0 when not joined)
+	(peer_env "$1" && peer channel getinfo -c "$SLASA_CHANNEL" 2>/dev/null) | sed -n 's/.*"height":\([0-9]*\).*/\1/p'
+}
+height_at_least() { local h; h="$(channel_height "$1")"; [ -n "$h" ] && [ "$h" -ge "$2" ]; }
+
+for org in provider client; do
+	(peer_env "$org" && peer channel join -b "$SLASA_RUN_DIR/channel/genesis.block") >"$SLASA_RUN_DIR/logs/join-$org.log" 2>&1 ||
+		{ tail_log "$SLASA_RUN_DIR/logs/join-$org.log"; tail_log "$SLASA_RUN_DIR/logs/peer-$org.log"; die "peer-$org failed to join $SLASA_CHANNEL"; }
+done
+
+# ---- anchor peers: one channel config update per organization (fetch, edit with jq, compute the update with
+# configtxlator, sign and submit as the organization's admin).
+set_anchor_peer() {
+	local org="$1" msp="$2" port="$3" want_height="$4" w="$SLASA_RUN_DIR/channel/anchor-$1"
+	mkdir -p "$w"
+	(
+		peer_env "$org"
+		# shellcheck disable=SC2046
+		peer channel fetch config "$w/config_block.pb" -c "$SLASA_CHANNEL" $(orderer_flags 1)
+		configtxlator proto_decode --input "$w/config_block.pb" --type common.Block --output "$w/config_block.json"
+		jq '.data.data[0].payload.data.config' "$w/config_block.json" >"$w/config.json"
+		jq --arg msp "$msp" --argjson port "$port" \
+			'.channel_group.groups.Application.groups[$msp].values += {"AnchorPeers":{"mod_policy":"Admins","value":{"anchor_peers":[{"host":"127.0.0.1","port":$port}]},"version":"0"}}' \
+			"$w/config.json" >"$w/modified.json"
+		configtxlator proto_encode --input "$w/config.json" --type common.Config --output "$w/config.pb"
+		configtxlator proto_encode --input "$w/modified.json" --type common.Config --output "$w/modified.pb"
+		configtxlator compute_update --channel_id "$SLASA_CHANNEL" --original "$w/config.pb" --updated "$w/modified.pb" --output "$w/update.pb"
+		configtxlator proto_decode --input "$w/update.pb" --type common.ConfigUpdate --output "$w/update.json"
+		jq -n --arg ch "$SLASA_CHANNEL" --slurpfile u "$w/update.json" \
+			'{"payload":{"header":{"channel_header":{"channel_id":$ch,"type":2}},"data":{"config_update":$u[0]}}}' >"$w/envelope.json"
+		configtxlator proto_encode --input "$w/envelope.json" --type common.Envelope --output "$w/envelope.pb"
+		# shellcheck disable=SC2046
+		peer channel update -f "$w/envelope.pb" -c "$SLASA_CHANNEL" $(orderer_flags 1)
+	) >"$SLASA_RUN_DIR/logs/anchor-$org.log" 2>&1 ||
+		{ tail_log "$SLASA_RUN_DIR/logs/anchor-$org.log"; die "setting the anchor peer of $msp failed"; }
+	wait_for "block $want_height on peer-$org (anchor peer update of $msp)" "$SLASA_RUN_DIR/logs/peer-$org.log" \
+		"$SLASA_RUN_DIR/pids/peer-$org.pid" height_at_least "$org" "$want_height"
+}
+for org in provider client; do
+	wait_for "peer-$org joined $SLASA_CHANNEL" "$SLASA_RUN_DIR/logs/peer-$org.log" "$SLASA_RUN_DIR/pids/peer-$org.pid" \
+		height_at_least "$org" 1
+done
+set_anchor_peer provider ProviderOrgMSP "$PROVIDER_PEER_PORT" 2
+set_anchor_peer client ClientOrgMSP "$CLIENT_PEER_PORT" 3
+for org in provider client; do
+	wait_for "channel height 3 on peer-$org" "$SLASA_RUN_DIR/logs/peer-$org.log" "$SLASA_RUN_DIR/pids/peer-$org.pid" \
+		height_at_least "$org" 3
+done
+
+# ---- gossip: the Gateway plans cross-organization endorsements from gossip membership.
+for org in provider client; do
+	wait_for "gossip membership on peer-$org" "$SLASA_RUN_DIR/logs/peer-$org.log" "$SLASA_RUN_DIR/pids/peer-$org.pid" \
+		grep -q "Membership view has changed" "$SLASA_RUN_DIR/logs/peer-$org.log"
+done
+
+"$SLASA_NETWORK_DIR/gen-profiles.sh"
+trap - EXIT
+log "network up in $((SECONDS - started))s: channel $SLASA_CHANNEL, $ORDERERS orderer(s), ports $SLASA_PORT_BASE..$((SLASA_PORT_BASE + 249)), run folder $SLASA_RUN_DIR"
+log "try: source network/env.sh provider && peer channel list"

@@ -1,0 +1,199 @@
+package harness
+
+import (
+	"crypto/x509"
+	"encoding/pem"
+	"fmt"
+	"os"
+	"time"
+
+	"github.com/hyperledger/fabric-gateway/pkg/client"
+	"github.com/hyperledger/fabric-gateway/pkg/hash"
+	"github.com/hyperledger/fabric-gateway/pkg/identity"
+	"github.com/hyperledger/fabric-protos-go-apiv2/common"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials"
+	"google.golang.org/protobuf/proto"
+)
+
+// Gateway returns a fabric-gateway connection, through its own organization's peer, for the identity
+// name ("provider", "logger", "issuer", "client", "provider-admin", "client-admin"; see Identity).
+// Connections are cached and closed by Stop; callers must not close them.
+func (n *Network) Gateway(name string) (*client.Gateway, error) {
+	org, user, err := Identity(name)
+	if err != nil {
+		return nil, err
+	}
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if gw, ok := n.gateways[name]; ok {
+		return gw, nil
+	}
+	if n.Info == nil {
+		return nil, fmt.Errorf("the network is not running")
+	}
+	o := n.Info.Orgs[org]
+	u, ok := o.Users[user]
+	if !ok {
+		return nil, fmt.Errorf("identity %q: user %q of %s not in network.json", name, user, o.MSPID)
+	}
+	conn, ok := n.conns[org]
+	if !ok {
+		conn, err = DialPeer(o.Peer)
+		if err != nil {
+			return nil, err
+		}
+		n.conns[org] = conn
+	}
+	gw, err := ConnectGateway(conn, o.MSPID, u)
+	if err != nil {
+		return nil, fmt.Errorf("identity %q: %w", name, err)
+	}
+	n.gateways[name] = gw
+	return gw, nil
+}
+
+// Contract is shorthand for the named chaincode's default contract on the network's channel, seen
+// by the identity name.
+func (n *Network) Contract(identityName, chaincode string) (*client.Contract, error) {
+	gw, err := n.Gateway(identityName)
+	if err != nil {
+		return nil, err
+	}
+	return gw.GetNetwork(n.Info.Channel).GetContract(chaincode), nil
+}
+
+// DialPeer opens a TLS gRPC client connection to a peer, verifying its certificate against the
+// peer's TLS CA and host name.
+func DialPeer(p Peer) (*grpc.ClientConn, error) {
+	pemData, err := os.ReadFile(p.TLSCACert)
+	if err != nil {
+		return nil, fmt.Errorf("peer %s: reading TLS CA: %w", p.Name, err)
+	}
+	pool := x509.NewCertPool()
+	if !pool.AppendCertsFromPEM(pemData) {
+		return nil, fmt.Errorf("peer %s: %s holds no PEM certificate", p.Name, p.TLSCACert)
+	}
+	creds := credentials.NewClientTLSFromCert(pool, p.HostnameOverride)
+	conn, err := grpc.NewClient(p.Address, grpc.WithTransportCredentials(creds))
+	if err != nil {
+		return nil, fmt.Errorf("peer %s at %s: %w", p.Name, p.Address, err)
+	}
+	return conn, nil
+}
+
+// ConnectGateway connects a fabric-gateway client for user (of MSP mspID) over conn, with timeouts
+// suited to a local network.
+func ConnectGateway(conn *grpc.ClientConn, mspID string, u User) (*client.Gateway, error) {
+	id, sign, err := LoadIdentity(mspID, u)
+	if err != nil {
+		return nil, err
+	}
+	return client.Connect(id,
+		client.WithSign(sign),
+		client.WithHash(hash.SHA256),
+		client.WithClientConnection(conn),
+		client.WithEvaluateTimeout(30*time.Second),
+		client.WithEndorseTimeout(60*time.Second),
+		client.WithSubmitTimeout(30*time.Second),
+		client.WithCommitStatusTimeout(2*time.Minute),
+	)
+}
+
+// LoadIdentity reads a user's certificate and private key into a fabric-gateway identity and signer.
+func LoadIdentity(mspID string, u User) (*identity.X509Identity, identity.Sign, error) {
+	certPEM, err := os.ReadFile(u.CertPath)
+	if err != nil {
+		return nil, nil, fmt.Errorf("reading certificate of %s: %w", u.CommonName, err)
+	}
+	cert, err := identity.CertificateFromPEM(certPEM)
+	if err != nil {
+		return nil, nil, fmt.Errorf("certificate of %s: %w", u.CommonName, err)
+	}
+	id, err := identity.NewX509Identity(mspID, cert)
+	if err != nil {
+		return nil, nil, err
+	}
+	keyPEM, err := os.ReadFile(u.KeyPath)
+	if err != nil {
+		return nil, nil, fmt.Errorf("reading private key of %s: %w", u.CommonName, err)
+	}
+	if block, _ := pem.Decode(keyPEM); block == nil {
+		return nil, nil, fmt.Errorf("private key of %s: %s holds no PEM block", u.CommonName, u.KeyPath)
+	}
+	key, err := identity.PrivateKeyFromPEM(keyPEM)
+	if err != nil {
+		return nil, nil, fmt.Errorf("private key of %s: %w", u.CommonName, err)
+	}
+	sign, err := identity.NewPrivateKeySign(key)
+	if err != nil {
+		return nil, nil, fmt.Errorf("signer of %s: %w", u.CommonName, err)
+	}
+	return id, sign, nil
+}
+
+// Height returns the block height of the channel on the peer of org ("provider" or "client"), read
+// through the Gateway from the peer's query system chaincode (qscc GetChainInfo).
+func (n *Network) Height(org string) (uint64, error) {
+	gw, err := n.Gateway(org + "-admin")
+	if err != nil {
+		return 0, err
+	}
+	res, err := gw.GetNetwork(n.Info.Channel).GetContract("qscc").EvaluateTransaction("GetChainInfo", n.Info.Channel)
+	if err != nil {
+		return 0, fmt.Errorf("qscc GetChainInfo on %s's peer: %w", org, err)
+	}
+	var info common.BlockchainInfo
+	if err := proto.Unmarshal(res, &info); err != nil {
+		return 0, fmt.Errorf("qscc GetChainInfo on %s's peer: %w", org, err)
+	}
+	return info.GetHeight(), nil
+}
+
+// WaitForBlock waits until the peers of both organizations have committed block number block (their
+// height exceeds it), at most timeout. A transaction committed on one peer (what Submit waits for)
+// reaches the other peer a little later; wait before reading it through the other organization.
+func (n *Network) WaitForBlock(block uint64, timeout time.Duration) error {
+	deadline := time.Now().Add(timeout)
+	for _, org := range []string{"provider", "client"} {
+		for {
+			h, err := n.Height(org)
+			if err == nil && h > block {
+				break
+			}
+			if time.Now().After(deadline) {
+				if err != nil {
+					return fmt.Errorf("waiting for block %d on %s's peer: %w", block, org, err)
+				}
+				return fmt.Errorf("waiting for block %d on %s's peer: height still %d after %s", block, org, h, timeout)
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+	}
+	return nil
+}
+
+// SubmitAndSync submits a transaction as the identity name, waits for it to commit successfully, then
+// waits (up to a minute) until both organizations' peers hold its block, so that any identity can read
+// the result next. It returns the transaction's result.
+func (n *Network) SubmitAndSync(identityName, chaincode, function string, args ...string) ([]byte, error) {
+	c, err := n.Contract(identityName, chaincode)
+	if err != nil {
+		return nil, err
+	}
+	result, commit, err := c.SubmitAsync(function, client.WithArguments(args...))
+	if err != nil {
+		return nil, err
+	}
+	status, err := commit.Status()
+	if err != nil {
+		return nil, err
+	}
+	if !status.Successful {
+		return nil, fmt.Errorf("transaction %s (%s %s) committed with status %s", status.TransactionID, chaincode, function, status.Code)
+	}
+	if err := n.WaitForBlock(status.BlockNumber, time.Minute); err != nil {
+		return nil, err
+	}
+	return result, nil
+}
