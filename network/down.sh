@@ -22,5 +22,7 @@ for pattern in 'chaincode-*' 'peer-*' 'orderer*' '*'; do
 		stopped=$((stopped + 1))
 	done
 done
+# The IPFS node records its PID under the run folder too (ipfs/): stop it before the folder goes.
+SLASA_RUN_DIR="$SLASA_RUN_DIR" bash "$SLASA_REPO_ROOT/ipfs/down.sh" || true
 rm -rf "$SLASA_RUN_DIR"
 log "network down: stopped $stopped recorded process(es), removed $SLASA_RUN_DIR"

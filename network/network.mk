@@ -8,7 +8,10 @@
 #   make deploy NAME=smoke [CCNAME=smoke2] [POLICY="OR('ProviderOrgMSP.peer')"]
 #   make test-integration            go test -tags integration ./test/... (own network, own ports)
 
-SLASA_NETWORK_DIR ?= $(patsubst %/,%,$(dir $(lastword $(MAKEFILE_LIST))))
+# Expanded at include time: MAKEFILE_LIST changes as other files are included.
+ifndef SLASA_NETWORK_DIR
+SLASA_NETWORK_DIR := $(patsubst %/,%,$(dir $(lastword $(MAKEFILE_LIST))))
+endif
 SLASA_GO ?= go
 # The root Makefile's CACHE_DIR (if any) and SLASA_CACHE_DIR name the same cache folder; empty means <repo>/.cache.
 SLASA_NET_ENV = SLASA_CACHE_DIR="$(or $(SLASA_CACHE_DIR),$(CACHE_DIR))"

@@ -19,6 +19,8 @@ if [ -e "$SLASA_RUN_DIR" ]; then
 	[ -f "$SLASA_RUN_DIR/.slasa-run" ] ||
 		die "$SLASA_RUN_DIR exists but is not a slasa run folder; remove it or set SLASA_RUN_DIR elsewhere"
 	log "removing stale run folder $SLASA_RUN_DIR (no recorded process is alive)"
+	# An IPFS node started on its own keeps its PID under the run folder: stop it before removing the folder.
+	bash "$SLASA_REPO_ROOT/ipfs/down.sh" >&2 || true
 	rm -rf "$SLASA_RUN_DIR"
 fi
 
@@ -238,6 +240,14 @@ for org in provider client; do
 done
 
 "$SLASA_NETWORK_DIR/gen-profiles.sh"
+
+# ---- the private IPFS node for log batches (SLASA_WITH_IPFS=0 leaves it out).
+if [ "${SLASA_WITH_IPFS:-1}" != 0 ]; then
+	if [ "${SLASA_SKIP_BUILD:-0}" != 1 ]; then
+		bash "$SLASA_REPO_ROOT/ipfs/build.sh"
+	fi
+	SLASA_PORT_BASE="$SLASA_PORT_BASE" SLASA_RUN_DIR="$SLASA_RUN_DIR" bash "$SLASA_REPO_ROOT/ipfs/up.sh"
+fi
 trap - EXIT
 log "network up in $((SECONDS - started))s: channel $SLASA_CHANNEL, $ORDERERS orderer(s), ports $SLASA_PORT_BASE..$((SLASA_PORT_BASE + 249)), run folder $SLASA_RUN_DIR"
 log "try: source network/env.sh provider && peer channel list"
