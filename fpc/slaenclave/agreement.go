@@ -1,0 +1,278 @@
+package slaenclave
+
+import (
+	"errors"
+	"fmt"
+	"sort"
+	"time"
+
+	"github.com/hyperledger/fabric-chaincode-go/shim"
+	"github.com/slasa/slasa/driver"
+	"github.com/slasa/slasa/signedsla"
+	"github.com/slasa/slasa/sla"
+)
+
+// agreementState is the stored state of one registered SLA.
+type agreementState struct {
+	SLAID  string `json:"sla_id"`
+	Digest string `json:"sla_digest"`
+	// Record is the signed SLA record as registered (JSON).
+	Record       []byte `json:"record"`
+	RegisteredAt string `json:"registered_at"`
+	// The batch chain head; LastSeq 0 before the first batch.
+	LastSeq       int64  `json:"last_seq"`
+	LastCID       string `json:"last_cid"`
+	LastWindowEnd string `json:"last_window_end"`
+}
+
+// periodState is the stored state of one billing period with batches. The
+// covered window always starts at the period start (windows are
+// contiguous), so CoveredEnd describes it.
+type periodState struct {
+	Period     string `json:"period"`
+	PeriodEnd  string `json:"period_end"`
+	CoveredEnd string `json:"covered_end"`
+	Batches    int64  `json:"batches"`
+	FirstSeq   int64  `json:"first_seq"`
+	LastSeq    int64  `json:"last_seq"`
+	Evaluated  bool   `json:"evaluated"`
+	// Accumulator is the driver aggregate (driver.Accumulator binary form);
+	// dropped once the period's verdict is frozen.
+	Accumulator []byte `json:"accumulator,omitempty"`
+}
+
+// agreement is a loaded SLA.
+type agreement struct {
+	key   string
+	state agreementState
+	sla   *sla.SLA
+	plan  *driver.Plan
+}
+
+func slaKey(stub shim.ChaincodeStubInterface, id string) (string, error) {
+	k, err := stub.CreateCompositeKey(keySLA, []string{id})
+	if err != nil {
+		return "", fmt.Errorf("slaID: %w", err)
+	}
+	return k, nil
+}
+
+func periodKey(stub shim.ChaincodeStubInterface, id string, p driver.Period) (string, error) {
+	return stub.CreateCompositeKey(keyPeriod, []string{id, p.String()})
+}
+
+func verdictKey(stub shim.ChaincodeStubInterface, id string, p driver.Period) (string, error) {
+	return stub.CreateCompositeKey(keyVerdict, []string{id, p.String()})
+}
+
+// loadAgreement reads a registered SLA and compiles its plan.
+func loadAgreement(stub shim.ChaincodeStubInterface, id string) (*agreement, error) {
+	if id == "" {
+		return nil, errors.New("slaID: must not be empty")
+	}
+	key, err := slaKey(stub, id)
+	if err != nil {
+		return nil, err
+	}
+	a := &agreement{key: key}
+	found, err := getJSON(stub, key, &a.state)
+	if err != nil {
+		return nil, fmt.Errorf("SLA %q: %w", id, err)
+	}
+	if !found {
+		return nil, fmt.Errorf("slaID: SLA %q is not registered with the enclave", id)
+	}
+	rec, err := signedsla.Parse(a.state.Record)
+	if err != nil {
+		return nil, fmt.Errorf("stored SLA %q: %w", id, err)
+	}
+	if a.sla, err = sla.Parse(rec.Document); err != nil {
+		return nil, fmt.Errorf("stored SLA %q: %w", id, err)
+	}
+	if a.plan, err = driver.Compile(a.sla); err != nil {
+		return nil, fmt.Errorf("stored SLA %q: %w", id, err)
+	}
+	return a, nil
+}
+
+func registerAgreement(stub shim.ChaincodeStubInterface, args []string) (*Status, error) {
+	if len(args) != 1 {
+		return nil, fmt.Errorf("takes 1 argument (the signed SLA record JSON), got %d", len(args))
+	}
+	tr, err := loadTrust(stub)
+	if err != nil {
+		return nil, err
+	}
+	now, err := txTime(stub)
+	if err != nil {
+		return nil, err
+	}
+	rec, err := signedsla.Parse([]byte(args[0]))
+	if err != nil {
+		return nil, err
+	}
+	if len(rec.Provider.Signature) == 0 || len(rec.Client.Signature) == 0 {
+		missing := "provider"
+		if len(rec.Provider.Signature) != 0 {
+			missing = "client"
+		} else if len(rec.Client.Signature) == 0 {
+			missing = "provider and client"
+		}
+		return nil, fmt.Errorf("signed SLA record: the %s signature is missing; both parties must sign", missing)
+	}
+	doc, err := rec.Verify(tr.options(now))
+	if err != nil {
+		return nil, fmt.Errorf("signed SLA record: %w", err)
+	}
+	if _, err := driver.Compile(doc); err != nil {
+		return nil, fmt.Errorf("SLA %q does not compile: %w", doc.ID, err)
+	}
+	_, end, err := doc.ValidityWindow()
+	if err != nil {
+		return nil, fmt.Errorf("SLA %q: %w", doc.ID, err)
+	}
+	if !end.After(now) {
+		return nil, fmt.Errorf("SLA %q expired: validity.end %s is not after the transaction time %s", doc.ID, doc.Validity.End, now.Format(time.RFC3339))
+	}
+	if _, err := txLogger(doc); err != nil {
+		return nil, err
+	}
+	key, err := slaKey(stub, doc.ID)
+	if err != nil {
+		return nil, err
+	}
+	var existing agreementState
+	found, err := getJSON(stub, key, &existing)
+	if err != nil {
+		return nil, err
+	}
+	if found {
+		if existing.Digest != rec.Digest {
+			return nil, fmt.Errorf("SLA %q is already registered with digest %s; a different document (digest %s) cannot reuse its id", doc.ID, existing.Digest, rec.Digest)
+		}
+		// Idempotent: the same agreement again changes nothing.
+		return statusOf(stub, &agreement{key: key, state: existing})
+	}
+	raw, err := rec.Marshal()
+	if err != nil {
+		return nil, err
+	}
+	a := &agreement{key: key, state: agreementState{SLAID: doc.ID, Digest: rec.Digest, Record: raw, RegisteredAt: now.Format(time.RFC3339Nano)}}
+	if err := putJSON(stub, key, &a.state); err != nil {
+		return nil, err
+	}
+	return statusOf(stub, a)
+}
+
+// txLogger returns the SLA's logger party; an SLA without one cannot be
+// monitored.
+func txLogger(s *sla.SLA) (sla.Party, error) {
+	l := s.Parties.Logger
+	if l.MSPID == "" || l.CommonName == "" {
+		return l, fmt.Errorf("SLA %q: parties.logger must name an MSP ID and a common name", s.ID)
+	}
+	return l, nil
+}
+
+// Status is the result of RegisterAgreement and GetAgreementStatus.
+type Status struct {
+	SLAID        string `json:"sla_id"`
+	SLADigest    string `json:"sla_digest"`
+	RegisteredAt string `json:"registered_at"`
+	// LastSeq, LastCID and LastWindowEnd are the head of the batch chain
+	// (0 and empty before the first batch).
+	LastSeq       int64  `json:"last_seq"`
+	LastCID       string `json:"last_cid"`
+	LastWindowEnd string `json:"last_window_end"`
+	// Periods are the billing periods with batches, by start.
+	Periods []PeriodStatus `json:"periods"`
+	// EvaluatedPeriods are the starts of the periods with a frozen verdict.
+	EvaluatedPeriods []string `json:"evaluated_periods"`
+}
+
+// PeriodStatus is the batch coverage of one billing period.
+type PeriodStatus struct {
+	Period    string `json:"period"`
+	PeriodEnd string `json:"period_end"`
+	// Covered is the window [Period, CoveredEnd) the batches cover.
+	CoveredEnd string `json:"covered_end"`
+	Batches    int64  `json:"batches"`
+	FirstSeq   int64  `json:"first_seq"`
+	LastSeq    int64  `json:"last_seq"`
+	Complete   bool   `json:"complete"`
+	Evaluated  bool   `json:"evaluated"`
+}
+
+func statusOf(stub shim.ChaincodeStubInterface, a *agreement) (*Status, error) {
+	st := &Status{SLAID: a.state.SLAID, SLADigest: a.state.Digest, RegisteredAt: a.state.RegisteredAt,
+		LastSeq: a.state.LastSeq, LastCID: a.state.LastCID, LastWindowEnd: a.state.LastWindowEnd,
+		Periods: []PeriodStatus{}, EvaluatedPeriods: []string{}}
+	it, err := stub.GetStateByPartialCompositeKey(keyPeriod, []string{a.state.SLAID})
+	if err != nil {
+		return nil, err
+	}
+	defer it.Close()
+	for it.HasNext() {
+		kv, err := it.Next()
+		if err != nil {
+			return nil, err
+		}
+		var p periodState
+		if err := strictJSON(kv.Value, &p); err != nil {
+			return nil, fmt.Errorf("period state %q: %w", kv.Key, err)
+		}
+		st.Periods = append(st.Periods, PeriodStatus{Period: p.Period, PeriodEnd: p.PeriodEnd, CoveredEnd: p.CoveredEnd,
+			Batches: p.Batches, FirstSeq: p.FirstSeq, LastSeq: p.LastSeq, Complete: p.CoveredEnd == p.PeriodEnd, Evaluated: p.Evaluated})
+	}
+	// RFC 3339 UTC starts in whole seconds sort by time; sort explicitly
+	// rather than rely on the host's iteration order.
+	sort.Slice(st.Periods, func(i, j int) bool { return st.Periods[i].Period < st.Periods[j].Period })
+	for _, p := range st.Periods {
+		if p.Evaluated {
+			st.EvaluatedPeriods = append(st.EvaluatedPeriods, p.Period)
+		}
+	}
+	return st, nil
+}
+
+func agreementStatus(stub shim.ChaincodeStubInterface, args []string) (*Status, error) {
+	if len(args) != 1 {
+		return nil, fmt.Errorf("takes 1 argument (slaID), got %d", len(args))
+	}
+	a, err := loadAgreement(stub, args[0])
+	if err != nil {
+		return nil, err
+	}
+	if err := authorizeParty(stub, a); err != nil {
+		return nil, err
+	}
+	return statusOf(stub, a)
+}
+
+// authorizeParty admits the SLA's provider and client only: the creator's
+// MSP ID and certificate common name must be one of theirs and the
+// certificate must chain to that MSP's roots at the transaction time.
+func authorizeParty(stub shim.ChaincodeStubInterface, a *agreement) error {
+	tr, err := loadTrust(stub)
+	if err != nil {
+		return err
+	}
+	now, err := txTime(stub)
+	if err != nil {
+		return err
+	}
+	mspID, cert, err := caller(stub)
+	if err != nil {
+		return err
+	}
+	p, c := a.sla.Parties.Provider, a.sla.Parties.Client
+	isParty := (mspID == p.MSPID && cert.Subject.CommonName == p.CommonName) ||
+		(mspID == c.MSPID && cert.Subject.CommonName == c.CommonName)
+	if !isParty {
+		return fmt.Errorf("access denied: caller %q of MSP %q is not the provider or the client of SLA %q", cert.Subject.CommonName, mspID, a.state.SLAID)
+	}
+	if err := tr.chain(mspID, cert, now); err != nil {
+		return fmt.Errorf("access denied: %w", err)
+	}
+	return nil
+}

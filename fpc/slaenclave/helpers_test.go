@@ -1,0 +1,453 @@
+package slaenclave_test
+
+import (
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/sha256"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"encoding/hex"
+	"encoding/json"
+	"encoding/pem"
+	"fmt"
+	"math/big"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	//lint:ignore SA1019 fabric-protos-go v0.3 messages (v1 shim side) are APIv1 messages without ProtoReflect
+	"github.com/golang/protobuf/proto"
+	"github.com/hyperledger/fabric-chaincode-go/shim"
+	//lint:ignore SA1019 shimtest is the v1 shim's stub double, as in fpc/runtime's tests
+	"github.com/hyperledger/fabric-chaincode-go/shimtest"
+	"github.com/hyperledger/fabric-protos-go/common"
+	"github.com/hyperledger/fabric-protos-go/msp"
+	pb "github.com/hyperledger/fabric-protos-go/peer"
+	"github.com/hyperledger/fabric-protos-go/peer/lifecycle"
+	"github.com/slasa/slasa/fpc/credentials"
+	"github.com/slasa/slasa/fpc/protocol"
+	"github.com/slasa/slasa/fpc/runtime"
+	"github.com/slasa/slasa/fpc/slaenclave"
+	"github.com/slasa/slasa/ipfs/cidverify"
+	"github.com/slasa/slasa/logbatch"
+	"github.com/slasa/slasa/signedsla"
+	"github.com/slasa/slasa/sla"
+)
+
+const (
+	channel = "slasa"
+	ccName  = "slaenclave"
+)
+
+// The enclave services the runtime offers are exactly what the chaincode
+// expects.
+var _ slaenclave.Services = runtime.Services(nil)
+
+// ---------------------------------------------------------------- test PKI
+
+// ca is a test certificate authority of one MSP.
+type ca struct {
+	mspID string
+	key   *ecdsa.PrivateKey
+	cert  *x509.Certificate
+	pem   string
+	// parent is set for an intermediate CA.
+	parent *ca
+}
+
+var serial int64
+
+func newKey(t *testing.T) *ecdsa.PrivateKey {
+	t.Helper()
+	k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return k
+}
+
+func certify(t *testing.T, tmpl *x509.Certificate, pub *ecdsa.PublicKey, parent *x509.Certificate, parentKey *ecdsa.PrivateKey) (*x509.Certificate, string) {
+	t.Helper()
+	serial++
+	tmpl.SerialNumber = big.NewInt(serial)
+	tmpl.NotBefore, tmpl.NotAfter = time.Now().Add(-24*time.Hour), time.Now().Add(24*time.Hour)
+	if parent == nil {
+		parent = tmpl
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, parent, pub, parentKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := x509.ParseCertificate(der)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c, string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}))
+}
+
+func newCA(t *testing.T, mspID string) *ca {
+	t.Helper()
+	k := newKey(t)
+	tmpl := &x509.Certificate{Subject: pkix.Name{CommonName: "ca." + mspID, Organization: []string{mspID}},
+		IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign | x509.KeyUsageDigitalSignature}
+	c, p := certify(t, tmpl, &k.PublicKey, nil, k)
+	return &ca{mspID: mspID, key: k, cert: c, pem: p}
+}
+
+func (c *ca) intermediate(t *testing.T) *ca {
+	t.Helper()
+	k := newKey(t)
+	tmpl := &x509.Certificate{Subject: pkix.Name{CommonName: "ica." + c.mspID, Organization: []string{c.mspID}},
+		IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign | x509.KeyUsageDigitalSignature}
+	cert, p := certify(t, tmpl, &k.PublicKey, c.cert, c.key)
+	return &ca{mspID: c.mspID, key: k, cert: cert, pem: p, parent: c}
+}
+
+// identity is an enrolled user: key, certificate and Fabric creator bytes.
+type identity struct {
+	mspID   string
+	key     *ecdsa.PrivateKey
+	certPEM string
+	creator []byte
+}
+
+func (c *ca) issue(t *testing.T, cn string) *identity {
+	t.Helper()
+	k := newKey(t)
+	tmpl := &x509.Certificate{Subject: pkix.Name{CommonName: cn, Organization: []string{c.mspID}},
+		KeyUsage: x509.KeyUsageDigitalSignature}
+	_, p := certify(t, tmpl, &k.PublicKey, c.cert, c.key)
+	creator, err := proto.Marshal(&msp.SerializedIdentity{Mspid: c.mspID, IdBytes: []byte(p)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &identity{mspID: c.mspID, key: k, certPEM: p, creator: creator}
+}
+
+// ---------------------------------------------------------------- fabric doubles
+
+// registryDouble serves QueryEnclave with the record the test registered
+// (a unit test double of the ercc chaincode).
+type registryDouble struct{ rec []byte }
+
+func (r *registryDouble) Init(shim.ChaincodeStubInterface) pb.Response { return shim.Success(nil) }
+func (r *registryDouble) Invoke(stub shim.ChaincodeStubInterface) pb.Response {
+	fn, args := stub.GetFunctionAndParameters()
+	if fn != "QueryEnclave" || len(args) != 1 || args[0] != ccName || r.rec == nil {
+		return shim.Error(fmt.Sprintf("no enclave is registered for chaincode %q", strings.Join(args, ",")))
+	}
+	return shim.Success(r.rec)
+}
+
+type lifecycleDouble struct{}
+
+func (lifecycleDouble) Init(shim.ChaincodeStubInterface) pb.Response { return shim.Success(nil) }
+func (lifecycleDouble) Invoke(stub shim.ChaincodeStubInterface) pb.Response {
+	args := stub.GetArgs()
+	var q lifecycle.QueryChaincodeDefinitionArgs
+	if string(args[0]) != "QueryChaincodeDefinition" || proto.Unmarshal(args[1], &q) != nil || q.Name != ccName {
+		return shim.Error("namespace not defined")
+	}
+	b, _ := proto.Marshal(&lifecycle.QueryChaincodeDefinitionResult{Version: "sim-1", Sequence: 1})
+	return shim.Success(b)
+}
+
+// shimDouble is the tunneling shim: bytes by CID, as stored by the test.
+type shimDouble struct {
+	mu    sync.Mutex
+	bytes map[string][]byte
+}
+
+func (s *shimDouble) put(cid string, b []byte) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.bytes[cid] = b
+}
+
+func (s *shimDouble) fetch(id string) ([]byte, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	b, ok := s.bytes[id]
+	if !ok {
+		return nil, fmt.Errorf("shim: %s not found", id)
+	}
+	return b, nil
+}
+
+// ---------------------------------------------------------------- fixture
+
+type fixture struct {
+	stub     *shimtest.MockStub
+	registry *registryDouble
+	shim     *shimDouble
+	record   credentials.Record
+	tx       int
+}
+
+func newFixture(t *testing.T) *fixture {
+	t.Helper()
+	f := &fixture{registry: &registryDouble{}, shim: &shimDouble{bytes: map[string][]byte{}}}
+	enclave := runtime.NewSimulated(slaenclave.Chaincode{})
+	pcc := runtime.NewPrivateChaincode(enclave, runtime.WithFetcher(f.shim.fetch))
+	f.stub = shimtest.NewMockStub(ccName, pcc)
+	f.stub.ChannelID = channel
+	f.stub.MockPeerChaincode("ercc", shimtest.NewMockStub("ercc", f.registry), channel)
+	f.stub.MockPeerChaincode("_lifecycle", shimtest.NewMockStub("_lifecycle", lifecycleDouble{}), channel)
+	return f
+}
+
+// initEnclave runs __initEnclave as peer admin and registers the enclave
+// with the registry double.
+func (f *fixture) initEnclave(t *testing.T, admin *identity) {
+	t.Helper()
+	resp := f.call(t, admin, []byte(protocol.FnInitEnclave), []byte(`{"peer_msp_id":"ProviderOrgMSP","endpoint":"127.0.0.1:27100"}`))
+	if resp.Status != shim.OK {
+		t.Fatalf("__initEnclave: %s", resp.Message)
+	}
+	creds, data, err := credentials.Parse(resp.Payload)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := credentials.VerifySimulated(creds, data); err != nil {
+		t.Fatal(err)
+	}
+	vk, err := credentials.ParseECDSAPublicKey(data.EnclaveVK)
+	if err != nil {
+		t.Fatal(err)
+	}
+	id, err := credentials.EnclaveID(vk)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.record = credentials.Record{Chaincode: ccName, EnclaveID: id, EnclaveVK: data.EnclaveVK, ChaincodeEK: data.ChaincodeEK,
+		PeerMSPID: data.PeerMSPID, AttestationType: credentials.AttestationSimulated, ChaincodeVersion: "sim-1", ChaincodeSequence: 1, Channel: channel}
+	f.registry.rec, _ = json.Marshal(f.record)
+}
+
+func (c *identity) proposal(t *testing.T, txID string, args ...[]byte) *pb.SignedProposal {
+	t.Helper()
+	ext, _ := proto.Marshal(&pb.ChaincodeHeaderExtension{ChaincodeId: &pb.ChaincodeID{Name: ccName}})
+	ch, _ := proto.Marshal(&common.ChannelHeader{Type: int32(common.HeaderType_ENDORSER_TRANSACTION), ChannelId: channel, TxId: txID, Extension: ext})
+	sh, _ := proto.Marshal(&common.SignatureHeader{Creator: c.creator, Nonce: []byte(txID)})
+	hdr, _ := proto.Marshal(&common.Header{ChannelHeader: ch, SignatureHeader: sh})
+	cis, _ := proto.Marshal(&pb.ChaincodeInvocationSpec{ChaincodeSpec: &pb.ChaincodeSpec{ChaincodeId: &pb.ChaincodeID{Name: ccName}, Input: &pb.ChaincodeInput{Args: args}}})
+	payload, _ := proto.Marshal(&pb.ChaincodeProposalPayload{Input: cis})
+	propBytes, _ := proto.Marshal(&pb.Proposal{Header: hdr, Payload: payload})
+	sum := sha256.Sum256(propBytes)
+	sig, err := ecdsa.SignASN1(rand.Reader, c.key, sum[:])
+	if err != nil {
+		t.Fatal(err)
+	}
+	return &pb.SignedProposal{ProposalBytes: propBytes, Signature: sig}
+}
+
+func (f *fixture) call(t *testing.T, c *identity, args ...[]byte) pb.Response {
+	t.Helper()
+	f.tx++
+	txID := fmt.Sprintf("tx%d", f.tx)
+	f.stub.Creator = c.creator
+	return f.stub.MockInvokeWithSignedProposal(txID, args, c.proposal(t, txID, args...))
+}
+
+// outcome of one private request.
+type outcome struct {
+	status  int32
+	message string
+	payload []byte
+	writes  int
+}
+
+// submit sends fn(args) encrypted through __invoke, verifies and opens the
+// enclave's response and, when the chaincode succeeded, submits it through
+// __endorse (the FPC client's flow).
+func (f *fixture) submit(t *testing.T, c *identity, fn string, args ...string) outcome {
+	t.Helper()
+	ek, err := f.record.EncryptionKey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	msg, session, err := protocol.SealRequest(protocol.Request{Function: fn, Args: args}, ek)
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, _ := json.Marshal(msg)
+	resp := f.call(t, c, []byte(protocol.FnInvoke), raw)
+	if resp.Status != shim.OK {
+		t.Fatalf("__invoke %s: %s", fn, resp.Message)
+	}
+	var sr protocol.SignedResponse
+	if err := json.Unmarshal(resp.Payload, &sr); err != nil {
+		t.Fatal(err)
+	}
+	vk, _ := f.record.VerifyingKey()
+	r, err := protocol.VerifyResponse(&sr, vk)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := session.CheckBinding(r, f.record.EnclaveID); err != nil {
+		t.Fatal(err)
+	}
+	res, err := session.OpenResult(r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := outcome{status: res.Status, message: res.Message, payload: res.Payload, writes: len(r.RWSet.Writes)}
+	if res.Status != shim.OK {
+		return out
+	}
+	if e := f.call(t, c, []byte(protocol.FnEndorse), resp.Payload); e.Status != shim.OK {
+		t.Fatalf("__endorse %s: %s", fn, e.Message)
+	}
+	return out
+}
+
+// must submits and fails the test unless the chaincode succeeded.
+func (f *fixture) must(t *testing.T, c *identity, fn string, args ...string) []byte {
+	t.Helper()
+	o := f.submit(t, c, fn, args...)
+	if o.status != shim.OK {
+		t.Fatalf("%s: %s", fn, o.message)
+	}
+	return o.payload
+}
+
+// reject submits a request that must fail with an error containing want
+// and change nothing.
+func (f *fixture) reject(t *testing.T, c *identity, want string, fn string, args ...string) {
+	t.Helper()
+	before := f.snapshot()
+	o := f.submit(t, c, fn, args...)
+	if o.status == shim.OK {
+		t.Fatalf("%s succeeded; want an error containing %q", fn, want)
+	}
+	if !strings.Contains(o.message, want) {
+		t.Fatalf("%s error:\n  %s\nwant it to contain:\n  %s", fn, o.message, want)
+	}
+	if o.writes != 0 {
+		t.Fatalf("%s: a failed request carries %d writes", fn, o.writes)
+	}
+	if after := f.snapshot(); !sameState(before, after) {
+		t.Fatalf("%s: state changed by a rejected request", fn)
+	}
+	t.Logf("%s rejected: %s", fn, o.message)
+}
+
+func (f *fixture) snapshot() map[string]string {
+	out := map[string]string{}
+	for k, v := range f.stub.State {
+		out[k] = string(v)
+	}
+	return out
+}
+
+func sameState(a, b map[string]string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for k, v := range a {
+		if w, ok := b[k]; !ok || w != v {
+			return false
+		}
+	}
+	return true
+}
+
+// ---------------------------------------------------------------- SLA and batches
+
+// slaDoc returns an SLA document with a billing cycle of 300 s from start,
+// three zones, 5 s sampling and 10 s sub-intervals; the region is down in a
+// sub-interval when two zones fail.
+func slaDoc(id string, start, end time.Time, title string) []byte {
+	return fmt.Appendf(nil, `{
+  "schema_version": "slasa.sla/v1",
+  "id": %q,
+  "title": %q,
+  "service": {"product_id": "compute-region", "name": "Compute region"},
+  "parties": {
+    "provider": {"msp_id": "ProviderOrgMSP", "common_name": "provider@providerorg", "wallet": "provider"},
+    "client": {"msp_id": "ClientOrgMSP", "common_name": "client@clientorg", "wallet": "client"},
+    "logger": {"msp_id": "ProviderOrgMSP", "common_name": "logger@providerorg"}
+  },
+  "price": {"amount_minor": 123457, "currency": "USD"},
+  "validity": {"start": %q, "end": %q},
+  "interval": {"billing_cycle": {"unit": "seconds", "seconds": 300}, "time_zone": "UTC", "sampling_period_ms": 5000, "sub_interval_seconds": 10},
+  "monitoring": {"zones": [
+    {"id": "zone-a", "region": "region-1"}, {"id": "zone-b", "region": "region-1"}, {"id": "zone-c", "region": "region-1"}]},
+  "metrics": [{
+    "id": "availability", "name": "Uptime", "unit": "percent",
+    "driver": {"id": "availability", "version": "1"},
+    "objective": {"operator": ">=", "target": "99.9"},
+    "parameters": {},
+    "rules": {
+      "valid": [{"measurement": "ok", "op": "present"}],
+      "failure": [{"measurement": "ok", "op": "==", "value": 0}],
+      "zone_down_bps": 10000, "min_zones_down": 2, "min_samples": 1, "missing_data": "excluded"}
+  }],
+  "consequences": {
+    "credit_tiers": [
+      {"metric": "availability", "worse_than": "99.9", "credit_bps": 1000},
+      {"metric": "availability", "worse_than": "99.0", "credit_bps": 2500},
+      {"metric": "availability", "worse_than": "95.0", "credit_bps": 10000}],
+    "max_credit_bps": 10000,
+    "penalties": [{"metric": "availability", "amount_minor": 500}],
+    "termination": {"metric": "availability", "worse_than": "90"}
+  }
+}`, id, title, start.Format(time.RFC3339), end.Format(time.RFC3339))
+}
+
+// signRecord builds a signed SLA record; a nil signer leaves that
+// signature out.
+func signRecord(t *testing.T, doc []byte, provider, client *identity) []byte {
+	t.Helper()
+	d, _, err := sla.DigestOf(doc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec := signedsla.Record{Version: signedsla.Version, Document: doc, Digest: hex.EncodeToString(d[:]),
+		Provider: signedsla.Signature{MSPID: provider.mspID, Certificate: provider.certPEM},
+		Client:   signedsla.Signature{MSPID: client.mspID, Certificate: client.certPEM}}
+	if provider.key != nil {
+		if rec.Provider.Signature, err = signedsla.Sign(d, provider.key); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if client.key != nil {
+		if rec.Client.Signature, err = signedsla.Sign(d, client.key); err != nil {
+			t.Fatal(err)
+		}
+	}
+	raw, err := rec.Marshal()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return raw
+}
+
+// line is one log record.
+func line(at time.Time, probe, zone string, ok bool, latency int64) string {
+	return fmt.Sprintf(`{"time":%q,"source":{"probe":%q,"zone":%q,"region":"region-1"},"measurements":{"ok":%t,"latency_ms":%d}}`,
+		at.UTC().Format("2006-01-02T15:04:05.000Z"), probe, zone, ok, latency) + "\n"
+}
+
+// batch seals a batch to the enclave, stores it in the shim double and
+// returns its CID.
+func (f *fixture) batch(t *testing.T, logger *identity, h logbatch.Header, records string) string {
+	t.Helper()
+	ek, err := f.record.EncryptionKey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.Records = int64(strings.Count(records, "\n"))
+	data, err := logbatch.Seal(h, []byte(records), ek, logger.certPEM, logger.key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := cidverify.Sum(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.shim.put(c.String(), data)
+	return c.String()
+}

@@ -1,0 +1,240 @@
+package slaenclave
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"strconv"
+	"time"
+
+	"github.com/hyperledger/fabric-chaincode-go/shim"
+	"github.com/slasa/slasa/driver"
+	"github.com/slasa/slasa/ipfs/cidverify"
+	"github.com/slasa/slasa/logbatch"
+	"github.com/slasa/slasa/logs"
+	"github.com/slasa/slasa/signedsla"
+)
+
+// IngestResult is the result of IngestBatch.
+type IngestResult struct {
+	SLAID string `json:"sla_id"`
+	Seq   int64  `json:"seq"`
+	CID   string `json:"cid"`
+	// Period is the start of the billing period the batch belongs to.
+	Period    string `json:"period"`
+	PeriodEnd string `json:"period_end"`
+	// CoveredEnd is the end of the period's covered window after this
+	// batch; Complete is true when it reached the period's end.
+	CoveredEnd string `json:"covered_end"`
+	Complete   bool   `json:"complete"`
+}
+
+// canonicalCID parses a CID argument or header field and returns its
+// canonical string form.
+func canonicalCID(field, s string) (string, error) {
+	c, err := cidverify.Parse(s)
+	if err != nil {
+		return "", fmt.Errorf("%s: %q: %w", field, s, err)
+	}
+	return c.String(), nil
+}
+
+func ingestBatch(stub shim.ChaincodeStubInterface, args []string) (*IngestResult, error) {
+	if len(args) != 3 {
+		return nil, fmt.Errorf("takes 3 arguments (slaID, seq, cid), got %d", len(args))
+	}
+	slaID := args[0]
+	seq, err := strconv.ParseInt(args[1], 10, 64)
+	if err != nil || seq < 1 {
+		return nil, fmt.Errorf("seq: %q is not a positive decimal integer", args[1])
+	}
+	c, err := cidverify.Parse(args[2])
+	if err != nil {
+		return nil, fmt.Errorf("cid: %q: %w", args[2], err)
+	}
+	cidStr := c.String()
+	svc, err := services(stub)
+	if err != nil {
+		return nil, err
+	}
+	a, err := loadAgreement(stub, slaID)
+	if err != nil {
+		return nil, err
+	}
+	tr, err := loadTrust(stub)
+	if err != nil {
+		return nil, err
+	}
+	now, err := txTime(stub)
+	if err != nil {
+		return nil, err
+	}
+	// The chain position first: a replayed or skipped batch is rejected
+	// without fetching it.
+	want := a.state.LastSeq + 1
+	switch {
+	case seq < want:
+		return nil, fmt.Errorf("seq: batch %d of SLA %q was already ingested (replay); expected seq %d", seq, slaID, want)
+	case seq > want:
+		return nil, fmt.Errorf("seq: got %d, expected %d: batches %d..%d of SLA %q are missing (skipped)", seq, want, want, seq-1, slaID)
+	}
+
+	data, err := svc.Fetch(cidStr)
+	if err != nil {
+		return nil, fmt.Errorf("fetch batch %s through the tunneling shim: %w", cidStr, err)
+	}
+	if len(data) > logbatch.MaxBatchBytes {
+		return nil, fmt.Errorf("batch %s: the shim returned %d bytes, more than the limit of %d", cidStr, len(data), logbatch.MaxBatchBytes)
+	}
+	if err := cidverify.Verify(c, data); err != nil {
+		return nil, fmt.Errorf("batch bytes do not match cid %s: %w", cidStr, err)
+	}
+	opened, err := logbatch.Open(data, svc.ChaincodeDecryptionKey())
+	if err != nil {
+		return nil, fmt.Errorf("batch %s: %w", cidStr, err)
+	}
+	h := opened.Header
+	if h.SLAID != slaID {
+		return nil, fmt.Errorf("batch %s: header.sla_id %q is not the requested SLA %q", cidStr, h.SLAID, slaID)
+	}
+	if h.Seq != seq {
+		return nil, fmt.Errorf("batch %s: header.seq %d is not the requested seq %d", cidStr, h.Seq, seq)
+	}
+	logger, err := txLogger(a.sla)
+	if err != nil {
+		return nil, err
+	}
+	if err := tr.chain(logger.MSPID, opened.LoggerCert, now); err != nil {
+		return nil, fmt.Errorf("batch %s is not signed by the SLA's logger: %w", cidStr, err)
+	}
+	if err := signedsla.CheckParty("logger", logger, logger.MSPID, opened.LoggerCert); err != nil {
+		return nil, fmt.Errorf("batch %s is not signed by the SLA's logger: %w", cidStr, err)
+	}
+	if seq > 1 {
+		prev, err := canonicalCID("header.prev_cid", h.PrevCID)
+		if err != nil {
+			return nil, fmt.Errorf("batch %s: %w", cidStr, err)
+		}
+		if prev != a.state.LastCID {
+			return nil, fmt.Errorf("batch %s: header.prev_cid is %s, expected the last ingested batch %s (seq %d)", cidStr, prev, a.state.LastCID, a.state.LastSeq)
+		}
+	}
+
+	start, end, err := h.Window()
+	if err != nil {
+		return nil, fmt.Errorf("batch %s: %w", cidStr, err)
+	}
+	ws, we := start.Format(time.RFC3339Nano), end.Format(time.RFC3339Nano)
+	p, err := driver.PeriodOf(a.sla, start)
+	if err != nil {
+		return nil, fmt.Errorf("batch %s: header.window_start %s: %w", cidStr, ws, err)
+	}
+	if end.After(p.End) {
+		return nil, fmt.Errorf("batch %s: window %s..%s spans two billing periods (the period %s ends at %s); a batch must lie inside one period",
+			cidStr, ws, we, p, p.End.Format(time.RFC3339))
+	}
+	if end.After(now) {
+		return nil, fmt.Errorf("batch %s: window ends at %s, after the transaction time %s", cidStr, we, now.Format(time.RFC3339Nano))
+	}
+	vk, err := verdictKey(stub, slaID, p)
+	if err != nil {
+		return nil, err
+	}
+	if v, err := stub.GetState(vk); err != nil {
+		return nil, fmt.Errorf("read verdict state: %w", err)
+	} else if v != nil {
+		return nil, fmt.Errorf("batch %s: period %s of SLA %q is already evaluated; its verdict is frozen and takes no more batches", cidStr, p, slaID)
+	}
+	if a.state.LastWindowEnd == "" {
+		if !start.Equal(p.Start) {
+			return nil, fmt.Errorf("batch %s: the first batch of SLA %q must start at a billing period start; window_start %s is inside the period %s",
+				cidStr, slaID, ws, p)
+		}
+	} else if last, err := time.Parse(time.RFC3339Nano, a.state.LastWindowEnd); err != nil {
+		return nil, fmt.Errorf("stored chain head: %w", err)
+	} else if !start.Equal(last) {
+		return nil, fmt.Errorf("batch %s: window is not contiguous: window_start is %s, expected %s (the end of batch %d)", cidStr, ws, a.state.LastWindowEnd, a.state.LastSeq)
+	}
+
+	pk, err := periodKey(stub, slaID, p)
+	if err != nil {
+		return nil, err
+	}
+	var ps periodState
+	found, err := getJSON(stub, pk, &ps)
+	if err != nil {
+		return nil, fmt.Errorf("period %s: %w", p, err)
+	}
+	acc, err := a.plan.NewAccumulator(p)
+	if err != nil {
+		return nil, err
+	}
+	if found {
+		if err := acc.UnmarshalBinary(ps.Accumulator); err != nil {
+			return nil, fmt.Errorf("period %s: %w", p, err)
+		}
+	} else {
+		ps = periodState{Period: p.String(), PeriodEnd: p.End.Format(time.RFC3339), FirstSeq: seq}
+	}
+	if err := fold(acc, opened.Records, start, end, h.Records); err != nil {
+		return nil, fmt.Errorf("batch %s: %w", cidStr, err)
+	}
+	if ps.Accumulator, err = acc.MarshalBinary(); err != nil {
+		return nil, fmt.Errorf("period %s: encode aggregate: %w", p, err)
+	}
+	// RFC3339Nano writes whole seconds exactly as RFC3339 does, so the
+	// covered end compares with the period end as a string.
+	ps.CoveredEnd, ps.Batches, ps.LastSeq = we, ps.Batches+1, seq
+	if err := putJSON(stub, pk, &ps); err != nil {
+		return nil, err
+	}
+	a.state.LastSeq, a.state.LastCID, a.state.LastWindowEnd = seq, cidStr, we
+	if err := putJSON(stub, a.key, &a.state); err != nil {
+		return nil, err
+	}
+	return &IngestResult{SLAID: slaID, Seq: seq, CID: cidStr, Period: ps.Period, PeriodEnd: ps.PeriodEnd,
+		CoveredEnd: ps.CoveredEnd, Complete: ps.CoveredEnd == ps.PeriodEnd}, nil
+}
+
+// foldChunk is how many decoded records are added to the aggregate at once.
+const foldChunk = 1024
+
+// fold decodes the batch's JSON Lines records, checks that each lies in the
+// window [start, end) and that there are exactly want of them, and adds
+// them to acc. On error acc may hold part of the batch; the caller then
+// discards it (nothing is written).
+func fold(acc *driver.Accumulator, records []byte, start, end time.Time, want int64) error {
+	d, err := acc.NewDecoder(bytes.NewReader(records))
+	if err != nil {
+		return err
+	}
+	startMS, endMS := start.UnixMilli(), end.UnixMilli()
+	buf := make([]logs.Sample, 0, foldChunk)
+	var n int64
+	for {
+		var s logs.Sample
+		err := d.Next(&s)
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return fmt.Errorf("records: %w", err)
+		}
+		n++
+		if s.TimeMS < startMS || s.TimeMS >= endMS {
+			return fmt.Errorf("records: line %d: time %s is outside the batch window %s..%s", d.Line(),
+				time.UnixMilli(s.TimeMS).UTC().Format(time.RFC3339Nano), start.Format(time.RFC3339Nano), end.Format(time.RFC3339Nano))
+		}
+		buf = append(buf, s)
+		if len(buf) == foldChunk {
+			acc.Add(buf)
+			buf = buf[:0]
+		}
+	}
+	if n != want {
+		return fmt.Errorf("header.records is %d but the batch holds %d records", want, n)
+	}
+	acc.Add(buf)
+	return nil
+}
