@@ -16,7 +16,7 @@ set -euo pipefail
 usage() {
 	cat >&2 <<'EOF'
 usage: network/deploy.sh NAME [CCNAME] [--name CCNAME] [--policy POLICY]
-  NAME     smoke | agreement | refund   (see the table in network/deploy.sh)
+  NAME     smoke | agreement | refund | ercc | slaenclave | baseline   (see the table in network/deploy.sh)
   CCNAME   chaincode name on the channel (default NAME)
   POLICY   endorsement signature policy (default AND('ProviderOrgMSP.peer','ClientOrgMSP.peer'))
 EOF
@@ -32,7 +32,9 @@ chaincode_source() {
 	smoke) echo "go test/chaincode/smoke" ;;
 	agreement) echo "go chaincode/agreement" ;;
 	refund) echo "go chaincode/refund" ;;
-	# fpc-*) echo "fpc fpc/<dir>" ;;   # enclave chaincodes: later
+	ercc) echo "go fpc/ercc" ;;
+	slaenclave) echo "go fpc/slaenclave/cmd/slaenclave" ;;
+	baseline) echo "go bench/chaincode/baseline" ;;
 	*) return 1 ;;
 	esac
 }
@@ -53,7 +55,7 @@ while [ $# -gt 0 ]; do
 	*) CCNAME="$1"; shift ;;
 	esac
 done
-src="$(chaincode_source "$NAME")" || die "unknown chaincode '$NAME' (known: smoke, agreement, refund)"
+src="$(chaincode_source "$NAME")" || die "unknown chaincode '$NAME' (known: smoke, agreement, refund, ercc, slaenclave, baseline)"
 kind="${src%% *}" dir="${src#* }"
 case "$CCNAME" in *[!a-zA-Z0-9_-]* | [!a-zA-Z]*) die "chaincode name '$CCNAME' must start with a letter and hold only letters, digits, '_' and '-'" ;; esac
 [ -d "$SLASA_REPO_ROOT/$dir" ] || die "chaincode '$NAME' has no source yet: $dir does not exist"
@@ -126,7 +128,15 @@ fi
 wait_port_free() { ! port_in_use "$port"; }
 wait_for "port $port to be released" "$SLASA_RUN_DIR/logs/$pidname.log" "" wait_port_free
 mkdir -p "$SLASA_RUN_DIR/logs"
-CHAINCODE_ID="$pkgid" CHAINCODE_SERVER_ADDRESS="127.0.0.1:$port" \
+# Extra environment per source: the enclave host reaches the tunneling shim and keeps its (SIMULATED) sealed
+# keys in the run folder, so that a redeployed server keeps the enclave's identity.
+extra_env=()
+if [ "$NAME" = slaenclave ]; then
+	[ -f "$SLASA_RUN_DIR/shim-url" ] || log "warning: no tunneling shim in this network (SLASA_WITH_IPFS=0?); IngestBatch will fail"
+	extra_env=(SLASA_SHIM_URL="$(cat "$SLASA_RUN_DIR/shim-url" 2>/dev/null || true)"
+		SLASA_ENCLAVE_SEAL_FILE="$SLASA_RUN_DIR/enclave/$CCNAME-keys.json")
+fi
+env "${extra_env[@]}" CHAINCODE_ID="$pkgid" CHAINCODE_SERVER_ADDRESS="127.0.0.1:$port" \
 	setsid "$work/server" >>"$SLASA_RUN_DIR/logs/$pidname.log" 2>&1 </dev/null &
 echo $! >"$SLASA_RUN_DIR/pids/$pidname.pid"
 wait_for "chaincode server $CCNAME on port $port" "$SLASA_RUN_DIR/logs/$pidname.log" \

@@ -80,6 +80,7 @@ set_ports() {
 	CLIENT_PEER_PORT=$((SLASA_PORT_BASE + 110))
 	CLIENT_CC_PORT=$((SLASA_PORT_BASE + 111))
 	CLIENT_OPS_PORT=$((SLASA_PORT_BASE + 112))
+	SHIM_PORT=$((SLASA_PORT_BASE + 82)) # the tunneling shim (IPFS uses +80 and +81, see ipfs/lib.sh)
 	CC_PORT_FIRST=$((SLASA_PORT_BASE + 200))
 	CC_PORT_LAST=$((SLASA_PORT_BASE + 249))
 }
@@ -96,6 +97,7 @@ all_network_ports() {
 		orderer_ops_port "$n"
 	done
 	echo "$PROVIDER_PEER_PORT $PROVIDER_CC_PORT $PROVIDER_OPS_PORT $CLIENT_PEER_PORT $CLIENT_CC_PORT $CLIENT_OPS_PORT" | tr ' ' '\n'
+	if [ "${SLASA_WITH_IPFS:-1}" != 0 ]; then echo "$SHIM_PORT"; fi
 }
 
 # port_in_use PORT: true when something listens on 127.0.0.1:PORT or on any address with that port.

@@ -247,6 +247,16 @@ if [ "${SLASA_WITH_IPFS:-1}" != 0 ]; then
 		bash "$SLASA_REPO_ROOT/ipfs/build.sh"
 	fi
 	SLASA_PORT_BASE="$SLASA_PORT_BASE" SLASA_RUN_DIR="$SLASA_RUN_DIR" bash "$SLASA_REPO_ROOT/ipfs/up.sh"
+
+	# ---- the tunneling shim: the enclave host fetches log batches through it (untrusted; the enclave verifies).
+	(cd "$SLASA_REPO_ROOT" && CGO_ENABLED=0 go build -o "$SLASA_BIN_DIR/shim-tunnel" ./cmd/shim-tunnel) ||
+		die "go build ./cmd/shim-tunnel failed"
+	setsid "$SLASA_BIN_DIR/shim-tunnel" -listen "127.0.0.1:$SHIM_PORT" -ipfs-api-file "$SLASA_RUN_DIR/ipfs/api" \
+		>>"$SLASA_RUN_DIR/logs/shim-tunnel.log" 2>&1 </dev/null &
+	echo $! >"$SLASA_RUN_DIR/pids/shim-tunnel.pid"
+	echo "http://127.0.0.1:$SHIM_PORT" >"$SLASA_RUN_DIR/shim-url"
+	shim_healthy() { curl -fsS "http://127.0.0.1:$SHIM_PORT/healthz" >/dev/null 2>&1; }
+	wait_for "tunneling shim on port $SHIM_PORT" "$SLASA_RUN_DIR/logs/shim-tunnel.log" "$SLASA_RUN_DIR/pids/shim-tunnel.pid" shim_healthy
 fi
 trap - EXIT
 log "network up in $((SECONDS - started))s: channel $SLASA_CHANNEL, $ORDERERS orderer(s), ports $SLASA_PORT_BASE..$((SLASA_PORT_BASE + 249)), run folder $SLASA_RUN_DIR"

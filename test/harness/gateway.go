@@ -1,18 +1,14 @@
 package harness
 
 import (
-	"crypto/x509"
-	"encoding/pem"
 	"fmt"
-	"os"
 	"time"
 
 	"github.com/hyperledger/fabric-gateway/pkg/client"
-	"github.com/hyperledger/fabric-gateway/pkg/hash"
 	"github.com/hyperledger/fabric-gateway/pkg/identity"
 	"github.com/hyperledger/fabric-protos-go-apiv2/common"
+	"github.com/slasa/slasa/internal/fabnet"
 	"google.golang.org/grpc"
-	"google.golang.org/grpc/credentials"
 	"google.golang.org/protobuf/proto"
 )
 
@@ -63,73 +59,17 @@ func (n *Network) Contract(identityName, chaincode string) (*client.Contract, er
 	return gw.GetNetwork(n.Info.Channel).GetContract(chaincode), nil
 }
 
-// DialPeer opens a TLS gRPC client connection to a peer, verifying its certificate against the
-// peer's TLS CA and host name.
-func DialPeer(p Peer) (*grpc.ClientConn, error) {
-	pemData, err := os.ReadFile(p.TLSCACert)
-	if err != nil {
-		return nil, fmt.Errorf("peer %s: reading TLS CA: %w", p.Name, err)
-	}
-	pool := x509.NewCertPool()
-	if !pool.AppendCertsFromPEM(pemData) {
-		return nil, fmt.Errorf("peer %s: %s holds no PEM certificate", p.Name, p.TLSCACert)
-	}
-	creds := credentials.NewClientTLSFromCert(pool, p.HostnameOverride)
-	conn, err := grpc.NewClient(p.Address, grpc.WithTransportCredentials(creds))
-	if err != nil {
-		return nil, fmt.Errorf("peer %s at %s: %w", p.Name, p.Address, err)
-	}
-	return conn, nil
-}
+// DialPeer opens a TLS gRPC client connection to a peer (see fabnet.DialPeer).
+func DialPeer(p Peer) (*grpc.ClientConn, error) { return fabnet.DialPeer(p) }
 
-// ConnectGateway connects a fabric-gateway client for user (of MSP mspID) over conn, with timeouts
-// suited to a local network.
+// ConnectGateway connects a fabric-gateway client for user over conn (see fabnet.ConnectGateway).
 func ConnectGateway(conn *grpc.ClientConn, mspID string, u User) (*client.Gateway, error) {
-	id, sign, err := LoadIdentity(mspID, u)
-	if err != nil {
-		return nil, err
-	}
-	return client.Connect(id,
-		client.WithSign(sign),
-		client.WithHash(hash.SHA256),
-		client.WithClientConnection(conn),
-		client.WithEvaluateTimeout(30*time.Second),
-		client.WithEndorseTimeout(60*time.Second),
-		client.WithSubmitTimeout(30*time.Second),
-		client.WithCommitStatusTimeout(2*time.Minute),
-	)
+	return fabnet.ConnectGateway(conn, mspID, u)
 }
 
-// LoadIdentity reads a user's certificate and private key into a fabric-gateway identity and signer.
+// LoadIdentity reads a user's certificate and key (see fabnet.LoadIdentity).
 func LoadIdentity(mspID string, u User) (*identity.X509Identity, identity.Sign, error) {
-	certPEM, err := os.ReadFile(u.CertPath)
-	if err != nil {
-		return nil, nil, fmt.Errorf("reading certificate of %s: %w", u.CommonName, err)
-	}
-	cert, err := identity.CertificateFromPEM(certPEM)
-	if err != nil {
-		return nil, nil, fmt.Errorf("certificate of %s: %w", u.CommonName, err)
-	}
-	id, err := identity.NewX509Identity(mspID, cert)
-	if err != nil {
-		return nil, nil, err
-	}
-	keyPEM, err := os.ReadFile(u.KeyPath)
-	if err != nil {
-		return nil, nil, fmt.Errorf("reading private key of %s: %w", u.CommonName, err)
-	}
-	if block, _ := pem.Decode(keyPEM); block == nil {
-		return nil, nil, fmt.Errorf("private key of %s: %s holds no PEM block", u.CommonName, u.KeyPath)
-	}
-	key, err := identity.PrivateKeyFromPEM(keyPEM)
-	if err != nil {
-		return nil, nil, fmt.Errorf("private key of %s: %w", u.CommonName, err)
-	}
-	sign, err := identity.NewPrivateKeySign(key)
-	if err != nil {
-		return nil, nil, fmt.Errorf("signer of %s: %w", u.CommonName, err)
-	}
-	return id, sign, nil
+	return fabnet.LoadIdentity(mspID, u)
 }
 
 // Height returns the block height of the channel on the peer of org ("provider" or "client"), read

@@ -1,182 +1,33 @@
 package harness
 
-import (
-	"encoding/json"
-	"fmt"
-	"os"
-	"sort"
+import "github.com/slasa/slasa/internal/fabnet"
+
+// The network description types live in internal/fabnet, shared with the CLI
+// and the services; these aliases keep the harness API.
+type (
+	// Info is the content of network.json.
+	Info = fabnet.Info
+	// OrdererOrg describes OrdererOrg.
+	OrdererOrg = fabnet.OrdererOrg
+	// OrdererAdmin is the OrdererOrg admin identity.
+	OrdererAdmin = fabnet.OrdererAdmin
+	// Orderer is one orderer node.
+	Orderer = fabnet.Orderer
+	// Org is a peer organization.
+	Org = fabnet.Org
+	// Peer is one peer node.
+	Peer = fabnet.Peer
+	// User is a client identity.
+	User = fabnet.User
+	// Deployment is one deployed chaincode.
+	Deployment = fabnet.Deployment
 )
 
-// Info is the content of network.json, the machine-readable description of a running network that
-// network/up.sh and network/deploy.sh write into the run folder. Paths are absolute.
-type Info struct {
-	// FabricVersion is the Fabric release of the binaries ("2.5.9").
-	FabricVersion string `json:"fabricVersion"`
-	// Channel is the application channel name.
-	Channel string `json:"channel"`
-	// PortBase is the first port of the network's port block.
-	PortBase int `json:"portBase"`
-	// RunDir is the run folder.
-	RunDir string `json:"runDir"`
-	// BinDir holds the Fabric binaries.
-	BinDir string `json:"binDir"`
-	// FabricCfgPath is the FABRIC_CFG_PATH for the peer CLI (holds core.yaml).
-	FabricCfgPath string `json:"fabricCfgPath"`
-	// OrdererOrg describes the ordering organization.
-	OrdererOrg OrdererOrg `json:"ordererOrg"`
-	// Orderers lists the orderer nodes (1 or 3).
-	Orderers []Orderer `json:"orderers"`
-	// Orgs maps "provider" and "client" to the peer organizations.
-	Orgs map[string]Org `json:"orgs"`
-	// Chaincodes maps deployed chaincode names to their deployments.
-	Chaincodes map[string]Deployment `json:"chaincodes"`
-}
-
-// OrdererOrg describes OrdererOrg (MSP ID OrdererMSP).
-type OrdererOrg struct {
-	// MSPID is the organization's MSP ID.
-	MSPID string `json:"mspId"`
-	// TLSCACert is the PEM file of the orderers' TLS CA.
-	TLSCACert string `json:"tlsCACert"`
-	// Admin holds the orderer admin's files (osnadmin uses its TLS client certificate).
-	Admin OrdererAdmin `json:"admin"`
-}
-
-// OrdererAdmin is the OrdererOrg admin identity.
-type OrdererAdmin struct {
-	// MSPDir is the admin's MSP folder.
-	MSPDir string `json:"mspDir"`
-	// TLSClientCert is the admin's TLS client certificate (PEM file).
-	TLSClientCert string `json:"tlsClientCert"`
-	// TLSClientKey is the admin's TLS client key (PEM file).
-	TLSClientKey string `json:"tlsClientKey"`
-}
-
-// Orderer is one orderer node.
-type Orderer struct {
-	// Name is the node's host name in its certificates.
-	Name string `json:"name"`
-	// Address is the host:port of the broadcast/deliver (and Raft cluster) endpoint.
-	Address string `json:"address"`
-	// HostnameOverride is the TLS server name to verify.
-	HostnameOverride string `json:"hostnameOverride"`
-	// AdminAddress is the channel participation (osnadmin) endpoint.
-	AdminAddress string `json:"adminAddress"`
-	// OperationsAddress serves /healthz and /metrics over plain HTTP.
-	OperationsAddress string `json:"operationsAddress"`
-	// TLSCACert is the PEM file of the CA that signed the node's TLS certificate.
-	TLSCACert string `json:"tlsCACert"`
-}
-
-// Org is a peer organization.
-type Org struct {
-	// MSPID is the organization's MSP ID (ProviderOrgMSP or ClientOrgMSP).
-	MSPID string `json:"mspId"`
-	// Domain is the organization's domain (providerorg.slasa.local or clientorg.slasa.local).
-	Domain string `json:"domain"`
-	// TLSCACert is the PEM file of the organization's TLS CA.
-	TLSCACert string `json:"tlsCACert"`
-	// ConnectionProfile is the organization's generated connection profile (JSON).
-	ConnectionProfile string `json:"connectionProfile"`
-	// Peer is the organization's peer.
-	Peer Peer `json:"peer"`
-	// Users maps user names ("admin", "provider", "logger", "issuer", "client") to identities.
-	Users map[string]User `json:"users"`
-}
-
-// Peer is one peer node.
-type Peer struct {
-	// Name is the node's host name in its certificates.
-	Name string `json:"name"`
-	// Address is the host:port of the peer's gRPC endpoint (endorser, gateway, deliver).
-	Address string `json:"address"`
-	// HostnameOverride is the TLS server name to verify.
-	HostnameOverride string `json:"hostnameOverride"`
-	// TLSCACert is the PEM file of the CA that signed the peer's TLS certificate.
-	TLSCACert string `json:"tlsCACert"`
-	// ChaincodeAddress is the peer's chaincode listener.
-	ChaincodeAddress string `json:"chaincodeAddress"`
-	// OperationsAddress serves /healthz and /metrics over plain HTTP.
-	OperationsAddress string `json:"operationsAddress"`
-}
-
-// User is a client identity issued by an organization's CA.
-type User struct {
-	// CommonName is the certificate's common name, e.g. provider@providerorg.slasa.local.
-	CommonName string `json:"commonName"`
-	// MSPDir is the user's MSP folder (for the peer CLI's CORE_PEER_MSPCONFIGPATH).
-	MSPDir string `json:"mspDir"`
-	// CertPath is the user's signing certificate (PEM file).
-	CertPath string `json:"certPath"`
-	// KeyPath is the user's private key (PKCS#8 PEM file).
-	KeyPath string `json:"keyPath"`
-}
-
-// Deployment is one deployed chaincode.
-type Deployment struct {
-	// Name is the chaincode name on the channel.
-	Name string `json:"name"`
-	// Source is the deploy.sh table name the code came from (e.g. "smoke").
-	Source string `json:"source"`
-	// Dir is the source directory, relative to the repository root.
-	Dir string `json:"dir"`
-	// Sequence is the committed definition's sequence.
-	Sequence int `json:"sequence"`
-	// PackageID is the installed CCaaS package ID.
-	PackageID string `json:"packageId"`
-	// Address is where the chaincode server listens.
-	Address string `json:"address"`
-	// Policy is the endorsement signature policy.
-	Policy string `json:"policy"`
-	// Log is the chaincode server's log file.
-	Log string `json:"log"`
-}
-
 // ReadInfo reads and checks a network.json file.
-func ReadInfo(path string) (*Info, error) {
-	data, err := os.ReadFile(path)
-	if err != nil {
-		return nil, fmt.Errorf("reading network description: %w", err)
-	}
-	var info Info
-	if err := json.Unmarshal(data, &info); err != nil {
-		return nil, fmt.Errorf("parsing %s: %w", path, err)
-	}
-	if info.Channel == "" {
-		return nil, fmt.Errorf("%s: field channel: must not be empty", path)
-	}
-	if len(info.Orderers) == 0 {
-		return nil, fmt.Errorf("%s: field orderers: must not be empty", path)
-	}
-	for _, org := range []string{"provider", "client"} {
-		if _, ok := info.Orgs[org]; !ok {
-			return nil, fmt.Errorf("%s: field orgs: organization %q missing", path, org)
-		}
-	}
-	return &info, nil
-}
+func ReadInfo(path string) (*Info, error) { return fabnet.ReadInfo(path) }
 
-// Identity names the organization and user of an identity name accepted by Network.Gateway:
-// "provider", "logger", "issuer" and "provider-admin" belong to ProviderOrg; "client" and
-// "client-admin" to ClientOrg.
-func Identity(name string) (org, user string, err error) {
-	switch name {
-	case "provider", "logger", "issuer":
-		return "provider", name, nil
-	case "client":
-		return "client", "client", nil
-	case "provider-admin":
-		return "provider", "admin", nil
-	case "client-admin":
-		return "client", "admin", nil
-	default:
-		return "", "", fmt.Errorf("identity %q: unknown (want one of %v)", name, IdentityNames())
-	}
-}
+// Identity names the organization and user of an identity name accepted by Network.Gateway.
+func Identity(name string) (org, user string, err error) { return fabnet.Identity(name) }
 
 // IdentityNames lists the identity names Network.Gateway accepts, sorted.
-func IdentityNames() []string {
-	names := []string{"provider", "logger", "issuer", "client", "provider-admin", "client-admin"}
-	sort.Strings(names)
-	return names
-}
+func IdentityNames() []string { return fabnet.IdentityNames() }
