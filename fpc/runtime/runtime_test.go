@@ -16,8 +16,10 @@ import (
 	"testing"
 	"time"
 
+	//lint:ignore SA1019 fabric-protos-go (v1 shim side) is generated for the APIv1 protobuf package
 	"github.com/golang/protobuf/proto"
 	"github.com/hyperledger/fabric-chaincode-go/shim"
+	//lint:ignore SA1019 shimtest is the v1 shim's only stub double that drives InvokeChaincode between chaincodes
 	"github.com/hyperledger/fabric-chaincode-go/shimtest"
 	"github.com/hyperledger/fabric-protos-go/common"
 	"github.com/hyperledger/fabric-protos-go/msp"
