@@ -298,8 +298,10 @@ func querySLA(ctx contractapi.TransactionContextInterface, agreementChaincode, i
 // SettleVerdict settles one (SLA, period) with the enclave's signed verdict
 // (verdict.Signed as JSON). The verdict must be signed by the enclave that
 // the registry holds for the configured enclave chaincode and name that
-// chaincode; the SLA must be ACTIVE or TERMINATED (a terminated SLA's
-// escrowed periods are still settled) with the verdict's digest; the period
+// chaincode; the submitter (who relays the verdict) must belong to the
+// provider's or the client's organization; the SLA must be ACTIVE or
+// TERMINATED (a terminated SLA's escrowed periods are still settled) with
+// the verdict's digest; the period
 // must be in escrow and not yet settled, with the verdict's period end and
 // currency. The credit (at most the fee) goes to the client's wallet and
 // the rest of the fee to the provider's; the penalty is paid from the
@@ -340,6 +342,13 @@ func (c *Contract) SettleVerdict(ctx contractapi.TransactionContextInterface, si
 	}
 	if !ok {
 		return "", fmt.Errorf("verdict.period: no escrow for period %s of SLA %q", v.Period, v.SLAID)
+	}
+	me, _, err := caller(ctx)
+	if err != nil {
+		return "", err
+	}
+	if me.MSPID != e.Provider.MSPID && me.MSPID != e.Payer.MSPID {
+		return "", fmt.Errorf("verdicts of SLA %q are relayed by members of %s and %s only, not by %s", v.SLAID, e.Provider.MSPID, e.Payer.MSPID, me)
 	}
 	if e.Status == EscrowSettled {
 		return "", fmt.Errorf("verdict.period: period %s of SLA %q is already settled (tx %s)", v.Period, v.SLAID, e.Settlement.TxID)

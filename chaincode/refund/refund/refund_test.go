@@ -212,6 +212,9 @@ func TestSettleVerdict(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) { n.ExpectError(n.Logger, RF, "SettleVerdict", tc.want, tc.arg) })
 	}
+	// A valid verdict relayed by a member of neither party's organization.
+	n.ExpectError(n.Stranger, RF, "SettleVerdict", `verdicts of SLA "sla-1" are relayed by members of ProviderOrgMSP and ClientOrgMSP only, not by OtherOrgMSP/stranger@otherorg.slasa.local`,
+		cctest.SignVerdict(t, good, n.EnclaveKey))
 
 	// January: 10% credit and a penalty of 8000 of which the collateral covers 5000.
 	r := n.Submit(n.Logger, RF, "SettleVerdict", cctest.SignVerdict(t, good, n.EnclaveKey))
