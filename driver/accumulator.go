@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"io"
+	"math"
 	"math/bits"
 
 	"github.com/slasa/slasa/logs"
@@ -53,21 +54,47 @@ type MetricSamples struct {
 	MissingMeasurement int64 `json:"missing_measurement"`
 }
 
+// Metric kinds that Add updates with concrete code; kindGeneric goes
+// through the State interface (drivers registered by other packages).
+const (
+	kindGeneric uint8 = iota
+	kindAvailability
+	kindErrorRate
+	kindLatency
+	kindThroughput
+)
+
 type metricAcc struct {
 	mp     *metricPlan
 	st     State
-	avail  *availabilityState // st when it is one, to avoid an interface call
 	counts MetricSamples
-	// Copies of the plan's sampling rules, next to the counters.
-	presMask, absMask, requires, failPres, failAbs uint8
-	eventsOnly                                     bool
-	validR, failR                                  []rangeCond
+	kind   uint8
+	// st as its concrete type, for the kind.
+	avail *availabilityState
+	errs  *errorRateState
+	lat   *latencyState
+	thr   *throughputState
+	// pres is the verdict of the presence rules by the sample's Present
+	// bits: verdictRule and verdictMissing are final; verdictValid and
+	// verdictFailed (failed by a present/absent failure condition) still
+	// need the comparisons validR and then, if not failed, failR.
+	pres          *[256]uint8
+	eventsOnly    bool
+	validR, failR []rangeCond
 }
 
 func newMetricAcc(mp *metricPlan, st State) metricAcc {
-	ma := metricAcc{mp: mp, st: st, presMask: mp.presMask, absMask: mp.absMask, requires: mp.requires,
-		failPres: mp.failPres, failAbs: mp.failAbs, eventsOnly: mp.eventsOnly, validR: mp.validR, failR: mp.failR}
-	ma.avail, _ = st.(*availabilityState)
+	ma := metricAcc{mp: mp, st: st, pres: &mp.pres, eventsOnly: mp.eventsOnly, validR: mp.validR, failR: mp.failR}
+	switch s := st.(type) {
+	case *availabilityState:
+		ma.kind, ma.avail = kindAvailability, s
+	case *errorRateState:
+		ma.kind, ma.errs = kindErrorRate, s
+	case *latencyState:
+		ma.kind, ma.lat = kindLatency, s
+	case *throughputState:
+		ma.kind, ma.thr = kindThroughput, s
+	}
 	return ma
 }
 
@@ -106,8 +133,7 @@ type Accumulator struct {
 	plan       *Plan
 	g          Geometry
 	in         *logs.Interner
-	zoneRegion []uint32 // region id of zone i (zone ids 0..n-1 are the SLA zones)
-	nZones     uint32
+	zoneRegion []uint32   // region id of zone i (zone ids 0..n-1 are the SLA zones)
 	slotDiv    divider    // sampling period, ms
 	subDiv     divider    // sub-interval, ms
 	words      int        // bitmap words per probe
@@ -115,7 +141,7 @@ type Accumulator struct {
 	nProbes    int        // non-nil bitmaps
 	counts     SampleCounts
 	metrics    []metricAcc
-	refs       []acceptedRef // scratch of Add
+	single     int // index of the only metric reading samples, -1 when none or several
 }
 
 // NewAccumulator returns an empty Accumulator for period p, which must be a
@@ -133,7 +159,7 @@ func (p *Plan) NewAccumulator(period Period) (*Accumulator, error) {
 		SubIntervalMS: iv.SubIntervalSeconds * 1000, Zones: len(p.sla.Monitoring.Zones)}
 	g.SubIntervals = int((g.EndMS - g.StartMS) / g.SubIntervalMS)
 	slots := (g.EndMS - g.StartMS + iv.SamplingPeriodMS - 1) / iv.SamplingPeriodMS
-	a := &Accumulator{plan: p, g: g, in: logs.NewInterner(), nZones: uint32(g.Zones),
+	a := &Accumulator{plan: p, g: g, in: logs.NewInterner(),
 		slotDiv: newDivider(iv.SamplingPeriodMS), subDiv: newDivider(g.SubIntervalMS), words: int((slots + 63) / 64)}
 	for _, z := range p.sla.Monitoring.Zones {
 		a.in.Zones.InternString(z.ID)
@@ -142,6 +168,16 @@ func (p *Plan) NewAccumulator(period Period) (*Accumulator, error) {
 	}
 	for _, mp := range p.metrics {
 		a.metrics = append(a.metrics, newMetricAcc(mp, mp.calc.NewState(g)))
+	}
+	a.single = -1
+	for i, mp := range p.metrics {
+		if !mp.eventsOnly {
+			if a.single != -1 {
+				a.single = -1
+				break
+			}
+			a.single = i
+		}
 	}
 	return a, nil
 }
@@ -181,6 +217,29 @@ func (a *Accumulator) bitmap(probe uint32) []uint64 {
 	return bm
 }
 
+// fastPath reports whether addSingle can add the samples of metric ma, and
+// its failure condition: no comparison in rules.valid, exactly one in
+// rules.failure (not always or never true), offsets in the period below
+// 2^32 and a sampling period of 2..2^32-1 ms (slot by multiplication).
+func (a *Accumulator) fastPath(ma *metricAcc) (modRange, bool) {
+	if len(ma.validR) != 0 || len(ma.failR) != 1 || a.g.EndMS-a.g.StartMS > 1<<32 || a.slotDiv.m == 0 {
+		return modRange{}, false
+	}
+	return ma.failR[0].modular()
+}
+
+// newBitmap returns the duplicate bitmap of a probe without one,
+// allocating it, or counts the sample as too_many_probes and returns nil.
+//
+//go:noinline
+func (a *Accumulator) newBitmap(probe uint32) []uint64 {
+	bm := a.bitmap(probe)
+	if bm == nil {
+		a.counts.TooManyProbes++
+	}
+	return bm
+}
+
 // Add aggregates a batch of samples decoded with the accumulator's
 // Interner. Samples outside the period are counted as rejected, not errors.
 //
@@ -197,113 +256,251 @@ func (a *Accumulator) bitmap(probe uint32) []uint64 {
 // condition holds. Incident events skip these checks and go to every
 // metric's AddEvent.
 func (a *Accumulator) Add(samples []logs.Sample) {
-	// Layer 1 runs over a chunk and records the accepted samples; then each
-	// metric runs over the accepted samples of the chunk in a tight loop.
-	const chunk = 256
-	if cap(a.refs) < chunk {
-		a.refs = make([]acceptedRef, 0, chunk)
-	}
-	for len(samples) > 0 {
-		n := min(len(samples), chunk)
-		refs := a.sample(samples[:n], a.refs[:0])
-		for j := range a.metrics {
-			if ma := &a.metrics[j]; !ma.eventsOnly {
-				ma.add(samples[:n], refs, a.g.Zones)
-			}
+	if a.single >= 0 {
+		ma := &a.metrics[a.single]
+		if fc, ok := a.fastPath(ma); ok {
+			a.addSingle(samples, ma, fc)
+			return
 		}
-		samples = samples[n:]
 	}
+	a.addMany(samples)
 }
 
-// acceptedRef is a sample that passed layer 1: its index in the chunk,
-// zone and sub-interval.
-type acceptedRef struct {
-	i, zone uint32
-	sub     int
-}
-
-// sample runs the layer-1 checks over samples (at most 2^32), counts the
-// rejections and events, and appends the accepted samples to refs.
-func (a *Accumulator) sample(samples []logs.Sample, refs []acceptedRef) []acceptedRef {
-	start, end := a.g.StartMS, a.g.EndMS
-	nZones, zoneRegion := a.nZones, a.zoneRegion
-	slotDiv, subDiv := a.slotDiv, a.subDiv
-	c := a.counts // counters live in a local during the loop
-	var lastProbe uint32 = ^uint32(0)
-	var bm []uint64
+// addMany is Add for any number of metrics reading samples: the layer-1
+// checks of addSingle, then each metric in turn.
+func (a *Accumulator) addMany(samples []logs.Sample) {
+	start, span := a.g.StartMS, uint64(a.g.EndMS-a.g.StartMS)
+	zoneRegion := a.zoneRegion
+	slotDiv := a.slotDiv
 	bitmaps := a.bitmaps
 	subLen := uint64(a.g.SubIntervalMS)
-	sub, subStart := 0, ^uint64(0)>>1 // no sub-interval yet
+	subStart, sub := ^uint64(0)>>1, 0 // no sub-interval yet
+	var accepted int64
+	ms := a.metrics
 	for i := range samples {
 		s := &samples[i]
-		c.Read++
-		if s.Kind == logs.KindEvent {
-			c.Events++
-			for j := range a.metrics {
-				a.metrics[j].st.AddEvent(s)
-			}
+		off := uint64(s.TimeMS - start) // wraps above span when before start
+		zone := s.Zone
+		if s.Kind == logs.KindEvent || off >= span || zone >= uint32(len(zoneRegion)) || s.Region != zoneRegion[zone] {
+			a.addOther(s)
 			continue
 		}
-		if s.TimeMS < start || s.TimeMS >= end {
-			c.OutsidePeriod++
-			continue
+		var bm []uint64
+		if int(s.Probe) < len(bitmaps) {
+			bm = bitmaps[s.Probe]
 		}
-		if s.Zone >= nZones {
-			c.UnknownZone++
-			continue
-		}
-		if s.Region != zoneRegion[s.Zone] {
-			c.ZoneRegionMismatch++
-			continue
-		}
-		off := uint64(s.TimeMS - start)
-		slot := slotDiv.div(off)
-		if s.Probe != lastProbe {
-			if int(s.Probe) < len(bitmaps) && bitmaps[s.Probe] != nil {
-				bm = bitmaps[s.Probe]
-			} else if bm = a.bitmap(s.Probe); bm == nil {
-				c.TooManyProbes++
-				lastProbe = ^uint32(0)
+		if bm == nil {
+			if bm = a.newBitmap(s.Probe); bm == nil {
 				continue
-			} else {
-				bitmaps = a.bitmaps
 			}
-			lastProbe = s.Probe
+			bitmaps = a.bitmaps
 		}
+		slot := slotDiv.div(off)
 		w, bit := slot>>6, uint64(1)<<(slot&63)
 		if bm[w]&bit != 0 {
-			c.Duplicate++
+			a.counts.Duplicate++
 			continue
 		}
 		bm[w] |= bit
-		c.Accepted++
-		// Samples come mostly in time order: reuse the last sub-interval.
+		accepted++
 		if off-subStart >= subLen {
-			sub = int(subDiv.div(off))
+			sub = int(a.subDiv.div(off))
 			subStart = uint64(sub) * subLen
 		}
-		refs = append(refs, acceptedRef{i: uint32(i), zone: s.Zone, sub: sub})
+		for j := range ms {
+			ma := &ms[j]
+			if ma.eventsOnly {
+				continue
+			}
+			v := ma.pres[s.Present]
+			if v <= verdictFailed {
+				v = ma.compare(s, v)
+			}
+			if v > verdictFailed {
+				ma.reject(v)
+				continue
+			}
+			ma.counts.Valid++
+			ma.counts.Failed += int64(v)
+			if ma.kind == kindAvailability {
+				c := &ma.avail.cells[sub*len(zoneRegion)+int(zone)]
+				c.valid++
+				c.failed += uint64(v)
+			} else {
+				ma.addValid(s, int(zone), sub, v == verdictFailed)
+			}
+		}
 	}
-	a.counts = c
-	return refs
+	a.counts.Read += int64(len(samples))
+	a.counts.Accepted += accepted
 }
 
-// classify applies the metric's sampling rules to an accepted sample.
-func (ma *metricAcc) classify(s *logs.Sample) (verdict uint8) {
-	p := s.Present
-	if p&ma.presMask != ma.presMask || p&ma.absMask != 0 {
-		return verdictRule
+// addSingle is Add for plans with one metric that reads measurement
+// samples (ma; any others read events only) whose only comparison is one
+// rules.failure condition, and periods shorter than 2^32 ms: the common
+// case, and the benchmark's (see fastPath). Its loop keeps few values live
+// so that they stay in registers: rare outcomes (events, rejections) go to
+// helpers that count them in memory, the failure condition is one
+// unsigned comparison, the slot division one multiplication, and the
+// availability cells are updated inline (other drivers in addValid). It
+// must count exactly as addMany does (TestDifferential checks both against
+// a reference implementation).
+func (a *Accumulator) addSingle(samples []logs.Sample, ma *metricAcc, fc modRange) {
+	start, span := a.g.StartMS, uint64(a.g.EndMS-a.g.StartMS)
+	zoneRegion := a.zoneRegion
+	slotMul := a.slotDiv.m
+	bitmaps := a.bitmaps
+	subLen := uint64(a.g.SubIntervalMS)
+	subStart, subBase := ^uint64(0)>>1, 0 // no sub-interval yet; subBase = sub * zones
+	var failed int64
+	c0, mc := a.counts, &ma.counts
+	rejected0 := mc.RejectedRule + mc.MissingMeasurement
+	pres := ma.pres
+	var cells []availCell
+	if ma.kind == kindAvailability {
+		cells = ma.avail.cells
 	}
-	if p&ma.requires != ma.requires {
-		return verdictMissing
+	for i := range samples {
+		s := &samples[i]
+		off := uint64(s.TimeMS - start) // wraps above span when before start
+		zone := s.Zone
+		if s.Kind == logs.KindEvent || off >= span || zone >= uint32(len(zoneRegion)) || s.Region != zoneRegion[zone] {
+			a.addOther(s)
+			continue
+		}
+		var bm []uint64
+		if int(s.Probe) < len(bitmaps) {
+			bm = bitmaps[s.Probe]
+		}
+		if bm == nil {
+			if bm = a.newBitmap(s.Probe); bm == nil {
+				continue
+			}
+			bitmaps = a.bitmaps
+		}
+		slot, _ := bits.Mul64(slotMul, off) // off / sampling period: off < 2^32
+		w, bit := slot>>6, uint64(1)<<(slot&63)
+		if bm[w]&bit != 0 {
+			a.counts.Duplicate++
+			continue
+		}
+		bm[w] |= bit
+		if off-subStart >= subLen {
+			sub := a.subDiv.div(off)
+			subStart, subBase = sub*subLen, int(sub)*len(zoneRegion)
+		}
+		v := pres[s.Present]
+		if v == verdictValid && uint64(s.Values[fc.idx&(logs.MaxMeasurements-1)]-fc.lo) <= fc.width {
+			v = verdictFailed
+		}
+		if v > verdictFailed {
+			ma.reject(v)
+			continue
+		}
+		failed += int64(v)
+		if cells != nil {
+			c := &cells[subBase+int(zone)]
+			c.valid++
+			c.failed += uint64(v)
+		} else {
+			ma.addValid(s, int(zone), subBase/len(zoneRegion), v == verdictFailed)
+		}
 	}
+	c := &a.counts
+	c.Read += int64(len(samples))
+	rejected := c.Events - c0.Events + c.OutsidePeriod - c0.OutsidePeriod + c.UnknownZone - c0.UnknownZone +
+		c.ZoneRegionMismatch - c0.ZoneRegionMismatch + c.Duplicate - c0.Duplicate + c.TooManyProbes - c0.TooManyProbes
+	accepted := int64(len(samples)) - rejected
+	c.Accepted += accepted
+	mc.Valid += accepted - (mc.RejectedRule + mc.MissingMeasurement - rejected0)
+	mc.Failed += failed
+}
+
+// modRange is a comparison condition as one test on the wrapping
+// difference: it holds when uint64(Values[idx] - lo) <= width. Every range
+// and the complement of every range can be written so, except the full and
+// the empty range.
+type modRange struct {
+	lo    int64
+	width uint64
+	idx   int
+}
+
+// modular returns the condition as a modRange, false for the full and the
+// empty range.
+func (c *rangeCond) modular() (modRange, bool) {
+	if c.lo > c.hi || c.lo == math.MinInt64 && c.hi == math.MaxInt64 {
+		return modRange{}, false
+	}
+	if !c.neg {
+		return modRange{lo: c.lo, width: uint64(c.hi) - uint64(c.lo), idx: c.idx}, true
+	}
+	// The complement of [lo, hi] is [hi+1, lo-1], wrapping.
+	return modRange{lo: c.hi + 1, width: uint64(c.lo-1) - uint64(c.hi+1), idx: c.idx}, true
+}
+
+// addOther counts a sample that is an event or fails one of the first
+// layer-1 checks (outside the period, unknown zone, zone/region mismatch).
+//
+//go:noinline
+func (a *Accumulator) addOther(s *logs.Sample) {
+	c := &a.counts
+	switch {
+	case s.Kind == logs.KindEvent:
+		c.Events++
+		for j := range a.metrics {
+			a.metrics[j].st.AddEvent(s)
+		}
+	case s.TimeMS < a.g.StartMS || s.TimeMS >= a.g.EndMS:
+		c.OutsidePeriod++
+	case s.Zone >= uint32(len(a.zoneRegion)):
+		c.UnknownZone++
+	default:
+		c.ZoneRegionMismatch++
+	}
+}
+
+// reject counts an accepted sample the metric rejects (verdict v).
+//
+//go:noinline
+func (ma *metricAcc) reject(v uint8) {
+	if v == verdictRule {
+		ma.counts.RejectedRule++
+	} else {
+		ma.counts.MissingMeasurement++
+	}
+}
+
+// addValid adds a valid sample to a metric state of another kind than
+// availability.
+//
+//go:noinline
+func (ma *metricAcc) addValid(s *logs.Sample, zone, sub int, failed bool) {
+	switch ma.kind {
+	case kindErrorRate:
+		ma.errs.valid++
+		if failed {
+			ma.errs.failed++
+		}
+	case kindLatency:
+		ma.lat.add(s.Values[ma.lat.c.idx&(logs.MaxMeasurements-1)])
+	case kindThroughput:
+		ma.thr.add(s.Values[ma.thr.c.idx&(logs.MaxMeasurements-1)])
+	default:
+		ma.st.AddSample(s, zone, sub, failed)
+	}
+}
+
+// compare applies the comparisons of the metric's rules to a sample whose
+// presence verdict v is verdictValid or verdictFailed.
+func (ma *metricAcc) compare(s *logs.Sample, v uint8) uint8 {
 	for k := range ma.validR {
 		if !ma.validR[k].holds(s) {
 			return verdictRule
 		}
 	}
-	if p&ma.failPres != 0 || ^p&ma.failAbs != 0 {
-		return verdictFailed
+	if v == verdictFailed {
+		return v
 	}
 	for k := range ma.failR {
 		if ma.failR[k].holds(s) {
@@ -319,39 +516,6 @@ const (
 	verdictRule
 	verdictMissing
 )
-
-// add counts the accepted samples refs of a chunk for one metric.
-func (ma *metricAcc) add(samples []logs.Sample, refs []acceptedRef, zones int) {
-	var n [4]int64 // by verdict
-	if av := ma.avail; av != nil {
-		// Availability without an interface call per sample.
-		valid, failed := av.valid, av.failed
-		for _, r := range refs {
-			v := ma.classify(&samples[r.i])
-			n[v]++
-			if v <= verdictFailed {
-				k := r.sub*zones + int(r.zone)
-				valid[k]++
-				if v == verdictFailed {
-					failed[k]++
-				}
-			}
-		}
-	} else {
-		for _, r := range refs {
-			s := &samples[r.i]
-			v := ma.classify(s)
-			n[v]++
-			if v <= verdictFailed {
-				ma.st.AddSample(s, int(r.zone), r.sub, v == verdictFailed)
-			}
-		}
-	}
-	ma.counts.Valid += n[verdictValid] + n[verdictFailed]
-	ma.counts.Failed += n[verdictFailed]
-	ma.counts.RejectedRule += n[verdictRule]
-	ma.counts.MissingMeasurement += n[verdictMissing]
-}
 
 // AddFrom decodes JSON Lines from r with NewDecoder and adds every record;
 // it stops at the first malformed line and returns its *logs.LineError.

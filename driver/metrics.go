@@ -81,20 +81,24 @@ func (*availabilityCalc) Requires() []int { return nil }
 
 func (a *availabilityCalc) NewState(g Geometry) State {
 	n := g.SubIntervals * g.Zones
-	return &availabilityState{c: a, g: g, valid: make([]uint64, n), failed: make([]uint64, n)}
+	return &availabilityState{c: a, g: g, cells: make([]availCell, n)}
 }
 
+// availCell counts the valid and failed samples of one zone in one
+// sub-interval.
+type availCell struct{ valid, failed uint64 }
+
 type availabilityState struct {
-	c             *availabilityCalc
-	g             Geometry
-	valid, failed []uint64 // index sub*zones + zone
+	c     *availabilityCalc
+	g     Geometry
+	cells []availCell // index sub*zones + zone
 }
 
 func (s *availabilityState) AddSample(_ *logs.Sample, zone, sub int, failed bool) {
 	k := sub*s.g.Zones + zone
-	s.valid[k]++
+	s.cells[k].valid++
 	if failed {
-		s.failed[k]++
+		s.cells[k].failed++
 	}
 }
 
@@ -106,7 +110,7 @@ func (s *availabilityState) Result() (*big.Rat, Details) {
 	for sub := 0; sub < s.g.SubIntervals; sub++ {
 		var dz, unknown int64
 		for k := sub * z; k < sub*z+z; k++ {
-			v, f := s.valid[k], s.failed[k]
+			v, f := s.cells[k].valid, s.cells[k].failed
 			if v < uint64(s.c.minSamples) {
 				unobserved++
 				switch s.c.missing {
@@ -148,23 +152,23 @@ func lessProduct(a, b, c, d uint64) bool {
 
 func (s *availabilityState) MarshalBinary() ([]byte, error) {
 	e := enc{}
-	e.u(uint64(len(s.valid)))
-	for k := range s.valid {
-		e.u(s.valid[k])
-		e.u(s.failed[k])
+	e.u(uint64(len(s.cells)))
+	for _, c := range s.cells {
+		e.u(c.valid)
+		e.u(c.failed)
 	}
 	return e.b, nil
 }
 
 func (s *availabilityState) UnmarshalBinary(b []byte) error {
 	d := dec{b: b}
-	if n := d.count(len(s.valid)); d.err == nil && n != len(s.valid) {
-		return fmt.Errorf("availability state has %d cells, want %d", n, len(s.valid))
+	if n := d.count(len(s.cells)); d.err == nil && n != len(s.cells) {
+		return fmt.Errorf("availability state has %d cells, want %d", n, len(s.cells))
 	}
-	for k := range s.valid {
-		s.valid[k] = d.u()
-		s.failed[k] = d.u()
-		if d.err == nil && s.failed[k] > s.valid[k] {
+	for k := range s.cells {
+		c := &s.cells[k]
+		c.valid, c.failed = d.u(), d.u()
+		if d.err == nil && c.failed > c.valid {
 			return fmt.Errorf("availability state: more failed than valid samples: corrupt data")
 		}
 	}
@@ -277,8 +281,10 @@ type latencyState struct {
 	sparse map[int64]uint64
 }
 
-func (s *latencyState) AddSample(x *logs.Sample, _, _ int, _ bool) {
-	v := x.Values[s.c.idx]
+func (s *latencyState) AddSample(x *logs.Sample, _, _ int, _ bool) { s.add(x.Values[s.c.idx]) }
+
+// add counts the value v.
+func (s *latencyState) add(v int64) {
 	s.n++
 	if v >= 0 && v < denseLatency {
 		if s.dense == nil {
@@ -377,7 +383,9 @@ func (s *latencyState) UnmarshalBinary(b []byte) error {
 // mean-time-to-resolve from "opened" to "resolved". An incident counts in
 // the period in which its end event (acknowledgement, resolution) falls,
 // with its full duration, even when it was opened in an earlier period (the
-// opening event must then be in the same log or earlier batches). When an
+// opening event must then be in the same log or earlier batches, or be
+// carried from the previous period: see Accumulator.OpenIncidents and
+// Plan.NewAccumulatorWithCarry). When an
 // event is repeated, the earliest time of each type is used. Incidents whose
 // end event falls in the period but that have no "opened" event are counted
 // as unmatched and ignored; those ending before they were opened (clock
@@ -533,8 +541,10 @@ type throughputState struct {
 	lo uint64
 }
 
-func (s *throughputState) AddSample(x *logs.Sample, _, _ int, _ bool) {
-	v := x.Values[s.c.idx]
+func (s *throughputState) AddSample(x *logs.Sample, _, _ int, _ bool) { s.add(x.Values[s.c.idx]) }
+
+// add adds v to the sum.
+func (s *throughputState) add(v int64) {
 	var carry uint64
 	s.lo, carry = bits.Add64(s.lo, uint64(v), 0)
 	s.hi += int64(carry) + v>>63

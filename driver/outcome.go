@@ -3,6 +3,8 @@ package driver
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
+	"io"
 	"math/big"
 
 	"github.com/slasa/slasa/sla"
@@ -69,8 +71,51 @@ type MetricOutcome struct {
 	Samples MetricSamples `json:"samples"`
 	// Details are driver-specific counts (sub-intervals down, rank...).
 	Details Details `json:"details"`
-	// Rat is the exact value (nil without data).
+	// Rat is the exact value (nil without data). It is not in the JSON
+	// form; UnmarshalJSON restores it from Exact.
 	Rat *big.Rat `json:"-"`
+}
+
+// UnmarshalJSON decodes a metric outcome written by Outcome.JSON and
+// restores Rat from Exact, which must then be a reduced fraction "num/den"
+// as Outcome writes it (so that encoding again gives the same bytes).
+// Unknown fields are errors.
+func (m *MetricOutcome) UnmarshalJSON(b []byte) error {
+	type plain MetricOutcome // without this method
+	var p plain
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&p); err != nil {
+		return err
+	}
+	p.Rat = nil
+	if p.Exact != "" {
+		r, ok := new(big.Rat).SetString(p.Exact)
+		if !ok || r.String() != p.Exact {
+			return fmt.Errorf("metric %q: exact %q is not a reduced fraction num/den", p.ID, p.Exact)
+		}
+		p.Rat = r
+	}
+	*m = MetricOutcome(p)
+	return nil
+}
+
+// ParseOutcome decodes an Outcome from its JSON form (Outcome.JSON, e.g.
+// the enclave's detailed report), strictly: unknown fields, trailing data
+// and malformed values are errors. Encoding the result with JSON gives the
+// same bytes as the report, apart from insignificant whitespace and a
+// missing final newline.
+func ParseOutcome(b []byte) (*Outcome, error) {
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	var o Outcome
+	if err := dec.Decode(&o); err != nil {
+		return nil, fmt.Errorf("outcome: %v", err)
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return nil, fmt.Errorf("outcome: trailing data after the JSON object")
+	}
+	return &o, nil
 }
 
 // worse reports whether v is worse than threshold t for an objective with

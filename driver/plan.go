@@ -121,13 +121,37 @@ type metricPlan struct {
 	// failPres and failAbs: a valid sample carrying a measurement of
 	// failPres, or lacking one of failAbs, is failed.
 	presMask, absMask, requires, failPres, failAbs uint8
-	eventsOnly                                     bool // the driver reads only incident events
+	eventsOnly                                     bool       // the driver reads only incident events
+	pres                                           [256]uint8 // presence verdict by Present bits (presTable)
 	validR, failR                                  []rangeCond
 	op                                             string
 	target                                         *big.Rat
 	tiers                                          []tier
 	penalty                                        int64
 	term                                           *big.Rat // termination threshold, nil when none
+}
+
+// presTable tabulates the rules that depend only on which measurements a
+// sample carries, by its Present bits, in the order Add applies them: a
+// present/absent condition of rules.valid failing (verdictRule), then a
+// required measurement missing (verdictMissing); otherwise verdictFailed
+// when a present/absent condition of rules.failure holds, else
+// verdictValid (both still subject to the comparisons).
+func presTable(presMask, absMask, requires, failPres, failAbs uint8) (t [256]uint8) {
+	for i := range t {
+		p := uint8(i)
+		switch {
+		case p&presMask != presMask || p&absMask != 0:
+			t[i] = verdictRule
+		case p&requires != requires:
+			t[i] = verdictMissing
+		case p&failPres != 0 || ^p&failAbs != 0:
+			t[i] = verdictFailed
+		default:
+			t[i] = verdictValid
+		}
+	}
+	return t
 }
 
 // SLA returns the compiled SLA (do not modify it).
@@ -292,6 +316,7 @@ func Compile(s *sla.SLA) (*Plan, error) {
 		}
 		mp.validR = compileConds("rules.valid", m.Rules.Valid)
 		mp.failR = compileConds("rules.failure", m.Rules.Failure)
+		mp.pres = presTable(mp.presMask, mp.absMask, mp.requires, mp.failPres, mp.failAbs)
 		mp.op = m.Objective.Operator
 		switch mp.op {
 		case sla.OpGE, sla.OpGT, sla.OpLE, sla.OpLT:

@@ -1,10 +1,13 @@
 package driver
 
 import (
+	"bytes"
 	"encoding"
+	"encoding/json"
 	"fmt"
 	"math/big"
 	"sort"
+	"strconv"
 	"sync"
 
 	"github.com/slasa/slasa/logs"
@@ -191,7 +194,8 @@ type Detail struct {
 // Details are reported as a JSON object whose keys keep their order.
 type Details []Detail
 
-// MarshalJSON writes {"name":value,...} in order.
+// MarshalJSON writes {"name":value,...} in order. Names are the drivers'
+// fixed ASCII identifiers.
 func (d Details) MarshalJSON() ([]byte, error) {
 	b := []byte{'{'}
 	for i, x := range d {
@@ -201,4 +205,55 @@ func (d Details) MarshalJSON() ([]byte, error) {
 		b = fmt.Appendf(b, "%q:%d", x.Name, x.Value)
 	}
 	return append(b, '}'), nil
+}
+
+// UnmarshalJSON reads what MarshalJSON writes: a JSON object of integers,
+// keeping the order of its keys, so that decoding and encoding again gives
+// the same bytes. A value that is not an integer in the int64 range, a
+// repeated name or anything but an object (or null, which gives nil) is an
+// error naming the detail.
+func (d *Details) UnmarshalJSON(b []byte) error {
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.UseNumber()
+	tok, err := dec.Token()
+	if err != nil {
+		return fmt.Errorf("details: %v", err)
+	}
+	if tok == nil {
+		*d = nil
+		return nil
+	}
+	if tok != json.Delim('{') {
+		return fmt.Errorf("details: want a JSON object of integers, got %v", tok)
+	}
+	out := Details{}
+	for dec.More() {
+		tok, err := dec.Token()
+		if err != nil {
+			return fmt.Errorf("details: %v", err)
+		}
+		name, _ := tok.(string) // object keys are strings
+		if tok, err = dec.Token(); err != nil {
+			return fmt.Errorf("details.%s: %v", name, err)
+		}
+		num, ok := tok.(json.Number)
+		if !ok {
+			return fmt.Errorf("details.%s: want an integer, got %v", name, tok)
+		}
+		v, err := strconv.ParseInt(string(num), 10, 64)
+		if err != nil {
+			return fmt.Errorf("details.%s: %s is not an integer in the int64 range", name, num)
+		}
+		for _, x := range out {
+			if x.Name == name {
+				return fmt.Errorf("details.%s: repeated", name)
+			}
+		}
+		out = append(out, Detail{Name: name, Value: v})
+	}
+	if _, err := dec.Token(); err != nil { // the closing brace
+		return fmt.Errorf("details: %v", err)
+	}
+	*d = out
+	return nil
 }
