@@ -18,6 +18,13 @@
 //     signature over SHA-256 of DomainTag || header JSON || SHA-256(key
 //     transport) || SHA-256(ciphertext).
 //
+// Encoding: the magic "slasa.logbatch/v1" and a NUL byte, then five fields,
+// each an unsigned varint length followed by that many bytes: the header's
+// JSON (exactly the bytes signed and used as additional data), the key
+// transport, the ciphertext, the logger's PEM certificate and the signature.
+// A binary envelope keeps parsing O(1) in the batch size: the enclave spends
+// its time on decryption and the records, not on decoding base64 in JSON.
+//
 // Whoever stores or carries a batch (IPFS, the tunneling shim) can read
 // nothing and change nothing undetected; the enclave additionally checks
 // the bytes against the CID anchored on chain.
@@ -32,6 +39,7 @@ import (
 	"crypto/rsa"
 	"crypto/sha256"
 	"crypto/x509"
+	"encoding/binary"
 	"encoding/hex"
 	"encoding/json"
 	"encoding/pem"
@@ -72,13 +80,65 @@ type Header struct {
 	RecipientKeyID string `json:"recipient_key_id"`
 }
 
-// Batch is the encoded form stored in IPFS.
+// Magic starts every encoded batch.
+const Magic = "slasa.logbatch/v1\x00"
+
+// Batch is a decoded batch envelope.
 type Batch struct {
-	Header       Header `json:"header"`
-	KeyTransport []byte `json:"key_transport"`
-	Ciphertext   []byte `json:"ciphertext"`
-	LoggerCert   string `json:"logger_cert"`
-	Signature    []byte `json:"signature"`
+	Header Header
+	// RawHeader is the header's JSON exactly as signed.
+	RawHeader    []byte
+	KeyTransport []byte
+	Ciphertext   []byte
+	LoggerCert   string
+	Signature    []byte
+}
+
+// Encode returns the batch's binary encoding.
+func (b *Batch) Encode() []byte {
+	fields := [][]byte{b.RawHeader, b.KeyTransport, b.Ciphertext, []byte(b.LoggerCert), b.Signature}
+	n := len(Magic)
+	for _, f := range fields {
+		n += binary.MaxVarintLen64 + len(f)
+	}
+	out := make([]byte, 0, n)
+	out = append(out, Magic...)
+	for _, f := range fields {
+		out = binary.AppendUvarint(out, uint64(len(f)))
+		out = append(out, f...)
+	}
+	return out
+}
+
+// decode splits an encoded batch into its fields without copying.
+func decode(data []byte) (*Batch, error) {
+	if len(data) < len(Magic) || string(data[:len(Magic)]) != Magic {
+		return nil, errors.New("log batch: not a slasa log batch (bad magic)")
+	}
+	rest := data[len(Magic):]
+	var fields [5][]byte
+	names := [5]string{"header", "key_transport", "ciphertext", "logger_cert", "signature"}
+	for i := range fields {
+		n, k := binary.Uvarint(rest)
+		if k <= 0 || n > uint64(len(rest)-k) {
+			return nil, fmt.Errorf("log batch: field %s: truncated or bad length", names[i])
+		}
+		fields[i] = rest[k : k+int(n)]
+		rest = rest[k+int(n):]
+	}
+	if len(rest) != 0 {
+		return nil, fmt.Errorf("log batch: %d bytes of trailing data", len(rest))
+	}
+	b := &Batch{RawHeader: fields[0], KeyTransport: fields[1], Ciphertext: fields[2], LoggerCert: string(fields[3]), Signature: fields[4]}
+	dec := json.NewDecoder(bytes.NewReader(b.RawHeader))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&b.Header); err != nil {
+		return nil, fmt.Errorf("log batch: header: %w", err)
+	}
+	if dec.More() {
+		return nil, errors.New("log batch: header: trailing data")
+	}
+	return b, nil
 }
 
 // Opened is a verified, decrypted batch.
@@ -177,10 +237,7 @@ func Seal(h Header, records []byte, ek *rsa.PublicKey, loggerCertPEM string, log
 	if err != nil {
 		return nil, fmt.Errorf("sign batch: %w", err)
 	}
-	out, err := json.Marshal(Batch{Header: h, KeyTransport: kt, Ciphertext: ct, LoggerCert: loggerCertPEM, Signature: sig})
-	if err != nil {
-		return nil, fmt.Errorf("encode batch: %w", err)
-	}
+	out := (&Batch{Header: h, RawHeader: hdr, KeyTransport: kt, Ciphertext: ct, LoggerCert: loggerCertPEM, Signature: sig}).Encode()
 	if len(out) > MaxBatchBytes {
 		return nil, fmt.Errorf("batch of %d bytes exceeds the limit of %d; cut smaller windows", len(out), MaxBatchBytes)
 	}
@@ -194,14 +251,9 @@ func Parse(data []byte) (*Batch, *x509.Certificate, error) {
 	if len(data) > MaxBatchBytes {
 		return nil, nil, fmt.Errorf("log batch: %d bytes exceeds the limit of %d", len(data), MaxBatchBytes)
 	}
-	var b Batch
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&b); err != nil {
-		return nil, nil, fmt.Errorf("log batch: %w", err)
-	}
-	if dec.More() {
-		return nil, nil, errors.New("log batch: trailing data after the JSON object")
+	b, err := decode(data)
+	if err != nil {
+		return nil, nil, err
 	}
 	if err := b.Header.Validate(); err != nil {
 		return nil, nil, fmt.Errorf("log batch: %w", err)
@@ -218,14 +270,10 @@ func Parse(data []byte) (*Batch, *x509.Certificate, error) {
 	if !ok {
 		return nil, nil, errors.New("log batch: logger_cert: not an ECDSA key")
 	}
-	hdr, err := json.Marshal(b.Header)
-	if err != nil {
-		return nil, nil, err
-	}
-	if !ecdsa.VerifyASN1(pub, signedDigest(hdr, b.KeyTransport, b.Ciphertext), b.Signature) {
+	if !ecdsa.VerifyASN1(pub, signedDigest(b.RawHeader, b.KeyTransport, b.Ciphertext), b.Signature) {
 		return nil, nil, ErrBadSignature
 	}
-	return &b, cert, nil
+	return b, cert, nil
 }
 
 // Open parses, verifies and decrypts a batch with the chaincode decryption key.
@@ -252,12 +300,8 @@ func Open(data []byte, ek *rsa.PrivateKey) (*Opened, error) {
 	if len(b.Ciphertext) < gcm.NonceSize()+gcm.Overhead() {
 		return nil, ErrDecrypt
 	}
-	hdr, err := json.Marshal(b.Header)
-	if err != nil {
-		return nil, err
-	}
 	ns := gcm.NonceSize()
-	records, err := gcm.Open(nil, b.Ciphertext[:ns], b.Ciphertext[ns:], hdr)
+	records, err := gcm.Open(nil, b.Ciphertext[:ns], b.Ciphertext[ns:], b.RawHeader)
 	if err != nil {
 		return nil, ErrDecrypt
 	}

@@ -82,13 +82,19 @@ func TestOpenRejects(t *testing.T) {
 		t.Fatal(err)
 	}
 	mutate := func(f func(b *Batch)) []byte {
-		var b Batch
-		if err := json.Unmarshal(good, &b); err != nil {
+		b, err := decode(good)
+		if err != nil {
 			t.Fatal(err)
 		}
-		f(&b)
-		out, _ := json.Marshal(b)
-		return out
+		c := *b
+		c.KeyTransport = append([]byte(nil), b.KeyTransport...)
+		c.Ciphertext = append([]byte(nil), b.Ciphertext...)
+		f(&c)
+		// Header edits are re-encoded the way a forger would.
+		if raw, _ := json.Marshal(c.Header); string(raw) != string(b.RawHeader) {
+			c.RawHeader = raw
+		}
+		return c.Encode()
 	}
 	forged, _ := Seal(header(), []byte(records), &ek.PublicKey, cert, mallory)
 	tests := []struct {
@@ -103,7 +109,9 @@ func TestOpenRejects(t *testing.T) {
 		{"ciphertext flipped", mutate(func(b *Batch) { b.Ciphertext[20] ^= 1 }), ek, ErrBadSignature, ""},
 		{"signed by someone else with the logger's cert", forged, ek, ErrBadSignature, ""},
 		{"another enclave", good, otherKey, nil, "not this enclave's key"},
-		{"unknown field", []byte(`{"header":{},"x":1}`), ek, nil, "log batch"},
+		{"not a batch", []byte(`{"header":{},"x":1}`), ek, nil, "bad magic"},
+		{"truncated", good[:len(good)-3], ek, nil, "truncated"},
+		{"trailing data", append(append([]byte(nil), good...), 0), ek, nil, "trailing data"},
 		{"bad header", mutate(func(b *Batch) { b.Header.Version = "v0" }), ek, nil, "header.version"},
 	}
 	for _, tc := range tests {
@@ -131,4 +139,24 @@ func TestHeaderValidate(t *testing.T) {
 			t.Errorf("%s: accepted", name)
 		}
 	}
+}
+
+// FuzzParse: Parse never panics, and whatever it accepts (a verified
+// signature) re-encodes to exactly the bytes given: one batch, one encoding.
+func FuzzParse(f *testing.F) {
+	ek, _ := rsaKeys(&testing.T{})
+	lk, cert := logger(&testing.T{}, "logger")
+	good, err := Seal(header(), []byte(records), &ek.PublicKey, cert, lk)
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(good)
+	f.Add([]byte(Magic))
+	f.Add([]byte{})
+	f.Fuzz(func(t *testing.T, data []byte) {
+		b, _, err := Parse(data)
+		if err == nil && string(b.Encode()) != string(data) {
+			t.Fatalf("accepted a batch whose encoding is not canonical: %+v", b.Header)
+		}
+	})
 }
