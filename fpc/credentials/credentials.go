@@ -25,6 +25,8 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+
+	"github.com/slasa/slasa/internal/strictjson"
 )
 
 // Attestation types. Only AttestationSimulated is verifiable in this build;
@@ -202,14 +204,14 @@ func NewSimulated(d AttestedData, key *ecdsa.PrivateKey) (*Credentials, error) {
 // rejected) and decodes and validates the attested data.
 func Parse(data []byte) (*Credentials, *AttestedData, error) {
 	var c Credentials
-	if err := strictUnmarshal(data, &c); err != nil {
+	if err := strictjson.Unmarshal(data, &c); err != nil {
 		return nil, nil, fmt.Errorf("credentials: %w", err)
 	}
 	if len(c.AttestedData) == 0 {
 		return nil, nil, errors.New("credentials.attested_data: missing")
 	}
 	var d AttestedData
-	if err := strictUnmarshal(c.AttestedData, &d); err != nil {
+	if err := strictjson.Unmarshal(c.AttestedData, &d); err != nil {
 		return nil, nil, fmt.Errorf("credentials.attested_data: %w", err)
 	}
 	if err := d.Validate(); err != nil {
@@ -232,18 +234,6 @@ func VerifySimulated(c *Credentials, d *AttestedData) error {
 	sum := sha256.Sum256(append([]byte(SimulatedDomainTag), c.AttestedData...))
 	if !ecdsa.VerifyASN1(vk, sum[:], c.Attestation.Evidence) {
 		return errors.New("attestation.evidence: simulated evidence is not a valid signature of the enclave key over the attested data")
-	}
-	return nil
-}
-
-func strictUnmarshal(data []byte, v any) error {
-	dec := json.NewDecoder(strings.NewReader(string(data)))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
-		return err
-	}
-	if dec.More() {
-		return errors.New("trailing data after the JSON object")
 	}
 	return nil
 }

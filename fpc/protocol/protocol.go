@@ -33,6 +33,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+
+	"github.com/slasa/slasa/internal/strictjson"
 )
 
 // Entry points of a private chaincode.
@@ -153,7 +155,7 @@ func OpenRequest(msg *RequestMessage, chaincodeKey *rsa.PrivateKey) (*EnclaveSes
 		return nil, fmt.Errorf("request message: key transport: %w", ErrDecrypt)
 	}
 	var keys keyTransport
-	if err := strictUnmarshal(kt, &keys); err != nil {
+	if err := strictjson.Unmarshal(kt, &keys); err != nil {
 		return nil, fmt.Errorf("request message: key transport: %w", err)
 	}
 	if len(keys.RequestKey) != KeySize || len(keys.ResponseKey) != KeySize {
@@ -164,7 +166,7 @@ func OpenRequest(msg *RequestMessage, chaincodeKey *rsa.PrivateKey) (*EnclaveSes
 		return nil, fmt.Errorf("request message: request: %w", err)
 	}
 	var req Request
-	if err := strictUnmarshal(plain, &req); err != nil {
+	if err := strictjson.Unmarshal(plain, &req); err != nil {
 		return nil, fmt.Errorf("request message: request: %w", err)
 	}
 	if req.Function == "" {
@@ -259,7 +261,7 @@ func VerifyResponse(sr *SignedResponse, enclaveVK *ecdsa.PublicKey) (*Response, 
 		return nil, ErrBadSignature
 	}
 	var r Response
-	if err := strictUnmarshal(sr.Response, &r); err != nil {
+	if err := strictjson.Unmarshal(sr.Response, &r); err != nil {
 		return nil, fmt.Errorf("signed response: %w", err)
 	}
 	return &r, nil
@@ -284,7 +286,7 @@ func (s *ClientSession) OpenResult(r *Response) (*Result, error) {
 		return nil, fmt.Errorf("response: result: %w", err)
 	}
 	var res Result
-	if err := strictUnmarshal(plain, &res); err != nil {
+	if err := strictjson.Unmarshal(plain, &res); err != nil {
 		return nil, fmt.Errorf("response: result: %w", err)
 	}
 	return &res, nil
@@ -369,16 +371,4 @@ func newGCM(key []byte) (cipher.AEAD, error) {
 		return nil, fmt.Errorf("aes key: %w", err)
 	}
 	return cipher.NewGCM(block)
-}
-
-func strictUnmarshal(data []byte, v any) error {
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
-		return err
-	}
-	if dec.More() {
-		return errors.New("trailing data after the JSON object")
-	}
-	return nil
 }

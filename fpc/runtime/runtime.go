@@ -13,8 +13,10 @@ import (
 	"github.com/hyperledger/fabric-chaincode-go/shim"
 	pb "github.com/hyperledger/fabric-protos-go/peer"
 	"github.com/hyperledger/fabric-protos-go/peer/lifecycle"
+
 	"github.com/slasa/slasa/fpc/credentials"
 	"github.com/slasa/slasa/fpc/protocol"
+	"github.com/slasa/slasa/internal/strictjson"
 )
 
 // DefaultRegistry is the enclave registry chaincode's name on the channel.
@@ -90,7 +92,7 @@ func (p *PrivateChaincode) initEnclave(stub shim.ChaincodeStubInterface, args []
 		return nil, errors.New("takes one argument: host parameters JSON {peer_msp_id, endpoint}")
 	}
 	var hp HostParams
-	if err := strictJSON([]byte(args[0]), &hp); err != nil {
+	if err := strictjson.Unmarshal([]byte(args[0]), &hp); err != nil {
 		return nil, fmt.Errorf("host parameters: %w", err)
 	}
 	if hp.PeerMSPID == "" {
@@ -117,7 +119,7 @@ func (p *PrivateChaincode) invoke(stub shim.ChaincodeStubInterface, args []strin
 		return nil, errors.New("takes one argument: the encrypted request message")
 	}
 	var msg protocol.RequestMessage
-	if err := strictJSON([]byte(args[0]), &msg); err != nil {
+	if err := strictjson.Unmarshal([]byte(args[0]), &msg); err != nil {
 		return nil, fmt.Errorf("request message: %w", err)
 	}
 	// The enclave re-checks that the proposal carries exactly this message.
@@ -142,7 +144,7 @@ func (p *PrivateChaincode) endorse(stub shim.ChaincodeStubInterface, args []stri
 		return nil, errors.New("takes one argument: the enclave's signed response")
 	}
 	var sr protocol.SignedResponse
-	if err := strictJSON([]byte(args[0]), &sr); err != nil {
+	if err := strictjson.Unmarshal([]byte(args[0]), &sr); err != nil {
 		return nil, fmt.Errorf("signed response: %w", err)
 	}
 	name, err := ownName(stub)
@@ -317,16 +319,4 @@ func (h *stubHost) Fetch(id string) ([]byte, error) {
 		return nil, errors.New("no tunneling shim is configured for this enclave host")
 	}
 	return h.fetch(id)
-}
-
-func strictJSON(data []byte, v any) error {
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
-		return err
-	}
-	if dec.More() {
-		return errors.New("trailing data after the JSON object")
-	}
-	return nil
 }

@@ -7,7 +7,9 @@ import (
 	"time"
 
 	"github.com/hyperledger/fabric-chaincode-go/shim"
+
 	"github.com/slasa/slasa/driver"
+	"github.com/slasa/slasa/internal/strictjson"
 	"github.com/slasa/slasa/signedsla"
 	"github.com/slasa/slasa/sla"
 )
@@ -218,7 +220,7 @@ func statusOf(stub shim.ChaincodeStubInterface, a *agreement) (*Status, error) {
 			return nil, err
 		}
 		var p periodState
-		if err := strictJSON(kv.Value, &p); err != nil {
+		if err := strictjson.Unmarshal(kv.Value, &p); err != nil {
 			return nil, fmt.Errorf("period state %q: %w", kv.Key, err)
 		}
 		st.Periods = append(st.Periods, PeriodStatus{Period: p.Period, PeriodEnd: p.PeriodEnd, CoveredEnd: p.CoveredEnd,

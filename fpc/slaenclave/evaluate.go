@@ -9,7 +9,9 @@ import (
 	"fmt"
 
 	"github.com/hyperledger/fabric-chaincode-go/shim"
+
 	"github.com/slasa/slasa/driver"
+	"github.com/slasa/slasa/internal/strictjson"
 	"github.com/slasa/slasa/verdict"
 )
 
@@ -26,7 +28,7 @@ type Evaluation struct {
 // exactly as they appear in data.
 func ParseEvaluation(data []byte) (*Evaluation, error) {
 	var e Evaluation
-	if err := strictJSON(data, &e); err != nil {
+	if err := strictjson.Unmarshal(data, &e); err != nil {
 		return nil, fmt.Errorf("decode evaluation: %w", err)
 	}
 	if len(e.Verdict.Signature) == 0 {

@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/hyperledger/fabric-chaincode-go/shim"
+
+	"github.com/slasa/slasa/internal/strictjson"
 	"github.com/slasa/slasa/signedsla"
 )
 
@@ -72,7 +74,7 @@ func initMSPs(stub shim.ChaincodeStubInterface, args []string) (*MSPsResult, err
 		return nil, fmt.Errorf("the MSP roots were already set at %s (trust on first use); they cannot be changed", existing.Initialized)
 	}
 	var in map[string]MSPCAs
-	if err := strictJSON([]byte(args[0]), &in); err != nil {
+	if err := strictjson.Unmarshal([]byte(args[0]), &in); err != nil {
 		return nil, fmt.Errorf("msps: %w", err)
 	}
 	if len(in) == 0 {

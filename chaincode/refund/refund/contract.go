@@ -44,7 +44,6 @@
 package refund
 
 import (
-	"bytes"
 	"crypto/x509"
 	"encoding/json"
 	"errors"
@@ -219,19 +218,6 @@ func toJSON(v any) (string, error) {
 		return "", fmt.Errorf("encode result: %w", err)
 	}
 	return string(data), nil
-}
-
-// strictJSON decodes data into v, rejecting unknown fields and trailing data.
-func strictJSON(data []byte, v any) error {
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
-		return err
-	}
-	if dec.More() {
-		return errors.New("trailing data after the JSON object")
-	}
-	return nil
 }
 
 func loadConfig(ctx contractapi.TransactionContextInterface) (*Config, error) {

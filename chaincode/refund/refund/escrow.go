@@ -13,6 +13,7 @@ import (
 
 	"github.com/hyperledger/fabric-contract-api-go/v2/contractapi"
 
+	"github.com/slasa/slasa/internal/strictjson"
 	"github.com/slasa/slasa/verdict"
 )
 
@@ -202,7 +203,7 @@ func (c *Contract) DepositEscrow(ctx contractapi.TransactionContextInterface, de
 		return fmt.Errorf("DepositEscrow may be called only by the %s chaincode, not in a transaction of %q", cfg.AgreementChaincode, via)
 	}
 	var d Deposit
-	if err := strictJSON([]byte(depositJSON), &d); err != nil {
+	if err := strictjson.Unmarshal([]byte(depositJSON), &d); err != nil {
 		return fmt.Errorf("depositJSON: %w", err)
 	}
 	if err := d.validate(); err != nil {

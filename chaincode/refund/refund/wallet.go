@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"github.com/hyperledger/fabric-contract-api-go/v2/contractapi"
+
+	"github.com/slasa/slasa/internal/strictjson"
 )
 
 // book applies the balance changes of one transaction. Fabric does not let
@@ -287,7 +289,7 @@ func (c *Contract) History(ctx contractapi.TransactionContextInterface, account 
 			return "", fmt.Errorf("history of wallet %q: %w", account, err)
 		}
 		var e Entry
-		if err := strictJSON(kv.Value, &e); err != nil {
+		if err := strictjson.Unmarshal(kv.Value, &e); err != nil {
 			return "", fmt.Errorf("history of wallet %q: decode entry: %w", account, err)
 		}
 		out = append(out, e)
