@@ -89,7 +89,8 @@ func (c *Contract) GetConfig(ctx contractapi.TransactionContextInterface) (*Conf
 // credentials.Credentials). The submitter must belong to the MSP of the peer
 // hosting the enclave. A chaincode has one enclave; a new registration for the
 // same chaincode replaces the previous one only from the same hosting MSP
-// (an enclave restarted with new keys) or for a newer chaincode sequence.
+// (an enclave restarted with new keys) or for a newer chaincode sequence (a
+// redeployed chaincode whose enclave kept its keys re-registers this way).
 func (c *Contract) RegisterEnclave(ctx contractapi.TransactionContextInterface, credentialsJSON string) (*credentials.Record, error) {
 	cfg, err := readConfig(ctx)
 	if err != nil {
@@ -132,8 +133,8 @@ func (c *Contract) RegisterEnclave(ctx contractapi.TransactionContextInterface, 
 		return nil, err
 	} else if prev != nil {
 		switch {
-		case prev.EnclaveID == id:
-			return nil, fmt.Errorf("enclave %s is already registered for chaincode %q", id, data.Chaincode)
+		case prev.EnclaveID == id && data.ChaincodeSequence <= prev.ChaincodeSequence:
+			return nil, fmt.Errorf("enclave %s is already registered for chaincode %q (sequence %d)", id, data.Chaincode, prev.ChaincodeSequence)
 		case data.ChaincodeSequence < prev.ChaincodeSequence:
 			return nil, fmt.Errorf("attested_data.chaincode_sequence: %d is older than the registered enclave's %d", data.ChaincodeSequence, prev.ChaincodeSequence)
 		case data.ChaincodeSequence == prev.ChaincodeSequence && prev.PeerMSPID != data.PeerMSPID:

@@ -235,6 +235,17 @@ func TestReplacement(t *testing.T) {
 	if _, err := c.RegisterEnclave(w.ctx, first.creds(t, nil)); err == nil || !strings.Contains(err.Error(), "already registered") {
 		t.Fatalf("same enclave twice: %v", err)
 	}
+	// The same enclave re-registers after a redeploy (newer sequence).
+	w.defSeq, w.defVer = 2, "sim-2"
+	again, err := c.RegisterEnclave(w.ctx, first.creds(t, func(d *credentials.AttestedData) { d.ChaincodeSequence, d.ChaincodeVersion = 2, "sim-2" }))
+	if err != nil || again.ChaincodeSequence != 2 {
+		t.Fatalf("re-registration for sequence 2: %+v, %v", again, err)
+	}
+	if _, err := c.RegisterEnclave(w.ctx, first.creds(t, func(d *credentials.AttestedData) { d.ChaincodeSequence, d.ChaincodeVersion = 2, "sim-2" })); err == nil || !strings.Contains(err.Error(), "already registered") {
+		t.Fatalf("same enclave, same sequence twice: %v", err)
+	}
+	first.data.ChaincodeSequence, first.data.ChaincodeVersion = 2, "sim-2"
+	second.data.ChaincodeSequence, second.data.ChaincodeVersion = 2, "sim-2"
 	// Another organization cannot take over the chaincode's enclave.
 	w.as("ClientOrgMSP", "peer0.clientorg.slasa.local", "client")
 	if _, err := c.RegisterEnclave(w.ctx, second.creds(t, func(d *credentials.AttestedData) { d.PeerMSPID = "ClientOrgMSP" })); err == nil ||
