@@ -8,7 +8,8 @@
 # source can be deployed twice under two names. Steps: go build the server binary, package connection.json +
 # metadata.json, install on both peers, (re)start the server process (PID and log in the run folder), approve for
 # both organizations and commit. Redeploying a CCNAME bumps its sequence. POLICY is a signature policy, default
-# AND('ProviderOrgMSP.peer','ClientOrgMSP.peer').
+# AND('ProviderOrgMSP.peer','ClientOrgMSP.peer'). For slaenclave, SLASA_SHIM_URL_OVERRIDE replaces the network's
+# tunneling shim URL (the security tests put a lying proxy there).
 set -euo pipefail
 # shellcheck source=lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -133,7 +134,8 @@ mkdir -p "$SLASA_RUN_DIR/logs"
 extra_env=()
 if [ "$NAME" = slaenclave ]; then
 	[ -f "$SLASA_RUN_DIR/shim-url" ] || log "warning: no tunneling shim in this network (SLASA_WITH_IPFS=0?); IngestBatch will fail"
-	extra_env=(SLASA_SHIM_URL="$(cat "$SLASA_RUN_DIR/shim-url" 2>/dev/null || true)"
+	# SLASA_SHIM_URL_OVERRIDE points the enclave at another shim (tests: a lying proxy in front of the real one).
+	extra_env=(SLASA_SHIM_URL="${SLASA_SHIM_URL_OVERRIDE:-$(cat "$SLASA_RUN_DIR/shim-url" 2>/dev/null || true)}"
 		SLASA_ENCLAVE_SEAL_FILE="$SLASA_RUN_DIR/enclave/$CCNAME-keys.json")
 fi
 env "${extra_env[@]}" CHAINCODE_ID="$pkgid" CHAINCODE_SERVER_ADDRESS="127.0.0.1:$port" \

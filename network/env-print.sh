@@ -9,10 +9,10 @@ set -euo pipefail
 
 org="${1:-}" user="${2:-admin}"
 [ -f "$SLASA_RUN_DIR/state.env" ] || die "no network at $SLASA_RUN_DIR; run make network-up first"
-case "$org" in provider | client | orderer-admin) ;; *) die "usage: source network/env.sh provider|client|orderer-admin [USER]" ;; esac
+case "$org" in provider | client | other | orderer-admin) ;; *) die "usage: source network/env.sh provider|client|other|orderer-admin [USER]" ;; esac
 case "$org:$user" in
-*:admin | provider:provider | provider:logger | provider:issuer | client:client) ;;
-*) die "unknown user '$user' of $org (ProviderOrg: admin provider logger issuer; ClientOrg: admin client)" ;;
+*:admin | provider:provider | provider:logger | provider:issuer | client:client | other:other) ;;
+*) die "unknown user '$user' of $org (ProviderOrg: admin provider logger issuer; ClientOrg: admin client; OtherOrg: admin other)" ;;
 esac
 load_state
 

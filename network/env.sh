@@ -5,6 +5,7 @@
 #   source network/env.sh provider logger     ProviderOrg user logger (likewise provider, issuer)
 #   source network/env.sh client              ClientOrg admin
 #   source network/env.sh client client       ClientOrg user client
+#   source network/env.sh other other         OtherOrg user other (OtherOrg has no peer: uses ClientOrg's peer)
 #   source network/env.sh orderer-admin       OrdererOrg admin for osnadmin ($OSNADMIN_FLAGS)
 #
 # Sets PATH (Fabric binaries first), FABRIC_CFG_PATH, CORE_PEER_*, and the helpers CHANNEL, ORDERER_ADDRESS,

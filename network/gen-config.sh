@@ -37,6 +37,13 @@ PeerOrgs:
       SANS: [127.0.0.1, localhost]
     Users:
       Count: 0
+  - Name: OtherOrg
+    Domain: $OTHER_DOMAIN
+    EnableNodeOUs: true
+    Template:
+      Count: 0
+    Users:
+      Count: 0
 EOF
 	} >"$f"
 }
@@ -63,7 +70,9 @@ EOF
 			echo "      - 127.0.0.1:$(orderer_port "$n")"
 		done
 		local org msp domain
-		for org in ProviderOrgMSP:$PROVIDER_DOMAIN ClientOrgMSP:$CLIENT_DOMAIN; do
+		# OtherOrgMSP has no peer. With three organizations, MAJORITY Endorsement (lifecycle approvals and
+		# commits) and MAJORITY Admins need two of them, which ProviderOrg and ClientOrg give.
+		for org in ProviderOrgMSP:$PROVIDER_DOMAIN ClientOrgMSP:$CLIENT_DOMAIN OtherOrgMSP:$OTHER_DOMAIN; do
 			msp="${org%%:*}" domain="${org#*:}"
 			cat <<EOF
   - &$msp
@@ -137,7 +146,7 @@ Profiles:
       Organizations: [*OrdererOrg]
     Application:
       <<: *ApplicationDefaults
-      Organizations: [*ProviderOrgMSP, *ClientOrgMSP]
+      Organizations: [*ProviderOrgMSP, *ClientOrgMSP, *OtherOrgMSP]
 EOF
 	} >"$f"
 }

@@ -2,7 +2,8 @@
 # shellcheck source-path=SCRIPTDIR
 # Writes $SLASA_RUN_DIR/network.json (the machine-readable description of the running network that the Go
 # harness, the CLI and Caliper read) and one connection profile per organization,
-# $SLASA_RUN_DIR/connection-provider.json and connection-client.json. Called by up.sh and deploy.sh.
+# $SLASA_RUN_DIR/connection-provider.json and connection-client.json (OtherOrg, without a peer, uses ClientOrg's
+# peer and profile). Called by up.sh and deploy.sh.
 set -euo pipefail
 # shellcheck source=lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -31,7 +32,8 @@ org_json() { # ORG MSPID DOMAIN PORT CCPORT OPSPORT USERS...
 		--arg cc "127.0.0.1:$ccport" --arg ops "127.0.0.1:$ops" --arg tlsca "$pdir/tls/ca.crt" \
 		--arg orgtlsca "$crypto/peerOrganizations/$domain/tlsca/tlsca.$domain-cert.pem" \
 		--arg profile "$SLASA_RUN_DIR/connection-$org.json" --argjson users "$users" \
-		'{mspId: $msp, domain: $domain, tlsCACert: $orgtlsca, connectionProfile: $profile,
+		--arg mspdir "$crypto/peerOrganizations/$domain/msp" \
+		'{mspId: $msp, domain: $domain, mspDir: $mspdir, tlsCACert: $orgtlsca, connectionProfile: $profile,
 		  peer: {name: $name, address: $addr, hostnameOverride: $name, tlsCACert: $tlsca,
 		         chaincodeAddress: $cc, operationsAddress: $ops},
 		  users: $users}'
@@ -56,16 +58,23 @@ fi
 
 provider="$(org_json provider ProviderOrgMSP "$PROVIDER_DOMAIN" "$PROVIDER_PEER_PORT" "$PROVIDER_CC_PORT" "$PROVIDER_OPS_PORT" provider logger issuer)"
 client="$(org_json client ClientOrgMSP "$CLIENT_DOMAIN" "$CLIENT_PEER_PORT" "$CLIENT_CC_PORT" "$CLIENT_OPS_PORT" client)"
+# OtherOrg has no peer: its "peer" is ClientOrg's, whose Gateway its clients use (gatewayOf names that org).
+other='null'
+if [ -d "$crypto/peerOrganizations/$OTHER_DOMAIN" ]; then
+	other="$(org_json other OtherOrgMSP "$OTHER_DOMAIN" "$CLIENT_PEER_PORT" "$CLIENT_CC_PORT" "$CLIENT_OPS_PORT" other |
+		jq --argjson c "$client" '.peer = $c.peer | .connectionProfile = $c.connectionProfile | .gatewayOf = "client"')"
+fi
 tmp="$SLASA_RUN_DIR/network.json.tmp"
 jq -n --arg ch "$SLASA_CHANNEL" --argjson base "$SLASA_PORT_BASE" --arg run "$SLASA_RUN_DIR" --arg bin "$SLASA_BIN_DIR" \
 	--arg cfg "$SLASA_RUN_DIR/config" --arg fv "$SLASA_FABRIC_VERSION" --argjson orderers "$orderers" \
 	--arg otlsca "$ocrypto/tlsca/tlsca.$ORDERER_DOMAIN-cert.pem" \
 	--arg oadmin "$ocrypto/users/Admin@$ORDERER_DOMAIN" \
-	--argjson provider "$provider" --argjson client "$client" --argjson cc "$chaincodes" \
+	--argjson provider "$provider" --argjson client "$client" --argjson other "$other" --argjson cc "$chaincodes" \
 	'{fabricVersion: $fv, channel: $ch, portBase: $base, runDir: $run, binDir: $bin, fabricCfgPath: $cfg,
 	  ordererOrg: {mspId: "OrdererMSP", tlsCACert: $otlsca,
 	               admin: {mspDir: ($oadmin + "/msp"), tlsClientCert: ($oadmin + "/tls/client.crt"), tlsClientKey: ($oadmin + "/tls/client.key")}},
-	  orderers: $orderers, orgs: {provider: $provider, client: $client}, chaincodes: $cc}' >"$tmp"
+	  orderers: $orderers, orgs: ({provider: $provider, client: $client} + (if $other == null then {} else {other: $other} end)),
+	  chaincodes: $cc}' >"$tmp"
 mv "$tmp" "$SLASA_RUN_DIR/network.json"
 
 # Connection profiles in the common-connection-profile format used by fabric-samples and Caliper.

@@ -33,6 +33,9 @@ SLASA_FABRIC_BINS="peer orderer configtxgen configtxlator cryptogen osnadmin"
 ORDERER_DOMAIN=orderer.slasa.local
 PROVIDER_DOMAIN=providerorg.slasa.local
 CLIENT_DOMAIN=clientorg.slasa.local
+# OtherOrg is a channel member without a peer (MSP only): a third organization whose clients reach the channel
+# through ClientOrg's peer (its Gateway); the security tests use it as an outsider to an SLA.
+OTHER_DOMAIN=otherorg.slasa.local
 
 log() { printf '[network] %s\n' "$*" >&2; }
 die() {
@@ -211,21 +214,24 @@ require_bins() {
 }
 
 # Peer CLI environment for an organization's admin (or another user of that org).
-# peer_env ORG [USER]  with ORG provider|client and USER admin (default) or a cryptogen user name.
+# peer_env ORG [USER]  with ORG provider|client|other and USER admin (default) or a cryptogen user name.
+# OtherOrg has no peer: its identities talk to ClientOrg's peer.
 peer_env() {
-	local org="$1" user="${2:-admin}" domain msp port
+	local org="$1" user="${2:-admin}" domain msp port peerdomain=""
 	case "$org" in
 	provider) domain=$PROVIDER_DOMAIN msp=ProviderOrgMSP port=$PROVIDER_PEER_PORT ;;
 	client) domain=$CLIENT_DOMAIN msp=ClientOrgMSP port=$CLIENT_PEER_PORT ;;
-	*) die "unknown org '$org' (want provider or client)" ;;
+	other) domain=$OTHER_DOMAIN msp=OtherOrgMSP port=$CLIENT_PEER_PORT peerdomain=$CLIENT_DOMAIN ;;
+	*) die "unknown org '$org' (want provider, client or other)" ;;
 	esac
+	peerdomain="${peerdomain:-$domain}"
 	local uname="Admin"
 	[ "$user" = admin ] || uname="$user"
 	export FABRIC_CFG_PATH="$SLASA_RUN_DIR/config"
 	export CORE_PEER_TLS_ENABLED=true
 	export CORE_PEER_LOCALMSPID="$msp"
 	export CORE_PEER_ADDRESS="127.0.0.1:$port"
-	export CORE_PEER_TLS_ROOTCERT_FILE="$SLASA_RUN_DIR/crypto/peerOrganizations/$domain/peers/peer0.$domain/tls/ca.crt"
+	export CORE_PEER_TLS_ROOTCERT_FILE="$SLASA_RUN_DIR/crypto/peerOrganizations/$peerdomain/peers/peer0.$peerdomain/tls/ca.crt"
 	export CORE_PEER_MSPCONFIGPATH="$SLASA_RUN_DIR/crypto/peerOrganizations/$domain/users/$uname@$domain/msp"
 }
 

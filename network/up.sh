@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # shellcheck source-path=SCRIPTDIR
 # Brings up the slasa Fabric network as native processes: ORDERERS etcdraft orderers (1 or 3) of OrdererOrg,
-# one peer each of ProviderOrg and ClientOrg, TLS everywhere, channel $SLASA_CHANNEL created with osnadmin, both
+# one peer each of ProviderOrg and ClientOrg (and OtherOrg: a channel member without a peer), TLS everywhere, channel $SLASA_CHANNEL created with osnadmin, both
 # peers joined, anchor peers set with a channel config update. Everything lives in $SLASA_RUN_DIR.
 # See network/README.md. On a running network it says so and changes nothing.
 set -euo pipefail
@@ -70,6 +70,7 @@ for u in provider logger issuer; do
 	slasa-mkuser -org-dir "$crypto/peerOrganizations/$PROVIDER_DOMAIN" -name "$u"
 done
 slasa-mkuser -org-dir "$crypto/peerOrganizations/$CLIENT_DOMAIN" -name client
+slasa-mkuser -org-dir "$crypto/peerOrganizations/$OTHER_DOMAIN" -name other
 FABRIC_CFG_PATH="$SLASA_RUN_DIR/config" configtxgen -profile SlasaChannel -channelID "$SLASA_CHANNEL" \
 	-outputBlock "$SLASA_RUN_DIR/channel/genesis.block" >"$SLASA_RUN_DIR/logs/configtxgen.log" 2>&1 ||
 	{ tail_log "$SLASA_RUN_DIR/logs/configtxgen.log"; die "configtxgen failed"; }

@@ -52,6 +52,8 @@ func newRootCommand(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
 	root.AddCommand(newSLACommand())
 	addSignCommands(root)
+	addNetworkFlags(root)
+	addEnclaveCommands(root)
 	return root
 }
 

@@ -30,7 +30,8 @@ type Info struct {
 	OrdererOrg OrdererOrg `json:"ordererOrg"`
 	// Orderers lists the orderer nodes (1 or 3).
 	Orderers []Orderer `json:"orderers"`
-	// Orgs maps "provider" and "client" to the peer organizations.
+	// Orgs maps "provider" and "client" to the peer organizations, and "other" (when present) to
+	// OtherOrg, a channel member without a peer of its own.
 	Orgs map[string]Org `json:"orgs"`
 	// Chaincodes maps deployed chaincode names to their deployments.
 	Chaincodes map[string]Deployment `json:"chaincodes"`
@@ -76,15 +77,23 @@ type Orderer struct {
 type Org struct {
 	// MSPID is the organization's MSP ID (ProviderOrgMSP or ClientOrgMSP).
 	MSPID string `json:"mspId"`
-	// Domain is the organization's domain (providerorg.slasa.local or clientorg.slasa.local).
+	// Domain is the organization's domain (providerorg.slasa.local, clientorg.slasa.local or
+	// otherorg.slasa.local).
 	Domain string `json:"domain"`
+	// MSPDir is the organization's channel MSP folder (cacerts, intermediatecerts, tlscacerts,
+	// config.yaml), the one the channel configuration was made from.
+	MSPDir string `json:"mspDir,omitempty"`
 	// TLSCACert is the PEM file of the organization's TLS CA.
 	TLSCACert string `json:"tlsCACert"`
 	// ConnectionProfile is the organization's generated connection profile (JSON).
 	ConnectionProfile string `json:"connectionProfile"`
-	// Peer is the organization's peer.
+	// Peer is the organization's peer; for an organization without a peer (GatewayOf set), the
+	// peer of that other organization, whose Gateway its clients use.
 	Peer Peer `json:"peer"`
-	// Users maps user names ("admin", "provider", "logger", "issuer", "client") to identities.
+	// GatewayOf names the organization ("client") whose peer Peer is, when the organization has no
+	// peer of its own; empty otherwise.
+	GatewayOf string `json:"gatewayOf,omitempty"`
+	// Users maps user names ("admin", "provider", "logger", "issuer", "client", "other") to identities.
 	Users map[string]User `json:"users"`
 }
 
@@ -162,13 +171,16 @@ func ReadInfo(path string) (*Info, error) {
 
 // Identity names the organization and user of an identity name accepted by Connect:
 // "provider", "logger", "issuer" and "provider-admin" belong to ProviderOrg; "client" and
-// "client-admin" to ClientOrg.
+// "client-admin" to ClientOrg; "other" (other@otherorg.slasa.local) to OtherOrg, a channel member
+// without a peer whose clients use ClientOrg's peer.
 func Identity(name string) (org, user string, err error) {
 	switch name {
 	case "provider", "logger", "issuer":
 		return "provider", name, nil
 	case "client":
 		return "client", "client", nil
+	case "other":
+		return "other", "other", nil
 	case "provider-admin":
 		return "provider", "admin", nil
 	case "client-admin":
@@ -180,7 +192,7 @@ func Identity(name string) (org, user string, err error) {
 
 // IdentityNames lists the identity names Connect accepts, sorted.
 func IdentityNames() []string {
-	names := []string{"provider", "logger", "issuer", "client", "provider-admin", "client-admin"}
+	names := []string{"provider", "logger", "issuer", "client", "provider-admin", "client-admin", "other"}
 	sort.Strings(names)
 	return names
 }

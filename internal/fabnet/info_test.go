@@ -17,6 +17,7 @@ func TestIdentity(t *testing.T) {
 		{"client", "client", "client", ""},
 		{"provider-admin", "provider", "admin", ""},
 		{"client-admin", "client", "admin", ""},
+		{"other", "other", "other", ""},
 		{"orderer", "", "", "unknown"},
 		{"", "", "", "unknown"},
 	}

@@ -1,0 +1,229 @@
+package setup
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/hyperledger/fabric-gateway/pkg/client"
+	"github.com/hyperledger/fabric-protos-go-apiv2/gateway"
+	fpcclient "github.com/slasa/slasa/fpc/client"
+	"github.com/slasa/slasa/fpc/credentials"
+	"github.com/slasa/slasa/internal/fabnet"
+	"google.golang.org/grpc/status"
+)
+
+// Gateway is the Backend on a real network: fabric-gateway connections as
+// the hosting organization's admin (registry configuration), as a member of
+// the hosting organization (credentials, registration, InitMSPs), and as the
+// admin of each peer organization (to see what its peer sees).
+type Gateway struct {
+	info      *fabnet.Info
+	chaincode string
+	registry  string
+	admin     string
+	member    string
+	conns     map[string]*fabnet.Connection
+}
+
+// NewGateway returns a Gateway for opts (see Options) on the network info.
+// The admin identity is "<HostOrg>-admin" and the member identity is HostOrg
+// ("provider" for ProviderOrg, "client" for ClientOrg); member overrides the
+// latter when not empty. Close releases the connections.
+func NewGateway(info *fabnet.Info, opts Options, member string) *Gateway {
+	opts.defaults()
+	if member == "" {
+		member = opts.HostOrg
+	}
+	return &Gateway{info: info, chaincode: opts.Chaincode, registry: opts.Registry,
+		admin: opts.HostOrg + "-admin", member: member, conns: map[string]*fabnet.Connection{}}
+}
+
+// Close closes every connection the Gateway opened.
+func (g *Gateway) Close() error {
+	var errs []error
+	for _, c := range g.conns {
+		errs = append(errs, c.Close())
+	}
+	g.conns = map[string]*fabnet.Connection{}
+	return errors.Join(errs...)
+}
+
+func (g *Gateway) conn(identity string) (*fabnet.Connection, error) {
+	if c, ok := g.conns[identity]; ok {
+		return c, nil
+	}
+	c, err := g.info.Connect(identity)
+	if err != nil {
+		return nil, err
+	}
+	g.conns[identity] = c
+	return c, nil
+}
+
+func (g *Gateway) contract(identity, chaincode string) (*client.Contract, error) {
+	c, err := g.conn(identity)
+	if err != nil {
+		return nil, err
+	}
+	return c.Network.GetContract(chaincode), nil
+}
+
+// RegistryMode implements Backend.
+func (g *Gateway) RegistryMode(ctx context.Context, org string) (string, error) {
+	c, err := g.contract(org+"-admin", g.registry)
+	if err != nil {
+		return "", err
+	}
+	raw, err := c.EvaluateWithContext(ctx, "GetConfig")
+	if err != nil {
+		if strings.Contains(ErrorText(err), "registry is not configured") {
+			return "", nil
+		}
+		return "", fmt.Errorf("registry %s GetConfig: %s", g.registry, ErrorText(err))
+	}
+	var cfg struct {
+		Mode string `json:"mode"`
+	}
+	if err := json.Unmarshal(raw, &cfg); err != nil {
+		return "", fmt.Errorf("registry %s GetConfig: %w", g.registry, err)
+	}
+	if cfg.Mode == "" {
+		return "", fmt.Errorf("registry %s GetConfig: empty mode", g.registry)
+	}
+	return cfg.Mode, nil
+}
+
+// ConfigureRegistry implements Backend.
+func (g *Gateway) ConfigureRegistry(ctx context.Context, mode string) error {
+	c, err := g.contract(g.admin, g.registry)
+	if err != nil {
+		return err
+	}
+	if _, err := c.SubmitWithContext(ctx, "Configure", client.WithArguments(mode)); err != nil {
+		return errors.New(ErrorText(err))
+	}
+	return nil
+}
+
+func (g *Gateway) fpc() (*fpcclient.Client, error) {
+	c, err := g.conn(g.member)
+	if err != nil {
+		return nil, err
+	}
+	return fpcclient.New(c.Network, g.chaincode, fpcclient.WithRegistry(g.registry)), nil
+}
+
+// InitEnclave implements Backend.
+func (g *Gateway) InitEnclave(ctx context.Context, peerMSPID, endpoint string) ([]byte, error) {
+	f, err := g.fpc()
+	if err != nil {
+		return nil, err
+	}
+	creds, err := f.InitEnclave(ctx, peerMSPID, endpoint)
+	if err != nil {
+		return nil, errors.New(ErrorText(err))
+	}
+	return creds, nil
+}
+
+// RegisteredEnclave implements Backend.
+func (g *Gateway) RegisteredEnclave(ctx context.Context, org string) (*credentials.Record, error) {
+	c, err := g.contract(org+"-admin", g.registry)
+	if err != nil {
+		return nil, err
+	}
+	raw, err := c.EvaluateWithContext(ctx, "QueryEnclave", client.WithArguments(g.chaincode))
+	if err != nil {
+		if strings.Contains(ErrorText(err), "no enclave is registered") {
+			return nil, nil
+		}
+		return nil, fmt.Errorf("registry %s QueryEnclave: %s", g.registry, ErrorText(err))
+	}
+	var rec credentials.Record
+	if err := json.Unmarshal(raw, &rec); err != nil {
+		return nil, fmt.Errorf("registry %s QueryEnclave: %w", g.registry, err)
+	}
+	return &rec, nil
+}
+
+// RegisterEnclave implements Backend.
+func (g *Gateway) RegisterEnclave(ctx context.Context, creds []byte) (*credentials.Record, error) {
+	f, err := g.fpc()
+	if err != nil {
+		return nil, err
+	}
+	rec, err := f.Register(ctx, creds)
+	if err != nil {
+		return nil, errors.New(ErrorText(err))
+	}
+	return rec, nil
+}
+
+// InitMSPs implements Backend.
+func (g *Gateway) InitMSPs(ctx context.Context, msps []byte) error {
+	f, err := g.fpc()
+	if err != nil {
+		return err
+	}
+	_, _, err = f.Submit(ctx, "InitMSPs", string(msps))
+	var ce *fpcclient.ChaincodeError
+	if errors.As(err, &ce) && strings.Contains(ce.Message, "already set") {
+		return ErrMSPsAlreadySet
+	}
+	if err != nil {
+		return errors.New(ErrorText(err))
+	}
+	return nil
+}
+
+// ShowEnclave returns the registry's record of the chaincode's enclave as
+// seen through the peer of identity's organization (nil when none).
+func ShowEnclave(ctx context.Context, info *fabnet.Info, identity, registry, chaincode string) (*credentials.Record, error) {
+	conn, err := info.Connect(identity)
+	if err != nil {
+		return nil, err
+	}
+	defer conn.Close()
+	if registry == "" {
+		registry = DefaultRegistry
+	}
+	raw, err := conn.Network.GetContract(registry).EvaluateWithContext(ctx, "QueryEnclave", client.WithArguments(chaincode))
+	if err != nil {
+		if strings.Contains(ErrorText(err), "no enclave is registered") {
+			return nil, nil
+		}
+		return nil, fmt.Errorf("registry %s QueryEnclave: %s", registry, ErrorText(err))
+	}
+	var rec credentials.Record
+	if err := json.Unmarshal(raw, &rec); err != nil {
+		return nil, fmt.Errorf("registry %s QueryEnclave: %w", registry, err)
+	}
+	return &rec, nil
+}
+
+// ErrorText is an error's message together with the chaincode messages a
+// Fabric Gateway error carries in its details, and a commit's status code.
+func ErrorText(err error) string {
+	if err == nil {
+		return ""
+	}
+	msgs := []string{err.Error()}
+	for e := err; e != nil; e = errors.Unwrap(e) {
+		if st, ok := status.FromError(e); ok {
+			for _, d := range st.Details() {
+				if ed, ok := d.(*gateway.ErrorDetail); ok {
+					msgs = append(msgs, fmt.Sprintf("%s: %s", ed.GetMspId(), ed.GetMessage()))
+				}
+			}
+			break
+		}
+	}
+	var ce *client.CommitError
+	if errors.As(err, &ce) {
+		msgs = append(msgs, "commit status "+ce.Code.String())
+	}
+	return strings.Join(msgs, " | ")
+}
