@@ -39,7 +39,7 @@ fmt:
 
 vet:
 	$(GO) vet $(GO_PACKAGES)
-	$(GO) vet -tags integration ./test/...
+	$(GO) vet -tags integration ./test/... ./bench/...
 
 $(BIN_DIR)/staticcheck-$(STATICCHECK_VERSION):
 	@mkdir -p $(BIN_DIR)
@@ -48,7 +48,7 @@ $(BIN_DIR)/staticcheck-$(STATICCHECK_VERSION):
 
 staticcheck: $(BIN_DIR)/staticcheck-$(STATICCHECK_VERSION)
 	$< $(GO_PACKAGES)
-	$< -tags integration ./test/...
+	$< -tags integration ./test/... ./bench/...
 
 bench: ## Go benchmarks of the SLA core (one month of 1-second samples from 3 zones)
 	$(GO) test -run '^$$' -bench . -benchmem -benchtime 1x -count 1 ./logs/ ./driver/
@@ -73,3 +73,7 @@ include ipfs/ipfs.mk
 
 # Integration tests need kubo too; build it before go test's timeout starts.
 test-integration: ipfs-bin
+
+# Caliper and Go benchmarks of the suite (bench/RESULTS.md).
+include bench/bench.mk
+bench-latency: ipfs-bin fabric-bins

@@ -1,0 +1,25 @@
+# Benchmarks of slasa (see bench/RESULTS.md). Included by the root Makefile (`include bench/bench.mk`);
+# usable alone: `make -f bench/bench.mk bench-caliper`. Paths are relative to the repository root.
+#
+#   make bench-caliper    Hyperledger Caliper rounds of the suite against the baseline chaincode, on a network of
+#                         its own (BENCH_PORT_BASE, default 33500; BENCH_SLAS, BENCH_BATCHES, BENCH_WORKERS,
+#                         BENCH_LOAD: see bench/caliper/run.sh); updates bench/RESULTS.md and fails when any
+#                         transaction failed
+#   make bench-latency    latency from a batch anchored to its ingestion committed (real network + kubo + enclave)
+#   make bench-enclave    Go benchmarks of the enclave's ingest path (10k-sample batch: CID, decrypt, signature,
+#                         fold; and the same through the tunneling shim and a real kubo)
+
+BENCH_DIR := $(patsubst %/,%,$(dir $(lastword $(MAKEFILE_LIST))))
+BENCH_GO ?= go
+BENCH_ENV = SLASA_CACHE_DIR="$(or $(SLASA_CACHE_DIR),$(CACHE_DIR),$(CURDIR)/.cache)"
+
+.PHONY: bench-caliper bench-enclave bench-latency
+
+bench-caliper: ## Caliper benchmark against a no-op baseline on a network of its own; updates bench/RESULTS.md
+	$(BENCH_ENV) bash $(BENCH_DIR)/caliper/run.sh
+
+bench-enclave: ## Go benchmarks of the enclave ingest path (pure Go, then through the shim and a real kubo)
+	$(BENCH_ENV) $(BENCH_GO) test -run '^$$' -bench . -benchmem -benchtime 20x -count 1 -cpu 1 ./$(BENCH_DIR)/enclave/
+
+bench-latency: ## anchored-to-ingested latency of log batches through the SLA enclave, on a network of its own
+	$(BENCH_ENV) $(BENCH_GO) test -count=1 -tags integration -timeout 15m -v -run TestAnchorToIngestLatency ./$(BENCH_DIR)/latency/

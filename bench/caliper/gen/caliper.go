@@ -1,0 +1,104 @@
+package main
+
+import (
+	"path/filepath"
+
+	"github.com/slasa/slasa/internal/fabnet"
+)
+
+// caliperOrgs are the organizations Caliper acts for: the provider's (provider,
+// logger) and the client's (client). Other organizations of the network, if
+// any, are left out.
+var caliperOrgs = []struct {
+	org   string
+	users []string
+}{
+	{"provider", []string{"provider", "logger"}},
+	{"client", []string{"client"}},
+}
+
+// caliperNetwork is Caliper's network configuration (format 2.0.0 of the
+// Fabric connector), built from network.json. It is written as JSON, which
+// Caliper's YAML loader reads.
+func caliperNetwork(info *fabnet.Info) map[string]any {
+	var orgs []any
+	for _, o := range caliperOrgs {
+		org := info.Orgs[o.org]
+		var certs []any
+		for _, name := range o.users {
+			u := org.Users[name]
+			certs = append(certs, map[string]any{
+				"name":             name,
+				"clientPrivateKey": map[string]any{"path": u.KeyPath},
+				"clientSignedCert": map[string]any{"path": u.CertPath},
+			})
+		}
+		orgs = append(orgs, map[string]any{
+			"mspid":             org.MSPID,
+			"identities":        map[string]any{"certificates": certs},
+			"connectionProfile": map[string]any{"path": org.ConnectionProfile, "discover": true},
+		})
+	}
+	var contracts []any
+	for _, cc := range []string{ccAgreement, ccRefund, ccBaseline} {
+		contracts = append(contracts, map[string]any{"id": cc})
+	}
+	return map[string]any{
+		"name":    "slasa-bench",
+		"version": "2.0.0",
+		"caliper": map[string]any{"blockchain": "fabric", "sutOptions": map[string]any{"mutualTls": false}},
+		"channels": []any{map[string]any{
+			"channelName": info.Channel,
+			"contracts":   contracts,
+		}},
+		"organizations": orgs,
+	}
+}
+
+// Round labels; report.go computes the ratios from them.
+const (
+	roundWarmup      = "warmup-noop"
+	roundBaselinePut = "baseline-put"
+	roundBaselineGet = "baseline-get"
+	roundPropose     = "propose-sla"
+	roundAccept      = "accept-sla"
+	roundAnchor      = "anchor-log-batch"
+	roundSettle      = "settle-verdict"
+	roundGetSLA      = "get-sla"
+)
+
+// caliperBenchmark is Caliper's benchmark configuration: every round at the
+// same concurrency (fixed-load, workers x load transactions in flight).
+func caliperBenchmark(f prepareFlags, out string) map[string]any {
+	payloads := filepath.Join(out, "payloads.json")
+	windows := filepath.Join(out, "rounds.jsonl")
+	n := f.slas
+	rate := map[string]any{"type": "fixed-load", "opts": map[string]any{
+		"transactionLoad": f.workers * f.load, "startTps": 50 * f.workers}}
+	round := func(label, module string, tx int, args map[string]any) map[string]any {
+		a := map[string]any{"payloads": payloads, "windows": windows}
+		for k, v := range args {
+			a[k] = v
+		}
+		return map[string]any{
+			"label": label, "txNumber": tx, "rateControl": rate,
+			"workload": map[string]any{"module": "workloads/" + module + ".js", "arguments": a},
+		}
+	}
+	reads := n * f.batches
+	return map[string]any{"test": map[string]any{
+		"name":        "slasa",
+		"description": "slasa chaincodes against the no-op/put baseline chaincode, same network, same concurrency",
+		"workers":     map[string]any{"number": f.workers},
+		"rounds": []any{
+			round(roundWarmup, "baseline", 10*f.workers*f.load, map[string]any{"function": "Noop"}),
+			round(roundBaselinePut, "baseline", n*f.batches, map[string]any{"function": "Put"}),
+			round(roundBaselineGet, "baseline", reads, map[string]any{"function": "Get"}),
+			round(roundPropose, "propose", n, nil),
+			round(roundAccept, "accept", n, nil),
+			round(roundAnchor, "anchor", n*f.batches, nil),
+			round(roundSettle, "settle", n, nil),
+			round(roundGetSLA, "getsla", reads, nil),
+		},
+	}}
+}

@@ -1,0 +1,50 @@
+// Command gen prepares, observes and summarises the Caliper benchmark of
+// slasa (make bench-caliper). It keeps every cryptographic and canonical
+// encoding step in the project's Go packages, so the JavaScript workload
+// modules only replay precomputed arguments.
+//
+//	gen prepare -run-dir RUN -out DIR [-slas N] [-batches B] [-workers W] [-load L]
+//	    configures ercc, refund and a simulated test enclave on the running
+//	    network, opens and funds one client and one provider wallet per SLA,
+//	    signs N SLA documents, B log-batch anchors per SLA and one enclave
+//	    verdict per SLA, and writes payloads.json, network.yaml and
+//	    benchmark.yaml (Caliper's configuration) into DIR.
+//	gen monitor -run-dir RUN -out FILE
+//	    samples CPU time and resident memory of the network's peers, orderers
+//	    and chaincode servers from /proc once a second until SIGINT/SIGTERM.
+//	gen report -dir DIR -results FILE
+//	    reads Caliper's report (DIR/report.html), the round windows and the
+//	    /proc samples, writes the summary table with the ratios against the
+//	    baseline chaincode, and exits 1 when any transaction failed.
+package main
+
+import (
+	"fmt"
+	"os"
+)
+
+func main() {
+	if len(os.Args) < 2 {
+		usage()
+	}
+	var err error
+	switch os.Args[1] {
+	case "prepare":
+		err = runPrepare(os.Args[2:])
+	case "monitor":
+		err = runMonitor(os.Args[2:])
+	case "report":
+		err = runReport(os.Args[2:])
+	default:
+		usage()
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "gen:", err)
+		os.Exit(1)
+	}
+}
+
+func usage() {
+	fmt.Fprintln(os.Stderr, "usage: gen prepare|monitor|report [flags] (gen SUBCOMMAND -h for the flags)")
+	os.Exit(2)
+}

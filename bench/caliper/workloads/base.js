@@ -1,0 +1,91 @@
+'use strict';
+
+// Shared base of the slasa workload modules. Every argument of every
+// transaction is precomputed by the Go generator (bench/caliper/gen prepare)
+// into payloads.json, so canonical encoding and signing stay in one
+// implementation; the modules only pick the right precomputed arguments.
+//
+// Payloads are split between workers by index: worker w owns the SLAs
+// w, w + W, w + 2W, ... (W workers), so two workers never touch one SLA.
+
+const fs = require('fs');
+const { WorkloadModuleBase } = require('@hyperledger/caliper-core');
+
+const cache = new Map();
+
+/**
+ * Reads (once per worker process) the payloads file.
+ * @param {string} path absolute path of payloads.json
+ * @returns {object} the parsed payloads
+ */
+function loadPayloads(path) {
+    if (!cache.has(path)) {
+        cache.set(path, JSON.parse(fs.readFileSync(path, 'utf8')));
+    }
+    return cache.get(path);
+}
+
+/**
+ * Base class: loads the payloads, counts this worker's transactions and
+ * records the round's wall-clock window (worker 0) for the /proc samples.
+ */
+class SlasaWorkload extends WorkloadModuleBase {
+    constructor() {
+        super();
+        this.txIndex = 0;
+    }
+
+    async initializeWorkloadModule(workerIndex, totalWorkers, roundIndex, roundArguments, sutAdapter, sutContext) {
+        await super.initializeWorkloadModule(workerIndex, totalWorkers, roundIndex, roundArguments, sutAdapter, sutContext);
+        this.payloads = loadPayloads(roundArguments.payloads);
+        if (this.payloads.workers !== totalWorkers) {
+            throw new Error(`payloads.json was generated for ${this.payloads.workers} workers, the benchmark runs ${totalWorkers}`);
+        }
+        // The SLA indexes this worker owns.
+        this.mine = [];
+        for (let i = workerIndex; i < this.payloads.slas.length; i += totalWorkers) {
+            this.mine.push(i);
+        }
+        this.started = Date.now();
+    }
+
+    async cleanupWorkloadModule() {
+        if (this.workerIndex === 0 && this.roundArguments.windows) {
+            const line = JSON.stringify({ round: this.roundIndex, start_ms: this.started, end_ms: Date.now() });
+            fs.appendFileSync(this.roundArguments.windows, line + '\n');
+        }
+    }
+
+    /**
+     * The SLA index of this worker's next transaction of a one-transaction-per-SLA round.
+     * @returns {number} an SLA index
+     */
+    nextSLA() {
+        const k = this.txIndex++;
+        if (k >= this.mine.length) {
+            throw new Error(`worker ${this.workerIndex}: transaction ${k} but only ${this.mine.length} SLAs were generated for it`);
+        }
+        return this.mine[k];
+    }
+
+    /**
+     * Submits (or evaluates) one transaction.
+     * @param {string} contractId chaincode name
+     * @param {string} fn function
+     * @param {string[]} args arguments
+     * @param {string} identity invoker identity (a name in network.yaml)
+     * @param {boolean} readOnly evaluate instead of submit
+     * @returns {Promise<object>} Caliper's TxStatus
+     */
+    send(contractId, fn, args, identity, readOnly = false) {
+        const invokerMspId = this.payloads.identities[identity];
+        if (!invokerMspId) {
+            throw new Error(`identity ${identity} is not in payloads.json`);
+        }
+        return this.sutAdapter.sendRequests({
+            contractId, contractFunction: fn, contractArguments: args, invokerIdentity: identity, invokerMspId, readOnly,
+        });
+    }
+}
+
+module.exports = { SlasaWorkload };

@@ -1,0 +1,234 @@
+//go:build integration
+
+// Package latency measures, on a real native Fabric network with its kubo
+// node, tunneling shim and the SLA enclave chaincode, how long a log batch
+// takes from "anchored" (AnchorLogBatch committed) to "ingested"
+// (IngestBatch committed through the enclave), at light load: one SLA, one
+// batch at a time.
+//
+// The monitor service that drives ingestion in production reacts to the
+// LogBatchAnchored event; here the test submits IngestBatch itself
+// (fpc/client Submit) right after the anchor commits, so the figure is the
+// ingest transaction's own latency (encrypted request, __invoke on the
+// enclave: fetch through the shim, CID and signature checks, decryption,
+// fold; then __endorse on both peers, ordering and commit), without the
+// monitor's event delivery and queueing.
+//
+// Run it with `make bench-latency` (go test -tags integration ./bench/latency).
+package latency
+
+import (
+	"bytes"
+	"context"
+	"crypto/ecdsa"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	shell "github.com/ipfs/go-ipfs-api"
+
+	fpcclient "github.com/slasa/slasa/fpc/client"
+	"github.com/slasa/slasa/fpc/setup"
+	"github.com/slasa/slasa/logbatch"
+	"github.com/slasa/slasa/signedsla"
+	"github.com/slasa/slasa/sla"
+	"github.com/slasa/slasa/test/harness"
+)
+
+var net *harness.Network
+
+func TestMain(m *testing.M) {
+	os.Exit(harness.Run(m, harness.Options{Chaincodes: []harness.Chaincode{
+		{Source: "agreement"}, {Source: "refund"}, {Source: "ercc"}, {Source: "slaenclave"},
+	}}, &net))
+}
+
+const (
+	periodSeconds = 120 // billing period of the test SLA
+	windowSeconds = 5   // one batch per 5 s of records, 3 zones x 1 sample/s
+	batches       = 8
+)
+
+func submit(t *testing.T, who, cc, fn string, args ...string) []byte {
+	t.Helper()
+	out, err := net.SubmitAndSync(who, cc, fn, args...)
+	if err != nil {
+		t.Fatalf("%s %s.%s: %s", who, cc, fn, setup.ErrorText(err))
+	}
+	return out
+}
+
+func key(t *testing.T, who string) (string, *ecdsa.PrivateKey) {
+	t.Helper()
+	org, user, err := harness.Identity(who)
+	if err != nil {
+		t.Fatal(err)
+	}
+	u := net.Info.Orgs[org].Users[user]
+	cert, err := os.ReadFile(u.CertPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pemKey, err := os.ReadFile(u.KeyPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	k, err := signedsla.ParsePrivateKeyPEM(pemKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(cert), k
+}
+
+func sign(t *testing.T, who string, digest []byte) string {
+	t.Helper()
+	_, k := key(t, who)
+	sig, err := ecdsa.SignASN1(rand.Reader, k, digest)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return base64.StdEncoding.EncodeToString(sig)
+}
+
+func TestAnchorToIngestLatency(t *testing.T) {
+	ctx := context.Background()
+	submit(t, "issuer", "refund", "Configure", "ProviderOrgMSP", "slaenclave", "agreement")
+	opts := setup.Options{Log: os.Stderr}
+	gw := setup.NewGateway(net.Info, opts, "")
+	res, err := setup.Run(ctx, net.Info, gw, opts)
+	gw.Close()
+	if err != nil {
+		t.Fatalf("enclave setup: %v", err)
+	}
+	ek, err := res.Record.EncryptionKey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	submit(t, "client", "refund", "OpenAccount", "client")
+	submit(t, "provider", "refund", "OpenAccount", "provider")
+	submit(t, "issuer", "refund", "Mint", "client", "1000000")
+
+	root, err := harness.RepoRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl, err := os.ReadFile(filepath.Join(root, "examples", "aws-ec2-region", "sla.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := sla.Parse(tmpl)
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := fmt.Sprintf("lat-%d", time.Now().UnixNano())
+	start := time.Now().UTC().Truncate(time.Second).Add(5 * time.Second)
+	s.ID = id
+	s.Validity = sla.Validity{Start: start.Format(time.RFC3339), End: start.Add(24 * time.Hour).Format(time.RFC3339)}
+	s.Interval.BillingCycle = sla.BillingCycle{Unit: sla.CycleSeconds, Seconds: periodSeconds}
+	s.Interval.SubIntervalSeconds = 1
+	doc, err := json.Marshal(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, _, err := sla.DigestOf(doc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	submit(t, "provider", "agreement", "ProposeSLA", string(doc), sign(t, "provider", d[:]))
+	submit(t, "client", "agreement", "AcceptSLA", id, hex.EncodeToString(d[:]), sign(t, "client", d[:]))
+	c, err := net.Contract("provider", "agreement")
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, err := c.EvaluateTransaction("GetSLA", id)
+	if err != nil {
+		t.Fatal(setup.ErrorText(err))
+	}
+	var ag struct {
+		Signed json.RawMessage `json:"signed"`
+	}
+	if err := json.Unmarshal(raw, &ag); err != nil {
+		t.Fatal(err)
+	}
+	lgw, err := net.Gateway("logger")
+	if err != nil {
+		t.Fatal(err)
+	}
+	pgw, err := net.Gateway("provider")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := fpcclient.New(pgw.GetNetwork(net.Info.Channel), "slaenclave").Submit(ctx, "RegisterAgreement", string(ag.Signed)); err != nil {
+		t.Fatalf("RegisterAgreement: %s", setup.ErrorText(err))
+	}
+	enclave := fpcclient.New(lgw.GetNetwork(net.Info.Channel), "slaenclave")
+	agreement := lgw.GetNetwork(net.Info.Channel).GetContract("agreement")
+	api, err := os.ReadFile(filepath.Join(net.RunDir(), "ipfs", "api"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	sh := shell.NewShell(strings.TrimSpace(string(api)))
+	certPEM, loggerKey := key(t, "logger")
+
+	var anchorLat, ingestLat []time.Duration
+	prev := ""
+	for k := 1; k <= batches; k++ {
+		from := start.Add(time.Duration(k-1) * windowSeconds * time.Second)
+		to := from.Add(windowSeconds * time.Second)
+		if wait := time.Until(to.Add(300 * time.Millisecond)); wait > 0 {
+			time.Sleep(wait)
+		}
+		var buf bytes.Buffer
+		var n int64
+		for ts := from; ts.Before(to); ts = ts.Add(time.Second) {
+			for i, zone := range []string{"zone-a", "zone-b", "zone-c"} {
+				fmt.Fprintf(&buf, `{"time":%q,"source":{"probe":"probe-%s","zone":%q,"region":"region-1"},"measurements":{"ok":true}}`+"\n",
+					ts.Add(time.Duration(i)*100*time.Millisecond).Format("2006-01-02T15:04:05.000Z"), zone, zone)
+				n++
+			}
+		}
+		h := logbatch.Header{SLAID: id, Seq: int64(k), PrevCID: prev, WindowStart: from.Format(time.RFC3339), WindowEnd: to.Format(time.RFC3339), Records: n}
+		data, err := logbatch.Seal(h, buf.Bytes(), ek, certPEM, loggerKey)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cid, err := sh.Add(bytes.NewReader(data), shell.CidVersion(1), shell.RawLeaves(true), shell.Pin(true))
+		if err != nil {
+			t.Fatalf("ipfs add: %v", err)
+		}
+		a := signedsla.Anchor{SLAID: id, Seq: int64(k), CID: cid, PrevCID: prev, PeriodStart: h.WindowStart, PeriodEnd: h.WindowEnd}
+		sum := sha256.Sum256(a.SigningBytes())
+		t0 := time.Now()
+		if _, err := agreement.SubmitTransaction("AnchorLogBatch", id, fmt.Sprint(k), cid, prev, a.PeriodStart, a.PeriodEnd, sign(t, "logger", sum[:])); err != nil {
+			t.Fatalf("AnchorLogBatch %d: %s", k, setup.ErrorText(err))
+		}
+		t1 := time.Now()
+		if _, _, err := enclave.Submit(ctx, "IngestBatch", id, fmt.Sprint(k), cid); err != nil {
+			t.Fatalf("IngestBatch %d: %s", k, setup.ErrorText(err))
+		}
+		t2 := time.Now()
+		anchorLat, ingestLat = append(anchorLat, t1.Sub(t0)), append(ingestLat, t2.Sub(t1))
+		t.Logf("batch %d (%d records, %d bytes): anchor committed in %s, ingestion committed %s after the anchor",
+			k, n, len(data), t1.Sub(t0).Round(time.Millisecond), t2.Sub(t1).Round(time.Millisecond))
+		prev = cid
+	}
+	summary := func(ds []time.Duration) string {
+		s := slices.Clone(ds)
+		slices.Sort(s)
+		return fmt.Sprintf("min %s, median %s, max %s", s[0].Round(time.Millisecond), s[len(s)/2].Round(time.Millisecond), s[len(s)-1].Round(time.Millisecond))
+	}
+	t.Logf("RESULT anchor (AnchorLogBatch submit to commit): %s", summary(anchorLat))
+	t.Logf("RESULT anchored to ingestion committed (IngestBatch via fpc/client right after the anchor commit): %s over %d batches", summary(ingestLat), batches)
+	if slices.Max(ingestLat) > 2*time.Second {
+		t.Logf("target < 2 s missed by at least one batch")
+	}
+}
