@@ -1,0 +1,332 @@
+// Command cloud-logger is the slasa Cloud Logger: it probes a service's
+// endpoints (or reads JSON Lines log records), spools every sample to disk,
+// cuts the samples into time-window batches, seals them to the SLA enclave,
+// publishes them to IPFS and anchors them on the agreement chaincode. See
+// package logger and docs/logger-monitor.md; run with -h for the flags.
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	fpcclient "github.com/slasa/slasa/fpc/client"
+	"github.com/slasa/slasa/logger"
+	"github.com/slasa/slasa/sla"
+)
+
+type listFlag []string
+
+func (l *listFlag) String() string { return strings.Join(*l, " ") }
+func (l *listFlag) Set(v string) error {
+	for _, s := range strings.Split(v, " ") {
+		if s = strings.TrimSpace(s); s != "" {
+			*l = append(*l, s)
+		}
+	}
+	return nil
+}
+
+type multiFlag []string
+
+func (m *multiFlag) String() string     { return strings.Join(*m, " ") }
+func (m *multiFlag) Set(v string) error { *m = append(*m, v); return nil }
+
+// config is the -config file.
+type config struct {
+	Probes []struct {
+		SLA string `json:"sla,omitempty"`
+		logger.ProbeSource
+	} `json:"probes"`
+}
+
+func main() {
+	os.Exit(run())
+}
+
+func run() int {
+	var (
+		conn                  logger.ConnectOptions
+		slaIDs, slaFiles      listFlag
+		probes                multiFlag
+		configFile, stateDir  string
+		ingestPath, ingestSLA string
+		agreementCC           string
+		enclaveCC, registryCC string
+		ipfsAPI, ipfsAPIFile  string
+		listen                string
+		window, cutDelay      time.Duration
+		probeTimeout          time.Duration
+		ipfsTimeout           time.Duration
+		backoffMin, backoffMx time.Duration
+		keepSealed            bool
+		okStatusMax           int
+	)
+	fs := flag.NewFlagSet("cloud-logger", flag.ContinueOnError)
+	conn.Register(fs, "logger")
+	fs.Var(&slaIDs, "sla", "SLA id to log (repeatable, or space separated); the document is read with the agreement chaincode's GetSLA")
+	fs.Var(&slaFiles, "sla-file", "SLA document file to log instead of reading it from the ledger (repeatable)")
+	fs.Var(&probes, "probe", "probe NAME,ZONE,URL for every SLA (repeatable): GET URL once per sampling slot on behalf of ZONE")
+	fs.StringVar(&configFile, "config", "", `JSON file of probes: {"probes":[{"sla":"id (optional)","name":"probe-a","zone":"zone-a","url":"http://..."}]}`)
+	fs.StringVar(&ingestPath, "ingest", "", "read JSON Lines log records from this file, or - for stdin, into the SLA named by -ingest-sla")
+	fs.StringVar(&ingestSLA, "ingest-sla", "", "SLA id the -ingest records belong to (default: the only SLA)")
+	fs.StringVar(&stateDir, "state-dir", "", "state folder: spool, sealed batches and publishing state per SLA (required)")
+	fs.DurationVar(&window, "window", 10*time.Second, "batch window width, whole seconds; windows are aligned to the SLA's billing periods. Fixed for the life of a state folder")
+	fs.DurationVar(&cutDelay, "cut-delay", 3*time.Second, "cut a window this long after its end (must exceed -probe-timeout)")
+	fs.DurationVar(&probeTimeout, "probe-timeout", 2*time.Second, "timeout of one probe request (capped at the sampling period)")
+	fs.IntVar(&okStatusMax, "ok-status-max", 299, "a probe response with status 200..this counts as ok")
+	fs.StringVar(&agreementCC, "agreement-cc", "agreement", "agreement chaincode name")
+	fs.StringVar(&enclaveCC, "enclave-cc", "slaenclave", "SLA enclave chaincode name (its encryption key is read from the registry)")
+	fs.StringVar(&registryCC, "registry-cc", fpcclient.DefaultRegistry, "enclave registry chaincode name")
+	fs.StringVar(&ipfsAPI, "ipfs-api", "127.0.0.1:27080", "kubo API address (host:port, http://host:port or multiaddr)")
+	fs.StringVar(&ipfsAPIFile, "ipfs-api-file", "", "read the kubo API address from this file (<run>/ipfs/api); overrides -ipfs-api")
+	fs.DurationVar(&ipfsTimeout, "ipfs-timeout", 30*time.Second, "timeout of one IPFS add")
+	fs.StringVar(&listen, "listen", "", "address for GET /healthz and /metrics (e.g. 127.0.0.1:27084); empty: none")
+	fs.DurationVar(&backoffMin, "backoff-min", 500*time.Millisecond, "first retry delay after an IPFS or Fabric failure (doubles per retry)")
+	fs.DurationVar(&backoffMx, "backoff-max", 30*time.Second, "largest retry delay")
+	fs.BoolVar(&keepSealed, "keep-sealed", false, "keep the sealed batch files after anchoring (state-dir/<sla>/sealed)")
+	if err := fs.Parse(os.Args[1:]); err != nil {
+		return 2
+	}
+	log := slog.New(slog.NewTextHandler(os.Stderr, nil))
+	fail := func(msg string, args ...any) int { log.Error(msg, args...); return 1 }
+	if stateDir == "" {
+		return fail("-state-dir is required")
+	}
+	if len(slaIDs) == 0 && len(slaFiles) == 0 {
+		return fail("at least one -sla or -sla-file is required")
+	}
+	if ipfsAPIFile != "" {
+		b, err := os.ReadFile(ipfsAPIFile)
+		if err != nil {
+			return fail("reading -ipfs-api-file", "err", err)
+		}
+		ipfsAPI = strings.TrimSpace(string(b))
+	}
+	if cutDelay <= probeTimeout {
+		return fail("-cut-delay must exceed -probe-timeout", "cut_delay", cutDelay, "probe_timeout", probeTimeout)
+	}
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+
+	gw, err := conn.Connect()
+	if err != nil {
+		return fail("connecting to the gateway", "err", err)
+	}
+	defer gw.Close()
+	id, err := logger.LoadIdentityFiles(gw.User.CertPath, gw.User.KeyPath)
+	if err != nil {
+		return fail("logger identity", "err", err)
+	}
+	ledger := &logger.AgreementClient{Contract: gw.Network.GetContract(agreementCC)}
+	keys := &logger.EnclaveKeys{Client: fpcclient.New(gw.Network, enclaveCC, fpcclient.WithRegistry(registryCC))}
+	store := logger.NewKuboStore(ipfsAPI, ipfsTimeout)
+
+	// The SLA documents.
+	var docs []*sla.SLA
+	for _, f := range slaFiles {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			return fail("reading -sla-file", "err", err)
+		}
+		s, err := sla.Parse(data)
+		if err != nil {
+			return fail("parsing -sla-file", "file", f, "err", err)
+		}
+		docs = append(docs, s)
+	}
+	for _, sid := range slaIDs {
+		var s *sla.SLA
+		err := logger.Retry(ctx, "GetSLA "+sid, backoffMin, backoffMx, log.Warn, func() error {
+			ag, err := ledger.GetSLA(ctx, sid)
+			if err != nil {
+				return err
+			}
+			s, err = ag.SLA()
+			return err
+		})
+		if err != nil {
+			return fail("reading the SLA", "sla", sid, "err", err)
+		}
+		docs = append(docs, s)
+	}
+
+	// Probes per SLA.
+	perSLA := map[string][]logger.ProbeSource{}
+	for _, p := range probes {
+		ps, err := logger.ParseProbe(p)
+		if err != nil {
+			return fail("-probe", "err", err)
+		}
+		for _, s := range docs {
+			perSLA[s.ID] = append(perSLA[s.ID], ps)
+		}
+	}
+	if configFile != "" {
+		data, err := os.ReadFile(configFile)
+		if err != nil {
+			return fail("reading -config", "err", err)
+		}
+		var cfg config
+		dec := json.NewDecoder(strings.NewReader(string(data)))
+		dec.DisallowUnknownFields()
+		if err := dec.Decode(&cfg); err != nil {
+			return fail("parsing -config", "err", err)
+		}
+		for _, p := range cfg.Probes {
+			for _, s := range docs {
+				if p.SLA == "" || p.SLA == s.ID {
+					perSLA[s.ID] = append(perSLA[s.ID], p.ProbeSource)
+				}
+			}
+		}
+	}
+
+	// Publishers.
+	pubs := map[string]*logger.Publisher{}
+	var order []string
+	for _, s := range docs {
+		if pubs[s.ID] != nil {
+			return fail("SLA given twice", "sla", s.ID)
+		}
+		var pub *logger.Publisher
+		err := logger.Retry(ctx, "opening the publisher of "+s.ID, backoffMin, backoffMx, log.Warn, func() error {
+			var err error
+			pub, err = logger.NewPublisher(ctx, logger.PublisherConfig{SLA: s, Dir: filepath.Join(stateDir, logger.StateDirName(s.ID)),
+				Window: window, CutDelay: cutDelay, Ledger: ledger, Store: store, Keys: keys, Identity: id, Log: log,
+				KeepSealed: keepSealed, BackoffMin: backoffMin, BackoffMax: backoffMx})
+			return err
+		})
+		if err != nil {
+			return fail("opening the publisher", "sla", s.ID, "err", err)
+		}
+		pubs[s.ID] = pub
+		order = append(order, s.ID)
+	}
+
+	var wg sync.WaitGroup
+	errs := make(chan error, len(pubs)+1)
+	runCtx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	for _, s := range docs {
+		pub := pubs[s.ID]
+		ps, err := logger.ResolveProbes(s, perSLA[s.ID])
+		if err != nil {
+			return fail("probes", "err", err)
+		}
+		// The SLA's probes stop when its publisher has published the last
+		// window of the validity.
+		slaCtx, slaDone := context.WithCancel(runCtx)
+		if len(ps) > 0 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				_ = logger.RunProbers(slaCtx, logger.ProberConfig{SLA: s, Probes: ps, Timeout: probeTimeout, Sink: pub.Spool().Append, Log: log,
+					OK: func(st int) bool { return st >= 200 && st <= okStatusMax }})
+			}()
+			log.Info("probing", "sla", s.ID, "probes", len(ps), "sampling_ms", s.Interval.SamplingPeriodMS)
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			defer slaDone()
+			if err := pub.Run(runCtx); err != nil && !errors.Is(err, context.Canceled) {
+				errs <- fmt.Errorf("SLA %s: %w", s.ID, err)
+				cancel()
+			}
+		}()
+	}
+	if ingestPath != "" {
+		target := ingestSLA
+		if target == "" {
+			if len(order) != 1 {
+				return fail("-ingest with several SLAs needs -ingest-sla")
+			}
+			target = order[0]
+		}
+		pub := pubs[target]
+		if pub == nil {
+			return fail("-ingest-sla is not one of the SLAs logged", "sla", target)
+		}
+		var r io.Reader = os.Stdin
+		if ingestPath != "-" {
+			f, err := os.Open(ingestPath)
+			if err != nil {
+				return fail("-ingest", "err", err)
+			}
+			defer f.Close()
+			r = f
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			st, err := logger.Ingest(runCtx, r, pub.Spool().Append, log)
+			log.Info("ingest finished", "sla", target, "lines", st.Lines, "accepted", st.Accepted, "rejected", st.Rejected, "err", err)
+		}()
+	}
+	if listen != "" {
+		ln, err := net.Listen("tcp", listen)
+		if err != nil {
+			return fail("-listen", "err", err)
+		}
+		srv := &http.Server{Handler: handler(pubs, order), ReadHeaderTimeout: 5 * time.Second}
+		go func() { _ = srv.Serve(ln) }()
+		defer srv.Close()
+		log.Info("serving /healthz and /metrics", "addr", ln.Addr().String())
+	}
+	log.Info("cloud logger running", "slas", strings.Join(order, ","), "state_dir", stateDir, "window", window, "ipfs", ipfsAPI)
+	wg.Wait()
+	for _, p := range pubs {
+		p.Spool().Close()
+	}
+	select {
+	case err := <-errs:
+		return fail("stopped", "err", err)
+	default:
+	}
+	log.Info("cloud logger stopped")
+	return 0
+}
+
+func handler(pubs map[string]*logger.Publisher, order []string) http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+		var stats []logger.Stats
+		for _, id := range order {
+			stats = append(stats, pubs[id].Stats())
+		}
+		w.Header().Set("Content-Type", "application/json")
+		_ = json.NewEncoder(w).Encode(map[string]any{"status": "ok", "slas": stats})
+	})
+	mux.HandleFunc("GET /metrics", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		for _, id := range order {
+			s := pubs[id].Stats()
+			for _, kv := range []struct {
+				k string
+				v int64
+			}{
+				{"logger_samples_spooled_total", s.Appended}, {"logger_samples_late_total", s.Late},
+				{"logger_batches_published_total", s.Published}, {"logger_records_published_total", s.PublishedRecords},
+				{"logger_next_seq", s.NextSeq}, {"logger_step_errors_total", s.Errors},
+			} {
+				fmt.Fprintf(w, "%s{sla=%q} %d\n", kv.k, id, kv.v)
+			}
+		}
+	})
+	return mux
+}

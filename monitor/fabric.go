@@ -1,0 +1,160 @@
+package monitor
+
+import (
+	"context"
+	"crypto/ecdsa"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/hyperledger/fabric-gateway/pkg/client"
+
+	fpcclient "github.com/slasa/slasa/fpc/client"
+	"github.com/slasa/slasa/logger"
+)
+
+// EnclaveClient calls the SLA enclave chaincode through fpc/client. It
+// implements Enclave.
+type EnclaveClient struct {
+	FPC *fpcclient.Client
+}
+
+// NewEnclaveClient returns a client of the private chaincode chaincode.
+func NewEnclaveClient(network *client.Network, chaincode string) *EnclaveClient {
+	return &EnclaveClient{FPC: fpcclient.New(network, chaincode)}
+}
+
+func decode[T any](fn string, out []byte, err error) (*T, error) {
+	if err != nil {
+		return nil, fmt.Errorf("%s: %s", fn, logger.GatewayError(err))
+	}
+	var v T
+	if err := json.Unmarshal(out, &v); err != nil {
+		return nil, fmt.Errorf("%s: result: %w", fn, err)
+	}
+	return &v, nil
+}
+
+// RegisterAgreement submits RegisterAgreement.
+func (e *EnclaveClient) RegisterAgreement(ctx context.Context, signedRecord []byte) (*Status, error) {
+	out, _, err := e.FPC.Submit(ctx, "RegisterAgreement", string(signedRecord))
+	return decode[Status]("RegisterAgreement", out, err)
+}
+
+// Status queries GetAgreementStatus.
+func (e *EnclaveClient) Status(ctx context.Context, slaID string) (*Status, error) {
+	out, err := e.FPC.Query(ctx, "GetAgreementStatus", slaID)
+	return decode[Status]("GetAgreementStatus", out, err)
+}
+
+// IngestBatch submits IngestBatch.
+func (e *EnclaveClient) IngestBatch(ctx context.Context, slaID string, seq int64, cid string) (*IngestResult, error) {
+	out, _, err := e.FPC.Submit(ctx, "IngestBatch", slaID, strconv.FormatInt(seq, 10), cid)
+	return decode[IngestResult]("IngestBatch", out, err)
+}
+
+// Evaluate submits Evaluate (a write: the first endorsed verdict is frozen).
+func (e *EnclaveClient) Evaluate(ctx context.Context, slaID, period string) (*Evaluation, error) {
+	out, _, err := e.FPC.Submit(ctx, "Evaluate", slaID, period)
+	return decode[Evaluation]("Evaluate", out, err)
+}
+
+// VerifyingKey returns the enclave's registered verifying key.
+func (e *EnclaveClient) VerifyingKey(ctx context.Context) (*ecdsa.PublicKey, error) {
+	rec, err := e.FPC.Enclave(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return rec.VerifyingKey()
+}
+
+// RefundClient calls the refund chaincode through the Fabric Gateway. It
+// implements Refund.
+type RefundClient struct {
+	Contract *client.Contract
+}
+
+// GetEscrow evaluates GetEscrow.
+func (r *RefundClient) GetEscrow(ctx context.Context, slaID, period string) (*Escrow, error) {
+	out, err := r.Contract.EvaluateWithContext(ctx, "GetEscrow", client.WithArguments(slaID, period))
+	return decode[Escrow]("GetEscrow", out, err)
+}
+
+// SettleVerdict submits SettleVerdict and waits for the commit.
+func (r *RefundClient) SettleVerdict(ctx context.Context, signedVerdict []byte) (*Settlement, error) {
+	out, err := r.Contract.SubmitWithContext(ctx, "SettleVerdict", client.WithArguments(string(signedVerdict)))
+	return decode[Settlement]("SettleVerdict", out, err)
+}
+
+// Checkpointer persists the event position (client.FileCheckpointer).
+type Checkpointer interface {
+	client.Checkpoint
+	CheckpointChaincodeEvent(*client.ChaincodeEvent) error
+}
+
+// FollowEvents delivers the chaincode events of chaincode to m, from the
+// checkpoint (or from startBlock when the checkpoint is empty), and
+// checkpoints each event after m has recorded it. It reconnects with backoff
+// when the stream ends or fails, until ctx ends. connected is called with
+// the stream's state (may be nil).
+func FollowEvents(ctx context.Context, network *client.Network, chaincode string, cp Checkpointer, startBlock uint64, m *Monitor, connected func(bool)) error {
+	if connected == nil {
+		connected = func(bool) {}
+	}
+	wait := time.Second
+	for ctx.Err() == nil {
+		sctx, cancel := context.WithCancel(ctx)
+		events, err := network.ChaincodeEvents(sctx, chaincode, client.WithStartBlock(startBlock), client.WithCheckpoint(cp))
+		if err != nil {
+			cancel()
+			connected(false)
+			m.log.Warn("event stream failed, reconnecting", "err", logger.GatewayError(err), "retry_in", wait)
+			if !sleepCtx(ctx, wait) {
+				break
+			}
+			wait = min(2*wait, 30*time.Second)
+			continue
+		}
+		connected(true)
+		m.log.Info("following events", "chaincode", chaincode, "from_block", max(cp.BlockNumber(), startBlock), "after_tx", cp.TransactionID())
+		var herr error
+		for ev := range events {
+			wait = time.Second
+			herr = m.HandleEvent(Event{Block: ev.BlockNumber, TxID: ev.TransactionID, Name: ev.EventName, Payload: ev.Payload})
+			if errors.Is(herr, ErrBadEvent) {
+				m.log.Error("skipping event", "err", herr)
+			} else if herr != nil {
+				m.log.Error("handling event", "err", herr)
+				break
+			}
+			if herr = cp.CheckpointChaincodeEvent(ev); herr != nil {
+				m.log.Error("checkpoint", "err", herr)
+				break
+			}
+		}
+		cancel()
+		connected(false)
+		if ctx.Err() != nil {
+			break
+		}
+		m.log.Warn("event stream ended, reconnecting", "retry_in", wait)
+		if !sleepCtx(ctx, wait) {
+			break
+		}
+		wait = min(2*wait, 30*time.Second)
+	}
+	return ctx.Err()
+}
+
+func sleepCtx(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return false
+	case <-t.C:
+		return true
+	}
+}

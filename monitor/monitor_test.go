@@ -1,0 +1,618 @@
+package monitor
+
+import (
+	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/slasa/slasa/driver"
+	"github.com/slasa/slasa/logger"
+	"github.com/slasa/slasa/signedsla"
+	"github.com/slasa/slasa/sla"
+	"github.com/slasa/slasa/verdict"
+)
+
+var (
+	t0    = time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
+	quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
+	me    = Party{MSPID: "ClientOrgMSP", CommonName: "client@clientorg.slasa.local"}
+)
+
+func testSLA(t *testing.T, id string) (*sla.SLA, []byte) {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join("..", "examples", "aws-ec2-region", "sla.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := sla.Parse(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.ID = id
+	s.Interval.BillingCycle = sla.BillingCycle{Unit: sla.CycleSeconds, Seconds: 60}
+	s.Interval.SubIntervalSeconds = 10
+	s.Validity = sla.Validity{Start: t0.Format(time.RFC3339), End: t0.Add(5 * time.Minute).Format(time.RFC3339)}
+	doc, _ := json.Marshal(s)
+	s, err = sla.Parse(doc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	digest, err := sla.DigestHex(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec := signedsla.Record{Version: signedsla.Version, Document: doc, Digest: digest,
+		Provider: signedsla.Signature{MSPID: "ProviderOrgMSP", Signature: []byte{1}}, Client: signedsla.Signature{MSPID: "ClientOrgMSP", Signature: []byte{2}}}
+	raw, _ := json.Marshal(rec)
+	return s, raw
+}
+
+// world is an in-memory agreement chaincode, enclave and refund chaincode
+// with failure injection.
+type world struct {
+	t   *testing.T
+	now time.Time
+	key *ecdsa.PrivateKey
+
+	slas    map[string]*logger.AgreementView
+	docs    map[string]*sla.SLA
+	anchors map[string][]signedsla.Anchor
+
+	// enclave
+	registered map[string]bool
+	head       map[string]int64
+	covered    map[string]map[string]time.Time // sla -> period -> covered end
+	frozen     map[string]map[string][]byte    // sla -> period -> evaluation
+	badCID     map[string]bool                 // the shim lies about these CIDs
+	forge      bool                            // sign verdicts with another key
+
+	// refund
+	escrow      map[string]map[string]*Escrow
+	settleCalls int
+
+	// fail maps a function name to the number of calls that fail;
+	// commitThenFail makes the next SettleVerdict commit but report an error.
+	fail           map[string]int
+	commitThenFail int
+}
+
+func newWorld(t *testing.T) *world {
+	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	return &world{t: t, now: t0, key: key, slas: map[string]*logger.AgreementView{}, docs: map[string]*sla.SLA{}, anchors: map[string][]signedsla.Anchor{},
+		registered: map[string]bool{}, head: map[string]int64{}, covered: map[string]map[string]time.Time{}, frozen: map[string]map[string][]byte{},
+		badCID: map[string]bool{}, escrow: map[string]map[string]*Escrow{}, fail: map[string]int{}}
+}
+
+func (w *world) failing(fn string) error {
+	if w.fail[fn] > 0 {
+		w.fail[fn]--
+		return fmt.Errorf("%s: injected failure (peer down)", fn)
+	}
+	return nil
+}
+
+// addSLA adds an ACTIVE SLA accepted at t0 with `paid` periods in escrow.
+func (w *world) addSLA(id string, paid int) {
+	s, raw := testSLA(w.t, id)
+	w.docs[id] = s
+	w.slas[id] = &logger.AgreementView{ID: id, Status: StatusActive, Signed: raw, AcceptedAt: t0.Format(time.RFC3339),
+		PaidThrough: t0.Add(time.Duration(paid) * time.Minute).Format(time.RFC3339), PaidPeriods: int64(paid)}
+	w.escrow[id] = map[string]*Escrow{}
+	for i := 0; i < paid; i++ {
+		p := t0.Add(time.Duration(i) * time.Minute)
+		w.escrow[id][p.Format(time.RFC3339)] = &Escrow{SLAID: id, Period: p.Format(time.RFC3339), PeriodEnd: p.Add(time.Minute).Format(time.RFC3339), Amount: 100000, Status: EscrowHeld}
+	}
+}
+
+// anchor anchors the next 10 s batch of an SLA.
+func (w *world) anchor(id string) {
+	list := w.anchors[id]
+	seq := int64(len(list) + 1)
+	start := t0.Add(time.Duration(seq-1) * 10 * time.Second)
+	prev := ""
+	if seq > 1 {
+		prev = list[seq-2].CID
+	}
+	w.anchors[id] = append(list, signedsla.Anchor{SLAID: id, Seq: seq, CID: fmt.Sprintf("bafkcid%d", seq), PrevCID: prev,
+		PeriodStart: start.Format(time.RFC3339), PeriodEnd: start.Add(10 * time.Second).Format(time.RFC3339)})
+}
+
+func (w *world) GetSLA(_ context.Context, id string) (*logger.AgreementView, error) {
+	if err := w.failing("GetSLA"); err != nil {
+		return nil, err
+	}
+	a, ok := w.slas[id]
+	if !ok {
+		return nil, fmt.Errorf("SLA %q not found", id)
+	}
+	c := *a
+	return &c, nil
+}
+
+func (w *world) GetLogBatch(_ context.Context, id string, seq int64) (*signedsla.Anchor, error) {
+	if err := w.failing("GetLogBatch"); err != nil {
+		return nil, err
+	}
+	if seq < 1 || seq > int64(len(w.anchors[id])) {
+		return nil, fmt.Errorf("batch %d: %w", seq, logger.ErrNotAnchored)
+	}
+	a := w.anchors[id][seq-1]
+	return &a, nil
+}
+
+func (w *world) RegisterAgreement(_ context.Context, rec []byte) (*Status, error) {
+	if err := w.failing("RegisterAgreement"); err != nil {
+		return nil, err
+	}
+	r, err := signedsla.Parse(rec)
+	if err != nil {
+		return nil, err
+	}
+	s, err := sla.Parse(r.Document)
+	if err != nil {
+		return nil, err
+	}
+	w.registered[s.ID] = true
+	return &Status{SLAID: s.ID}, nil
+}
+
+func (w *world) Status(_ context.Context, id string) (*Status, error) {
+	if err := w.failing("Status"); err != nil {
+		return nil, err
+	}
+	if !w.registered[id] {
+		return nil, fmt.Errorf("SLA %q is not registered", id)
+	}
+	st := &Status{SLAID: id, LastSeq: w.head[id], Periods: []PeriodStatus{}, EvaluatedPeriods: []string{}}
+	var periods []string
+	for p := range w.covered[id] {
+		periods = append(periods, p)
+	}
+	sort.Strings(periods)
+	for _, p := range periods {
+		start, _ := time.Parse(time.RFC3339, p)
+		end := start.Add(time.Minute)
+		_, ev := w.frozen[id][p]
+		st.Periods = append(st.Periods, PeriodStatus{Period: p, PeriodEnd: end.Format(time.RFC3339), CoveredEnd: w.covered[id][p].Format(time.RFC3339),
+			Complete: w.covered[id][p].Equal(end), Evaluated: ev})
+		if ev {
+			st.EvaluatedPeriods = append(st.EvaluatedPeriods, p)
+		}
+	}
+	return st, nil
+}
+
+func (w *world) IngestBatch(_ context.Context, id string, seq int64, cid string) (*IngestResult, error) {
+	if err := w.failing("IngestBatch"); err != nil {
+		return nil, err
+	}
+	if !w.registered[id] {
+		return nil, errors.New("not registered")
+	}
+	if seq != w.head[id]+1 {
+		return nil, fmt.Errorf("seq: got %d, expected %d", seq, w.head[id]+1)
+	}
+	if w.badCID[cid] {
+		return nil, errors.New("cid: the bytes do not hash to the CID")
+	}
+	a := w.anchors[id][seq-1]
+	start, _ := time.Parse(time.RFC3339, a.PeriodStart)
+	end, _ := time.Parse(time.RFC3339, a.PeriodEnd)
+	p := t0.Add(start.Sub(t0) / time.Minute * time.Minute)
+	if w.covered[id] == nil {
+		w.covered[id] = map[string]time.Time{}
+	}
+	w.covered[id][p.Format(time.RFC3339)] = end
+	w.head[id] = seq
+	return &IngestResult{SLAID: id, Seq: seq, CID: cid, Period: p.Format(time.RFC3339), CoveredEnd: a.PeriodEnd, Complete: end.Equal(p.Add(time.Minute))}, nil
+}
+
+func (w *world) Evaluate(_ context.Context, id, period string) (*Evaluation, error) {
+	if err := w.failing("Evaluate"); err != nil {
+		return nil, err
+	}
+	if out, ok := w.frozen[id][period]; ok {
+		var ev Evaluation
+		return &ev, json.Unmarshal(out, &ev)
+	}
+	start, _ := time.Parse(time.RFC3339, period)
+	if !w.covered[id][period].Equal(start.Add(time.Minute)) {
+		return nil, fmt.Errorf("period %s is not complete", period)
+	}
+	report := []byte(`{"metrics":[{"id":"availability","value":"98.0000"}]}`)
+	sum := sha256.Sum256(report)
+	key := w.key
+	if w.forge {
+		key, _ = ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	}
+	eid, _ := verdict.EnclaveIDOf(&key.PublicKey)
+	digest, _ := sla.DigestHex(w.docs[id])
+	v := verdict.Verdict{SLAID: id, SLADigest: digest, Period: period, PeriodEnd: start.Add(time.Minute).Format(time.RFC3339), Violated: true,
+		CreditBPS: 3000, CreditAmount: 30000, Currency: "USD", ReportDigest: hex.EncodeToString(sum[:]), Chaincode: "slaenclave", EnclaveID: eid}
+	signed, err := verdict.Sign(v, key)
+	if err != nil {
+		return nil, err
+	}
+	vj, _ := json.Marshal(signed)
+	out, _ := json.Marshal(Evaluation{Verdict: vj, Report: report})
+	if w.frozen[id] == nil {
+		w.frozen[id] = map[string][]byte{}
+	}
+	w.frozen[id][period] = out
+	var ev Evaluation
+	return &ev, json.Unmarshal(out, &ev)
+}
+
+func (w *world) VerifyingKey(context.Context) (*ecdsa.PublicKey, error) {
+	if err := w.failing("VerifyingKey"); err != nil {
+		return nil, err
+	}
+	return &w.key.PublicKey, nil
+}
+
+func (w *world) GetEscrow(_ context.Context, id, period string) (*Escrow, error) {
+	if err := w.failing("GetEscrow"); err != nil {
+		return nil, err
+	}
+	e, ok := w.escrow[id][period]
+	if !ok {
+		return nil, fmt.Errorf("no escrow for period %s of SLA %q", period, id)
+	}
+	c := *e
+	return &c, nil
+}
+
+func (w *world) SettleVerdict(_ context.Context, raw []byte) (*Settlement, error) {
+	if err := w.failing("SettleVerdict"); err != nil {
+		return nil, err
+	}
+	signed, err := verdict.ParseSigned(raw)
+	if err != nil {
+		return nil, err
+	}
+	if err := verdict.Verify(signed, &w.key.PublicKey); err != nil {
+		return nil, err
+	}
+	e, ok := w.escrow[signed.Verdict.SLAID][signed.Verdict.Period]
+	if !ok {
+		return nil, errors.New("no escrow")
+	}
+	if e.Status == EscrowSettled {
+		return nil, errors.New("already settled")
+	}
+	w.settleCalls++
+	st := &Settlement{Violated: signed.Verdict.Violated, CreditBPS: signed.Verdict.CreditBPS, Credit: signed.Verdict.CreditAmount, Released: e.Amount - signed.Verdict.CreditAmount}
+	e.Status, e.Settlement = EscrowSettled, st
+	if w.commitThenFail > 0 {
+		w.commitThenFail--
+		return nil, errors.New("commit status: timeout")
+	}
+	return st, nil
+}
+
+func (w *world) monitor(dir string) *Monitor {
+	w.t.Helper()
+	m, err := New(Config{StateDir: dir, Me: me, Agreements: w, Enclave: w, Refund: w, Now: func() time.Time { return w.now }, Log: quiet,
+		BackoffMin: time.Nanosecond, BackoffMax: time.Nanosecond})
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	return m
+}
+
+func event(t *testing.T, name string, payload any) Event {
+	t.Helper()
+	b, _ := json.Marshal(payload)
+	return Event{Block: 7, TxID: "tx", Name: name, Payload: b}
+}
+
+func (w *world) settledPeriods(id string) []string {
+	var out []string
+	for p, e := range w.escrow[id] {
+		if e.Status == EscrowSettled {
+			out = append(out, p)
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+func TestMonitorSettlesCompletePaidPeriods(t *testing.T) {
+	w := newWorld(t)
+	w.addSLA("s1", 2)
+	m := w.monitor(t.TempDir())
+	if err := m.HandleEvent(event(t, EventSLASigned, map[string]any{"sla_id": "s1"})); err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 15; i++ { // 2.5 periods of batches
+		w.anchor("s1")
+	}
+	m.HandleEvent(event(t, EventLogBatchAnchored, map[string]any{"sla_id": "s1", "seq": 15}))
+	w.now = t0.Add(3 * time.Minute)
+	m.ReconcileAll(context.Background())
+	if got := w.settledPeriods("s1"); strings.Join(got, ",") != "2026-03-01T00:00:00Z,2026-03-01T00:01:00Z" {
+		t.Fatalf("settled %v", got)
+	}
+	if w.head["s1"] != 15 || m.C.Settlements.Load() != 2 || m.C.Credits.Load() != 60000 || m.C.Ingested.Load() != 15 {
+		t.Fatalf("head %d, counters settlements %d credits %d ingested %d", w.head["s1"], m.C.Settlements.Load(), m.C.Credits.Load(), m.C.Ingested.Load())
+	}
+	// Nothing more happens on later rounds; the third period is unpaid.
+	for i := 0; i < 3; i++ {
+		w.anchor("s1")
+	}
+	m.ReconcileAll(context.Background())
+	if w.settleCalls != 2 || len(w.frozen["s1"]) != 2 {
+		t.Fatalf("%d settle calls, %d evaluations", w.settleCalls, len(w.frozen["s1"]))
+	}
+	// A renewal pays the third period: it is settled on the next round.
+	w.slas["s1"].PaidThrough = t0.Add(3 * time.Minute).Format(time.RFC3339)
+	w.escrow["s1"]["2026-03-01T00:02:00Z"] = &Escrow{Period: "2026-03-01T00:02:00Z", Amount: 100000, Status: EscrowHeld}
+	m.HandleEvent(event(t, EventSLARenewed, map[string]any{"sla_id": "s1"}))
+	m.ReconcileAll(context.Background())
+	if w.settleCalls != 3 {
+		t.Fatalf("%d settle calls after renewal", w.settleCalls)
+	}
+}
+
+// TestMonitorRestartAnywhere injects a failure into every call in turn,
+// restarting the monitor (a new one on the same state folder, or a fresh
+// state folder) after each failure, and checks that each period is settled
+// exactly once.
+func TestMonitorRestartAnywhere(t *testing.T) {
+	fns := []string{"GetSLA", "RegisterAgreement", "Status", "GetLogBatch", "IngestBatch", "Evaluate", "VerifyingKey", "GetEscrow", "SettleVerdict"}
+	for _, fn := range fns {
+		for _, nth := range []int{1, 2, 3, 5, 8} {
+			for _, lose := range []bool{false, true} {
+				t.Run(fmt.Sprintf("%s#%d/lose-state=%v", fn, nth, lose), func(t *testing.T) {
+					w := newWorld(t)
+					w.addSLA("s1", 2)
+					for i := 0; i < 12; i++ {
+						w.anchor("s1")
+					}
+					w.now = t0.Add(3 * time.Minute)
+					dir := t.TempDir()
+					m := w.monitor(dir)
+					m.HandleEvent(event(t, EventSLASigned, map[string]any{"sla_id": "s1"}))
+					// Fail one call of fn in reconcile round nth, restart
+					// every third round.
+					calls := 0
+					for round := 0; round < 40; round++ {
+						if calls == nth-1 {
+							w.fail[fn] = 1
+						}
+						w.now = w.now.Add(time.Second)
+						m.ReconcileAll(context.Background())
+						calls++
+						if round%3 == 2 {
+							if lose {
+								dir = t.TempDir()
+								m = w.monitor(dir)
+								m.HandleEvent(event(t, EventSLASigned, map[string]any{"sla_id": "s1"}))
+							} else {
+								m = w.monitor(dir)
+							}
+						}
+					}
+					if got := w.settledPeriods("s1"); len(got) != 2 || w.settleCalls != 2 {
+						t.Fatalf("settled %v with %d settle calls", got, w.settleCalls)
+					}
+				})
+			}
+		}
+	}
+}
+
+func TestMonitorCommitThenError(t *testing.T) {
+	w := newWorld(t)
+	w.addSLA("s1", 1)
+	for i := 0; i < 6; i++ {
+		w.anchor("s1")
+	}
+	w.now = t0.Add(2 * time.Minute)
+	w.commitThenFail = 1
+	m := w.monitor(t.TempDir())
+	m.HandleEvent(event(t, EventSLASigned, map[string]any{"sla_id": "s1"}))
+	m.ReconcileAll(context.Background())
+	m.ReconcileAll(context.Background())
+	if w.settleCalls != 1 || m.C.Errors.Load() != 0 || len(m.Snapshot().SLAs["s1"].Settled) != 1 {
+		t.Fatalf("%d settle calls, %d errors, state %+v", w.settleCalls, m.C.Errors.Load(), m.Snapshot().SLAs["s1"])
+	}
+}
+
+func TestMonitorRejects(t *testing.T) {
+	t.Run("tampered batch stalls the chain", func(t *testing.T) {
+		w := newWorld(t)
+		w.addSLA("s1", 1)
+		for i := 0; i < 6; i++ {
+			w.anchor("s1")
+		}
+		w.badCID["bafkcid4"] = true
+		w.now = t0.Add(2 * time.Minute)
+		m := w.monitor(t.TempDir())
+		m.HandleEvent(event(t, EventSLASigned, map[string]any{"sla_id": "s1"}))
+		for i := 0; i < 3; i++ {
+			w.now = w.now.Add(time.Second)
+			m.ReconcileAll(context.Background())
+		}
+		if w.head["s1"] != 3 || w.settleCalls != 0 || m.C.Errors.Load() != 3 {
+			t.Fatalf("head %d, %d settlements, %d errors", w.head["s1"], w.settleCalls, m.C.Errors.Load())
+		}
+		delete(w.badCID, "bafkcid4") // the shim is fixed
+		w.now = w.now.Add(time.Second)
+		m.ReconcileAll(context.Background())
+		if w.head["s1"] != 6 || w.settleCalls != 1 {
+			t.Fatalf("after repair: head %d, %d settlements", w.head["s1"], w.settleCalls)
+		}
+	})
+	t.Run("forged verdict", func(t *testing.T) {
+		w := newWorld(t)
+		w.addSLA("s1", 1)
+		for i := 0; i < 6; i++ {
+			w.anchor("s1")
+		}
+		w.forge = true
+		w.now = t0.Add(2 * time.Minute)
+		m := w.monitor(t.TempDir())
+		m.HandleEvent(event(t, EventSLASigned, map[string]any{"sla_id": "s1"}))
+		m.ReconcileAll(context.Background())
+		if w.settleCalls != 0 || m.C.Errors.Load() != 1 {
+			t.Fatalf("%d settlements, %d errors", w.settleCalls, m.C.Errors.Load())
+		}
+	})
+	t.Run("not a party", func(t *testing.T) {
+		w := newWorld(t)
+		w.addSLA("s1", 1)
+		m, _ := New(Config{StateDir: t.TempDir(), Me: Party{MSPID: "OtherMSP", CommonName: "x"}, Agreements: w, Enclave: w, Refund: w, Log: quiet})
+		m.HandleEvent(event(t, EventSLASigned, map[string]any{"sla_id": "s1"}))
+		m.ReconcileAll(context.Background())
+		if s := m.Snapshot().SLAs["s1"]; s.Skip == "" || w.registered["s1"] {
+			t.Fatalf("state %+v, registered %v", s, w.registered["s1"])
+		}
+	})
+	t.Run("proposed then withdrawn", func(t *testing.T) {
+		w := newWorld(t)
+		w.addSLA("s1", 1)
+		w.slas["s1"].Status = StatusProposed
+		m := w.monitor(t.TempDir())
+		m.HandleEvent(event(t, EventSLASigned, map[string]any{"sla_id": "s1"}))
+		m.ReconcileAll(context.Background())
+		if w.registered["s1"] {
+			t.Fatal("a proposed SLA was registered")
+		}
+		w.slas["s1"].Status = StatusWithdrawn
+		m.ReconcileAll(context.Background())
+		if m.Snapshot().SLAs["s1"].Skip != "withdrawn" {
+			t.Fatal("withdrawn SLA not skipped")
+		}
+	})
+}
+
+func TestMonitorNotDoneWithUnsettledPeriods(t *testing.T) {
+	w := newWorld(t)
+	w.addSLA("s1", 3)
+	for i := 0; i < 12; i++ { // the third paid period has no batches
+		w.anchor("s1")
+	}
+	w.now = t0.Add(10 * time.Minute) // the validity has ended
+	m := w.monitor(t.TempDir())
+	m.HandleEvent(event(t, EventSLASigned, map[string]any{"sla_id": "s1"}))
+	m.ReconcileAll(context.Background())
+	if s := m.Snapshot().SLAs["s1"]; s.Done || len(s.Settled) != 2 {
+		t.Fatalf("state %+v", s)
+	}
+}
+
+func TestMonitorDone(t *testing.T) {
+	w := newWorld(t)
+	w.addSLA("s1", 5)
+	for i := 0; i < 30; i++ {
+		w.anchor("s1")
+	}
+	w.now = t0.Add(10 * time.Minute)
+	m := w.monitor(t.TempDir())
+	m.HandleEvent(event(t, EventSLASigned, map[string]any{"sla_id": "s1"}))
+	m.ReconcileAll(context.Background())
+	if s := m.Snapshot().SLAs["s1"]; !s.Done || len(s.Settled) != 5 {
+		t.Fatalf("state %+v", s)
+	}
+	n := m.C.Reconciles.Load()
+	m.ReconcileAll(context.Background())
+	if m.C.Reconciles.Load() != n {
+		t.Fatal("a done SLA was reconciled again")
+	}
+}
+
+func TestHandleEvent(t *testing.T) {
+	w := newWorld(t)
+	m := w.monitor(t.TempDir())
+	tests := []struct {
+		ev      Event
+		wantErr bool
+	}{
+		{event(t, EventLogBatchAnchored, map[string]any{"sla_id": "a", "seq": 4}), false},
+		{event(t, EventLogBatchAnchored, map[string]any{"sla_id": "a", "seq": 2}), false},
+		{event(t, "SLAProposed", map[string]any{"sla_id": "b"}), false},
+		{Event{Name: EventSLASigned, Payload: []byte(`{}`)}, true},
+		{Event{Name: EventSLASigned, Payload: []byte(`nope`)}, true},
+	}
+	for i, tc := range tests {
+		if err := m.HandleEvent(tc.ev); (err != nil) != tc.wantErr {
+			t.Errorf("event %d: %v", i, err)
+		}
+	}
+	st := m.Snapshot()
+	if len(st.SLAs) != 1 || st.SLAs["a"].Anchored != 4 {
+		t.Fatalf("state %+v", st.SLAs)
+	}
+	// The state survives a restart.
+	if m2 := w.monitor(m.cfg.StateDir); m2.Snapshot().SLAs["a"].Anchored != 4 {
+		t.Fatal("state lost")
+	}
+}
+
+func TestCandidatesAndPaid(t *testing.T) {
+	st := &Status{Periods: []PeriodStatus{{Period: "p2", Complete: true}, {Period: "p1", Complete: true, Evaluated: true}, {Period: "p3"}}, EvaluatedPeriods: []string{"p0", "p1"}}
+	if got := strings.Join(Candidates(st, []string{"p1"}), ","); got != "p0,p2" {
+		t.Fatalf("candidates %s", got)
+	}
+	w := newWorld(t)
+	w.addSLA("s1", 2)
+	ag, s := w.slas["s1"], w.docs["s1"]
+	tests := []struct {
+		accepted string
+		at       time.Duration
+		want     bool
+	}{
+		{t0.Format(time.RFC3339), 0, true},
+		{t0.Format(time.RFC3339), time.Minute, true},
+		{t0.Format(time.RFC3339), 2 * time.Minute, false},
+		{t0.Add(70 * time.Second).Format(time.RFC3339), 0, false},
+		{t0.Add(-time.Hour).Format(time.RFC3339), 0, true},
+		{"", 0, false},
+	}
+	for _, tc := range tests {
+		ag.AcceptedAt = tc.accepted
+		p, _ := driver.PeriodOf(s, t0.Add(tc.at))
+		if got, err := PaidPeriod(ag, s, p); err != nil || got != tc.want {
+			t.Errorf("accepted %s period +%s: %v %v, want %v", tc.accepted, tc.at, got, err, tc.want)
+		}
+	}
+}
+
+func TestHandler(t *testing.T) {
+	w := newWorld(t)
+	m := w.monitor(t.TempDir())
+	var conn atomic.Bool
+	srv := httptest.NewServer(m.Handler(&conn))
+	defer srv.Close()
+	resp, err := srv.Client().Get(srv.URL + "/healthz")
+	if err != nil || resp.StatusCode != 503 {
+		t.Fatalf("healthz while disconnected: %v %v", resp.StatusCode, err)
+	}
+	conn.Store(true)
+	resp, _ = srv.Client().Get(srv.URL + "/healthz")
+	if resp.StatusCode != 200 {
+		t.Fatalf("healthz: %d", resp.StatusCode)
+	}
+	resp, _ = srv.Client().Get(srv.URL + "/metrics")
+	body, _ := io.ReadAll(resp.Body)
+	if !strings.HasPrefix(string(body), "monitor_events_total 0\n") || !strings.Contains(string(body), "monitor_settlements_total 0\n") {
+		t.Fatalf("metrics: %s", body)
+	}
+}

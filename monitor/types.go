@@ -1,0 +1,125 @@
+// Package monitor is the slasa monitor service: it follows the agreement
+// chaincode's events and drives the SLA enclave and the refund chaincode so
+// that every billing period of every SLA it is a party of is evaluated and
+// settled exactly once, with nobody pressing a button.
+//
+// # What it does
+//
+// Events (fabric-gateway ChaincodeEvents with a file checkpoint) only tell
+// the monitor which SLAs to look at: SLASigned, SLARenewed, SLATerminated and
+// LogBatchAnchored add the SLA to its persisted set and wake the reconciler.
+// The reconciler brings each SLA to the state the ledger implies, asking the
+// chaincodes' query functions what is already done:
+//
+//  1. register: the signed SLA record (agreement GetSLA) goes to the enclave's
+//     RegisterAgreement (idempotent in the enclave), once per state folder;
+//  2. ingest: from the enclave's chain head (GetAgreementStatus last_seq) on,
+//     every anchored batch (agreement GetLogBatch) is passed to IngestBatch,
+//     in order, until the first batch that is not anchored;
+//  3. evaluate and settle: every period the enclave reports complete (or
+//     already evaluated) whose fee is in escrow and whose escrow is not
+//     SETTLED (refund GetEscrow) is evaluated (Evaluate returns the frozen
+//     verdict when there is one), the verdict is checked against the enclave
+//     key from the registry and submitted to SettleVerdict.
+//
+// A failure leaves the SLA for a later attempt (exponential backoff per SLA),
+// so killing the monitor at any point and starting it again neither loses nor
+// doubles a settlement: a registered SLA, an ingested batch, a frozen verdict
+// and a settled period are all recognised from the ledger and skipped.
+//
+// Only SLAs in which the monitor's identity is the provider or the client are
+// handled (Evaluate and GetAgreementStatus are reserved to them); others are
+// recorded as skipped.
+package monitor
+
+import (
+	"encoding/json"
+)
+
+// Status is the enclave's GetAgreementStatus (and RegisterAgreement) result
+// (fpc/slaenclave.Status, repeated here so that the monitor does not link the
+// enclave's v1-shim code).
+type Status struct {
+	SLAID            string         `json:"sla_id"`
+	SLADigest        string         `json:"sla_digest"`
+	RegisteredAt     string         `json:"registered_at"`
+	LastSeq          int64          `json:"last_seq"`
+	LastCID          string         `json:"last_cid"`
+	LastWindowEnd    string         `json:"last_window_end"`
+	Periods          []PeriodStatus `json:"periods"`
+	EvaluatedPeriods []string       `json:"evaluated_periods"`
+}
+
+// PeriodStatus is the batch coverage of one billing period in the enclave.
+type PeriodStatus struct {
+	Period     string `json:"period"`
+	PeriodEnd  string `json:"period_end"`
+	CoveredEnd string `json:"covered_end"`
+	Batches    int64  `json:"batches"`
+	FirstSeq   int64  `json:"first_seq"`
+	LastSeq    int64  `json:"last_seq"`
+	Complete   bool   `json:"complete"`
+	Evaluated  bool   `json:"evaluated"`
+}
+
+// IngestResult is the enclave's IngestBatch result.
+type IngestResult struct {
+	SLAID      string `json:"sla_id"`
+	Seq        int64  `json:"seq"`
+	CID        string `json:"cid"`
+	Period     string `json:"period"`
+	PeriodEnd  string `json:"period_end"`
+	CoveredEnd string `json:"covered_end"`
+	Complete   bool   `json:"complete"`
+}
+
+// Evaluation is the enclave's Evaluate result: the signed verdict (as the
+// exact JSON to relay to SettleVerdict) and the detailed report.
+type Evaluation struct {
+	Verdict json.RawMessage `json:"verdict"`
+	Report  json.RawMessage `json:"report"`
+}
+
+// Escrow is the part of the refund chaincode's Escrow (GetEscrow) the
+// monitor reads.
+type Escrow struct {
+	SLAID      string      `json:"sla_id"`
+	Period     string      `json:"period"`
+	PeriodEnd  string      `json:"period_end"`
+	Amount     int64       `json:"amount"`
+	Status     string      `json:"status"`
+	Settlement *Settlement `json:"settlement,omitempty"`
+}
+
+// Settlement is the part of the refund chaincode's Settlement the monitor
+// reports.
+type Settlement struct {
+	Violated    bool   `json:"violated"`
+	CreditBPS   int64  `json:"credit_bps"`
+	Credit      int64  `json:"credit"`
+	Released    int64  `json:"released"`
+	PenaltyPaid int64  `json:"penalty_paid"`
+	TxID        string `json:"tx_id"`
+}
+
+// Escrow statuses (refund chaincode).
+const (
+	EscrowHeld    = "HELD"
+	EscrowSettled = "SETTLED"
+)
+
+// Agreement statuses (agreement chaincode).
+const (
+	StatusProposed   = "PROPOSED"
+	StatusActive     = "ACTIVE"
+	StatusTerminated = "TERMINATED"
+	StatusWithdrawn  = "WITHDRAWN"
+)
+
+// Agreement chaincode event names the monitor follows.
+const (
+	EventSLASigned        = "SLASigned"
+	EventSLARenewed       = "SLARenewed"
+	EventSLATerminated    = "SLATerminated"
+	EventLogBatchAnchored = "LogBatchAnchored"
+)
