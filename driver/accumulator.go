@@ -38,8 +38,33 @@ type SampleCounts struct {
 }
 
 // MaxProbes bounds the distinct probes whose samples one Accumulator
-// accepts; each costs one bit per sampling slot of the period.
+// accepts; each costs at most one bit per sampling slot of the period.
 const MaxProbes = 1024
+
+// The duplicate bitmap of a probe is paged: a page of bitPageSlots
+// sampling slots is allocated when a sample first falls in it, so a batch
+// costs memory (and state bytes) for the part of the period it covers, not
+// for the whole period.
+const (
+	bitPageShift = 12
+	bitPageSlots = 1 << bitPageShift // slots per page
+	bitPageWords = bitPageSlots / 64
+)
+
+// bitPage is one page of a duplicate bitmap: bit k of word w is slot
+// page*bitPageSlots + 64*w + k.
+type bitPage [bitPageWords]uint64
+
+// fullPage is a page with every slot taken. UnmarshalBinary points every
+// full page of every probe at it instead of allocating one: Add writes to
+// a page only to set a bit that is clear, so it never writes to fullPage.
+var fullPage = func() *bitPage {
+	var p bitPage
+	for i := range p {
+		p[i] = ^uint64(0)
+	}
+	return &p
+}()
 
 // MetricSamples are the per-metric counts of accepted samples.
 type MetricSamples struct {
@@ -125,23 +150,30 @@ func (dv divider) div(n uint64) uint64 {
 // (exact duplicates in any order give the same result; of two different
 // samples of one probe in one slot, the first added counts, so only
 // conflicting samples make the order matter). Its memory is
-// bounded by the period geometry (a duplicate bitmap of one bit per
+// bounded by the period geometry (a duplicate bitmap of at most one bit per
 // sampling slot per probe, counters per sub-interval and zone), the number
 // of probes and incidents, and distinct latency values; never by the number
-// of samples. It is not safe for concurrent use.
+// of samples. The bitmaps and the availability counters are paged (pages of
+// 4096 sampling slots, of 256 sub-intervals) and allocated on first use, so
+// memory, MarshalBinary's output and Outcome's work grow with the part of
+// the period that samples cover, not with the period. It is not safe for
+// concurrent use.
 type Accumulator struct {
 	plan       *Plan
 	g          Geometry
 	in         *logs.Interner
-	zoneRegion []uint32   // region id of zone i (zone ids 0..n-1 are the SLA zones)
-	slotDiv    divider    // sampling period, ms
-	subDiv     divider    // sub-interval, ms
-	words      int        // bitmap words per probe
-	bitmaps    [][]uint64 // by probe id, nil for probes without samples
-	nProbes    int        // non-nil bitmaps
-	counts     SampleCounts
-	metrics    []metricAcc
-	single     int // index of the only metric reading samples, -1 when none or several
+	zoneRegion []uint32 // region id of zone i (zone ids 0..n-1 are the SLA zones)
+	slotDiv    divider  // sampling period, ms
+	subDiv     divider  // sub-interval, ms
+	slots      uint64   // sampling slots of the period
+	dirLen     int      // bitmap pages per probe: ceil(slots / bitPageSlots)
+	// bitmaps is the paged duplicate bitmap by probe id: nil for probes
+	// without samples, else dirLen pages, nil until a sample falls in them.
+	bitmaps [][]*bitPage
+	nProbes int // non-nil bitmaps
+	counts  SampleCounts
+	metrics []metricAcc
+	single  int // index of the only metric reading samples, -1 when none or several
 }
 
 // NewAccumulator returns an empty Accumulator for period p, which must be a
@@ -158,9 +190,9 @@ func (p *Plan) NewAccumulator(period Period) (*Accumulator, error) {
 	g := Geometry{Period: want, StartMS: want.Start.UnixMilli(), EndMS: want.End.UnixMilli(),
 		SubIntervalMS: iv.SubIntervalSeconds * 1000, Zones: len(p.sla.Monitoring.Zones)}
 	g.SubIntervals = int((g.EndMS - g.StartMS) / g.SubIntervalMS)
-	slots := (g.EndMS - g.StartMS + iv.SamplingPeriodMS - 1) / iv.SamplingPeriodMS
-	a := &Accumulator{plan: p, g: g, in: logs.NewInterner(),
-		slotDiv: newDivider(iv.SamplingPeriodMS), subDiv: newDivider(g.SubIntervalMS), words: int((slots + 63) / 64)}
+	slots := uint64((g.EndMS - g.StartMS + iv.SamplingPeriodMS - 1) / iv.SamplingPeriodMS)
+	a := &Accumulator{plan: p, g: g, in: logs.NewInterner(), slotDiv: newDivider(iv.SamplingPeriodMS), subDiv: newDivider(g.SubIntervalMS),
+		slots: slots, dirLen: int((slots + bitPageSlots - 1) / bitPageSlots)}
 	for _, z := range p.sla.Monitoring.Zones {
 		a.in.Zones.InternString(z.ID)
 		r, _ := a.in.Regions.InternString(z.Region)
@@ -199,22 +231,25 @@ func (a *Accumulator) NewDecoder(r io.Reader) (*logs.Decoder, error) {
 // Counts returns the sampling counts so far.
 func (a *Accumulator) Counts() SampleCounts { return a.counts }
 
-// bitmap returns the duplicate bitmap of probe, allocating it; nil when
-// MaxProbes probes already have one.
-func (a *Accumulator) bitmap(probe uint32) []uint64 {
-	if int(probe) < len(a.bitmaps) && a.bitmaps[probe] != nil {
-		return a.bitmaps[probe]
+// bitmapPage returns page pi of the duplicate bitmap of probe, allocating
+// the page and the probe's page directory; nil when the probe has no
+// bitmap and MaxProbes probes already have one.
+func (a *Accumulator) bitmapPage(probe uint32, pi uint64) *bitPage {
+	if int(probe) >= len(a.bitmaps) || a.bitmaps[probe] == nil {
+		if a.nProbes >= MaxProbes {
+			return nil
+		}
+		for int(probe) >= len(a.bitmaps) {
+			a.bitmaps = append(a.bitmaps, nil)
+		}
+		a.bitmaps[probe] = make([]*bitPage, a.dirLen)
+		a.nProbes++
 	}
-	if a.nProbes >= MaxProbes {
-		return nil
+	dir := a.bitmaps[probe]
+	if dir[pi] == nil {
+		dir[pi] = new(bitPage)
 	}
-	for int(probe) >= len(a.bitmaps) {
-		a.bitmaps = append(a.bitmaps, nil)
-	}
-	bm := make([]uint64, a.words)
-	a.bitmaps[probe] = bm
-	a.nProbes++
-	return bm
+	return dir[pi]
 }
 
 // fastPath reports whether addSingle can add the samples of metric ma, and
@@ -228,16 +263,17 @@ func (a *Accumulator) fastPath(ma *metricAcc) (modRange, bool) {
 	return ma.failR[0].modular()
 }
 
-// newBitmap returns the duplicate bitmap of a probe without one,
-// allocating it, or counts the sample as too_many_probes and returns nil.
+// newPage returns page pi of the duplicate bitmap of probe when it is not
+// allocated yet, allocating it, or counts the sample as too_many_probes and
+// returns nil.
 //
 //go:noinline
-func (a *Accumulator) newBitmap(probe uint32) []uint64 {
-	bm := a.bitmap(probe)
-	if bm == nil {
+func (a *Accumulator) newPage(probe uint32, pi uint64) *bitPage {
+	pg := a.bitmapPage(probe, pi)
+	if pg == nil {
 		a.counts.TooManyProbes++
 	}
-	return bm
+	return pg
 }
 
 // Add aggregates a batch of samples decoded with the accumulator's
@@ -285,23 +321,26 @@ func (a *Accumulator) addMany(samples []logs.Sample) {
 			a.addOther(s)
 			continue
 		}
-		var bm []uint64
-		if int(s.Probe) < len(bitmaps) {
-			bm = bitmaps[s.Probe]
+		slot := slotDiv.div(off)
+		pi := slot >> bitPageShift
+		var pg *bitPage
+		if p := int(s.Probe); p < len(bitmaps) {
+			if dir := bitmaps[p]; pi < uint64(len(dir)) {
+				pg = dir[pi]
+			}
 		}
-		if bm == nil {
-			if bm = a.newBitmap(s.Probe); bm == nil {
+		if pg == nil {
+			if pg = a.newPage(s.Probe, pi); pg == nil {
 				continue
 			}
 			bitmaps = a.bitmaps
 		}
-		slot := slotDiv.div(off)
-		w, bit := slot>>6, uint64(1)<<(slot&63)
-		if bm[w]&bit != 0 {
+		w, bit := (slot>>6)&(bitPageWords-1), uint64(1)<<(slot&63)
+		if pg[w]&bit != 0 {
 			a.counts.Duplicate++
 			continue
 		}
-		bm[w] |= bit
+		pg[w] |= bit
 		accepted++
 		if off-subStart >= subLen {
 			sub = int(a.subDiv.div(off))
@@ -323,7 +362,7 @@ func (a *Accumulator) addMany(samples []logs.Sample) {
 			ma.counts.Valid++
 			ma.counts.Failed += int64(v)
 			if ma.kind == kindAvailability {
-				c := &ma.avail.cells[sub*len(zoneRegion)+int(zone)]
+				c := ma.avail.cell(sub, int(zone))
 				c.valid++
 				c.failed += uint64(v)
 			} else {
@@ -351,15 +390,15 @@ func (a *Accumulator) addSingle(samples []logs.Sample, ma *metricAcc, fc modRang
 	slotMul := a.slotDiv.m
 	bitmaps := a.bitmaps
 	subLen := uint64(a.g.SubIntervalMS)
-	subStart, subBase := ^uint64(0)>>1, 0 // no sub-interval yet; subBase = sub * zones
+	// sub-interval of the last sample; cells is the availability page
+	// holding it and subBase its offset there (sub - page start) * zones.
+	subStart, sub, subBase := ^uint64(0)>>1, 0, 0 // no sub-interval yet
 	var failed int64
 	c0, mc := a.counts, &ma.counts
 	rejected0 := mc.RejectedRule + mc.MissingMeasurement
 	pres := ma.pres
+	avail := ma.avail
 	var cells []availCell
-	if ma.kind == kindAvailability {
-		cells = ma.avail.cells
-	}
 	for i := range samples {
 		s := &samples[i]
 		off := uint64(s.TimeMS - start) // wraps above span when before start
@@ -368,26 +407,32 @@ func (a *Accumulator) addSingle(samples []logs.Sample, ma *metricAcc, fc modRang
 			a.addOther(s)
 			continue
 		}
-		var bm []uint64
-		if int(s.Probe) < len(bitmaps) {
-			bm = bitmaps[s.Probe]
+		slot, _ := bits.Mul64(slotMul, off) // off / sampling period: off < 2^32
+		pi := slot >> bitPageShift
+		var pg *bitPage
+		if p := int(s.Probe); p < len(bitmaps) {
+			if dir := bitmaps[p]; pi < uint64(len(dir)) {
+				pg = dir[pi]
+			}
 		}
-		if bm == nil {
-			if bm = a.newBitmap(s.Probe); bm == nil {
+		if pg == nil {
+			if pg = a.newPage(s.Probe, pi); pg == nil {
 				continue
 			}
 			bitmaps = a.bitmaps
 		}
-		slot, _ := bits.Mul64(slotMul, off) // off / sampling period: off < 2^32
-		w, bit := slot>>6, uint64(1)<<(slot&63)
-		if bm[w]&bit != 0 {
+		w, bit := (slot>>6)&(bitPageWords-1), uint64(1)<<(slot&63)
+		if pg[w]&bit != 0 {
 			a.counts.Duplicate++
 			continue
 		}
-		bm[w] |= bit
+		pg[w] |= bit
 		if off-subStart >= subLen {
-			sub := a.subDiv.div(off)
-			subStart, subBase = sub*subLen, int(sub)*len(zoneRegion)
+			sub = int(a.subDiv.div(off))
+			subStart = uint64(sub) * subLen
+			if avail != nil {
+				cells, subBase = avail.page(sub)
+			}
 		}
 		v := pres[s.Present]
 		if v == verdictValid && uint64(s.Values[fc.idx&(logs.MaxMeasurements-1)]-fc.lo) <= fc.width {
@@ -403,7 +448,7 @@ func (a *Accumulator) addSingle(samples []logs.Sample, ma *metricAcc, fc modRang
 			c.valid++
 			c.failed += uint64(v)
 		} else {
-			ma.addValid(s, int(zone), subBase/len(zoneRegion), v == verdictFailed)
+			ma.addValid(s, int(zone), sub, v == verdictFailed)
 		}
 	}
 	c := &a.counts
@@ -557,16 +602,47 @@ func Evaluate(plan *Plan, period Period, r io.Reader) (*Outcome, error) {
 const accumulatorMagic = "SLASA-ACC"
 
 // AccumulatorFormat is the version of the binary form written by
-// MarshalBinary.
-const AccumulatorFormat = 1
+// MarshalBinary. Version 2 encodes only the touched pages of the duplicate
+// bitmaps and of the availability counters; version 1 (dense, whole
+// period) is refused.
+const AccumulatorFormat = 2
 
 // MarshalBinary encodes the aggregate (never raw samples): format version,
 // the plan's fingerprint, the period, the intern tables, the counts, the
-// per-probe duplicate bitmaps and each metric's state. The bytes are a
-// deterministic function of the set of samples added (for the same order of
-// first appearance of probes and incidents).
+// per-probe duplicate bitmaps (their non-zero pages, by increasing page
+// index) and each metric's state. The bytes are a deterministic function of
+// the set of samples added (for the same order of first appearance of
+// probes and incidents), and their length grows with the part of the period
+// the samples cover.
 func (a *Accumulator) MarshalBinary() ([]byte, error) {
-	e := enc{b: make([]byte, 0, 64+len(a.bitmaps)*a.words*8)}
+	// Size the buffer once: the metric states, the bitmap pages (as raw
+	// pages unless restored as full ones) and the intern tables.
+	states := make([][]byte, len(a.metrics))
+	size := 256
+	for i, ma := range a.metrics {
+		st, err := ma.st.MarshalBinary()
+		if err != nil {
+			return nil, err
+		}
+		states[i] = st
+		size += len(st) + 64
+	}
+	for _, dir := range a.bitmaps {
+		size += 4
+		for _, pg := range dir {
+			if pg == fullPage {
+				size += 4
+			} else if pg != nil {
+				size += bitPageWords*8 + 4
+			}
+		}
+	}
+	for _, t := range []*logs.Table{&a.in.Probes, &a.in.Zones, &a.in.Regions, &a.in.Incidents} {
+		for _, n := range t.Names() {
+			size += len(n) + 4
+		}
+	}
+	e := enc{b: make([]byte, 0, size)}
 	e.b = append(e.b, accumulatorMagic...)
 	e.b = append(e.b, AccumulatorFormat)
 	e.b = append(e.b, a.plan.fingerprint[:]...)
@@ -583,27 +659,41 @@ func (a *Accumulator) MarshalBinary() ([]byte, error) {
 		e.i(v)
 	}
 	e.u(uint64(len(a.bitmaps)))
-	for _, bm := range a.bitmaps {
-		if bm == nil {
-			e.u(0)
-			continue
+	for _, dir := range a.bitmaps {
+		// Per probe: the number of non-zero pages (0: no bitmap), then
+		// for each 2 * the gap from the previous index, plus 1 for a
+		// full page (every bit set), and the words of other pages.
+		n := 0
+		for _, pg := range dir {
+			if pg != nil && *pg != (bitPage{}) {
+				n++
+			}
 		}
-		e.u(1)
-		for _, w := range bm {
-			e.b = binary.LittleEndian.AppendUint64(e.b, w)
+		e.u(uint64(n))
+		next := 0
+		for pi, pg := range dir {
+			if pg == nil || *pg == (bitPage{}) {
+				continue
+			}
+			gap := uint64(pi - next)
+			next = pi + 1
+			if *pg == *fullPage {
+				e.u(gap<<1 | 1)
+				continue
+			}
+			e.u(gap << 1)
+			for _, w := range pg {
+				e.b = binary.LittleEndian.AppendUint64(e.b, w)
+			}
 		}
 	}
 	e.u(uint64(len(a.metrics)))
-	for _, ma := range a.metrics {
+	for i, ma := range a.metrics {
 		mc := ma.counts
 		for _, v := range []int64{mc.Valid, mc.Failed, mc.RejectedRule, mc.MissingMeasurement} {
 			e.i(v)
 		}
-		st, err := ma.st.MarshalBinary()
-		if err != nil {
-			return nil, err
-		}
-		e.bytes(st)
+		e.bytes(states[i])
 	}
 	return e.b, nil
 }
@@ -619,6 +709,9 @@ func (a *Accumulator) UnmarshalBinary(b []byte) error {
 	}
 	b = b[len(accumulatorMagic):]
 	if b[0] != AccumulatorFormat {
+		if b[0] == 1 {
+			return fmt.Errorf("accumulator: format version 1 (dense bitmaps and counters) is no longer read; this code reads version %d", AccumulatorFormat)
+		}
 		return fmt.Errorf("accumulator: format version %d, this code reads %d", b[0], AccumulatorFormat)
 	}
 	if string(b[1:33]) != string(a.plan.fingerprint[:]) {
@@ -649,28 +742,9 @@ func (a *Accumulator) UnmarshalBinary(b []byte) error {
 	for _, p := range []*int64{&c.Read, &c.Events, &c.Accepted, &c.OutsidePeriod, &c.UnknownZone, &c.ZoneRegionMismatch, &c.Duplicate, &c.TooManyProbes} {
 		*p = d.i()
 	}
-	nb := d.count(in.Probes.Len())
-	bitmaps := make([][]uint64, nb)
-	nProbes := 0
-	for i := 0; i < nb && d.err == nil; i++ {
-		switch d.u() {
-		case 0:
-		case 1:
-			if len(d.b) < a.words*8 {
-				return fmt.Errorf("accumulator: %w", errTruncated)
-			}
-			bm := make([]uint64, a.words)
-			for k := range bm {
-				bm[k] = binary.LittleEndian.Uint64(d.b[8*k:])
-			}
-			d.b = d.b[a.words*8:]
-			bitmaps[i] = bm
-			if nProbes++; nProbes > MaxProbes {
-				return fmt.Errorf("accumulator: more than %d probes: corrupt data", MaxProbes)
-			}
-		default:
-			return fmt.Errorf("accumulator: bad bitmap flag: corrupt data")
-		}
+	bitmaps, nProbes, err := a.unmarshalBitmaps(&d, in.Probes.Len())
+	if err != nil {
+		return fmt.Errorf("accumulator: %w", err)
 	}
 	if n := d.count(len(a.metrics)); d.err == nil && n != len(a.metrics) {
 		return fmt.Errorf("accumulator: %d metric states, want %d", n, len(a.metrics))
@@ -698,4 +772,84 @@ func (a *Accumulator) UnmarshalBinary(b []byte) error {
 	}
 	a.in, a.counts, a.bitmaps, a.nProbes, a.metrics = in, c, bitmaps, nProbes, metrics
 	return nil
+}
+
+// unmarshalBitmaps reads the paged duplicate bitmaps of at most maxProbes
+// probes. Page counts and indices are bounded by the period geometry, a
+// page is allocated only once its bytes are known to be present and full
+// pages share fullPage, so hostile input cannot make it allocate more than
+// the directories of the probes it names (dirLen pointers each, as Add
+// would) plus its own length. Only the canonical form MarshalBinary writes
+// is accepted: no all-zero page, no full page written out, no bit beyond
+// the period's last slot.
+func (a *Accumulator) unmarshalBitmaps(d *dec, maxProbes int) ([][]*bitPage, int, error) {
+	nb := d.count(maxProbes)
+	if d.err != nil {
+		return nil, 0, d.err
+	}
+	bitmaps := make([][]*bitPage, nb)
+	nProbes := 0
+	const pageBytes = bitPageWords * 8
+	for i := range bitmaps {
+		n := d.count(a.dirLen)
+		if d.err != nil {
+			return nil, 0, d.err
+		}
+		if n == 0 {
+			continue
+		}
+		if nProbes++; nProbes > MaxProbes {
+			return nil, 0, fmt.Errorf("more than %d probes with bitmaps: corrupt data", MaxProbes)
+		}
+		if len(d.b) < n {
+			return nil, 0, errTruncated
+		}
+		dir := make([]*bitPage, a.dirLen)
+		next := uint64(0)
+		for range n {
+			v := d.u()
+			if d.err != nil {
+				return nil, 0, d.err
+			}
+			gap := v >> 1
+			if gap >= uint64(a.dirLen)-next {
+				return nil, 0, fmt.Errorf("probe %d: bitmap page index beyond the period: corrupt data", i)
+			}
+			pi := next + gap
+			next = pi + 1
+			pg := fullPage
+			if v&1 == 0 {
+				if len(d.b) < pageBytes {
+					return nil, 0, errTruncated
+				}
+				pg = new(bitPage)
+				for k := range pg {
+					pg[k] = binary.LittleEndian.Uint64(d.b[8*k:])
+				}
+				d.b = d.b[pageBytes:]
+				if *pg == (bitPage{}) || *pg == *fullPage {
+					return nil, 0, fmt.Errorf("probe %d: bitmap page %d empty or full, not written in short form: corrupt data", i, pi)
+				}
+			}
+			if pi == uint64(a.dirLen-1) {
+				if used := a.slots - pi*bitPageSlots; used < bitPageSlots {
+					w, r := used/64, used%64
+					if r != 0 {
+						if pg[w]>>r != 0 {
+							return nil, 0, fmt.Errorf("probe %d: bitmap bit beyond the period's last slot: corrupt data", i)
+						}
+						w++
+					}
+					for _, x := range pg[w:] {
+						if x != 0 {
+							return nil, 0, fmt.Errorf("probe %d: bitmap bit beyond the period's last slot: corrupt data", i)
+						}
+					}
+				}
+			}
+			dir[pi] = pg
+		}
+		bitmaps[i] = dir
+	}
+	return bitmaps, nProbes, nil
 }

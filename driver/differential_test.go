@@ -4,7 +4,9 @@ import (
 	"bytes"
 	"fmt"
 	"math"
+	"math/big"
 	"math/rand/v2"
+	"sort"
 	"testing"
 
 	"github.com/slasa/slasa/logs"
@@ -252,10 +254,68 @@ func randomMetric(r *rand.Rand, k int) sla.Metric {
 // second period: out of order, with duplicates (exact and conflicting),
 // foreign zones and regions, events, measurements present or not.
 func randomCase(r *rand.Rand, kinds []int) (*sla.SLA, []record) {
-	s := testSLA(sla.CycleSeconds, 600)
+	s := randomSLA(r, kinds, sla.CycleSeconds, 600, []int64{60, 60, 120, 600})
+	start := int64(1767225600000) + 600_000 // 2026-01-01T00:10:00Z, the second period
+	recs := randomRecords(r, 50+r.IntN(700), func() int64 {
+		switch r.IntN(20) {
+		case 0:
+			return start - 1 - r.Int64N(600_000)
+		case 1:
+			return start + 600_000 + r.Int64N(600_000)
+		case 2:
+			return start + []int64{0, 599_999, 600_000, -1}[r.IntN(4)]
+		default:
+			return start + r.Int64N(600_000)
+		}
+	})
+	r.Shuffle(len(recs), func(i, j int) {
+		if r.IntN(4) == 0 { // mostly in time order, partly shuffled
+			recs[i], recs[j] = recs[j], recs[i]
+		}
+	})
+	return s, recs
+}
+
+// randomMonthCase returns an SLA with calendar-month periods and records
+// of its period 2026-01 in a few bursts (a second to an hour long) spread
+// across the month, plus some outside it and on its bounds: batches then
+// touch few pages of the bitmaps and counters, far apart.
+func randomMonthCase(r *rand.Rand, kinds []int) (*sla.SLA, []record) {
+	s := randomSLA(r, kinds, sla.CycleCalendarMonth, 0, []int64{60, 60, 120, 600, 3600})
+	start, span := int64(1767225600000), int64(31*86400_000) // 2026-01
+	centers := make([]int64, 1+r.IntN(6))
+	for i := range centers {
+		centers[i] = start + r.Int64N(span)
+	}
+	width := []int64{1000, 60_000, 3_600_000}[r.IntN(3)]
+	recs := randomRecords(r, 50+r.IntN(1500), func() int64 {
+		switch r.IntN(30) {
+		case 0:
+			return start - 1 - r.Int64N(span)
+		case 1:
+			return start + span + r.Int64N(span)
+		case 2:
+			return start + []int64{0, span - 1, span, -1}[r.IntN(4)]
+		default:
+			return centers[r.IntN(len(centers))] + r.Int64N(width) - width/2
+		}
+	})
+	sort.SliceStable(recs, func(i, j int) bool { return recs[i].timeMS < recs[j].timeMS })
+	r.Shuffle(len(recs), func(i, j int) {
+		if r.IntN(16) == 0 { // in time order (sparse batches), a little shuffled
+			recs[i], recs[j] = recs[j], recs[i]
+		}
+	})
+	return s, recs
+}
+
+// randomSLA returns testSLA with the given billing cycle, a random
+// sampling period and sub-interval (one of subs) and the metrics kinds.
+func randomSLA(r *rand.Rand, kinds []int, unit string, seconds int64, subs []int64) *sla.SLA {
+	s := testSLA(unit, seconds)
 	s.Monitoring.Zones[2].Region = "region-2"
 	s.Interval.SamplingPeriodMS = []int64{250, 1000, 1000, 1500, 7000, 60000}[r.IntN(6)]
-	s.Interval.SubIntervalSeconds = []int64{60, 60, 120, 600}[r.IntN(4)]
+	s.Interval.SubIntervalSeconds = subs[r.IntN(len(subs))]
 	s.Metrics = nil
 	s.Consequences = sla.Consequences{MaxCreditBPS: 10000}
 	for _, k := range kinds {
@@ -264,10 +324,15 @@ func randomCase(r *rand.Rand, kinds []int) (*sla.SLA, []record) {
 			s.Consequences.CreditTiers = []sla.CreditTier{{Metric: "availability", WorseThan: "99.5", CreditBPS: 1000}, {Metric: "availability", WorseThan: "90", CreditBPS: 5000}}
 		}
 	}
-	start := int64(1767225600000) + 600_000 // 2026-01-01T00:10:00Z, the second period
+	return s
+}
+
+// randomRecords returns n records of randomSLA's zones and measurements,
+// with duplicates (exact and conflicting), foreign zones and regions,
+// events and measurements present or not; at gives the times.
+func randomRecords(r *rand.Rand, n int, at func() int64) []record {
 	zones := []string{"zone-a", "zone-b", "zone-c", "zone-x"}
 	regions := map[string]string{"zone-a": "region-1", "zone-b": "region-1", "zone-c": "region-2", "zone-x": "region-1"}
-	n := 50 + r.IntN(700)
 	var recs []record
 	for len(recs) < n {
 		if len(recs) > 0 && r.IntN(8) == 0 { // a duplicate, maybe conflicting
@@ -279,16 +344,7 @@ func randomCase(r *rand.Rand, kinds []int) (*sla.SLA, []record) {
 			continue
 		}
 		var rec record
-		switch r.IntN(20) {
-		case 0:
-			rec.timeMS = start - 1 - r.Int64N(600_000)
-		case 1:
-			rec.timeMS = start + 600_000 + r.Int64N(600_000)
-		case 2:
-			rec.timeMS = start + []int64{0, 599_999, 600_000, -1}[r.IntN(4)]
-		default:
-			rec.timeMS = start + r.Int64N(600_000)
-		}
+		rec.timeMS = at()
 		if r.IntN(10) == 0 {
 			rec.event = logs.EventType(1 + r.IntN(3))
 			rec.incident = fmt.Sprintf("INC-%d", r.IntN(6))
@@ -328,17 +384,19 @@ func randomCase(r *rand.Rand, kinds []int) (*sla.SLA, []record) {
 		}
 		recs = append(recs, rec)
 	}
-	r.Shuffle(len(recs), func(i, j int) {
-		if r.IntN(4) == 0 { // mostly in time order, partly shuffled
-			recs[i], recs[j] = recs[j], recs[i]
-		}
-	})
-	return s, recs
+	return recs
 }
 
 // optimisedOutcome adds recs in random batches, sometimes persisting the
 // accumulator between batches, and returns the outcome JSON and state.
 func optimisedOutcome(t *testing.T, r *rand.Rand, p *Plan, period Period, recs []record) ([]byte, []byte) {
+	t.Helper()
+	return optimisedOutcomeEvery(t, r, p, period, recs, 3)
+}
+
+// optimisedOutcomeEvery is optimisedOutcome persisting after one batch in
+// every (on average).
+func optimisedOutcomeEvery(t *testing.T, r *rand.Rand, p *Plan, period Period, recs []record, every int) ([]byte, []byte) {
 	t.Helper()
 	acc, err := p.NewAccumulator(period)
 	if err != nil {
@@ -348,7 +406,7 @@ func optimisedOutcome(t *testing.T, r *rand.Rand, p *Plan, period Period, recs [
 		n := min(len(recs), 1+r.IntN(300))
 		acc.Add(samplesOf(recs[:n], acc.Interner()))
 		recs = recs[n:]
-		if r.IntN(3) == 0 {
+		if r.IntN(every) == 0 {
 			state, err := acc.MarshalBinary()
 			if err != nil {
 				t.Fatal(err)
@@ -431,6 +489,113 @@ func TestDifferential(t *testing.T) {
 			t.Errorf("no case of metric kind %d took the single-metric path", k)
 		}
 	}
+}
+
+// TestDifferentialMonth: as TestDifferential on calendar-month periods
+// with sparse batches spread across the month (the paged bitmaps and
+// counters), persisting the accumulator after nearly every batch; also
+// checks the availability result, whose untouched pages are counted in
+// closed form, against a dense walk over every sub-interval, and that the
+// state stays small (it grows with the pages touched, not the period).
+func TestDifferentialMonth(t *testing.T) {
+	r := rand.New(rand.NewPCG(31, 12))
+	cases := 150
+	if testing.Short() {
+		cases = 30
+	}
+	for i := range cases {
+		kinds := []int{i % 4}
+		if i%2 == 1 {
+			kinds = nil
+			for k := range 6 {
+				if r.IntN(2) == 0 {
+					kinds = append(kinds, k)
+				}
+			}
+			if len(kinds) == 0 {
+				kinds = []int{0}
+			}
+		}
+		s, recs := randomMonthCase(r, kinds)
+		p := mustPlan(t, s)
+		period := mustPeriod(t, s, "2026-01")
+		want := referenceOutcome(t, p, period, recs)
+		got, state := optimisedOutcomeEvery(t, r, p, period, recs, 1+r.IntN(2))
+		if !bytes.Equal(got, want) {
+			t.Fatalf("case %d (kinds %v, sampling %d ms, sub %d s):\noptimised %s\nreference %s", i, kinds, s.Interval.SamplingPeriodMS, s.Interval.SubIntervalSeconds, got, want)
+		}
+		_, state2 := optimisedOutcomeEvery(t, r, p, period, recs, 2)
+		if !bytes.Equal(state, state2) {
+			t.Fatalf("case %d: the state depends on the batching", i)
+		}
+		acc, _ := p.NewAccumulator(period)
+		if err := acc.UnmarshalBinary(state); err != nil {
+			t.Fatal(err)
+		}
+		// Sampling slots and sub-intervals touched bound the state: one
+		// bitmap page per probe and slot, one counter page per
+		// sub-interval (as varints, 2 bytes per counter at most here).
+		const bound = 1 << 16
+		if len(recs) < 400 && len(state) > bound {
+			t.Errorf("case %d: %d records give a state of %d bytes", i, len(recs), len(state))
+		}
+		for _, ma := range acc.metrics {
+			if ma.avail == nil {
+				continue
+			}
+			v, d := ma.avail.Result()
+			dv, dd := denseAvailability(ma.avail)
+			if fmt.Sprint(d) != fmt.Sprint(dd) || (v == nil) != (dv == nil) || v != nil && v.Cmp(dv) != 0 {
+				t.Fatalf("case %d: paged availability %v %v, dense %v %v", i, v, d, dv, dd)
+			}
+		}
+	}
+}
+
+// denseAvailability is availabilityState.Result walking every sub-interval
+// of the period (the pre-paging algorithm).
+func denseAvailability(s *availabilityState) (*big.Rat, Details) {
+	var down, excluded, zoneDown, unobserved int64
+	for sub := 0; sub < s.g.SubIntervals; sub++ {
+		var dz, unknown int64
+		for z := range s.g.Zones {
+			var c availCell
+			cells := s.pages[sub/availPageSubs]
+			if p := sub / availPageSubs; cells == nil && s.rawPage(p) != nil {
+				cells = s.decoded(p, make([]availCell, s.pageSubs(p)*s.g.Zones))
+			}
+			if cells != nil {
+				c = cells[(sub%availPageSubs)*s.g.Zones+z]
+			}
+			if c.valid < uint64(s.c.minSamples) {
+				unobserved++
+				switch s.c.missing {
+				case sla.MissingDown:
+					dz++
+				case sla.MissingExcluded:
+					unknown++
+				}
+				continue
+			}
+			if c.failed*10000 >= c.valid*uint64(s.c.bps) {
+				dz++
+				zoneDown++
+			}
+		}
+		switch {
+		case dz >= s.c.minDown:
+			down++
+		case dz+unknown >= s.c.minDown:
+			excluded++
+		}
+	}
+	counted := int64(s.g.SubIntervals) - excluded
+	d := Details{{"sub_intervals", int64(s.g.SubIntervals)}, {"counted", counted}, {"down", down}, {"excluded", excluded},
+		{"zone_down", zoneDown}, {"zone_unobserved", unobserved}}
+	if counted == 0 {
+		return nil, d
+	}
+	return big.NewRat(100*(counted-down), counted), d
 }
 
 // TestDifferentialTooManyProbes: beyond MaxProbes distinct probes, samples

@@ -1,6 +1,7 @@
 package driver
 
 import (
+	"bytes"
 	"fmt"
 	"math/big"
 	"math/bits"
@@ -80,25 +81,94 @@ type availabilityCalc struct {
 func (*availabilityCalc) Requires() []int { return nil }
 
 func (a *availabilityCalc) NewState(g Geometry) State {
-	n := g.SubIntervals * g.Zones
-	return &availabilityState{c: a, g: g, cells: make([]availCell, n)}
+	return &availabilityState{c: a, g: g, pages: make([][]availCell, (g.SubIntervals+availPageSubs-1)/availPageSubs)}
 }
+
+// availPageSubs is the number of sub-intervals of one page of availability
+// counters; a page is allocated when a sample first falls in it.
+const availPageSubs = 256
 
 // availCell counts the valid and failed samples of one zone in one
 // sub-interval.
 type availCell struct{ valid, failed uint64 }
 
 type availabilityState struct {
-	c     *availabilityCalc
-	g     Geometry
-	cells []availCell // index sub*zones + zone
+	c *availabilityCalc
+	g Geometry
+	// pages holds the counters by page (sub / availPageSubs), nil until a
+	// sample falls in it; page p has the sub-intervals p*availPageSubs..
+	// (fewer in the last page), cell (sub - p*availPageSubs)*zones + zone.
+	pages [][]availCell
+	// raw holds the encoded cells of the pages restored by UnmarshalBinary
+	// and not used since (pages[p] is nil then); page decodes them on first
+	// use and MarshalBinary copies them, so a batch pays for the pages it
+	// touches, not for those the state holds. nil when nothing was restored.
+	raw [][]byte
+}
+
+// pageSubs returns the number of sub-intervals of page p.
+func (s *availabilityState) pageSubs(p int) int {
+	return min(availPageSubs, s.g.SubIntervals-p*availPageSubs)
+}
+
+// page returns the page holding sub-interval sub, allocating it, and the
+// offset of the sub-interval's first cell in it.
+func (s *availabilityState) page(sub int) ([]availCell, int) {
+	p := sub / availPageSubs
+	cells := s.pages[p]
+	if cells == nil {
+		cells = make([]availCell, s.pageSubs(p)*s.g.Zones)
+		if s.raw != nil && s.raw[p] != nil {
+			s.decoded(p, cells)
+			s.raw[p] = nil
+		}
+		s.pages[p] = cells
+	}
+	return cells, (sub - p*availPageSubs) * s.g.Zones
+}
+
+// decoded decodes the restored page p into cells (checked by
+// UnmarshalBinary) and returns them.
+func (s *availabilityState) decoded(p int, cells []availCell) []availCell {
+	d := dec{b: s.raw[p]}
+	decodeCells(&d, len(cells), cells)
+	return cells
+}
+
+// decodeCells reads n cells (valid, failed) into cells, or only checks
+// them when cells is nil, and reports whether one is not zero. It fails on
+// more failed than valid samples.
+func decodeCells(d *dec, n int, cells []availCell) (bool, error) {
+	nonZero := false
+	for i := range n {
+		var v, f uint64
+		if b := d.b; len(b) >= 2 && b[0] < 0x80 && b[1] < 0x80 { // both one byte
+			v, f, d.b = uint64(b[0]), uint64(b[1]), b[2:]
+		} else if v, f = d.u(), d.u(); d.err != nil {
+			return false, d.err
+		}
+		if f > v {
+			return false, fmt.Errorf("availability state: more failed than valid samples: corrupt data")
+		}
+		nonZero = nonZero || v != 0
+		if cells != nil {
+			cells[i] = availCell{v, f}
+		}
+	}
+	return nonZero, nil
+}
+
+// cell returns the counters of zone in sub-interval sub.
+func (s *availabilityState) cell(sub, zone int) *availCell {
+	cells, base := s.page(sub)
+	return &cells[base+zone]
 }
 
 func (s *availabilityState) AddSample(_ *logs.Sample, zone, sub int, failed bool) {
-	k := sub*s.g.Zones + zone
-	s.cells[k].valid++
+	c := s.cell(sub, zone)
+	c.valid++
 	if failed {
-		s.cells[k].failed++
+		c.failed++
 	}
 }
 
@@ -107,32 +177,62 @@ func (*availabilityState) AddEvent(*logs.Sample) {}
 func (s *availabilityState) Result() (*big.Rat, Details) {
 	var down, excluded, zoneDown, unobserved int64
 	z := s.g.Zones
-	for sub := 0; sub < s.g.SubIntervals; sub++ {
-		var dz, unknown int64
-		for k := sub * z; k < sub*z+z; k++ {
-			v, f := s.cells[k].valid, s.cells[k].failed
-			if v < uint64(s.c.minSamples) {
-				unobserved++
-				switch s.c.missing {
-				case sla.MissingDown:
-					dz++
-				case sla.MissingExcluded:
-					unknown++
-				}
-				continue
-			}
-			// failed/valid >= bps/10000, exactly, without overflow.
-			if !lessProduct(f, 10000, v, uint64(s.c.bps)) {
-				dz++
-				zoneDown++
-			}
-		}
+	// classify counts a sub-interval with dz down and unknown unknown zones.
+	classify := func(dz, unknown, n int64) {
 		switch {
 		case dz >= s.c.minDown:
-			down++
+			down += n
 		case dz+unknown >= s.c.minDown:
-			excluded++
+			excluded += n
 		}
+	}
+	var untouched int64 // sub-intervals of pages without samples
+	var scratch []availCell
+	for p, cells := range s.pages {
+		if cells == nil && s.raw != nil && s.raw[p] != nil {
+			if k := s.pageSubs(p) * z; cap(scratch) < k {
+				scratch = make([]availCell, k)
+			} else {
+				scratch = scratch[:k]
+			}
+			cells = s.decoded(p, scratch) // every cell overwritten
+		}
+		if cells == nil {
+			untouched += int64(s.pageSubs(p))
+			continue
+		}
+		for k0 := 0; k0 < len(cells); k0 += z {
+			var dz, unknown int64
+			for _, c := range cells[k0 : k0+z] {
+				v, f := c.valid, c.failed
+				if v < uint64(s.c.minSamples) {
+					unobserved++
+					switch s.c.missing {
+					case sla.MissingDown:
+						dz++
+					case sla.MissingExcluded:
+						unknown++
+					}
+					continue
+				}
+				// failed/valid >= bps/10000, exactly, without overflow.
+				if !lessProduct(f, 10000, v, uint64(s.c.bps)) {
+					dz++
+					zoneDown++
+				}
+			}
+			classify(dz, unknown, 1)
+		}
+	}
+	// A sub-interval without samples has every zone unobserved.
+	unobserved += untouched * int64(z)
+	switch s.c.missing {
+	case sla.MissingDown:
+		classify(int64(z), 0, untouched)
+	case sla.MissingExcluded:
+		classify(0, int64(z), untouched)
+	default:
+		classify(0, 0, untouched)
 	}
 	counted := int64(s.g.SubIntervals) - excluded
 	d := Details{{"sub_intervals", int64(s.g.SubIntervals)}, {"counted", counted}, {"down", down}, {"excluded", excluded},
@@ -150,29 +250,102 @@ func lessProduct(a, b, c, d uint64) bool {
 	return h1 < h2 || h1 == h2 && l1 < l2
 }
 
+// rawPage returns the encoded cells of page p when it was restored and not
+// used since, else nil.
+func (s *availabilityState) rawPage(p int) []byte {
+	if s.raw == nil {
+		return nil
+	}
+	return s.raw[p]
+}
+
+// MarshalBinary encodes the pages with a non-zero counter, by increasing
+// index: their number, then for each the gap from the previous index and
+// its cells (valid, failed).
 func (s *availabilityState) MarshalBinary() ([]byte, error) {
-	e := enc{}
-	e.u(uint64(len(s.cells)))
-	for _, c := range s.cells {
-		e.u(c.valid)
-		e.u(c.failed)
+	n, size := 0, 0
+	for p, cells := range s.pages {
+		if raw := s.rawPage(p); raw != nil {
+			n++
+			size += 2 + len(raw)
+		} else if !zeroCells(cells) {
+			n++
+			size += 2 + 2*len(cells)
+		}
+	}
+	e := enc{b: make([]byte, 0, 8+size)}
+	e.u(uint64(n))
+	next := 0
+	for p, cells := range s.pages {
+		raw := s.rawPage(p)
+		if raw == nil && zeroCells(cells) {
+			continue
+		}
+		e.u(uint64(p - next))
+		next = p + 1
+		if raw != nil {
+			e.b = append(e.b, raw...)
+			continue
+		}
+		for _, c := range cells {
+			if c.valid < 0x80 { // so is failed: one byte each
+				e.b = append(e.b, byte(c.valid), byte(c.failed))
+				continue
+			}
+			e.u(c.valid)
+			e.u(c.failed)
+		}
 	}
 	return e.b, nil
 }
 
-func (s *availabilityState) UnmarshalBinary(b []byte) error {
-	d := dec{b: b}
-	if n := d.count(len(s.cells)); d.err == nil && n != len(s.cells) {
-		return fmt.Errorf("availability state has %d cells, want %d", n, len(s.cells))
-	}
-	for k := range s.cells {
-		c := &s.cells[k]
-		c.valid, c.failed = d.u(), d.u()
-		if d.err == nil && c.failed > c.valid {
-			return fmt.Errorf("availability state: more failed than valid samples: corrupt data")
+// zeroCells reports whether every counter of cells is zero (true for nil).
+func zeroCells(cells []availCell) bool {
+	for _, c := range cells {
+		if c.valid != 0 {
+			return false
 		}
 	}
-	return d.done()
+	return true
+}
+
+// UnmarshalBinary reads what MarshalBinary wrote; page counts and indices
+// are bounded by the geometry. It checks every page but keeps them encoded
+// (in a copy of b) until used (see raw). An all-zero page is refused (not
+// canonical).
+func (s *availabilityState) UnmarshalBinary(b []byte) error {
+	d := dec{b: bytes.Clone(b)}
+	n := d.count(len(s.pages))
+	raw := make([][]byte, len(s.pages))
+	next := 0
+	for range n {
+		gap := d.u()
+		if d.err != nil {
+			break
+		}
+		if gap >= uint64(len(raw)-next) {
+			return fmt.Errorf("availability state: page index beyond the period: corrupt data")
+		}
+		p := next + int(gap)
+		next = p + 1
+		start := d.b
+		nonZero, err := decodeCells(&d, s.pageSubs(p)*s.g.Zones, nil)
+		if err != nil {
+			if err == errTruncated {
+				return fmt.Errorf("availability state: %w", err)
+			}
+			return err
+		}
+		if !nonZero {
+			return fmt.Errorf("availability state: empty page %d: corrupt data", p)
+		}
+		raw[p] = start[: len(start)-len(d.b) : len(start)-len(d.b)]
+	}
+	if err := d.done(); err != nil {
+		return err
+	}
+	s.pages, s.raw = make([][]availCell, len(s.pages)), raw
+	return nil
 }
 
 // ---------------------------------------------------------------- error rate

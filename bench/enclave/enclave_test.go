@@ -34,9 +34,14 @@ import (
 // batchSamples is the number of log records in the benchmarked batch.
 const batchSamples = 10_000
 
+// encryptionKeyBits is the size of the chaincode encryption key, as
+// fpc/runtime's simulated enclave generates it.
+const encryptionKeyBits = 3072
+
 // fixture is one sealed batch of batchSamples records of the example SLA
 // (three zones, one probe each, one sample per second), the keys to open it
-// and the logger's CA to chain its certificate to.
+// and the logger's CA to chain its certificate to; prior is the period's
+// stored aggregate before the batch (nil for the period's first batch).
 type fixture struct {
 	plan    *driver.Plan
 	period  driver.Period
@@ -47,9 +52,18 @@ type fixture struct {
 	ek      *rsa.PrivateKey
 	roots   *x509.CertPool
 	records int64
+	prior   []byte
 }
 
-func newFixture(tb testing.TB) *fixture {
+// newFixture returns the fixture of the first batch of the period April
+// 2026.
+func newFixture(tb testing.TB) *fixture { return newFixtureAt(tb, 0, batchSamples) }
+
+// newFixtureAt returns the fixture of a batch of records records starting
+// at offset into the period, with prior the aggregate of every second
+// before it (the same three probes, one sample per second each, as earlier
+// batches would have left it).
+func newFixtureAt(tb testing.TB, offset time.Duration, records int) *fixture {
 	tb.Helper()
 	root, err := kubotest.RepoRoot()
 	if err != nil {
@@ -67,20 +81,26 @@ func newFixture(tb testing.TB) *fixture {
 	if err != nil {
 		tb.Fatal(err)
 	}
-	start := time.Date(2026, 4, 1, 0, 0, 0, 0, time.UTC)
-	period, err := driver.PeriodOf(s, start)
+	period, err := driver.PeriodOf(s, time.Date(2026, 4, 1, 0, 0, 0, 0, time.UTC))
 	if err != nil {
 		tb.Fatal(err)
+	}
+	start := period.Start.Add(offset)
+	var prior []byte
+	if offset > 0 {
+		if prior, err = priorState(plan, period, start); err != nil {
+			tb.Fatal(err)
+		}
 	}
 	// 10k records: 3 zones x ~3334 seconds, every 97th sample a failure.
 	var buf bytes.Buffer
 	zones := []string{"a", "b", "c"}
 	n := 0
 	var end time.Time
-	for sec := 0; n < batchSamples; sec++ {
+	for sec := 0; n < records; sec++ {
 		at := start.Add(time.Duration(sec) * time.Second)
 		for zi, z := range zones {
-			if n == batchSamples {
+			if n == records {
 				break
 			}
 			ok := (n % 97) != 0
@@ -90,7 +110,9 @@ func newFixture(tb testing.TB) *fixture {
 		}
 		end = at.Add(time.Second)
 	}
-	ek, err := rsa.GenerateKey(rand.Reader, 2048)
+	// RSA 3072, like the chaincode encryption key of the simulated
+	// enclave (fpc/runtime): the batch key is unwrapped with it.
+	ek, err := rsa.GenerateKey(rand.Reader, encryptionKeyBits)
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -107,7 +129,40 @@ func newFixture(tb testing.TB) *fixture {
 	}
 	roots := x509.NewCertPool()
 	roots.AddCert(caCert)
-	return &fixture{plan: plan, period: period, start: start, end: end, data: data, cid: c.String(), ek: ek, roots: roots, records: int64(n)}
+	return &fixture{plan: plan, period: period, start: start, end: end, data: data, cid: c.String(), ek: ek, roots: roots, records: int64(n), prior: prior}
+}
+
+// priorState returns the aggregate of one sample per second of probes
+// probe-a1, probe-b1 and probe-c1 in their zones from the period start to
+// until, every 97th failing.
+func priorState(plan *driver.Plan, period driver.Period, until time.Time) ([]byte, error) {
+	acc, err := plan.NewAccumulator(period)
+	if err != nil {
+		return nil, err
+	}
+	in := acc.Interner()
+	region, _ := in.Regions.InternString("region-1")
+	buf := make([]logs.Sample, 0, 3*3600)
+	n := 0
+	for t := period.Start.UnixMilli(); t < until.UnixMilli(); t += 1000 {
+		for zi, z := range []string{"a", "b", "c"} {
+			probe, _ := in.Probes.InternString("probe-" + z + "1")
+			zone, _ := in.Zones.InternString("zone-" + z)
+			ok := int64(1)
+			if n%97 == 0 {
+				ok = 0
+			}
+			n++
+			buf = append(buf, logs.Sample{TimeMS: t + int64(zi)*250, Probe: probe, Zone: zone, Region: region, Kind: logs.KindMeasurement,
+				Present: 1, Values: [logs.MaxMeasurements]int64{ok}})
+		}
+		if len(buf) == cap(buf) {
+			acc.Add(buf)
+			buf = buf[:0]
+		}
+	}
+	acc.Add(buf)
+	return acc.MarshalBinary()
 }
 
 func selfSigned(tb testing.TB) (*ecdsa.PrivateKey, *x509.Certificate) {
@@ -147,9 +202,10 @@ func issue(tb testing.TB, caKey *ecdsa.PrivateKey, ca *x509.Certificate, cn stri
 
 // ingest is what IngestBatch does with the bytes of one batch: check them
 // against the anchored CID, verify the logger's signature and decrypt,
-// chain the logger's certificate to its organization's CA, fold every record
-// into the period's aggregate (checking the window and the record count) and
-// encode the aggregate for the state write.
+// chain the logger's certificate to its organization's CA, restore the
+// period's aggregate when earlier batches left one, fold every record into
+// it (checking the window and the record count) and encode it for the state
+// write.
 func (f *fixture) ingest(data []byte) (int64, error) {
 	c, err := cidverify.Parse(f.cid)
 	if err != nil {
@@ -165,11 +221,22 @@ func (f *fixture) ingest(data []byte) (int64, error) {
 	if _, err := opened.LoggerCert.Verify(x509.VerifyOptions{Roots: f.roots, KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageAny}}); err != nil {
 		return 0, err
 	}
+	return f.aggregate(opened.Records, opened.Header.Records)
+}
+
+// aggregate is IngestBatch's state update: restore the period's aggregate
+// (when earlier batches left one), fold the records, encode it again.
+func (f *fixture) aggregate(records []byte, want int64) (int64, error) {
 	acc, err := f.plan.NewAccumulator(f.period)
 	if err != nil {
 		return 0, err
 	}
-	n, err := f.fold(acc, opened.Records, opened.Header.Records)
+	if f.prior != nil {
+		if err := acc.UnmarshalBinary(f.prior); err != nil {
+			return 0, err
+		}
+	}
+	n, err := f.fold(acc, records, want)
 	if err != nil {
 		return 0, err
 	}
@@ -258,10 +325,17 @@ func TestIngest(t *testing.T) {
 	if _, err := f.ingest(tampered); err == nil {
 		t.Fatal("a tampered batch was ingested")
 	}
+	late := newFixtureAt(t, 29*24*time.Hour+23*time.Hour, batchSamples)
+	if n, err := late.ingest(late.data); err != nil || n != batchSamples {
+		t.Fatalf("late batch: %d samples, %v", n, err)
+	}
 }
 
 // BenchmarkIngest measures each stage of the enclave's work on one batch
-// of 10k samples, and the whole of it ("end-to-end", no network).
+// of 10k samples, the first of its month, and the whole of it
+// ("end-to-end", no network); then the same batch as the last of the month
+// (restoring the aggregate of the 29 days 23 hours before it) and batches
+// of other sizes end to end.
 func BenchmarkIngest(b *testing.B) {
 	f := newFixture(b)
 	c, err := cidverify.Parse(f.cid)
@@ -292,9 +366,38 @@ func BenchmarkIngest(b *testing.B) {
 			return err
 		})
 	})
+	b.Run("fold+state", func(b *testing.B) {
+		measure(b, f.records, func() error { _, err := f.aggregate(opened.Records, opened.Header.Records); return err })
+	})
 	b.Run("end-to-end", func(b *testing.B) {
 		measure(b, f.records, func() error { _, err := f.ingest(f.data); return err })
 	})
+	// The same batch as the last of the month (29 days 23 hours in): the
+	// stored aggregate then covers the month so far, and restoring and
+	// encoding it grows with that coverage.
+	late := newFixtureAt(b, 29*24*time.Hour+23*time.Hour, batchSamples)
+	b.Logf("late batch: prior aggregate %d bytes", len(late.prior))
+	lateOpened, err := logbatch.Open(late.data, late.ek)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Run("late/fold+state", func(b *testing.B) {
+		measure(b, late.records, func() error {
+			_, err := late.aggregate(lateOpened.Records, lateOpened.Header.Records)
+			return err
+		})
+	})
+	b.Run("late/end-to-end", func(b *testing.B) {
+		measure(b, late.records, func() error { _, err := late.ingest(late.data); return err })
+	})
+	// Batches of other sizes: the per-batch costs (RSA-OAEP unwrap of the
+	// batch key, signature and certificate checks) amortised differently.
+	for _, n := range []int{5_000, 20_000, 40_000} {
+		g := newFixtureAt(b, 0, n)
+		b.Run(fmt.Sprintf("end-to-end-%dk", n/1000), func(b *testing.B) {
+			measure(b, g.records, func() error { _, err := g.ingest(g.data); return err })
+		})
+	}
 }
 
 // BenchmarkIngestThroughShim fetches the batch from a real kubo node through
