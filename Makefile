@@ -16,7 +16,7 @@ STATICCHECK_VERSION := 2026.1
 
 GO_PACKAGES  := ./...
 
-.PHONY: help build test test-unit lint fmt vet staticcheck bench fuzz clean
+.PHONY: help build test test-unit lint fmt vet staticcheck bench fuzz clean demo
 
 help: ## list the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | sort
@@ -25,6 +25,9 @@ build: ## build every package and the slasa CLI into .cache/bin
 	$(GO) build $(GO_PACKAGES)
 	$(GO) build -o $(BIN_DIR)/slasa ./cmd/slasa
 	$(GO) build -o $(BIN_DIR)/shim-tunnel ./cmd/shim-tunnel
+
+demo: ## the whole story on a real local network in minutes (demo/demo.sh; leaves the network up)
+	SLASA_CACHE_DIR="$(CACHE_DIR)" bash demo/demo.sh
 
 test: test-unit test-integration ## unit tests, then integration tests on a real network (the CI command)
 

@@ -54,6 +54,7 @@ func newRootCommand(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
 	addSignCommands(root)
 	addNetworkFlags(root)
 	addEnclaveCommands(root)
+	addLifecycleCommands(root)
 	return root
 }
 

@@ -1,0 +1,188 @@
+#!/usr/bin/env bash
+# The slasa story on a real local network, in minutes (what `make demo` runs):
+#
+#   1. builds what is missing (Fabric binaries, kubo, slasa, cloud-logger, slasa-monitor, demo-service);
+#   2. starts the network with IPFS and the tunneling shim (make network-up) and deploys the application
+#      (make deploy: agreement, refund, ercc, slaenclave, refund configuration, enclave registration);
+#   3. the issuer mints money for the client; the provider proposes demo/sla.json (AWS-style availability,
+#      3 zones, min_zones_down 2, credit tiers 10/30/100 %, 2-minute billing periods, 1-second
+#      sub-intervals) for a small HTTP service the demo runs (cmd/demo-service); the client accepts it and
+#      pays the first period into escrow;
+#   4. the Cloud Logger probes the service from three zones every second and anchors encrypted batches;
+#      the service fails in zones a and b for DEMO_OUTAGE_SECONDS seconds of the period;
+#   5. the period closes; the monitor (as the client) feeds the batches to the enclave, gets the signed
+#      verdict and settles it on the refund chaincode: the credit is paid to the client;
+#   6. prints a summary, stops the demo's own processes and leaves the network up for exploration.
+#
+# Environment: SLASA_RUN_DIR, SLASA_CACHE_DIR, SLASA_PORT_BASE (as the network scripts),
+# DEMO_PERIOD_SECONDS (120), DEMO_OUTAGE_START (40: seconds into the period), DEMO_OUTAGE_SECONDS (5),
+# DEMO_LEAD_SECONDS (25: the period starts this long after the SLA is prepared).
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$ROOT"
+CACHE_DIR="${SLASA_CACHE_DIR:-$ROOT/.cache}"
+BIN="$CACHE_DIR/bin"
+RUN="${SLASA_RUN_DIR:-$ROOT/.run}"
+export SLASA_RUN_DIR="$RUN" SLASA_CACHE_DIR="$CACHE_DIR"
+PERIOD="${DEMO_PERIOD_SECONDS:-120}"
+OUT_START="${DEMO_OUTAGE_START:-40}"
+OUT_LEN="${DEMO_OUTAGE_SECONDS:-5}"
+LEAD="${DEMO_LEAD_SECONDS:-25}"
+started=$SECONDS
+
+bold() { if [ -t 1 ]; then printf '\033[1m%s\033[0m\n' "$*"; else printf '%s\n' "$*"; fi; }
+step() { printf '\n'; bold "==> [$(date -u +%H:%M:%S)] $*"; }
+info() { printf '    %s\n' "$*"; }
+die() { printf 'demo: %s\n' "$*" >&2; exit 1; }
+slasa() { "$BIN/slasa" --run-dir "$RUN" "$@"; }
+
+for tool in go jq curl; do command -v "$tool" >/dev/null || die "$tool is required"; done
+
+PIDS=()
+cleanup() {
+	local p
+	for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
+	for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null || true; done
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# ---- 1. build
+step "Building what is missing"
+info "Fabric binaries and kubo (built once into $CACHE_DIR: about 3 + 8 minutes on the first run) ..."
+mkdir -p "$CACHE_DIR"
+make -s fabric-bins ipfs-bin 2>&1 | sed -u 's/^/    /' || die "building the Fabric binaries / kubo failed (output above)"
+for c in slasa cloud-logger slasa-monitor demo-service; do
+	info "go build ./cmd/$c"
+	if ! CGO_ENABLED=0 go build -o "$BIN/$c.new" "./cmd/$c" 2>"$CACHE_DIR/demo-build.log"; then
+		cat "$CACHE_DIR/demo-build.log" >&2
+		[ -x "$BIN/$c" ] || die "go build ./cmd/$c failed"
+		info "WARNING: go build ./cmd/$c failed (above); using the previously built $BIN/$c"
+		continue
+	fi
+	mv "$BIN/$c.new" "$BIN/$c"
+done
+
+# ---- 2. network and application
+step "Starting the network, IPFS and the tunneling shim (make network-up)"
+make -s network-up 2>&1 | sed 's/^/    /'
+deployed() {
+	jq -e '.chaincodes | has("agreement") and has("refund") and has("ercc") and has("slaenclave")' "$RUN/network.json" >/dev/null 2>&1 &&
+		slasa enclave show >/dev/null 2>&1
+}
+if deployed; then
+	step "The application is already deployed (agreement, refund, ercc, slaenclave; enclave registered)"
+else
+	step "Deploying every chaincode and registering the enclave (make deploy)"
+	make -s deploy 2>&1 | sed 's/^/    /'
+fi
+info "shim: $(cat "$RUN/shim-url"), IPFS API: $(cat "$RUN/ipfs/api")"
+
+# ---- 3. wallets and the SLA
+step "Wallets: client and provider open theirs, the issuer mints 10000.00 USD for the client"
+for w in client provider; do
+	if out="$(slasa wallet open "$w" --as "$w" 2>&1)"; then info "wallet $w opened"
+	elif grep -q "already exists" <<<"$out"; then info "wallet $w exists"
+	else die "$out"; fi
+done
+slasa wallet mint client 1000000 --as issuer >/dev/null
+bal() { slasa wallet balance "$1" --as issuer --json | jq -r .balance; }
+client_before="$(bal client)"
+provider_before="$(bal provider)"
+info "client: $client_before  provider: $provider_before (minor units, USD cents)"
+
+start=$(( ($(date +%s) + LEAD + 9) / 10 * 10 ))
+iso() { date -u -d "@$1" +%Y-%m-%dT%H:%M:%SZ; }
+P0="$(iso "$start")"
+P0_END="$(iso $((start + PERIOD)))"
+ID="demo-$start"
+WORK="$RUN/demo/$ID"
+mkdir -p "$WORK"
+jq --arg id "$ID" --arg s "$P0" --arg e "$(iso $((start + 30 * PERIOD)))" --argjson p "$PERIOD" \
+	'.id = $id | .validity = {start: $s, end: $e} | .interval.billing_cycle = {unit: "seconds", seconds: $p}' \
+	demo/sla.json >"$WORK/sla.json"
+OUT_FROM="$(iso $((start + OUT_START)))"
+OUT_TO="$(iso $((start + OUT_START + OUT_LEN)))"
+
+step "Starting the demo service (zones a, b, c); zones a and b will fail from $OUT_FROM to $OUT_TO"
+"$BIN/demo-service" -listen 127.0.0.1:0 -addr-file "$WORK/service.addr" -zones zone-a,zone-b,zone-c \
+	-outage "zone-a+zone-b@$OUT_FROM/$OUT_TO" 2> >(sed -u 's/^/    [service] /') &
+PIDS+=($!)
+for _ in $(seq 50); do [ -s "$WORK/service.addr" ] && break; sleep 0.1; done
+SVC="http://$(cat "$WORK/service.addr")"
+info "service: $SVC/zone-a, $SVC/zone-b, $SVC/zone-c"
+
+step "Live chaincode events (slasa watch)"
+slasa watch 2>/dev/null > >(sed -u 's/^/    [event] /') &
+PIDS+=($!)
+sleep 1
+
+step "The provider proposes SLA $ID (billing period ${PERIOD}s from $P0)"
+slasa sla propose "$WORK/sla.json" --as provider | sed 's/^/    /'
+step "The client verifies, signs and accepts it; the first period's fee goes into escrow"
+slasa sla accept "$ID" --as client | sed 's/^/    /'
+
+# ---- 4. logger and monitor
+step "Starting the Cloud Logger (probes every second from three zones) and the monitor (as the client)"
+"$BIN/cloud-logger" -network-dir "$RUN" -identity logger -sla "$ID" -state-dir "$WORK/logger" \
+	-probe "probe-a,zone-a,$SVC/zone-a" -probe "probe-b,zone-b,$SVC/zone-b" -probe "probe-c,zone-c,$SVC/zone-c" \
+	-window 10s -cut-delay 3s -probe-timeout 2s -ipfs-api-file "$RUN/ipfs/api" >"$WORK/logger.log" 2>&1 &
+PIDS+=($!)
+"$BIN/slasa-monitor" -network-dir "$RUN" -identity client -state-dir "$WORK/monitor" -poll 2s \
+	-backoff-min 500ms -backoff-max 4s -listen "" >"$WORK/monitor.log" 2>&1 &
+PIDS+=($!)
+info "logs: $WORK/logger.log, $WORK/monitor.log"
+
+step "Period $P0 .. $P0_END: the logger anchors a batch every 10 s (LogBatchAnchored events)"
+end=$((start + PERIOD))
+while [ "$(date +%s)" -lt "$end" ]; do
+	now=$(date +%s)
+	if [ "$now" -lt "$start" ]; then info "period starts in $((start - now))s"
+	else info "period $((now - start))s / ${PERIOD}s"; fi
+	sleep $(( (end - now) < 20 ? (end - now) : 20 ))
+done
+
+# ---- 5. verdict and settlement
+step "The period closed: waiting for the last batch, the enclave's verdict and the settlement"
+verdict="$(slasa verdict show "$ID" "$P0" --wait 4m --json 2> >(sed -u 's/^/    /' >&2))" ||
+	{ tail -20 "$WORK/monitor.log"; die "period $P0 of $ID was not settled within 4 minutes (logs in $WORK)"; }
+step "Verdict and detailed report, decrypted for the client (slasa verdict show $ID $P0)"
+slasa verdict show "$ID" "$P0" | sed 's/^/    /'
+
+# ---- 6. summary
+cleanup; PIDS=()
+client_after="$(bal client)"
+provider_after="$(bal provider)"
+uptime="$(jq -r '.report.metrics[0].value' <<<"$verdict")"
+credit_bps="$(jq -r '.verdict.verdict.credit_bps' <<<"$verdict")"
+credit="$(jq -r '.verdict.verdict.credit_amount' <<<"$verdict")"
+down="$(jq -r '.report.metrics[0].details | tostring' <<<"$verdict")"
+rep="$(slasa reputation ProviderOrgMSP --product demo-web --json)"
+step "Summary of SLA $ID, period $P0"
+info "uptime:            $uptime % (objective >= 99.99 %; zones a+b down ${OUT_LEN}s of ${PERIOD}s)"
+info "driver details:    $down"
+info "credit tier:       $((credit_bps / 100)) % of the fee (tiers: < 99.99 -> 10 %, < 99.0 -> 30 %, < 95.0 -> 100 %)"
+info "credit paid:       $credit (USD cents) to the client's wallet"
+info "client wallet:     $client_before -> $client_after  (fee 100000 paid into escrow, credit $credit back)"
+info "provider wallet:   $provider_before -> $provider_after  (fee minus credit released)"
+info "reputation:        $(jq -r '"\(.periods) settled period(s), \(.violated) violated, compliance \(.compliance_bps / 100) %, credits paid \(.credits)"' <<<"$rep") (ProviderOrgMSP, demo-web)"
+info "demo took $((SECONDS - started))s"
+
+step "The network stays up. Explore it:"
+SHOWBIN="${BIN#"$ROOT"/}"
+cat <<EOT
+    $SHOWBIN/slasa sla show $ID
+    $SHOWBIN/slasa sla verify $ID
+    $SHOWBIN/slasa sla list --as client
+    $SHOWBIN/slasa sla history $ID
+    $SHOWBIN/slasa verdict show $ID $P0 --as provider
+    $SHOWBIN/slasa wallet history client
+    $SHOWBIN/slasa wallet balance provider --as provider
+    $SHOWBIN/slasa reputation ProviderOrgMSP
+    $SHOWBIN/slasa watch --start-block 0 --for 5s
+    source network/env.sh provider && peer chaincode query -C slasa -n agreement -c '{"Args":["GetSLA","$ID"]}'
+  (run them from the repository root; the slasa commands read the run folder $RUN (--run-dir);
+   the reference is docs/cli.md, the peer CLI walk-through docs/peer-cli.md)
+  Stop everything with:  make network-down
+EOT

@@ -1,0 +1,93 @@
+package cli
+
+import (
+	"bytes"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"strings"
+	"testing"
+
+	"github.com/slasa/slasa/verdict"
+)
+
+const testReport = `{"sla_id":"demo-1","period":"2026-01-01T00:00:00Z","period_end":"2026-01-01T00:02:00Z","metrics":[{"id":"availability","name":"Uptime","unit":"percent","value":"95.8333","exact":"575/6","no_data":false,"objective":">= 99.99","met":false,"credit_bps":3000,"penalty_amount":0,"terminate":false,"driver":"availability@1","samples":{"valid":360,"failed":10,"rejected_rule":0,"missing_measurement":0},"details":{"sub_intervals":120,"counted":120,"down":5}}],"violated":true,"credit_bps":3000,"credit_amount":30000,"penalty_amount":0,"currency":"USD","terminate":false,"samples":{"read":360,"events":0,"accepted":360,"outside_period":0,"unknown_zone":0,"zone_region_mismatch":0,"duplicate":0,"too_many_probes":0}}`
+
+func testEvaluation(t *testing.T, report string) []byte {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	id, err := verdict.EnclaveIDOf(&key.PublicKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sum := sha256.Sum256([]byte(testReport))
+	sv, err := verdict.Sign(verdict.Verdict{SLAID: "demo-1", SLADigest: strings.Repeat("ab", 32), Period: "2026-01-01T00:00:00Z",
+		PeriodEnd: "2026-01-01T00:02:00Z", Violated: true, CreditBPS: 3000, CreditAmount: 30000, Currency: "USD",
+		ReportDigest: hex.EncodeToString(sum[:]), Chaincode: "slaenclave", EnclaveID: id}, key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, _ := json.Marshal(sv)
+	return []byte(`{"verdict":` + string(v) + `,"report":` + report + `}`)
+}
+
+func TestDecodeEvaluation(t *testing.T) {
+	tests := []struct {
+		name   string
+		report string
+		err    string
+	}{
+		{"exact report", testReport, ""},
+		{"report changed", strings.Replace(testReport, `"down":5`, `"down":4`, 1), "is not the verdict's report_digest"},
+		{"report reformatted", strings.Replace(testReport, `{"sla_id"`, `{ "sla_id"`, 1), "is not the verdict's report_digest"},
+	}
+	for _, tc := range tests {
+		rep, err := decodeEvaluation(testEvaluation(t, tc.report))
+		if tc.err != "" {
+			if err == nil || !strings.Contains(err.Error(), tc.err) {
+				t.Errorf("%s: error %v, want %q", tc.name, err, tc.err)
+			}
+			continue
+		}
+		if err != nil {
+			t.Fatalf("%s: %v", tc.name, err)
+		}
+		var b bytes.Buffer
+		if err := writeVerdict(&b, rep); err != nil {
+			t.Fatal(err)
+		}
+		for _, w := range []string{"VIOLATED: credit 30% of the fee = 300.00 USD", "360 read, 360 accepted",
+			"availability  95.8333 percent  >= 99.99   no   30%     counted=120 down=5 sub_intervals=120"} {
+			if !strings.Contains(b.String(), w) {
+				t.Errorf("%s: output lacks %q:\n%s", tc.name, w, b.String())
+			}
+		}
+	}
+	if _, err := decodeEvaluation([]byte(`{"verdict":{},"report":{}}`)); err == nil {
+		t.Error("an empty verdict was accepted")
+	}
+}
+
+func TestAgreementFields(t *testing.T) {
+	var a agreementRecord
+	raw := `{"id":"s1","status":"TERMINATED","digest":"d","terms":{"provider":{"msp_id":"P","common_name":"p@x"},"client":{"msp_id":"C","common_name":"c@x"},"logger":{"msp_id":"P","common_name":"l@x"},"product_id":"web","price_minor":100000,"currency":"USD","validity_start":"A","validity_end":"B"},"signed":{},"proposed_at":"T0","paid_periods":2,"paid_through":"T2","terminated_at":"T1","terminated_by":"C/c@x","reason":"bye","ends_at":"T2"}`
+	if err := json.Unmarshal([]byte(raw), &a); err != nil {
+		t.Fatal(err)
+	}
+	var b bytes.Buffer
+	if err := writeFields(&b, agreementFields(&a)); err != nil {
+		t.Fatal(err)
+	}
+	for _, w := range []string{"provider:      P/p@x\n", "fee:           1000.00 USD per period\n", "accepted at:   -\n",
+		"paid periods:  2\n", "terminated:    T1 by C/c@x (bye), ends T2\n"} {
+		if !strings.Contains(b.String(), w) {
+			t.Errorf("lacks %q:\n%s", w, b.String())
+		}
+	}
+}

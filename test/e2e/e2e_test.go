@@ -1,0 +1,390 @@
+//go:build integration
+
+// Package e2e plays the demo's story (make demo) as a test on a real network
+// with its kubo node and tunneling shim, driving the chaincodes through the
+// slasa CLI: the issuer mints, the provider proposes demo/sla.json (with
+// 60-second periods), the client accepts and later renews, the Cloud Logger
+// probes cmd/demo-service from three zones, the monitor settles each period.
+//
+// The outage is exact: the service fails zones a and b for the samples of
+// whole seconds [20, 22) of the first period (decided by the probe's sample
+// time, not by when the request arrives), so 2 of 60 one-second
+// sub-intervals are down: uptime 58/60 = 96.66..% < 99.0 -> 3000 bps of the
+// 100000 fee = 30000 credit. The second period has no outage: no credit, the
+// whole fee is released to the provider.
+package e2e
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/slasa/slasa/fpc/setup"
+	"github.com/slasa/slasa/internal/cli"
+	"github.com/slasa/slasa/test/harness"
+)
+
+var nw *harness.Network
+
+func TestMain(m *testing.M) {
+	os.Exit(harness.Run(m, harness.Options{Chaincodes: []harness.Chaincode{
+		{Source: "agreement"}, {Source: "refund"}, {Source: "ercc"}, {Source: "slaenclave"},
+	}}, &nw))
+}
+
+const (
+	fee      = 100000
+	minted   = 1000000
+	credit   = 30000 // 2 of 60 seconds down: 96.66 % < 99.0 -> 3000 bps
+	periodS  = 60
+	outFrom  = 20 // seconds into P0
+	outLen   = 2
+	leadTime = 25 * time.Second
+)
+
+// slasa runs the CLI in-process against the harness network and returns its
+// standard output; a non-zero exit fails the test.
+func slasa(t *testing.T, args ...string) string {
+	t.Helper()
+	out, errOut, code := slasaRun(args...)
+	if code != cli.ExitOK {
+		t.Fatalf("slasa %s: exit %d\n%s%s", strings.Join(args, " "), code, out, errOut)
+	}
+	return out
+}
+
+func slasaRun(args ...string) (string, string, int) {
+	var out, errb bytes.Buffer
+	code := cli.Main(append([]string{"--run-dir", nw.RunDir()}, args...), strings.NewReader(""), &out, &errb)
+	return out.String(), errb.String(), code
+}
+
+func slasaJSON(t *testing.T, v any, args ...string) {
+	t.Helper()
+	out := slasa(t, append(args, "--json")...)
+	if err := json.Unmarshal([]byte(out), v); err != nil {
+		t.Fatalf("slasa %s --json: %v\n%s", strings.Join(args, " "), err, out)
+	}
+}
+
+// sync waits until both peers have every block either has committed.
+func sync(t *testing.T) {
+	t.Helper()
+	var top uint64
+	for _, org := range []string{"provider", "client"} {
+		h, err := nw.Height(org)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if h > top {
+			top = h
+		}
+	}
+	if err := nw.WaitForBlock(top-1, 30*time.Second); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func balance(t *testing.T, wallet string) int64 {
+	t.Helper()
+	var a struct {
+		Balance int64 `json:"balance"`
+	}
+	slasaJSON(t, &a, "wallet", "balance", wallet, "--as", "issuer")
+	return a.Balance
+}
+
+type proc struct {
+	cmd *exec.Cmd
+	log string
+}
+
+func start(t *testing.T, log, bin string, args ...string) *proc {
+	t.Helper()
+	f, err := os.Create(log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(bin, args...)
+	cmd.Stdout, cmd.Stderr = f, f
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	p := &proc{cmd: cmd, log: log}
+	t.Cleanup(func() {
+		_ = cmd.Process.Kill()
+		_ = cmd.Wait()
+		if t.Failed() {
+			b, _ := os.ReadFile(log)
+			lines := strings.Split(string(b), "\n")
+			if len(lines) > 60 {
+				lines = lines[len(lines)-60:]
+			}
+			t.Logf("---- tail of %s\n%s", log, strings.Join(lines, "\n"))
+		}
+	})
+	return p
+}
+
+func buildBins(t *testing.T, root string) string {
+	t.Helper()
+	dir := t.TempDir()
+	for _, c := range []string{"cloud-logger", "slasa-monitor", "demo-service"} {
+		cmd := exec.Command("go", "build", "-o", filepath.Join(dir, c), "./cmd/"+c)
+		cmd.Dir = root
+		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("go build ./cmd/%s: %v\n%s", c, err, out)
+		}
+	}
+	return dir
+}
+
+type escrowView struct {
+	Status     string `json:"status"`
+	Settlement *struct {
+		Violated  bool  `json:"violated"`
+		CreditBPS int64 `json:"credit_bps"`
+		Credit    int64 `json:"credit"`
+		Released  int64 `json:"released"`
+	} `json:"settlement"`
+}
+
+type verdictView struct {
+	Verdict struct {
+		Verdict struct {
+			Violated     bool   `json:"violated"`
+			CreditBPS    int64  `json:"credit_bps"`
+			CreditAmount int64  `json:"credit_amount"`
+			Period       string `json:"period"`
+		} `json:"verdict"`
+	} `json:"verdict"`
+	Report struct {
+		Metrics []struct {
+			Value string `json:"value"`
+			Exact string `json:"exact"`
+		} `json:"metrics"`
+	} `json:"report"`
+	Verified string     `json:"verified"`
+	Escrow   escrowView `json:"escrow"`
+}
+
+// waitSettled waits with `slasa verdict show --wait` (what the demo runs)
+// until the period's escrow is settled.
+func waitSettled(t *testing.T, id, period string, timeout time.Duration) verdictView {
+	t.Helper()
+	out, errOut, code := slasaRun("verdict", "show", id, period, "--json", "--wait", timeout.String())
+	if code != cli.ExitOK {
+		t.Fatalf("period %s of %s not settled: exit %d\n%s", period, id, code, errOut)
+	}
+	var v verdictView
+	if err := json.Unmarshal([]byte(out), &v); err != nil {
+		t.Fatal(err)
+	}
+	if v.Escrow.Status != "SETTLED" {
+		t.Fatalf("verdict show --wait returned escrow %q", v.Escrow.Status)
+	}
+	return v
+}
+
+func TestStory(t *testing.T) {
+	root, err := harness.RepoRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	run := nw.RunDir()
+	bins := buildBins(t, root)
+	work := t.TempDir()
+
+	// What make deploy does after deploy.sh: refund's Configure and the enclave setup.
+	if _, err := nw.SubmitAndSync("issuer", "refund", "Configure", "ProviderOrgMSP", "slaenclave", "agreement"); err != nil {
+		t.Fatalf("refund Configure: %s", setup.ErrorText(err))
+	}
+	slasa(t, "enclave", "setup")
+	sync(t)
+
+	// Wallets and money, through the CLI.
+	slasa(t, "wallet", "open", "client", "--as", "client")
+	slasa(t, "wallet", "open", "provider", "--as", "provider")
+	sync(t)
+	slasa(t, "wallet", "mint", "client", fmt.Sprint(minted))
+	sync(t)
+	clientBefore, providerBefore := balance(t, "client"), balance(t, "provider")
+	if clientBefore != minted || providerBefore != 0 {
+		t.Fatalf("balances before: client %d provider %d", clientBefore, providerBefore)
+	}
+
+	// The demo's SLA with 60-second periods, starting on a 10-second boundary.
+	startT := time.Now().Add(leadTime).Truncate(10 * time.Second).Add(10 * time.Second).UTC()
+	P := func(i int) time.Time { return startT.Add(time.Duration(i*periodS) * time.Second) }
+	iso := func(t time.Time) string { return t.Format(time.RFC3339) }
+	id := fmt.Sprintf("e2e-%d", startT.Unix())
+	var doc map[string]any
+	tmpl, err := os.ReadFile(filepath.Join(root, "demo", "sla.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(tmpl, &doc); err != nil {
+		t.Fatal(err)
+	}
+	doc["id"] = id
+	doc["validity"] = map[string]string{"start": iso(P(0)), "end": iso(P(60))}
+	doc["interval"].(map[string]any)["billing_cycle"] = map[string]any{"unit": "seconds", "seconds": periodS}
+	slaFile := filepath.Join(work, "sla.json")
+	data, _ := json.Marshal(doc)
+	if err := os.WriteFile(slaFile, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+
+	// The service and its exact outage: zones a and b, seconds [20, 22) of P0.
+	addrFile := filepath.Join(work, "service.addr")
+	start(t, filepath.Join(work, "service.log"), filepath.Join(bins, "demo-service"), "-listen", "127.0.0.1:0", "-addr-file", addrFile,
+		"-outage", fmt.Sprintf("zone-a+zone-b@%s/%s", iso(P(0).Add(outFrom*time.Second)), iso(P(0).Add((outFrom+outLen)*time.Second))))
+	var svc string
+	for i := 0; i < 100 && svc == ""; i++ {
+		if b, err := os.ReadFile(addrFile); err == nil && len(bytes.TrimSpace(b)) > 0 {
+			svc = "http://" + strings.TrimSpace(string(b))
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if svc == "" {
+		t.Fatal("demo-service did not start")
+	}
+
+	// Propose and accept through the CLI.
+	var proposed map[string]string
+	slasaJSON(t, &proposed, "sla", "propose", slaFile, "--as", "provider")
+	if proposed["id"] != id || len(proposed["digest"]) != 64 {
+		t.Fatalf("propose: %v", proposed)
+	}
+	sync(t)
+	slasa(t, "sla", "accept", id, "--as", "client")
+	sync(t)
+
+	// A second accept is refused at endorsement, explained in one line with the chaincode's message.
+	_, errOut, code := slasaRun("sla", "accept", id, "--as", "client")
+	if code != cli.ExitFailure || !strings.Contains(errOut, "endorsement failed") || !strings.Contains(errOut, "not PROPOSED") ||
+		strings.Count(strings.TrimSpace(errOut), "\n") != 0 {
+		t.Errorf("second accept: exit %d, %q", code, errOut)
+	}
+
+	// The lifecycle commands see it.
+	show := slasa(t, "sla", "show", id)
+	for _, w := range []string{"status:        ACTIVE", "paid periods:  1", "fee:           1000.00 USD per period"} {
+		if !strings.Contains(show, w) {
+			t.Errorf("sla show lacks %q:\n%s", w, show)
+		}
+	}
+	if out := slasa(t, "sla", "list", "--as", "client"); !strings.Contains(out, id) {
+		t.Errorf("sla list --as client lacks %s:\n%s", id, out)
+	}
+	if out := slasa(t, "sla", "history", id); strings.Count(out, "\n") != 3 || !strings.Contains(out, "PROPOSED") {
+		t.Errorf("sla history:\n%s", out)
+	}
+	if out := slasa(t, "sla", "verify", id); !strings.Contains(out, "VALID") || !strings.Contains(out, "chained to the network's MSP root CAs") {
+		t.Errorf("sla verify:\n%s", out)
+	}
+	// The same read with an explicit identity (what another network would use).
+	u := nw.Info.Orgs["client"].Users["client"]
+	p := nw.Info.Orgs["client"].Peer
+	explicit := slasa(t, "sla", "show", id, "--json", "--msp-id", "ClientOrgMSP", "--cert", u.CertPath, "--key", u.KeyPath,
+		"--peer", p.Address, "--tls-ca", p.TLSCACert, "--peer-host-override", p.HostnameOverride, "--channel", nw.Info.Channel)
+	if !strings.Contains(explicit, `"status": "ACTIVE"`) {
+		t.Errorf("explicit identity sla show:\n%s", explicit)
+	}
+
+	// Logger and monitor.
+	start(t, filepath.Join(work, "logger.log"), filepath.Join(bins, "cloud-logger"), "-network-dir", run, "-identity", "logger", "-sla", id,
+		"-state-dir", filepath.Join(work, "logger"), "-probe", "probe-a,zone-a,"+svc+"/zone-a", "-probe", "probe-b,zone-b,"+svc+"/zone-b",
+		"-probe", "probe-c,zone-c,"+svc+"/zone-c", "-window", "10s", "-cut-delay", "3s", "-probe-timeout", "2s",
+		"-ipfs-api-file", filepath.Join(run, "ipfs", "api"), "-backoff-min", "300ms", "-backoff-max", "3s")
+	start(t, filepath.Join(work, "monitor.log"), filepath.Join(bins, "slasa-monitor"), "-network-dir", run, "-identity", "client",
+		"-state-dir", filepath.Join(work, "monitor"), "-poll", "2s", "-backoff-min", "500ms", "-backoff-max", "4s", "-listen", "")
+
+	// P1 is paid once P0 has begun.
+	time.Sleep(time.Until(P(0).Add(2 * time.Second)))
+	slasa(t, "sla", "renew", id, "--as", "client")
+	sync(t)
+	t.Logf("SLA %s: P0 %s, P1 %s", id, iso(P(0)), iso(P(1)))
+
+	// P0: the outage's exact credit.
+	v0 := waitSettled(t, id, iso(P(0)), time.Duration(periodS)*time.Second+3*time.Minute)
+	if !v0.Verdict.Verdict.Violated || v0.Verdict.Verdict.CreditBPS != 3000 || v0.Verdict.Verdict.CreditAmount != credit {
+		t.Errorf("P0 verdict %+v, want violated, 3000 bps, credit %d", v0.Verdict.Verdict, credit)
+	}
+	if len(v0.Report.Metrics) != 1 || v0.Report.Metrics[0].Exact != "290/3" || v0.Report.Metrics[0].Value != "96.6666" {
+		t.Errorf("P0 availability %+v, want exactly 58/60 of 100 %% = 290/3 (96.6666 %%)", v0.Report.Metrics)
+	}
+	if s := v0.Escrow.Settlement; s == nil || s.Credit != credit || s.Released != fee-credit {
+		t.Errorf("P0 settlement %+v, want credit %d released %d", s, credit, fee-credit)
+	}
+	if !strings.Contains(v0.Verified, "enclave signature valid") {
+		t.Errorf("verdict show did not verify the enclave signature: %q", v0.Verified)
+	}
+	human := slasa(t, "verdict", "show", id, iso(P(0)), "--as", "provider")
+	if !strings.Contains(human, "VIOLATED: credit 30% of the fee = 300.00 USD") || !strings.Contains(human, "96.6666 percent") {
+		t.Errorf("verdict show as the provider:\n%s", human)
+	}
+
+	// P1: no violation, the fee goes to the provider.
+	v1 := waitSettled(t, id, iso(P(1)), time.Duration(periodS)*time.Second+3*time.Minute)
+	if v1.Verdict.Verdict.Violated || v1.Verdict.Verdict.CreditAmount != 0 || v1.Report.Metrics[0].Exact != "100/1" {
+		t.Errorf("P1 verdict %+v metrics %+v, want no violation, 100 %%", v1.Verdict.Verdict, v1.Report.Metrics)
+	}
+	if s := v1.Escrow.Settlement; s == nil || s.Credit != 0 || s.Released != fee {
+		t.Errorf("P1 settlement %+v, want the whole fee released", s)
+	}
+
+	// Balances and reputation.
+	sync(t)
+	if c := balance(t, "client"); c != minted-2*fee+credit {
+		t.Errorf("client balance %d, want %d", c, minted-2*fee+credit)
+	}
+	if p := balance(t, "provider"); p != 2*fee-credit {
+		t.Errorf("provider balance %d, want %d", p, 2*fee-credit)
+	}
+	var rep struct {
+		Periods, Violated, Credits, ComplianceBPS int64
+	}
+	var raw map[string]int64
+	out := slasa(t, "reputation", "ProviderOrgMSP", "--product", "demo-web", "--json")
+	var repJSON map[string]any
+	if err := json.Unmarshal([]byte(out), &repJSON); err != nil {
+		t.Fatal(err)
+	}
+	raw = map[string]int64{}
+	for k, v := range repJSON {
+		if f, ok := v.(float64); ok {
+			raw[k] = int64(f)
+		}
+	}
+	rep.Periods, rep.Violated, rep.Credits, rep.ComplianceBPS = raw["periods"], raw["violated"], raw["credits"], raw["compliance_bps"]
+	if rep.Periods != 2 || rep.Violated != 1 || rep.Credits != credit || rep.ComplianceBPS != 5000 {
+		t.Errorf("reputation %+v, want 2 periods, 1 violated, credits %d, compliance 5000 bps", rep, credit)
+	}
+	hist := slasa(t, "wallet", "history", "client")
+	if strings.Count(hist, "service_credit") != 1 || strings.Count(hist, "escrow_deposit") != 2 {
+		t.Errorf("client wallet history:\n%s", hist)
+	}
+
+	// slasa watch replays the events from the start of the chain.
+	events := slasa(t, "watch", "--start-block", "0", "--max", "6", "--for", "30s")
+	for _, w := range []string{"agreement.SLAProposed", "agreement.SLASigned", "agreement.SLARenewed", "agreement.LogBatchAnchored"} {
+		if !strings.Contains(events, w) {
+			t.Errorf("watch output lacks %s:\n%s", w, events)
+		}
+	}
+	refundEvents := slasa(t, "watch", "--chaincode", "refund", "--start-block", "0", "--max", "2", "--for", "30s")
+	if !strings.Contains(refundEvents, "refund.RefundIssued") || !strings.Contains(refundEvents, "refund.PeriodSettled") {
+		t.Errorf("refund events:\n%s", refundEvents)
+	}
+}
