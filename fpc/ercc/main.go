@@ -7,9 +7,10 @@ import (
 	"fmt"
 	"os"
 
-	"github.com/hyperledger/fabric-chaincode-go/v2/shim"
 	"github.com/hyperledger/fabric-contract-api-go/v2/contractapi"
+
 	"github.com/slasa/slasa/fpc/ercc/registry"
+	"github.com/slasa/slasa/internal/ccserver"
 )
 
 func main() {
@@ -20,16 +21,11 @@ func main() {
 }
 
 func run() error {
-	ccid, addr := os.Getenv("CHAINCODE_ID"), os.Getenv("CHAINCODE_SERVER_ADDRESS")
-	if ccid == "" || addr == "" {
-		return fmt.Errorf("CHAINCODE_ID and CHAINCODE_SERVER_ADDRESS must be set (chaincode as a service)")
-	}
 	cc, err := contractapi.NewChaincode(&registry.Contract{})
 	if err != nil {
 		return fmt.Errorf("create chaincode: %w", err)
 	}
 	cc.Info.Title = "slasa enclave registry"
 	cc.Info.Version = "1.0.0"
-	server := &shim.ChaincodeServer{CCID: ccid, Address: addr, CC: cc, TLSProps: shim.TLSProperties{Disabled: true}}
-	return server.Start()
+	return ccserver.Run(cc)
 }

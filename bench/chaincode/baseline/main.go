@@ -10,10 +10,10 @@ package main
 
 import (
 	"fmt"
-	"os"
 
-	"github.com/hyperledger/fabric-chaincode-go/v2/shim"
 	"github.com/hyperledger/fabric-contract-api-go/v2/contractapi"
+
+	"github.com/slasa/slasa/internal/ccserver"
 )
 
 // MaxKeyLength bounds a key (bytes).
@@ -74,22 +74,4 @@ func checkKey(key string) error {
 	return nil
 }
 
-func main() {
-	if err := run(); err != nil {
-		fmt.Fprintln(os.Stderr, "baseline chaincode:", err)
-		os.Exit(1)
-	}
-}
-
-func run() error {
-	cc, err := contractapi.NewChaincode(&Contract{})
-	if err != nil {
-		return fmt.Errorf("create chaincode: %w", err)
-	}
-	id, addr := os.Getenv("CHAINCODE_ID"), os.Getenv("CHAINCODE_SERVER_ADDRESS")
-	if id == "" || addr == "" {
-		return fmt.Errorf("CHAINCODE_ID and CHAINCODE_SERVER_ADDRESS must be set")
-	}
-	server := &shim.ChaincodeServer{CCID: id, Address: addr, CC: cc, TLSProps: shim.TLSProperties{Disabled: true}}
-	return server.Start()
-}
+func main() { ccserver.Main("baseline chaincode", &Contract{}) }

@@ -7,11 +7,11 @@ package main
 import (
 	"encoding/json"
 	"fmt"
-	"log"
-	"os"
 
 	"github.com/hyperledger/fabric-chaincode-go/v2/shim"
 	"github.com/hyperledger/fabric-contract-api-go/v2/contractapi"
+
+	"github.com/slasa/slasa/internal/ccserver"
 )
 
 // PutEventName is the name of the chaincode event Put emits.
@@ -100,23 +100,4 @@ func (c *Contract) MSPID(ctx contractapi.TransactionContextInterface) (string, e
 	return ctx.GetClientIdentity().GetMSPID()
 }
 
-func main() {
-	cc, err := contractapi.NewChaincode(&Contract{})
-	if err != nil {
-		log.Fatalf("smoke: creating the chaincode: %v", err)
-	}
-	id, addr := os.Getenv("CHAINCODE_ID"), os.Getenv("CHAINCODE_SERVER_ADDRESS")
-	if id == "" || addr == "" {
-		log.Fatalf("smoke: CHAINCODE_ID and CHAINCODE_SERVER_ADDRESS must be set (chaincode-as-a-service)")
-	}
-	server := &shim.ChaincodeServer{
-		CCID:     id,
-		Address:  addr,
-		CC:       cc,
-		TLSProps: shim.TLSProperties{Disabled: true},
-	}
-	log.Printf("smoke: serving %s on %s", id, addr)
-	if err := server.Start(); err != nil {
-		log.Fatalf("smoke: chaincode server: %v", err)
-	}
-}
+func main() { ccserver.Main("smoke", &Contract{}) }
