@@ -317,17 +317,5 @@ func parseFast(b []byte, names []string, in *Interner, s *Sample) bool {
 	default:
 		return false
 	}
-	p, ok1 := in.Probes.Intern(probe)
-	z, ok2 := in.Zones.Intern(zone)
-	r, ok3 := in.Regions.Intern(region)
-	var inc uint32
-	ok4 := true
-	if kind == KindEvent {
-		inc, ok4 = in.Incidents.Intern(incid)
-	}
-	if !(ok1 && ok2 && ok3 && ok4) {
-		return false
-	}
-	*s = Sample{TimeMS: ms, Values: values, Probe: p, Zone: z, Region: r, Incident: inc, Present: present, Kind: kind, Event: evType}
-	return true
+	return in.fill(s, ms, kind, evType, present, &values, probe, zone, region, incid)
 }

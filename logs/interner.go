@@ -90,3 +90,22 @@ type Interner struct {
 
 // NewInterner returns an empty Interner.
 func NewInterner() *Interner { return &Interner{} }
+
+// fill interns a decoded line's source (and, for an event, its incident)
+// and stores the sample in s. It reports false when a table is full, which
+// sends the line to the strict decoder for the error.
+func (in *Interner) fill(s *Sample, ms int64, kind Kind, ev EventType, present uint8, values *[MaxMeasurements]int64, probe, zone, region, incid []byte) bool {
+	p, ok1 := in.Probes.Intern(probe)
+	z, ok2 := in.Zones.Intern(zone)
+	r, ok3 := in.Regions.Intern(region)
+	var inc uint32
+	ok4 := true
+	if kind == KindEvent {
+		inc, ok4 = in.Incidents.Intern(incid)
+	}
+	if !(ok1 && ok2 && ok3 && ok4) {
+		return false
+	}
+	*s = Sample{TimeMS: ms, Values: *values, Probe: p, Zone: z, Region: r, Incident: inc, Present: present, Kind: kind, Event: ev}
+	return true
+}
