@@ -24,26 +24,10 @@ import (
 	"time"
 
 	fpcclient "github.com/slasa/slasa/fpc/client"
+	"github.com/slasa/slasa/internal/flagvalue"
 	"github.com/slasa/slasa/logger"
 	"github.com/slasa/slasa/sla"
 )
-
-type listFlag []string
-
-func (l *listFlag) String() string { return strings.Join(*l, " ") }
-func (l *listFlag) Set(v string) error {
-	for _, s := range strings.Split(v, " ") {
-		if s = strings.TrimSpace(s); s != "" {
-			*l = append(*l, s)
-		}
-	}
-	return nil
-}
-
-type multiFlag []string
-
-func (m *multiFlag) String() string     { return strings.Join(*m, " ") }
-func (m *multiFlag) Set(v string) error { *m = append(*m, v); return nil }
 
 // config is the -config file.
 type config struct {
@@ -60,8 +44,8 @@ func main() {
 func run() int {
 	var (
 		conn                  logger.ConnectOptions
-		slaIDs, slaFiles      listFlag
-		probes                multiFlag
+		slaIDs, slaFiles      flagvalue.List
+		probes                flagvalue.Multi
 		configFile, stateDir  string
 		ingestPath, ingestSLA string
 		agreementCC           string

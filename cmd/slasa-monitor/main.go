@@ -15,7 +15,6 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -24,22 +23,11 @@ import (
 	"github.com/hyperledger/fabric-gateway/pkg/client"
 
 	fpcclient "github.com/slasa/slasa/fpc/client"
+	"github.com/slasa/slasa/internal/flagvalue"
 	"github.com/slasa/slasa/logger"
 	"github.com/slasa/slasa/monitor"
 	"github.com/slasa/slasa/signedsla"
 )
-
-type listFlag []string
-
-func (l *listFlag) String() string { return strings.Join(*l, " ") }
-func (l *listFlag) Set(v string) error {
-	for _, s := range strings.Split(v, " ") {
-		if s = strings.TrimSpace(s); s != "" {
-			*l = append(*l, s)
-		}
-	}
-	return nil
-}
 
 func main() {
 	os.Exit(run())
@@ -48,7 +36,7 @@ func main() {
 func run() int {
 	var (
 		conn                         logger.ConnectOptions
-		slas                         listFlag
+		slas                         flagvalue.List
 		stateDir, listen, addrFile   string
 		agreementCC, refundCC        string
 		enclaveCC, registryCC        string
