@@ -19,14 +19,15 @@ import (
 	//lint:ignore SA1019 fabric-protos-go (v1 shim side) is generated for the APIv1 protobuf package
 	"github.com/golang/protobuf/proto"
 	"github.com/hyperledger/fabric-chaincode-go/shim"
+
 	//lint:ignore SA1019 shimtest is the v1 shim's only stub double that drives InvokeChaincode between chaincodes
 	"github.com/hyperledger/fabric-chaincode-go/shimtest"
-	"github.com/hyperledger/fabric-protos-go/common"
 	"github.com/hyperledger/fabric-protos-go/msp"
 	pb "github.com/hyperledger/fabric-protos-go/peer"
-	"github.com/hyperledger/fabric-protos-go/peer/lifecycle"
+
 	"github.com/slasa/slasa/fpc/credentials"
 	"github.com/slasa/slasa/fpc/protocol"
+	"github.com/slasa/slasa/fpc/runtime/fpctest"
 )
 
 const (
@@ -89,32 +90,6 @@ func (kvChaincode) Invoke(stub shim.ChaincodeStubInterface) pb.Response {
 	return shim.Error("unknown function " + fn)
 }
 
-// registryDouble serves QueryEnclave from a record set by the test (a unit
-// test double of the ercc chaincode).
-type registryDouble struct{ rec []byte }
-
-func (r *registryDouble) Init(shim.ChaincodeStubInterface) pb.Response { return shim.Success(nil) }
-func (r *registryDouble) Invoke(stub shim.ChaincodeStubInterface) pb.Response {
-	fn, args := stub.GetFunctionAndParameters()
-	if fn != "QueryEnclave" || len(args) != 1 || args[0] != ccName || r.rec == nil {
-		return shim.Error(fmt.Sprintf("no enclave is registered for chaincode %q", strings.Join(args, ",")))
-	}
-	return shim.Success(r.rec)
-}
-
-type lifecycleDouble struct{}
-
-func (lifecycleDouble) Init(shim.ChaincodeStubInterface) pb.Response { return shim.Success(nil) }
-func (lifecycleDouble) Invoke(stub shim.ChaincodeStubInterface) pb.Response {
-	args := stub.GetArgs()
-	var q lifecycle.QueryChaincodeDefinitionArgs
-	if string(args[0]) != "QueryChaincodeDefinition" || proto.Unmarshal(args[1], &q) != nil || q.Name != ccName {
-		return shim.Error("namespace not defined")
-	}
-	b, _ := proto.Marshal(&lifecycle.QueryChaincodeDefinitionResult{Version: "sim-1", Sequence: 3})
-	return shim.Success(b)
-}
-
 type client struct {
 	key     *ecdsa.PrivateKey
 	creator []byte
@@ -141,24 +116,16 @@ type mspSerialized = msp.SerializedIdentity
 // proposal builds and signs a proposal to ccName with args.
 func (c client) proposal(t *testing.T, txID string, args ...[]byte) *pb.SignedProposal {
 	t.Helper()
-	ext, _ := proto.Marshal(&pb.ChaincodeHeaderExtension{ChaincodeId: &pb.ChaincodeID{Name: ccName}})
-	ch, _ := proto.Marshal(&common.ChannelHeader{Type: int32(common.HeaderType_ENDORSER_TRANSACTION), ChannelId: channel, TxId: txID, Extension: ext})
-	sh, _ := proto.Marshal(&common.SignatureHeader{Creator: c.creator, Nonce: []byte(txID)})
-	hdr, _ := proto.Marshal(&common.Header{ChannelHeader: ch, SignatureHeader: sh})
-	cis, _ := proto.Marshal(&pb.ChaincodeInvocationSpec{ChaincodeSpec: &pb.ChaincodeSpec{ChaincodeId: &pb.ChaincodeID{Name: ccName}, Input: &pb.ChaincodeInput{Args: args}}})
-	payload, _ := proto.Marshal(&pb.ChaincodeProposalPayload{Input: cis})
-	propBytes, _ := proto.Marshal(&pb.Proposal{Header: hdr, Payload: payload})
-	sum := sha256.Sum256(propBytes)
-	sig, err := ecdsa.SignASN1(rand.Reader, c.key, sum[:])
+	sp, err := fpctest.SignedProposal(c.key, c.creator, channel, ccName, txID, args...)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &pb.SignedProposal{ProposalBytes: propBytes, Signature: sig}
+	return sp
 }
 
 type fixture struct {
 	stub     *shimtest.MockStub
-	registry *registryDouble
+	registry *fpctest.RegistryDouble
 	record   credentials.Record
 	alice    client
 	bob      client
@@ -169,10 +136,10 @@ func setup(t *testing.T) *fixture {
 	t.Helper()
 	enclave := NewSimulated(kvChaincode{})
 	pcc := NewPrivateChaincode(enclave, WithFetcher(func(id string) ([]byte, error) { return []byte("content of " + id), nil }))
-	f := &fixture{stub: shimtest.NewMockStub(ccName, pcc), registry: &registryDouble{}, alice: newClient(t, "ProviderOrgMSP"), bob: newClient(t, "ClientOrgMSP")}
+	f := &fixture{stub: shimtest.NewMockStub(ccName, pcc), registry: &fpctest.RegistryDouble{Chaincode: ccName}, alice: newClient(t, "ProviderOrgMSP"), bob: newClient(t, "ClientOrgMSP")}
 	f.stub.ChannelID = channel
 	f.stub.MockPeerChaincode("ercc", shimtest.NewMockStub("ercc", f.registry), channel)
-	f.stub.MockPeerChaincode("_lifecycle", shimtest.NewMockStub("_lifecycle", lifecycleDouble{}), channel)
+	f.stub.MockPeerChaincode("_lifecycle", shimtest.NewMockStub("_lifecycle", fpctest.LifecycleDouble{Chaincode: ccName, Version: "sim-1", Sequence: 3}), channel)
 
 	hp := []byte(`{"peer_msp_id":"ProviderOrgMSP","endpoint":"127.0.0.1:27100"}`)
 	resp := f.call(t, f.alice, []byte(protocol.FnInitEnclave), hp)
@@ -196,7 +163,7 @@ func setup(t *testing.T) *fixture {
 	}
 	f.record = credentials.Record{Chaincode: ccName, EnclaveID: id, EnclaveVK: data.EnclaveVK, ChaincodeEK: data.ChaincodeEK,
 		PeerMSPID: data.PeerMSPID, AttestationType: credentials.AttestationSimulated, ChaincodeVersion: "sim-1", ChaincodeSequence: 3, Channel: channel}
-	f.registry.rec, _ = json.Marshal(f.record)
+	f.registry.Record, _ = json.Marshal(f.record)
 	return f
 }
 
@@ -249,26 +216,6 @@ func (f *fixture) open(t *testing.T, signed []byte, s *protocol.ClientSession) *
 	return res
 }
 
-func (f *fixture) snapshot() map[string]string {
-	out := map[string]string{}
-	for k, v := range f.stub.State {
-		out[k] = string(v)
-	}
-	return out
-}
-
-func sameState(a, b map[string]string) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for k, v := range a {
-		if b[k] != v {
-			return false
-		}
-	}
-	return true
-}
-
 func TestInvokeEndorseLifecycle(t *testing.T) {
 	f := setup(t)
 	signed, session := f.invoke(t, f.alice, "put", "a", marker)
@@ -318,9 +265,9 @@ func TestEndorseRejects(t *testing.T) {
 		_ = json.Unmarshal(putA, &sr)
 		sr.Response = bytes.Replace(sr.Response, []byte(`"enclave_id":"`), []byte(`"enclave_id":"X`), 1)
 		raw, _ := json.Marshal(sr)
-		before := f.snapshot()
+		before := fpctest.Snapshot(f.stub)
 		r := f.call(t, f.alice, []byte(protocol.FnEndorse), raw)
-		if r.Status == shim.OK || !strings.Contains(r.Message, protocol.ErrBadSignature.Error()) || !sameState(before, f.snapshot()) {
+		if r.Status == shim.OK || !strings.Contains(r.Message, protocol.ErrBadSignature.Error()) || !fpctest.SameState(before, fpctest.Snapshot(f.stub)) {
 			t.Fatalf("altered response: %d %s", r.Status, r.Message)
 		}
 	})
@@ -331,9 +278,9 @@ func TestEndorseRejects(t *testing.T) {
 		}
 	})
 	t.Run("unregistered enclave", func(t *testing.T) {
-		rec := f.registry.rec
-		f.registry.rec = nil
-		defer func() { f.registry.rec = rec }()
+		rec := f.registry.Record
+		f.registry.Record = nil
+		defer func() { f.registry.Record = rec }()
 		r := f.call(t, f.alice, []byte(protocol.FnEndorse), putA)
 		if r.Status == shim.OK || !strings.Contains(r.Message, "no enclave is registered") {
 			t.Fatalf("unregistered: %s", r.Message)
@@ -343,9 +290,9 @@ func TestEndorseRejects(t *testing.T) {
 		if r := f.call(t, f.alice, []byte(protocol.FnEndorse), putA); r.Status != shim.OK {
 			t.Fatalf("first endorse: %s", r.Message)
 		}
-		before := f.snapshot()
+		before := fpctest.Snapshot(f.stub)
 		r := f.call(t, f.alice, []byte(protocol.FnEndorse), putA)
-		if r.Status == shim.OK || !strings.Contains(r.Message, "already endorsed (replay)") || !sameState(before, f.snapshot()) {
+		if r.Status == shim.OK || !strings.Contains(r.Message, "already endorsed (replay)") || !fpctest.SameState(before, fpctest.Snapshot(f.stub)) {
 			t.Fatalf("replay: %s", r.Message)
 		}
 	})

@@ -4,7 +4,6 @@ import (
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
-	"crypto/sha256"
 	"crypto/x509"
 	"crypto/x509/pkix"
 	"encoding/hex"
@@ -20,15 +19,16 @@ import (
 	//lint:ignore SA1019 fabric-protos-go v0.3 messages (v1 shim side) are APIv1 messages without ProtoReflect
 	"github.com/golang/protobuf/proto"
 	"github.com/hyperledger/fabric-chaincode-go/shim"
+
 	//lint:ignore SA1019 shimtest is the v1 shim's stub double, as in fpc/runtime's tests
 	"github.com/hyperledger/fabric-chaincode-go/shimtest"
-	"github.com/hyperledger/fabric-protos-go/common"
 	"github.com/hyperledger/fabric-protos-go/msp"
 	pb "github.com/hyperledger/fabric-protos-go/peer"
-	"github.com/hyperledger/fabric-protos-go/peer/lifecycle"
+
 	"github.com/slasa/slasa/fpc/credentials"
 	"github.com/slasa/slasa/fpc/protocol"
 	"github.com/slasa/slasa/fpc/runtime"
+	"github.com/slasa/slasa/fpc/runtime/fpctest"
 	"github.com/slasa/slasa/fpc/slaenclave"
 	"github.com/slasa/slasa/ipfs/cidverify"
 	"github.com/slasa/slasa/logbatch"
@@ -128,32 +128,6 @@ func (c *ca) issue(t *testing.T, cn string) *identity {
 
 // ---------------------------------------------------------------- fabric doubles
 
-// registryDouble serves QueryEnclave with the record the test registered
-// (a unit test double of the ercc chaincode).
-type registryDouble struct{ rec []byte }
-
-func (r *registryDouble) Init(shim.ChaincodeStubInterface) pb.Response { return shim.Success(nil) }
-func (r *registryDouble) Invoke(stub shim.ChaincodeStubInterface) pb.Response {
-	fn, args := stub.GetFunctionAndParameters()
-	if fn != "QueryEnclave" || len(args) != 1 || args[0] != ccName || r.rec == nil {
-		return shim.Error(fmt.Sprintf("no enclave is registered for chaincode %q", strings.Join(args, ",")))
-	}
-	return shim.Success(r.rec)
-}
-
-type lifecycleDouble struct{}
-
-func (lifecycleDouble) Init(shim.ChaincodeStubInterface) pb.Response { return shim.Success(nil) }
-func (lifecycleDouble) Invoke(stub shim.ChaincodeStubInterface) pb.Response {
-	args := stub.GetArgs()
-	var q lifecycle.QueryChaincodeDefinitionArgs
-	if string(args[0]) != "QueryChaincodeDefinition" || proto.Unmarshal(args[1], &q) != nil || q.Name != ccName {
-		return shim.Error("namespace not defined")
-	}
-	b, _ := proto.Marshal(&lifecycle.QueryChaincodeDefinitionResult{Version: "sim-1", Sequence: 1})
-	return shim.Success(b)
-}
-
 // shimDouble is the tunneling shim: bytes by CID, as stored by the test.
 type shimDouble struct {
 	mu    sync.Mutex
@@ -180,7 +154,7 @@ func (s *shimDouble) fetch(id string) ([]byte, error) {
 
 type fixture struct {
 	stub     *shimtest.MockStub
-	registry *registryDouble
+	registry *fpctest.RegistryDouble
 	shim     *shimDouble
 	record   credentials.Record
 	tx       int
@@ -188,13 +162,13 @@ type fixture struct {
 
 func newFixture(t *testing.T) *fixture {
 	t.Helper()
-	f := &fixture{registry: &registryDouble{}, shim: &shimDouble{bytes: map[string][]byte{}}}
+	f := &fixture{registry: &fpctest.RegistryDouble{Chaincode: ccName}, shim: &shimDouble{bytes: map[string][]byte{}}}
 	enclave := runtime.NewSimulated(slaenclave.Chaincode{})
 	pcc := runtime.NewPrivateChaincode(enclave, runtime.WithFetcher(f.shim.fetch))
 	f.stub = shimtest.NewMockStub(ccName, pcc)
 	f.stub.ChannelID = channel
 	f.stub.MockPeerChaincode("ercc", shimtest.NewMockStub("ercc", f.registry), channel)
-	f.stub.MockPeerChaincode("_lifecycle", shimtest.NewMockStub("_lifecycle", lifecycleDouble{}), channel)
+	f.stub.MockPeerChaincode("_lifecycle", shimtest.NewMockStub("_lifecycle", fpctest.LifecycleDouble{Chaincode: ccName, Version: "sim-1", Sequence: 1}), channel)
 	return f
 }
 
@@ -223,24 +197,16 @@ func (f *fixture) initEnclave(t *testing.T, admin *identity) {
 	}
 	f.record = credentials.Record{Chaincode: ccName, EnclaveID: id, EnclaveVK: data.EnclaveVK, ChaincodeEK: data.ChaincodeEK,
 		PeerMSPID: data.PeerMSPID, AttestationType: credentials.AttestationSimulated, ChaincodeVersion: "sim-1", ChaincodeSequence: 1, Channel: channel}
-	f.registry.rec, _ = json.Marshal(f.record)
+	f.registry.Record, _ = json.Marshal(f.record)
 }
 
 func (c *identity) proposal(t *testing.T, txID string, args ...[]byte) *pb.SignedProposal {
 	t.Helper()
-	ext, _ := proto.Marshal(&pb.ChaincodeHeaderExtension{ChaincodeId: &pb.ChaincodeID{Name: ccName}})
-	ch, _ := proto.Marshal(&common.ChannelHeader{Type: int32(common.HeaderType_ENDORSER_TRANSACTION), ChannelId: channel, TxId: txID, Extension: ext})
-	sh, _ := proto.Marshal(&common.SignatureHeader{Creator: c.creator, Nonce: []byte(txID)})
-	hdr, _ := proto.Marshal(&common.Header{ChannelHeader: ch, SignatureHeader: sh})
-	cis, _ := proto.Marshal(&pb.ChaincodeInvocationSpec{ChaincodeSpec: &pb.ChaincodeSpec{ChaincodeId: &pb.ChaincodeID{Name: ccName}, Input: &pb.ChaincodeInput{Args: args}}})
-	payload, _ := proto.Marshal(&pb.ChaincodeProposalPayload{Input: cis})
-	propBytes, _ := proto.Marshal(&pb.Proposal{Header: hdr, Payload: payload})
-	sum := sha256.Sum256(propBytes)
-	sig, err := ecdsa.SignASN1(rand.Reader, c.key, sum[:])
+	sp, err := fpctest.SignedProposal(c.key, c.creator, channel, ccName, txID, args...)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &pb.SignedProposal{ProposalBytes: propBytes, Signature: sig}
+	return sp
 }
 
 func (f *fixture) call(t *testing.T, c *identity, args ...[]byte) pb.Response {
@@ -328,31 +294,13 @@ func (f *fixture) reject(t *testing.T, c *identity, want string, fn string, args
 	if o.writes != 0 {
 		t.Fatalf("%s: a failed request carries %d writes", fn, o.writes)
 	}
-	if after := f.snapshot(); !sameState(before, after) {
+	if after := f.snapshot(); !fpctest.SameState(before, after) {
 		t.Fatalf("%s: state changed by a rejected request", fn)
 	}
 	t.Logf("%s rejected: %s", fn, o.message)
 }
 
-func (f *fixture) snapshot() map[string]string {
-	out := map[string]string{}
-	for k, v := range f.stub.State {
-		out[k] = string(v)
-	}
-	return out
-}
-
-func sameState(a, b map[string]string) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for k, v := range a {
-		if w, ok := b[k]; !ok || w != v {
-			return false
-		}
-	}
-	return true
-}
+func (f *fixture) snapshot() map[string]string { return fpctest.Snapshot(f.stub) }
 
 // ---------------------------------------------------------------- SLA and batches
 
