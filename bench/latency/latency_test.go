@@ -20,10 +20,7 @@ package latency
 import (
 	"bytes"
 	"context"
-	"crypto/ecdsa"
-	"crypto/rand"
 	"crypto/sha256"
-	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
@@ -38,6 +35,7 @@ import (
 
 	fpcclient "github.com/slasa/slasa/fpc/client"
 	"github.com/slasa/slasa/fpc/setup"
+	"github.com/slasa/slasa/internal/fabnet"
 	"github.com/slasa/slasa/logbatch"
 	"github.com/slasa/slasa/signedsla"
 	"github.com/slasa/slasa/sla"
@@ -58,50 +56,9 @@ const (
 	batches       = 8
 )
 
-func submit(t *testing.T, who, cc, fn string, args ...string) []byte {
-	t.Helper()
-	out, err := net.SubmitAndSync(who, cc, fn, args...)
-	if err != nil {
-		t.Fatalf("%s %s.%s: %s", who, cc, fn, setup.ErrorText(err))
-	}
-	return out
-}
-
-func key(t *testing.T, who string) (string, *ecdsa.PrivateKey) {
-	t.Helper()
-	org, user, err := harness.Identity(who)
-	if err != nil {
-		t.Fatal(err)
-	}
-	u := net.Info.Orgs[org].Users[user]
-	cert, err := os.ReadFile(u.CertPath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	pemKey, err := os.ReadFile(u.KeyPath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	k, err := signedsla.ParsePrivateKeyPEM(pemKey)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return string(cert), k
-}
-
-func sign(t *testing.T, who string, digest []byte) string {
-	t.Helper()
-	_, k := key(t, who)
-	sig, err := ecdsa.SignASN1(rand.Reader, k, digest)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return base64.StdEncoding.EncodeToString(sig)
-}
-
 func TestAnchorToIngestLatency(t *testing.T) {
 	ctx := context.Background()
-	submit(t, "issuer", "refund", "Configure", "ProviderOrgMSP", "slaenclave", "agreement")
+	net.MustSubmit(t, "issuer", "refund", "Configure", "ProviderOrgMSP", "slaenclave", "agreement")
 	opts := setup.Options{Log: os.Stderr}
 	gw := setup.NewGateway(net.Info, opts, "")
 	res, err := setup.Run(ctx, net.Info, gw, opts)
@@ -113,9 +70,9 @@ func TestAnchorToIngestLatency(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	submit(t, "client", "refund", "OpenAccount", "client")
-	submit(t, "provider", "refund", "OpenAccount", "provider")
-	submit(t, "issuer", "refund", "Mint", "client", "1000000")
+	net.MustSubmit(t, "client", "refund", "OpenAccount", "client")
+	net.MustSubmit(t, "provider", "refund", "OpenAccount", "provider")
+	net.MustSubmit(t, "issuer", "refund", "Mint", "client", "1000000")
 
 	root, err := harness.RepoRoot()
 	if err != nil {
@@ -143,15 +100,15 @@ func TestAnchorToIngestLatency(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	submit(t, "provider", "agreement", "ProposeSLA", string(doc), sign(t, "provider", d[:]))
-	submit(t, "client", "agreement", "AcceptSLA", id, hex.EncodeToString(d[:]), sign(t, "client", d[:]))
+	net.MustSubmit(t, "provider", "agreement", "ProposeSLA", string(doc), net.SignB64(t, "provider", d[:]))
+	net.MustSubmit(t, "client", "agreement", "AcceptSLA", id, hex.EncodeToString(d[:]), net.SignB64(t, "client", d[:]))
 	c, err := net.Contract("provider", "agreement")
 	if err != nil {
 		t.Fatal(err)
 	}
 	raw, err := c.EvaluateTransaction("GetSLA", id)
 	if err != nil {
-		t.Fatal(setup.ErrorText(err))
+		t.Fatal(fabnet.ErrorText(err))
 	}
 	var ag struct {
 		Signed json.RawMessage `json:"signed"`
@@ -168,7 +125,7 @@ func TestAnchorToIngestLatency(t *testing.T) {
 		t.Fatal(err)
 	}
 	if _, _, err := fpcclient.New(pgw.GetNetwork(net.Info.Channel), "slaenclave").Submit(ctx, "RegisterAgreement", string(ag.Signed)); err != nil {
-		t.Fatalf("RegisterAgreement: %s", setup.ErrorText(err))
+		t.Fatalf("RegisterAgreement: %s", fabnet.ErrorText(err))
 	}
 	enclave := fpcclient.New(lgw.GetNetwork(net.Info.Channel), "slaenclave")
 	agreement := lgw.GetNetwork(net.Info.Channel).GetContract("agreement")
@@ -177,7 +134,7 @@ func TestAnchorToIngestLatency(t *testing.T) {
 		t.Fatal(err)
 	}
 	sh := shell.NewShell(strings.TrimSpace(string(api)))
-	certPEM, loggerKey := key(t, "logger")
+	certPEM, loggerKey := net.UserKey(t, "logger")
 
 	var anchorLat, ingestLat []time.Duration
 	prev := ""
@@ -208,12 +165,12 @@ func TestAnchorToIngestLatency(t *testing.T) {
 		a := signedsla.Anchor{SLAID: id, Seq: int64(k), CID: cid, PrevCID: prev, PeriodStart: h.WindowStart, PeriodEnd: h.WindowEnd}
 		sum := sha256.Sum256(a.SigningBytes())
 		t0 := time.Now()
-		if _, err := agreement.SubmitTransaction("AnchorLogBatch", id, fmt.Sprint(k), cid, prev, a.PeriodStart, a.PeriodEnd, sign(t, "logger", sum[:])); err != nil {
-			t.Fatalf("AnchorLogBatch %d: %s", k, setup.ErrorText(err))
+		if _, err := agreement.SubmitTransaction("AnchorLogBatch", id, fmt.Sprint(k), cid, prev, a.PeriodStart, a.PeriodEnd, net.SignB64(t, "logger", sum[:])); err != nil {
+			t.Fatalf("AnchorLogBatch %d: %s", k, fabnet.ErrorText(err))
 		}
 		t1 := time.Now()
 		if _, _, err := enclave.Submit(ctx, "IngestBatch", id, fmt.Sprint(k), cid); err != nil {
-			t.Fatalf("IngestBatch %d: %s", k, setup.ErrorText(err))
+			t.Fatalf("IngestBatch %d: %s", k, fabnet.ErrorText(err))
 		}
 		t2 := time.Now()
 		anchorLat, ingestLat = append(anchorLat, t1.Sub(t0)), append(ingestLat, t2.Sub(t1))

@@ -8,11 +8,10 @@ import (
 	"strings"
 
 	"github.com/hyperledger/fabric-gateway/pkg/client"
-	"github.com/hyperledger/fabric-protos-go-apiv2/gateway"
+
 	fpcclient "github.com/slasa/slasa/fpc/client"
 	"github.com/slasa/slasa/fpc/credentials"
 	"github.com/slasa/slasa/internal/fabnet"
-	"google.golang.org/grpc/status"
 )
 
 // Gateway is the Backend on a real network: fabric-gateway connections as
@@ -205,25 +204,5 @@ func ShowEnclave(ctx context.Context, info *fabnet.Info, identity, registry, cha
 }
 
 // ErrorText is an error's message together with the chaincode messages a
-// Fabric Gateway error carries in its details, and a commit's status code.
-func ErrorText(err error) string {
-	if err == nil {
-		return ""
-	}
-	msgs := []string{err.Error()}
-	for e := err; e != nil; e = errors.Unwrap(e) {
-		if st, ok := status.FromError(e); ok {
-			for _, d := range st.Details() {
-				if ed, ok := d.(*gateway.ErrorDetail); ok {
-					msgs = append(msgs, fmt.Sprintf("%s: %s", ed.GetMspId(), ed.GetMessage()))
-				}
-			}
-			break
-		}
-	}
-	var ce *client.CommitError
-	if errors.As(err, &ce) {
-		msgs = append(msgs, "commit status "+ce.Code.String())
-	}
-	return strings.Join(msgs, " | ")
-}
+// Fabric Gateway error carries in its details (see fabnet.ErrorText).
+func ErrorText(err error) string { return fabnet.ErrorText(err) }

@@ -65,62 +65,6 @@ const (
 	fee           = 100000
 )
 
-func errText(err error) string { return setup.ErrorText(err) }
-
-func submit(t *testing.T, who, cc, fn string, args ...string) []byte {
-	t.Helper()
-	out, err := net.SubmitAndSync(who, cc, fn, args...)
-	if err != nil {
-		t.Fatalf("%s %s.%s: %s", who, cc, fn, errText(err))
-	}
-	return out
-}
-
-func evaluate(t *testing.T, who, cc, fn string, args ...string) []byte {
-	t.Helper()
-	c, err := net.Contract(who, cc)
-	if err != nil {
-		t.Fatal(err)
-	}
-	out, err := c.EvaluateTransaction(fn, args...)
-	if err != nil {
-		t.Fatalf("%s %s.%s: %s", who, cc, fn, errText(err))
-	}
-	return out
-}
-
-func identity(t *testing.T, who string) (certPEM string, key *ecdsa.PrivateKey) {
-	t.Helper()
-	org, user, err := harness.Identity(who)
-	if err != nil {
-		t.Fatal(err)
-	}
-	u := net.Info.Orgs[org].Users[user]
-	cert, err := os.ReadFile(u.CertPath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	keyPEM, err := os.ReadFile(u.KeyPath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	k, err := signedsla.ParsePrivateKeyPEM(keyPEM)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return string(cert), k
-}
-
-func signB64(t *testing.T, who string, digest []byte) string {
-	t.Helper()
-	_, key := identity(t, who)
-	sig, err := ecdsa.SignASN1(rand.Reader, key, digest)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return base64.StdEncoding.EncodeToString(sig)
-}
-
 func enclaveClient(t *testing.T, who string) *fpcclient.Client {
 	t.Helper()
 	gw, err := net.Gateway(who)
@@ -142,7 +86,7 @@ func status(t *testing.T, id string) statusT {
 	t.Helper()
 	out, err := enclaveClient(t, "provider").Query(context.Background(), "GetAgreementStatus", id)
 	if err != nil {
-		t.Fatalf("GetAgreementStatus: %s", errText(err))
+		t.Fatalf("GetAgreementStatus: %s", fabnet.ErrorText(err))
 	}
 	var s statusT
 	if err := json.Unmarshal(out, &s); err != nil {
@@ -156,7 +100,7 @@ func balance(t *testing.T, account string) int64 {
 	var b struct {
 		Balance int64 `json:"balance"`
 	}
-	if err := json.Unmarshal(evaluate(t, "issuer", "refund", "BalanceOf", account), &b); err != nil {
+	if err := json.Unmarshal(net.MustEvaluate(t, "issuer", "refund", "BalanceOf", account), &b); err != nil {
 		t.Fatal(err)
 	}
 	return b.Balance
@@ -223,7 +167,7 @@ func seal(t *testing.T, ekRec *credentials.Record, signer string, h logbatch.Hea
 	if err != nil {
 		t.Fatal(err)
 	}
-	cert, key := identity(t, signer)
+	cert, key := net.UserKey(t, signer)
 	b, err := logbatch.Seal(h, recs, ek, cert, key)
 	if err != nil {
 		t.Fatal(err)
@@ -306,15 +250,15 @@ func lyingShim(t *testing.T, signed json.RawMessage, h logbatch.Header, recs []b
 	}
 	second := fpcclient.New(conn.GetNetwork(net.Info.Channel), "slaenclave2")
 	if _, _, err := second.Submit(ctx, "RegisterAgreement", string(signed)); err != nil {
-		t.Fatalf("RegisterAgreement in slaenclave2: %s", errText(err))
+		t.Fatalf("RegisterAgreement in slaenclave2: %s", fabnet.ErrorText(err))
 	}
 	batch := seal(t, res.Record, "logger", h, recs)
 	c := ipfsAdd(t, batch)
 	_, _, err = second.Submit(ctx, "IngestBatch", h.SLAID, "1", c)
-	if err == nil || !strings.Contains(errText(err), "batch bytes do not match cid") {
+	if err == nil || !strings.Contains(fabnet.ErrorText(err), "batch bytes do not match cid") {
 		t.Fatalf("IngestBatch through the lying shim: %v, want a CID mismatch", err)
 	}
-	t.Logf("rejected as expected: %s", errText(err))
+	t.Logf("rejected as expected: %s", fabnet.ErrorText(err))
 	if served.Load() == 0 {
 		t.Fatal("the lying proxy served no batch: the enclave did not use it")
 	}
@@ -324,7 +268,7 @@ func lyingShim(t *testing.T, signed json.RawMessage, h logbatch.Header, recs []b
 	}
 	out, err := fpcclient.New(pconn.GetNetwork(net.Info.Channel), "slaenclave2").Query(ctx, "GetAgreementStatus", h.SLAID)
 	if err != nil {
-		t.Fatal(errText(err))
+		t.Fatal(fabnet.ErrorText(err))
 	}
 	var st statusT
 	if err := json.Unmarshal(out, &st); err != nil || st.LastSeq != 0 {
@@ -336,7 +280,7 @@ func anchor(t *testing.T, b batchT) {
 	t.Helper()
 	a := signedsla.Anchor{SLAID: b.h.SLAID, Seq: b.h.Seq, CID: b.cid, PrevCID: b.h.PrevCID, PeriodStart: b.h.WindowStart, PeriodEnd: b.h.WindowEnd}
 	sum := sha256.Sum256(a.SigningBytes())
-	submit(t, "logger", "agreement", "AnchorLogBatch", a.SLAID, fmt.Sprint(a.Seq), a.CID, a.PrevCID, a.PeriodStart, a.PeriodEnd, signB64(t, "logger", sum[:]))
+	net.MustSubmit(t, "logger", "agreement", "AnchorLogBatch", a.SLAID, fmt.Sprint(a.Seq), a.CID, a.PrevCID, a.PeriodStart, a.PeriodEnd, net.SignB64(t, "logger", sum[:]))
 }
 
 // rejectIngest expects IngestBatch to fail with want and the chain head to stay.
@@ -347,7 +291,7 @@ func rejectIngest(t *testing.T, id string, seq int64, cid, want string) {
 	if err == nil {
 		t.Fatalf("IngestBatch seq %d %s accepted, want an error containing %q", seq, cid, want)
 	}
-	if msg := errText(err); !strings.Contains(msg, want) {
+	if msg := fabnet.ErrorText(err); !strings.Contains(msg, want) {
 		t.Fatalf("IngestBatch seq %d: error %s, want containing %q", seq, msg, want)
 	} else {
 		t.Logf("rejected as expected: %s", msg)
@@ -361,7 +305,7 @@ func TestEnclave(t *testing.T) {
 	ctx := context.Background()
 
 	// ---- setup: refund trusts slaenclave; the enclave registers itself.
-	submit(t, "issuer", "refund", "Configure", "ProviderOrgMSP", "slaenclave", "agreement")
+	net.MustSubmit(t, "issuer", "refund", "Configure", "ProviderOrgMSP", "slaenclave", "agreement")
 	res, err := runSetup(ctx)
 	if err != nil {
 		t.Fatalf("enclave setup: %v", err)
@@ -379,14 +323,14 @@ func TestEnclave(t *testing.T) {
 	rec := res.Record
 
 	// ---- wallets and the agreement.
-	submit(t, "client", "refund", "OpenAccount", "client")
-	submit(t, "provider", "refund", "OpenAccount", "provider")
-	submit(t, "issuer", "refund", "Mint", "client", "1000000")
+	net.MustSubmit(t, "client", "refund", "OpenAccount", "client")
+	net.MustSubmit(t, "provider", "refund", "OpenAccount", "provider")
+	net.MustSubmit(t, "issuer", "refund", "Mint", "client", "1000000")
 	id := fmt.Sprintf("enc-%d", time.Now().UnixNano())
 	start := time.Now().UTC().Truncate(time.Second).Add(12 * time.Second)
 	doc, d := makeSLA(t, id, start)
-	submit(t, "provider", "agreement", "ProposeSLA", doc, signB64(t, "provider", d[:]))
-	submit(t, "client", "agreement", "AcceptSLA", id, hex.EncodeToString(d[:]), signB64(t, "client", d[:]))
+	net.MustSubmit(t, "provider", "agreement", "ProposeSLA", doc, net.SignB64(t, "provider", d[:]))
+	net.MustSubmit(t, "client", "agreement", "AcceptSLA", id, hex.EncodeToString(d[:]), net.SignB64(t, "client", d[:]))
 	if b := balance(t, "client"); b != 1000000-fee {
 		t.Fatalf("client balance after accept: %d", b)
 	}
@@ -395,14 +339,14 @@ func TestEnclave(t *testing.T) {
 	var ag struct {
 		Signed json.RawMessage `json:"signed"`
 	}
-	if err := json.Unmarshal(evaluate(t, "provider", "agreement", "GetSLA", id), &ag); err != nil {
+	if err := json.Unmarshal(net.MustEvaluate(t, "provider", "agreement", "GetSLA", id), &ag); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := signedsla.Parse(ag.Signed); err != nil {
 		t.Fatalf("GetSLA signed record: %v", err)
 	}
 	if _, _, err := enclaveClient(t, "provider").Submit(ctx, "RegisterAgreement", string(ag.Signed)); err != nil {
-		t.Fatalf("RegisterAgreement: %s", errText(err))
+		t.Fatalf("RegisterAgreement: %s", fabnet.ErrorText(err))
 	}
 
 	// ---- wait for the period to end, then publish its two batches.
@@ -418,7 +362,7 @@ func TestEnclave(t *testing.T) {
 	b1.cid = ipfsAdd(t, b1.bytes)
 	anchor(t, b1)
 	if _, _, err := enclaveClient(t, "logger").Submit(ctx, "IngestBatch", id, "1", b1.cid); err != nil {
-		t.Fatalf("IngestBatch 1: %s", errText(err))
+		t.Fatalf("IngestBatch 1: %s", fabnet.ErrorText(err))
 	}
 	if s := status(t, id); s.LastSeq != 1 || s.LastCID != b1.cid {
 		t.Fatalf("status after batch 1: %+v", s)
@@ -445,7 +389,7 @@ func TestEnclave(t *testing.T) {
 	b2.cid = ipfsAdd(t, b2.bytes)
 	anchor(t, b2)
 	if _, _, err := enclaveClient(t, "logger").Submit(ctx, "IngestBatch", id, "2", b2.cid); err != nil {
-		t.Fatalf("IngestBatch 2: %s", errText(err))
+		t.Fatalf("IngestBatch 2: %s", fabnet.ErrorText(err))
 	}
 
 	t.Run("tampered request", func(t *testing.T) { tamperedRequest(t, rec, id) })
@@ -472,7 +416,7 @@ func TestEnclave(t *testing.T) {
 	// ---- evaluation by the client and settlement.
 	out, _, err := enclaveClient(t, "client").Submit(ctx, "Evaluate", id, start.Format(time.RFC3339))
 	if err != nil {
-		t.Fatalf("Evaluate: %s", errText(err))
+		t.Fatalf("Evaluate: %s", fabnet.ErrorText(err))
 	}
 	var ev struct {
 		Verdict verdict.Signed  `json:"verdict"`
@@ -507,17 +451,17 @@ func TestEnclave(t *testing.T) {
 		raw, _ := json.Marshal(forged)
 		c, _ := net.Contract("provider", "refund")
 		_, err = c.SubmitTransaction("SettleVerdict", string(raw))
-		if err == nil || !strings.Contains(errText(err), "verdict") {
+		if err == nil || !strings.Contains(fabnet.ErrorText(err), "verdict") {
 			t.Fatalf("forged verdict: %v", err)
 		}
-		t.Logf("rejected as expected: %s", errText(err))
+		t.Logf("rejected as expected: %s", fabnet.ErrorText(err))
 		if b := balance(t, "client"); b != 1000000-fee {
 			t.Fatalf("client balance changed by a forged verdict: %d", b)
 		}
 	})
 
 	raw, _ := json.Marshal(ev.Verdict)
-	submit(t, "provider", "refund", "SettleVerdict", string(raw))
+	net.MustSubmit(t, "provider", "refund", "SettleVerdict", string(raw))
 	if c, p := balance(t, "client"), balance(t, "provider"); c != 1000000-fee+30000 || p != fee-30000 {
 		t.Fatalf("balances after settlement: client %d provider %d", c, p)
 	}
@@ -557,7 +501,7 @@ func tamperedRequest(t *testing.T, rec *credentials.Record, id string) {
 	if err == nil {
 		t.Fatal("a tampered request was accepted")
 	}
-	t.Logf("rejected as expected: %s", errText(err))
+	t.Logf("rejected as expected: %s", fabnet.ErrorText(err))
 }
 
 // tamperedResponse runs a genuine request, flips a byte of the enclave's
@@ -575,7 +519,7 @@ func tamperedResponse(t *testing.T, rec *credentials.Record, id string) {
 	c, _ := net.Contract("provider", "slaenclave")
 	signed, err := c.EvaluateTransaction(protocol.FnInvoke, string(raw))
 	if err != nil {
-		t.Fatalf("__invoke: %s", errText(err))
+		t.Fatalf("__invoke: %s", fabnet.ErrorText(err))
 	}
 	var sr protocol.SignedResponse
 	if err := json.Unmarshal(signed, &sr); err != nil {
@@ -588,7 +532,7 @@ func tamperedResponse(t *testing.T, rec *credentials.Record, id string) {
 	if err == nil {
 		t.Fatal("__endorse accepted a response whose signature does not verify")
 	}
-	t.Logf("rejected as expected: %s", errText(err))
+	t.Logf("rejected as expected: %s", fabnet.ErrorText(err))
 	if after := status(t, id); after.LastSeq != before.LastSeq {
 		t.Fatalf("state changed: %+v -> %+v", before, after)
 	}
@@ -622,7 +566,7 @@ func scanLedger(t *testing.T, slaID string, report []byte) {
 	for n := uint64(0); n < h; n++ {
 		block, err := qscc.EvaluateTransaction("GetBlockByNumber", net.Info.Channel, fmt.Sprint(n))
 		if err != nil {
-			t.Fatalf("block %d: %s", n, errText(err))
+			t.Fatalf("block %d: %s", n, fabnet.ErrorText(err))
 		}
 		total += len(block)
 		if bytes.Contains(block, []byte(slaID)) {

@@ -14,9 +14,7 @@ package lifecycle
 
 import (
 	"crypto/sha256"
-	"encoding/base64"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -25,9 +23,8 @@ import (
 	"time"
 
 	"github.com/hyperledger/fabric-gateway/pkg/client"
-	"github.com/hyperledger/fabric-protos-go-apiv2/gateway"
-	"google.golang.org/grpc/status"
 
+	"github.com/slasa/slasa/internal/fabnet"
 	"github.com/slasa/slasa/signedsla"
 	"github.com/slasa/slasa/sla"
 	"github.com/slasa/slasa/test/harness"
@@ -45,24 +42,6 @@ func TestMain(m *testing.M) {
 	}}, &net))
 }
 
-// chaincodeError returns the chaincode's messages inside a Gateway error.
-func chaincodeError(err error) string {
-	if err == nil {
-		return ""
-	}
-	msgs := []string{err.Error()}
-	for _, d := range status.Convert(err).Details() {
-		if e, ok := d.(*gateway.ErrorDetail); ok {
-			msgs = append(msgs, e.GetMessage())
-		}
-	}
-	var ce *client.CommitError
-	if errors.As(err, &ce) {
-		msgs = append(msgs, ce.Code.String())
-	}
-	return strings.Join(msgs, " | ")
-}
-
 func contract(t *testing.T, who, cc string) *client.Contract {
 	t.Helper()
 	c, err := net.Contract(who, cc)
@@ -77,11 +56,7 @@ func contract(t *testing.T, who, cc string) *client.Contract {
 // the same state on both.
 func submit(t *testing.T, who, cc, fn string, args ...string) string {
 	t.Helper()
-	out, err := net.SubmitAndSync(who, cc, fn, args...)
-	if err != nil {
-		t.Fatalf("%s %s.%s: %s", who, cc, fn, chaincodeError(err))
-	}
-	return string(out)
+	return string(net.MustSubmit(t, who, cc, fn, args...))
 }
 
 func mustFail(t *testing.T, who, cc, fn, want string, args ...string) {
@@ -90,33 +65,9 @@ func mustFail(t *testing.T, who, cc, fn, want string, args ...string) {
 	if err == nil {
 		t.Fatalf("%s %s.%s succeeded, want %q", who, cc, fn, want)
 	}
-	if msg := chaincodeError(err); !strings.Contains(msg, want) {
+	if msg := fabnet.ErrorText(err); !strings.Contains(msg, want) {
 		t.Fatalf("%s %s.%s: got %s, want %q", who, cc, fn, msg, want)
 	}
-}
-
-// signer returns the identity's signing function (ECDSA over a digest).
-func signer(t *testing.T, who string) func([]byte) ([]byte, error) {
-	t.Helper()
-	org, user, err := harness.Identity(who)
-	if err != nil {
-		t.Fatal(err)
-	}
-	o := net.Info.Orgs[org]
-	_, sign, err := harness.LoadIdentity(o.MSPID, o.Users[user])
-	if err != nil {
-		t.Fatal(err)
-	}
-	return sign
-}
-
-func sign(t *testing.T, who string, digest []byte) string {
-	t.Helper()
-	sig, err := signer(t, who)(digest)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return base64.StdEncoding.EncodeToString(sig)
 }
 
 func exampleSLA(t *testing.T, id string) (string, [32]byte) {
@@ -157,12 +108,12 @@ func TestLifecycle(t *testing.T) {
 	mustFail(t, "provider", "refund", "Mint", "only the issuer", "provider", "5")
 
 	doc, d := exampleSLA(t, id)
-	mustFail(t, "client", "agreement", "ProposeSLA", "only the SLA's provider may propose it", doc, sign(t, "client", d[:]))
-	mustFail(t, "provider", "agreement", "ProposeSLA", "providerSignature: verify signature", doc, sign(t, "logger", d[:]))
-	submit(t, "provider", "agreement", "ProposeSLA", doc, sign(t, "provider", d[:]))
+	mustFail(t, "client", "agreement", "ProposeSLA", "only the SLA's provider may propose it", doc, net.SignB64(t, "client", d[:]))
+	mustFail(t, "provider", "agreement", "ProposeSLA", "providerSignature: verify signature", doc, net.SignB64(t, "logger", d[:]))
+	submit(t, "provider", "agreement", "ProposeSLA", doc, net.SignB64(t, "provider", d[:]))
 	hexd := fmt.Sprintf("%x", d[:])
-	mustFail(t, "client", "agreement", "AcceptSLA", "signature: verify signature", id, hexd, sign(t, "provider", d[:]))
-	submit(t, "client", "agreement", "AcceptSLA", id, hexd, sign(t, "client", d[:]))
+	mustFail(t, "client", "agreement", "AcceptSLA", "signature: verify signature", id, hexd, net.SignB64(t, "provider", d[:]))
+	submit(t, "client", "agreement", "AcceptSLA", id, hexd, net.SignB64(t, "client", d[:]))
 
 	var bal struct{ Balance int64 }
 	if err := json.Unmarshal([]byte(evaluate(t, "client", "refund", "BalanceOf", "client")), &bal); err != nil || bal.Balance != 900000 {
@@ -175,7 +126,7 @@ func TestLifecycle(t *testing.T) {
 	a2 := signedsla.Anchor{SLAID: id, Seq: 2, CID: "bafybatchtwo", PrevCID: "bafybatchone", PeriodStart: a1.PeriodEnd, PeriodEnd: now.Format(time.RFC3339)}
 	args := func(a signedsla.Anchor, who string) []string {
 		sum := sha256.Sum256(a.SigningBytes())
-		return []string{a.SLAID, fmt.Sprint(a.Seq), a.CID, a.PrevCID, a.PeriodStart, a.PeriodEnd, sign(t, who, sum[:])}
+		return []string{a.SLAID, fmt.Sprint(a.Seq), a.CID, a.PrevCID, a.PeriodStart, a.PeriodEnd, net.SignB64(t, who, sum[:])}
 	}
 	mustFail(t, "provider", "agreement", "AnchorLogBatch", "only the SLA's logger may anchor", args(a1, "provider")...)
 	submit(t, "logger", "agreement", "AnchorLogBatch", args(a1, "logger")...)

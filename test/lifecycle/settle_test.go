@@ -17,17 +17,14 @@ import (
 
 	"github.com/slasa/slasa/chaincode/refund/refund"
 	"github.com/slasa/slasa/fpc/credentials"
+	"github.com/slasa/slasa/internal/fabnet"
 	"github.com/slasa/slasa/verdict"
 )
 
 // evaluate evaluates a query as who on who's own organization's peer.
 func evaluate(t *testing.T, who, cc, fn string, args ...string) string {
 	t.Helper()
-	out, err := contract(t, who, cc).EvaluateTransaction(fn, args...)
-	if err != nil {
-		t.Fatalf("%s %s.%s: %s", who, cc, fn, chaincodeError(err))
-	}
-	return string(out)
+	return string(net.MustEvaluate(t, who, cc, fn, args...))
 }
 
 func decode[T any](t *testing.T, doc string) T {
@@ -235,8 +232,8 @@ func testSettle(t *testing.T, id, hexd string) {
 
 	if _, ok := net.Info.Orgs["other"]; ok {
 		_, err := contract(t, "other", "refund").EvaluateTransaction("GetEscrow", id, p1)
-		if want := fmt.Sprintf("escrow of SLA %q is readable by ProviderOrgMSP and ClientOrgMSP only, not by OtherOrgMSP", id); !strings.Contains(chaincodeError(err), want) {
-			t.Fatalf("GetEscrow as other: %s, want %q", chaincodeError(err), want)
+		if want := fmt.Sprintf("escrow of SLA %q is readable by ProviderOrgMSP and ClientOrgMSP only, not by OtherOrgMSP", id); !strings.Contains(fabnet.ErrorText(err), want) {
+			t.Fatalf("GetEscrow as other: %s, want %q", fabnet.ErrorText(err), want)
 		}
 	}
 

@@ -15,9 +15,6 @@ package pipeline
 import (
 	"bytes"
 	"context"
-	"crypto/ecdsa"
-	"crypto/rand"
-	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -38,6 +35,7 @@ import (
 
 	fpcclient "github.com/slasa/slasa/fpc/client"
 	"github.com/slasa/slasa/fpc/setup"
+	"github.com/slasa/slasa/internal/fabnet"
 	"github.com/slasa/slasa/logbatch"
 	"github.com/slasa/slasa/logger"
 	"github.com/slasa/slasa/signedsla"
@@ -59,17 +57,6 @@ const (
 	credit = 30000 // one unavailable second of 60: 98.33 % < 99.0 -> 3000 bps
 )
 
-func errText(err error) string { return setup.ErrorText(err) }
-
-func submit(t *testing.T, who, cc, fn string, args ...string) []byte {
-	t.Helper()
-	out, err := nw.SubmitAndSync(who, cc, fn, args...)
-	if err != nil {
-		t.Fatalf("%s %s.%s: %s", who, cc, fn, errText(err))
-	}
-	return out
-}
-
 func evaluate(t *testing.T, who, cc, fn string, args ...string) ([]byte, error) {
 	t.Helper()
 	c, err := nw.Contract(who, cc)
@@ -77,27 +64,6 @@ func evaluate(t *testing.T, who, cc, fn string, args ...string) ([]byte, error) 
 		t.Fatal(err)
 	}
 	return c.EvaluateTransaction(fn, args...)
-}
-
-func signB64(t *testing.T, who string, digest []byte) string {
-	t.Helper()
-	org, user, err := harness.Identity(who)
-	if err != nil {
-		t.Fatal(err)
-	}
-	keyPEM, err := os.ReadFile(nw.Info.Orgs[org].Users[user].KeyPath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	key, err := signedsla.ParsePrivateKeyPEM(keyPEM)
-	if err != nil {
-		t.Fatal(err)
-	}
-	sig, err := ecdsa.SignASN1(rand.Reader, key, digest)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return base64.StdEncoding.EncodeToString(sig)
 }
 
 // ---- the probed service
@@ -341,7 +307,7 @@ func escrow(t *testing.T, id, period string) escrowT {
 	t.Helper()
 	out, err := evaluate(t, "client", "refund", "GetEscrow", id, period)
 	if err != nil {
-		t.Fatalf("GetEscrow %s: %s", period, errText(err))
+		t.Fatalf("GetEscrow %s: %s", period, fabnet.ErrorText(err))
 	}
 	var e escrowT
 	if err := json.Unmarshal(out, &e); err != nil {
@@ -367,7 +333,7 @@ func balance(t *testing.T, account string) int64 {
 	t.Helper()
 	out, err := evaluate(t, "issuer", "refund", "BalanceOf", account)
 	if err != nil {
-		t.Fatal(errText(err))
+		t.Fatal(fabnet.ErrorText(err))
 	}
 	var b struct {
 		Balance int64 `json:"balance"`
@@ -389,7 +355,7 @@ func anchors(t *testing.T, id string) []signedsla.Anchor {
 	for {
 		raw, err := evaluate(t, "provider", "agreement", "ListLogBatches", id, "100", bookmark)
 		if err != nil {
-			t.Fatal(errText(err))
+			t.Fatal(fabnet.ErrorText(err))
 		}
 		var page struct {
 			Records  []anchorT `json:"records"`
@@ -425,16 +391,16 @@ func TestPipeline(t *testing.T) {
 	work := t.TempDir()
 
 	// Chaincode configuration: refund trusts slaenclave, the enclave is registered.
-	submit(t, "issuer", "refund", "Configure", "ProviderOrgMSP", "slaenclave", "agreement")
+	nw.MustSubmit(t, "issuer", "refund", "Configure", "ProviderOrgMSP", "slaenclave", "agreement")
 	opts := setup.Options{Log: os.Stderr}
 	gw := setup.NewGateway(nw.Info, opts, "")
 	if _, err := setup.Run(ctx, nw.Info, gw, opts); err != nil {
 		t.Fatalf("enclave setup: %v", err)
 	}
 	gw.Close()
-	submit(t, "client", "refund", "OpenAccount", "client")
-	submit(t, "provider", "refund", "OpenAccount", "provider")
-	submit(t, "issuer", "refund", "Mint", "client", strconv.Itoa(mint))
+	nw.MustSubmit(t, "client", "refund", "OpenAccount", "client")
+	nw.MustSubmit(t, "provider", "refund", "OpenAccount", "provider")
+	nw.MustSubmit(t, "issuer", "refund", "Mint", "client", strconv.Itoa(mint))
 
 	// The SLA: 60-second periods from M, the next minute at least 25 s away;
 	// 1-second sub-intervals and samples; a second is down when zones a and b fail.
@@ -461,15 +427,15 @@ func TestPipeline(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	submit(t, "provider", "agreement", "ProposeSLA", string(doc), signB64(t, "provider", d[:]))
-	submit(t, "client", "agreement", "AcceptSLA", id, fmt.Sprintf("%x", d[:]), signB64(t, "client", d[:]))
+	nw.MustSubmit(t, "provider", "agreement", "ProposeSLA", string(doc), nw.SignB64(t, "provider", d[:]))
+	nw.MustSubmit(t, "client", "agreement", "AcceptSLA", id, fmt.Sprintf("%x", d[:]), nw.SignB64(t, "client", d[:]))
 	P := func(i int) time.Time { return M.Add(time.Duration(i) * time.Minute) }
 	pname := func(i int) string { return P(i).Format(time.RFC3339) }
 	if time.Now().Before(M) {
 		// The next period can be paid once the paid one has begun.
 		sleepUntil(M.Add(500 * time.Millisecond))
 	}
-	submit(t, "client", "agreement", "RenewSLA", id) // P1
+	nw.MustSubmit(t, "client", "agreement", "RenewSLA", id) // P1
 	t.Logf("SLA %s: P0 %s, P1 %s, P2 %s", id, pname(0), pname(1), pname(2))
 
 	svc := newService(t)
@@ -521,7 +487,7 @@ func TestPipeline(t *testing.T) {
 	realShim.start()
 	t.Cleanup(realShim.kill)
 	waitHealthy(t, "http://"+shimAddr(t))
-	submit(t, "client", "agreement", "RenewSLA", id) // P2
+	nw.MustSubmit(t, "client", "agreement", "RenewSLA", id) // P2
 
 	// ---- P0 and P1 settle with exactly the expected credits.
 	e0 := waitSettled(t, id, pname(0), 3*time.Minute)
@@ -631,7 +597,7 @@ func TestPipeline(t *testing.T) {
 	}
 	hist, err := evaluate(t, "client", "refund", "History", "client")
 	if err != nil {
-		t.Fatal(errText(err))
+		t.Fatal(fabnet.ErrorText(err))
 	}
 	if n := strings.Count(string(hist), `"kind":"service_credit"`); n != 1 {
 		t.Errorf("client history has %d service credits, want 1", n)
@@ -683,7 +649,7 @@ func enclaveHead(t *testing.T, id string) int64 {
 	}
 	out, err := fpcclient.New(gw.GetNetwork(nw.Info.Channel), "slaenclave").Query(context.Background(), "GetAgreementStatus", id)
 	if err != nil {
-		t.Fatalf("GetAgreementStatus: %s", errText(err))
+		t.Fatalf("GetAgreementStatus: %s", fabnet.ErrorText(err))
 	}
 	var st statusT
 	if err := json.Unmarshal(out, &st); err != nil {
