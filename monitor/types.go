@@ -34,44 +34,18 @@ package monitor
 
 import (
 	"encoding/json"
+
+	"github.com/slasa/slasa/fpc/enclaveapi"
 )
 
-// Status is the enclave's GetAgreementStatus (and RegisterAgreement) result
-// (fpc/slaenclave.Status, repeated here so that the monitor does not link the
-// enclave's v1-shim code).
-type Status struct {
-	SLAID            string         `json:"sla_id"`
-	SLADigest        string         `json:"sla_digest"`
-	RegisteredAt     string         `json:"registered_at"`
-	LastSeq          int64          `json:"last_seq"`
-	LastCID          string         `json:"last_cid"`
-	LastWindowEnd    string         `json:"last_window_end"`
-	Periods          []PeriodStatus `json:"periods"`
-	EvaluatedPeriods []string       `json:"evaluated_periods"`
-}
+// Status is the enclave's GetAgreementStatus (and RegisterAgreement) result.
+type Status = enclaveapi.Status
 
 // PeriodStatus is the batch coverage of one billing period in the enclave.
-type PeriodStatus struct {
-	Period     string `json:"period"`
-	PeriodEnd  string `json:"period_end"`
-	CoveredEnd string `json:"covered_end"`
-	Batches    int64  `json:"batches"`
-	FirstSeq   int64  `json:"first_seq"`
-	LastSeq    int64  `json:"last_seq"`
-	Complete   bool   `json:"complete"`
-	Evaluated  bool   `json:"evaluated"`
-}
+type PeriodStatus = enclaveapi.PeriodStatus
 
 // IngestResult is the enclave's IngestBatch result.
-type IngestResult struct {
-	SLAID      string `json:"sla_id"`
-	Seq        int64  `json:"seq"`
-	CID        string `json:"cid"`
-	Period     string `json:"period"`
-	PeriodEnd  string `json:"period_end"`
-	CoveredEnd string `json:"covered_end"`
-	Complete   bool   `json:"complete"`
-}
+type IngestResult = enclaveapi.IngestResult
 
 // Evaluation is the enclave's Evaluate result: the signed verdict (as the
 // exact JSON to relay to SettleVerdict) and the detailed report.

@@ -9,6 +9,7 @@ import (
 	"github.com/hyperledger/fabric-chaincode-go/shim"
 
 	"github.com/slasa/slasa/driver"
+	"github.com/slasa/slasa/fpc/enclaveapi"
 	"github.com/slasa/slasa/internal/strictjson"
 	"github.com/slasa/slasa/signedsla"
 	"github.com/slasa/slasa/sla"
@@ -177,33 +178,10 @@ func txLogger(s *sla.SLA) (sla.Party, error) {
 }
 
 // Status is the result of RegisterAgreement and GetAgreementStatus.
-type Status struct {
-	SLAID        string `json:"sla_id"`
-	SLADigest    string `json:"sla_digest"`
-	RegisteredAt string `json:"registered_at"`
-	// LastSeq, LastCID and LastWindowEnd are the head of the batch chain
-	// (0 and empty before the first batch).
-	LastSeq       int64  `json:"last_seq"`
-	LastCID       string `json:"last_cid"`
-	LastWindowEnd string `json:"last_window_end"`
-	// Periods are the billing periods with batches, by start.
-	Periods []PeriodStatus `json:"periods"`
-	// EvaluatedPeriods are the starts of the periods with a frozen verdict.
-	EvaluatedPeriods []string `json:"evaluated_periods"`
-}
+type Status = enclaveapi.Status
 
 // PeriodStatus is the batch coverage of one billing period.
-type PeriodStatus struct {
-	Period    string `json:"period"`
-	PeriodEnd string `json:"period_end"`
-	// Covered is the window [Period, CoveredEnd) the batches cover.
-	CoveredEnd string `json:"covered_end"`
-	Batches    int64  `json:"batches"`
-	FirstSeq   int64  `json:"first_seq"`
-	LastSeq    int64  `json:"last_seq"`
-	Complete   bool   `json:"complete"`
-	Evaluated  bool   `json:"evaluated"`
-}
+type PeriodStatus = enclaveapi.PeriodStatus
 
 func statusOf(stub shim.ChaincodeStubInterface, a *agreement) (*Status, error) {
 	st := &Status{SLAID: a.state.SLAID, SLADigest: a.state.Digest, RegisteredAt: a.state.RegisteredAt,

@@ -9,7 +9,9 @@ import (
 	"time"
 
 	"github.com/hyperledger/fabric-chaincode-go/shim"
+
 	"github.com/slasa/slasa/driver"
+	"github.com/slasa/slasa/fpc/enclaveapi"
 	"github.com/slasa/slasa/ipfs/cidverify"
 	"github.com/slasa/slasa/logbatch"
 	"github.com/slasa/slasa/logs"
@@ -17,18 +19,7 @@ import (
 )
 
 // IngestResult is the result of IngestBatch.
-type IngestResult struct {
-	SLAID string `json:"sla_id"`
-	Seq   int64  `json:"seq"`
-	CID   string `json:"cid"`
-	// Period is the start of the billing period the batch belongs to.
-	Period    string `json:"period"`
-	PeriodEnd string `json:"period_end"`
-	// CoveredEnd is the end of the period's covered window after this
-	// batch; Complete is true when it reached the period's end.
-	CoveredEnd string `json:"covered_end"`
-	Complete   bool   `json:"complete"`
-}
+type IngestResult = enclaveapi.IngestResult
 
 // canonicalCID parses a CID argument or header field and returns its
 // canonical string form.

@@ -39,6 +39,7 @@ import (
 
 	fpcclient "github.com/slasa/slasa/fpc/client"
 	"github.com/slasa/slasa/fpc/credentials"
+	"github.com/slasa/slasa/fpc/enclaveapi"
 	"github.com/slasa/slasa/fpc/protocol"
 	"github.com/slasa/slasa/fpc/setup"
 	"github.com/slasa/slasa/internal/fabnet"
@@ -75,20 +76,13 @@ func enclaveClient(t *testing.T, who string) *fpcclient.Client {
 }
 
 // status returns the enclave's status of the SLA, as the provider.
-type statusT struct {
-	LastSeq          int64    `json:"last_seq"`
-	LastCID          string   `json:"last_cid"`
-	LastWindowEnd    string   `json:"last_window_end"`
-	EvaluatedPeriods []string `json:"evaluated_periods"`
-}
-
-func status(t *testing.T, id string) statusT {
+func status(t *testing.T, id string) enclaveapi.Status {
 	t.Helper()
 	out, err := enclaveClient(t, "provider").Query(context.Background(), "GetAgreementStatus", id)
 	if err != nil {
 		t.Fatalf("GetAgreementStatus: %s", fabnet.ErrorText(err))
 	}
-	var s statusT
+	var s enclaveapi.Status
 	if err := json.Unmarshal(out, &s); err != nil {
 		t.Fatal(err)
 	}
@@ -270,7 +264,7 @@ func lyingShim(t *testing.T, signed json.RawMessage, h logbatch.Header, recs []b
 	if err != nil {
 		t.Fatal(fabnet.ErrorText(err))
 	}
-	var st statusT
+	var st enclaveapi.Status
 	if err := json.Unmarshal(out, &st); err != nil || st.LastSeq != 0 {
 		t.Fatalf("slaenclave2 status after the rejected batch: %s %v", out, err)
 	}
