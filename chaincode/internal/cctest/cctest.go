@@ -9,11 +9,9 @@ import (
 	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/sha256"
-	"crypto/x509"
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
-	"encoding/pem"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -28,6 +26,7 @@ import (
 
 	"github.com/slasa/slasa/chaincode/agreement/agreement"
 	"github.com/slasa/slasa/chaincode/refund/refund"
+	"github.com/slasa/slasa/fpc/credentials"
 	"github.com/slasa/slasa/internal/fabricfake"
 	"github.com/slasa/slasa/signedsla"
 	"github.com/slasa/slasa/sla"
@@ -99,16 +98,14 @@ func New(t testing.TB) *Net {
 
 // Register makes the fake registry serve pub as the enclave of chaincode.
 func (n *Net) Register(chaincode string, pub *ecdsa.PublicKey) {
-	der, err := x509.MarshalPKIXPublicKey(pub)
+	vk, err := credentials.MarshalPublicKey(pub)
 	if err != nil {
 		n.T.Fatal(err)
 	}
 	id, _ := verdict.EnclaveIDOf(pub)
-	reg := refund.Registration{
-		Chaincode: chaincode, EnclaveID: id,
-		EnclaveVK:   string(pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: der})),
-		ChaincodeEK: string(pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: der})),
-		PeerMSPID:   "ProviderOrgMSP", Endpoint: "localhost:7051", AttestationType: "simulated",
+	reg := credentials.Record{
+		Chaincode: chaincode, EnclaveID: id, EnclaveVK: vk, ChaincodeEK: vk,
+		PeerMSPID: "ProviderOrgMSP", Endpoint: "localhost:7051", AttestationType: "simulated",
 		ChaincodeVersion: "1.0", ChaincodeSequence: 1, Channel: "slasa",
 	}
 	data, _ := json.Marshal(reg)

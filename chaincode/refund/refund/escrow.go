@@ -2,10 +2,7 @@ package refund
 
 import (
 	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/x509"
 	"encoding/json"
-	"encoding/pem"
 	"errors"
 	"fmt"
 	"regexp"
@@ -13,6 +10,7 @@ import (
 
 	"github.com/hyperledger/fabric-contract-api-go/v2/contractapi"
 
+	"github.com/slasa/slasa/fpc/credentials"
 	"github.com/slasa/slasa/internal/strictjson"
 	"github.com/slasa/slasa/verdict"
 )
@@ -105,20 +103,6 @@ type Score struct {
 	// ComplianceBPS is (Periods - Violated) * 10000 / Periods, rounded
 	// down; 0 when no period has been evaluated (look at Periods).
 	ComplianceBPS int64 `json:"compliance_bps"`
-}
-
-// Registration is the enclave registry's answer to QueryEnclave.
-type Registration struct {
-	Chaincode         string `json:"chaincode"`
-	EnclaveID         string `json:"enclave_id"`
-	EnclaveVK         string `json:"enclave_vk"`
-	ChaincodeEK       string `json:"chaincode_ek"`
-	PeerMSPID         string `json:"peer_msp_id"`
-	Endpoint          string `json:"endpoint"`
-	AttestationType   string `json:"attestation_type"`
-	ChaincodeVersion  string `json:"chaincode_version"`
-	ChaincodeSequence int64  `json:"chaincode_sequence"`
-	Channel           string `json:"channel"`
 }
 
 // slaView is the part of the agreement chaincode's GetSLA answer that
@@ -256,31 +240,23 @@ func (c *Contract) DepositEscrow(ctx contractapi.TransactionContextInterface, de
 
 // enclaveKey asks the enclave registry for the enclave of the configured
 // enclave chaincode and returns its verifying key.
-func (c *Contract) enclaveKey(ctx contractapi.TransactionContextInterface, enclaveChaincode string) (*ecdsa.PublicKey, *Registration, error) {
+func (c *Contract) enclaveKey(ctx contractapi.TransactionContextInterface, enclaveChaincode string) (*ecdsa.PublicKey, *credentials.Record, error) {
 	resp := ctx.GetStub().InvokeChaincode(c.registryName(), [][]byte{[]byte("QueryEnclave"), []byte(enclaveChaincode)}, "")
 	if resp == nil || resp.GetStatus() != 200 {
 		return nil, nil, fmt.Errorf("no enclave registered for chaincode %q in %s: %s", enclaveChaincode, c.registryName(), resp.GetMessage())
 	}
-	var reg Registration
+	var reg credentials.Record
 	if err := json.Unmarshal(resp.GetPayload(), &reg); err != nil {
 		return nil, nil, fmt.Errorf("decode enclave registration of %q: %w", enclaveChaincode, err)
 	}
 	if reg.Chaincode != enclaveChaincode {
 		return nil, nil, fmt.Errorf("enclave registration names chaincode %q, not %q", reg.Chaincode, enclaveChaincode)
 	}
-	block, _ := pem.Decode([]byte(reg.EnclaveVK))
-	if block == nil {
-		return nil, nil, fmt.Errorf("enclave registration of %q: enclave_vk is not PEM", enclaveChaincode)
-	}
-	pub, err := x509.ParsePKIXPublicKey(block.Bytes)
+	pub, err := reg.VerifyingKey()
 	if err != nil {
-		return nil, nil, fmt.Errorf("enclave registration of %q: enclave_vk: %w", enclaveChaincode, err)
+		return nil, nil, fmt.Errorf("enclave registration of %q: %w", enclaveChaincode, err)
 	}
-	ec, ok := pub.(*ecdsa.PublicKey)
-	if !ok || ec.Curve != elliptic.P256() {
-		return nil, nil, fmt.Errorf("enclave registration of %q: enclave_vk is not an ECDSA P-256 key", enclaveChaincode)
-	}
-	return ec, &reg, nil
+	return pub, &reg, nil
 }
 
 // querySLA asks the agreement chaincode for the SLA's status and digest.
