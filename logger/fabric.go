@@ -16,6 +16,7 @@ import (
 	"github.com/hyperledger/fabric-protos-go-apiv2/gateway"
 	"google.golang.org/grpc/status"
 
+	"github.com/slasa/slasa/internal/ctxtime"
 	"github.com/slasa/slasa/signedsla"
 	"github.com/slasa/slasa/sla"
 )
@@ -227,7 +228,7 @@ func Retry(ctx context.Context, what string, minWait, maxWait time.Duration, log
 		if log != nil {
 			log(what+" failed, retrying", "err", err, "retry_in", wait)
 		}
-		if !sleep(ctx, wait) {
+		if ctxtime.Sleep(ctx, wait) != nil {
 			return ctx.Err()
 		}
 		wait = min(wait*2, maxWait)

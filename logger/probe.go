@@ -12,6 +12,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/slasa/slasa/internal/ctxtime"
 	"github.com/slasa/slasa/signedsla"
 	"github.com/slasa/slasa/sla"
 )
@@ -148,7 +149,7 @@ func runProbe(ctx context.Context, cfg ProberConfig, p ProbeSource, origin time.
 	log := cfg.Log.With("sla", cfg.SLA.ID, "probe", p.Name, "zone", p.Zone)
 	next := NextSlot(origin, period, time.Now())
 	for {
-		if !sleep(ctx, time.Until(next)) {
+		if ctxtime.Sleep(ctx, time.Until(next)) != nil {
 			return
 		}
 		slot := next

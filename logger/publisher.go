@@ -15,6 +15,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/slasa/slasa/internal/ctxtime"
 	"github.com/slasa/slasa/ipfs/cidverify"
 	"github.com/slasa/slasa/logbatch"
 	"github.com/slasa/slasa/signedsla"
@@ -497,7 +498,7 @@ func (p *Publisher) Run(ctx context.Context) error {
 			p.errors++
 			p.mu.Unlock()
 			p.log.Warn("step failed, retrying", "err", err, "retry_in", backoff)
-			if !sleep(ctx, backoff) {
+			if ctxtime.Sleep(ctx, backoff) != nil {
 				return ctx.Err()
 			}
 			backoff = min(backoff*2, p.cfg.BackoffMax)
@@ -515,20 +516,9 @@ func (p *Publisher) Run(ctx context.Context) error {
 			if wait < 50*time.Millisecond {
 				wait = 50 * time.Millisecond
 			}
-			if !sleep(ctx, wait) {
+			if ctxtime.Sleep(ctx, wait) != nil {
 				return ctx.Err()
 			}
 		}
-	}
-}
-
-func sleep(ctx context.Context, d time.Duration) bool {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return false
-	case <-t.C:
-		return true
 	}
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/hyperledger/fabric-gateway/pkg/client"
 
 	fpcclient "github.com/slasa/slasa/fpc/client"
+	"github.com/slasa/slasa/internal/ctxtime"
 	"github.com/slasa/slasa/logger"
 )
 
@@ -111,7 +112,7 @@ func FollowEvents(ctx context.Context, network *client.Network, chaincode string
 			cancel()
 			connected(false)
 			m.log.Warn("event stream failed, reconnecting", "err", logger.GatewayError(err), "retry_in", wait)
-			if !sleepCtx(ctx, wait) {
+			if ctxtime.Sleep(ctx, wait) != nil {
 				break
 			}
 			wait = min(2*wait, 30*time.Second)
@@ -140,21 +141,10 @@ func FollowEvents(ctx context.Context, network *client.Network, chaincode string
 			break
 		}
 		m.log.Warn("event stream ended, reconnecting", "retry_in", wait)
-		if !sleepCtx(ctx, wait) {
+		if ctxtime.Sleep(ctx, wait) != nil {
 			break
 		}
 		wait = min(2*wait, 30*time.Second)
 	}
 	return ctx.Err()
-}
-
-func sleepCtx(ctx context.Context, d time.Duration) bool {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return false
-	case <-t.C:
-		return true
-	}
 }

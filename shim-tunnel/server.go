@@ -12,6 +12,8 @@ import (
 	"time"
 
 	cid "github.com/ipfs/go-cid"
+
+	"github.com/slasa/slasa/internal/ctxtime"
 	"github.com/slasa/slasa/ipfs/cidverify"
 )
 
@@ -107,7 +109,7 @@ func NewServer(backend Backend, cfg Config) (*Server, error) {
 	if cfg.CacheBytes < 0 {
 		return nil, fmt.Errorf("shimtunnel: CacheBytes is %d, want 0 (off) or a positive budget", cfg.CacheBytes)
 	}
-	s := &Server{cfg: cfg, backend: backend, cache: newLRU(cfg.CacheBytes), mux: http.NewServeMux(), sleep: sleepCtx}
+	s := &Server{cfg: cfg, backend: backend, cache: newLRU(cfg.CacheBytes), mux: http.NewServeMux(), sleep: ctxtime.Sleep}
 	s.mux.HandleFunc("GET /v1/batches/{cid}", s.handleBatch)
 	s.mux.HandleFunc("GET /healthz", s.handleHealth)
 	s.mux.HandleFunc("GET /metrics", s.handleMetrics)
@@ -317,16 +319,5 @@ func (s *Server) handleMetrics(w http.ResponseWriter, _ *http.Request) {
 	w.Header().Set("Cache-Control", "no-store")
 	for _, kv := range s.Metrics() {
 		fmt.Fprintf(w, "%s %s\n", kv[0], kv[1])
-	}
-}
-
-func sleepCtx(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
 	}
 }
