@@ -4,9 +4,9 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"io"
 	"math/big"
 
+	"github.com/slasa/slasa/internal/strictjson"
 	"github.com/slasa/slasa/sla"
 )
 
@@ -83,9 +83,7 @@ type MetricOutcome struct {
 func (m *MetricOutcome) UnmarshalJSON(b []byte) error {
 	type plain MetricOutcome // without this method
 	var p plain
-	dec := json.NewDecoder(bytes.NewReader(b))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&p); err != nil {
+	if err := strictjson.Unmarshal(b, &p); err != nil {
 		return err
 	}
 	p.Rat = nil
@@ -106,14 +104,9 @@ func (m *MetricOutcome) UnmarshalJSON(b []byte) error {
 // same bytes as the report, apart from insignificant whitespace and a
 // missing final newline.
 func ParseOutcome(b []byte) (*Outcome, error) {
-	dec := json.NewDecoder(bytes.NewReader(b))
-	dec.DisallowUnknownFields()
 	var o Outcome
-	if err := dec.Decode(&o); err != nil {
+	if err := strictjson.Unmarshal(b, &o); err != nil {
 		return nil, fmt.Errorf("outcome: %v", err)
-	}
-	if _, err := dec.Token(); err != io.EOF {
-		return nil, fmt.Errorf("outcome: trailing data after the JSON object")
 	}
 	return &o, nil
 }

@@ -31,7 +31,6 @@
 package logbatch
 
 import (
-	"bytes"
 	"crypto/aes"
 	"crypto/cipher"
 	"crypto/ecdsa"
@@ -47,6 +46,8 @@ import (
 	"fmt"
 	"io"
 	"time"
+
+	"github.com/slasa/slasa/internal/strictjson"
 )
 
 // Version is the batch format version.
@@ -130,13 +131,8 @@ func decode(data []byte) (*Batch, error) {
 		return nil, fmt.Errorf("log batch: %d bytes of trailing data", len(rest))
 	}
 	b := &Batch{RawHeader: fields[0], KeyTransport: fields[1], Ciphertext: fields[2], LoggerCert: string(fields[3]), Signature: fields[4]}
-	dec := json.NewDecoder(bytes.NewReader(b.RawHeader))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&b.Header); err != nil {
+	if err := strictjson.Unmarshal(b.RawHeader, &b.Header); err != nil {
 		return nil, fmt.Errorf("log batch: header: %w", err)
-	}
-	if dec.More() {
-		return nil, errors.New("log batch: header: trailing data")
 	}
 	return b, nil
 }

@@ -16,7 +16,6 @@
 package signedsla
 
 import (
-	"bytes"
 	"crypto/ecdsa"
 	"crypto/rand"
 	"crypto/x509"
@@ -27,6 +26,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/slasa/slasa/internal/strictjson"
 	"github.com/slasa/slasa/sla"
 )
 
@@ -181,14 +181,9 @@ func CheckParty(role string, p sla.Party, mspID string, cert *x509.Certificate) 
 // Parse decodes a record from JSON, rejecting unknown fields and trailing
 // data. It does not verify it; use Verify.
 func Parse(data []byte) (*Record, error) {
-	dec := json.NewDecoder(bytes.NewReader(data))
-	dec.DisallowUnknownFields()
 	var r Record
-	if err := dec.Decode(&r); err != nil {
+	if err := strictjson.Unmarshal(data, &r); err != nil {
 		return nil, fmt.Errorf("decode signed SLA record: %w", err)
-	}
-	if dec.More() {
-		return nil, errors.New("decode signed SLA record: trailing data after the JSON object")
 	}
 	return &r, nil
 }

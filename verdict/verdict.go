@@ -19,9 +19,9 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
-	"strings"
 
 	"github.com/slasa/slasa/fpc/credentials"
+	"github.com/slasa/slasa/internal/strictjson"
 )
 
 // DomainTag prefixes the signed bytes so that a verdict signature can never
@@ -161,14 +161,9 @@ func Verify(s *Signed, pub *ecdsa.PublicKey) error {
 // ParseSigned decodes a signed verdict from JSON, rejecting unknown fields
 // and trailing data.
 func ParseSigned(data []byte) (*Signed, error) {
-	dec := json.NewDecoder(strings.NewReader(string(data)))
-	dec.DisallowUnknownFields()
 	var s Signed
-	if err := dec.Decode(&s); err != nil {
+	if err := strictjson.Unmarshal(data, &s); err != nil {
 		return nil, fmt.Errorf("decode signed verdict: %w", err)
-	}
-	if dec.More() {
-		return nil, errors.New("decode signed verdict: trailing data after the JSON object")
 	}
 	if len(s.Signature) == 0 {
 		return nil, errors.New("signature: must not be empty")

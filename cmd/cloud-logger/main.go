@@ -25,6 +25,7 @@ import (
 
 	fpcclient "github.com/slasa/slasa/fpc/client"
 	"github.com/slasa/slasa/internal/flagvalue"
+	"github.com/slasa/slasa/internal/strictjson"
 	"github.com/slasa/slasa/logger"
 	"github.com/slasa/slasa/sla"
 )
@@ -166,9 +167,7 @@ func run() int {
 			return fail("reading -config", "err", err)
 		}
 		var cfg config
-		dec := json.NewDecoder(strings.NewReader(string(data)))
-		dec.DisallowUnknownFields()
-		if err := dec.Decode(&cfg); err != nil {
+		if err := strictjson.Unmarshal(data, &cfg); err != nil {
 			return fail("parsing -config", "err", err)
 		}
 		for _, p := range cfg.Probes {

@@ -10,7 +10,7 @@ import (
 )
 
 // ErrTrailingData is returned when data holds more than one JSON value.
-var ErrTrailingData = errors.New("trailing data after the JSON value")
+var ErrTrailingData = errors.New("trailing data after the JSON object")
 
 // Unmarshal decodes data into v, rejecting unknown fields and trailing data.
 func Unmarshal(data []byte, v any) error {
