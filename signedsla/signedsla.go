@@ -26,6 +26,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/slasa/slasa/internal/identity"
 	"github.com/slasa/slasa/internal/strictjson"
 	"github.com/slasa/slasa/sla"
 )
@@ -163,19 +164,11 @@ func ParsePrivateKeyPEM(data []byte) (*ecdsa.PrivateKey, error) {
 }
 
 // CheckParty checks that a certificate held by an identity of MSP mspID is
-// the party p: same MSP ID and the certificate subject's common name equals
-// p.CommonName. role names the party in the error ("provider", "client").
+// the party p: the same MSP ID, certificate subject DN and issuer DN
+// (internal/identity), never the common name alone. role names the party in
+// the error ("provider", "client").
 func CheckParty(role string, p sla.Party, mspID string, cert *x509.Certificate) error {
-	if cert == nil {
-		return fmt.Errorf("%s: no certificate", role)
-	}
-	if mspID != p.MSPID {
-		return fmt.Errorf("%s: MSP %q is not the SLA's %s MSP %q", role, mspID, role, p.MSPID)
-	}
-	if cert.Subject.CommonName != p.CommonName {
-		return fmt.Errorf("%s: certificate common name %q is not the SLA's %s %q", role, cert.Subject.CommonName, role, p.CommonName)
-	}
-	return nil
+	return identity.Mismatch("the SLA's "+role, p.ID(), mspID, cert)
 }
 
 // Parse decodes a record from JSON, rejecting unknown fields and trailing

@@ -80,8 +80,14 @@ func TestVerify(t *testing.T) {
 		{"digest", func(r *signedsla.Record) { r.Digest = strings.Repeat("0", 64) }, signedsla.Options{}, `digest: "` + strings.Repeat("0", 64) + `" is not the digest of the document (` + f.record.Digest + `)`},
 		{"document", func(r *signedsla.Record) { r.Document = []byte("{}") }, signedsla.Options{}, "document: "},
 		{"client signature", func(r *signedsla.Record) { r.Client.Signature = otherSig }, signedsla.Options{}, `client: verify signature of "client@clientorg.slasa.local": signature does not verify with the certificate's public key`},
-		{"provider cert of another user", func(r *signedsla.Record) { r.Provider.Certificate = string(f.other.CertPEM) }, signedsla.Options{}, `provider: certificate common name "other@providerorg.slasa.local" is not the SLA's provider "provider@providerorg.slasa.local"`},
-		{"client msp", func(r *signedsla.Record) { r.Client.MSPID = "ProviderOrgMSP" }, signedsla.Options{}, `client: MSP "ProviderOrgMSP" is not the SLA's client MSP "ClientOrgMSP"`},
+		{"provider cert of another user", func(r *signedsla.Record) { r.Provider.Certificate = string(f.other.CertPEM) }, signedsla.Options{}, `the SLA's provider: certificate subject "CN=other@providerorg.slasa.local,OU=client,L=San Francisco,ST=California,C=US" is not the subject "CN=provider@providerorg.slasa.local,OU=client,L=San Francisco,ST=California,C=US" of the SLA's provider`},
+		{"provider's CN as an admin", func(r *signedsla.Record) {
+			r.Provider.Certificate = string(f.pca.MustIssue("provider@providerorg.slasa.local", "admin").CertPEM)
+		}, signedsla.Options{}, `the SLA's provider: certificate subject "CN=provider@providerorg.slasa.local,OU=admin,L=San Francisco,ST=California,C=US" is not the subject "CN=provider@providerorg.slasa.local,OU=client,L=San Francisco,ST=California,C=US" of the SLA's provider`},
+		{"provider's CN from another CA", func(r *signedsla.Record) {
+			r.Provider.Certificate = string(fabricfake.MustNewNamedCA("ProviderOrgMSP", "ca2.providerorg.slasa.local", "providerorg.slasa.local").MustIssue("provider@providerorg.slasa.local", "client").CertPEM)
+		}, signedsla.Options{}, `the SLA's provider: certificate issuer "CN=ca2.providerorg.slasa.local,O=providerorg.slasa.local,L=San Francisco,ST=California,C=US" is not the issuer "CN=ca.providerorg.slasa.local,O=providerorg.slasa.local,L=San Francisco,ST=California,C=US" of the SLA's provider`},
+		{"client msp", func(r *signedsla.Record) { r.Client.MSPID = "ProviderOrgMSP" }, signedsla.Options{}, `the SLA's client: MSP "ProviderOrgMSP" is not the MSP "ClientOrgMSP" of the SLA's client`},
 		{"certificate not PEM", func(r *signedsla.Record) { r.Client.Certificate = "junk" }, signedsla.Options{}, "client.certificate: no PEM block found"},
 		{"wrong roots", func(r *signedsla.Record) {}, signedsla.Options{Roots: swapped}, `provider: certificate does not chain to the roots of MSP "ProviderOrgMSP": x509: certificate signed by unknown authority`},
 		{"missing roots", func(r *signedsla.Record) {}, signedsla.Options{Roots: map[string]*x509.CertPool{}}, `provider: certificate: no roots known for MSP "ProviderOrgMSP"`},

@@ -10,7 +10,7 @@ import (
 
 // awsDigest is the known-answer digest of examples/aws-ec2-region/sla.json,
 // computed once and pinned: if it changes, signed SLAs stop verifying.
-const awsDigest = "713d7f0cb68bf4ab0fe341df27a9d5cf27480dce8da05f7bb3c2adc9139d4709"
+const awsDigest = "5564f016e825ceab58a2cfe750aac3d3f026a7a62c6fae7e1c724f25e60fb8bd"
 
 func TestKnownAnswerDigest(t *testing.T) {
 	d, s, err := DigestOf(readFile(t, exampleFiles[0]))
@@ -61,9 +61,15 @@ const awsVariant = `{"metrics":[{"unit":"percent","rules":{"missing_data":"exclu
   "validity": {"end": "2027-01-01T00:00:00Z", "start": "2026-01-01T00:00:00Z"},
   "price": {"currency": "USD", "amount_minor": 100000},
   "parties": {
-    "logger": {"common_name": "logger@providerorg.slasa.local", "msp_id": "ProviderOrgMSP"},
-    "client": {"wallet": "client", "common_name": "client@clientorg.slasa.local", "msp_id": "ClientOrgMSP"},
-    "provider": {"wallet": "provider", "common_name": "provider\u0040providerorg.slasa.local", "msp_id": "ProviderOrgMSP"}},
+    "logger": {"issuer": "CN=ca.providerorg.slasa.local,O=providerorg.slasa.local,L=San Francisco,ST=California,C=US",
+               "common_name": "logger@providerorg.slasa.local", "msp_id": "ProviderOrgMSP",
+               "subject": "CN=logger@providerorg.slasa.local,OU=client,L=San Francisco,ST=California,C=US"},
+    "client": {"wallet": "client", "common_name": "client@clientorg.slasa.local", "msp_id": "ClientOrgMSP",
+               "subject": "CN=client@clientorg.slasa.local,OU=client,L=San Francisco,ST=California,C=US",
+               "issuer": "CN=ca.clientorg.slasa.local,O=clientorg.slasa.local,L=San Francisco,ST=California,C=US"},
+    "provider": {"wallet": "provider", "common_name": "provider\u0040providerorg.slasa.local", "msp_id": "ProviderOrgMSP",
+               "issuer": "CN=ca.providerorg.slasa.local,O=providerorg.slasa.local,L=San Francisco,ST=California,C=US",
+               "subject": "CN=provider@providerorg.slasa.local,OU=client,L=San Francisco,ST=California,C=US"}},
   "service": {"description": "Instances deployed in two or more availability zones of one region.",
               "name": "Compute instances in one region", "product_id": "compute-region"},
   "title": "Compute region SLA (AWS EC2 region-level style)", "id": "aws-ec2-region-2026",

@@ -1,6 +1,7 @@
 package sla
 
 import (
+	"github.com/slasa/slasa/internal/identity"
 	"fmt"
 	"math/big"
 	"regexp"
@@ -32,6 +33,17 @@ func (c *checker) add(path, format string, args ...any) {
 
 func (c *checker) parties(s *SLA) {
 	p, cl := s.Parties.Provider, s.Parties.Client
+	for _, party := range []struct {
+		role string
+		p    Party
+	}{{"provider", p}, {"client", cl}, {"logger", s.Parties.Logger}} {
+		if party.p.Subject == "" || party.p.CommonName == "" {
+			continue // the schema reports it
+		}
+		if cn := identity.CommonName(party.p.Subject); cn != party.p.CommonName {
+			c.add("parties."+party.role+".common_name", "must be the common name (CN) of parties.%s.subject, %q", party.role, cn)
+		}
+	}
 	if p.MSPID != "" && p.MSPID == cl.MSPID {
 		c.add("parties.client.msp_id", "must differ from the provider's MSP ID %q: provider and client are different organizations", p.MSPID)
 	}

@@ -147,6 +147,12 @@ func TestProblems(t *testing.T) {
 		{"decimal as number", set("metrics.0.objective.target", num("99")), "metrics[0].objective.target", "must be of type string, not integer"},
 		{"empty msp id", set("parties.provider.msp_id", ""), "parties.provider.msp_id", "pattern"},
 		{"empty common name", set("parties.client.common_name", ""), "parties.client.common_name", "greater than or equal to 1"},
+		{"subject required", del("parties.provider.subject"), "parties.provider.subject", "is required"},
+		{"issuer required", del("parties.logger.issuer"), "parties.logger.issuer", "is required"},
+		{"control char in subject", set("parties.client.subject", "CN=a\nOU=b"), "parties.client.subject", "pattern"},
+		// Semantic: identities.
+		{"common name not the subject's CN", set("parties.client.common_name", "someone@clientorg.slasa.local"), "parties.client.common_name", `must be the common name (CN) of parties.client.subject, "client@clientorg.slasa.local"`},
+		{"logger subject without CN", set("parties.logger.subject", "OU=client,C=US"), "parties.logger.common_name", `must be the common name (CN) of parties.logger.subject, ""`},
 		{"control char in title", set("title", "a\nb"), "title", "pattern"},
 		{"measurement name", set("metrics.0.rules.valid.0.measurement", "OK"), "metrics[0].rules.valid[0].measurement", "pattern"},
 		{"metric id", set("metrics.0.id", "Availability"), "metrics[0].id", "pattern"},

@@ -18,6 +18,8 @@
 // here mirror it field for field.
 package sla
 
+import "github.com/slasa/slasa/internal/identity"
+
 // SchemaVersion is the value of the schema_version field this package reads.
 const SchemaVersion = "slasa.sla/v1"
 
@@ -79,13 +81,26 @@ type Service struct {
 	Description string `json:"description,omitempty"`
 }
 
-// Party is a Fabric identity: the MSP ID of its organization and the common
-// name of its X.509 certificate subject, plus the wallet account that pays or
-// is paid (empty for the logger).
+// Party is a Fabric identity: the MSP ID of its organization and the full
+// subject and issuer distinguished names of its X.509 certificate (written as
+// Fabric's cid.GetID writes them, package internal/identity), plus the
+// wallet account that pays or is paid (empty for the logger). CommonName
+// repeats the subject's CN for display and indexing; validation checks that
+// the two agree. Only a certificate with exactly this MSP ID, subject and
+// issuer acts as the party: another certificate with the same common name
+// (from another CA of the MSP, or with another NodeOU role, which is part of
+// the subject) does not.
 type Party struct {
 	MSPID      string `json:"msp_id"`
 	CommonName string `json:"common_name"`
+	Subject    string `json:"subject"`
+	Issuer     string `json:"issuer"`
 	Wallet     string `json:"wallet,omitempty"`
+}
+
+// ID returns the party's identity (MSP ID, subject, issuer).
+func (p Party) ID() identity.ID {
+	return identity.ID{MSPID: p.MSPID, Subject: p.Subject, Issuer: p.Issuer}
 }
 
 // Parties names who provides, who consumes and who logs.

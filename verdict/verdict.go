@@ -6,7 +6,13 @@
 // held in the enclave registry and pays the credit. Nothing else is trusted:
 // not the monitor, not the peer that ran the enclave.
 //
-// The signed bytes are the domain tag "slasa.verdict/v1\n" followed by the
+// A verdict names the last log batch of its period (BatchSeq, BatchCID): the
+// logger-signed batch whose window ends at the period's end. The refund
+// chaincode pays only when the agreement chaincode holds exactly that batch as
+// anchored, so a verdict is settled only after the logger witnessed the end of
+// the period, and only for the batch chain the parties' peers anchored.
+//
+// The signed bytes are the domain tag "slasa.verdict/v2\n" followed by the
 // verdict's JSON encoding (encoding/json of Verdict: fixed field order, no
 // maps, no floats), so any implementation can reproduce them exactly.
 package verdict
@@ -26,7 +32,7 @@ import (
 
 // DomainTag prefixes the signed bytes so that a verdict signature can never
 // be confused with a signature over anything else the enclave signs.
-const DomainTag = "slasa.verdict/v1\n"
+const DomainTag = "slasa.verdict/v2\n"
 
 // Verdict is the outcome of one (SLA, period), stripped of confidential detail.
 type Verdict struct {
@@ -49,6 +55,11 @@ type Verdict struct {
 	Terminate bool `json:"terminate"`
 	// ReportDigest is the hex SHA-256 of the detailed (encrypted-to-the-parties) report.
 	ReportDigest string `json:"report_digest"`
+	// BatchSeq and BatchCID name the last log batch of the period: its
+	// window ends at PeriodEnd. Through the hash-linked batch chain they fix
+	// every batch the verdict was computed from.
+	BatchSeq int64  `json:"batch_seq"`
+	BatchCID string `json:"batch_cid"`
 	// Chaincode is the enclave chaincode's name; EnclaveID the enclave's id
 	// (upper-case hex SHA-256 of its PKIX verifying key, as in FPC).
 	Chaincode string `json:"chaincode"`
@@ -92,6 +103,10 @@ func (v *Verdict) Validate() error {
 		return errors.New("verdict.currency: must be an ISO 4217 code")
 	case !hexDigest.MatchString(v.ReportDigest):
 		return errors.New("verdict.report_digest: must be 64 lower-case hex digits")
+	case v.BatchSeq < 1:
+		return fmt.Errorf("verdict.batch_seq: %d is not a positive batch sequence number", v.BatchSeq)
+	case v.BatchCID == "":
+		return errors.New("verdict.batch_cid: must not be empty")
 	case v.Chaincode == "":
 		return errors.New("verdict.chaincode: must not be empty")
 	case !enclaveID.MatchString(v.EnclaveID):

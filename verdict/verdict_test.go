@@ -35,6 +35,8 @@ func sample(t *testing.T, key *ecdsa.PrivateKey) Verdict {
 		CreditAmount: 10000,
 		Currency:     "USD",
 		ReportDigest: strings.Repeat("cd", 32),
+		BatchSeq:     744,
+		BatchCID:     "bafkreigh2akiscaildcqabsyg3dfr6chu3fgpregiymsck7e7aqa4s52zy",
 		Chaincode:    "slaenclave",
 		EnclaveID:    id,
 	}
@@ -74,6 +76,9 @@ func TestVerifyRejects(t *testing.T) {
 		{"bad digest field", func(s *Signed) { s.Verdict.SLADigest = "xyz" }, &key.PublicKey, "verdict.sla_digest"},
 		{"credit without violation", func(s *Signed) { s.Verdict.Violated = false }, &key.PublicKey, "verdict.violated"},
 		{"bps out of range", func(s *Signed) { s.Verdict.CreditBPS = 10001 }, &key.PublicKey, "verdict.credit_bps"},
+		{"no batch", func(s *Signed) { s.Verdict.BatchSeq = 0 }, &key.PublicKey, "verdict.batch_seq: 0 is not a positive batch sequence number"},
+		{"no batch cid", func(s *Signed) { s.Verdict.BatchCID = "" }, &key.PublicKey, "verdict.batch_cid: must not be empty"},
+		{"batch changed after signing", func(s *Signed) { s.Verdict.BatchSeq++ }, &key.PublicKey, ErrBadSignature.Error()},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -92,14 +97,17 @@ func TestVerifyRejects(t *testing.T) {
 
 func TestSigningBytesAreStable(t *testing.T) {
 	v := Verdict{SLAID: "x", SLADigest: strings.Repeat("0", 64), Period: "p", PeriodEnd: "q", Currency: "EUR",
-		ReportDigest: strings.Repeat("1", 64), Chaincode: "c", EnclaveID: strings.Repeat("A", 64)}
+		ReportDigest: strings.Repeat("1", 64), BatchSeq: 3, BatchCID: "cid", Chaincode: "c", EnclaveID: strings.Repeat("A", 64)}
 	got, err := v.SigningBytes()
 	if err != nil {
 		t.Fatal(err)
 	}
+	if DomainTag != "slasa.verdict/v2\n" {
+		t.Fatalf("domain tag %q", DomainTag)
+	}
 	want := DomainTag + `{"sla_id":"x","sla_digest":"` + strings.Repeat("0", 64) + `","period":"p","period_end":"q",` +
 		`"violated":false,"credit_bps":0,"credit_amount":0,"penalty_amount":0,"currency":"EUR","terminate":false,` +
-		`"report_digest":"` + strings.Repeat("1", 64) + `","chaincode":"c","enclave_id":"` + strings.Repeat("A", 64) + `"}`
+		`"report_digest":"` + strings.Repeat("1", 64) + `","batch_seq":3,"batch_cid":"cid","chaincode":"c","enclave_id":"` + strings.Repeat("A", 64) + `"}`
 	if string(got) != want {
 		t.Fatalf("signing bytes changed:\n got %s\nwant %s", got, want)
 	}

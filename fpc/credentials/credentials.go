@@ -24,6 +24,7 @@ import (
 	"encoding/pem"
 	"errors"
 	"fmt"
+	"regexp"
 	"strings"
 
 	"github.com/slasa/slasa/internal/strictjson"
@@ -45,6 +46,8 @@ const (
 // SimulatedDomainTag prefixes the bytes signed as simulated evidence.
 const SimulatedDomainTag = "slasa.attestation.simulated/v1\n"
 
+var hexDigest = regexp.MustCompile(`^[0-9a-f]{64}$`)
+
 // MinRSABits is the smallest chaincode encryption key accepted.
 const MinRSABits = 2048
 
@@ -60,6 +63,11 @@ type AttestedData struct {
 	EnclaveVK string `json:"enclave_vk"`
 	// ChaincodeEK is the chaincode encryption key, PEM "PUBLIC KEY" (PKIX, RSA).
 	ChaincodeEK string `json:"chaincode_ek"`
+	// ConfigDigest is the digest of the deploy configuration the enclave was
+	// given at initialisation (internal/deploycfg): the CA roots it trusts
+	// and the chaincode names. The registry registers the enclave only when
+	// it equals the digest of every endorsing organization's own file.
+	ConfigDigest string `json:"config_digest"`
 }
 
 // Attestation is the evidence for the attested data.
@@ -87,6 +95,12 @@ type Record struct {
 	ChaincodeVersion  string `json:"chaincode_version"`
 	ChaincodeSequence int64  `json:"chaincode_sequence"`
 	Channel           string `json:"channel"`
+	ConfigDigest      string `json:"config_digest"`
+	// RegisteredBy is the admin who registered the enclave (MSP ID, subject
+	// and issuer), RegisteredTxID and RegisteredAt the transaction.
+	RegisteredBy   string `json:"registered_by,omitempty"`
+	RegisteredTxID string `json:"registered_tx_id,omitempty"`
+	RegisteredAt   string `json:"registered_at,omitempty"`
 }
 
 // VerifyingKey parses the record's enclave verifying key.
@@ -172,6 +186,8 @@ func (d *AttestedData) Validate() error {
 		return fmt.Errorf("attested_data.chaincode_sequence: %d, must be >= 1", d.ChaincodeSequence)
 	case d.PeerMSPID == "":
 		return errors.New("attested_data.peer_msp_id: must not be empty")
+	case !hexDigest.MatchString(d.ConfigDigest):
+		return errors.New("attested_data.config_digest: must be 64 lower-case hex digits (the deploy configuration's digest)")
 	}
 	if _, err := ParseECDSAPublicKey(d.EnclaveVK); err != nil {
 		return fmt.Errorf("attested_data.%w", err)

@@ -39,7 +39,8 @@ func newKeys(t *testing.T) keys {
 
 func attested(k keys) AttestedData {
 	return AttestedData{Channel: "slasa", Chaincode: "slaenclave", ChaincodeVersion: "sim-1", ChaincodeSequence: 1,
-		PeerMSPID: "ProviderOrgMSP", Endpoint: "127.0.0.1:27100", EnclaveVK: k.vk, ChaincodeEK: k.ek}
+		PeerMSPID: "ProviderOrgMSP", Endpoint: "127.0.0.1:27100", EnclaveVK: k.vk, ChaincodeEK: k.ek,
+		ConfigDigest: strings.Repeat("ab", 32)}
 }
 
 func TestSimulatedRoundTrip(t *testing.T) {

@@ -9,6 +9,7 @@ import (
 	"encoding/pem"
 	"fmt"
 	"math/big"
+	"strings"
 	"time"
 
 	"github.com/hyperledger/fabric-protos-go-apiv2/msp"
@@ -31,15 +32,29 @@ type Identity struct {
 	Key     *ecdsa.PrivateKey
 }
 
-// NewCA creates a self-signed ECDSA P-256 root CA for mspID.
+// NewCA creates a self-signed ECDSA P-256 root CA for mspID, named like
+// cryptogen names the CA of the native network's organization: an MSP ID
+// "ProviderOrgMSP" gets "CN=ca.providerorg.slasa.local,O=providerorg.slasa.local,
+// L=San Francisco,ST=California,C=US", and the identities it issues carry
+// cryptogen's L, ST and C too. So the parties' subject and issuer DNs of the
+// example SLAs are the DNs of the fake identities as much as of the real
+// ones.
 func NewCA(mspID string) (*CA, error) {
+	domain := strings.ToLower(strings.TrimSuffix(mspID, "MSP")) + ".slasa.local"
+	return NewNamedCA(mspID, "ca."+domain, domain)
+}
+
+// NewNamedCA creates a self-signed root CA for mspID with the given common
+// name and organization (a second CA of one MSP, say).
+func NewNamedCA(mspID, commonName, organization string) (*CA, error) {
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
 		return nil, fmt.Errorf("generate CA key: %w", err)
 	}
 	tmpl := &x509.Certificate{
-		SerialNumber:          big.NewInt(1),
-		Subject:               pkix.Name{CommonName: "ca." + mspID, Organization: []string{mspID}},
+		SerialNumber: big.NewInt(1),
+		Subject: pkix.Name{CommonName: commonName, Organization: []string{organization},
+			Locality: []string{cryptogenLocality}, Province: []string{cryptogenProvince}, Country: []string{cryptogenCountry}},
 		NotBefore:             time.Date(2020, 1, 1, 0, 0, 0, 0, time.UTC),
 		NotAfter:              time.Date(2040, 1, 1, 0, 0, 0, 0, time.UTC),
 		KeyUsage:              x509.KeyUsageCertSign | x509.KeyUsageDigitalSignature,
@@ -55,6 +70,22 @@ func NewCA(mspID string) (*CA, error) {
 		return nil, fmt.Errorf("parse CA certificate: %w", err)
 	}
 	return &CA{MSPID: mspID, Cert: cert, key: key, serial: 1}, nil
+}
+
+// The locality cryptogen writes into every certificate it makes.
+const (
+	cryptogenLocality = "San Francisco"
+	cryptogenProvince = "California"
+	cryptogenCountry  = "US"
+)
+
+// MustNewNamedCA is NewNamedCA that panics on error (tests only).
+func MustNewNamedCA(mspID, commonName, organization string) *CA {
+	ca, err := NewNamedCA(mspID, commonName, organization)
+	if err != nil {
+		panic(err)
+	}
+	return ca
 }
 
 // MustNewCA is NewCA that panics on error (tests only).
@@ -76,10 +107,11 @@ func (ca *CA) Issue(commonName string, ous ...string) (*Identity, error) {
 	ca.serial++
 	tmpl := &x509.Certificate{
 		SerialNumber: big.NewInt(ca.serial),
-		Subject:      pkix.Name{CommonName: commonName, OrganizationalUnit: ous},
-		NotBefore:    time.Date(2020, 1, 1, 0, 0, 0, 0, time.UTC),
-		NotAfter:     time.Date(2040, 1, 1, 0, 0, 0, 0, time.UTC),
-		KeyUsage:     x509.KeyUsageDigitalSignature,
+		Subject: pkix.Name{CommonName: commonName, OrganizationalUnit: ous,
+			Locality: []string{cryptogenLocality}, Province: []string{cryptogenProvince}, Country: []string{cryptogenCountry}},
+		NotBefore: time.Date(2020, 1, 1, 0, 0, 0, 0, time.UTC),
+		NotAfter:  time.Date(2040, 1, 1, 0, 0, 0, 0, time.UTC),
+		KeyUsage:  x509.KeyUsageDigitalSignature,
 	}
 	der, err := x509.CreateCertificate(rand.Reader, tmpl, ca.Cert, &key.PublicKey, ca.key)
 	if err != nil {
