@@ -1,8 +1,8 @@
 package sla
 
 import (
-	"github.com/slasa/slasa/internal/identity"
 	"fmt"
+	"github.com/slasa/slasa/internal/identity"
 	"math/big"
 	"regexp"
 	"sort"
