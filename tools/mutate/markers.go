@@ -311,14 +311,20 @@ func skipDir(root, p string, d fs.DirEntry) bool {
 }
 
 // Scan finds every marker in the non-test .go files of the module at root.
+// The markers' absolute paths start with root, as the go command run in
+// root sees them, even when root is a symbolic link.
 func Scan(root, modulePath string) ([]*Marker, error) {
+	walkRoot, err := filepath.EvalSymlinks(root)
+	if err != nil {
+		return nil, err
+	}
 	var ms []*Marker
-	err := filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+	err = filepath.WalkDir(walkRoot, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
 		}
 		if d.IsDir() {
-			if skipDir(root, p, d) {
+			if skipDir(walkRoot, p, d) {
 				return filepath.SkipDir
 			}
 			return nil
@@ -333,11 +339,11 @@ func Scan(root, modulePath string) ([]*Marker, error) {
 		if !bytes.Contains(src, []byte("mutate:")) {
 			return nil
 		}
-		rel, err := filepath.Rel(root, p)
+		rel, err := filepath.Rel(walkRoot, p)
 		if err != nil {
 			return err
 		}
-		found, err := scanFile(filepath.ToSlash(rel), p, src, modulePath)
+		found, err := scanFile(filepath.ToSlash(rel), filepath.Join(root, rel), src, modulePath)
 		if err != nil {
 			return err
 		}

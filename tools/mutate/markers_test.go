@@ -350,3 +350,25 @@ func TestPkgMatcher(t *testing.T) {
 		}
 	}
 }
+
+// The go command run in a folder reached through a symbolic link names the
+// files by that path; the overlay must use the same names.
+func TestScanThroughSymlink(t *testing.T) {
+	dir := t.TempDir()
+	root := filepath.Join(dir, "real")
+	writeFiles(t, root, map[string]string{
+		"go.mod": "module example.com/m\n",
+		"a/a.go": fileWith("\t// mutate:check pos\n\tif x > 0 {\n\t\treturn 1\n\t}\n"),
+	})
+	link := filepath.Join(dir, "link")
+	if err := os.Symlink(root, link); err != nil {
+		t.Skip("no symbolic links here:", err)
+	}
+	ms, err := Scan(link, testModule)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ms) != 1 || ms[0].abs != filepath.Join(link, "a", "a.go") || ms[0].File != "a/a.go" {
+		t.Fatalf("markers %+v", ms)
+	}
+}
