@@ -29,6 +29,9 @@
 //     "case a, b:" becomes "case false && (a), false && (b):" and the clause
 //     never runs, exactly as if it were deleted.
 //
+// So mark the if or case whose body refuses (returns the error): the mutant
+// never takes that branch (an else branch always runs instead).
+//
 // A marker above anything else (an assignment, a default clause, a case of a
 // switch with a tag, of a type switch or of a select), a malformed marker, a
 // duplicate id, and a marker in a file the default build leaves out (build
@@ -42,7 +45,8 @@
 // where PKGS is the file's own package, or the tested-by list instead of it.
 // The mutant is
 //
-//   - KILLED when a test fails (or times out): the check is guarded;
+//   - KILLED when a test fails (or times out): the check is guarded; the
+//     line names the first failing test;
 //   - SURVIVED when every test passes: no test notices the check is gone;
 //   - BROKEN when the marker is unusable, the mutant does not build, go test
 //     cannot load PKGS, or the tests of PKGS already fail without any mutant
@@ -60,6 +64,7 @@
 //
 // Usage:
 //
+//	make mutate MUTATE_FLAGS='[flags]'
 //	go run ./tools/mutate [flags]
 //
 // The flags are:
@@ -77,7 +82,8 @@
 //
 // mutate reads every non-test .go file of the module that holds the current
 // folder, except under testdata, vendor, node_modules, folders whose name
-// starts with "." or "_", and nested modules.
+// starts with "." or "_", and nested modules. It runs the go command found
+// in PATH.
 package main
 
 import (
