@@ -141,7 +141,7 @@ type target struct {
 func targets(fset *token.FileSet, f *ast.File) map[int]target {
 	out := map[int]target{}
 	add := func(pos token.Pos, t target) {
-		line := fset.Position(pos).Line
+		line := fset.PositionFor(pos, false).Line
 		if _, dup := out[line]; !dup {
 			out[line] = t
 		}
@@ -205,7 +205,7 @@ func scanFile(rel, abs string, src []byte, modulePath string) ([]*Marker, error)
 			if !ok {
 				continue
 			}
-			p := fset.Position(c.Pos())
+			p := fset.PositionFor(c.Pos(), false)
 			m := &Marker{ID: id, File: rel, Line: p.Line, Package: pkg, TestedBy: testedBy,
 				Tests: testedBy, abs: abs, src: src, pos: c.Pos(), Err: perr}
 			if m.Tests == nil {
@@ -235,7 +235,7 @@ func scanFile(rel, abs string, src []byte, modulePath string) ([]*Marker, error)
 			default:
 				m.Kind = t.kind
 				for _, e := range t.conds {
-					m.conds = append(m.conds, span{fset.Position(e.Pos()).Offset, fset.Position(e.End()).Offset})
+					m.conds = append(m.conds, span{fset.PositionFor(e.Pos(), false).Offset, fset.PositionFor(e.End(), false).Offset})
 				}
 			}
 		}

@@ -116,6 +116,11 @@ func TestMutant(t *testing.T) {
 		kind: "if",
 		want: "\th := func() int {\n\t\t// mutate:check inner\n\t\tif false && (c) {\n\t\t\treturn 1\n\t\t}\n\t\treturn 0\n\t}\n\t_ = h\n",
 	}, {
+		name: "after a //line directive",
+		body: "//line generated.txt:1000\n\t// mutate:check pos\n\tif x > 0 {\n\t\treturn 1\n\t}\n",
+		kind: "if",
+		want: "//line generated.txt:1000\n\t// mutate:check pos\n\tif false && (x > 0) {\n\t\treturn 1\n\t}\n",
+	}, {
 		name: "case",
 		body: "\tswitch {\n\t// mutate:check neg\n\tcase x < 0:\n\t\treturn 1\n\t}\n",
 		kind: "case",
