@@ -16,7 +16,7 @@ STATICCHECK_VERSION := 2026.1
 
 GO_PACKAGES  := ./...
 
-.PHONY: help build test test-unit lint fmt vet staticcheck bench fuzz clean demo
+.PHONY: help build test test-unit lint fmt vet staticcheck bench fuzz clean demo mutate
 
 help: ## list the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | sort
@@ -33,6 +33,13 @@ test: test-unit test-integration ## unit tests, then integration tests on a real
 
 test-unit: ## unit tests only (fast, no network)
 	$(GO) test -count=1 $(GO_PACKAGES)
+
+# MUTATE_FLAGS: e.g. -run ID, -pkg ./chaincode/..., -list, -json, -parallel 2, -timeout 5m
+MUTATE_FLAGS ?=
+
+mutate: ## remove each "// mutate:check" security check in turn; fails unless a test catches each (tools/mutate)
+	$(GO) build -o $(BIN_DIR)/mutate ./tools/mutate
+	$(BIN_DIR)/mutate $(MUTATE_FLAGS)
 
 lint: fmt vet staticcheck ## gofmt, go vet and staticcheck
 
