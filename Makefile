@@ -12,7 +12,7 @@ GO           ?= go
 REPO_ROOT    := $(CURDIR)
 CACHE_DIR    ?= $(or $(SLASA_CACHE_DIR),$(REPO_ROOT)/.cache)
 BIN_DIR      := $(CACHE_DIR)/bin
-STATICCHECK_VERSION := 2026.1
+STATICCHECK_VERSION := v0.8.2
 
 GO_PACKAGES  := ./...
 
