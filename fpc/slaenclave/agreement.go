@@ -124,7 +124,7 @@ func registerAgreement(stub shim.ChaincodeStubInterface, args []string) (*Status
 	if err != nil {
 		return nil, err
 	}
-	// mutate:check register-signatures
+	// mutate:check enclave-signatures
 	if len(rec.Provider.Signature) == 0 || len(rec.Client.Signature) == 0 {
 		missing := "provider"
 		if len(rec.Provider.Signature) != 0 {
@@ -135,7 +135,7 @@ func registerAgreement(stub shim.ChaincodeStubInterface, args []string) (*Status
 		return nil, fmt.Errorf("signed SLA record: the %s signature is missing; both parties must sign", missing)
 	}
 	doc, err := rec.Verify(tr.options(now))
-	// mutate:check register-verify
+	// mutate:check enclave-verify
 	if err != nil {
 		return nil, fmt.Errorf("signed SLA record: %w", err)
 	}
@@ -146,7 +146,7 @@ func registerAgreement(stub shim.ChaincodeStubInterface, args []string) (*Status
 	if err != nil {
 		return nil, fmt.Errorf("SLA %q: %w", doc.ID, err)
 	}
-	// mutate:check register-expired
+	// mutate:check enclave-expired
 	if !end.After(now) {
 		return nil, fmt.Errorf("SLA %q expired: validity.end %s is not after the transaction time %s", doc.ID, doc.Validity.End, now.Format(time.RFC3339))
 	}
@@ -163,7 +163,7 @@ func registerAgreement(stub shim.ChaincodeStubInterface, args []string) (*Status
 		return nil, err
 	}
 	if found {
-		// mutate:check register-digest-conflict
+		// mutate:check enclave-digest-conflict
 		if existing.Digest != rec.Digest {
 			return nil, fmt.Errorf("SLA %q is already registered with digest %s; a different document (digest %s) cannot reuse its id", doc.ID, existing.Digest, rec.Digest)
 		}
@@ -257,11 +257,11 @@ func authorizeParty(stub shim.ChaincodeStubInterface, a *agreement) error {
 		return err
 	}
 	id := identity.FromCert(mspID, cert)
-	// mutate:check party-identity
+	// mutate:check enclave-party-identity
 	if id != a.sla.Parties.Provider.ID() && id != a.sla.Parties.Client.ID() {
 		return fmt.Errorf("access denied: the caller %s is not the provider or the client of SLA %q", id, a.state.SLAID)
 	}
-	// mutate:check party-chain
+	// mutate:check enclave-party-chain
 	if err := tr.chain(mspID, cert, now); err != nil {
 		return fmt.Errorf("access denied: %w", err)
 	}

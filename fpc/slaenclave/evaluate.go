@@ -88,12 +88,12 @@ func evaluate(stub shim.ChaincodeStubInterface, args []string) (*Evaluation, err
 	if err != nil {
 		return nil, fmt.Errorf("period %s: %w", p, err)
 	}
-	// mutate:check evaluate-no-batches
+	// mutate:check enclave-no-batches
 	if !found {
 		return nil, fmt.Errorf("period %s of SLA %q is incomplete: no batch covers any of it yet (covered: none of %s..%s)",
 			p, slaID, p, p.End.Format("2006-01-02T15:04:05Z07:00"))
 	}
-	// mutate:check evaluate-complete
+	// mutate:check enclave-complete
 	if ps.CoveredEnd != ps.PeriodEnd {
 		return nil, fmt.Errorf("period %s of SLA %q is incomplete: batches cover %s..%s of %s..%s",
 			p, slaID, ps.Period, ps.CoveredEnd, ps.Period, ps.PeriodEnd)

@@ -130,15 +130,15 @@ func TestLifecycle(t *testing.T) {
 		for _, tc := range []struct {
 			name, record, want string
 		}{
-			// register-signatures
+			// enclave-signatures
 			{"half-signed", string(signRecord(t, doc, w.provider, &halfSigned)), "RegisterAgreement: signed SLA record: the client signature is missing; both parties must sign"},
-			// register-verify
+			// enclave-verify
 			{"signature over another digest", string(wrongDigest), `RegisterAgreement: signed SLA record: provider: verify signature of "provider@providerorg": signature does not verify`},
 			{"the provider's name and DNs under a foreign CA", string(signRecord(t, doc, w.foreignProvider, w.client)),
 				`RegisterAgreement: signed SLA record: provider: certificate does not chain to the roots of MSP "ProviderOrgMSP"`},
 			{"the provider's name from the MSP's other CA", string(signRecord(t, doc, w.providerOfCA2, w.client)),
 				`RegisterAgreement: signed SLA record: the SLA's provider: certificate issuer "CN=ca2.ProviderOrgMSP,O=ProviderOrgMSP" is not the issuer "CN=ca.ProviderOrgMSP,O=ProviderOrgMSP" of the SLA's provider`},
-			// register-expired
+			// enclave-expired
 			{"expired", string(expired), `RegisterAgreement: SLA "sla-expired" expired: validity.end`},
 			{"not JSON", "{", "RegisterAgreement: decode signed SLA record"},
 		} {
@@ -166,7 +166,7 @@ func TestLifecycle(t *testing.T) {
 				t.Fatalf("re-register changed %q", k)
 			}
 		}
-		// register-digest-conflict
+		// enclave-digest-conflict
 		f.reject(t, w.provider, `RegisterAgreement: SLA "sla-region-1" is already registered with digest `+mustDigest(t, doc)+
 			"; a different document (digest "+mustDigest(t, w.doc(id, vs, ve, "Another title"))+") cannot reuse its id",
 			slaenclave.FnRegisterAgreement, string(signRecord(t, w.doc(id, vs, ve, "Another title"), w.provider, w.client)))
@@ -258,10 +258,10 @@ func TestLifecycle(t *testing.T) {
 	cid3 := f.batch(t, w.logger, header(id, 3, cid2, sec(300), sec(450)), records(sec(300), sec(450), sec(1000)))
 	t.Run("next period", func(t *testing.T) {
 		f.must(t, w.provider, slaenclave.FnIngestBatch, id, "3", cid3)
-		// evaluate-complete
+		// enclave-complete
 		f.reject(t, w.client, "Evaluate: period "+period1+` of SLA "sla-region-1" is incomplete: batches cover `+period1+".."+sec(450).Format(time.RFC3339)+" of "+period1+".."+sec(600).Format(time.RFC3339),
 			slaenclave.FnEvaluate, id, period1)
-		// evaluate-no-batches
+		// enclave-no-batches
 		f.reject(t, w.client, "Evaluate: period "+sec(600).Format(time.RFC3339)+` of SLA "sla-region-1" is incomplete: no batch covers any of it yet`, slaenclave.FnEvaluate, id, sec(600).Format(time.RFC3339))
 		f.reject(t, w.client, "is not the start of a billing period", slaenclave.FnEvaluate, id, sec(30).Format(time.RFC3339))
 	})
@@ -277,12 +277,12 @@ func TestLifecycle(t *testing.T) {
 				who  *user
 				want string
 			}{
-				// party-identity
+				// enclave-party-identity
 				{"a member of another MSP", w.org3User, `access denied: the caller Org3MSP/CN=user@org3,OU=client,O=Org3MSP (issuer CN=ca.Org3MSP,O=Org3MSP) is not the provider or the client of SLA "sla-region-1"`},
 				{"another member of the provider's MSP", w.other, "access denied: the caller ProviderOrgMSP/CN=other@providerorg,"},
 				{"the provider's name with another role", w.providerAsAdmin, "access denied: the caller ProviderOrgMSP/CN=provider@providerorg,OU=admin,O=ProviderOrgMSP"},
 				{"the provider's name from the MSP's other CA", w.providerOfCA2, "access denied: the caller ProviderOrgMSP/CN=provider@providerorg,OU=client,O=ProviderOrgMSP (issuer CN=ca2.ProviderOrgMSP,O=ProviderOrgMSP) is not"},
-				// party-chain
+				// enclave-party-chain
 				{"the client's DNs under a foreign CA", w.foreignClient, `access denied: certificate CN=client@clientorg,OU=client,O=ClientOrgMSP does not chain to the roots of MSP "ClientOrgMSP"`},
 				{"the provider's DNs under a foreign CA", w.foreignProvider, `access denied: certificate CN=provider@providerorg,OU=client,O=ProviderOrgMSP does not chain to the roots of MSP "ProviderOrgMSP"`},
 			} {

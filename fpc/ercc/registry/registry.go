@@ -126,7 +126,7 @@ func (c *Contract) RegisterEnclave(ctx contractapi.TransactionContextInterface, 
 	if err != nil {
 		return nil, err
 	}
-	// mutate:check register-admin
+	// mutate:check ercc-admin
 	if err := caller.RequireAdmin(cfg.Enclave.HostMSPID); err != nil {
 		return nil, fmt.Errorf("RegisterEnclave: only an admin of the enclave host %s may register an enclave: %w", cfg.Enclave.HostMSPID, err)
 	}
@@ -135,15 +135,15 @@ func (c *Contract) RegisterEnclave(ctx contractapi.TransactionContextInterface, 
 		return nil, err
 	}
 	stub := ctx.GetStub()
-	// mutate:check register-host
+	// mutate:check ercc-host
 	if data.PeerMSPID != cfg.Enclave.HostMSPID {
 		return nil, fmt.Errorf("attested_data.peer_msp_id: %q is not the enclave host %q of the deploy configuration", data.PeerMSPID, cfg.Enclave.HostMSPID)
 	}
-	// mutate:check register-chaincode
+	// mutate:check ercc-chaincode
 	if data.Chaincode != cfg.Chaincodes.Enclave {
 		return nil, fmt.Errorf("attested_data.chaincode: %q is not the enclave chaincode %q of the deploy configuration", data.Chaincode, cfg.Chaincodes.Enclave)
 	}
-	// mutate:check register-channel
+	// mutate:check ercc-channel
 	if data.Channel != stub.GetChannelID() {
 		return nil, fmt.Errorf("attested_data.channel: %q is not this channel %q", data.Channel, stub.GetChannelID())
 	}
@@ -153,7 +153,7 @@ func (c *Contract) RegisterEnclave(ctx contractapi.TransactionContextInterface, 
 	if err := checkEvidence(cfg.Enclave.Attestation, creds, data); err != nil {
 		return nil, err
 	}
-	// mutate:check register-config-digest
+	// mutate:check ercc-config-digest
 	if data.ConfigDigest != c.g.Digest() {
 		return nil, fmt.Errorf("attested_data.config_digest: the enclave was initialised with deploy configuration %s, not this peer's %s; give the enclave server the organizations' file and initialise it again",
 			data.ConfigDigest, c.g.Digest())
@@ -174,7 +174,7 @@ func (c *Contract) RegisterEnclave(ctx contractapi.TransactionContextInterface, 
 	if err != nil {
 		return nil, err
 	}
-	// mutate:check register-same-enclave
+	// mutate:check ercc-same-enclave
 	if prev != nil && data.ChaincodeSequence <= prev.ChaincodeSequence {
 		return nil, fmt.Errorf("enclave %s is already registered for chaincode %q (sequence %d, tx %s); it registers again only for a newer chaincode sequence",
 			id, data.Chaincode, prev.ChaincodeSequence, prev.RegisteredTxID)
@@ -277,17 +277,17 @@ func checkEvidence(mode string, creds *credentials.Credentials, data *credential
 	t := creds.Attestation.Type
 	switch mode {
 	case deploycfg.AttestationSimulated:
-		// mutate:check register-attestation-simulated
+		// mutate:check ercc-attestation-simulated
 		if t != credentials.AttestationSimulated {
 			return fmt.Errorf("attestation.type: %q is refused: the deploy configuration accepts simulated attestation only (enclave.attestation %q)", t, mode)
 		}
-		// mutate:check register-evidence
+		// mutate:check ercc-evidence
 		if err := credentials.VerifySimulated(creds, data); err != nil {
 			return err
 		}
 		return nil
 	case deploycfg.AttestationSGX:
-		// mutate:check register-attestation-sgx
+		// mutate:check ercc-attestation-sgx
 		if t == credentials.AttestationSimulated {
 			return fmt.Errorf("attestation.type: simulated evidence is refused: the deploy configuration requires SGX attestation (enclave.attestation %q)", mode)
 		}
@@ -309,7 +309,7 @@ func checkDefinition(ctx contractapi.TransactionContextInterface, data *credenti
 	}
 	stub := ctx.GetStub()
 	resp := stub.InvokeChaincode(lifecycleName, [][]byte{[]byte("QueryChaincodeDefinition"), args}, stub.GetChannelID())
-	// mutate:check register-definition
+	// mutate:check ercc-definition
 	if resp.GetStatus() != 200 {
 		return fmt.Errorf("attested_data.chaincode: no chaincode definition %q on channel %q: %s", data.Chaincode, stub.GetChannelID(), resp.GetMessage())
 	}
@@ -317,11 +317,11 @@ func checkDefinition(ctx contractapi.TransactionContextInterface, data *credenti
 	if err := proto.Unmarshal(resp.GetPayload(), &def); err != nil {
 		return fmt.Errorf("decode chaincode definition of %q: %w", data.Chaincode, err)
 	}
-	// mutate:check register-version
+	// mutate:check ercc-version
 	if def.GetVersion() != data.ChaincodeVersion {
 		return fmt.Errorf("attested_data.chaincode_version: %q, but the committed definition of %q has version %q", data.ChaincodeVersion, data.Chaincode, def.GetVersion())
 	}
-	// mutate:check register-sequence
+	// mutate:check ercc-sequence
 	if def.GetSequence() != data.ChaincodeSequence {
 		return fmt.Errorf("attested_data.chaincode_sequence: %d, but the committed definition of %q has sequence %d", data.ChaincodeSequence, data.Chaincode, def.GetSequence())
 	}

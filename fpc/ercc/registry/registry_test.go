@@ -259,7 +259,7 @@ func TestRegisterRejects(t *testing.T) {
 		creds string
 		want  string
 	}{
-		// register-admin
+		// ercc-admin
 		{"a client of the host", f.pClient, nil, good,
 			`RegisterEnclave: only an admin of the enclave host ProviderOrgMSP may register an enclave: the caller ProviderOrgMSP/CN=provider@providerorg.slasa.local,OU=client,L=San Francisco,ST=California,C=US (issuer CN=ca.providerorg.slasa.local,O=providerorg.slasa.local,L=San Francisco,ST=California,C=US) is not an admin of ProviderOrgMSP (NodeOU role "client", admin required)`},
 		{"a peer of the host", f.pPeer, nil, good, `is not an admin of ProviderOrgMSP (NodeOU role "peer", admin required)`},
@@ -267,31 +267,31 @@ func TestRegisterRejects(t *testing.T) {
 			"RegisterEnclave: only an admin of the enclave host ProviderOrgMSP may register an enclave: the caller ClientOrgMSP/CN=Admin@clientorg.slasa.local,OU=admin,L=San Francisco,ST=California,C=US (issuer CN=ca.clientorg.slasa.local,O=clientorg.slasa.local,L=San Francisco,ST=California,C=US) is not a member of ProviderOrgMSP"},
 		{"an admin of a channel member", f.oAdmin, nil, good, "is not a member of ProviderOrgMSP"},
 		{"malformed", f.pAdmin, nil, "{", "credentials:"},
-		// register-host
+		// ercc-host
 		{"another hosting MSP", f.pAdmin, nil, e.creds(t, func(d *credentials.AttestedData) { d.PeerMSPID = "ClientOrgMSP" }),
 			`attested_data.peer_msp_id: "ClientOrgMSP" is not the enclave host "ProviderOrgMSP" of the deploy configuration`},
-		// register-chaincode
+		// ercc-chaincode
 		{"another chaincode", f.pAdmin, nil, e.creds(t, func(d *credentials.AttestedData) { d.Chaincode = "slaenclave2" }),
 			`attested_data.chaincode: "slaenclave2" is not the enclave chaincode "slaenclave" of the deploy configuration`},
-		// register-channel
+		// ercc-channel
 		{"another channel", f.pAdmin, nil, e.creds(t, func(d *credentials.AttestedData) { d.Channel = "other" }),
 			`attested_data.channel: "other" is not this channel "slasa"`},
-		// register-definition
+		// ercc-definition
 		{"no committed definition", f.pAdmin, func() { f.def.missing = true }, good,
 			`attested_data.chaincode: no chaincode definition "slaenclave" on channel "slasa": namespace slaenclave is not defined`},
-		// register-version
+		// ercc-version
 		{"version mismatch", f.pAdmin, func() { f.def.version = "sim-2" }, good,
 			`attested_data.chaincode_version: "sim-1", but the committed definition of "slaenclave" has version "sim-2"`},
-		// register-sequence
+		// ercc-sequence
 		{"sequence mismatch", f.pAdmin, func() { f.def.seq = 2 }, good,
 			`attested_data.chaincode_sequence: 1, but the committed definition of "slaenclave" has sequence 2`},
-		// register-attestation-simulated
+		// ercc-attestation-simulated
 		{"sgx evidence in simulated mode", f.pAdmin, nil, withEvidence(t, good, func(a *credentials.Attestation) { a.Type = credentials.AttestationDCAP }),
 			`attestation.type: "dcap" is refused: the deploy configuration accepts simulated attestation only (enclave.attestation "simulated")`},
-		// register-evidence
+		// ercc-evidence
 		{"forged evidence", f.pAdmin, nil, forged,
 			"attestation.evidence: simulated evidence is not a valid signature of the enclave key over the attested data"},
-		// register-config-digest
+		// ercc-config-digest
 		{"initialised with another configuration", f.pAdmin, nil, e.creds(t, func(d *credentials.AttestedData) { d.ConfigDigest = otherDigest }),
 			"attested_data.config_digest: the enclave was initialised with deploy configuration " + otherDigest + ", not this peer's " + f.digest},
 	}
@@ -310,7 +310,7 @@ func TestSGXMode(t *testing.T) {
 	f := configured(t, deploycfg.AttestationSGX)
 	e := f.newEnclave(t)
 	good := e.creds(t, nil)
-	// register-attestation-sgx
+	// ercc-attestation-sgx
 	f.refused(t, f.pAdmin, `attestation.type: simulated evidence is refused: the deploy configuration requires SGX attestation (enclave.attestation "sgx")`, "RegisterEnclave", good)
 	f.refused(t, f.pAdmin, `attestation.type: "epid-linkable" evidence cannot be verified by this build`, "RegisterEnclave",
 		withEvidence(t, good, func(a *credentials.Attestation) { a.Type = credentials.AttestationEPIDLinkable }))
@@ -346,7 +346,7 @@ func TestReregistration(t *testing.T) {
 	f.ok(t, f.pAdmin, "RegisterEnclave", a.creds(t, nil))
 	recA := f.record(t, f.pAdmin, "QueryEnclaveByID", "slaenclave", a.id)
 
-	// register-same-enclave: the same enclave for the same sequence.
+	// ercc-same-enclave: the same enclave for the same sequence.
 	f.refused(t, f.pAdmin, "enclave "+a.id+` is already registered for chaincode "slaenclave" (sequence 1, tx `+recA.RegisteredTxID+"); it registers again only for a newer chaincode sequence",
 		"RegisterEnclave", a.creds(t, nil))
 
