@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/slasa/slasa/driver"
+	"github.com/slasa/slasa/internal/identity"
 	"github.com/slasa/slasa/logger"
 	"github.com/slasa/slasa/signedsla"
 	"github.com/slasa/slasa/sla"
@@ -48,20 +49,14 @@ type Refund interface {
 	SettleVerdict(ctx context.Context, signedVerdict []byte) (*Settlement, error)
 }
 
-// Party is the monitor's own identity.
-type Party struct {
-	MSPID      string
-	CommonName string
-}
-
 // Config configures a Monitor.
 type Config struct {
 	// StateDir holds the monitor's state file (and the event checkpoint,
 	// see FollowEvents).
 	StateDir string
-	// Me is the monitor's identity: it handles the SLAs it is the provider
-	// or the client of.
-	Me Party
+	// Me is the monitor's identity (MSP ID, certificate subject and issuer):
+	// it handles the SLAs in which it is the provider or the client.
+	Me identity.ID
 	// SLAs, when not empty, restricts the monitor to these SLA ids.
 	SLAs []string
 	// Agreements, Enclave and Refund are the chaincodes.
@@ -135,8 +130,8 @@ func New(cfg Config) (*Monitor, error) {
 	if cfg.Agreements == nil || cfg.Enclave == nil || cfg.Refund == nil {
 		return nil, errors.New("monitor: agreements, enclave and refund are required")
 	}
-	if cfg.Me.MSPID == "" || cfg.Me.CommonName == "" {
-		return nil, errors.New("monitor: its identity (MSP ID and common name) is required")
+	if err := cfg.Me.Validate("monitor: its identity"); err != nil {
+		return nil, err
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
@@ -357,7 +352,7 @@ func (m *Monitor) Reconcile(ctx context.Context, id string) error {
 		return err
 	}
 	if !m.isParty(s) {
-		return m.skip(id, fmt.Sprintf("%s/%s is neither the provider nor the client", m.cfg.Me.MSPID, m.cfg.Me.CommonName))
+		return m.skip(id, fmt.Sprintf("%s is neither the provider nor the client", m.cfg.Me))
 	}
 	snap := m.Snapshot().SLAs[id]
 	if snap == nil || !snap.Registered {
@@ -385,13 +380,10 @@ func (m *Monitor) skip(id, why string) error {
 	return m.update(id, func(s *SLAState) { s.Skip = why })
 }
 
+// isParty reports whether the monitor's identity is the SLA's provider or
+// client (full identity; the enclave admits only them to Evaluate).
 func (m *Monitor) isParty(s *sla.SLA) bool {
-	for _, p := range []sla.Party{s.Parties.Provider, s.Parties.Client} {
-		if p.MSPID == m.cfg.Me.MSPID && p.CommonName == m.cfg.Me.CommonName {
-			return true
-		}
-	}
-	return false
+	return m.cfg.Me == s.Parties.Provider.ID() || m.cfg.Me == s.Parties.Client.ID()
 }
 
 // ingest passes every anchored batch after the enclave's chain head to
@@ -586,23 +578,29 @@ func (m *Monitor) markSettled(id, period string) error {
 
 // CheckEvaluation parses an evaluation's signed verdict and checks it before
 // it is relayed: it is for the SLA and period asked, its report is the one
-// it commits to, and it verifies with the enclave's registered key.
+// it commits to (the report's SHA-256 is the verdict's report_digest), and it
+// verifies with the enclave's registered key. The monitor trusts no enclave
+// answer it did not check: the peer that ran the enclave could return any
+// bytes.
 func CheckEvaluation(ctx context.Context, ev *Evaluation, e Enclave, id, period string) (*verdict.Signed, error) {
 	signed, err := verdict.ParseSigned(ev.Verdict)
 	if err != nil {
 		return nil, fmt.Errorf("Evaluate %s: verdict: %w", period, err)
 	}
+	// mutate:check monitor-verdict-target
 	if signed.Verdict.SLAID != id || signed.Verdict.Period != period {
-		return nil, fmt.Errorf("Evaluate %s: verdict is for SLA %q period %s", period, signed.Verdict.SLAID, signed.Verdict.Period)
+		return nil, fmt.Errorf("Evaluate %s: the verdict is for SLA %q period %s, not SLA %q period %s", period, signed.Verdict.SLAID, signed.Verdict.Period, id, period)
 	}
 	sum := sha256.Sum256(ev.Report)
-	if hex.EncodeToString(sum[:]) != signed.Verdict.ReportDigest {
-		return nil, fmt.Errorf("Evaluate %s: the report does not match the verdict's report_digest", period)
+	// mutate:check monitor-report-digest
+	if got := hex.EncodeToString(sum[:]); got != signed.Verdict.ReportDigest {
+		return nil, fmt.Errorf("Evaluate %s: the report's SHA-256 %s is not the verdict's report_digest %s", period, got, signed.Verdict.ReportDigest)
 	}
 	vk, err := e.VerifyingKey(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("enclave key: %w", err)
 	}
+	// mutate:check monitor-verdict-signature
 	if err := verdict.Verify(signed, vk); err != nil {
 		return nil, fmt.Errorf("Evaluate %s: %w", period, err)
 	}

@@ -22,6 +22,7 @@ import (
 	"time"
 
 	"github.com/slasa/slasa/driver"
+	"github.com/slasa/slasa/internal/identity"
 	"github.com/slasa/slasa/logger"
 	"github.com/slasa/slasa/signedsla"
 	"github.com/slasa/slasa/sla"
@@ -31,8 +32,14 @@ import (
 var (
 	t0    = time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
 	quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
-	me    = Party{MSPID: "ClientOrgMSP", CommonName: "client@clientorg.slasa.local"}
 )
+
+// me is the monitor's identity: the example SLA's client.
+func me(t *testing.T) identity.ID {
+	t.Helper()
+	s, _ := testSLA(t, "x")
+	return s.Parties.Client.ID()
+}
 
 func testSLA(t *testing.T, id string) (*sla.SLA, []byte) {
 	t.Helper()
@@ -81,6 +88,8 @@ type world struct {
 	frozen     map[string]map[string][]byte    // sla -> period -> evaluation
 	badCID     map[string]bool                 // the shim lies about these CIDs
 	forge      bool                            // sign verdicts with another key
+	badReport  bool                            // return a report other than the verdict's
+	misdirect  string                          // "sla" or "period": sign a verdict for another one
 
 	// refund
 	escrow      map[string]map[string]*Escrow
@@ -243,11 +252,28 @@ func (w *world) Evaluate(_ context.Context, id, period string) (*Evaluation, err
 	}
 	eid, _ := verdict.EnclaveIDOf(&key.PublicKey)
 	digest, _ := sla.DigestHex(w.docs[id])
-	v := verdict.Verdict{SLAID: id, SLADigest: digest, Period: period, PeriodEnd: start.Add(time.Minute).Format(time.RFC3339), Violated: true,
-		CreditBPS: 3000, CreditAmount: 30000, Currency: "USD", ReportDigest: hex.EncodeToString(sum[:]), Chaincode: "slaenclave", EnclaveID: eid}
+	end := start.Add(time.Minute).Format(time.RFC3339)
+	var last signedsla.Anchor
+	for _, a := range w.anchors[id] {
+		if a.PeriodEnd == end {
+			last = a
+		}
+	}
+	v := verdict.Verdict{SLAID: id, SLADigest: digest, Period: period, PeriodEnd: end, Violated: true,
+		CreditBPS: 3000, CreditAmount: 30000, Currency: "USD", ReportDigest: hex.EncodeToString(sum[:]),
+		BatchSeq: last.Seq, BatchCID: last.CID, Chaincode: "slaenclave", EnclaveID: eid}
+	switch w.misdirect {
+	case "sla":
+		v.SLAID = "s-other"
+	case "period":
+		v.Period = start.Add(time.Minute).Format(time.RFC3339)
+	}
 	signed, err := verdict.Sign(v, key)
 	if err != nil {
 		return nil, err
+	}
+	if w.badReport {
+		report = []byte(`{"metrics":[{"id":"availability","value":"100.0000"}]}`)
 	}
 	vj, _ := json.Marshal(signed)
 	out, _ := json.Marshal(Evaluation{Verdict: vj, Report: report})
@@ -308,7 +334,7 @@ func (w *world) SettleVerdict(_ context.Context, raw []byte) (*Settlement, error
 
 func (w *world) monitor(dir string) *Monitor {
 	w.t.Helper()
-	m, err := New(Config{StateDir: dir, Me: me, Agreements: w, Enclave: w, Refund: w, Now: func() time.Time { return w.now }, Log: quiet,
+	m, err := New(Config{StateDir: dir, Me: me(w.t), Agreements: w, Enclave: w, Refund: w, Now: func() time.Time { return w.now }, Log: quiet,
 		BackoffMin: time.Nanosecond, BackoffMax: time.Nanosecond})
 	if err != nil {
 		w.t.Fatal(err)
@@ -460,25 +486,15 @@ func TestMonitorRejects(t *testing.T) {
 			t.Fatalf("after repair: head %d, %d settlements", w.head["s1"], w.settleCalls)
 		}
 	})
-	t.Run("forged verdict", func(t *testing.T) {
-		w := newWorld(t)
-		w.addSLA("s1", 1)
-		for i := 0; i < 6; i++ {
-			w.anchor("s1")
-		}
-		w.forge = true
-		w.now = t0.Add(2 * time.Minute)
-		m := w.monitor(t.TempDir())
-		m.HandleEvent(event(t, EventSLASigned, map[string]any{"sla_id": "s1"}))
-		m.ReconcileAll(context.Background())
-		if w.settleCalls != 0 || m.C.Errors.Load() != 1 {
-			t.Fatalf("%d settlements, %d errors", w.settleCalls, m.C.Errors.Load())
-		}
-	})
 	t.Run("not a party", func(t *testing.T) {
 		w := newWorld(t)
 		w.addSLA("s1", 1)
-		m, _ := New(Config{StateDir: t.TempDir(), Me: Party{MSPID: "OtherMSP", CommonName: "x"}, Agreements: w, Enclave: w, Refund: w, Log: quiet})
+		other := me(t)
+		other.Issuer = "CN=ca2.clientorg.slasa.local" // the client's name from another CA
+		m, err := New(Config{StateDir: t.TempDir(), Me: other, Agreements: w, Enclave: w, Refund: w, Log: quiet})
+		if err != nil {
+			t.Fatal(err)
+		}
 		m.HandleEvent(event(t, EventSLASigned, map[string]any{"sla_id": "s1"}))
 		m.ReconcileAll(context.Background())
 		if s := m.Snapshot().SLAs["s1"]; s.Skip == "" || w.registered["s1"] {
@@ -614,5 +630,75 @@ func TestHandler(t *testing.T) {
 	body, _ := io.ReadAll(resp.Body)
 	if !strings.HasPrefix(string(body), "monitor_events_total 0\n") || !strings.Contains(string(body), "monitor_settlements_total 0\n") {
 		t.Fatalf("metrics: %s", body)
+	}
+}
+
+// The monitor relays no enclave answer it did not check: each check refuses
+// with its own error, and nothing is settled.
+func TestMonitorChecksEvaluations(t *testing.T) {
+	hexSum := func(b string) string {
+		sum := sha256.Sum256([]byte(b))
+		return hex.EncodeToString(sum[:])
+	}
+	const p0 = "Evaluate 2026-03-01T00:00:00Z: "
+	for _, tc := range []struct {
+		name string
+		edit func(w *world)
+		want string
+	}{
+		// monitor-report-digest
+		{"a report other than the verdict's", func(w *world) { w.badReport = true },
+			p0 + "the report's SHA-256 " + hexSum(`{"metrics":[{"id":"availability","value":"100.0000"}]}`) +
+				" is not the verdict's report_digest " + hexSum(`{"metrics":[{"id":"availability","value":"98.0000"}]}`)},
+		// monitor-verdict-target
+		{"a verdict for another SLA", func(w *world) { w.misdirect = "sla" },
+			p0 + `the verdict is for SLA "s-other" period 2026-03-01T00:00:00Z, not SLA "s1" period 2026-03-01T00:00:00Z`},
+		{"a verdict for another period", func(w *world) { w.misdirect = "period" },
+			p0 + `the verdict is for SLA "s1" period 2026-03-01T00:01:00Z, not SLA "s1" period 2026-03-01T00:00:00Z`},
+		// monitor-verdict-signature
+		{"a verdict signed by another key", func(w *world) { w.forge = true }, p0 + "verdict.enclave_id: "},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			w := newWorld(t)
+			w.addSLA("s1", 1)
+			for i := 0; i < 6; i++ {
+				w.anchor("s1")
+			}
+			w.now = t0.Add(2 * time.Minute)
+			tc.edit(w)
+			m := w.monitor(t.TempDir())
+			m.HandleEvent(event(t, EventSLASigned, map[string]any{"sla_id": "s1"}))
+			err := m.Reconcile(context.Background(), "s1")
+			if err == nil || !strings.HasPrefix(err.Error(), tc.want) {
+				t.Fatalf("error:\n got %v\nwant %q", err, tc.want)
+			}
+			if w.settleCalls != 0 || w.escrow["s1"]["2026-03-01T00:00:00Z"].Status != EscrowHeld || len(m.Snapshot().SLAs["s1"].Settled) != 0 {
+				t.Fatalf("a refused evaluation was settled: %d settle calls", w.settleCalls)
+			}
+		})
+	}
+}
+
+// A verdict's own signature is checked too, not only its key's id.
+func TestCheckEvaluationSignature(t *testing.T) {
+	w := newWorld(t)
+	w.addSLA("s1", 1)
+	for i := 0; i < 6; i++ {
+		w.anchor("s1")
+	}
+	w.covered["s1"] = map[string]time.Time{"2026-03-01T00:00:00Z": t0.Add(time.Minute)}
+	ev, err := w.Evaluate(context.Background(), "s1", "2026-03-01T00:00:00Z")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var signed verdict.Signed
+	if err := json.Unmarshal(ev.Verdict, &signed); err != nil {
+		t.Fatal(err)
+	}
+	signed.Verdict.CreditBPS = 10000 // the host raises the credit
+	ev.Verdict, _ = json.Marshal(signed)
+	if _, err := CheckEvaluation(context.Background(), ev, w, "s1", "2026-03-01T00:00:00Z"); !errors.Is(err, verdict.ErrBadSignature) ||
+		err.Error() != "Evaluate 2026-03-01T00:00:00Z: "+verdict.ErrBadSignature.Error() {
+		t.Fatalf("altered verdict: %v", err)
 	}
 }

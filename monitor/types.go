@@ -19,17 +19,20 @@
 //  3. evaluate and settle: every period the enclave reports complete (or
 //     already evaluated) whose fee is in escrow and whose escrow is not
 //     SETTLED (refund GetEscrow) is evaluated (Evaluate returns the frozen
-//     verdict when there is one), the verdict is checked against the enclave
-//     key from the registry and submitted to SettleVerdict.
+//     verdict when there is one); the answer is checked (the verdict is for
+//     the SLA and period asked, the report's SHA-256 is its report_digest,
+//     its signature verifies with the enclave key from the registry) and the
+//     verdict is submitted to SettleVerdict. An answer that fails a check is
+//     never relayed.
 //
 // A failure leaves the SLA for a later attempt (exponential backoff per SLA),
 // so killing the monitor at any point and starting it again neither loses nor
 // doubles a settlement: a registered SLA, an ingested batch, a frozen verdict
 // and a settled period are all recognised from the ledger and skipped.
 //
-// Only SLAs in which the monitor's identity is the provider or the client are
-// handled (Evaluate and GetAgreementStatus are reserved to them); others are
-// recorded as skipped.
+// Only SLAs in which the monitor's identity (MSP ID, certificate subject and
+// issuer) is the provider or the client are handled (Evaluate and
+// GetAgreementStatus are reserved to them); others are recorded as skipped.
 package monitor
 
 import (

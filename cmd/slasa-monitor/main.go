@@ -24,6 +24,7 @@ import (
 
 	fpcclient "github.com/slasa/slasa/fpc/client"
 	"github.com/slasa/slasa/internal/flagvalue"
+	"github.com/slasa/slasa/internal/identity"
 	"github.com/slasa/slasa/logger"
 	"github.com/slasa/slasa/monitor"
 	"github.com/slasa/slasa/signedsla"
@@ -86,7 +87,7 @@ func run() int {
 	}
 	m, err := monitor.New(monitor.Config{
 		StateDir:   stateDir,
-		Me:         monitor.Party{MSPID: gw.MSPID, CommonName: cert.Subject.CommonName},
+		Me:         identity.FromCert(gw.MSPID, cert),
 		SLAs:       slas,
 		Agreements: &logger.AgreementClient{Contract: gw.Network.GetContract(agreementCC)},
 		Enclave:    &monitor.EnclaveClient{FPC: fpcclient.New(gw.Network, enclaveCC, fpcclient.WithRegistry(registryCC))},
@@ -119,7 +120,7 @@ func run() int {
 		}
 		log.Info("serving /healthz and /metrics", "addr", ln.Addr().String())
 	}
-	log.Info("monitor running", "identity", gw.MSPID+"/"+cert.Subject.CommonName, "state_dir", stateDir,
+	log.Info("monitor running", "identity", identity.FromCert(gw.MSPID, cert).String(), "state_dir", stateDir,
 		"checkpoint_block", cp.BlockNumber(), "checkpoint_tx", cp.TransactionID())
 	var wg sync.WaitGroup
 	wg.Add(2)

@@ -1,10 +1,18 @@
 // Package client invokes a Fabric Private Chaincode through the Fabric
 // Gateway: it encrypts every request to the chaincode's registered
-// encryption key, evaluates __invoke, verifies the enclave's signature and the
-// response's binding to the request on every response, opens the result, and,
-// for transactions, submits the signed response to __endorse so that every
-// endorsing peer re-verifies it against the enclave registry before the
-// writes commit.
+// encryption key, evaluates __invoke on a peer of the organization that hosts
+// the enclave, verifies the enclave's signature and the response's binding to
+// the request on every response, opens the result, and, for transactions,
+// submits the signed response to __endorse so that every endorsing peer
+// re-verifies it against the enclave registry (and its own deploy
+// configuration and clock) before the writes commit.
+//
+// Each organization runs its own enclave chaincode server, but only the
+// enclave host's holds the initialised enclave; the others only verify in
+// __endorse. So __invoke and __initEnclave are evaluated on the host
+// organization's peers (the registry record's peer_msp_id, through the
+// Gateway's target organizations), whichever organization's Gateway peer the
+// client is connected to.
 //
 // The enclave's keys come only from the enclave registry chaincode (ercc),
 // never from the peer that answers.
@@ -140,7 +148,9 @@ func (c *Client) invoke(ctx context.Context, fn string, args []string) (*call, e
 	if err != nil {
 		return nil, fmt.Errorf("encode request: %w", err)
 	}
-	signed, err := c.contract.EvaluateWithContext(ctx, protocol.FnInvoke, client.WithBytesArguments(raw))
+	// Only the host organization's server holds the initialised enclave.
+	signed, err := c.contract.EvaluateWithContext(ctx, protocol.FnInvoke, client.WithBytesArguments(raw),
+		client.WithEndorsingOrganizations(rec.PeerMSPID))
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", fn, err)
 	}
@@ -205,8 +215,10 @@ func (c *Client) Submit(ctx context.Context, fn string, args ...string) ([]byte,
 	return r.result.Payload, status.TransactionID, nil
 }
 
-// InitEnclave asks the chaincode's enclave for its credentials (evaluate
-// __initEnclave). Register them with Register.
+// InitEnclave asks the chaincode's enclave on a peer of the host
+// organization peerMSPID for its credentials (evaluate __initEnclave). The
+// enclave server attests its own deploy configuration. Register them with
+// Register.
 func (c *Client) InitEnclave(ctx context.Context, peerMSPID, endpoint string) ([]byte, error) {
 	hp, err := json.Marshal(struct {
 		PeerMSPID string `json:"peer_msp_id"`
@@ -215,7 +227,8 @@ func (c *Client) InitEnclave(ctx context.Context, peerMSPID, endpoint string) ([
 	if err != nil {
 		return nil, err
 	}
-	creds, err := c.contract.EvaluateWithContext(ctx, protocol.FnInitEnclave, client.WithBytesArguments(hp))
+	creds, err := c.contract.EvaluateWithContext(ctx, protocol.FnInitEnclave, client.WithBytesArguments(hp),
+		client.WithEndorsingOrganizations(peerMSPID))
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", protocol.FnInitEnclave, err)
 	}
@@ -225,8 +238,9 @@ func (c *Client) InitEnclave(ctx context.Context, peerMSPID, endpoint string) ([
 	return creds, nil
 }
 
-// Register submits credentials to the enclave registry. The caller's
-// identity must belong to the hosting peer's MSP.
+// Register submits credentials to the enclave registry. The client's
+// identity must be an admin (NodeOU admin) of the enclave host organization
+// of the deploy configuration.
 func (c *Client) Register(ctx context.Context, creds []byte) (*credentials.Record, error) {
 	raw, err := c.registry.SubmitWithContext(ctx, "RegisterEnclave", client.WithBytesArguments(creds))
 	if err != nil {

@@ -8,6 +8,7 @@ import (
 	"encoding/pem"
 	"errors"
 	"fmt"
+	"time"
 
 	//lint:ignore SA1019 fabric-protos-go (v1 shim side) is generated for the APIv1 protobuf package
 	"github.com/golang/protobuf/proto"
@@ -23,6 +24,9 @@ type proposalInfo struct {
 	Chaincode string
 	Creator   []byte
 	Args      [][]byte
+	// Timestamp is the channel header's timestamp (UTC), the transaction
+	// time the client chose; zero when the header carries none.
+	Timestamp time.Time
 }
 
 // parseProposal decodes a proposal's headers and chaincode input.
@@ -59,6 +63,9 @@ func parseProposal(proposalBytes []byte) (*proposalInfo, error) {
 		return nil, fmt.Errorf("proposal invocation spec: %w", err)
 	}
 	info := &proposalInfo{ChannelID: ch.ChannelId, TxID: ch.TxId, Creator: sh.Creator}
+	if ch.Timestamp != nil {
+		info.Timestamp = time.Unix(ch.Timestamp.Seconds, int64(ch.Timestamp.Nanos)).UTC()
+	}
 	if ext.ChaincodeId != nil {
 		info.Chaincode = ext.ChaincodeId.Name
 	}
@@ -98,34 +105,44 @@ func verifyCreatorSignature(creator, proposalBytes, signature []byte) (mspID str
 
 // checkInvokeProposal binds an __invoke execution to its signed proposal:
 // same channel, transaction and creator as the host claims, a valid creator
-// signature, and the request message as the proposal's argument.
-func checkInvokeProposal(host Host, requestJSON []byte) ([]byte, error) {
+// signature, a timestamp, and the request message as the proposal's
+// argument. It returns the proposal bytes and what they say.
+func checkInvokeProposal(host Host, requestJSON []byte) ([]byte, *proposalInfo, error) {
 	propBytes, sig, err := host.SignedProposal()
 	if err != nil {
-		return nil, fmt.Errorf("signed proposal: %w", err)
+		return nil, nil, fmt.Errorf("signed proposal: %w", err)
 	}
 	info, err := parseProposal(propBytes)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
+	// mutate:check invoke-proposal-channel
 	if info.ChannelID != host.ChannelID() {
-		return nil, fmt.Errorf("proposal: channel %q is not the host's channel %q", info.ChannelID, host.ChannelID())
+		return nil, nil, fmt.Errorf("proposal: channel %q is not the host's channel %q", info.ChannelID, host.ChannelID())
 	}
+	// mutate:check invoke-proposal-txid
 	if info.TxID != host.TxID() {
-		return nil, errors.New("proposal: transaction id does not match the host's")
+		return nil, nil, errors.New("proposal: transaction id does not match the host's")
 	}
 	creator, err := host.Creator()
 	if err != nil {
-		return nil, fmt.Errorf("creator: %w", err)
+		return nil, nil, fmt.Errorf("creator: %w", err)
 	}
+	// mutate:check invoke-proposal-creator
 	if !bytes.Equal(creator, info.Creator) {
-		return nil, errors.New("proposal: creator does not match the host's")
+		return nil, nil, errors.New("proposal: creator does not match the host's")
 	}
+	// mutate:check invoke-proposal-signature
 	if _, _, err := verifyCreatorSignature(info.Creator, propBytes, sig); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
+	// mutate:check invoke-proposal-args
 	if len(info.Args) != 2 || string(info.Args[0]) != "__invoke" || !bytes.Equal(info.Args[1], requestJSON) {
-		return nil, errors.New("proposal: its arguments are not this __invoke request")
+		return nil, nil, errors.New("proposal: its arguments are not this __invoke request")
 	}
-	return propBytes, nil
+	// mutate:check invoke-proposal-timestamp
+	if info.Timestamp.IsZero() {
+		return nil, nil, errors.New("proposal: its channel header carries no timestamp")
+	}
+	return propBytes, info, nil
 }

@@ -16,11 +16,10 @@ import (
 
 	"github.com/slasa/slasa/fpc/credentials"
 	"github.com/slasa/slasa/fpc/protocol"
+	"github.com/slasa/slasa/internal/deploycfg"
+	"github.com/slasa/slasa/internal/skew"
 	"github.com/slasa/slasa/internal/strictjson"
 )
-
-// DefaultRegistry is the enclave registry chaincode's name on the channel.
-const DefaultRegistry = "ercc"
 
 // endorsedPrefix keys the record of each __invoke transaction whose response
 // was endorsed, so that a response cannot be applied twice.
@@ -32,28 +31,61 @@ type ContentFetcher func(id string) ([]byte, error)
 // PrivateChaincode is a shim.Chaincode that serves FPC's entry points for an
 // Enclave.
 type PrivateChaincode struct {
-	enclave  Enclave
-	registry string
-	fetch    ContentFetcher
+	enclave Enclave
+	cfg     *deploycfg.Config
+	digest  string
+	fetch   ContentFetcher
+	maxSkew time.Duration
+	now     func() time.Time
 }
 
 // Option configures a PrivateChaincode.
 type Option func(*PrivateChaincode)
 
-// WithRegistry names the enclave registry chaincode (default "ercc").
-func WithRegistry(name string) Option { return func(p *PrivateChaincode) { p.registry = name } }
+// WithConfig sets this organization's deploy configuration (required): the
+// enclave is initialised with it, the enclave registry is its
+// chaincodes.registry, and __endorse accepts only an enclave registered with
+// its digest.
+func WithConfig(cfg *deploycfg.Config) Option { return func(p *PrivateChaincode) { p.cfg = cfg } }
 
 // WithFetcher sets the tunneling ocall used by Fetch inside the enclave.
 func WithFetcher(f ContentFetcher) Option { return func(p *PrivateChaincode) { p.fetch = f } }
 
-// NewPrivateChaincode wraps an enclave into a chaincode.
-func NewPrivateChaincode(e Enclave, opts ...Option) *PrivateChaincode {
-	p := &PrivateChaincode{enclave: e, registry: DefaultRegistry}
+// WithMaxSkew sets the largest accepted difference between a transaction's
+// timestamp and this peer's clock (default skew.Default, 5 minutes).
+func WithMaxSkew(d time.Duration) Option { return func(p *PrivateChaincode) { p.maxSkew = d } }
+
+// WithClock replaces this peer's clock (tests).
+func WithClock(now func() time.Time) Option { return func(p *PrivateChaincode) { p.now = now } }
+
+// NewPrivateChaincode wraps an enclave into a chaincode. WithConfig is
+// required and its configuration must be valid.
+func NewPrivateChaincode(e Enclave, opts ...Option) (*PrivateChaincode, error) {
+	p := &PrivateChaincode{enclave: e, maxSkew: skew.Default, now: time.Now}
 	for _, o := range opts {
 		o(p)
 	}
-	return p
+	if p.cfg == nil {
+		return nil, fmt.Errorf("deploy configuration: none given (set %s or -config)", deploycfg.EnvFile)
+	}
+	cfg := *p.cfg
+	if err := cfg.Validate(); err != nil {
+		return nil, fmt.Errorf("deploy configuration: %w", err)
+	}
+	cfg.Normalize()
+	digest, err := cfg.Digest()
+	if err != nil {
+		return nil, err
+	}
+	if err := skew.Validate(p.maxSkew); err != nil {
+		return nil, err
+	}
+	p.cfg, p.digest = &cfg, digest
+	return p, nil
 }
+
+// ConfigDigest returns the digest of the chaincode's deploy configuration.
+func (p *PrivateChaincode) ConfigDigest() string { return p.digest }
 
 // Init does nothing: an enclave is initialised with __initEnclave.
 func (p *PrivateChaincode) Init(shim.ChaincodeStubInterface) pb.Response { return shim.Success(nil) }
@@ -95,8 +127,8 @@ func (p *PrivateChaincode) initEnclave(stub shim.ChaincodeStubInterface, args []
 	if err := strictjson.Unmarshal([]byte(args[0]), &hp); err != nil {
 		return nil, fmt.Errorf("host parameters: %w", err)
 	}
-	if hp.PeerMSPID == "" {
-		return nil, errors.New("host parameters: peer_msp_id must not be empty")
+	if hp.PeerMSPID != p.cfg.Enclave.HostMSPID {
+		return nil, fmt.Errorf("host parameters: peer_msp_id %q is not the enclave host %q of the deploy configuration", hp.PeerMSPID, p.cfg.Enclave.HostMSPID)
 	}
 	name, err := ownName(stub)
 	if err != nil {
@@ -107,7 +139,7 @@ func (p *PrivateChaincode) initEnclave(stub shim.ChaincodeStubInterface, args []
 		return nil, err
 	}
 	creds, err := p.enclave.Init(InitParams{Channel: stub.GetChannelID(), Chaincode: name, ChaincodeVersion: def.Version,
-		ChaincodeSequence: def.Sequence, PeerMSPID: hp.PeerMSPID, Endpoint: hp.Endpoint})
+		ChaincodeSequence: def.Sequence, PeerMSPID: hp.PeerMSPID, Endpoint: hp.Endpoint, Config: p.cfg})
 	if err != nil {
 		return nil, err
 	}
@@ -115,6 +147,14 @@ func (p *PrivateChaincode) initEnclave(stub shim.ChaincodeStubInterface, args []
 }
 
 func (p *PrivateChaincode) invoke(stub shim.ChaincodeStubInterface, args []string) ([]byte, error) {
+	ts, err := txTimestamp(stub)
+	if err != nil {
+		return nil, err
+	}
+	// mutate:check invoke-skew
+	if err := skew.Check(ts, p.now(), p.maxSkew); err != nil {
+		return nil, err
+	}
 	if len(args) != 1 {
 		return nil, errors.New("takes one argument: the encrypted request message")
 	}
@@ -138,8 +178,18 @@ func (p *PrivateChaincode) invoke(stub shim.ChaincodeStubInterface, args []strin
 }
 
 // endorse runs on every endorsing peer: it verifies the enclave's signed
-// response against the registry and applies the write set.
+// response against the registry and this peer's configuration and clock,
+// and applies the write set.
 func (p *PrivateChaincode) endorse(stub shim.ChaincodeStubInterface, args []string) ([]byte, error) {
+	now := p.now()
+	ts, err := txTimestamp(stub)
+	if err != nil {
+		return nil, err
+	}
+	// mutate:check endorse-skew
+	if err := skew.Check(ts, now, p.maxSkew); err != nil {
+		return nil, err
+	}
 	if len(args) != 1 {
 		return nil, errors.New("takes one argument: the enclave's signed response")
 	}
@@ -155,14 +205,21 @@ func (p *PrivateChaincode) endorse(stub shim.ChaincodeStubInterface, args []stri
 	if err != nil {
 		return nil, err
 	}
+	// mutate:check endorse-config-digest
+	if rec.ConfigDigest != p.digest {
+		return nil, fmt.Errorf("registered enclave %s was initialised with deploy configuration %s, not this peer's %s; this organization does not endorse its responses",
+			rec.EnclaveID, rec.ConfigDigest, p.digest)
+	}
 	vk, err := rec.VerifyingKey()
 	if err != nil {
 		return nil, fmt.Errorf("registered enclave: %w", err)
 	}
 	resp, err := protocol.VerifyResponse(&sr, vk)
+	// mutate:check endorse-signature
 	if err != nil {
 		return nil, err
 	}
+	// mutate:check endorse-enclave-id
 	if resp.EnclaveID != rec.EnclaveID {
 		return nil, fmt.Errorf("response: enclave %s is not the registered enclave %s", resp.EnclaveID, rec.EnclaveID)
 	}
@@ -170,20 +227,29 @@ func (p *PrivateChaincode) endorse(stub shim.ChaincodeStubInterface, args []stri
 	if err != nil {
 		return nil, fmt.Errorf("response: %w", err)
 	}
+	// mutate:check endorse-binding
 	if info.ChannelID != stub.GetChannelID() || info.Chaincode != name {
 		return nil, fmt.Errorf("response: ran for chaincode %q on channel %q, not %q on %q", info.Chaincode, info.ChannelID, name, stub.GetChannelID())
+	}
+	// mutate:check endorse-proposal-skew
+	if err := skew.Check(info.Timestamp, now, p.maxSkew); err != nil {
+		return nil, fmt.Errorf("response: the enclave ran the request under the proposal's timestamp: %w", err)
 	}
 	creator, err := stub.GetCreator()
 	if err != nil {
 		return nil, fmt.Errorf("creator: %w", err)
 	}
+	// mutate:check endorse-creator
 	if !bytes.Equal(creator, info.Creator) {
 		return nil, errors.New("response: the request was made by another identity; only its requester can submit it")
 	}
 	replayKey := endorsedPrefix + info.TxID
-	if seen, err := stub.GetState(replayKey); err != nil {
+	seen, err := stub.GetState(replayKey)
+	if err != nil {
 		return nil, fmt.Errorf("read replay record: %w", err)
-	} else if seen != nil {
+	}
+	// mutate:check endorse-replay
+	if seen != nil {
 		return nil, fmt.Errorf("response to request %s was already endorsed (replay)", info.TxID)
 	}
 	for _, r := range resp.RWSet.Reads {
@@ -191,12 +257,14 @@ func (p *PrivateChaincode) endorse(stub shim.ChaincodeStubInterface, args []stri
 		if err != nil {
 			return nil, fmt.Errorf("re-read %q: %w", r.Key, err)
 		}
-		now := protocol.HashStored(cur)
-		if now.Absent != r.Absent || now.Hash != r.Hash {
+		stored := protocol.HashStored(cur)
+		// mutate:check endorse-read-set
+		if stored.Absent != r.Absent || stored.Hash != r.Hash {
 			return nil, fmt.Errorf("state %q changed since the enclave read it; re-run the request", r.Key)
 		}
 	}
 	for _, w := range resp.RWSet.Writes {
+		// mutate:check endorse-reserved-key
 		if w.Key == "" || strings.HasPrefix(w.Key, endorsedPrefix) {
 			return nil, fmt.Errorf("write set: key %q is reserved", w.Key)
 		}
@@ -218,13 +286,14 @@ func (p *PrivateChaincode) endorse(stub shim.ChaincodeStubInterface, args []stri
 }
 
 func (p *PrivateChaincode) lookupEnclave(stub shim.ChaincodeStubInterface, name string) (*credentials.Record, error) {
-	resp := stub.InvokeChaincode(p.registry, [][]byte{[]byte("QueryEnclave"), []byte(name)}, stub.GetChannelID())
+	registry := p.cfg.Chaincodes.Registry
+	resp := stub.InvokeChaincode(registry, [][]byte{[]byte("QueryEnclave"), []byte(name)}, stub.GetChannelID())
 	if resp.Status != shim.OK {
-		return nil, fmt.Errorf("enclave registry %q: %s", p.registry, resp.Message)
+		return nil, fmt.Errorf("enclave registry %q: %s", registry, resp.Message)
 	}
 	var rec credentials.Record
 	if err := json.Unmarshal(resp.Payload, &rec); err != nil {
-		return nil, fmt.Errorf("enclave registry %q: decode record: %w", p.registry, err)
+		return nil, fmt.Errorf("enclave registry %q: decode record: %w", registry, err)
 	}
 	return &rec, nil
 }
@@ -243,6 +312,18 @@ func ownName(stub shim.ChaincodeStubInterface) (string, error) {
 		return "", errors.New("proposal names no chaincode")
 	}
 	return info.Chaincode, nil
+}
+
+// txTimestamp reads the transaction timestamp.
+func txTimestamp(stub shim.ChaincodeStubInterface) (time.Time, error) {
+	ts, err := stub.GetTxTimestamp()
+	if err != nil {
+		return time.Time{}, fmt.Errorf("transaction timestamp: %w", err)
+	}
+	if ts == nil {
+		return time.Time{}, errors.New("transaction timestamp: none")
+	}
+	return time.Unix(ts.Seconds, int64(ts.Nanos)).UTC(), nil
 }
 
 func queryDefinition(stub shim.ChaincodeStubInterface, name string) (*lifecycle.QueryChaincodeDefinitionResult, error) {
@@ -272,31 +353,6 @@ func (h *stubHost) GetState(key string) ([]byte, error) {
 		return nil, fmt.Errorf("key %q is reserved", key)
 	}
 	return h.stub.GetState(key)
-}
-
-func (h *stubHost) GetStateByPartialCompositeKey(objectType string, attrs []string) ([]KV, error) {
-	it, err := h.stub.GetStateByPartialCompositeKey(objectType, attrs)
-	if err != nil {
-		return nil, err
-	}
-	defer it.Close()
-	var out []KV
-	for it.HasNext() {
-		kv, err := it.Next()
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, KV{Key: kv.Key, Value: kv.Value})
-	}
-	return out, nil
-}
-
-func (h *stubHost) TxTimestamp() (time.Time, error) {
-	ts, err := h.stub.GetTxTimestamp()
-	if err != nil {
-		return time.Time{}, err
-	}
-	return time.Unix(ts.Seconds, int64(ts.Nanos)).UTC(), nil
 }
 
 func (h *stubHost) TxID() string             { return h.stub.GetTxID() }

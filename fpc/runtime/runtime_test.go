@@ -28,6 +28,7 @@ import (
 	"github.com/slasa/slasa/fpc/credentials"
 	"github.com/slasa/slasa/fpc/protocol"
 	"github.com/slasa/slasa/fpc/runtime/fpctest"
+	"github.com/slasa/slasa/internal/deploycfg"
 )
 
 const (
@@ -36,56 +37,61 @@ const (
 	marker  = "MARKER-plaintext-7f3a"
 )
 
-// kvChaincode is a tiny private chaincode: put, get, del, list, event.
+// kvChaincode is a tiny private chaincode.
 type kvChaincode struct{}
 
 func (kvChaincode) Init(shim.ChaincodeStubInterface) pb.Response { return shim.Success(nil) }
 
 func (kvChaincode) Invoke(stub shim.ChaincodeStubInterface) pb.Response {
 	fn, args := stub.GetFunctionAndParameters()
+	result := func(b []byte, err error) pb.Response {
+		if err != nil {
+			return shim.Error(err.Error())
+		}
+		return shim.Success(b)
+	}
 	switch fn {
 	case "put":
 		key, _ := stub.CreateCompositeKey("kv", []string{args[0]})
-		if err := stub.PutState(key, []byte(args[1])); err != nil {
-			return shim.Error(err.Error())
-		}
-		return shim.Success(nil)
+		return result(nil, stub.PutState(key, []byte(args[1])))
+	case "putraw":
+		return result(nil, stub.PutState(args[0], []byte(args[1])))
 	case "get":
 		key, _ := stub.CreateCompositeKey("kv", []string{args[0]})
-		v, err := stub.GetState(key)
-		if err != nil {
-			return shim.Error(err.Error())
-		}
-		return shim.Success(v)
+		return result(stub.GetState(key))
 	case "list":
-		it, err := stub.GetStateByPartialCompositeKey("kv", nil)
+		_, err := stub.GetStateByPartialCompositeKey("kv", nil)
+		return result(nil, err)
+	case "range":
+		_, err := stub.GetStateByRange("a", "z")
+		return result(nil, err)
+	case "history":
+		_, err := stub.GetHistoryForKey("a")
+		return result(nil, err)
+	case "rich":
+		_, err := stub.GetQueryResult("{}")
+		return result(nil, err)
+	case "cc2cc":
+		r := stub.InvokeChaincode("ercc", [][]byte{[]byte("QueryEnclave")}, channel)
+		return result(nil, fmt.Errorf("%s", r.Message))
+	case "event":
+		return result(nil, stub.SetEvent("x", nil))
+	case "time":
+		ts, err := stub.GetTxTimestamp()
 		if err != nil {
 			return shim.Error(err.Error())
 		}
-		var out []string
-		for it.HasNext() {
-			kv, _ := it.Next()
-			out = append(out, string(kv.Value))
-		}
-		return shim.Success([]byte(strings.Join(out, ",")))
-	case "event":
-		if err := stub.SetEvent("x", nil); err != nil {
-			return shim.Error(err.Error())
-		}
-		return shim.Success(nil)
+		return shim.Success([]byte(time.Unix(ts.Seconds, int64(ts.Nanos)).UTC().Format(time.RFC3339Nano)))
 	case "whoami":
 		svc := stub.(Services)
 		sig, err := svc.SignAsEnclave([]byte("hello"))
 		if err != nil || svc.ChaincodeDecryptionKey() == nil {
 			return shim.Error("services unavailable")
 		}
-		return shim.Success([]byte(svc.ChaincodeName() + "|" + svc.EnclaveID() + "|" + string(sig)))
+		d, _ := svc.DeployConfig().Digest()
+		return shim.Success([]byte(svc.ChaincodeName() + "|" + svc.EnclaveID() + "|" + d + "|" + string(sig)))
 	case "fetch":
-		b, err := stub.(Fetcher).Fetch(args[0])
-		if err != nil {
-			return shim.Error(err.Error())
-		}
-		return shim.Success(b)
+		return result(stub.(Fetcher).Fetch(args[0]))
 	}
 	return shim.Error("unknown function " + fn)
 }
@@ -95,48 +101,70 @@ type client struct {
 	creator []byte
 }
 
-func newClient(t *testing.T, msp string) client {
+func newKey(t *testing.T) *ecdsa.PrivateKey {
 	t.Helper()
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
 		t.Fatal(err)
 	}
-	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "user@" + msp},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour)}
+	return key
+}
+
+func selfSigned(t *testing.T, key *ecdsa.PrivateKey, cn string, ca bool) string {
+	t.Helper()
+	tmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: cn},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour), IsCA: ca, BasicConstraintsValid: ca}
 	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
 	if err != nil {
 		t.Fatal(err)
 	}
-	creator, _ := proto.Marshal(&mspSerialized{Mspid: msp, IdBytes: pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})})
+	return string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}))
+}
+
+func newClient(t *testing.T, mspID string) client {
+	t.Helper()
+	key := newKey(t)
+	creator, _ := proto.Marshal(&msp.SerializedIdentity{Mspid: mspID, IdBytes: []byte(selfSigned(t, key, "user@"+mspID, false))})
 	return client{key, creator}
 }
 
-type mspSerialized = msp.SerializedIdentity
-
-// proposal builds and signs a proposal to ccName with args.
-func (c client) proposal(t *testing.T, txID string, args ...[]byte) *pb.SignedProposal {
+// testConfig returns a deploy configuration of ProviderOrgMSP (the enclave
+// host) and ClientOrgMSP.
+func testConfig(t *testing.T) *deploycfg.Config {
 	t.Helper()
-	sp, err := fpctest.SignedProposal(c.key, c.creator, channel, ccName, txID, args...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return sp
+	return fpctest.DeployConfig([]string{"ProviderOrgMSP", "ClientOrgMSP"},
+		deploycfg.MSP{MSPID: "ProviderOrgMSP", Roots: []string{selfSigned(t, newKey(t), "ca.providerorg", true)}},
+		deploycfg.MSP{MSPID: "ClientOrgMSP", Roots: []string{selfSigned(t, newKey(t), "ca.clientorg", true)}})
 }
 
 type fixture struct {
 	stub     *shimtest.MockStub
+	enclave  *Simulated
 	registry *fpctest.RegistryDouble
+	cfg      *deploycfg.Config
+	digest   string
 	record   credentials.Record
 	alice    client
 	bob      client
 	tx       int
+	// clock is this peer's clock minus the real time; proposalAge is
+	// subtracted from the proposals' timestamps.
+	clock, proposalAge time.Duration
+	// proposalChaincode, when set, is the chaincode the next proposals name.
+	proposalChaincode string
 }
 
 func setup(t *testing.T) *fixture {
 	t.Helper()
-	enclave := NewSimulated(kvChaincode{})
-	pcc := NewPrivateChaincode(enclave, WithFetcher(func(id string) ([]byte, error) { return []byte("content of " + id), nil }))
-	f := &fixture{stub: shimtest.NewMockStub(ccName, pcc), registry: &fpctest.RegistryDouble{Chaincode: ccName}, alice: newClient(t, "ProviderOrgMSP"), bob: newClient(t, "ClientOrgMSP")}
+	f := &fixture{enclave: NewSimulated(kvChaincode{}), registry: &fpctest.RegistryDouble{Chaincode: ccName}, cfg: testConfig(t),
+		alice: newClient(t, "ProviderOrgMSP"), bob: newClient(t, "ClientOrgMSP")}
+	f.digest, _ = f.cfg.Digest()
+	pcc, err := NewPrivateChaincode(f.enclave, WithConfig(f.cfg), WithClock(func() time.Time { return time.Now().Add(f.clock) }),
+		WithFetcher(func(id string) ([]byte, error) { return []byte("content of " + id), nil }))
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.stub = shimtest.NewMockStub(ccName, pcc)
 	f.stub.ChannelID = channel
 	f.stub.MockPeerChaincode("ercc", shimtest.NewMockStub("ercc", f.registry), channel)
 	f.stub.MockPeerChaincode("_lifecycle", shimtest.NewMockStub("_lifecycle", fpctest.LifecycleDouble{Chaincode: ccName, Version: "sim-1", Sequence: 3}), channel)
@@ -153,18 +181,35 @@ func setup(t *testing.T) *fixture {
 	if err := credentials.VerifySimulated(creds, data); err != nil {
 		t.Fatal(err)
 	}
-	if data.Chaincode != ccName || data.ChaincodeVersion != "sim-1" || data.ChaincodeSequence != 3 || data.Channel != channel {
+	if data.Chaincode != ccName || data.ChaincodeVersion != "sim-1" || data.ChaincodeSequence != 3 || data.Channel != channel || data.ConfigDigest != f.digest {
 		t.Fatalf("attested data %+v", data)
 	}
 	vk, _ := credentials.ParseECDSAPublicKey(data.EnclaveVK)
 	id, _ := credentials.EnclaveID(vk)
-	if id != enclave.ID() {
+	if id != f.enclave.ID() {
 		t.Fatal("enclave id mismatch")
 	}
 	f.record = credentials.Record{Chaincode: ccName, EnclaveID: id, EnclaveVK: data.EnclaveVK, ChaincodeEK: data.ChaincodeEK,
-		PeerMSPID: data.PeerMSPID, AttestationType: credentials.AttestationSimulated, ChaincodeVersion: "sim-1", ChaincodeSequence: 3, Channel: channel}
-	f.registry.Record, _ = json.Marshal(f.record)
+		PeerMSPID: data.PeerMSPID, AttestationType: credentials.AttestationSimulated, ChaincodeVersion: "sim-1", ChaincodeSequence: 3,
+		Channel: channel, ConfigDigest: f.digest}
+	f.register(f.record)
 	return f
+}
+
+// register makes the registry double serve rec.
+func (f *fixture) register(rec credentials.Record) { f.registry.Record, _ = json.Marshal(rec) }
+
+func (f *fixture) proposal(t *testing.T, c client, txID string, args ...[]byte) *pb.SignedProposal {
+	t.Helper()
+	cc := ccName
+	if f.proposalChaincode != "" {
+		cc = f.proposalChaincode
+	}
+	sp, err := fpctest.SignedProposal(c.key, c.creator, f.stub.ChannelID, cc, txID, time.Now().Add(-f.proposalAge), args...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return sp
 }
 
 func (f *fixture) call(t *testing.T, c client, args ...[]byte) pb.Response {
@@ -172,12 +217,10 @@ func (f *fixture) call(t *testing.T, c client, args ...[]byte) pb.Response {
 	f.tx++
 	txID := fmt.Sprintf("tx%d", f.tx)
 	f.stub.Creator = c.creator
-	return f.stub.MockInvokeWithSignedProposal(txID, args, c.proposal(t, txID, args...))
+	return f.stub.MockInvokeWithSignedProposal(txID, args, f.proposal(t, c, txID, args...))
 }
 
-// invoke runs a private request through __invoke and returns the signed
-// response and the client's session.
-func (f *fixture) invoke(t *testing.T, c client, fn string, args ...string) ([]byte, *protocol.ClientSession) {
+func (f *fixture) seal(t *testing.T, fn string, args ...string) ([]byte, *protocol.ClientSession) {
 	t.Helper()
 	ek, err := f.record.EncryptionKey()
 	if err != nil {
@@ -188,6 +231,14 @@ func (f *fixture) invoke(t *testing.T, c client, fn string, args ...string) ([]b
 		t.Fatal(err)
 	}
 	raw, _ := json.Marshal(msg)
+	return raw, session
+}
+
+// invoke runs a private request through __invoke and returns the signed
+// response and the client's session.
+func (f *fixture) invoke(t *testing.T, c client, fn string, args ...string) ([]byte, *protocol.ClientSession) {
+	t.Helper()
+	raw, session := f.seal(t, fn, args...)
 	resp := f.call(t, c, []byte(protocol.FnInvoke), raw)
 	if resp.Status != shim.OK {
 		t.Fatalf("__invoke %s: %s", fn, resp.Message)
@@ -216,6 +267,23 @@ func (f *fixture) open(t *testing.T, signed []byte, s *protocol.ClientSession) *
 	return res
 }
 
+// refused calls args as c and requires an error message starting with want
+// and an unchanged world state.
+func (f *fixture) refused(t *testing.T, c client, want string, args ...[]byte) {
+	t.Helper()
+	before := fpctest.Snapshot(f.stub)
+	r := f.call(t, c, args...)
+	if r.Status == shim.OK {
+		t.Fatalf("%s succeeded; want %q", args[0], want)
+	}
+	if !strings.HasPrefix(r.Message, want) {
+		t.Fatalf("%s error:\n got %q\nwant %q...", args[0], r.Message, want)
+	}
+	if !fpctest.SameState(before, fpctest.Snapshot(f.stub)) {
+		t.Fatalf("%s failed but changed the state", args[0])
+	}
+}
+
 func TestInvokeEndorseLifecycle(t *testing.T) {
 	f := setup(t)
 	signed, session := f.invoke(t, f.alice, "put", "a", marker)
@@ -234,138 +302,302 @@ func TestInvokeEndorseLifecycle(t *testing.T) {
 		}
 	}
 	// Read back through the enclave.
-	signed, session = f.invoke(t, f.alice, "get", "a")
+	signed, session = f.invoke(t, f.bob, "get", "a")
 	if res := f.open(t, signed, session); string(res.Payload) != marker {
 		t.Fatalf("get = %q", res.Payload)
 	}
-	signed, session = f.invoke(t, f.bob, "list")
-	if res := f.open(t, signed, session); string(res.Payload) != marker {
-		t.Fatalf("list = %q", res.Payload)
-	}
 	signed, session = f.invoke(t, f.alice, "whoami")
 	res := f.open(t, signed, session)
-	parts := strings.SplitN(string(res.Payload), "|", 3)
+	parts := strings.SplitN(string(res.Payload), "|", 4)
 	vk, _ := f.record.VerifyingKey()
 	sum := sha256.Sum256([]byte("hello"))
-	if len(parts) != 3 || parts[0] != ccName || parts[1] != f.record.EnclaveID || !ecdsa.VerifyASN1(vk, sum[:], []byte(parts[2])) {
+	if len(parts) != 4 || parts[0] != ccName || parts[1] != f.record.EnclaveID || parts[2] != f.digest || !ecdsa.VerifyASN1(vk, sum[:], []byte(parts[3])) {
 		t.Fatalf("whoami = %q", res.Payload)
 	}
 	signed, session = f.invoke(t, f.alice, "fetch", "bafy-test")
 	if res := f.open(t, signed, session); string(res.Payload) != "content of bafy-test" {
 		t.Fatalf("fetch = %q", res.Payload)
 	}
+	// The enclave's time is the signed proposal's, not the host's.
+	f.proposalAge = 90 * time.Second
+	signed, session = f.invoke(t, f.alice, "time")
+	res = f.open(t, signed, session)
+	at, err := time.Parse(time.RFC3339Nano, string(res.Payload))
+	if err != nil || time.Since(at) < 90*time.Second || time.Since(at) > 120*time.Second {
+		t.Fatalf("time inside the enclave %q: %v", res.Payload, err)
+	}
 }
 
+// Each __endorse check refuses with its own error and changes nothing.
 func TestEndorseRejects(t *testing.T) {
 	f := setup(t)
 	putA, _ := f.invoke(t, f.alice, "put", "a", "1")
+	endorse := []byte(protocol.FnEndorse)
 
-	t.Run("altered response", func(t *testing.T) {
+	t.Run("timestamp beyond the skew", func(t *testing.T) { // endorse-skew
+		f.clock = 10 * time.Minute
+		defer func() { f.clock = 0 }()
+		f.refused(t, f.alice, "__endorse: transaction timestamp ", endorse, putA)
+		r := f.call(t, f.alice, endorse, putA)
+		if !strings.Contains(r.Message, "behind this peer's clock") || !strings.Contains(r.Message, "more than the allowed 5m0s") {
+			t.Fatalf("skew error %q", r.Message)
+		}
+	})
+	t.Run("enclave initialised with another configuration", func(t *testing.T) { // endorse-config-digest
+		other := f.record
+		other.ConfigDigest = strings.Repeat("ab", 32)
+		f.register(other)
+		defer f.register(f.record)
+		f.refused(t, f.alice, "__endorse: registered enclave "+f.record.EnclaveID+" was initialised with deploy configuration "+other.ConfigDigest+
+			", not this peer's "+f.digest+"; this organization does not endorse its responses", endorse, putA)
+	})
+	t.Run("altered response", func(t *testing.T) { // endorse-signature
 		var sr protocol.SignedResponse
 		_ = json.Unmarshal(putA, &sr)
 		sr.Response = bytes.Replace(sr.Response, []byte(`"enclave_id":"`), []byte(`"enclave_id":"X`), 1)
 		raw, _ := json.Marshal(sr)
-		before := fpctest.Snapshot(f.stub)
-		r := f.call(t, f.alice, []byte(protocol.FnEndorse), raw)
-		if r.Status == shim.OK || !strings.Contains(r.Message, protocol.ErrBadSignature.Error()) || !fpctest.SameState(before, fpctest.Snapshot(f.stub)) {
-			t.Fatalf("altered response: %d %s", r.Status, r.Message)
-		}
+		f.refused(t, f.alice, "__endorse: "+protocol.ErrBadSignature.Error(), endorse, raw)
 	})
-	t.Run("submitted by another identity", func(t *testing.T) {
-		r := f.call(t, f.bob, []byte(protocol.FnEndorse), putA)
-		if r.Status == shim.OK || !strings.Contains(r.Message, "only its requester") {
-			t.Fatalf("other identity: %s", r.Message)
-		}
+	t.Run("response of another enclave id", func(t *testing.T) { // endorse-enclave-id
+		other := f.record
+		other.EnclaveID = strings.Repeat("A", 64)
+		f.register(other)
+		defer f.register(f.record)
+		f.refused(t, f.alice, "__endorse: response: enclave "+f.record.EnclaveID+" is not the registered enclave "+other.EnclaveID, endorse, putA)
+	})
+	t.Run("response for another chaincode", func(t *testing.T) { // endorse-binding
+		f.proposalChaincode = "other"
+		signed, _ := f.invoke(t, f.alice, "put", "a", "1")
+		f.proposalChaincode = ""
+		f.refused(t, f.alice, `__endorse: response: ran for chaincode "other" on channel "slasa", not "slaenclave" on "slasa"`, endorse, signed)
+	})
+	t.Run("response for another channel", func(t *testing.T) { // endorse-binding
+		f.stub.ChannelID = "elsewhere"
+		signed, _ := f.invoke(t, f.alice, "put", "a", "1")
+		f.stub.ChannelID = channel
+		f.refused(t, f.alice, `__endorse: response: ran for chaincode "slaenclave" on channel "elsewhere", not "slaenclave" on "slasa"`, endorse, signed)
+	})
+	t.Run("enclave ran under a backdated proposal", func(t *testing.T) { // endorse-proposal-skew
+		f.proposalAge = 10 * time.Minute
+		signed, _ := f.invoke(t, f.alice, "put", "a", "1")
+		f.proposalAge = 0
+		f.refused(t, f.alice, "__endorse: response: the enclave ran the request under the proposal's timestamp: transaction timestamp ", endorse, signed)
+	})
+	t.Run("submitted by another identity", func(t *testing.T) { // endorse-creator
+		f.refused(t, f.bob, "__endorse: response: the request was made by another identity; only its requester can submit it", endorse, putA)
 	})
 	t.Run("unregistered enclave", func(t *testing.T) {
-		rec := f.registry.Record
 		f.registry.Record = nil
-		defer func() { f.registry.Record = rec }()
-		r := f.call(t, f.alice, []byte(protocol.FnEndorse), putA)
-		if r.Status == shim.OK || !strings.Contains(r.Message, "no enclave is registered") {
-			t.Fatalf("unregistered: %s", r.Message)
-		}
+		defer f.register(f.record)
+		f.refused(t, f.alice, `__endorse: enclave registry "ercc": no enclave is registered for chaincode "slaenclave"`, endorse, putA)
 	})
-	t.Run("replay", func(t *testing.T) {
-		if r := f.call(t, f.alice, []byte(protocol.FnEndorse), putA); r.Status != shim.OK {
+	t.Run("reserved write key", func(t *testing.T) { // endorse-reserved-key
+		signed, session := f.invoke(t, f.alice, "putraw", endorsedPrefix+"tx999", "forged")
+		if res := f.open(t, signed, session); res.Status != shim.OK {
+			t.Fatalf("putraw: %s", res.Message)
+		}
+		f.refused(t, f.alice, `__endorse: write set: key "\x00fpc.endorsed\x00tx999" is reserved`, endorse, signed)
+	})
+	t.Run("replay", func(t *testing.T) { // endorse-replay
+		if r := f.call(t, f.alice, endorse, putA); r.Status != shim.OK {
 			t.Fatalf("first endorse: %s", r.Message)
 		}
-		before := fpctest.Snapshot(f.stub)
-		r := f.call(t, f.alice, []byte(protocol.FnEndorse), putA)
-		if r.Status == shim.OK || !strings.Contains(r.Message, "already endorsed (replay)") || !fpctest.SameState(before, fpctest.Snapshot(f.stub)) {
-			t.Fatalf("replay: %s", r.Message)
-		}
+		var sr protocol.SignedResponse
+		_ = json.Unmarshal(putA, &sr)
+		vk, _ := f.record.VerifyingKey()
+		resp, _ := protocol.VerifyResponse(&sr, vk)
+		info, _ := parseProposal(resp.Proposal)
+		f.refused(t, f.alice, "__endorse: response to request "+info.TxID+" was already endorsed (replay)", endorse, putA)
 	})
-	t.Run("stale read", func(t *testing.T) {
+	t.Run("stale read", func(t *testing.T) { // endorse-read-set
 		get, _ := f.invoke(t, f.alice, "get", "a")
 		put, _ := f.invoke(t, f.alice, "put", "a", "2")
-		if r := f.call(t, f.alice, []byte(protocol.FnEndorse), put); r.Status != shim.OK {
+		if r := f.call(t, f.alice, endorse, put); r.Status != shim.OK {
 			t.Fatal(r.Message)
 		}
-		r := f.call(t, f.alice, []byte(protocol.FnEndorse), get)
-		if r.Status == shim.OK || !strings.Contains(r.Message, "changed since the enclave read it") {
-			t.Fatalf("stale read: %s", r.Message)
+		key, _ := shim.CreateCompositeKey("kv", []string{"a"})
+		f.refused(t, f.alice, fmt.Sprintf("__endorse: state %q changed since the enclave read it; re-run the request", key), endorse, get)
+	})
+	t.Run("read key that appeared", func(t *testing.T) { // endorse-read-set (absent -> present)
+		get, _ := f.invoke(t, f.alice, "get", "b")
+		put, _ := f.invoke(t, f.alice, "put", "b", "1")
+		if r := f.call(t, f.alice, endorse, put); r.Status != shim.OK {
+			t.Fatal(r.Message)
 		}
+		f.refused(t, f.alice, "__endorse: state ", endorse, get)
 	})
 }
 
 func TestInvokeRejects(t *testing.T) {
 	f := setup(t)
-	ek, _ := f.record.EncryptionKey()
-	msg, _, _ := protocol.SealRequest(protocol.Request{Function: "put", Args: []string{"a", "1"}}, ek)
-	raw, _ := json.Marshal(msg)
+	raw, _ := f.seal(t, "put", "a", "1")
+	invoke := []byte(protocol.FnInvoke)
 
-	t.Run("proposal carries another request", func(t *testing.T) {
+	t.Run("timestamp beyond the skew", func(t *testing.T) { // invoke-skew
+		f.clock = -10 * time.Minute
+		defer func() { f.clock = 0 }()
+		f.refused(t, f.alice, "__invoke: transaction timestamp ", invoke, raw)
+		if r := f.call(t, f.alice, invoke, raw); !strings.Contains(r.Message, "ahead of this peer's clock") {
+			t.Fatalf("skew error %q", r.Message)
+		}
+	})
+	t.Run("proposal carries another request", func(t *testing.T) { // invoke-proposal-args
 		f.tx++
 		txID := fmt.Sprintf("tx%d", f.tx)
-		other, _, _ := protocol.SealRequest(protocol.Request{Function: "put", Args: []string{"a", "2"}}, ek)
-		otherRaw, _ := json.Marshal(other)
+		other, _ := f.seal(t, "put", "a", "2")
 		f.stub.Creator = f.alice.creator
-		r := f.stub.MockInvokeWithSignedProposal(txID, [][]byte{[]byte(protocol.FnInvoke), raw}, f.alice.proposal(t, txID, []byte(protocol.FnInvoke), otherRaw))
-		if r.Status == shim.OK || !strings.Contains(r.Message, "not this __invoke request") {
+		r := f.stub.MockInvokeWithSignedProposal(txID, [][]byte{invoke, raw}, f.proposal(t, f.alice, txID, invoke, other))
+		if r.Status == shim.OK || r.Message != "__invoke: proposal: its arguments are not this __invoke request" {
 			t.Fatalf("%s", r.Message)
 		}
 	})
-	t.Run("proposal signature forged", func(t *testing.T) {
+	t.Run("proposal signature forged", func(t *testing.T) { // invoke-proposal-signature
 		f.tx++
 		txID := fmt.Sprintf("tx%d", f.tx)
-		sp := f.alice.proposal(t, txID, []byte(protocol.FnInvoke), raw)
-		sp.Signature = f.bob.proposal(t, txID, []byte(protocol.FnInvoke), raw).Signature
+		sp := f.proposal(t, f.alice, txID, invoke, raw)
+		sp.Signature = f.proposal(t, f.bob, txID, invoke, raw).Signature
 		f.stub.Creator = f.alice.creator
-		r := f.stub.MockInvokeWithSignedProposal(txID, [][]byte{[]byte(protocol.FnInvoke), raw}, sp)
-		if r.Status == shim.OK || !strings.Contains(r.Message, "creator's signature does not verify") {
+		r := f.stub.MockInvokeWithSignedProposal(txID, [][]byte{invoke, raw}, sp)
+		if r.Status == shim.OK || r.Message != "__invoke: proposal: the creator's signature does not verify" {
 			t.Fatalf("%s", r.Message)
 		}
 	})
 	t.Run("tampered request", func(t *testing.T) {
-		bad := *msg
-		bad.EncryptedRequest = append([]byte(nil), msg.EncryptedRequest...)
-		bad.EncryptedRequest[20] ^= 1
-		badRaw, _ := json.Marshal(&bad)
-		r := f.call(t, f.alice, []byte(protocol.FnInvoke), badRaw)
-		if r.Status == shim.OK || !strings.Contains(r.Message, protocol.ErrDecrypt.Error()) {
-			t.Fatalf("%s", r.Message)
-		}
+		var msg protocol.RequestMessage
+		_ = json.Unmarshal(raw, &msg)
+		msg.EncryptedRequest[20] ^= 1
+		bad, _ := json.Marshal(&msg)
+		f.refused(t, f.alice, "__invoke: request message: request: "+protocol.ErrDecrypt.Error(), invoke, bad)
 	})
 	t.Run("direct call", func(t *testing.T) {
-		r := f.call(t, f.alice, []byte("put"), []byte("a"), []byte("1"))
-		if r.Status == shim.OK || !strings.Contains(r.Message, "called through __invoke") {
-			t.Fatalf("%s", r.Message)
+		f.refused(t, f.alice, `put: function "put": a private chaincode is called through __invoke (encrypted) and __endorse`, []byte("put"), []byte("a"), []byte("1"))
+	})
+}
+
+// fakeHost is a Host whose claims the test chooses.
+type fakeHost struct {
+	channel, txID string
+	creator       []byte
+	proposal, sig []byte
+}
+
+func (h *fakeHost) GetState(string) ([]byte, error)         { return nil, nil }
+func (h *fakeHost) TxID() string                            { return h.txID }
+func (h *fakeHost) ChannelID() string                       { return h.channel }
+func (h *fakeHost) Creator() ([]byte, error)                { return h.creator, nil }
+func (h *fakeHost) SignedProposal() ([]byte, []byte, error) { return h.proposal, h.sig, nil }
+func (h *fakeHost) Fetch(string) ([]byte, error)            { return nil, nil }
+
+// The enclave binds an execution to the signed proposal, not to what the
+// host says.
+func TestEnclaveChecksTheHost(t *testing.T) {
+	f := setup(t)
+	raw, _ := f.seal(t, "put", "a", "1")
+	var msg protocol.RequestMessage
+	if err := json.Unmarshal(raw, &msg); err != nil {
+		t.Fatal(err)
+	}
+	host := func(ts time.Time) *fakeHost {
+		sp, err := fpctest.SignedProposal(f.alice.key, f.alice.creator, channel, ccName, "txH", ts, []byte(protocol.FnInvoke), raw)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return &fakeHost{channel: channel, txID: "txH", creator: f.alice.creator, proposal: sp.ProposalBytes, sig: sp.Signature}
+	}
+	if _, err := f.enclave.Invoke(host(time.Now()), &msg); err != nil {
+		t.Fatalf("honest host: %v", err)
+	}
+	for _, tc := range []struct {
+		name string
+		edit func(h *fakeHost)
+		ts   time.Time
+		want string
+	}{
+		{"channel", func(h *fakeHost) { h.channel = "elsewhere" }, time.Now(), `proposal: channel "slasa" is not the host's channel "elsewhere"`}, // invoke-proposal-channel
+		{"tx id", func(h *fakeHost) { h.txID = "txOther" }, time.Now(), "proposal: transaction id does not match the host's"},                     // invoke-proposal-txid
+		{"creator", func(h *fakeHost) { h.creator = f.bob.creator }, time.Now(), "proposal: creator does not match the host's"},                   // invoke-proposal-creator
+		{"no timestamp", func(*fakeHost) {}, time.Time{}, "proposal: its channel header carries no timestamp"},                                    // invoke-proposal-timestamp
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			h := host(tc.ts)
+			tc.edit(h)
+			_, err := f.enclave.Invoke(h, &msg)
+			if err == nil || err.Error() != tc.want {
+				t.Fatalf("error %v, want %q", err, tc.want)
+			}
+		})
+	}
+}
+
+// A chaincode in the enclave reads only keys it can name.
+func TestUnsupportedInsideTheEnclave(t *testing.T) {
+	f := setup(t)
+	for fn, want := range map[string]string{
+		"list":    "GetStateByPartialCompositeKey (range queries) is not supported inside the enclave (Fabric Private Chaincode)",
+		"range":   "GetStateByRange (range queries) is not supported inside the enclave (Fabric Private Chaincode)",
+		"history": "history queries is not supported inside the enclave (Fabric Private Chaincode)",
+		"rich":    "rich queries is not supported inside the enclave (Fabric Private Chaincode)",
+		"cc2cc":   "InvokeChaincode (chaincode-to-chaincode calls) is not supported inside the enclave (Fabric Private Chaincode)",
+		"event":   "chaincode events is not supported inside the enclave (Fabric Private Chaincode)",
+	} {
+		signed, session := f.invoke(t, f.alice, fn)
+		if res := f.open(t, signed, session); res.Status == shim.OK || res.Message != want {
+			t.Errorf("%s: %+v, want %q", fn, res, want)
+		}
+	}
+}
+
+func TestInitEnclave(t *testing.T) {
+	f := setup(t)
+	t.Run("another host MSP", func(t *testing.T) {
+		f.refused(t, f.alice, `__initEnclave: host parameters: peer_msp_id "ClientOrgMSP" is not the enclave host "ProviderOrgMSP" of the deploy configuration`,
+			[]byte(protocol.FnInitEnclave), []byte(`{"peer_msp_id":"ClientOrgMSP","endpoint":"x"}`))
+	})
+	t.Run("keys bound to the configuration", func(t *testing.T) { // init-config-binding
+		other := *f.cfg
+		other.IssuerMSPID = "ClientOrgMSP"
+		otherDigest, _ := other.Digest()
+		_, err := f.enclave.Init(InitParams{Channel: channel, Chaincode: ccName, ChaincodeVersion: "v", ChaincodeSequence: 1, PeerMSPID: "ProviderOrgMSP", Config: &other})
+		want := "the enclave's keys are bound to deploy configuration " + f.digest + "; it is not initialised with another (" + otherDigest +
+			"): start a new enclave (without the sealed keys) and register it"
+		if err == nil || err.Error() != want {
+			t.Fatalf("error %v, want %q", err, want)
+		}
+		// The enclave still serves its own configuration.
+		signed, session := f.invoke(t, f.alice, "whoami")
+		if res := f.open(t, signed, session); !strings.Contains(string(res.Payload), "|"+f.digest+"|") {
+			t.Fatalf("whoami after a refused init: %q", res.Payload)
 		}
 	})
-	t.Run("unsupported inside the enclave", func(t *testing.T) {
-		signed, session := f.invoke(t, f.alice, "event")
-		res := f.open(t, signed, session)
-		if res.Status == shim.OK || !strings.Contains(res.Message, "chaincode events is not supported inside the enclave") {
-			t.Fatalf("%+v", res)
+	t.Run("no configuration", func(t *testing.T) {
+		if _, err := NewPrivateChaincode(NewSimulated(kvChaincode{})); err == nil || err.Error() != "deploy configuration: none given (set SLASA_DEPLOY_CONFIG or -config)" {
+			t.Fatalf("NewPrivateChaincode without a configuration: %v", err)
+		}
+		if _, err := NewPrivateChaincode(NewSimulated(kvChaincode{}), WithConfig(&deploycfg.Config{})); err == nil || !strings.HasPrefix(err.Error(), "deploy configuration: version") {
+			t.Fatalf("NewPrivateChaincode with an invalid configuration: %v", err)
+		}
+		if _, err := NewPrivateChaincode(NewSimulated(kvChaincode{}), WithConfig(f.cfg), WithMaxSkew(0)); err == nil || err.Error() != "max clock skew: 0s is not positive" {
+			t.Fatalf("NewPrivateChaincode with no skew: %v", err)
+		}
+		if _, err := NewSimulated(kvChaincode{}).Init(InitParams{Channel: channel}); err == nil || err.Error() != "init parameters: no deploy configuration" {
+			t.Fatalf("Init without a configuration: %v", err)
+		}
+	})
+	t.Run("uninitialised", func(t *testing.T) {
+		raw, _ := f.seal(t, "get", "a")
+		var msg protocol.RequestMessage
+		_ = json.Unmarshal(raw, &msg)
+		if _, err := NewSimulated(kvChaincode{}).Invoke(&fakeHost{}, &msg); err == nil || !strings.HasPrefix(err.Error(), "enclave is not initialised") {
+			t.Fatalf("uninitialised enclave: %v", err)
 		}
 	})
 }
 
 func TestSimulatedSealing(t *testing.T) {
 	path := t.TempDir() + "/keys.json"
+	cfg := testConfig(t)
+	p := InitParams{Channel: channel, Chaincode: ccName, ChaincodeVersion: "v", ChaincodeSequence: 1, PeerMSPID: "ProviderOrgMSP", Config: cfg}
 	a := NewSimulated(kvChaincode{}, WithSimulatedSealing(path))
-	p := InitParams{Channel: channel, Chaincode: ccName, ChaincodeVersion: "v", ChaincodeSequence: 1, PeerMSPID: "ProviderOrgMSP"}
 	if _, err := a.Init(p); err != nil {
 		t.Fatal(err)
 	}
@@ -378,5 +610,12 @@ func TestSimulatedSealing(t *testing.T) {
 	}
 	if c := NewSimulated(kvChaincode{}); c.ID() != "" {
 		t.Fatal("uninitialised enclave has an id")
+	}
+	// The sealed keys stay bound to their configuration across restarts.
+	other := *cfg
+	other.IssuerMSPID = "ClientOrgMSP"
+	p.Config = &other
+	if _, err := NewSimulated(kvChaincode{}, WithSimulatedSealing(path)).Init(p); err == nil || !strings.HasPrefix(err.Error(), "the enclave's keys are bound to deploy configuration ") {
+		t.Fatalf("restarted with another configuration: %v", err)
 	}
 }

@@ -16,6 +16,7 @@ import (
 	"github.com/hyperledger/fabric-chaincode-go/shim"
 	"github.com/slasa/slasa/fpc/credentials"
 	"github.com/slasa/slasa/fpc/protocol"
+	"github.com/slasa/slasa/internal/deploycfg"
 )
 
 // Simulated is the enclave backend for hosts without SGX. It implements the
@@ -32,6 +33,11 @@ type Simulated struct {
 	state     *protocol.StateCipher
 	stateKey  []byte
 	id        string
+	// boundTo is the digest of the deploy configuration the keys are bound
+	// to (empty until the first Init); cfg is that configuration, nil until
+	// Init succeeded in this process.
+	boundTo string
+	cfg     *deploycfg.Config
 }
 
 // SimulatedOption configures a Simulated enclave.
@@ -60,6 +66,8 @@ type sealedKeys struct {
 	SignKey   []byte `json:"sign_key"`      // PKCS#8
 	Chaincode []byte `json:"chaincode_key"` // PKCS#8
 	StateKey  []byte `json:"state_key"`
+	// ConfigDigest is the deploy configuration the keys are bound to.
+	ConfigDigest string `json:"config_digest"`
 }
 
 // ID returns the enclave id, empty before Init.
@@ -69,36 +77,32 @@ func (s *Simulated) ID() string {
 	return s.id
 }
 
-func (s *Simulated) ensureKeys() error {
+// ensureKeys loads the sealed keys or makes new ones; fresh reports the
+// latter (they are not sealed yet).
+func (s *Simulated) ensureKeys() (fresh bool, err error) {
 	if s.signKey != nil {
-		return nil
+		return false, nil
 	}
 	if s.sealPath != "" {
 		if raw, err := os.ReadFile(s.sealPath); err == nil {
-			return s.unseal(raw)
+			return false, s.unseal(raw)
 		} else if !errors.Is(err, os.ErrNotExist) {
-			return fmt.Errorf("read sealed keys: %w", err)
+			return false, fmt.Errorf("read sealed keys: %w", err)
 		}
 	}
 	sk, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
-		return fmt.Errorf("generate enclave signing key: %w", err)
+		return false, fmt.Errorf("generate enclave signing key: %w", err)
 	}
 	ek, err := rsa.GenerateKey(rand.Reader, 3072)
 	if err != nil {
-		return fmt.Errorf("generate chaincode encryption key: %w", err)
+		return false, fmt.Errorf("generate chaincode encryption key: %w", err)
 	}
 	stateKey, err := protocol.NewKey()
 	if err != nil {
-		return err
+		return false, err
 	}
-	if err := s.setKeys(sk, ek, stateKey); err != nil {
-		return err
-	}
-	if s.sealPath != "" {
-		return s.seal()
-	}
-	return nil
+	return true, s.setKeys(sk, ek, stateKey)
 }
 
 func (s *Simulated) setKeys(sk *ecdsa.PrivateKey, ek *rsa.PrivateKey, stateKey []byte) error {
@@ -124,7 +128,7 @@ func (s *Simulated) seal() error {
 		return fmt.Errorf("encode chaincode key: %w", err)
 	}
 	raw, err := json.Marshal(sealedKeys{Warning: "SIMULATED enclave sealing: these keys are not protected by SGX",
-		SignKey: skDER, Chaincode: ekDER, StateKey: s.stateKey})
+		SignKey: skDER, Chaincode: ekDER, StateKey: s.stateKey, ConfigDigest: s.boundTo})
 	if err != nil {
 		return err
 	}
@@ -156,15 +160,49 @@ func (s *Simulated) unseal(raw []byte) error {
 	if !ok1 || !ok2 {
 		return errors.New("sealed keys: unexpected key types")
 	}
-	return s.setKeys(sk, ek, k.StateKey)
+	if err := s.setKeys(sk, ek, k.StateKey); err != nil {
+		return err
+	}
+	s.boundTo = k.ConfigDigest
+	return nil
 }
 
-// Init creates (or unseals) the keys and returns simulated credentials.
+// Init creates (or unseals) the keys, binds them to the deploy
+// configuration of p on first use and returns simulated credentials
+// attesting the configuration's digest. Keys bound to another configuration
+// are refused: a new configuration (other trust anchors) needs a new
+// enclave, registered anew, which the SLAs pinned to this one do not follow
+// without a handover.
 func (s *Simulated) Init(p InitParams) (*credentials.Credentials, error) {
+	if p.Config == nil {
+		return nil, errors.New("init parameters: no deploy configuration")
+	}
+	cfg := *p.Config
+	if err := cfg.Validate(); err != nil {
+		return nil, fmt.Errorf("init parameters: deploy configuration: %w", err)
+	}
+	cfg.Normalize()
+	digest, err := cfg.Digest()
+	if err != nil {
+		return nil, err
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if err := s.ensureKeys(); err != nil {
+	fresh, err := s.ensureKeys()
+	if err != nil {
 		return nil, err
+	}
+	// mutate:check init-config-binding
+	if s.boundTo != "" && s.boundTo != digest {
+		return nil, fmt.Errorf("the enclave's keys are bound to deploy configuration %s; it is not initialised with another (%s): start a new enclave (without the sealed keys) and register it",
+			s.boundTo, digest)
+	}
+	bind := s.boundTo == ""
+	s.boundTo, s.cfg = digest, &cfg
+	if s.sealPath != "" && (fresh || bind) {
+		if err := s.seal(); err != nil {
+			return nil, err
+		}
 	}
 	vk, err := credentials.MarshalPublicKey(&s.signKey.PublicKey)
 	if err != nil {
@@ -177,7 +215,7 @@ func (s *Simulated) Init(p InitParams) (*credentials.Credentials, error) {
 	return credentials.NewSimulated(credentials.AttestedData{
 		Channel: p.Channel, Chaincode: p.Chaincode, ChaincodeVersion: p.ChaincodeVersion,
 		ChaincodeSequence: p.ChaincodeSequence, PeerMSPID: p.PeerMSPID, Endpoint: p.Endpoint,
-		EnclaveVK: vk, ChaincodeEK: ek,
+		EnclaveVK: vk, ChaincodeEK: ek, ConfigDigest: digest,
 	}, s.signKey)
 }
 
@@ -185,14 +223,14 @@ func (s *Simulated) Init(p InitParams) (*credentials.Credentials, error) {
 func (s *Simulated) Invoke(host Host, req *protocol.RequestMessage) (*protocol.SignedResponse, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.signKey == nil {
+	if s.signKey == nil || s.cfg == nil {
 		return nil, errors.New("enclave is not initialised: call __initEnclave and register it first")
 	}
 	reqJSON, err := json.Marshal(req)
 	if err != nil {
 		return nil, fmt.Errorf("encode request: %w", err)
 	}
-	propBytes, err := checkInvokeProposal(host, reqJSON)
+	propBytes, info, err := checkInvokeProposal(host, reqJSON)
 	if err != nil {
 		return nil, err
 	}
@@ -200,12 +238,8 @@ func (s *Simulated) Invoke(host Host, req *protocol.RequestMessage) (*protocol.S
 	if err != nil {
 		return nil, err
 	}
-	info, err := parseProposal(propBytes)
-	if err != nil {
-		return nil, err
-	}
-	svc := &services{id: s.id, chaincode: info.Chaincode, sign: s.signKey, decrypt: s.chaincode}
-	stub := newEnclaveStub(host, svc, s.state, session.Request)
+	svc := &services{id: s.id, chaincode: info.Chaincode, sign: s.signKey, decrypt: s.chaincode, cfg: s.cfg}
+	stub := newEnclaveStub(host, info.Timestamp, svc, s.state, session.Request)
 	resp := s.cc.Invoke(stub)
 	result := protocol.Result{Status: resp.Status, Message: resp.Message, Payload: resp.Payload}
 	rwset := stub.rwset()

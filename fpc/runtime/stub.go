@@ -7,12 +7,13 @@ import (
 	"crypto/sha256"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/golang/protobuf/ptypes/timestamp"
 	"github.com/hyperledger/fabric-chaincode-go/shim"
-	"github.com/hyperledger/fabric-protos-go/ledger/queryresult"
 	pb "github.com/hyperledger/fabric-protos-go/peer"
 	"github.com/slasa/slasa/fpc/protocol"
+	"github.com/slasa/slasa/internal/deploycfg"
 )
 
 // errUnsupported is returned for stub features FPC does not offer inside an
@@ -27,6 +28,7 @@ func errUnsupported(what string) error {
 // in the write set, which __endorse applies after verification.
 type enclaveStub struct {
 	host    Host
+	ts      time.Time // the signed proposal's timestamp
 	svc     *services
 	cipher  *protocol.StateCipher
 	args    [][]byte
@@ -39,13 +41,13 @@ type enclaveStub struct {
 
 var _ shim.ChaincodeStubInterface = (*enclaveStub)(nil)
 
-func newEnclaveStub(host Host, svc *services, cipher *protocol.StateCipher, req protocol.Request) *enclaveStub {
+func newEnclaveStub(host Host, ts time.Time, svc *services, cipher *protocol.StateCipher, req protocol.Request) *enclaveStub {
 	args := make([][]byte, 0, len(req.Args)+1)
 	args = append(args, []byte(req.Function))
 	for _, a := range req.Args {
 		args = append(args, []byte(a))
 	}
-	return &enclaveStub{host: host, svc: svc, cipher: cipher, args: args, readIdx: map[string]int{}, wIdx: map[string]int{}, plain: map[string][]byte{}}
+	return &enclaveStub{host: host, ts: ts, svc: svc, cipher: cipher, args: args, readIdx: map[string]int{}, wIdx: map[string]int{}, plain: map[string][]byte{}}
 }
 
 func (s *enclaveStub) rwset() protocol.RWSet {
@@ -153,23 +155,6 @@ func (s *enclaveStub) setWrite(w protocol.Write) {
 	s.writes = append(s.writes, w)
 }
 
-func (s *enclaveStub) GetStateByPartialCompositeKey(objectType string, keys []string) (shim.StateQueryIteratorInterface, error) {
-	kvs, err := s.host.GetStateByPartialCompositeKey(objectType, keys)
-	if err != nil {
-		return nil, fmt.Errorf("partial composite key query %q: %w", objectType, err)
-	}
-	out := make([]*queryresult.KV, 0, len(kvs))
-	for _, kv := range kvs {
-		s.recordRead(kv.Key, kv.Value)
-		plain, err := s.cipher.Decrypt(kv.Key, kv.Value)
-		if err != nil {
-			return nil, err
-		}
-		out = append(out, &queryresult.KV{Key: kv.Key, Value: plain})
-	}
-	return &sliceIterator{kvs: out}, nil
-}
-
 func (s *enclaveStub) CreateCompositeKey(objectType string, attributes []string) (string, error) {
 	return shim.CreateCompositeKey(objectType, attributes)
 }
@@ -189,12 +174,10 @@ func (s *enclaveStub) GetSignedProposal() (*pb.SignedProposal, error) {
 	return &pb.SignedProposal{ProposalBytes: p, Signature: sig}, nil
 }
 
+// GetTxTimestamp returns the timestamp of the signed proposal the enclave
+// runs under (checked by the enclave, not told by the host).
 func (s *enclaveStub) GetTxTimestamp() (*timestamp.Timestamp, error) {
-	t, err := s.host.TxTimestamp()
-	if err != nil {
-		return nil, err
-	}
-	return &timestamp.Timestamp{Seconds: t.Unix(), Nanos: int32(t.Nanosecond())}, nil
+	return &timestamp.Timestamp{Seconds: s.ts.Unix(), Nanos: int32(s.ts.Nanosecond())}, nil
 }
 
 // Unsupported inside an enclave.
@@ -206,13 +189,16 @@ func (s *enclaveStub) GetStateValidationParameter(string) ([]byte, error) {
 	return nil, errUnsupported("state-based endorsement")
 }
 func (s *enclaveStub) GetStateByRange(string, string) (shim.StateQueryIteratorInterface, error) {
-	return nil, errUnsupported("GetStateByRange")
+	return nil, errUnsupported("GetStateByRange (range queries)")
+}
+func (s *enclaveStub) GetStateByPartialCompositeKey(string, []string) (shim.StateQueryIteratorInterface, error) {
+	return nil, errUnsupported("GetStateByPartialCompositeKey (range queries)")
 }
 func (s *enclaveStub) GetStateByRangeWithPagination(string, string, int32, string) (shim.StateQueryIteratorInterface, *pb.QueryResponseMetadata, error) {
-	return nil, nil, errUnsupported("GetStateByRangeWithPagination")
+	return nil, nil, errUnsupported("GetStateByRangeWithPagination (range queries)")
 }
 func (s *enclaveStub) GetStateByPartialCompositeKeyWithPagination(string, []string, int32, string) (shim.StateQueryIteratorInterface, *pb.QueryResponseMetadata, error) {
-	return nil, nil, errUnsupported("paginated composite key queries")
+	return nil, nil, errUnsupported("GetStateByPartialCompositeKeyWithPagination (range queries)")
 }
 func (s *enclaveStub) GetQueryResult(string) (shim.StateQueryIteratorInterface, error) {
 	return nil, errUnsupported("rich queries")
@@ -282,6 +268,11 @@ type Services interface {
 	// ChaincodeDecryptionKey is the private half of the chaincode encryption
 	// key, to open data encrypted to the chaincode (log batches).
 	ChaincodeDecryptionKey() *rsa.PrivateKey
+	// DeployConfig is the deploy configuration the enclave was initialised
+	// with and attested (its digest is the registered config_digest): the
+	// CA roots the chaincode trusts and the chaincode names. Callers must
+	// not modify it.
+	DeployConfig() *deploycfg.Config
 }
 
 // services carries the enclave's secrets for one invocation.
@@ -290,6 +281,7 @@ type services struct {
 	chaincode string
 	sign      *ecdsa.PrivateKey
 	decrypt   *rsa.PrivateKey
+	cfg       *deploycfg.Config
 }
 
 var _ Services = (*enclaveStub)(nil)
@@ -304,19 +296,4 @@ func (s *enclaveStub) SignAsEnclave(msg []byte) ([]byte, error) {
 
 func (s *enclaveStub) ChaincodeDecryptionKey() *rsa.PrivateKey { return s.svc.decrypt }
 
-// sliceIterator iterates over decrypted query results.
-type sliceIterator struct {
-	kvs []*queryresult.KV
-	i   int
-}
-
-func (it *sliceIterator) HasNext() bool { return it.i < len(it.kvs) }
-func (it *sliceIterator) Close() error  { return nil }
-func (it *sliceIterator) Next() (*queryresult.KV, error) {
-	if it.i >= len(it.kvs) {
-		return nil, errors.New("iterator exhausted")
-	}
-	kv := it.kvs[it.i]
-	it.i++
-	return kv, nil
-}
+func (s *enclaveStub) DeployConfig() *deploycfg.Config { return s.svc.cfg }

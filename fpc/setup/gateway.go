@@ -15,9 +15,9 @@ import (
 )
 
 // Gateway is the Backend on a real network: fabric-gateway connections as
-// the hosting organization's admin (registry configuration), as a member of
-// the hosting organization (credentials, registration, InitMSPs), and as the
-// admin of each peer organization (to see what its peer sees).
+// the hosting organization's admin (registration), as a member of the
+// hosting organization (credentials), and as the admin of each peer
+// organization (to see what its peer sees).
 type Gateway struct {
 	info      *fabnet.Info
 	chaincode string
@@ -28,9 +28,11 @@ type Gateway struct {
 }
 
 // NewGateway returns a Gateway for opts (see Options) on the network info.
-// The admin identity is "<HostOrg>-admin" and the member identity is HostOrg
-// ("provider" for ProviderOrg, "client" for ClientOrg); member overrides the
-// latter when not empty. Close releases the connections.
+// The admin identity, which registers, is "<HostOrg>-admin" (network.json's
+// user "admin" of the host organization); the member identity, which asks the
+// enclave for its credentials, is HostOrg ("provider" for ProviderOrg,
+// "client" for ClientOrg), or member when not empty. Close releases the
+// connections.
 func NewGateway(info *fabnet.Info, opts Options, member string) *Gateway {
 	opts.defaults()
 	if member == "" {
@@ -70,45 +72,9 @@ func (g *Gateway) contract(identity, chaincode string) (*client.Contract, error)
 	return c.Network.GetContract(chaincode), nil
 }
 
-// RegistryMode implements Backend.
-func (g *Gateway) RegistryMode(ctx context.Context, org string) (string, error) {
-	c, err := g.contract(org+"-admin", g.registry)
-	if err != nil {
-		return "", err
-	}
-	raw, err := c.EvaluateWithContext(ctx, "GetConfig")
-	if err != nil {
-		if strings.Contains(ErrorText(err), "registry is not configured") {
-			return "", nil
-		}
-		return "", fmt.Errorf("registry %s GetConfig: %s", g.registry, ErrorText(err))
-	}
-	var cfg struct {
-		Mode string `json:"mode"`
-	}
-	if err := json.Unmarshal(raw, &cfg); err != nil {
-		return "", fmt.Errorf("registry %s GetConfig: %w", g.registry, err)
-	}
-	if cfg.Mode == "" {
-		return "", fmt.Errorf("registry %s GetConfig: empty mode", g.registry)
-	}
-	return cfg.Mode, nil
-}
-
-// ConfigureRegistry implements Backend.
-func (g *Gateway) ConfigureRegistry(ctx context.Context, mode string) error {
-	c, err := g.contract(g.admin, g.registry)
-	if err != nil {
-		return err
-	}
-	if _, err := c.SubmitWithContext(ctx, "Configure", client.WithArguments(mode)); err != nil {
-		return errors.New(ErrorText(err))
-	}
-	return nil
-}
-
-func (g *Gateway) fpc() (*fpcclient.Client, error) {
-	c, err := g.conn(g.member)
+// fpc returns an FPC client acting as identity.
+func (g *Gateway) fpc(identity string) (*fpcclient.Client, error) {
+	c, err := g.conn(identity)
 	if err != nil {
 		return nil, err
 	}
@@ -117,7 +83,7 @@ func (g *Gateway) fpc() (*fpcclient.Client, error) {
 
 // InitEnclave implements Backend.
 func (g *Gateway) InitEnclave(ctx context.Context, peerMSPID, endpoint string) ([]byte, error) {
-	f, err := g.fpc()
+	f, err := g.fpc(g.member)
 	if err != nil {
 		return nil, err
 	}
@@ -148,9 +114,10 @@ func (g *Gateway) RegisteredEnclave(ctx context.Context, org string) (*credentia
 	return &rec, nil
 }
 
-// RegisterEnclave implements Backend.
+// RegisterEnclave implements Backend: it registers as the host
+// organization's admin.
 func (g *Gateway) RegisterEnclave(ctx context.Context, creds []byte) (*credentials.Record, error) {
-	f, err := g.fpc()
+	f, err := g.fpc(g.admin)
 	if err != nil {
 		return nil, err
 	}
@@ -159,23 +126,6 @@ func (g *Gateway) RegisterEnclave(ctx context.Context, creds []byte) (*credentia
 		return nil, errors.New(ErrorText(err))
 	}
 	return rec, nil
-}
-
-// InitMSPs implements Backend.
-func (g *Gateway) InitMSPs(ctx context.Context, msps []byte) error {
-	f, err := g.fpc()
-	if err != nil {
-		return err
-	}
-	_, _, err = f.Submit(ctx, "InitMSPs", string(msps))
-	var ce *fpcclient.ChaincodeError
-	if errors.As(err, &ce) && strings.Contains(ce.Message, "already set") {
-		return ErrMSPsAlreadySet
-	}
-	if err != nil {
-		return errors.New(ErrorText(err))
-	}
-	return nil
 }
 
 // ShowEnclave returns the registry's record of the chaincode's enclave as

@@ -1,31 +1,30 @@
 // Package setup is the post-deploy setup of an enclave chaincode on a slasa
 // network: what `slasa enclave setup` and `make deploy` run after deploy.sh has
-// deployed the enclave registry (ercc) and the enclave chaincode (slaenclave).
+// deployed the enclave registry (ercc) and the enclave chaincode (slaenclave)
+// and the organizations' admins have recorded the deploy configuration
+// (Configure).
 //
-// Steps, each idempotent:
+// Nothing here configures anything on the ledger: the attestation mode, the
+// enclave host, the chaincode names and the CA roots the enclave trusts come
+// from the deploy configuration each organization gave its own chaincode
+// servers. Steps, each idempotent:
 //
-//  1. The registry is configured for the SIMULATED attestation mode, as an
-//     organization admin, unless it is configured already (a registry
-//     configured for another mode is reported, never changed).
-//  2. The enclave is asked for its credentials (__initEnclave with the hosting
-//     organization's MSP ID and the chaincode server's address).
-//  3. The credentials are registered (RegisterEnclave, as a member of the
-//     hosting MSP), unless the registry already holds this enclave (same
-//     enclave id) for the committed chaincode sequence. After a redeploy
-//     (newer sequence) the enclave is registered again.
-//  4. The enclave receives the channel's MSP root and intermediate CA
-//     certificates (InitMSPs), read from the organizations' MSP folders named
-//     in network.json. The enclave accepts them once (trust on first use): the
-//     deploy step is the moment they are set, and a later run finds them set and
-//     leaves them as they are.
+//  1. The enclave is asked for its credentials (__initEnclave, evaluated on
+//     the host organization's peer, with the host's MSP ID and the chaincode
+//     server's address); the host's enclave server attests its own deploy
+//     configuration's digest.
+//  2. The credentials are registered (RegisterEnclave, as an ADMIN of the
+//     host organization: network.json's user "admin" of that organization),
+//     unless the registry's current enclave is this one (same enclave id) for
+//     the committed chaincode sequence. After a redeploy (newer sequence) the
+//     enclave is registered again.
 //
-// Between steps it waits until every peer organization's peer sees the
-// previous step's transaction, since the next step is endorsed by all of them.
+// After a registration it waits until every peer organization's peer sees
+// it, since the enclave's transactions are endorsed by all of them.
 package setup
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -44,9 +43,6 @@ const (
 	DefaultChaincode = "slaenclave"
 	DefaultRegistry  = "ercc"
 	DefaultHostOrg   = "provider"
-	// ModeSimulated is the registry mode setup configures: development and
-	// tests only, the enclave is SIMULATED (no SGX).
-	ModeSimulated = "simulated"
 )
 
 // Options configure Run.
@@ -56,8 +52,8 @@ type Options struct {
 	// Registry is the enclave registry chaincode's name (default "ercc").
 	Registry string
 	// HostOrg is the network.json organization key of the organization hosting
-	// the enclave (default "provider"): its MSP ID goes into the credentials,
-	// and its admin configures the registry and its member registers.
+	// the enclave (default "provider"): its MSP ID goes into the credentials
+	// and its admin registers them.
 	HostOrg string
 	// Endpoint is the enclave's endpoint in the credentials; empty means the
 	// chaincode server address recorded in network.json.
@@ -72,17 +68,10 @@ type Options struct {
 type Result struct {
 	// Record is the registry's record of the enclave after setup.
 	Record *credentials.Record `json:"record"`
-	// Configured is true when this run configured the registry.
-	Configured bool `json:"configured"`
-	// RegistryMode is the registry's attestation mode.
-	RegistryMode string `json:"registry_mode"`
 	// Registered is true when this run registered the enclave.
 	Registered bool `json:"registered"`
-	// MSPsInitialized is true when this run gave the enclave its MSP roots;
-	// false when they had been set before (trust on first use).
-	MSPsInitialized bool `json:"msps_initialized"`
-	// MSPs are the MSP IDs whose CA certificates were sent to InitMSPs, sorted.
-	MSPs []string `json:"msps"`
+	// ConfigDigest is the deploy configuration digest the enclave attests.
+	ConfigDigest string `json:"config_digest"`
 	// Notes are remarks worth showing to the operator (e.g. a registration
 	// the registry keeps for an older sequence).
 	Notes []string `json:"notes,omitempty"`
@@ -91,32 +80,16 @@ type Result struct {
 // Backend is what Run needs from the network. Gateway is the real one; tests
 // use a fake.
 type Backend interface {
-	// RegistryMode returns the registry's mode, as seen through the peer of
-	// the organization org ("" when the registry is not configured).
-	RegistryMode(ctx context.Context, org string) (string, error)
-	// ConfigureRegistry configures the registry's mode as an admin of the
-	// hosting organization.
-	ConfigureRegistry(ctx context.Context, mode string) error
-	// InitEnclave returns the enclave's credentials for the host parameters.
+	// InitEnclave returns the enclave's credentials for the host parameters,
+	// asking the host organization's peer.
 	InitEnclave(ctx context.Context, peerMSPID, endpoint string) ([]byte, error)
-	// RegisteredEnclave returns the registry's record for the chaincode as
-	// seen through the peer of org, nil when none is registered.
+	// RegisteredEnclave returns the registry's current record for the
+	// chaincode as seen through the peer of org, nil when none is
+	// registered.
 	RegisteredEnclave(ctx context.Context, org string) (*credentials.Record, error)
-	// RegisterEnclave registers credentials as a member of the hosting MSP.
+	// RegisterEnclave registers credentials as an admin of the hosting
+	// organization.
 	RegisterEnclave(ctx context.Context, creds []byte) (*credentials.Record, error)
-	// InitMSPs gives the enclave the MSP CA certificates (the InitMSPs
-	// argument). It reports ErrMSPsAlreadySet when the enclave has them.
-	InitMSPs(ctx context.Context, msps []byte) error
-}
-
-// ErrMSPsAlreadySet is returned by Backend.InitMSPs when the enclave already
-// holds MSP roots (trust on first use).
-var ErrMSPsAlreadySet = errors.New("the enclave's MSP roots are already set (trust on first use)")
-
-// MSPCAs are one MSP's CA certificates in the form InitMSPs takes.
-type MSPCAs struct {
-	Roots         []string `json:"roots"`
-	Intermediates []string `json:"intermediates,omitempty"`
 }
 
 func (o *Options) defaults() {
@@ -158,41 +131,11 @@ func Run(ctx context.Context, info *fabnet.Info, b Backend, opts Options) (*Resu
 	if _, ok := info.Chaincodes[opts.Registry]; !ok {
 		return nil, fmt.Errorf("registry %q: not deployed on this network (network.json chaincodes); run network/deploy.sh ercc first", opts.Registry)
 	}
-	msps, err := ChannelMSPs(info)
-	if err != nil {
-		return nil, err
-	}
 	peerOrgs := PeerOrgs(info)
 	res := &Result{}
 	logf := func(format string, args ...any) { fmt.Fprintf(opts.Log, "[enclave setup] "+format+"\n", args...) }
 
-	// 1. Registry mode.
-	mode, err := b.RegistryMode(ctx, opts.HostOrg)
-	if err != nil {
-		return nil, err
-	}
-	switch mode {
-	case "":
-		if err := b.ConfigureRegistry(ctx, ModeSimulated); err != nil {
-			return nil, fmt.Errorf("configure registry %q: %w", opts.Registry, err)
-		}
-		res.Configured = true
-		mode = ModeSimulated
-		if err := waitAll(ctx, opts.SyncTimeout, peerOrgs, func(org string) (bool, error) {
-			m, err := b.RegistryMode(ctx, org)
-			return m != "", err
-		}); err != nil {
-			return nil, fmt.Errorf("registry configuration not visible on every peer: %w", err)
-		}
-		logf("registry %s configured for mode %s (SIMULATED attestation: development only)", opts.Registry, mode)
-	case ModeSimulated:
-		logf("registry %s already configured for mode %s (SIMULATED attestation)", opts.Registry, mode)
-	default:
-		logf("registry %s configured for mode %s", opts.Registry, mode)
-	}
-	res.RegistryMode = mode
-
-	// 2. Credentials.
+	// 1. Credentials.
 	credsJSON, err := b.InitEnclave(ctx, host.MSPID, endpoint)
 	if err != nil {
 		return nil, err
@@ -209,10 +152,11 @@ func Run(ctx context.Context, info *fabnet.Info, b Backend, opts Options) (*Resu
 	if err != nil {
 		return nil, err
 	}
-	logf("enclave %s of %s: attestation %s, chaincode version %s sequence %d, host %s, endpoint %s",
-		id, data.Chaincode, AttestationLabel(creds.Attestation.Type), data.ChaincodeVersion, data.ChaincodeSequence, data.PeerMSPID, data.Endpoint)
+	res.ConfigDigest = data.ConfigDigest
+	logf("enclave %s of %s: attestation %s, chaincode version %s sequence %d, host %s, endpoint %s, deploy configuration %s",
+		id, data.Chaincode, AttestationLabel(creds.Attestation.Type), data.ChaincodeVersion, data.ChaincodeSequence, data.PeerMSPID, data.Endpoint, data.ConfigDigest)
 
-	// 3. Registration.
+	// 2. Registration.
 	prev, err := b.RegisteredEnclave(ctx, opts.HostOrg)
 	if err != nil {
 		return nil, err
@@ -225,7 +169,7 @@ func Run(ctx context.Context, info *fabnet.Info, b Backend, opts Options) (*Resu
 		rec, err := b.RegisterEnclave(ctx, credsJSON)
 		if err != nil {
 			if prev != nil && prev.EnclaveID == id && strings.Contains(err.Error(), "is already registered") {
-				// The registry refuses the same enclave under a newer sequence; the
+				// The registry refuses the same enclave again; the
 				// registration it holds still names this enclave's keys.
 				note := fmt.Sprintf("the registry keeps enclave %s registered for sequence %d and refused to re-register it for sequence %d: %v",
 					id, prev.ChaincodeSequence, data.ChaincodeSequence, err)
@@ -244,26 +188,7 @@ func Run(ctx context.Context, info *fabnet.Info, b Backend, opts Options) (*Resu
 		}); err != nil {
 			return nil, fmt.Errorf("registration not visible on every peer: %w", err)
 		}
-		logf("enclave %s registered for %s sequence %d", id, rec.Chaincode, rec.ChaincodeSequence)
-	}
-
-	// 4. MSP roots (trust on first use).
-	arg, err := json.Marshal(msps)
-	if err != nil {
-		return nil, fmt.Errorf("encode MSPs: %w", err)
-	}
-	for mspID := range msps {
-		res.MSPs = append(res.MSPs, mspID)
-	}
-	sort.Strings(res.MSPs)
-	switch err := b.InitMSPs(ctx, arg); {
-	case errors.Is(err, ErrMSPsAlreadySet):
-		logf("the enclave's MSP roots were set before (trust on first use); left unchanged")
-	case err != nil:
-		return nil, fmt.Errorf("InitMSPs: %w", err)
-	default:
-		res.MSPsInitialized = true
-		logf("the enclave now trusts the CAs of %s (trust on first use)", strings.Join(res.MSPs, ", "))
+		logf("enclave %s registered for %s sequence %d by %s", id, rec.Chaincode, rec.ChaincodeSequence, rec.RegisteredBy)
 	}
 	return res, nil
 }
@@ -303,8 +228,14 @@ func PeerOrgs(info *fabnet.Info) []string {
 	return orgs
 }
 
+// MSPCAs are one MSP's CA certificates, each one PEM certificate.
+type MSPCAs struct {
+	Roots         []string `json:"roots"`
+	Intermediates []string `json:"intermediates,omitempty"`
+}
+
 // ChannelMSPs reads the CA certificates of every application organization of
-// the network (network.json orgs, their MSP folders) in the form InitMSPs takes.
+// the network (network.json orgs, their MSP folders), by MSP ID.
 func ChannelMSPs(info *fabnet.Info) (map[string]MSPCAs, error) {
 	out := map[string]MSPCAs{}
 	keys := make([]string, 0, len(info.Orgs))

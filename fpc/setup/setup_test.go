@@ -22,21 +22,21 @@ import (
 	"github.com/slasa/slasa/internal/fabnet"
 )
 
+// digest is the deploy configuration digest the fake enclave attests.
+var digest = strings.Repeat("5e", 32)
+
 // fakeBackend is an in-memory registry and enclave with the semantics of ercc
 // and slaenclave that Run relies on.
 type fakeBackend struct {
-	mode        string
 	record      *credentials.Record
-	msps        []byte
 	sequence    int64
 	key         *ecdsa.PrivateKey
 	ek          *rsa.PrivateKey
-	refuseSame  bool // ercc refuses the same enclave id under a newer sequence
+	refuseSame  bool // ercc refuses the same enclave id again
 	registers   int
-	configures  int
-	initMSPs    int
-	lagQueries  int // RegisteredEnclave/RegistryMode through "client" lag this many times
+	lagQueries  int // RegisteredEnclave through "client" lags this many times
 	clientCalls int
+	initHost    string
 }
 
 func (f *fakeBackend) lag(org string) bool {
@@ -47,23 +47,8 @@ func (f *fakeBackend) lag(org string) bool {
 	return false
 }
 
-func (f *fakeBackend) RegistryMode(_ context.Context, org string) (string, error) {
-	if f.lag(org) {
-		return "", nil
-	}
-	return f.mode, nil
-}
-
-func (f *fakeBackend) ConfigureRegistry(_ context.Context, mode string) error {
-	if f.mode != "" {
-		return errors.New("registry is already configured")
-	}
-	f.configures++
-	f.mode = mode
-	return nil
-}
-
 func (f *fakeBackend) InitEnclave(_ context.Context, peerMSPID, endpoint string) ([]byte, error) {
+	f.initHost = peerMSPID
 	vk, err := credentials.MarshalPublicKey(&f.key.PublicKey)
 	if err != nil {
 		return nil, err
@@ -74,7 +59,7 @@ func (f *fakeBackend) InitEnclave(_ context.Context, peerMSPID, endpoint string)
 	}
 	c, err := credentials.NewSimulated(credentials.AttestedData{Channel: "slasa", Chaincode: "slaenclave",
 		ChaincodeVersion: "1", ChaincodeSequence: f.sequence, PeerMSPID: peerMSPID, Endpoint: endpoint,
-		EnclaveVK: vk, ChaincodeEK: ek}, f.key)
+		EnclaveVK: vk, ChaincodeEK: ek, ConfigDigest: digest}, f.key)
 	if err != nil {
 		return nil, err
 	}
@@ -102,17 +87,9 @@ func (f *fakeBackend) RegisterEnclave(_ context.Context, raw []byte) (*credentia
 	}
 	f.registers++
 	f.record = &credentials.Record{Chaincode: d.Chaincode, EnclaveID: id, PeerMSPID: d.PeerMSPID, Endpoint: d.Endpoint,
-		AttestationType: c.Attestation.Type, ChaincodeVersion: d.ChaincodeVersion, ChaincodeSequence: d.ChaincodeSequence, Channel: d.Channel}
+		AttestationType: c.Attestation.Type, ChaincodeVersion: d.ChaincodeVersion, ChaincodeSequence: d.ChaincodeSequence, Channel: d.Channel,
+		ConfigDigest: d.ConfigDigest, RegisteredBy: "ProviderOrgMSP/CN=Admin@providerorg.slasa.local"}
 	return f.record, nil
-}
-
-func (f *fakeBackend) InitMSPs(_ context.Context, msps []byte) error {
-	if f.msps != nil {
-		return ErrMSPsAlreadySet
-	}
-	f.initMSPs++
-	f.msps = msps
-	return nil
 }
 
 // writeMSP writes a self-signed CA certificate into dir/cacerts.
@@ -155,17 +132,22 @@ func testInfo(t *testing.T) *fabnet.Info {
 	return info
 }
 
-func newFake(t *testing.T) *fakeBackend {
+func newKey(t *testing.T) *ecdsa.PrivateKey {
 	t.Helper()
 	k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
 		t.Fatal(err)
 	}
+	return k
+}
+
+func newFake(t *testing.T) *fakeBackend {
+	t.Helper()
 	ek, err := rsa.GenerateKey(rand.Reader, 2048)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &fakeBackend{key: k, ek: ek, sequence: 1}
+	return &fakeBackend{key: newKey(t), ek: ek, sequence: 1}
 }
 
 func TestRunIdempotent(t *testing.T) {
@@ -178,25 +160,18 @@ func TestRunIdempotent(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !res.Configured || !res.Registered || !res.MSPsInitialized || res.RegistryMode != ModeSimulated {
-		t.Fatalf("first run: %+v", res)
+	if !res.Registered || res.ConfigDigest != digest || f.initHost != "ProviderOrgMSP" {
+		t.Fatalf("first run: %+v (init on %s)", res, f.initHost)
 	}
-	if got := strings.Join(res.MSPs, ","); got != "ClientOrgMSP,OtherOrgMSP,ProviderOrgMSP" {
-		t.Fatalf("MSPs = %s", got)
-	}
-	if res.Record.Endpoint != "127.0.0.1:2" || res.Record.PeerMSPID != "ProviderOrgMSP" {
+	if res.Record.Endpoint != "127.0.0.1:2" || res.Record.PeerMSPID != "ProviderOrgMSP" || res.Record.ConfigDigest != digest {
 		t.Fatalf("record %+v", res.Record)
-	}
-	var msps map[string]MSPCAs
-	if err := json.Unmarshal(f.msps, &msps); err != nil || len(msps) != 3 || len(msps["OtherOrgMSP"].Roots) != 1 {
-		t.Fatalf("InitMSPs argument %s: %v", f.msps, err)
 	}
 
 	res, err = Run(ctx, info, f, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if res.Configured || res.Registered || res.MSPsInitialized || f.registers != 1 || f.configures != 1 || f.initMSPs != 1 {
+	if res.Registered || f.registers != 1 {
 		t.Fatalf("second run changed something: %+v (registers %d)", res, f.registers)
 	}
 
@@ -210,7 +185,7 @@ func TestRunIdempotent(t *testing.T) {
 		t.Fatalf("after redeploy: %+v", res)
 	}
 
-	// A registry that refuses the same enclave id under a newer sequence: note, no failure.
+	// A registry that refuses the same enclave id again: note, no failure.
 	f.sequence, f.refuseSame = 3, true
 	res, err = Run(ctx, info, f, opts)
 	if err != nil {
@@ -218,6 +193,16 @@ func TestRunIdempotent(t *testing.T) {
 	}
 	if res.Registered || res.Record.ChaincodeSequence != 2 || len(res.Notes) != 1 {
 		t.Fatalf("refused re-registration: %+v", res)
+	}
+
+	// A restarted enclave with a new key registers as the new current one.
+	f.key = newKey(t)
+	res, err = Run(ctx, info, f, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if id, _ := credentials.EnclaveID(&f.key.PublicKey); !res.Registered || res.Record.EnclaveID != id {
+		t.Fatalf("new key: %+v", res)
 	}
 }
 
@@ -232,16 +217,6 @@ func TestRunErrors(t *testing.T) {
 		{"host without peer", func(_ *fabnet.Info, o *Options) { o.HostOrg = "other" }, "has no peer of its own"},
 		{"enclave not deployed", func(i *fabnet.Info, _ *Options) { delete(i.Chaincodes, "slaenclave") }, `chaincode "slaenclave": not deployed`},
 		{"registry not deployed", func(i *fabnet.Info, _ *Options) { delete(i.Chaincodes, "ercc") }, `registry "ercc": not deployed`},
-		{"missing MSP folder", func(i *fabnet.Info, _ *Options) {
-			o := i.Orgs["client"]
-			o.MSPDir = ""
-			i.Orgs["client"] = o
-		}, "orgs.client.mspDir: missing"},
-		{"empty cacerts", func(i *fabnet.Info, _ *Options) {
-			o := i.Orgs["client"]
-			o.MSPDir = filepath.Dir(o.MSPDir)
-			i.Orgs["client"] = o
-		}, "MSP folder"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -274,6 +249,25 @@ func TestDecide(t *testing.T) {
 				t.Fatalf("Decide = %v, want %v", got, tt.want)
 			}
 		})
+	}
+}
+
+func TestChannelMSPs(t *testing.T) {
+	info := testInfo(t)
+	msps, err := ChannelMSPs(info)
+	if err != nil || len(msps) != 3 || len(msps["OtherOrgMSP"].Roots) != 1 {
+		t.Fatalf("ChannelMSPs = %+v, %v", msps, err)
+	}
+	o := info.Orgs["client"]
+	o.MSPDir = ""
+	info.Orgs["client"] = o
+	if _, err := ChannelMSPs(info); err == nil || !strings.Contains(err.Error(), "orgs.client.mspDir: missing") {
+		t.Fatalf("missing MSP folder: %v", err)
+	}
+	o.MSPDir = t.TempDir()
+	info.Orgs["client"] = o
+	if _, err := ChannelMSPs(info); err == nil || !strings.Contains(err.Error(), "MSP folder") {
+		t.Fatalf("empty MSP folder: %v", err)
 	}
 }
 

@@ -3,14 +3,13 @@ package slaenclave
 import (
 	"errors"
 	"fmt"
-	"sort"
 	"time"
 
 	"github.com/hyperledger/fabric-chaincode-go/shim"
 
 	"github.com/slasa/slasa/driver"
 	"github.com/slasa/slasa/fpc/enclaveapi"
-	"github.com/slasa/slasa/internal/strictjson"
+	"github.com/slasa/slasa/internal/identity"
 	"github.com/slasa/slasa/signedsla"
 	"github.com/slasa/slasa/sla"
 )
@@ -26,6 +25,10 @@ type agreementState struct {
 	LastSeq       int64  `json:"last_seq"`
 	LastCID       string `json:"last_cid"`
 	LastWindowEnd string `json:"last_window_end"`
+	// Periods lists the starts of the periods with batches, in chain
+	// order: the index by which GetAgreementStatus reads each period's key
+	// by name (no range query).
+	Periods []string `json:"periods"`
 }
 
 // periodState is the stored state of one billing period with batches. The
@@ -38,7 +41,10 @@ type periodState struct {
 	Batches    int64  `json:"batches"`
 	FirstSeq   int64  `json:"first_seq"`
 	LastSeq    int64  `json:"last_seq"`
-	Evaluated  bool   `json:"evaluated"`
+	// LastCID is the CID of the period's last batch so far (LastSeq); once
+	// the period is complete, the batch whose window ends at its end.
+	LastCID   string `json:"last_cid"`
+	Evaluated bool   `json:"evaluated"`
 	// Accumulator is the driver aggregate (driver.Accumulator binary form);
 	// dropped once the period's verdict is frozen.
 	Accumulator []byte `json:"accumulator,omitempty"`
@@ -61,7 +67,11 @@ func slaKey(stub shim.ChaincodeStubInterface, id string) (string, error) {
 }
 
 func periodKey(stub shim.ChaincodeStubInterface, id string, p driver.Period) (string, error) {
-	return stub.CreateCompositeKey(keyPeriod, []string{id, p.String()})
+	return periodKeyOf(stub, id, p.String())
+}
+
+func periodKeyOf(stub shim.ChaincodeStubInterface, id, start string) (string, error) {
+	return stub.CreateCompositeKey(keyPeriod, []string{id, start})
 }
 
 func verdictKey(stub shim.ChaincodeStubInterface, id string, p driver.Period) (string, error) {
@@ -114,6 +124,7 @@ func registerAgreement(stub shim.ChaincodeStubInterface, args []string) (*Status
 	if err != nil {
 		return nil, err
 	}
+	// mutate:check enclave-signatures
 	if len(rec.Provider.Signature) == 0 || len(rec.Client.Signature) == 0 {
 		missing := "provider"
 		if len(rec.Provider.Signature) != 0 {
@@ -124,6 +135,7 @@ func registerAgreement(stub shim.ChaincodeStubInterface, args []string) (*Status
 		return nil, fmt.Errorf("signed SLA record: the %s signature is missing; both parties must sign", missing)
 	}
 	doc, err := rec.Verify(tr.options(now))
+	// mutate:check enclave-verify
 	if err != nil {
 		return nil, fmt.Errorf("signed SLA record: %w", err)
 	}
@@ -134,6 +146,7 @@ func registerAgreement(stub shim.ChaincodeStubInterface, args []string) (*Status
 	if err != nil {
 		return nil, fmt.Errorf("SLA %q: %w", doc.ID, err)
 	}
+	// mutate:check enclave-expired
 	if !end.After(now) {
 		return nil, fmt.Errorf("SLA %q expired: validity.end %s is not after the transaction time %s", doc.ID, doc.Validity.End, now.Format(time.RFC3339))
 	}
@@ -150,6 +163,7 @@ func registerAgreement(stub shim.ChaincodeStubInterface, args []string) (*Status
 		return nil, err
 	}
 	if found {
+		// mutate:check enclave-digest-conflict
 		if existing.Digest != rec.Digest {
 			return nil, fmt.Errorf("SLA %q is already registered with digest %s; a different document (digest %s) cannot reuse its id", doc.ID, existing.Digest, rec.Digest)
 		}
@@ -171,8 +185,8 @@ func registerAgreement(stub shim.ChaincodeStubInterface, args []string) (*Status
 // monitored.
 func txLogger(s *sla.SLA) (sla.Party, error) {
 	l := s.Parties.Logger
-	if l.MSPID == "" || l.CommonName == "" {
-		return l, fmt.Errorf("SLA %q: parties.logger must name an MSP ID and a common name", s.ID)
+	if err := l.ID().Validate("parties.logger"); err != nil {
+		return l, fmt.Errorf("SLA %q: %w", s.ID, err)
 	}
 	return l, nil
 }
@@ -183,31 +197,27 @@ type Status = enclaveapi.Status
 // PeriodStatus is the batch coverage of one billing period.
 type PeriodStatus = enclaveapi.PeriodStatus
 
+// statusOf reads the status of an SLA: each period listed in its index is
+// read by its key.
 func statusOf(stub shim.ChaincodeStubInterface, a *agreement) (*Status, error) {
 	st := &Status{SLAID: a.state.SLAID, SLADigest: a.state.Digest, RegisteredAt: a.state.RegisteredAt,
 		LastSeq: a.state.LastSeq, LastCID: a.state.LastCID, LastWindowEnd: a.state.LastWindowEnd,
 		Periods: []PeriodStatus{}, EvaluatedPeriods: []string{}}
-	it, err := stub.GetStateByPartialCompositeKey(keyPeriod, []string{a.state.SLAID})
-	if err != nil {
-		return nil, err
-	}
-	defer it.Close()
-	for it.HasNext() {
-		kv, err := it.Next()
+	for _, start := range a.state.Periods {
+		key, err := periodKeyOf(stub, a.state.SLAID, start)
 		if err != nil {
 			return nil, err
 		}
 		var p periodState
-		if err := strictjson.Unmarshal(kv.Value, &p); err != nil {
-			return nil, fmt.Errorf("period state %q: %w", kv.Key, err)
+		found, err := getJSON(stub, key, &p)
+		if err != nil {
+			return nil, fmt.Errorf("period %s: %w", start, err)
+		}
+		if !found {
+			return nil, fmt.Errorf("period %s of SLA %q is in the SLA's index but not in the state", start, a.state.SLAID)
 		}
 		st.Periods = append(st.Periods, PeriodStatus{Period: p.Period, PeriodEnd: p.PeriodEnd, CoveredEnd: p.CoveredEnd,
 			Batches: p.Batches, FirstSeq: p.FirstSeq, LastSeq: p.LastSeq, Complete: p.CoveredEnd == p.PeriodEnd, Evaluated: p.Evaluated})
-	}
-	// RFC 3339 UTC starts in whole seconds sort by time; sort explicitly
-	// rather than rely on the host's iteration order.
-	sort.Slice(st.Periods, func(i, j int) bool { return st.Periods[i].Period < st.Periods[j].Period })
-	for _, p := range st.Periods {
 		if p.Evaluated {
 			st.EvaluatedPeriods = append(st.EvaluatedPeriods, p.Period)
 		}
@@ -230,8 +240,9 @@ func agreementStatus(stub shim.ChaincodeStubInterface, args []string) (*Status, 
 }
 
 // authorizeParty admits the SLA's provider and client only: the creator's
-// MSP ID and certificate common name must be one of theirs and the
-// certificate must chain to that MSP's roots at the transaction time.
+// identity (MSP ID, certificate subject and issuer) must be one of theirs and
+// the certificate must chain to that MSP's roots in the enclave's deploy
+// configuration at the transaction time.
 func authorizeParty(stub shim.ChaincodeStubInterface, a *agreement) error {
 	tr, err := loadTrust(stub)
 	if err != nil {
@@ -245,12 +256,12 @@ func authorizeParty(stub shim.ChaincodeStubInterface, a *agreement) error {
 	if err != nil {
 		return err
 	}
-	p, c := a.sla.Parties.Provider, a.sla.Parties.Client
-	isParty := (mspID == p.MSPID && cert.Subject.CommonName == p.CommonName) ||
-		(mspID == c.MSPID && cert.Subject.CommonName == c.CommonName)
-	if !isParty {
-		return fmt.Errorf("access denied: caller %q of MSP %q is not the provider or the client of SLA %q", cert.Subject.CommonName, mspID, a.state.SLAID)
+	id := identity.FromCert(mspID, cert)
+	// mutate:check enclave-party-identity
+	if id != a.sla.Parties.Provider.ID() && id != a.sla.Parties.Client.ID() {
+		return fmt.Errorf("access denied: the caller %s is not the provider or the client of SLA %q", id, a.state.SLAID)
 	}
+	// mutate:check enclave-party-chain
 	if err := tr.chain(mspID, cert, now); err != nil {
 		return fmt.Errorf("access denied: %w", err)
 	}

@@ -14,12 +14,13 @@ import (
 	"github.com/hyperledger/fabric-chaincode-go/shim"
 	"github.com/hyperledger/fabric-protos-go/msp"
 	pb "github.com/hyperledger/fabric-protos-go/peer"
+
+	"github.com/slasa/slasa/internal/deploycfg"
 	"github.com/slasa/slasa/signedsla"
 )
 
 // Function names.
 const (
-	FnInitMSPs           = "InitMSPs"
 	FnRegisterAgreement  = "RegisterAgreement"
 	FnIngestBatch        = "IngestBatch"
 	FnEvaluate           = "Evaluate"
@@ -28,7 +29,6 @@ const (
 
 // Composite key object types of the chaincode's state.
 const (
-	keyMSPs    = "slaenclave.msps"
 	keySLA     = "slaenclave.sla"
 	keyPeriod  = "slaenclave.period"
 	keyVerdict = "slaenclave.verdict"
@@ -48,6 +48,9 @@ type Services interface {
 	SignAsEnclave(msg []byte) ([]byte, error)
 	// ChaincodeDecryptionKey is the private chaincode encryption key.
 	ChaincodeDecryptionKey() *rsa.PrivateKey
+	// DeployConfig is the deploy configuration the enclave was initialised
+	// with and attested: the CA roots the chaincode trusts.
+	DeployConfig() *deploycfg.Config
 }
 
 // Chaincode is the SLA enclave chaincode. The zero value is ready to use.
@@ -55,7 +58,7 @@ type Chaincode struct{}
 
 var _ shim.Chaincode = Chaincode{}
 
-// Init does nothing: the chaincode keeps no state until InitMSPs.
+// Init does nothing: the chaincode keeps no state until RegisterAgreement.
 func (Chaincode) Init(shim.ChaincodeStubInterface) pb.Response { return shim.Success(nil) }
 
 // Invoke dispatches a function; see the package documentation.
@@ -66,8 +69,6 @@ func (Chaincode) Invoke(stub shim.ChaincodeStubInterface) pb.Response {
 		err error
 	)
 	switch fn {
-	case FnInitMSPs:
-		out, err = initMSPs(stub, args)
 	case FnRegisterAgreement:
 		out, err = registerAgreement(stub, args)
 	case FnIngestBatch:
@@ -77,8 +78,8 @@ func (Chaincode) Invoke(stub shim.ChaincodeStubInterface) pb.Response {
 	case FnGetAgreementStatus:
 		out, err = agreementStatus(stub, args)
 	default:
-		err = fmt.Errorf("unknown function %q; the functions are %s, %s, %s, %s, %s", fn,
-			FnInitMSPs, FnRegisterAgreement, FnIngestBatch, FnEvaluate, FnGetAgreementStatus)
+		err = fmt.Errorf("unknown function %q; the functions are %s, %s, %s, %s", fn,
+			FnRegisterAgreement, FnIngestBatch, FnEvaluate, FnGetAgreementStatus)
 	}
 	if err != nil {
 		return shim.Error(fmt.Sprintf("%s: %v", fn, err))
@@ -111,7 +112,9 @@ func services(stub shim.ChaincodeStubInterface) (Services, error) {
 	return svc, nil
 }
 
-// txTime returns the transaction timestamp in UTC.
+// txTime returns the transaction timestamp in UTC: inside the enclave, the
+// timestamp of the signed proposal, which every endorsing peer's __endorse
+// checks against its own clock.
 func txTime(stub shim.ChaincodeStubInterface) (time.Time, error) {
 	ts, err := stub.GetTxTimestamp()
 	if err != nil {

@@ -88,10 +88,12 @@ func evaluate(stub shim.ChaincodeStubInterface, args []string) (*Evaluation, err
 	if err != nil {
 		return nil, fmt.Errorf("period %s: %w", p, err)
 	}
+	// mutate:check enclave-no-batches
 	if !found {
 		return nil, fmt.Errorf("period %s of SLA %q is incomplete: no batch covers any of it yet (covered: none of %s..%s)",
 			p, slaID, p, p.End.Format("2006-01-02T15:04:05Z07:00"))
 	}
+	// mutate:check enclave-complete
 	if ps.CoveredEnd != ps.PeriodEnd {
 		return nil, fmt.Errorf("period %s of SLA %q is incomplete: batches cover %s..%s of %s..%s",
 			p, slaID, ps.Period, ps.CoveredEnd, ps.Period, ps.PeriodEnd)
@@ -117,7 +119,7 @@ func evaluate(stub shim.ChaincodeStubInterface, args []string) (*Evaluation, err
 		SLAID: slaID, SLADigest: a.state.Digest, Period: out.Period, PeriodEnd: out.PeriodEnd,
 		Violated: out.Violated, CreditBPS: out.CreditBPS, CreditAmount: out.CreditAmount, PenaltyAmount: out.PenaltyAmount,
 		Currency: out.Currency, Terminate: out.Terminate, ReportDigest: hex.EncodeToString(sum[:]),
-		Chaincode: svc.ChaincodeName(), EnclaveID: svc.EnclaveID(),
+		BatchSeq: ps.LastSeq, BatchCID: ps.LastCID, Chaincode: svc.ChaincodeName(), EnclaveID: svc.EnclaveID(),
 	}
 	if err := v.Validate(); err != nil {
 		return nil, fmt.Errorf("period %s: %w", p, err)

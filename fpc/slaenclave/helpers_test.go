@@ -30,6 +30,8 @@ import (
 	"github.com/slasa/slasa/fpc/runtime"
 	"github.com/slasa/slasa/fpc/runtime/fpctest"
 	"github.com/slasa/slasa/fpc/slaenclave"
+	"github.com/slasa/slasa/internal/deploycfg"
+	"github.com/slasa/slasa/internal/identity"
 	"github.com/slasa/slasa/ipfs/cidverify"
 	"github.com/slasa/slasa/logbatch"
 	"github.com/slasa/slasa/signedsla"
@@ -89,11 +91,7 @@ func certify(t *testing.T, tmpl *x509.Certificate, pub *ecdsa.PublicKey, parent 
 
 func newCA(t *testing.T, mspID string) *ca {
 	t.Helper()
-	k := newKey(t)
-	tmpl := &x509.Certificate{Subject: pkix.Name{CommonName: "ca." + mspID, Organization: []string{mspID}},
-		IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign | x509.KeyUsageDigitalSignature}
-	c, p := certify(t, tmpl, &k.PublicKey, nil, k)
-	return &ca{mspID: mspID, key: k, cert: c, pem: p}
+	return newNamedCA(t, mspID, "ca."+mspID)
 }
 
 func (c *ca) intermediate(t *testing.T) *ca {
@@ -105,25 +103,53 @@ func (c *ca) intermediate(t *testing.T) *ca {
 	return &ca{mspID: c.mspID, key: k, cert: cert, pem: p, parent: c}
 }
 
-// identity is an enrolled user: key, certificate and Fabric creator bytes.
-type identity struct {
+// newNamedCA is a root CA of mspID with the given common name (a foreign CA
+// that copies another CA's name has the same DN but another key).
+func newNamedCA(t *testing.T, mspID, cn string) *ca {
+	t.Helper()
+	k := newKey(t)
+	tmpl := &x509.Certificate{Subject: pkix.Name{CommonName: cn, Organization: []string{mspID}},
+		IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign | x509.KeyUsageDigitalSignature}
+	c, p := certify(t, tmpl, &k.PublicKey, nil, k)
+	return &ca{mspID: mspID, key: k, cert: c, pem: p}
+}
+
+// user is an enrolled identity: key, certificate and Fabric creator bytes.
+type user struct {
 	mspID   string
 	key     *ecdsa.PrivateKey
+	cert    *x509.Certificate
 	certPEM string
 	creator []byte
 }
 
-func (c *ca) issue(t *testing.T, cn string) *identity {
+// issue issues a certificate with common name cn and NodeOU role ou (the
+// subject's OU, as cryptogen writes it).
+func (c *ca) issue(t *testing.T, cn, ou string) *user {
 	t.Helper()
 	k := newKey(t)
-	tmpl := &x509.Certificate{Subject: pkix.Name{CommonName: cn, Organization: []string{c.mspID}},
+	tmpl := &x509.Certificate{Subject: pkix.Name{CommonName: cn, OrganizationalUnit: []string{ou}, Organization: []string{c.mspID}},
 		KeyUsage: x509.KeyUsageDigitalSignature}
-	_, p := certify(t, tmpl, &k.PublicKey, c.cert, c.key)
+	cert, p := certify(t, tmpl, &k.PublicKey, c.cert, c.key)
 	creator, err := proto.Marshal(&msp.SerializedIdentity{Mspid: c.mspID, IdBytes: []byte(p)})
 	if err != nil {
 		t.Fatal(err)
 	}
-	return &identity{mspID: c.mspID, key: k, certPEM: p, creator: creator}
+	return &user{mspID: c.mspID, key: k, cert: cert, certPEM: p, creator: creator}
+}
+
+// id is the user's identity as the SLA names a party.
+func (u *user) id() identity.ID { return identity.FromCert(u.mspID, u.cert) }
+
+// party returns the SLA party JSON naming the user.
+func (u *user) party(wallet string) string {
+	p := map[string]string{"msp_id": u.mspID, "common_name": u.cert.Subject.CommonName,
+		"subject": identity.DN(u.cert.Subject), "issuer": identity.DN(u.cert.Issuer)}
+	if wallet != "" {
+		p["wallet"] = wallet
+	}
+	raw, _ := json.Marshal(p)
+	return string(raw)
 }
 
 // ---------------------------------------------------------------- fabric doubles
@@ -156,15 +182,23 @@ type fixture struct {
 	stub     *shimtest.MockStub
 	registry *fpctest.RegistryDouble
 	shim     *shimDouble
+	cfg      *deploycfg.Config
 	record   credentials.Record
 	tx       int
+	// at, when set, is the timestamp of the next proposals (the enclave's
+	// transaction time); else the current time.
+	at time.Time
 }
 
-func newFixture(t *testing.T) *fixture {
+// newFixture runs the enclave chaincode with the deploy configuration cfg.
+func newFixture(t *testing.T, cfg *deploycfg.Config) *fixture {
 	t.Helper()
-	f := &fixture{registry: &fpctest.RegistryDouble{Chaincode: ccName}, shim: &shimDouble{bytes: map[string][]byte{}}}
+	f := &fixture{registry: &fpctest.RegistryDouble{Chaincode: ccName}, shim: &shimDouble{bytes: map[string][]byte{}}, cfg: cfg}
 	enclave := runtime.NewSimulated(slaenclave.Chaincode{})
-	pcc := runtime.NewPrivateChaincode(enclave, runtime.WithFetcher(f.shim.fetch))
+	pcc, err := runtime.NewPrivateChaincode(enclave, runtime.WithConfig(cfg), runtime.WithFetcher(f.shim.fetch))
+	if err != nil {
+		t.Fatal(err)
+	}
 	f.stub = shimtest.NewMockStub(ccName, pcc)
 	f.stub.ChannelID = channel
 	f.stub.MockPeerChaincode("ercc", shimtest.NewMockStub("ercc", f.registry), channel)
@@ -174,7 +208,7 @@ func newFixture(t *testing.T) *fixture {
 
 // initEnclave runs __initEnclave as peer admin and registers the enclave
 // with the registry double.
-func (f *fixture) initEnclave(t *testing.T, admin *identity) {
+func (f *fixture) initEnclave(t *testing.T, admin *user) {
 	t.Helper()
 	resp := f.call(t, admin, []byte(protocol.FnInitEnclave), []byte(`{"peer_msp_id":"ProviderOrgMSP","endpoint":"127.0.0.1:27100"}`))
 	if resp.Status != shim.OK {
@@ -196,25 +230,29 @@ func (f *fixture) initEnclave(t *testing.T, admin *identity) {
 		t.Fatal(err)
 	}
 	f.record = credentials.Record{Chaincode: ccName, EnclaveID: id, EnclaveVK: data.EnclaveVK, ChaincodeEK: data.ChaincodeEK,
-		PeerMSPID: data.PeerMSPID, AttestationType: credentials.AttestationSimulated, ChaincodeVersion: "sim-1", ChaincodeSequence: 1, Channel: channel}
+		PeerMSPID: data.PeerMSPID, AttestationType: credentials.AttestationSimulated, ChaincodeVersion: "sim-1", ChaincodeSequence: 1,
+		Channel: channel, ConfigDigest: data.ConfigDigest}
 	f.registry.Record, _ = json.Marshal(f.record)
 }
 
-func (c *identity) proposal(t *testing.T, txID string, args ...[]byte) *pb.SignedProposal {
+func (c *user) proposal(t *testing.T, txID string, at time.Time, args ...[]byte) *pb.SignedProposal {
 	t.Helper()
-	sp, err := fpctest.SignedProposal(c.key, c.creator, channel, ccName, txID, args...)
+	if at.IsZero() {
+		at = time.Now()
+	}
+	sp, err := fpctest.SignedProposal(c.key, c.creator, channel, ccName, txID, at, args...)
 	if err != nil {
 		t.Fatal(err)
 	}
 	return sp
 }
 
-func (f *fixture) call(t *testing.T, c *identity, args ...[]byte) pb.Response {
+func (f *fixture) call(t *testing.T, c *user, args ...[]byte) pb.Response {
 	t.Helper()
 	f.tx++
 	txID := fmt.Sprintf("tx%d", f.tx)
 	f.stub.Creator = c.creator
-	return f.stub.MockInvokeWithSignedProposal(txID, args, c.proposal(t, txID, args...))
+	return f.stub.MockInvokeWithSignedProposal(txID, args, c.proposal(t, txID, f.at, args...))
 }
 
 // outcome of one private request.
@@ -228,7 +266,7 @@ type outcome struct {
 // submit sends fn(args) encrypted through __invoke, verifies and opens the
 // enclave's response and, when the chaincode succeeded, submits it through
 // __endorse (the FPC client's flow).
-func (f *fixture) submit(t *testing.T, c *identity, fn string, args ...string) outcome {
+func (f *fixture) submit(t *testing.T, c *user, fn string, args ...string) outcome {
 	t.Helper()
 	ek, err := f.record.EncryptionKey()
 	if err != nil {
@@ -270,7 +308,7 @@ func (f *fixture) submit(t *testing.T, c *identity, fn string, args ...string) o
 }
 
 // must submits and fails the test unless the chaincode succeeded.
-func (f *fixture) must(t *testing.T, c *identity, fn string, args ...string) []byte {
+func (f *fixture) must(t *testing.T, c *user, fn string, args ...string) []byte {
 	t.Helper()
 	o := f.submit(t, c, fn, args...)
 	if o.status != shim.OK {
@@ -281,14 +319,14 @@ func (f *fixture) must(t *testing.T, c *identity, fn string, args ...string) []b
 
 // reject submits a request that must fail with an error containing want
 // and change nothing.
-func (f *fixture) reject(t *testing.T, c *identity, want string, fn string, args ...string) {
+func (f *fixture) reject(t *testing.T, c *user, want string, fn string, args ...string) {
 	t.Helper()
 	before := f.snapshot()
 	o := f.submit(t, c, fn, args...)
 	if o.status == shim.OK {
 		t.Fatalf("%s succeeded; want an error containing %q", fn, want)
 	}
-	if !strings.Contains(o.message, want) {
+	if !strings.HasPrefix(o.message, fn+": ") || !strings.Contains(o.message, want) {
 		t.Fatalf("%s error:\n  %s\nwant it to contain:\n  %s", fn, o.message, want)
 	}
 	if o.writes != 0 {
@@ -304,20 +342,16 @@ func (f *fixture) snapshot() map[string]string { return fpctest.Snapshot(f.stub)
 
 // ---------------------------------------------------------------- SLA and batches
 
-// slaDoc returns an SLA document with a billing cycle of 300 s from start,
-// three zones, 5 s sampling and 10 s sub-intervals; the region is down in a
-// sub-interval when two zones fail.
-func slaDoc(id string, start, end time.Time, title string) []byte {
+// slaDoc returns an SLA document between provider, client and logger with a
+// billing cycle of 300 s from start, three zones, 5 s sampling and 10 s
+// sub-intervals; the region is down in a sub-interval when two zones fail.
+func slaDoc(provider, client, logger *user, id string, start, end time.Time, title string) []byte {
 	return fmt.Appendf(nil, `{
   "schema_version": "slasa.sla/v1",
   "id": %q,
   "title": %q,
   "service": {"product_id": "compute-region", "name": "Compute region"},
-  "parties": {
-    "provider": {"msp_id": "ProviderOrgMSP", "common_name": "provider@providerorg", "wallet": "provider"},
-    "client": {"msp_id": "ClientOrgMSP", "common_name": "client@clientorg", "wallet": "client"},
-    "logger": {"msp_id": "ProviderOrgMSP", "common_name": "logger@providerorg"}
-  },
+  "parties": {"provider": %s, "client": %s, "logger": %s},
   "price": {"amount_minor": 123457, "currency": "USD"},
   "validity": {"start": %q, "end": %q},
   "interval": {"billing_cycle": {"unit": "seconds", "seconds": 300}, "time_zone": "UTC", "sampling_period_ms": 5000, "sub_interval_seconds": 10},
@@ -342,12 +376,12 @@ func slaDoc(id string, start, end time.Time, title string) []byte {
     "penalties": [{"metric": "availability", "amount_minor": 500}],
     "termination": {"metric": "availability", "worse_than": "90"}
   }
-}`, id, title, start.Format(time.RFC3339), end.Format(time.RFC3339))
+}`, id, title, provider.party("provider"), client.party("client"), logger.party(""), start.Format(time.RFC3339), end.Format(time.RFC3339))
 }
 
 // signRecord builds a signed SLA record; a nil signer leaves that
 // signature out.
-func signRecord(t *testing.T, doc []byte, provider, client *identity) []byte {
+func signRecord(t *testing.T, doc []byte, provider, client *user) []byte {
 	t.Helper()
 	d, _, err := sla.DigestOf(doc)
 	if err != nil {
@@ -380,14 +414,20 @@ func line(at time.Time, probe, zone string, ok bool, latency int64) string {
 }
 
 // batch seals a batch to the enclave, stores it in the shim double and
-// returns its CID.
-func (f *fixture) batch(t *testing.T, logger *identity, h logbatch.Header, records string) string {
+// returns its CID; header.records is the number of records.
+func (f *fixture) batch(t *testing.T, logger *user, h logbatch.Header, records string) string {
+	t.Helper()
+	h.Records = int64(strings.Count(records, "\n"))
+	return f.batchAsIs(t, logger, h, records)
+}
+
+// batchAsIs is batch with the header as given.
+func (f *fixture) batchAsIs(t *testing.T, logger *user, h logbatch.Header, records string) string {
 	t.Helper()
 	ek, err := f.record.EncryptionKey()
 	if err != nil {
 		t.Fatal(err)
 	}
-	h.Records = int64(strings.Count(records, "\n"))
 	data, err := logbatch.Seal(h, []byte(records), ek, logger.certPEM, logger.key)
 	if err != nil {
 		t.Fatal(err)

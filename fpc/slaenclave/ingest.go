@@ -65,8 +65,10 @@ func ingestBatch(stub shim.ChaincodeStubInterface, args []string) (*IngestResult
 	// without fetching it.
 	want := a.state.LastSeq + 1
 	switch {
+	// mutate:check ingest-replay
 	case seq < want:
 		return nil, fmt.Errorf("seq: batch %d of SLA %q was already ingested (replay); expected seq %d", seq, slaID, want)
+	// mutate:check ingest-skip
 	case seq > want:
 		return nil, fmt.Errorf("seq: got %d, expected %d: batches %d..%d of SLA %q are missing (skipped)", seq, want, want, seq-1, slaID)
 	}
@@ -75,9 +77,11 @@ func ingestBatch(stub shim.ChaincodeStubInterface, args []string) (*IngestResult
 	if err != nil {
 		return nil, fmt.Errorf("fetch batch %s through the tunneling shim: %w", cidStr, err)
 	}
+	// mutate:check ingest-size
 	if len(data) > logbatch.MaxBatchBytes {
 		return nil, fmt.Errorf("batch %s: the shim returned %d bytes, more than the limit of %d", cidStr, len(data), logbatch.MaxBatchBytes)
 	}
+	// mutate:check ingest-cid
 	if err := cidverify.Verify(c, data); err != nil {
 		return nil, fmt.Errorf("batch bytes do not match cid %s: %w", cidStr, err)
 	}
@@ -86,9 +90,11 @@ func ingestBatch(stub shim.ChaincodeStubInterface, args []string) (*IngestResult
 		return nil, fmt.Errorf("batch %s: %w", cidStr, err)
 	}
 	h := opened.Header
+	// mutate:check ingest-sla-id
 	if h.SLAID != slaID {
 		return nil, fmt.Errorf("batch %s: header.sla_id %q is not the requested SLA %q", cidStr, h.SLAID, slaID)
 	}
+	// mutate:check ingest-header-seq
 	if h.Seq != seq {
 		return nil, fmt.Errorf("batch %s: header.seq %d is not the requested seq %d", cidStr, h.Seq, seq)
 	}
@@ -96,9 +102,11 @@ func ingestBatch(stub shim.ChaincodeStubInterface, args []string) (*IngestResult
 	if err != nil {
 		return nil, err
 	}
+	// mutate:check ingest-signer-chain
 	if err := tr.chain(logger.MSPID, opened.LoggerCert, now); err != nil {
 		return nil, fmt.Errorf("batch %s is not signed by the SLA's logger: %w", cidStr, err)
 	}
+	// mutate:check ingest-signer-logger
 	if err := signedsla.CheckParty("logger", logger, logger.MSPID, opened.LoggerCert); err != nil {
 		return nil, fmt.Errorf("batch %s is not signed by the SLA's logger: %w", cidStr, err)
 	}
@@ -107,6 +115,7 @@ func ingestBatch(stub shim.ChaincodeStubInterface, args []string) (*IngestResult
 		if err != nil {
 			return nil, fmt.Errorf("batch %s: %w", cidStr, err)
 		}
+		// mutate:check ingest-prev-cid
 		if prev != a.state.LastCID {
 			return nil, fmt.Errorf("batch %s: header.prev_cid is %s, expected the last ingested batch %s (seq %d)", cidStr, prev, a.state.LastCID, a.state.LastSeq)
 		}
@@ -121,10 +130,12 @@ func ingestBatch(stub shim.ChaincodeStubInterface, args []string) (*IngestResult
 	if err != nil {
 		return nil, fmt.Errorf("batch %s: header.window_start %s: %w", cidStr, ws, err)
 	}
+	// mutate:check ingest-one-period
 	if end.After(p.End) {
 		return nil, fmt.Errorf("batch %s: window %s..%s spans two billing periods (the period %s ends at %s); a batch must lie inside one period",
 			cidStr, ws, we, p, p.End.Format(time.RFC3339))
 	}
+	// mutate:check ingest-not-after-tx
 	if end.After(now) {
 		return nil, fmt.Errorf("batch %s: window ends at %s, after the transaction time %s", cidStr, we, now.Format(time.RFC3339Nano))
 	}
@@ -132,20 +143,29 @@ func ingestBatch(stub shim.ChaincodeStubInterface, args []string) (*IngestResult
 	if err != nil {
 		return nil, err
 	}
-	if v, err := stub.GetState(vk); err != nil {
+	frozen, err := stub.GetState(vk)
+	if err != nil {
 		return nil, fmt.Errorf("read verdict state: %w", err)
-	} else if v != nil {
+	}
+	// mutate:check ingest-frozen
+	if frozen != nil {
 		return nil, fmt.Errorf("batch %s: period %s of SLA %q is already evaluated; its verdict is frozen and takes no more batches", cidStr, p, slaID)
 	}
 	if a.state.LastWindowEnd == "" {
+		// mutate:check ingest-first-start
 		if !start.Equal(p.Start) {
 			return nil, fmt.Errorf("batch %s: the first batch of SLA %q must start at a billing period start; window_start %s is inside the period %s",
 				cidStr, slaID, ws, p)
 		}
-	} else if last, err := time.Parse(time.RFC3339Nano, a.state.LastWindowEnd); err != nil {
-		return nil, fmt.Errorf("stored chain head: %w", err)
-	} else if !start.Equal(last) {
-		return nil, fmt.Errorf("batch %s: window is not contiguous: window_start is %s, expected %s (the end of batch %d)", cidStr, ws, a.state.LastWindowEnd, a.state.LastSeq)
+	} else {
+		last, err := time.Parse(time.RFC3339Nano, a.state.LastWindowEnd)
+		if err != nil {
+			return nil, fmt.Errorf("stored chain head: %w", err)
+		}
+		// mutate:check ingest-contiguous
+		if !start.Equal(last) {
+			return nil, fmt.Errorf("batch %s: window is not contiguous: window_start is %s, expected %s (the end of batch %d)", cidStr, ws, a.state.LastWindowEnd, a.state.LastSeq)
+		}
 	}
 
 	pk, err := periodKey(stub, slaID, p)
@@ -167,6 +187,7 @@ func ingestBatch(stub shim.ChaincodeStubInterface, args []string) (*IngestResult
 		}
 	} else {
 		ps = periodState{Period: p.String(), PeriodEnd: p.End.Format(time.RFC3339), FirstSeq: seq}
+		a.state.Periods = append(a.state.Periods, ps.Period)
 	}
 	if err := fold(acc, opened.Records, start, end, h.Records); err != nil {
 		return nil, fmt.Errorf("batch %s: %w", cidStr, err)
@@ -176,7 +197,7 @@ func ingestBatch(stub shim.ChaincodeStubInterface, args []string) (*IngestResult
 	}
 	// RFC3339Nano writes whole seconds exactly as RFC3339 does, so the
 	// covered end compares with the period end as a string.
-	ps.CoveredEnd, ps.Batches, ps.LastSeq = we, ps.Batches+1, seq
+	ps.CoveredEnd, ps.Batches, ps.LastSeq, ps.LastCID = we, ps.Batches+1, seq, cidStr
 	if err := putJSON(stub, pk, &ps); err != nil {
 		return nil, err
 	}
@@ -213,6 +234,7 @@ func fold(acc *driver.Accumulator, records []byte, start, end time.Time, want in
 			return fmt.Errorf("records: %w", err)
 		}
 		n++
+		// mutate:check ingest-record-window
 		if s.TimeMS < startMS || s.TimeMS >= endMS {
 			return fmt.Errorf("records: line %d: time %s is outside the batch window %s..%s", d.Line(),
 				time.UnixMilli(s.TimeMS).UTC().Format(time.RFC3339Nano), start.Format(time.RFC3339Nano), end.Format(time.RFC3339Nano))
@@ -223,6 +245,7 @@ func fold(acc *driver.Accumulator, records []byte, start, end time.Time, want in
 			buf = buf[:0]
 		}
 	}
+	// mutate:check ingest-records-count
 	if n != want {
 		return fmt.Errorf("header.records is %d but the batch holds %d records", want, n)
 	}

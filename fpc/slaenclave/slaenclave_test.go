@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/hex"
 	"encoding/json"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -12,7 +11,11 @@ import (
 	"github.com/hyperledger/fabric-chaincode-go/shim"
 	//lint:ignore SA1019 shimtest is the v1 shim's stub double, as in fpc/runtime's tests
 	"github.com/hyperledger/fabric-chaincode-go/shimtest"
+
+	"github.com/slasa/slasa/fpc/runtime/fpctest"
 	"github.com/slasa/slasa/fpc/slaenclave"
+	"github.com/slasa/slasa/internal/deploycfg"
+	"github.com/slasa/slasa/ipfs/cidverify"
 	"github.com/slasa/slasa/logbatch"
 	"github.com/slasa/slasa/sla"
 	"github.com/slasa/slasa/verdict"
@@ -25,43 +28,62 @@ const (
 	latencyMarker = "987654"
 )
 
-// world is the channel of the lifecycle test: three organizations, the
-// client's with an intermediate CA, plus a foreign CA nobody trusts.
+// world is the channel of the tests: three organizations, the client's with
+// an intermediate CA and the provider's with two roots, plus impostors.
 type world struct {
-	providerCA, clientCA, clientICA, org3CA, foreignCA  *ca
-	provider, client, logger, other, org3User, admin    *identity
-	foreignProvider, foreignLogger, foreignClientClaims *identity
+	providerCA, providerCA2, clientCA, clientICA, org3CA *ca
+	provider, client, logger, other, org3User, admin     *user
+	// providerAsAdmin has the provider's common name and MSP but another
+	// role (OU admin); providerOfCA2 the provider's common name from the
+	// MSP's second root.
+	providerAsAdmin, providerOfCA2 *user
+	// The foreign identities copy the subject and issuer DNs of the real
+	// ones exactly, but their CAs are not in the deploy configuration.
+	foreignProvider, foreignLogger, foreignClient *user
 }
 
 func newWorld(t *testing.T) *world {
-	w := &world{providerCA: newCA(t, "ProviderOrgMSP"), clientCA: newCA(t, "ClientOrgMSP"), org3CA: newCA(t, "Org3MSP")}
+	t.Helper()
+	w := &world{providerCA: newCA(t, "ProviderOrgMSP"), providerCA2: newNamedCA(t, "ProviderOrgMSP", "ca2.ProviderOrgMSP"),
+		clientCA: newCA(t, "ClientOrgMSP"), org3CA: newCA(t, "Org3MSP")}
 	w.clientICA = w.clientCA.intermediate(t)
-	w.foreignCA = newCA(t, "ProviderOrgMSP")
-	foreignClient := newCA(t, "ClientOrgMSP")
-	w.provider = w.providerCA.issue(t, "provider@providerorg")
-	w.logger = w.providerCA.issue(t, "logger@providerorg")
-	w.other = w.providerCA.issue(t, "other@providerorg")
-	w.admin = w.providerCA.issue(t, "admin@providerorg")
-	w.client = w.clientICA.issue(t, "client@clientorg")
-	w.org3User = w.org3CA.issue(t, "user@org3")
-	w.foreignProvider = w.foreignCA.issue(t, "provider@providerorg")
-	w.foreignLogger = w.foreignCA.issue(t, "logger@providerorg")
-	w.foreignClientClaims = foreignClient.issue(t, "client@clientorg")
+	w.provider = w.providerCA.issue(t, "provider@providerorg", "client")
+	w.logger = w.providerCA.issue(t, "logger@providerorg", "client")
+	w.other = w.providerCA.issue(t, "other@providerorg", "client")
+	w.admin = w.providerCA.issue(t, "admin@providerorg", "admin")
+	w.providerAsAdmin = w.providerCA.issue(t, "provider@providerorg", "admin")
+	w.providerOfCA2 = w.providerCA2.issue(t, "provider@providerorg", "client")
+	w.client = w.clientICA.issue(t, "client@clientorg", "client")
+	w.org3User = w.org3CA.issue(t, "user@org3", "client")
+	foreignCA := newCA(t, "ProviderOrgMSP")
+	w.foreignProvider = foreignCA.issue(t, "provider@providerorg", "client")
+	w.foreignLogger = foreignCA.issue(t, "logger@providerorg", "client")
+	w.foreignClient = newNamedCA(t, "ClientOrgMSP", "ica.ClientOrgMSP").issue(t, "client@clientorg", "client")
+	if w.foreignClient.id() != w.client.id() || w.foreignProvider.id() != w.provider.id() || w.foreignLogger.id() != w.logger.id() {
+		t.Fatal("the impostors do not copy the parties' identities")
+	}
 	return w
 }
 
-func (w *world) mspsJSON(t *testing.T) string {
+// config is the deploy configuration the organizations approved.
+func (w *world) config() *deploycfg.Config {
+	return fpctest.DeployConfig([]string{"ProviderOrgMSP", "ClientOrgMSP"},
+		deploycfg.MSP{MSPID: "ProviderOrgMSP", Roots: []string{w.providerCA.pem, w.providerCA2.pem}},
+		deploycfg.MSP{MSPID: "ClientOrgMSP", Roots: []string{w.clientCA.pem}, Intermediates: []string{w.clientICA.pem}},
+		deploycfg.MSP{MSPID: "Org3MSP", Roots: []string{w.org3CA.pem}})
+}
+
+func (w *world) doc(id string, start, end time.Time, title string) []byte {
+	return slaDoc(w.provider, w.client, w.logger, id, start, end, title)
+}
+
+// start returns a world and an initialised enclave of its configuration.
+func start(t *testing.T) (*world, *fixture) {
 	t.Helper()
-	m := map[string]slaenclave.MSPCAs{
-		"ProviderOrgMSP": {Roots: []string{w.providerCA.pem}},
-		"ClientOrgMSP":   {Roots: []string{w.clientCA.pem}, Intermediates: []string{w.clientICA.pem}},
-		"Org3MSP":        {Roots: []string{w.org3CA.pem}},
-	}
-	raw, err := json.Marshal(m)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return string(raw)
+	w := newWorld(t)
+	f := newFixture(t, w.config())
+	f.initEnclave(t, w.admin)
+	return w, f
 }
 
 // records returns the log lines of [from, to) (5 s sampling, three zones);
@@ -82,57 +104,43 @@ func header(id string, seq int64, prev string, from, to time.Time) logbatch.Head
 }
 
 func TestLifecycle(t *testing.T) {
-	w := newWorld(t)
-	f := newFixture(t)
-	f.initEnclave(t, w.admin)
+	w, f := start(t)
 
 	now := time.Now().UTC()
 	vs := now.Truncate(time.Hour).Add(-2 * time.Hour) // validity start; periods of 300 s from here
 	ve := vs.Add(30 * 24 * time.Hour)
 	const id = "sla-region-1"
-	doc := slaDoc(id, vs, ve, "Compute region SLA")
+	doc := w.doc(id, vs, ve, "Compute region SLA")
 	rec := signRecord(t, doc, w.provider, w.client)
 	sec := func(n int) time.Time { return vs.Add(time.Duration(n) * time.Second) }
 	period0, period1 := vs.Format(time.RFC3339), sec(300).Format(time.RFC3339)
 
-	// Before InitMSPs nothing works.
-	f.reject(t, w.provider, "call InitMSPs first", slaenclave.FnRegisterAgreement, string(rec))
-
-	t.Run("InitMSPs", func(t *testing.T) {
-		f.reject(t, w.admin, "msps.ProviderOrgMSP.roots[0]: certificate \"provider@providerorg\" is not a CA certificate",
-			slaenclave.FnInitMSPs, `{"ProviderOrgMSP":{"roots":[`+strconv.Quote(w.provider.certPEM)+`]}}`)
-		f.reject(t, w.admin, "msps: json: unknown field", slaenclave.FnInitMSPs, `{"ProviderOrgMSP":{"root":[]}}`)
-		var res slaenclave.MSPsResult
-		if err := json.Unmarshal(f.must(t, w.admin, slaenclave.FnInitMSPs, w.mspsJSON(t)), &res); err != nil {
-			t.Fatal(err)
-		}
-		if strings.Join(res.MSPs, ",") != "ClientOrgMSP,Org3MSP,ProviderOrgMSP" {
-			t.Fatalf("MSPs %v", res.MSPs)
-		}
-		f.reject(t, w.admin, "were already set", slaenclave.FnInitMSPs, w.mspsJSON(t))
-	})
-
 	t.Run("RegisterAgreement rejects", func(t *testing.T) {
 		halfSigned := *w.client
 		halfSigned.key = nil
-		otherDigest := signRecord(t, doc, w.provider, w.client)
 		var r map[string]any
-		_ = json.Unmarshal(otherDigest, &r)
+		_ = json.Unmarshal(signRecord(t, doc, w.provider, w.client), &r)
 		// The provider signs a digest of another document.
-		other := signRecord(t, slaDoc(id, vs, ve, "Another title"), w.provider, w.client)
+		other := signRecord(t, w.doc(id, vs, ve, "Another title"), w.provider, w.client)
 		var o map[string]any
 		_ = json.Unmarshal(other, &o)
 		r["provider"].(map[string]any)["signature"] = o["provider"].(map[string]any)["signature"]
 		wrongDigest, _ := json.Marshal(r)
-		expired := signRecord(t, slaDoc("sla-expired", vs.Add(-48*time.Hour), vs.Add(-24*time.Hour), "Old"), w.provider, w.client)
+		expired := signRecord(t, w.doc("sla-expired", vs.Add(-48*time.Hour), vs.Add(-24*time.Hour), "Old"), w.provider, w.client)
 		for _, tc := range []struct {
 			name, record, want string
 		}{
-			{"half-signed", string(signRecord(t, doc, w.provider, &halfSigned)), "the client signature is missing; both parties must sign"},
-			{"signature over another digest", string(wrongDigest), `provider: verify signature of "provider@providerorg": signature does not verify`},
-			{"certificate from a foreign CA", string(signRecord(t, doc, w.foreignProvider, w.client)), `provider: certificate does not chain to the roots of MSP "ProviderOrgMSP"`},
-			{"expired", string(expired), `SLA "sla-expired" expired: validity.end`},
-			{"not JSON", "{", "decode signed SLA record"},
+			// enclave-signatures
+			{"half-signed", string(signRecord(t, doc, w.provider, &halfSigned)), "RegisterAgreement: signed SLA record: the client signature is missing; both parties must sign"},
+			// enclave-verify
+			{"signature over another digest", string(wrongDigest), `RegisterAgreement: signed SLA record: provider: verify signature of "provider@providerorg": signature does not verify`},
+			{"the provider's name and DNs under a foreign CA", string(signRecord(t, doc, w.foreignProvider, w.client)),
+				`RegisterAgreement: signed SLA record: provider: certificate does not chain to the roots of MSP "ProviderOrgMSP"`},
+			{"the provider's name from the MSP's other CA", string(signRecord(t, doc, w.providerOfCA2, w.client)),
+				`RegisterAgreement: signed SLA record: the SLA's provider: certificate issuer "CN=ca2.ProviderOrgMSP,O=ProviderOrgMSP" is not the issuer "CN=ca.ProviderOrgMSP,O=ProviderOrgMSP" of the SLA's provider`},
+			// enclave-expired
+			{"expired", string(expired), `RegisterAgreement: SLA "sla-expired" expired: validity.end`},
+			{"not JSON", "{", "RegisterAgreement: decode signed SLA record"},
 		} {
 			t.Run(tc.name, func(t *testing.T) { f.reject(t, w.provider, tc.want, slaenclave.FnRegisterAgreement, tc.record) })
 		}
@@ -158,8 +166,10 @@ func TestLifecycle(t *testing.T) {
 				t.Fatalf("re-register changed %q", k)
 			}
 		}
-		f.reject(t, w.provider, `SLA "sla-region-1" is already registered with digest`, slaenclave.FnRegisterAgreement,
-			string(signRecord(t, slaDoc(id, vs, ve, "Another title"), w.provider, w.client)))
+		// enclave-digest-conflict
+		f.reject(t, w.provider, `RegisterAgreement: SLA "sla-region-1" is already registered with digest `+mustDigest(t, doc)+
+			"; a different document (digest "+mustDigest(t, w.doc(id, vs, ve, "Another title"))+") cannot reuse its id",
+			slaenclave.FnRegisterAgreement, string(signRecord(t, w.doc(id, vs, ve, "Another title"), w.provider, w.client)))
 	})
 
 	cid1 := f.batch(t, w.logger, header(id, 1, "", sec(0), sec(150)), records(sec(0), sec(150), sec(200)))
@@ -177,30 +187,57 @@ func TestLifecycle(t *testing.T) {
 		data, _ := f.shim.fetch(tampered)
 		data = bytes.Replace(data, []byte(`"seq":2`), []byte(`"seq":2 `), 1)
 		f.shim.put(tampered, data)
+		huge, _ := cidverify.Sum([]byte("huge"))
+		f.shim.put(huge.String(), make([]byte, logbatch.MaxBatchBytes+1))
+		other := f.batch(t, w.other, header(id, 2, cid1, sec(150), sec(300)), good2)
+		foreign := f.batch(t, w.foreignLogger, header(id, 2, cid1, sec(150), sec(300)), good2)
+		miscounted := header(id, 2, cid1, sec(150), sec(300))
+		miscounted.Records = int64(strings.Count(good2, "\n")) - 1
 		for _, tc := range []struct {
 			name, seq, cid, want string
 		}{
+			// ingest-replay
 			{"replayed", "1", cid1, `seq: batch 1 of SLA "sla-region-1" was already ingested (replay); expected seq 2`},
+			// ingest-skip
 			{"skipped", "3", cid1, `seq: got 3, expected 2: batches 2..2 of SLA "sla-region-1" are missing (skipped)`},
+			// ingest-size
+			{"too large", "2", huge.String(), "batch " + huge.String() + ": the shim returned 67108865 bytes, more than the limit of 67108864"},
+			// ingest-cid
 			{"bytes not matching the CID", "2", tampered, "batch bytes do not match cid " + tampered},
-			{"signed by another identity of the logger's MSP", "2",
-				f.batch(t, w.other, header(id, 2, cid1, sec(150), sec(300)), good2),
-				`is not signed by the SLA's logger: logger: certificate common name "other@providerorg" is not the SLA's logger "logger@providerorg"`},
-			{"signed by the logger's name under a foreign CA", "2",
-				f.batch(t, w.foreignLogger, header(id, 2, cid1, sec(150), sec(300)), good2),
-				`is not signed by the SLA's logger: certificate "logger@providerorg" does not chain to the roots of MSP "ProviderOrgMSP"`},
-			{"wrong prev_cid", "2",
-				f.batch(t, w.logger, header(id, 2, tampered, sec(150), sec(300)), good2),
-				"header.prev_cid is " + tampered + ", expected the last ingested batch " + cid1 + " (seq 1)"},
-			{"non-contiguous window", "2",
-				f.batch(t, w.logger, header(id, 2, cid1, sec(160), sec(300)), records(sec(160), sec(300), sec(200))),
-				"window is not contiguous: window_start is " + sec(160).Format(time.RFC3339) + ", expected " + sec(150).Format(time.RFC3339) + " (the end of batch 1)"},
-			{"record outside the window", "2",
-				f.batch(t, w.logger, header(id, 2, cid1, sec(150), sec(300)), good2+line(sec(100), probeMarker+"-zone-a", "zone-a", true, 1)),
-				"records: line 91: time " + sec(100).Format("2006-01-02T15:04:05Z") + " is outside the batch window"},
+			// ingest-sla-id
+			{"a batch of another SLA", "2",
+				f.batch(t, w.logger, header("sla-other", 2, cid1, sec(150), sec(300)), good2),
+				`header.sla_id "sla-other" is not the requested SLA "sla-region-1"`},
+			// ingest-header-seq
 			{"header for another seq", "2",
 				f.batch(t, w.logger, header(id, 3, cid1, sec(150), sec(300)), good2),
 				"header.seq 3 is not the requested seq 2"},
+			// ingest-signer-logger
+			{"signed by another identity of the logger's MSP", "2", other,
+				"batch " + other + ` is not signed by the SLA's logger: the SLA's logger: certificate subject "CN=other@providerorg,OU=client,O=ProviderOrgMSP" is not the subject "CN=logger@providerorg,OU=client,O=ProviderOrgMSP" of the SLA's logger`},
+			// ingest-signer-chain
+			{"signed by the logger's DNs under a foreign CA", "2", foreign,
+				"batch " + foreign + ` is not signed by the SLA's logger: certificate CN=logger@providerorg,OU=client,O=ProviderOrgMSP does not chain to the roots of MSP "ProviderOrgMSP"`},
+			// ingest-prev-cid
+			{"wrong prev_cid", "2",
+				f.batch(t, w.logger, header(id, 2, tampered, sec(150), sec(300)), good2),
+				"header.prev_cid is " + tampered + ", expected the last ingested batch " + cid1 + " (seq 1)"},
+			// ingest-contiguous
+			{"non-contiguous window", "2",
+				f.batch(t, w.logger, header(id, 2, cid1, sec(160), sec(300)), records(sec(160), sec(300), sec(200))),
+				"window is not contiguous: window_start is " + sec(160).Format(time.RFC3339) + ", expected " + sec(150).Format(time.RFC3339) + " (the end of batch 1)"},
+			// ingest-one-period
+			{"window across two periods", "2",
+				f.batch(t, w.logger, header(id, 2, cid1, sec(150), sec(450)), records(sec(150), sec(450), sec(200))),
+				"window " + sec(150).Format(time.RFC3339Nano) + ".." + sec(450).Format(time.RFC3339Nano) + " spans two billing periods (the period " + period0 + " ends at " + period1 + "); a batch must lie inside one period"},
+			// ingest-record-window
+			{"record outside the window", "2",
+				f.batch(t, w.logger, header(id, 2, cid1, sec(150), sec(300)), good2+line(sec(100), probeMarker+"-zone-a", "zone-a", true, 1)),
+				"records: line 91: time " + sec(100).Format("2006-01-02T15:04:05Z") + " is outside the batch window"},
+			// ingest-records-count
+			{"header.records does not count the records", "2",
+				f.batchAsIs(t, w.logger, miscounted, good2),
+				"header.records is 89 but the batch holds 90 records"},
 			{"unregistered SLA", "1", cid1, `slaID: SLA "nope" is not registered`},
 		} {
 			slaID := id
@@ -221,19 +258,37 @@ func TestLifecycle(t *testing.T) {
 	cid3 := f.batch(t, w.logger, header(id, 3, cid2, sec(300), sec(450)), records(sec(300), sec(450), sec(1000)))
 	t.Run("next period", func(t *testing.T) {
 		f.must(t, w.provider, slaenclave.FnIngestBatch, id, "3", cid3)
-		spanning := f.batch(t, w.logger, header(id, 4, cid3, sec(450), sec(650)), records(sec(450), sec(650), sec(1000)))
-		f.reject(t, w.provider, "spans two billing periods", slaenclave.FnIngestBatch, id, "4", spanning)
-		f.reject(t, w.client, "period "+period1+` of SLA "sla-region-1" is incomplete: batches cover `+period1+".."+sec(450).Format(time.RFC3339)+" of "+period1+".."+sec(600).Format(time.RFC3339),
+		// enclave-complete
+		f.reject(t, w.client, "Evaluate: period "+period1+` of SLA "sla-region-1" is incomplete: batches cover `+period1+".."+sec(450).Format(time.RFC3339)+" of "+period1+".."+sec(600).Format(time.RFC3339),
 			slaenclave.FnEvaluate, id, period1)
-		f.reject(t, w.client, "no batch covers any of it yet", slaenclave.FnEvaluate, id, sec(600).Format(time.RFC3339))
+		// enclave-no-batches
+		f.reject(t, w.client, "Evaluate: period "+sec(600).Format(time.RFC3339)+` of SLA "sla-region-1" is incomplete: no batch covers any of it yet`, slaenclave.FnEvaluate, id, sec(600).Format(time.RFC3339))
 		f.reject(t, w.client, "is not the start of a billing period", slaenclave.FnEvaluate, id, sec(30).Format(time.RFC3339))
 	})
 
-	t.Run("Evaluate access", func(t *testing.T) {
-		f.reject(t, w.org3User, `access denied: caller "user@org3" of MSP "Org3MSP" is not the provider or the client of SLA "sla-region-1"`, slaenclave.FnEvaluate, id, period0)
-		f.reject(t, w.other, `access denied: caller "other@providerorg" of MSP "ProviderOrgMSP"`, slaenclave.FnEvaluate, id, period0)
-		f.reject(t, w.foreignClientClaims, `access denied: certificate "client@clientorg" does not chain to the roots of MSP "ClientOrgMSP"`, slaenclave.FnEvaluate, id, period0)
-		f.reject(t, w.org3User, "access denied", slaenclave.FnGetAgreementStatus, id)
+	t.Run("Evaluate and GetAgreementStatus access", func(t *testing.T) {
+		for _, fn := range []string{slaenclave.FnEvaluate, slaenclave.FnGetAgreementStatus} {
+			args := []string{id}
+			if fn == slaenclave.FnEvaluate {
+				args = append(args, period0)
+			}
+			for _, tc := range []struct {
+				name string
+				who  *user
+				want string
+			}{
+				// enclave-party-identity
+				{"a member of another MSP", w.org3User, `access denied: the caller Org3MSP/CN=user@org3,OU=client,O=Org3MSP (issuer CN=ca.Org3MSP,O=Org3MSP) is not the provider or the client of SLA "sla-region-1"`},
+				{"another member of the provider's MSP", w.other, "access denied: the caller ProviderOrgMSP/CN=other@providerorg,"},
+				{"the provider's name with another role", w.providerAsAdmin, "access denied: the caller ProviderOrgMSP/CN=provider@providerorg,OU=admin,O=ProviderOrgMSP"},
+				{"the provider's name from the MSP's other CA", w.providerOfCA2, "access denied: the caller ProviderOrgMSP/CN=provider@providerorg,OU=client,O=ProviderOrgMSP (issuer CN=ca2.ProviderOrgMSP,O=ProviderOrgMSP) is not"},
+				// enclave-party-chain
+				{"the client's DNs under a foreign CA", w.foreignClient, `access denied: certificate CN=client@clientorg,OU=client,O=ClientOrgMSP does not chain to the roots of MSP "ClientOrgMSP"`},
+				{"the provider's DNs under a foreign CA", w.foreignProvider, `access denied: certificate CN=provider@providerorg,OU=client,O=ProviderOrgMSP does not chain to the roots of MSP "ProviderOrgMSP"`},
+			} {
+				t.Run(fn+"/"+tc.name, func(t *testing.T) { f.reject(t, tc.who, fn+": "+tc.want, fn, args...) })
+			}
+		}
 	})
 
 	var first []byte
@@ -250,13 +305,14 @@ func TestLifecycle(t *testing.T) {
 		if err := ev.CheckReport(); err != nil {
 			t.Fatal(err)
 		}
-		digest := mustDigest(t, doc)
 		// 30 sub-intervals of 10 s, one down (zones a and b fail): 29/30 =
 		// 96.66..% < 99.0 -> 2500 bps of 123457 = 30864.25 -> 30864; the
 		// objective is missed -> penalty 500; not worse than 90 -> no termination.
-		want := verdict.Verdict{SLAID: id, SLADigest: digest, Period: period0, PeriodEnd: sec(300).Format(time.RFC3339),
+		// The verdict names the period's last batch (seq 2, whose window
+		// ends at the period's end).
+		want := verdict.Verdict{SLAID: id, SLADigest: mustDigest(t, doc), Period: period0, PeriodEnd: sec(300).Format(time.RFC3339),
 			Violated: true, CreditBPS: 2500, CreditAmount: 30864, PenaltyAmount: 500, Currency: "USD", Terminate: false,
-			ReportDigest: ev.Verdict.Verdict.ReportDigest, Chaincode: ccName, EnclaveID: f.record.EnclaveID}
+			ReportDigest: ev.Verdict.Verdict.ReportDigest, BatchSeq: 2, BatchCID: cid2, Chaincode: ccName, EnclaveID: f.record.EnclaveID}
 		if ev.Verdict.Verdict != want {
 			t.Fatalf("verdict\n got %+v\nwant %+v", ev.Verdict.Verdict, want)
 		}
@@ -277,9 +333,9 @@ func TestLifecycle(t *testing.T) {
 		if o.status != shim.OK || !bytes.Equal(o.payload, first) || o.writes != 0 {
 			t.Fatalf("second evaluation: %d %s, %d writes, same=%v", o.status, o.message, o.writes, bytes.Equal(o.payload, first))
 		}
-		// A batch for the frozen period is rejected.
+		// ingest-frozen: a batch for the frozen period is rejected.
 		late := f.batch(t, w.logger, header(id, 4, cid3, sec(250), sec(300)), "")
-		f.reject(t, w.logger, "period "+period0+` of SLA "sla-region-1" is already evaluated; its verdict is frozen`, slaenclave.FnIngestBatch, id, "4", late)
+		f.reject(t, w.logger, "IngestBatch: batch "+late+": period "+period0+` of SLA "sla-region-1" is already evaluated; its verdict is frozen and takes no more batches`, slaenclave.FnIngestBatch, id, "4", late)
 	})
 
 	t.Run("GetAgreementStatus", func(t *testing.T) {
@@ -328,13 +384,17 @@ func mustDigest(t *testing.T, doc []byte) string {
 // enclave services.
 func TestOutsideEnclave(t *testing.T) {
 	stub := shimtest.NewMockStub(ccName, slaenclave.Chaincode{})
-	resp := stub.MockInvoke("tx1", [][]byte{[]byte(slaenclave.FnIngestBatch), []byte("a"), []byte("1"),
-		[]byte("bafkreigh2akiscaildcqabsyg3dfr6chu3fgpregiymsck7e7aqa4s52zy")})
-	if resp.Status == shim.OK || !strings.Contains(resp.Message, "runs only inside an FPC enclave") {
-		t.Fatalf("%d %s", resp.Status, resp.Message)
+	for _, args := range [][][]byte{
+		{[]byte(slaenclave.FnIngestBatch), []byte("a"), []byte("1"), []byte("bafkreigh2akiscaildcqabsyg3dfr6chu3fgpregiymsck7e7aqa4s52zy")},
+		{[]byte(slaenclave.FnRegisterAgreement), []byte("{}")},
+	} {
+		resp := stub.MockInvoke("tx1", args)
+		if resp.Status == shim.OK || !strings.Contains(resp.Message, "runs only inside an FPC enclave") {
+			t.Fatalf("%s: %d %s", args[0], resp.Status, resp.Message)
+		}
 	}
-	resp = stub.MockInvoke("tx2", [][]byte{[]byte("Nope")})
-	if resp.Status == shim.OK || !strings.Contains(resp.Message, `unknown function "Nope"`) {
+	resp := stub.MockInvoke("tx2", [][]byte{[]byte("InitMSPs"), []byte("{}")})
+	if resp.Status == shim.OK || !strings.Contains(resp.Message, `unknown function "InitMSPs"`) {
 		t.Fatalf("%d %s", resp.Status, resp.Message)
 	}
 }
@@ -343,18 +403,15 @@ func TestOutsideEnclave(t *testing.T) {
 // the transaction time, and an empty batch keeps coverage contiguous; a
 // period without violation yields a verdict without credit.
 func TestChainStartAndEmptyBatches(t *testing.T) {
-	w := newWorld(t)
-	f := newFixture(t)
-	f.initEnclave(t, w.admin)
-	f.must(t, w.admin, slaenclave.FnInitMSPs, w.mspsJSON(t))
-	now := time.Now().UTC()
-	vs := now.Truncate(time.Hour).Add(-time.Hour)
+	w, f := start(t)
+	vs := time.Now().UTC().Truncate(time.Hour).Add(-time.Hour)
 	sec := func(n int) time.Time { return vs.Add(time.Duration(n) * time.Second) }
 	const id = "sla-quiet"
-	f.must(t, w.provider, slaenclave.FnRegisterAgreement, string(signRecord(t, slaDoc(id, vs, vs.Add(24*time.Hour), "Quiet"), w.provider, w.client)))
+	f.must(t, w.provider, slaenclave.FnRegisterAgreement, string(signRecord(t, w.doc(id, vs, vs.Add(24*time.Hour), "Quiet"), w.provider, w.client)))
 
+	// ingest-first-start
 	mid := f.batch(t, w.logger, header(id, 1, "", sec(650), sec(700)), "")
-	f.reject(t, w.logger, "the first batch of SLA \"sla-quiet\" must start at a billing period start; window_start "+sec(650).Format(time.RFC3339)+" is inside the period "+sec(600).Format(time.RFC3339),
+	f.reject(t, w.logger, "IngestBatch: batch "+mid+": the first batch of SLA \"sla-quiet\" must start at a billing period start; window_start "+sec(650).Format(time.RFC3339)+" is inside the period "+sec(600).Format(time.RFC3339),
 		slaenclave.FnIngestBatch, id, "1", mid)
 
 	// The logger starts with the third period; the first batch is empty.
@@ -368,7 +425,7 @@ func TestChainStartAndEmptyBatches(t *testing.T) {
 		t.Fatal(err)
 	}
 	v := ev.Verdict.Verdict
-	if v.Violated || v.CreditBPS != 0 || v.CreditAmount != 0 || v.PenaltyAmount != 0 || v.Terminate {
+	if v.Violated || v.CreditBPS != 0 || v.CreditAmount != 0 || v.PenaltyAmount != 0 || v.Terminate || v.BatchSeq != 2 || v.BatchCID != second {
 		t.Fatalf("a period without data: %+v", v)
 	}
 	vk, _ := f.record.VerifyingKey()
@@ -376,18 +433,28 @@ func TestChainStartAndEmptyBatches(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	// A window ending after the transaction time is rejected.
-	p := now.Add(-now.Sub(vs) % (300 * time.Second)).Truncate(time.Second) // start of the current period
-	var prev = second
-	seq := int64(3)
-	for at := sec(900); at.Before(p); at = at.Add(300 * time.Second) {
-		c := f.batch(t, w.logger, header(id, seq, prev, at, at.Add(300*time.Second)), "")
-		f.must(t, w.logger, slaenclave.FnIngestBatch, id, strconv.FormatInt(seq, 10), c)
-		prev, seq = c, seq+1
-	}
-	ahead := f.batch(t, w.logger, header(id, seq, prev, p, p.Add(300*time.Second)), "")
-	if !p.Add(300 * time.Second).After(time.Now()) {
-		t.Skip("period ended while the test ran")
-	}
-	f.reject(t, w.logger, "window ends at "+p.Add(300*time.Second).Format(time.RFC3339)+", after the transaction time", slaenclave.FnIngestBatch, id, strconv.FormatInt(seq, 10), ahead)
+	// ingest-not-after-tx: a window ending after the transaction time (the
+	// signed proposal's, within the skew of the host's clock) is rejected.
+	third := f.batch(t, w.logger, header(id, 3, second, sec(900), sec(1200)), "")
+	f.at = sec(1199)
+	f.reject(t, w.logger, "IngestBatch: batch "+third+": window ends at "+sec(1200).Format(time.RFC3339Nano)+", after the transaction time "+sec(1199).Format(time.RFC3339Nano),
+		slaenclave.FnIngestBatch, id, "3", third)
+	f.at = time.Time{}
+	f.must(t, w.logger, slaenclave.FnIngestBatch, id, "3", third)
+}
+
+// An enclave initialised with a configuration that leaves out a party's CA
+// refuses that party, whatever the caller sends: the roots come from the
+// deploy configuration only.
+func TestTrustComesFromTheConfiguration(t *testing.T) {
+	w := newWorld(t)
+	cfg := w.config()
+	cfg.MSPs = cfg.MSPs[:0]
+	cfg.MSPs = append(cfg.MSPs, deploycfg.MSP{MSPID: "ProviderOrgMSP", Roots: []string{w.providerCA.pem}},
+		deploycfg.MSP{MSPID: "ClientOrgMSP", Roots: []string{w.org3CA.pem}})
+	f := newFixture(t, cfg)
+	f.initEnclave(t, w.admin)
+	vs := time.Now().UTC().Truncate(time.Hour)
+	f.reject(t, w.provider, `RegisterAgreement: signed SLA record: client: certificate does not chain to the roots of MSP "ClientOrgMSP"`,
+		slaenclave.FnRegisterAgreement, string(signRecord(t, w.doc("sla-x", vs, vs.Add(time.Hour), "X"), w.provider, w.client)))
 }

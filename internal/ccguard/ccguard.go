@@ -33,15 +33,16 @@ import (
 
 	"github.com/slasa/slasa/internal/deploycfg"
 	"github.com/slasa/slasa/internal/identity"
+	"github.com/slasa/slasa/internal/skew"
 )
 
 // DefaultMaxSkew is the largest difference between a transaction's
 // timestamp and the endorsing peer's clock accepted by default.
-const DefaultMaxSkew = 5 * time.Minute
+const DefaultMaxSkew = skew.Default
 
 // EnvMaxSkew names the environment variable that sets the allowed skew (a Go
 // duration, "5m"); the server's -max-clock-skew flag overrides it.
-const EnvMaxSkew = "SLASA_MAX_CLOCK_SKEW"
+const EnvMaxSkew = skew.EnvVar
 
 // RecordKey is the state key of the recorded configuration.
 const RecordKey = "deploy-config"
@@ -86,8 +87,8 @@ func New(cfg *deploycfg.Config, opts ...Option) (*Guard, error) {
 	for _, o := range opts {
 		o(g)
 	}
-	if g.maxSkew <= 0 {
-		return nil, fmt.Errorf("max clock skew: %s is not positive", g.maxSkew)
+	if err := skew.Validate(g.maxSkew); err != nil {
+		return nil, err
 	}
 	return g, nil
 }
@@ -98,15 +99,11 @@ func New(cfg *deploycfg.Config, opts ...Option) (*Guard, error) {
 func Load(name string, args []string) (*Guard, error) {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
 	path := fs.String("config", os.Getenv(deploycfg.EnvFile), "deploy configuration file (default $"+deploycfg.EnvFile+")")
-	skewDefault := DefaultMaxSkew
-	if v := os.Getenv(EnvMaxSkew); v != "" {
-		d, err := time.ParseDuration(v)
-		if err != nil {
-			return nil, fmt.Errorf("%s: %q is not a duration: %w", EnvMaxSkew, v, err)
-		}
-		skewDefault = d
+	skewDefault, err := skew.FromEnv()
+	if err != nil {
+		return nil, err
 	}
-	skew := fs.Duration("max-clock-skew", skewDefault, "refuse transactions whose timestamp is further than this from the peer's clock (default $"+EnvMaxSkew+", else 5m)")
+	maxSkew := fs.Duration("max-clock-skew", skewDefault, "refuse transactions whose timestamp is further than this from the peer's clock (default $"+EnvMaxSkew+", else 5m)")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}
@@ -114,7 +111,7 @@ func Load(name string, args []string) (*Guard, error) {
 	if err != nil {
 		return nil, err
 	}
-	return New(cfg, WithMaxSkew(*skew))
+	return New(cfg, WithMaxSkew(*maxSkew))
 }
 
 // Config returns the organization's deploy configuration (normalized).
@@ -150,22 +147,7 @@ func (g *Guard) TxTime(ctx contractapi.TransactionContextInterface) (time.Time, 
 
 // CheckSkew refuses a timestamp more than the allowed skew away from this
 // peer's clock.
-func (g *Guard) CheckSkew(t time.Time) error {
-	now := g.now().UTC()
-	d := t.Sub(now)
-	if d < 0 {
-		d = -d
-	}
-	if d > g.maxSkew {
-		dir := "behind"
-		if t.After(now) {
-			dir = "ahead of"
-		}
-		return fmt.Errorf("transaction timestamp %s is %s %s this peer's clock (%s); more than the allowed %s: submit it again with the current time",
-			t.Format(time.RFC3339Nano), d.Round(time.Millisecond), dir, now.Format(time.RFC3339Nano), g.maxSkew)
-	}
-	return nil
-}
+func (g *Guard) CheckSkew(t time.Time) error { return skew.Check(t, g.now(), g.maxSkew) }
 
 // ---- the recorded configuration ----
 

@@ -1,121 +1,162 @@
 // Package registry is the enclave registry chaincode (ercc): the on-chain
 // directory of enclaves in the Fabric Private Chaincode model.
 //
-// An enclave registers its credentials; the registry checks them against the
-// chaincode definition committed on the channel (name, version, sequence), the
-// channel, the submitter's MSP (which must be the hosting peer's MSP) and the
-// attestation evidence, and then serves the enclave's verifying key and the
-// chaincode encryption key to anyone: clients encrypting requests, the Cloud
-// Logger encrypting batches, the refund chaincode verifying verdicts.
+// # Configuration
 //
-// Attestation: the registry is configured once, by an organization admin, for
-// mode "simulated" (development: accepts only simulated evidence, which proves
-// possession of the enclave key but not that an enclave runs) or "sgx" (accepts
-// only SGX evidence, which this build cannot verify and therefore refuses with
-// a clear error). Unconfigured, it registers nothing.
+// Each organization runs its own ercc server with its own copy of the deploy
+// configuration (internal/deploycfg), loaded at start (-config or
+// SLASA_DEPLOY_CONFIG). Nothing is configured on the ledger by a first
+// caller: the configuration fixes the enclave chaincode's name, the
+// organization that hosts the enclave and the attestation accepted
+// ("simulated" or "sgx"), and every organization's peer endorses only what its
+// own file allows. Configure records the file's digest once (an admin of an
+// approving organization, the exact file of the endorsing peers; see
+// internal/ccguard); every other function refuses to run on a peer whose file
+// is not the recorded one, and every function refuses a transaction timestamp
+// more than the allowed clock skew away from the peer's clock.
+//
+// # Who may call what
+//
+//   - Configure(configJSON): an admin (NodeOU admin) of an organization of the
+//     configuration's orgs; GetConfig: anyone.
+//   - RegisterEnclave(credentialsJSON): an admin of the enclave's host
+//     organization (enclave.host_msp_id) only. The attested data must name
+//     that organization as the hosting peer's MSP, the configured enclave
+//     chaincode, this channel, the chaincode version and sequence committed
+//     in _lifecycle, and the digest of the registry peer's own deploy
+//     configuration; the evidence must be of the configured attestation
+//     mode (simulated evidence proves possession of the enclave key only;
+//     SGX evidence cannot be verified by this build and is refused).
+//   - QueryEnclave, QueryEnclaveByID, QueryEnclaveCredentials: anyone. The
+//     registry is public: clients encrypt requests, the Cloud Logger
+//     encrypts batches, and the agreement and refund chaincodes and the
+//     enclave runtime verify responses and verdicts with what it serves.
+//
+// # Registrations are kept
+//
+// Every registration is kept under (chaincode, enclave id) and never deleted;
+// a "current" pointer per chaincode names the enclave that QueryEnclave
+// serves. An enclave already registered may register again only for a newer
+// chaincode sequence (a redeploy that kept its keys): its record is updated
+// and becomes current. An enclave with a new key (a restarted enclave without
+// sealing, a new measurement) is registered by the host organization's admin
+// and becomes current; the SLAs accepted before stay pinned to the enclave id
+// they recorded (agreement chaincode) until both parties approve a handover,
+// so a new key takes over no existing agreement by itself.
 package registry
 
 import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"strings"
+	"time"
 
 	"github.com/hyperledger/fabric-contract-api-go/v2/contractapi"
 	"github.com/hyperledger/fabric-protos-go-apiv2/peer/lifecycle"
-	"github.com/slasa/slasa/fpc/credentials"
 	"google.golang.org/protobuf/proto"
+
+	"github.com/slasa/slasa/fpc/credentials"
+	"github.com/slasa/slasa/internal/ccguard"
+	"github.com/slasa/slasa/internal/deploycfg"
 )
 
-// Registry modes.
+// State keys (composite key object types).
 const (
-	ModeSimulated = "simulated"
-	ModeSGX       = "sgx"
+	keyEnclave     = "ercc.enclave"     // (chaincode, enclave id) -> credentials.Record
+	keyCredentials = "ercc.credentials" // (chaincode, enclave id) -> credentials JSON as submitted
+	keyCurrent     = "ercc.current"     // (chaincode) -> enclave id of the current enclave
+	lifecycleName  = "_lifecycle"
 )
 
-const (
-	configKey        = "config"
-	enclaveKeyPrefix = "enclave"
-	lifecycleName    = "_lifecycle"
-	// EventRegistered is the chaincode event emitted on registration.
-	EventRegistered = "EnclaveRegistered"
-)
+// EventRegistered is the chaincode event emitted on every registration.
+const EventRegistered = "EnclaveRegistered"
 
-// Config is the registry's one-time configuration.
-type Config struct {
-	Mode           string `json:"mode"`
-	ConfiguredBy   string `json:"configured_by"` // MSP ID of the admin that set it
-	ConfiguredAt   string `json:"configured_at"` // transaction timestamp, RFC 3339
-	ConfiguredTxID string `json:"configured_txid"`
+// Registered is the payload of EventRegistered.
+type Registered struct {
+	Chaincode         string `json:"chaincode"`
+	EnclaveID         string `json:"enclave_id"`
+	AttestationType   string `json:"attestation_type"`
+	ChaincodeSequence int64  `json:"chaincode_sequence"`
+	ConfigDigest      string `json:"config_digest"`
+	RegisteredBy      string `json:"registered_by"`
 }
 
 // Contract is the enclave registry contract.
 type Contract struct {
 	contractapi.Contract
+	g *ccguard.Guard
 }
 
-// Configure sets the attestation mode, once. Only an organization admin may
-// call it.
-func (c *Contract) Configure(ctx contractapi.TransactionContextInterface, mode string) error {
-	if mode != ModeSimulated && mode != ModeSGX {
-		return fmt.Errorf("mode: %q is not %q or %q", mode, ModeSimulated, ModeSGX)
-	}
-	msp, err := requireAdmin(ctx)
-	if err != nil {
-		return err
-	}
-	existing, err := ctx.GetStub().GetState(configKey)
-	if err != nil {
-		return fmt.Errorf("read registry configuration: %w", err)
-	}
-	if existing != nil {
-		return errors.New("registry is already configured; its mode cannot change")
-	}
-	ts, err := ctx.GetStub().GetTxTimestamp()
-	if err != nil {
-		return fmt.Errorf("read transaction timestamp: %w", err)
-	}
-	cfg := Config{Mode: mode, ConfiguredBy: msp, ConfiguredAt: ts.AsTime().UTC().Format("2006-01-02T15:04:05Z07:00"),
-		ConfiguredTxID: ctx.GetStub().GetTxID()}
-	return putJSON(ctx, configKey, cfg)
+// New returns the registry contract guarded by g: g.Before runs before every
+// function (clock skew; recorded configuration for all but Configure and
+// GetConfig).
+func New(g *ccguard.Guard) *Contract {
+	c := &Contract{g: g}
+	c.BeforeTransaction = g.Before
+	return c
 }
 
-// GetConfig returns the registry's configuration.
-func (c *Contract) GetConfig(ctx contractapi.TransactionContextInterface) (*Config, error) {
-	return readConfig(ctx)
+// Configure records this organization's deploy configuration on the ledger
+// (see ccguard.Guard.Configure) and returns the record as JSON.
+func (c *Contract) Configure(ctx contractapi.TransactionContextInterface, configJSON string) (string, error) {
+	r, err := c.g.Configure(ctx, configJSON)
+	if err != nil {
+		return "", err
+	}
+	return marshal(r)
+}
+
+// GetConfig returns this peer's deploy configuration, its digest and the
+// recorded one (ccguard.ConfigView) as JSON.
+func (c *Contract) GetConfig(ctx contractapi.TransactionContextInterface) (string, error) {
+	v, err := c.g.View(ctx)
+	if err != nil {
+		return "", err
+	}
+	return marshal(v)
 }
 
 // RegisterEnclave verifies and records an enclave's credentials (JSON of
-// credentials.Credentials). The submitter must belong to the MSP of the peer
-// hosting the enclave. A chaincode has one enclave; a new registration for the
-// same chaincode replaces the previous one only from the same hosting MSP
-// (an enclave restarted with new keys) or for a newer chaincode sequence (a
-// redeployed chaincode whose enclave kept its keys re-registers this way).
+// credentials.Credentials) and makes the enclave its chaincode's current
+// one. See the package documentation for who may call it and what is
+// checked.
 func (c *Contract) RegisterEnclave(ctx contractapi.TransactionContextInterface, credentialsJSON string) (*credentials.Record, error) {
-	cfg, err := readConfig(ctx)
+	cfg := c.g.Config()
+	caller, err := ccguard.GetCaller(ctx)
 	if err != nil {
 		return nil, err
+	}
+	// mutate:check ercc-admin
+	if err := caller.RequireAdmin(cfg.Enclave.HostMSPID); err != nil {
+		return nil, fmt.Errorf("RegisterEnclave: only an admin of the enclave host %s may register an enclave: %w", cfg.Enclave.HostMSPID, err)
 	}
 	creds, data, err := credentials.Parse([]byte(credentialsJSON))
 	if err != nil {
 		return nil, err
 	}
 	stub := ctx.GetStub()
+	// mutate:check ercc-host
+	if data.PeerMSPID != cfg.Enclave.HostMSPID {
+		return nil, fmt.Errorf("attested_data.peer_msp_id: %q is not the enclave host %q of the deploy configuration", data.PeerMSPID, cfg.Enclave.HostMSPID)
+	}
+	// mutate:check ercc-chaincode
+	if data.Chaincode != cfg.Chaincodes.Enclave {
+		return nil, fmt.Errorf("attested_data.chaincode: %q is not the enclave chaincode %q of the deploy configuration", data.Chaincode, cfg.Chaincodes.Enclave)
+	}
+	// mutate:check ercc-channel
 	if data.Channel != stub.GetChannelID() {
 		return nil, fmt.Errorf("attested_data.channel: %q is not this channel %q", data.Channel, stub.GetChannelID())
-	}
-	submitterMSP, err := ctx.GetClientIdentity().GetMSPID()
-	if err != nil {
-		return nil, fmt.Errorf("read submitter MSP ID: %w", err)
-	}
-	if submitterMSP != data.PeerMSPID {
-		return nil, fmt.Errorf("attested_data.peer_msp_id: %q, but the submitter belongs to %q; an enclave is registered by its hosting organization", data.PeerMSPID, submitterMSP)
 	}
 	if err := checkDefinition(ctx, data); err != nil {
 		return nil, err
 	}
-	if err := checkEvidence(cfg, creds, data); err != nil {
+	if err := checkEvidence(cfg.Enclave.Attestation, creds, data); err != nil {
 		return nil, err
+	}
+	// mutate:check ercc-config-digest
+	if data.ConfigDigest != c.g.Digest() {
+		return nil, fmt.Errorf("attested_data.config_digest: the enclave was initialised with deploy configuration %s, not this peer's %s; give the enclave server the organizations' file and initialise it again",
+			data.ConfigDigest, c.g.Digest())
 	}
 	vk, err := credentials.ParseECDSAPublicKey(data.EnclaveVK)
 	if err != nil {
@@ -125,38 +166,52 @@ func (c *Contract) RegisterEnclave(ctx contractapi.TransactionContextInterface, 
 	if err != nil {
 		return nil, err
 	}
-	key, err := enclaveKey(ctx, data.Chaincode)
+	recKey, err := compositeKey(ctx, keyEnclave, data.Chaincode, id)
 	if err != nil {
 		return nil, err
 	}
-	if prev, err := readRecord(ctx, key); err != nil {
+	prev, err := readRecord(ctx, recKey)
+	if err != nil {
 		return nil, err
-	} else if prev != nil {
-		switch {
-		case prev.EnclaveID == id && data.ChaincodeSequence <= prev.ChaincodeSequence:
-			return nil, fmt.Errorf("enclave %s is already registered for chaincode %q (sequence %d)", id, data.Chaincode, prev.ChaincodeSequence)
-		case data.ChaincodeSequence < prev.ChaincodeSequence:
-			return nil, fmt.Errorf("attested_data.chaincode_sequence: %d is older than the registered enclave's %d", data.ChaincodeSequence, prev.ChaincodeSequence)
-		case data.ChaincodeSequence == prev.ChaincodeSequence && prev.PeerMSPID != data.PeerMSPID:
-			return nil, fmt.Errorf("chaincode %q already has an enclave hosted by %q; only that organization may replace it", data.Chaincode, prev.PeerMSPID)
-		}
+	}
+	// mutate:check ercc-same-enclave
+	if prev != nil && data.ChaincodeSequence <= prev.ChaincodeSequence {
+		return nil, fmt.Errorf("enclave %s is already registered for chaincode %q (sequence %d, tx %s); it registers again only for a newer chaincode sequence",
+			id, data.Chaincode, prev.ChaincodeSequence, prev.RegisteredTxID)
+	}
+	now, err := c.g.TxTime(ctx)
+	if err != nil {
+		return nil, err
 	}
 	rec := credentials.Record{
 		Chaincode: data.Chaincode, EnclaveID: id, EnclaveVK: data.EnclaveVK, ChaincodeEK: data.ChaincodeEK,
 		PeerMSPID: data.PeerMSPID, Endpoint: data.Endpoint, AttestationType: creds.Attestation.Type,
 		ChaincodeVersion: data.ChaincodeVersion, ChaincodeSequence: data.ChaincodeSequence, Channel: data.Channel,
+		ConfigDigest: data.ConfigDigest, RegisteredBy: caller.ID.String(), RegisteredTxID: stub.GetTxID(),
+		RegisteredAt: now.Format(time.RFC3339Nano),
 	}
-	if err := putJSON(ctx, key, rec); err != nil {
+	credKey, err := compositeKey(ctx, keyCredentials, data.Chaincode, id)
+	if err != nil {
 		return nil, err
 	}
-	if err := putRaw(ctx, key+"\x00credentials", []byte(credentialsJSON)); err != nil {
+	curKey, err := compositeKey(ctx, keyCurrent, data.Chaincode)
+	if err != nil {
 		return nil, err
 	}
-	event, err := json.Marshal(struct {
-		Chaincode       string `json:"chaincode"`
-		EnclaveID       string `json:"enclave_id"`
-		AttestationType string `json:"attestation_type"`
-	}{rec.Chaincode, rec.EnclaveID, rec.AttestationType})
+	raw, err := json.Marshal(rec)
+	if err != nil {
+		return nil, fmt.Errorf("encode enclave record: %w", err)
+	}
+	for _, w := range []struct {
+		key   string
+		value []byte
+	}{{recKey, raw}, {credKey, []byte(credentialsJSON)}, {curKey, []byte(id)}} {
+		if err := stub.PutState(w.key, w.value); err != nil {
+			return nil, fmt.Errorf("write registry state: %w", err)
+		}
+	}
+	event, err := json.Marshal(Registered{Chaincode: rec.Chaincode, EnclaveID: id, AttestationType: rec.AttestationType,
+		ChaincodeSequence: rec.ChaincodeSequence, ConfigDigest: rec.ConfigDigest, RegisteredBy: rec.RegisteredBy})
 	if err != nil {
 		return nil, fmt.Errorf("encode event: %w", err)
 	}
@@ -166,9 +221,23 @@ func (c *Contract) RegisterEnclave(ctx contractapi.TransactionContextInterface, 
 	return &rec, nil
 }
 
-// QueryEnclave returns the registered enclave of a chaincode.
+// QueryEnclave returns the record of a chaincode's current enclave.
 func (c *Contract) QueryEnclave(ctx contractapi.TransactionContextInterface, chaincode string) (*credentials.Record, error) {
-	key, err := enclaveKey(ctx, chaincode)
+	id, err := currentID(ctx, chaincode)
+	if err != nil {
+		return nil, err
+	}
+	return c.QueryEnclaveByID(ctx, chaincode, id)
+}
+
+// QueryEnclaveByID returns the record of one enclave ever registered for a
+// chaincode, current or not: what a pinned agreement and the refund
+// chaincode verify verdicts with.
+func (c *Contract) QueryEnclaveByID(ctx contractapi.TransactionContextInterface, chaincode, enclaveID string) (*credentials.Record, error) {
+	if enclaveID == "" {
+		return nil, errors.New("enclaveID: must not be empty")
+	}
+	key, err := compositeKey(ctx, keyEnclave, chaincode, enclaveID)
 	if err != nil {
 		return nil, err
 	}
@@ -177,40 +246,57 @@ func (c *Contract) QueryEnclave(ctx contractapi.TransactionContextInterface, cha
 		return nil, err
 	}
 	if rec == nil {
-		return nil, fmt.Errorf("no enclave is registered for chaincode %q", chaincode)
+		return nil, fmt.Errorf("enclave %s is not registered for chaincode %q", enclaveID, chaincode)
 	}
 	return rec, nil
 }
 
-// QueryEnclaveCredentials returns the registered credentials exactly as
-// submitted, so that anyone can re-verify the attestation independently.
+// QueryEnclaveCredentials returns the current enclave's credentials exactly
+// as submitted, so that anyone can re-verify the attestation independently.
 func (c *Contract) QueryEnclaveCredentials(ctx contractapi.TransactionContextInterface, chaincode string) (string, error) {
-	key, err := enclaveKey(ctx, chaincode)
+	id, err := currentID(ctx, chaincode)
 	if err != nil {
 		return "", err
 	}
-	raw, err := ctx.GetStub().GetState(key + "\x00credentials")
+	key, err := compositeKey(ctx, keyCredentials, chaincode, id)
+	if err != nil {
+		return "", err
+	}
+	raw, err := ctx.GetStub().GetState(key)
 	if err != nil {
 		return "", fmt.Errorf("read credentials: %w", err)
 	}
 	if raw == nil {
-		return "", fmt.Errorf("no enclave is registered for chaincode %q", chaincode)
+		return "", fmt.Errorf("credentials of enclave %s of chaincode %q: missing", id, chaincode)
 	}
 	return string(raw), nil
 }
 
-func checkEvidence(cfg *Config, creds *credentials.Credentials, data *credentials.AttestedData) error {
-	switch t := creds.Attestation.Type; {
-	case t == credentials.AttestationSimulated && cfg.Mode == ModeSimulated:
-		return credentials.VerifySimulated(creds, data)
-	case t == credentials.AttestationSimulated:
-		return fmt.Errorf("attestation.type: simulated evidence is refused: the registry is configured for mode %q", cfg.Mode)
-	case cfg.Mode == ModeSimulated:
-		return fmt.Errorf("attestation.type: %q is refused: the registry is configured for simulated attestation only", t)
-	case t == credentials.AttestationEPIDLinkable || t == credentials.AttestationEPIDUnlinkable || t == credentials.AttestationDCAP:
-		return fmt.Errorf("attestation.type: %q evidence cannot be verified by this build (no SGX attestation verifier); see fpc/README.md", t)
-	default:
+// checkEvidence accepts only evidence of the configured attestation mode.
+func checkEvidence(mode string, creds *credentials.Credentials, data *credentials.AttestedData) error {
+	t := creds.Attestation.Type
+	switch mode {
+	case deploycfg.AttestationSimulated:
+		// mutate:check ercc-attestation-simulated
+		if t != credentials.AttestationSimulated {
+			return fmt.Errorf("attestation.type: %q is refused: the deploy configuration accepts simulated attestation only (enclave.attestation %q)", t, mode)
+		}
+		// mutate:check ercc-evidence
+		if err := credentials.VerifySimulated(creds, data); err != nil {
+			return err
+		}
+		return nil
+	case deploycfg.AttestationSGX:
+		// mutate:check ercc-attestation-sgx
+		if t == credentials.AttestationSimulated {
+			return fmt.Errorf("attestation.type: simulated evidence is refused: the deploy configuration requires SGX attestation (enclave.attestation %q)", mode)
+		}
+		if t == credentials.AttestationEPIDLinkable || t == credentials.AttestationEPIDUnlinkable || t == credentials.AttestationDCAP {
+			return fmt.Errorf("attestation.type: %q evidence cannot be verified by this build (no SGX attestation verifier); see fpc/README.md", t)
+		}
 		return fmt.Errorf("attestation.type: unknown type %q", t)
+	default:
+		return fmt.Errorf("deploy configuration: enclave.attestation %q is not known", mode)
 	}
 }
 
@@ -223,6 +309,7 @@ func checkDefinition(ctx contractapi.TransactionContextInterface, data *credenti
 	}
 	stub := ctx.GetStub()
 	resp := stub.InvokeChaincode(lifecycleName, [][]byte{[]byte("QueryChaincodeDefinition"), args}, stub.GetChannelID())
+	// mutate:check ercc-definition
 	if resp.GetStatus() != 200 {
 		return fmt.Errorf("attested_data.chaincode: no chaincode definition %q on channel %q: %s", data.Chaincode, stub.GetChannelID(), resp.GetMessage())
 	}
@@ -230,55 +317,37 @@ func checkDefinition(ctx contractapi.TransactionContextInterface, data *credenti
 	if err := proto.Unmarshal(resp.GetPayload(), &def); err != nil {
 		return fmt.Errorf("decode chaincode definition of %q: %w", data.Chaincode, err)
 	}
+	// mutate:check ercc-version
 	if def.GetVersion() != data.ChaincodeVersion {
 		return fmt.Errorf("attested_data.chaincode_version: %q, but the committed definition of %q has version %q", data.ChaincodeVersion, data.Chaincode, def.GetVersion())
 	}
+	// mutate:check ercc-sequence
 	if def.GetSequence() != data.ChaincodeSequence {
 		return fmt.Errorf("attested_data.chaincode_sequence: %d, but the committed definition of %q has sequence %d", data.ChaincodeSequence, data.Chaincode, def.GetSequence())
 	}
 	return nil
 }
 
-// requireAdmin returns the caller's MSP ID if the caller holds an admin
-// certificate (NodeOU "admin").
-func requireAdmin(ctx contractapi.TransactionContextInterface) (string, error) {
-	id := ctx.GetClientIdentity()
-	msp, err := id.GetMSPID()
+func currentID(ctx contractapi.TransactionContextInterface, chaincode string) (string, error) {
+	key, err := compositeKey(ctx, keyCurrent, chaincode)
 	if err != nil {
-		return "", fmt.Errorf("read submitter MSP ID: %w", err)
+		return "", err
 	}
-	cert, err := id.GetX509Certificate()
-	if err != nil || cert == nil {
-		return "", fmt.Errorf("read submitter certificate: %v", err)
-	}
-	for _, ou := range cert.Subject.OrganizationalUnit {
-		if strings.EqualFold(ou, "admin") {
-			return msp, nil
-		}
-	}
-	return "", fmt.Errorf("caller %q of %s is not an organization admin (certificate OU admin required)", cert.Subject.CommonName, msp)
-}
-
-func readConfig(ctx contractapi.TransactionContextInterface) (*Config, error) {
-	raw, err := ctx.GetStub().GetState(configKey)
+	raw, err := ctx.GetStub().GetState(key)
 	if err != nil {
-		return nil, fmt.Errorf("read registry configuration: %w", err)
+		return "", fmt.Errorf("read current enclave: %w", err)
 	}
 	if raw == nil {
-		return nil, errors.New("registry is not configured: an organization admin must call Configure(simulated|sgx) first")
+		return "", fmt.Errorf("no enclave is registered for chaincode %q", chaincode)
 	}
-	var cfg Config
-	if err := json.Unmarshal(raw, &cfg); err != nil {
-		return nil, fmt.Errorf("decode registry configuration: %w", err)
-	}
-	return &cfg, nil
+	return string(raw), nil
 }
 
-func enclaveKey(ctx contractapi.TransactionContextInterface, chaincode string) (string, error) {
+func compositeKey(ctx contractapi.TransactionContextInterface, objectType, chaincode string, rest ...string) (string, error) {
 	if chaincode == "" {
 		return "", errors.New("chaincode: must not be empty")
 	}
-	key, err := ctx.GetStub().CreateCompositeKey(enclaveKeyPrefix, []string{chaincode})
+	key, err := ctx.GetStub().CreateCompositeKey(objectType, append([]string{chaincode}, rest...))
 	if err != nil {
 		return "", fmt.Errorf("chaincode: %w", err)
 	}
@@ -300,17 +369,10 @@ func readRecord(ctx contractapi.TransactionContextInterface, key string) (*crede
 	return &rec, nil
 }
 
-func putJSON(ctx contractapi.TransactionContextInterface, key string, v any) error {
+func marshal(v any) (string, error) {
 	raw, err := json.Marshal(v)
 	if err != nil {
-		return fmt.Errorf("encode %T: %w", v, err)
+		return "", fmt.Errorf("encode %T: %w", v, err)
 	}
-	return putRaw(ctx, key, raw)
-}
-
-func putRaw(ctx contractapi.TransactionContextInterface, key string, raw []byte) error {
-	if err := ctx.GetStub().PutState(key, raw); err != nil {
-		return fmt.Errorf("write state: %w", err)
-	}
-	return nil
+	return string(raw), nil
 }

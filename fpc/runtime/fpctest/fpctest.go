@@ -10,15 +10,19 @@ import (
 	"crypto/sha256"
 	"fmt"
 	"strings"
+	"time"
 
 	//lint:ignore SA1019 fabric-protos-go (v1 shim side) is generated for the APIv1 protobuf package
 	"github.com/golang/protobuf/proto"
+	"github.com/golang/protobuf/ptypes/timestamp"
 	"github.com/hyperledger/fabric-chaincode-go/shim"
 	//lint:ignore SA1019 shimtest is the v1 shim's only stub double that drives InvokeChaincode between chaincodes
 	"github.com/hyperledger/fabric-chaincode-go/shimtest"
 	"github.com/hyperledger/fabric-protos-go/common"
 	pb "github.com/hyperledger/fabric-protos-go/peer"
 	"github.com/hyperledger/fabric-protos-go/peer/lifecycle"
+
+	"github.com/slasa/slasa/internal/deploycfg"
 )
 
 // RegistryDouble serves the enclave registry's QueryEnclave for one
@@ -67,14 +71,19 @@ func (l LifecycleDouble) Invoke(stub shim.ChaincodeStubInterface) pb.Response {
 }
 
 // SignedProposal builds an endorser proposal to chaincode on channel with
-// args, from creator (a serialized identity), signed with key as a client
-// signs: ECDSA over SHA-256 of the proposal bytes.
-func SignedProposal(key *ecdsa.PrivateKey, creator []byte, channel, chaincode, txID string, args ...[]byte) (*pb.SignedProposal, error) {
+// args, timestamped ts (no timestamp when ts is zero), from creator (a
+// serialized identity), signed with key as a client signs: ECDSA over SHA-256
+// of the proposal bytes.
+func SignedProposal(key *ecdsa.PrivateKey, creator []byte, channel, chaincode, txID string, ts time.Time, args ...[]byte) (*pb.SignedProposal, error) {
 	ext, err := proto.Marshal(&pb.ChaincodeHeaderExtension{ChaincodeId: &pb.ChaincodeID{Name: chaincode}})
 	if err != nil {
 		return nil, err
 	}
-	ch, err := proto.Marshal(&common.ChannelHeader{Type: int32(common.HeaderType_ENDORSER_TRANSACTION), ChannelId: channel, TxId: txID, Extension: ext})
+	hdr := &common.ChannelHeader{Type: int32(common.HeaderType_ENDORSER_TRANSACTION), ChannelId: channel, TxId: txID, Extension: ext}
+	if !ts.IsZero() {
+		hdr.Timestamp = &timestamp.Timestamp{Seconds: ts.Unix(), Nanos: int32(ts.Nanosecond())}
+	}
+	ch, err := proto.Marshal(hdr)
 	if err != nil {
 		return nil, err
 	}
@@ -82,7 +91,7 @@ func SignedProposal(key *ecdsa.PrivateKey, creator []byte, channel, chaincode, t
 	if err != nil {
 		return nil, err
 	}
-	hdr, err := proto.Marshal(&common.Header{ChannelHeader: ch, SignatureHeader: sh})
+	header, err := proto.Marshal(&common.Header{ChannelHeader: ch, SignatureHeader: sh})
 	if err != nil {
 		return nil, err
 	}
@@ -94,7 +103,7 @@ func SignedProposal(key *ecdsa.PrivateKey, creator []byte, channel, chaincode, t
 	if err != nil {
 		return nil, err
 	}
-	propBytes, err := proto.Marshal(&pb.Proposal{Header: hdr, Payload: payload})
+	propBytes, err := proto.Marshal(&pb.Proposal{Header: header, Payload: payload})
 	if err != nil {
 		return nil, err
 	}
@@ -104,6 +113,25 @@ func SignedProposal(key *ecdsa.PrivateKey, creator []byte, channel, chaincode, t
 		return nil, err
 	}
 	return &pb.SignedProposal{ProposalBytes: propBytes, Signature: sig}, nil
+}
+
+// DeployConfig returns a valid deploy configuration for v1-side tests on
+// channel "slasa" with the chaincodes agreement, refund, ercc and
+// slaenclave: orgs run them and approve the file, the first is the issuer and
+// hosts the enclave (simulated attestation), and msps are the CAs the
+// enclave trusts. (internal/fabricfake.DeployConfig links the v2 shim.)
+func DeployConfig(orgs []string, msps ...deploycfg.MSP) *deploycfg.Config {
+	c := &deploycfg.Config{
+		Version: deploycfg.Version, Channel: "slasa", Orgs: orgs,
+		Chaincodes: deploycfg.Chaincodes{Agreement: "agreement", Refund: "refund", Registry: "ercc", Enclave: "slaenclave"},
+		Enclave:    deploycfg.Enclave{Attestation: deploycfg.AttestationSimulated},
+		MSPs:       msps,
+	}
+	if len(orgs) > 0 {
+		c.IssuerMSPID, c.Enclave.HostMSPID = orgs[0], orgs[0]
+	}
+	c.Normalize()
+	return c
 }
 
 // Snapshot copies the world state of a mock stub.
