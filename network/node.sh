@@ -27,7 +27,9 @@ chaincode-*-*)
 	ccorg="${node##*-}" ccname="${node#chaincode-}"
 	ccname="${ccname%-*}"
 	work="$SLASA_RUN_DIR/chaincodes/$ccname"
-	[ -x "$work/server" ] && [ -f "$work/port-$ccorg" ] || die "no deployed server of chaincode '$ccname' for '$ccorg' (see $work)"
+	if [ ! -x "$work/server" ] || [ ! -f "$work/port-$ccorg" ]; then
+		die "no deployed server of chaincode '$ccname' for '$ccorg' (see $work)"
+	fi
 	cmd=("$work/server") ready=(port_in_use "$(cat "$work/port-$ccorg")")
 	;;
 *) die "unknown node '$node'" ;;

@@ -3,6 +3,7 @@
 # Brings up the slasa Fabric network as native processes: ORDERERS etcdraft orderers (1 or 3) of OrdererOrg,
 # one peer each of ProviderOrg and ClientOrg (and OtherOrg: a channel member without a peer), TLS everywhere, channel $SLASA_CHANNEL created with osnadmin, both
 # peers joined, anchor peers set with a channel config update. Everything lives in $SLASA_RUN_DIR.
+# SLASA_SECOND_CA=1 adds a second root CA of ProviderOrg and the users provider-ca2 and provider-admin-role.
 # See network/README.md. On a running network it says so and changes nothing.
 set -euo pipefail
 # shellcheck source=lib.sh
