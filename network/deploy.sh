@@ -12,9 +12,9 @@
 # Redeploying a CCNAME bumps its sequence and restarts the servers. POLICY is a signature policy, default
 # AND('ProviderOrgMSP.peer','ClientOrgMSP.peer').
 #
-# The servers of agreement, refund, ercc and slaenclave get their organization's deploy configuration
-# (SLASA_DEPLOY_CONFIG=$SLASA_RUN_DIR/orgs/ORG/deploy-config.json, written by network/deploy-config.sh when it is
-# missing) and SLASA_MAX_CLOCK_SKEW when set. For slaenclave every organization's server also gets the tunneling
+# The servers of agreement, refund, ercc and slaenclave (and of the test chaincode guarded) get their
+# organization's deploy configuration (SLASA_DEPLOY_CONFIG=$SLASA_RUN_DIR/orgs/ORG/deploy-config.json, written by
+# network/deploy-config.sh when it is missing) and SLASA_MAX_CLOCK_SKEW when set. For slaenclave every organization's server also gets the tunneling
 # shim URL (SLASA_SHIM_URL_OVERRIDE replaces it; the security tests put a lying proxy there) and its own seal
 # file; only the enclave host organization's enclave is initialised (slasa enclave setup).
 set -euo pipefail
@@ -24,7 +24,7 @@ set -euo pipefail
 usage() {
 	cat >&2 <<'EOF'
 usage: network/deploy.sh NAME [CCNAME] [--name CCNAME] [--policy POLICY]
-  NAME     smoke | agreement | refund | ercc | slaenclave | baseline   (see the table in network/deploy.sh)
+  NAME     smoke | agreement | refund | ercc | slaenclave | baseline | guarded   (see the table in network/deploy.sh)
   CCNAME   chaincode name on the channel (default NAME)
   POLICY   endorsement signature policy (default AND('ProviderOrgMSP.peer','ClientOrgMSP.peer'))
 EOF
@@ -43,6 +43,7 @@ chaincode_source() {
 	ercc) echo "go fpc/ercc" ;;
 	slaenclave) echo "go fpc/slaenclave/cmd/slaenclave" ;;
 	baseline) echo "go bench/chaincode/baseline" ;;
+	guarded) echo "go test/chaincode/guarded" ;;
 	*) return 1 ;;
 	esac
 }
@@ -63,7 +64,7 @@ while [ $# -gt 0 ]; do
 	*) CCNAME="$1"; shift ;;
 	esac
 done
-src="$(chaincode_source "$NAME")" || die "unknown chaincode '$NAME' (known: smoke, agreement, refund, ercc, slaenclave, baseline)"
+src="$(chaincode_source "$NAME")" || die "unknown chaincode '$NAME' (known: smoke, agreement, refund, ercc, slaenclave, baseline, guarded)"
 kind="${src%% *}" dir="${src#* }"
 case "$CCNAME" in *[!a-zA-Z0-9_-]* | [!a-zA-Z]*) die "chaincode name '$CCNAME' must start with a letter and hold only letters, digits, '_' and '-'" ;; esac
 [ -d "$SLASA_REPO_ROOT/$dir" ] || die "chaincode '$NAME' has no source yet: $dir does not exist"
@@ -96,7 +97,7 @@ port_of() { cat "$work/port-$1"; }
 
 # ---- the deploy configuration of every organization (before any server that needs one starts).
 needs_config=0
-case "$NAME" in agreement | refund | ercc | slaenclave) needs_config=1 ;; esac
+case "$NAME" in agreement | refund | ercc | slaenclave | guarded) needs_config=1 ;; esac
 if [ "$needs_config" = 1 ]; then
 	for org in $PEER_ORGS; do
 		if [ ! -f "$(deploy_config_file "$org")" ]; then

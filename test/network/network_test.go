@@ -5,7 +5,8 @@
 // impostors of provider (same common name from ca2, same common name with the admin role), is a valid
 // member through the Gateway; every organization runs its own chaincode servers and endorses only
 // through them; each organization's deploy configuration is written from the real channel
-// configuration block and is the same for all.
+// configuration block and is the same for all; `slasa config record` and `slasa config show` drive a
+// contract wired to internal/ccguard (test/chaincode/guarded) like agreement, refund and ercc.
 package network
 
 import (
@@ -25,8 +26,8 @@ var net *harness.Network
 
 func TestMain(m *testing.M) {
 	os.Exit(harness.Run(m, harness.Options{
-		Env:        []string{"SLASA_SECOND_CA=1", "SLASA_WITH_IPFS=0"},
-		Chaincodes: []harness.Chaincode{{Source: "smoke"}, {Source: "baseline"}},
+		Env:        []string{"SLASA_SECOND_CA=1", "SLASA_WITH_IPFS=0", "SLASA_MAX_CLOCK_SKEW=3m"},
+		Chaincodes: []harness.Chaincode{{Source: "smoke"}, {Source: "baseline"}, {Source: "guarded"}},
 	}, &net))
 }
 
@@ -208,5 +209,141 @@ func TestDeployConfig(t *testing.T) {
 	out, err := net.CLI("config", "digest", net.DeployConfigPath("provider"))
 	if err != nil || strings.TrimSpace(out) != want {
 		t.Errorf("slasa config digest = %q, %v; want %s", out, err, want)
+	}
+}
+
+// configRow is a row of `slasa config show --json`.
+type configRow struct {
+	Chaincode      string `json:"chaincode"`
+	Peer           string `json:"peer"`
+	Digest         string `json:"digest"`
+	RecordedDigest string `json:"recorded_digest"`
+	Agrees         bool   `json:"agrees"`
+	MaxClockSkew   string `json:"max_clock_skew"`
+	Error          string `json:"error"`
+}
+
+func showGuarded(t *testing.T) ([]configRow, error) {
+	t.Helper()
+	out, err := net.CLI("config", "show", "--chaincodes", "guarded", "--json")
+	var rows []configRow
+	if jerr := json.Unmarshal([]byte(out), &rows); jerr != nil {
+		t.Fatalf("config show --json: %v (%v): %s", jerr, err, out)
+	}
+	if len(rows) != 2 || rows[0].Peer != "client" || rows[1].Peer != "provider" {
+		t.Fatalf("config show rows %+v, want the client and provider peers", rows)
+	}
+	return rows, err
+}
+
+func TestConfigRecordAndShow(t *testing.T) {
+	cfg, err := net.DeployConfig("provider")
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := cfg.Digest()
+	if err != nil {
+		t.Fatal(err)
+	}
+	guarded := func(id string) *client.Contract { return net.MustContract(t, id, "guarded") }
+
+	// Before Configure: nothing runs, and show says nothing is recorded (exit status 1).
+	if _, err := guarded("provider").SubmitTransaction("Ping"); err == nil ||
+		!strings.Contains(fabnet.ErrorText(err), "the deploy configuration is not recorded on the channel yet: an admin of ClientOrgMSP or ProviderOrgMSP must call Configure") {
+		t.Fatalf("Ping before Configure: %v", fabnet.ErrorText(err))
+	}
+	rows, err := showGuarded(t)
+	if err == nil || !strings.Contains(err.Error(), "2 of 2 answers do not show this peer's deploy configuration recorded") {
+		t.Errorf("config show before record: %v", err)
+	}
+	for _, r := range rows {
+		if r.Digest != d || r.RecordedDigest != "" || r.Agrees || r.MaxClockSkew != "3m0s" || r.Error != "" {
+			t.Errorf("before record: %+v, want digest %s, nothing recorded, skew 3m0s", r, d)
+		}
+	}
+
+	// Only an admin of an approving organization may record it.
+	_, err = net.CLI("--as", "provider", "config", "record", "--chaincodes", "guarded")
+	if err == nil || !strings.Contains(err.Error(), `is not an admin of ProviderOrgMSP (NodeOU role "client", admin required)`) {
+		t.Errorf("record as provider: %v", err)
+	}
+	_, err = net.CLI("--as", "other-admin", "config", "record", "--chaincodes", "guarded", "--config", net.DeployConfigPath("provider"))
+	if err == nil || !strings.Contains(err.Error(), "is not a member of ClientOrgMSP or ProviderOrgMSP") {
+		t.Errorf("record as other-admin: %v", err)
+	}
+
+	// ClientOrg's admin records its organization's file; every peer sees it.
+	out, err := net.CLI("--as", "client-admin", "config", "record", "--chaincodes", "guarded", "--json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rec struct {
+		Digest     string `json:"digest"`
+		Chaincodes []struct {
+			Chaincode string   `json:"chaincode"`
+			Recorded  bool     `json:"recorded"`
+			TxID      string   `json:"tx_id"`
+			Note      string   `json:"note"`
+			SeenBy    []string `json:"seen_by"`
+		} `json:"chaincodes"`
+	}
+	if err := json.Unmarshal([]byte(out), &rec); err != nil {
+		t.Fatal(err)
+	}
+	if rec.Digest != d || len(rec.Chaincodes) != 1 || !rec.Chaincodes[0].Recorded || rec.Chaincodes[0].TxID == "" ||
+		strings.Join(rec.Chaincodes[0].SeenBy, ",") != "client,provider" {
+		t.Fatalf("record: %s", out)
+	}
+	// Again, by the other organization's admin: already recorded, nothing changes.
+	out, err = net.CLI("--as", "provider-admin", "config", "record", "--chaincodes", "guarded", "--json")
+	if err != nil || !strings.Contains(out, `"note": "already recorded"`) {
+		t.Fatalf("second record: %v: %s", err, out)
+	}
+	rows, err = showGuarded(t)
+	if err != nil {
+		t.Fatalf("config show after record: %v", err)
+	}
+	for _, r := range rows {
+		if r.Digest != d || r.RecordedDigest != d || !r.Agrees {
+			t.Errorf("after record: %+v", r)
+		}
+	}
+	if res, err := guarded("provider").SubmitTransaction("Ping"); err != nil || string(res) != "pong" {
+		t.Fatalf("Ping after Configure: %q, %s", res, fabnet.ErrorText(err))
+	}
+
+	// ClientOrg runs its server with another file: its peer refuses, so nothing the policy needs it for runs.
+	orig, err := os.ReadFile(net.DeployConfigPath("client"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	restore := func() {
+		if err := os.WriteFile(net.DeployConfigPath("client"), orig, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if err := net.Node("restart", "chaincode-guarded-client"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := net.CLI("config", "generate", "--config-block", net.RunDir()+"/orgs/client/config-block.pb",
+		"--orgs", "ProviderOrgMSP,ClientOrgMSP", "--issuer", "ClientOrgMSP", "--enclave-host", "ProviderOrgMSP",
+		"--attestation", "simulated", "--out", net.DeployConfigPath("client")); err != nil {
+		t.Fatal(err)
+	}
+	defer restore()
+	if err := net.Node("restart", "chaincode-guarded-client"); err != nil {
+		t.Fatal(err)
+	}
+	rows, err = showGuarded(t)
+	if err == nil || rows[0].Digest == d || rows[0].RecordedDigest != d || rows[0].Agrees || !rows[1].Agrees {
+		t.Errorf("show with ClientOrg's other file: %v, %+v", err, rows)
+	}
+	if _, err := guarded("provider").SubmitTransaction("Ping"); err == nil ||
+		!strings.Contains(fabnet.ErrorText(err), "is not the one recorded on the channel (digest "+d+")") {
+		t.Errorf("Ping with ClientOrg's other file: %v", fabnet.ErrorText(err))
+	}
+	restore()
+	if _, err := guarded("client").SubmitTransaction("Ping"); err != nil {
+		t.Errorf("Ping after ClientOrg restored its file: %s", fabnet.ErrorText(err))
 	}
 }
