@@ -496,6 +496,19 @@ func recordConfig(ctx context.Context, b configBackend, configJSON []byte, diges
 	return results, nil
 }
 
+// defaultContractChaincodes names the contract chaincodes that record the
+// deploy configuration: those of the session organization's file in the run
+// folder when there is one, else the default names.
+func defaultContractChaincodes(s *session) []string {
+	if s.Info != nil {
+		org, _, _ := fabnet.Identity(s.Identity)
+		if cfg, err := deploycfg.Load(filepath.Join(s.Info.RunDir, "orgs", org, DeployConfigFile)); err == nil {
+			return []string{cfg.Chaincodes.Agreement, cfg.Chaincodes.Refund, cfg.Chaincodes.Registry}
+		}
+	}
+	return []string{defaultAgreementCC, defaultRefundCC, defaultRegistryCC}
+}
+
 // configPeers returns the peers to ask: --peer (an organization key of the
 // run folder or an MSP ID), else every organization with a peer of the run
 // folder, else (explicit identity) the gateway's own peer.
@@ -540,9 +553,13 @@ func newConfigShowCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
+			ccs := splitList(chaincodes)
+			if len(ccs) == 0 {
+				ccs = defaultContractChaincodes(s)
+			}
 			ctx, cancel := withTimeout(cmd)
 			defer cancel()
-			rows := showConfig(ctx, gatewayConfig{s}, splitList(chaincodes), peers)
+			rows := showConfig(ctx, gatewayConfig{s}, ccs, peers)
 			if jsonFlag(cmd) {
 				if err := writeJSON(cmd.OutOrStdout(), rows); err != nil {
 					return err
@@ -573,7 +590,7 @@ func newConfigShowCommand() *cobra.Command {
 		},
 	}
 	cmd.Flags().StringVar(&peer, "peer", "", "only this organization's peer (run folder key, e.g. client, or MSP ID)")
-	cmd.Flags().StringVar(&chaincodes, "chaincodes", defaultAgreementCC+","+defaultRefundCC+","+defaultRegistryCC, "contract chaincodes to ask, comma-separated")
+	cmd.Flags().StringVar(&chaincodes, "chaincodes", "", "contract chaincodes to ask, comma-separated (default: the agreement, refund and registry names of the --as organization's deploy configuration in the run folder, else "+defaultAgreementCC+","+defaultRefundCC+","+defaultRegistryCC+")")
 	addJSONFlag(cmd)
 	return cmd
 }
