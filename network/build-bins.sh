@@ -50,12 +50,13 @@ else
 fi
 
 # Our two small helpers (standard library only) are rebuilt when their sources change.
-# mkuser issues the named client users (cryptogen only makes User1, User2, ...).
+# mkuser issues the named client users (cryptogen only makes User1, User2, ...); its binary name carries the hash
+# of its sources (see mkuser_bin in lib.sh), so checkouts sharing this cache folder each get their own.
 src_stamp() { cat "$@" | sha256sum | cut -c1-16; }
-mk_stamp="$(src_stamp "$tools"/mkuser/*.go) $(go env GOVERSION)"
-if [ ! -x "$SLASA_BIN_DIR/slasa-mkuser" ] || [ "$(cat "$SLASA_BIN_DIR/.stamp-mkuser" 2>/dev/null)" != "$mk_stamp" ]; then
-	(cd "$tools" && GOFLAGS=-mod=readonly CGO_ENABLED=0 go build -o "$SLASA_BIN_DIR/slasa-mkuser" ./mkuser)
-	echo "$mk_stamp" >"$SLASA_BIN_DIR/.stamp-mkuser"
+mkuser="$(mkuser_bin)"
+if [ ! -x "$mkuser" ]; then
+	(cd "$tools" && GOFLAGS=-mod=readonly CGO_ENABLED=0 go build -o "$mkuser.tmp" ./mkuser)
+	mv -f "$mkuser.tmp" "$mkuser"
 fi
 
 # Our CCaaS external builder: one binary, linked as detect, build and release.

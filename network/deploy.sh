@@ -2,14 +2,21 @@
 # shellcheck source-path=SCRIPTDIR
 # Deploys a chaincode of this repository to the running network as chaincode-as-a-service (CCaaS):
 #
-#   network/deploy.sh NAME [CCNAME] [--name CCNAME] [--policy POLICY] [--label-suffix S]
+#   network/deploy.sh NAME [CCNAME] [--name CCNAME] [--policy POLICY]
 #
 # NAME selects the source (table below); CCNAME is the chaincode name on the channel (default NAME), so the same
-# source can be deployed twice under two names. Steps: go build the server binary, package connection.json +
-# metadata.json, install on both peers, (re)start the server process (PID and log in the run folder), approve for
-# both organizations and commit. Redeploying a CCNAME bumps its sequence. POLICY is a signature policy, default
-# AND('ProviderOrgMSP.peer','ClientOrgMSP.peer'). For slaenclave, SLASA_SHIM_URL_OVERRIDE replaces the network's
-# tunneling shim URL (the security tests put a lying proxy there).
+# source can be deployed twice under two names. Every organization with a peer runs its OWN server process of the
+# chaincode: go build the server binary; per organization package a connection.json pointing at its own server
+# (hence its own package ID), install it on its own peer, (re)start its server (node chaincode-CCNAME-ORG: PID,
+# log and environment in the run folder) and approve the definition with its own package ID; then commit.
+# Redeploying a CCNAME bumps its sequence and restarts the servers. POLICY is a signature policy, default
+# AND('ProviderOrgMSP.peer','ClientOrgMSP.peer').
+#
+# The servers of agreement, refund, ercc and slaenclave (and of the test chaincode guarded) get their
+# organization's deploy configuration (SLASA_DEPLOY_CONFIG=$SLASA_RUN_DIR/orgs/ORG/deploy-config.json, written by
+# network/deploy-config.sh when it is missing) and SLASA_MAX_CLOCK_SKEW when set. For slaenclave every organization's server also gets the tunneling
+# shim URL (SLASA_SHIM_URL_OVERRIDE replaces it; the security tests put a lying proxy there) and its own seal
+# file; only the enclave host organization's enclave is initialised (slasa enclave setup).
 set -euo pipefail
 # shellcheck source=lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -17,7 +24,7 @@ set -euo pipefail
 usage() {
 	cat >&2 <<'EOF'
 usage: network/deploy.sh NAME [CCNAME] [--name CCNAME] [--policy POLICY]
-  NAME     smoke | agreement | refund | ercc | slaenclave | baseline   (see the table in network/deploy.sh)
+  NAME     smoke | agreement | refund | ercc | slaenclave | baseline | guarded   (see the table in network/deploy.sh)
   CCNAME   chaincode name on the channel (default NAME)
   POLICY   endorsement signature policy (default AND('ProviderOrgMSP.peer','ClientOrgMSP.peer'))
 EOF
@@ -36,6 +43,7 @@ chaincode_source() {
 	ercc) echo "go fpc/ercc" ;;
 	slaenclave) echo "go fpc/slaenclave/cmd/slaenclave" ;;
 	baseline) echo "go bench/chaincode/baseline" ;;
+	guarded) echo "go test/chaincode/guarded" ;;
 	*) return 1 ;;
 	esac
 }
@@ -56,7 +64,7 @@ while [ $# -gt 0 ]; do
 	*) CCNAME="$1"; shift ;;
 	esac
 done
-src="$(chaincode_source "$NAME")" || die "unknown chaincode '$NAME' (known: smoke, agreement, refund, ercc, slaenclave, baseline)"
+src="$(chaincode_source "$NAME")" || die "unknown chaincode '$NAME' (known: smoke, agreement, refund, ercc, slaenclave, baseline, guarded)"
 kind="${src%% *}" dir="${src#* }"
 case "$CCNAME" in *[!a-zA-Z0-9_-]* | [!a-zA-Z]*) die "chaincode name '$CCNAME' must start with a letter and hold only letters, digits, '_' and '-'" ;; esac
 [ -d "$SLASA_REPO_ROOT/$dir" ] || die "chaincode '$NAME' has no source yet: $dir does not exist"
@@ -70,20 +78,33 @@ started=$SECONDS
 
 work="$SLASA_RUN_DIR/chaincodes/$CCNAME"
 mkdir -p "$work"
+host_org="$(org_of_msp "$SLASA_ENCLAVE_HOST_MSP")"
 
-# ---- port: fixed per chaincode name for the life of the network.
-if [ -f "$work/port" ]; then
-	port="$(cat "$work/port")"
-else
+# ---- ports: one per organization, fixed per chaincode name for the life of the network.
+for org in $PEER_ORGS; do
+	[ -f "$work/port-$org" ] && continue
 	port=""
 	for p in $(seq "$CC_PORT_FIRST" "$CC_PORT_LAST"); do
-		grep -qx "$p" "$SLASA_RUN_DIR"/chaincodes/*/port 2>/dev/null && continue
+		grep -qx "$p" "$SLASA_RUN_DIR"/chaincodes/*/port-* 2>/dev/null && continue
 		port_in_use "$p" && continue
 		port=$p
 		break
 	done
 	[ -n "$port" ] || die "no free chaincode port left in $CC_PORT_FIRST..$CC_PORT_LAST"
-	echo "$port" >"$work/port"
+	echo "$port" >"$work/port-$org"
+done
+port_of() { cat "$work/port-$1"; }
+
+# ---- the deploy configuration of every organization (before any server that needs one starts).
+needs_config=0
+case "$NAME" in agreement | refund | ercc | slaenclave | guarded) needs_config=1 ;; esac
+if [ "$needs_config" = 1 ]; then
+	for org in $PEER_ORGS; do
+		if [ ! -f "$(deploy_config_file "$org")" ]; then
+			"$SLASA_NETWORK_DIR/deploy-config.sh"
+			break
+		fi
+	done
 fi
 
 # ---- build
@@ -102,56 +123,72 @@ committed_seq() {
 }
 cur="$(committed_seq)"
 seq=$((${cur:-0} + 1))
-label="${CCNAME}_$seq"
 
-# ---- package (CCaaS: connection.json inside code.tar.gz, plus metadata.json)
-pkgdir="$work/pkg-$seq"
-rm -rf "$pkgdir"
-mkdir -p "$pkgdir/src"
-jq -n --arg a "127.0.0.1:$port" '{address: $a, dial_timeout: "10s", tls_required: false}' >"$pkgdir/src/connection.json"
-jq -n --arg l "$label" '{type: "ccaas", label: $l}' >"$pkgdir/metadata.json"
-tar -C "$pkgdir/src" -czf "$pkgdir/code.tar.gz" connection.json
-tar -C "$pkgdir" -czf "$work/$label.tar.gz" metadata.json code.tar.gz
-pkgid="$(peer lifecycle chaincode calculatepackageid "$work/$label.tar.gz")" || die "peer lifecycle chaincode calculatepackageid failed"
-
-# ---- install on both peers (an already installed identical package is fine)
-for org in provider client; do
+# ---- per organization: package (CCaaS: connection.json inside code.tar.gz, plus metadata.json) and install it on
+# the organization's own peer (an already installed identical package is fine).
+declare -A pkgid
+for org in $PEER_ORGS; do
+	label="${CCNAME}_${seq}_$org"
+	pkgdir="$work/pkg-$seq-$org"
+	rm -rf "$pkgdir"
+	mkdir -p "$pkgdir/src"
+	jq -n --arg a "127.0.0.1:$(port_of "$org")" '{address: $a, dial_timeout: "10s", tls_required: false}' >"$pkgdir/src/connection.json"
+	jq -n --arg l "$label" '{type: "ccaas", label: $l}' >"$pkgdir/metadata.json"
+	tar -C "$pkgdir/src" -czf "$pkgdir/code.tar.gz" connection.json
+	tar -C "$pkgdir" -czf "$work/$label.tar.gz" metadata.json code.tar.gz
+	pkgid[$org]="$(peer lifecycle chaincode calculatepackageid "$work/$label.tar.gz")" ||
+		die "peer lifecycle chaincode calculatepackageid failed"
 	out="$( (peer_env "$org" && peer lifecycle chaincode install "$work/$label.tar.gz") 2>&1)" ||
 		echo "$out" | grep -q "chaincode already successfully installed" ||
 		{ echo "$out" >&2; die "installing $label on peer-$org failed"; }
 done
 
-# ---- (re)start the chaincode server
-pidname="chaincode-$CCNAME"
-if [ -f "$SLASA_RUN_DIR/pids/$pidname.pid" ]; then
-	stop_pid_file "$SLASA_RUN_DIR/pids/$pidname.pid"
+# ---- (re)start each organization's server
+# A network deployed by an older deploy.sh ran one server for both organizations: stop it.
+if [ -f "$SLASA_RUN_DIR/pids/chaincode-$CCNAME.pid" ]; then
+	stop_pid_file "$SLASA_RUN_DIR/pids/chaincode-$CCNAME.pid"
 fi
-wait_port_free() { ! port_in_use "$port"; }
-wait_for "port $port to be released" "$SLASA_RUN_DIR/logs/$pidname.log" "" wait_port_free
 mkdir -p "$SLASA_RUN_DIR/logs"
-# Extra environment per source: the enclave host reaches the tunneling shim and keeps its (SIMULATED) sealed
-# keys in the run folder, so that a redeployed server keeps the enclave's identity.
-extra_env=()
-if [ "$NAME" = slaenclave ]; then
-	[ -f "$SLASA_RUN_DIR/shim-url" ] || log "warning: no tunneling shim in this network (SLASA_WITH_IPFS=0?); IngestBatch will fail"
-	# SLASA_SHIM_URL_OVERRIDE points the enclave at another shim (tests: a lying proxy in front of the real one).
-	extra_env=(SLASA_SHIM_URL="${SLASA_SHIM_URL_OVERRIDE:-$(cat "$SLASA_RUN_DIR/shim-url" 2>/dev/null || true)}"
-		SLASA_ENCLAVE_SEAL_FILE="$SLASA_RUN_DIR/enclave/$CCNAME-keys.json")
-fi
-env "${extra_env[@]}" CHAINCODE_ID="$pkgid" CHAINCODE_SERVER_ADDRESS="127.0.0.1:$port" \
-	setsid "$work/server" >>"$SLASA_RUN_DIR/logs/$pidname.log" 2>&1 </dev/null &
-echo $! >"$SLASA_RUN_DIR/pids/$pidname.pid"
-wait_for "chaincode server $CCNAME on port $port" "$SLASA_RUN_DIR/logs/$pidname.log" \
-	"$SLASA_RUN_DIR/pids/$pidname.pid" port_in_use "$port"
+[ "$NAME" != slaenclave ] || [ -f "$SLASA_RUN_DIR/shim-url" ] || [ -n "${SLASA_SHIM_URL_OVERRIDE:-}" ] ||
+	log "warning: no tunneling shim in this network (SLASA_WITH_IPFS=0?); IngestBatch will fail"
+for org in $PEER_ORGS; do
+	node="chaincode-$CCNAME-$org"
+	port="$(port_of "$org")"
+	if [ -f "$SLASA_RUN_DIR/pids/$node.pid" ]; then
+		stop_pid_file "$SLASA_RUN_DIR/pids/$node.pid"
+	fi
+	wait_port_free() { ! port_in_use "$port"; }
+	wait_for "port $port to be released" "$SLASA_RUN_DIR/logs/$node.log" "" wait_port_free
+	# Extra environment per source: the deploy configuration of the organization; the enclave host reaches the
+	# tunneling shim and keeps its (SIMULATED) sealed keys in the organization's folder, so that a redeployed
+	# server keeps the enclave's identity.
+	extra_env=()
+	if [ "$needs_config" = 1 ]; then
+		extra_env+=(SLASA_DEPLOY_CONFIG="$(deploy_config_file "$org")")
+		[ -z "${SLASA_MAX_CLOCK_SKEW:-}" ] || extra_env+=(SLASA_MAX_CLOCK_SKEW="$SLASA_MAX_CLOCK_SKEW")
+	fi
+	if [ "$NAME" = slaenclave ]; then
+		mkdir -p "$SLASA_RUN_DIR/orgs/$org/enclave"
+		extra_env+=(SLASA_SHIM_URL="${SLASA_SHIM_URL_OVERRIDE:-$(cat "$SLASA_RUN_DIR/shim-url" 2>/dev/null || true)}"
+			SLASA_ENCLAVE_SEAL_FILE="$SLASA_RUN_DIR/orgs/$org/enclave/$CCNAME-keys.json")
+	fi
+	write_env "$node" CHAINCODE_ID="${pkgid[$org]}" CHAINCODE_SERVER_ADDRESS="127.0.0.1:$port" "${extra_env[@]}"
+	start_node "$node" "$work/server"
+done
+for org in $PEER_ORGS; do
+	node="chaincode-$CCNAME-$org"
+	wait_for "chaincode server $CCNAME of $org on port $(port_of "$org")" "$SLASA_RUN_DIR/logs/$node.log" \
+		"$SLASA_RUN_DIR/pids/$node.pid" port_in_use "$(port_of "$org")"
+done
 
-# ---- approve for both organizations, then commit
+# ---- each organization approves with its own package ID, then commit
 ca_of() { echo "$SLASA_RUN_DIR/crypto/peerOrganizations/$1/peers/peer0.$1/tls/ca.crt"; }
 approve() {
 	# shellcheck disable=SC2046
 	(peer_env "$1" && peer lifecycle chaincode approveformyorg $(orderer_flags 1) -C "$SLASA_CHANNEL" -n "$CCNAME" \
-		--version "$seq" --package-id "$pkgid" --sequence "$seq" --signature-policy "$POLICY" --waitForEvent)
+		--version "$seq" --package-id "${pkgid[$1]}" --sequence "$seq" --signature-policy "$POLICY" --waitForEvent)
 }
-for org in provider client; do
+for org in $PEER_ORGS; do
 	tries=0
 	until out="$(approve "$org" 2>&1)"; do
 		tries=$((tries + 1))
@@ -175,14 +212,26 @@ committed_on() {
 	s="$( (peer_env "$1" && peer lifecycle chaincode querycommitted -C "$SLASA_CHANNEL" -n "$CCNAME" -O json) 2>/dev/null | jq -r '.sequence')"
 	[ "$s" = "$seq" ]
 }
-for org in provider client; do
+for org in $PEER_ORGS; do
 	wait_for "$CCNAME sequence $seq committed on peer-$org" "$SLASA_RUN_DIR/logs/peer-$org.log" \
 		"$SLASA_RUN_DIR/pids/peer-$org.pid" committed_on "$org"
 done
 
-jq -n --arg name "$CCNAME" --arg source "$NAME" --arg dir "$dir" --argjson seq "$seq" --arg pkgid "$pkgid" \
-	--arg addr "127.0.0.1:$port" --arg policy "$POLICY" --arg log "$SLASA_RUN_DIR/logs/$pidname.log" \
-	'{name: $name, source: $source, dir: $dir, sequence: $seq, packageId: $pkgid, address: $addr,
-	  policy: $policy, log: $log}' >"$work/deployment.json"
+# ---- deployment.json: every organization's server under "servers"; address, packageId and log (kept for older
+# readers) are the enclave host organization's.
+servers='{}'
+for org in $PEER_ORGS; do
+	node="chaincode-$CCNAME-$org"
+	servers="$(jq -n --argjson s "$servers" --arg org "$org" --arg msp "$(org_msp "$org")" --arg addr "127.0.0.1:$(port_of "$org")" \
+		--arg pkgid "${pkgid[$org]}" --arg log "$SLASA_RUN_DIR/logs/$node.log" --arg node "$node" \
+		'$s + {($org): {mspId: $msp, address: $addr, packageId: $pkgid, log: $log, node: $node}}')"
+done
+jq -n --arg name "$CCNAME" --arg source "$NAME" --arg dir "$dir" --argjson seq "$seq" --arg policy "$POLICY" \
+	--arg host "$host_org" --argjson servers "$servers" \
+	'{name: $name, source: $source, dir: $dir, sequence: $seq, packageId: $servers[$host].packageId,
+	  address: $servers[$host].address, policy: $policy, log: $servers[$host].log, hostOrg: $host,
+	  servers: $servers}' >"$work/deployment.json"
 "$SLASA_NETWORK_DIR/gen-profiles.sh"
-log "deployed $NAME as $CCNAME (sequence $seq, package $pkgid, server 127.0.0.1:$port) in $((SECONDS - started))s"
+log "deployed $NAME as $CCNAME (sequence $seq) in $((SECONDS - started))s; servers: $(for org in $PEER_ORGS; do
+	printf '%s 127.0.0.1:%s ' "$org" "$(port_of "$org")"
+done)"

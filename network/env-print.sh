@@ -10,11 +10,15 @@ set -euo pipefail
 org="${1:-}" user="${2:-admin}"
 [ -f "$SLASA_RUN_DIR/state.env" ] || die "no network at $SLASA_RUN_DIR; run make network-up first"
 case "$org" in provider | client | other | orderer-admin) ;; *) die "usage: source network/env.sh provider|client|other|orderer-admin [USER]" ;; esac
-case "$org:$user" in
-*:admin | provider:provider | provider:logger | provider:issuer | client:client | other:other) ;;
-*) die "unknown user '$user' of $org (ProviderOrg: admin provider logger issuer; ClientOrg: admin client; OtherOrg: admin other)" ;;
-esac
 load_state
+case "$org:$user" in
+orderer-admin:* | *:admin | provider:provider | provider:logger | provider:issuer | client:client | other:other) ;;
+provider:provider-ca2 | provider:provider-admin-role)
+	[ -d "$SLASA_RUN_DIR/crypto/peerOrganizations/$PROVIDER_DOMAIN/users/$user@$PROVIDER_DOMAIN" ] ||
+		die "user '$user' exists only on a network started with SLASA_SECOND_CA=1"
+	;;
+*) die "unknown user '$user' of $org (ProviderOrg: admin provider logger issuer, with SLASA_SECOND_CA=1 also provider-ca2 provider-admin-role; ClientOrg: admin client; OtherOrg: admin other)" ;;
+esac
 
 emit() { printf 'export %s=%q\n' "$1" "$2"; }
 case ":$PATH:" in *":$SLASA_BIN_DIR:"*) emit PATH "$PATH" ;; *) emit PATH "$SLASA_BIN_DIR:$PATH" ;; esac

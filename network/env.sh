@@ -2,7 +2,8 @@
 # Source this file (bash) to use the peer CLI and osnadmin against the running slasa network:
 #
 #   source network/env.sh provider            ProviderOrg admin   (peer channel list, lifecycle, ...)
-#   source network/env.sh provider logger     ProviderOrg user logger (likewise provider, issuer)
+#   source network/env.sh provider logger     ProviderOrg user logger (likewise provider, issuer [an admin];
+#                                             with SLASA_SECOND_CA=1 also provider-ca2, provider-admin-role)
 #   source network/env.sh client              ClientOrg admin
 #   source network/env.sh client client       ClientOrg user client
 #   source network/env.sh other other         OtherOrg user other (OtherOrg has no peer: uses ClientOrg's peer)

@@ -12,20 +12,27 @@ load_state
 crypto="$SLASA_RUN_DIR/crypto"
 ocrypto="$crypto/ordererOrganizations/$ORDERER_DOMAIN"
 
-# user_json ORGDOMAIN USERDIRNAME: one identity's files.
+# user_json ORGDOMAIN USERDIRNAME COMMONNAME: one identity's files (cryptogen's layout; the signing certificate
+# is named after the folder).
 user_json() {
 	local msp="$crypto/peerOrganizations/$1/users/$2/msp"
-	jq -n --arg msp "$msp" --arg cert "$msp/signcerts/$2-cert.pem" --arg key "$msp/keystore/priv_sk" --arg cn "$2" \
+	jq -n --arg msp "$msp" --arg cert "$msp/signcerts/$2-cert.pem" --arg key "$msp/keystore/priv_sk" --arg cn "$3" \
 		'{commonName: $cn, mspDir: $msp, certPath: $cert, keyPath: $key}'
 }
 
-org_json() { # ORG MSPID DOMAIN PORT CCPORT OPSPORT USERS...
+# org_json ORG MSPID DOMAIN PORT CCPORT OPSPORT USERS...: one organization. Each USER is KEY or KEY:NAME: the user
+# KEY of network.json, in the folder users/KEY@DOMAIN, with the common name NAME@DOMAIN (NAME defaults to KEY).
+# A user whose folder does not exist (an optional identity of SLASA_SECOND_CA=1) is left out.
+org_json() {
 	local org="$1" msp="$2" domain="$3" port="$4" ccport="$5" ops="$6"
 	shift 6
-	local users='{}' u
-	users="$(jq -n --argjson a "$(user_json "$domain" "Admin@$domain")" '{admin: $a}')"
+	local users='{}' u key name
+	users="$(jq -n --argjson a "$(user_json "$domain" "Admin@$domain" "Admin@$domain")" '{admin: $a}')"
 	for u in "$@"; do
-		users="$(jq -n --argjson us "$users" --arg n "$u" --argjson v "$(user_json "$domain" "$u@$domain")" '$us + {($n): $v}')"
+		key="${u%%:*}" name="${u#*:}"
+		[ -d "$crypto/peerOrganizations/$domain/users/$key@$domain" ] || continue
+		users="$(jq -n --argjson us "$users" --arg n "$key" \
+			--argjson v "$(user_json "$domain" "$key@$domain" "$name@$domain")" '$us + {($n): $v}')"
 	done
 	local pdir="$crypto/peerOrganizations/$domain/peers/peer0.$domain"
 	jq -n --arg msp "$msp" --arg domain "$domain" --arg name "peer0.$domain" --arg addr "127.0.0.1:$port" \
@@ -56,7 +63,8 @@ if [ -d "$SLASA_RUN_DIR/chaincodes" ]; then
 	done
 fi
 
-provider="$(org_json provider ProviderOrgMSP "$PROVIDER_DOMAIN" "$PROVIDER_PEER_PORT" "$PROVIDER_CC_PORT" "$PROVIDER_OPS_PORT" provider logger issuer)"
+provider="$(org_json provider ProviderOrgMSP "$PROVIDER_DOMAIN" "$PROVIDER_PEER_PORT" "$PROVIDER_CC_PORT" "$PROVIDER_OPS_PORT" \
+	provider logger issuer provider-ca2:provider provider-admin-role:provider)"
 client="$(org_json client ClientOrgMSP "$CLIENT_DOMAIN" "$CLIENT_PEER_PORT" "$CLIENT_CC_PORT" "$CLIENT_OPS_PORT" client)"
 # OtherOrg has no peer: its "peer" is ClientOrg's, whose Gateway its clients use (gatewayOf names that org).
 other='null'

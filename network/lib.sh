@@ -37,6 +37,63 @@ CLIENT_DOMAIN=clientorg.slasa.local
 # through ClientOrg's peer (its Gateway); the security tests use it as an outsider to an SLA.
 OTHER_DOMAIN=otherorg.slasa.local
 
+# The organizations with a peer, by their short name (network.json's orgs key). Each one runs its own chaincode
+# servers and approves the deploy configuration.
+PEER_ORGS="provider client"
+
+# org_msp ORG / org_domain ORG: MSP ID and domain of an organization (provider, client or other).
+org_msp() {
+	case "$1" in
+	provider) echo ProviderOrgMSP ;;
+	client) echo ClientOrgMSP ;;
+	other) echo OtherOrgMSP ;;
+	*) die "unknown org '$1' (want provider, client or other)" ;;
+	esac
+}
+org_domain() {
+	case "$1" in
+	provider) echo "$PROVIDER_DOMAIN" ;;
+	client) echo "$CLIENT_DOMAIN" ;;
+	other) echo "$OTHER_DOMAIN" ;;
+	*) die "unknown org '$1' (want provider, client or other)" ;;
+	esac
+}
+# org_of_msp MSPID: the peer organization whose MSP ID is MSPID.
+org_of_msp() {
+	local o
+	for o in $PEER_ORGS; do
+		[ "$(org_msp "$o")" = "$1" ] && { echo "$o"; return 0; }
+	done
+	die "MSP '$1' is not the MSP of an organization with a peer ($(for o in $PEER_ORGS; do org_msp "$o"; done | paste -sd, -))"
+}
+
+# Operator choices of the deploy configuration (network/deploy-config.sh) and the chaincode names deploy-all.sh
+# deploys under. The enclave host organization's chaincode servers are the ones network.json's "address" names.
+SLASA_ISSUER_MSP="${SLASA_ISSUER_MSP:-ProviderOrgMSP}"
+SLASA_ENCLAVE_HOST_MSP="${SLASA_ENCLAVE_HOST_MSP:-ProviderOrgMSP}"
+SLASA_ATTESTATION="${SLASA_ATTESTATION:-simulated}"
+SLASA_CC_AGREEMENT="${SLASA_CC_AGREEMENT:-agreement}"
+SLASA_CC_REFUND="${SLASA_CC_REFUND:-refund}"
+SLASA_CC_REGISTRY="${SLASA_CC_REGISTRY:-ercc}"
+SLASA_CC_ENCLAVE="${SLASA_CC_ENCLAVE:-slaenclave}"
+
+# deploy_config_file ORG: the deploy configuration the organization's chaincode servers read.
+deploy_config_file() { echo "$SLASA_RUN_DIR/orgs/$1/deploy-config.json"; }
+
+# mkuser_bin: the slasa-mkuser binary of this checkout's sources. The name carries a hash of the sources, so
+# checkouts that share one cache folder never run each other's version (build-bins.sh builds it).
+mkuser_bin() {
+	echo "$SLASA_BIN_DIR/slasa-mkuser-$(cat "$SLASA_NETWORK_DIR"/tools/mkuser/*.go | sha256sum | cut -c1-16)"
+}
+
+# build_cli: builds the slasa CLI of this checkout into the run folder (one per network, so networks of
+# different checkouts sharing a cache folder do not overwrite each other's) and prints its path.
+build_cli() {
+	mkdir -p "$SLASA_RUN_DIR/bin"
+	(cd "$SLASA_REPO_ROOT" && CGO_ENABLED=0 go build -o "$SLASA_RUN_DIR/bin/slasa" ./cmd/slasa) || die "go build ./cmd/slasa failed"
+	echo "$SLASA_RUN_DIR/bin/slasa"
+}
+
 log() { printf '[network] %s\n' "$*" >&2; }
 die() {
 	printf '[network] ERROR: %s\n' "$*" >&2
@@ -63,6 +120,7 @@ load_state() {
 		ORDERERS="${ORDERERS:-1}"
 		SLASA_CHANNEL="${SLASA_CHANNEL:-slasa}"
 	fi
+	SLASA_SECOND_CA="${SLASA_SECOND_CA:-0}"
 	set_ports
 }
 

@@ -5,7 +5,7 @@
 #   make fabric-bins                 build the Fabric v2.5.9 binaries and the CCaaS builder (once)
 #   make network-up [ORDERERS=3]     start the network (SLASA_PORT_BASE, SLASA_RUN_DIR, SLASA_CHANNEL honoured)
 #   make network-down                stop exactly the recorded processes, remove the run folder
-#   make deploy                      agreement, refund, ercc, slaenclave; refund Configure; enclave setup
+#   make deploy                      agreement, refund, ercc, slaenclave; config record; enclave setup
 #   make deploy NAME=smoke [CCNAME=smoke2] [POLICY="OR('ProviderOrgMSP.peer')"]
 #   make test-integration            go test -tags integration ./test/... (own network, own ports)
 
@@ -29,7 +29,7 @@ network-up: ## start the local Fabric network (ORDERERS=3 for 3-node Raft)
 network-down: ## stop the local Fabric network and remove its run folder
 	$(SLASA_NET_ENV) bash $(SLASA_NETWORK_DIR)/down.sh
 
-deploy: ## deploy the application (agreement, refund, ercc, slaenclave + setup), or one chaincode: NAME=... [CCNAME=...] [POLICY=...]
+deploy: ## deploy the application (agreement, refund, ercc, slaenclave, config record, enclave setup), or one chaincode: NAME=... [CCNAME=...] [POLICY=...]
 ifeq ($(strip $(NAME)),)
 	$(SLASA_NET_ENV) bash $(SLASA_NETWORK_DIR)/deploy-all.sh
 else

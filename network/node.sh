@@ -2,9 +2,12 @@
 # shellcheck source-path=SCRIPTDIR
 # Stops or (re)starts one node of the running network, for fault tests:
 #
-#   network/node.sh stop|start|restart NODE     NODE: orderer1..orderer3, peer-provider, peer-client
+#   network/node.sh stop|start|restart NODE
 #
-# start reuses the environment recorded at network-up (run folder nodes/NODE.env) and waits for /healthz.
+# NODE: orderer1..orderer3, peer-provider, peer-client, or one organization's chaincode server
+# chaincode-CCNAME-ORG (e.g. chaincode-agreement-client; network.json: chaincodes.CCNAME.servers.ORG.node).
+# start reuses the environment recorded at network-up or deploy (run folder nodes/NODE.env) and waits for
+# /healthz (a chaincode server: for its port to listen).
 set -euo pipefail
 # shellcheck source=lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -14,10 +17,21 @@ action="$1" node="$2"
 load_state
 [ -f "$SLASA_RUN_DIR/nodes/$node.env" ] || die "unknown node '$node' (see $SLASA_RUN_DIR/nodes/)"
 pidfile="$SLASA_RUN_DIR/pids/$node.pid"
+ready=()
 case "$node" in
-orderer[1-3]) cmd=(orderer) ops="$(orderer_ops_port "${node#orderer}")" ;;
-peer-provider) cmd=(peer node start) ops=$PROVIDER_OPS_PORT ;;
-peer-client) cmd=(peer node start) ops=$CLIENT_OPS_PORT ;;
+orderer[1-3]) cmd=(orderer) ready=(http_ok "http://127.0.0.1:$(orderer_ops_port "${node#orderer}")/healthz") ;;
+peer-provider) cmd=(peer node start) ready=(http_ok "http://127.0.0.1:$PROVIDER_OPS_PORT/healthz") ;;
+peer-client) cmd=(peer node start) ready=(http_ok "http://127.0.0.1:$CLIENT_OPS_PORT/healthz") ;;
+chaincode-*-*)
+	# chaincode-CCNAME-ORG: ORG has no '-', CCNAME may.
+	ccorg="${node##*-}" ccname="${node#chaincode-}"
+	ccname="${ccname%-*}"
+	work="$SLASA_RUN_DIR/chaincodes/$ccname"
+	if [ ! -x "$work/server" ] || [ ! -f "$work/port-$ccorg" ]; then
+		die "no deployed server of chaincode '$ccname' for '$ccorg' (see $work)"
+	fi
+	cmd=("$work/server") ready=(port_in_use "$(cat "$work/port-$ccorg")")
+	;;
 *) die "unknown node '$node'" ;;
 esac
 
@@ -35,7 +49,7 @@ do_start() {
 		return
 	fi
 	start_node "$node" "${cmd[@]}"
-	wait_for "$node /healthz" "$SLASA_RUN_DIR/logs/$node.log" "$pidfile" http_ok "http://127.0.0.1:$ops/healthz"
+	wait_for "$node to be ready" "$SLASA_RUN_DIR/logs/$node.log" "$pidfile" "${ready[@]}"
 	log "started $node"
 }
 case "$action" in

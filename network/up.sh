@@ -3,6 +3,7 @@
 # Brings up the slasa Fabric network as native processes: ORDERERS etcdraft orderers (1 or 3) of OrdererOrg,
 # one peer each of ProviderOrg and ClientOrg (and OtherOrg: a channel member without a peer), TLS everywhere, channel $SLASA_CHANNEL created with osnadmin, both
 # peers joined, anchor peers set with a channel config update. Everything lives in $SLASA_RUN_DIR.
+# SLASA_SECOND_CA=1 adds a second root CA of ProviderOrg and the users provider-ca2 and provider-admin-role.
 # See network/README.md. On a running network it says so and changes nothing.
 set -euo pipefail
 # shellcheck source=lib.sh
@@ -27,6 +28,8 @@ fi
 SLASA_PORT_BASE="${SLASA_PORT_BASE:-27000}"
 ORDERERS="${ORDERERS:-1}"
 SLASA_CHANNEL="${SLASA_CHANNEL:-slasa}"
+SLASA_SECOND_CA="${SLASA_SECOND_CA:-0}"
+case "$SLASA_SECOND_CA" in 0 | 1) ;; *) die "SLASA_SECOND_CA must be 0 or 1, got '$SLASA_SECOND_CA'" ;; esac
 case "$SLASA_CHANNEL" in *[!a-z0-9.-]* | [!a-z]*) die "SLASA_CHANNEL '$SLASA_CHANNEL' must start with a lower-case letter and hold only a-z, 0-9, '.', '-'" ;; esac
 set_ports
 # shellcheck disable=SC2046
@@ -42,7 +45,7 @@ started=$SECONDS
 mkdir -p "$SLASA_RUN_DIR"/{config,logs,pids,channel,chaincodes}
 touch "$SLASA_RUN_DIR/.slasa-run"
 printf '%s=%q\n' SLASA_PORT_BASE "$SLASA_PORT_BASE" ORDERERS "$ORDERERS" SLASA_CHANNEL "$SLASA_CHANNEL" \
-	SLASA_RECORDED_BIN_DIR "$SLASA_BIN_DIR" >"$SLASA_RUN_DIR/state.env"
+	SLASA_SECOND_CA "$SLASA_SECOND_CA" SLASA_RECORDED_BIN_DIR "$SLASA_BIN_DIR" >"$SLASA_RUN_DIR/state.env"
 
 # On any failure: stop what was started and remove the run folder (keep it with SLASA_KEEP_ON_FAILURE=1).
 cleanup_on_failure() {
@@ -65,12 +68,28 @@ gen_configtx
 gen_node_config
 cryptogen generate --config="$SLASA_RUN_DIR/config/crypto-config.yaml" --output="$crypto" >"$SLASA_RUN_DIR/logs/cryptogen.log" 2>&1 ||
 	{ tail_log "$SLASA_RUN_DIR/logs/cryptogen.log"; die "cryptogen failed"; }
-# cryptogen only creates numbered users; issue the named ones from the same organization CAs.
-for u in provider logger issuer; do
-	slasa-mkuser -org-dir "$crypto/peerOrganizations/$PROVIDER_DOMAIN" -name "$u"
+# cryptogen only creates numbered users; issue the named ones from the same organization CAs. The issuer is an
+# admin of ProviderOrg: only an admin of the issuer MSP may mint.
+mkuser="$(mkuser_bin)"
+[ -x "$mkuser" ] || die "missing $mkuser; run network/build-bins.sh (make fabric-bins) first"
+pcrypto="$crypto/peerOrganizations/$PROVIDER_DOMAIN"
+if [ "$SLASA_SECOND_CA" = 1 ]; then
+	# A second root CA of ProviderOrg (ca2.providerorg.slasa.local), added to the organization's MSP folder
+	# before configtxgen reads it, with the NodeOU identifiers unbound from the first CA (see mkuser).
+	"$mkuser" -org-dir "$pcrypto" -make-ca ca2
+fi
+for u in provider logger; do
+	"$mkuser" -org-dir "$pcrypto" -name "$u"
 done
-slasa-mkuser -org-dir "$crypto/peerOrganizations/$CLIENT_DOMAIN" -name client
-slasa-mkuser -org-dir "$crypto/peerOrganizations/$OTHER_DOMAIN" -name other
+"$mkuser" -org-dir "$pcrypto" -name issuer -ou admin
+if [ "$SLASA_SECOND_CA" = 1 ]; then
+	# Two impostors of provider@providerorg.slasa.local for the attack suite: the same common name from ca2,
+	# and the same common name with the admin role from the first CA.
+	"$mkuser" -org-dir "$pcrypto" -name provider -ca ca2 -out "provider-ca2@$PROVIDER_DOMAIN"
+	"$mkuser" -org-dir "$pcrypto" -name provider -ou admin -out "provider-admin-role@$PROVIDER_DOMAIN"
+fi
+"$mkuser" -org-dir "$crypto/peerOrganizations/$CLIENT_DOMAIN" -name client
+"$mkuser" -org-dir "$crypto/peerOrganizations/$OTHER_DOMAIN" -name other
 FABRIC_CFG_PATH="$SLASA_RUN_DIR/config" configtxgen -profile SlasaChannel -channelID "$SLASA_CHANNEL" \
 	-outputBlock "$SLASA_RUN_DIR/channel/genesis.block" >"$SLASA_RUN_DIR/logs/configtxgen.log" 2>&1 ||
 	{ tail_log "$SLASA_RUN_DIR/logs/configtxgen.log"; die "configtxgen failed"; }

@@ -27,6 +27,7 @@ const (
 	defaultAgreementCC = "agreement"
 	defaultRefundCC    = "refund"
 	defaultEnclaveCC   = "slaenclave"
+	defaultRegistryCC  = "ercc"
 )
 
 // addConnectionFlags adds the explicit identity and peer flags and the

@@ -55,6 +55,8 @@ func newRootCommand(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
 	addNetworkFlags(root)
 	addEnclaveCommands(root)
 	addLifecycleCommands(root)
+	addConfigCommands(root)
+	root.AddCommand(newIdentityCommand())
 	return root
 }
 

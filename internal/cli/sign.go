@@ -215,12 +215,13 @@ func newSimulatedCredentialsCommand() *cobra.Command {
 	var d credentials.AttestedData
 	cmd := &cobra.Command{
 		Use: "simulated-credentials (--key KEY.pem | --new-key KEY.pem) --channel C --chaincode NAME " +
-			"--version V --sequence N --peer-msp MSP [--endpoint E]",
+			"--version V --sequence N --peer-msp MSP --config-digest HEX [--endpoint E]",
 		Short: "Print SIMULATED enclave credentials for RegisterEnclave of the enclave registry (tests, demos)",
 		Long: "Makes credentials with simulated evidence (the key signs its own attested data) binding an\n" +
-			"enclave verifying key to a committed chaincode definition (channel, name, version, sequence)\n" +
-			"and the hosting MSP, and prints them as JSON for ercc's RegisterEnclave. --new-key generates a\n" +
-			"P-256 key and writes it (PKCS #8 PEM, mode 0600; an existing file is not overwritten); --key\n" +
+			"enclave verifying key to a committed chaincode definition (channel, name, version, sequence),\n" +
+			"the hosting MSP and a deploy configuration (its digest: `slasa config digest FILE`), and prints\n" +
+			"them as JSON for ercc's RegisterEnclave. --new-key generates a P-256 key and writes it\n" +
+			"(PKCS #8 PEM, mode 0600; an existing file is not overwritten); --key\n" +
 			"uses an existing one. The chaincode encryption key is a fresh RSA-2048 key whose private part\n" +
 			"is discarded: such a test enclave can sign verdicts but nobody can encrypt to it usefully.\n" +
 			"A registry configured for \"simulated\" accepts these credentials; they prove key possession\n" +
@@ -280,6 +281,7 @@ func newSimulatedCredentialsCommand() *cobra.Command {
 	f.Int64Var(&d.ChaincodeSequence, "sequence", 0, "committed chaincode sequence")
 	f.StringVar(&d.PeerMSPID, "peer-msp", "", "MSP ID of the hosting peer (the registering organization)")
 	f.StringVar(&d.Endpoint, "endpoint", "", "endpoint of the hosting peer (informational)")
+	f.StringVar(&d.ConfigDigest, "config-digest", "", "digest of the deploy configuration the enclave claims (slasa config digest FILE)")
 	return cmd
 }
 

@@ -96,7 +96,7 @@ func testVerdict() verdict.Verdict {
 	return verdict.Verdict{
 		SLAID: "sla-1", SLADigest: strings.Repeat("ab", 32), Period: "2026-01-01T00:00:00Z", PeriodEnd: "2026-02-01T00:00:00Z",
 		Violated: true, CreditBPS: 1000, CreditAmount: 10000, Currency: "USD", ReportDigest: strings.Repeat("cd", 32),
-		Chaincode: "testenclave",
+		BatchSeq: 3, BatchCID: "bafy-batch-3", Chaincode: "testenclave",
 	}
 }
 
@@ -135,7 +135,9 @@ func TestVerdictSign(t *testing.T) {
 func TestSimulatedCredentials(t *testing.T) {
 	key, keyPath := writeKey(t)
 	newKey := filepath.Join(t.TempDir(), "enclave.pem")
-	common := []string{"--channel", "slasa", "--chaincode", "testenclave", "--version", "1", "--sequence", "1", "--peer-msp", "ProviderOrgMSP"}
+	digest := strings.Repeat("0f", 32)
+	common := []string{"--channel", "slasa", "--chaincode", "testenclave", "--version", "1", "--sequence", "1", "--peer-msp", "ProviderOrgMSP",
+		"--config-digest", digest}
 	for _, tc := range []struct {
 		name string
 		flag []string
@@ -152,7 +154,7 @@ func TestSimulatedCredentials(t *testing.T) {
 			if err := credentials.VerifySimulated(c, d); err != nil {
 				t.Fatal(err)
 			}
-			if d.Channel != "slasa" || d.Chaincode != "testenclave" || d.ChaincodeVersion != "1" || d.ChaincodeSequence != 1 || d.PeerMSPID != "ProviderOrgMSP" {
+			if d.Channel != "slasa" || d.Chaincode != "testenclave" || d.ChaincodeVersion != "1" || d.ChaincodeSequence != 1 || d.PeerMSPID != "ProviderOrgMSP" || d.ConfigDigest != digest {
 				t.Fatalf("attested data %+v", d)
 			}
 			want := &key.PublicKey
@@ -188,7 +190,8 @@ func TestSignErrors(t *testing.T) {
 	badVerdict.CreditBPS = 20000
 	badVerdictDoc, _ := json.Marshal(badVerdict)
 	anchor := []string{"anchor", "sign", "--key", keyPath, "--sla", "s", "--cid", "bafy", "--start", "2026-01-01T00:00:00Z", "--end", "2026-01-01T01:00:00Z"}
-	creds := []string{"enclave", "simulated-credentials", "--channel", "slasa", "--chaincode", "testenclave", "--version", "1", "--peer-msp", "ProviderOrgMSP"}
+	creds := []string{"enclave", "simulated-credentials", "--channel", "slasa", "--chaincode", "testenclave", "--version", "1", "--peer-msp", "ProviderOrgMSP",
+		"--config-digest", strings.Repeat("0f", 32)}
 	for _, tc := range []struct {
 		name  string
 		stdin string
@@ -215,6 +218,8 @@ func TestSignErrors(t *testing.T) {
 		{"credentials without sequence", "", append(creds, "--key", keyPath), ExitUsage, "--sequence is required"},
 		{"credentials existing new key", "", append(creds, "--sequence", "1", "--new-key", keyPath), ExitFailure, "--new-key: open " + keyPath + ": file exists"},
 		{"credentials bad sequence", "", append(creds, "--sequence", "0", "--key", keyPath), ExitFailure, "attested_data.chaincode_sequence: 0, must be >= 1"},
+		{"credentials bad config digest", "", append(creds, "--sequence", "1", "--key", keyPath, "--config-digest", "ABC"), ExitFailure,
+			"attested_data.config_digest: must be 64 lower-case hex digits (the deploy configuration's digest)"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			code, out, errOut := run(t, tc.stdin, tc.args...)

@@ -46,7 +46,7 @@ func TestValidate(t *testing.T) {
 
 func TestDigest(t *testing.T) {
 	code, out, _ := run(t, "", "sla", "digest", repo("examples", "aws-ec2-region", "sla.json"))
-	if code != ExitOK || strings.TrimSpace(out) != "713d7f0cb68bf4ab0fe341df27a9d5cf27480dce8da05f7bb3c2adc9139d4709" {
+	if code != ExitOK || strings.TrimSpace(out) != "5564f016e825ceab58a2cfe750aac3d3f026a7a62c6fae7e1c724f25e60fb8bd" {
 		t.Fatalf("code %d out %q", code, out)
 	}
 }

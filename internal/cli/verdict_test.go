@@ -29,7 +29,7 @@ func testEvaluation(t *testing.T, report string) []byte {
 	sum := sha256.Sum256([]byte(testReport))
 	sv, err := verdict.Sign(verdict.Verdict{SLAID: "demo-1", SLADigest: strings.Repeat("ab", 32), Period: "2026-01-01T00:00:00Z",
 		PeriodEnd: "2026-01-01T00:02:00Z", Violated: true, CreditBPS: 3000, CreditAmount: 30000, Currency: "USD",
-		ReportDigest: hex.EncodeToString(sum[:]), Chaincode: "slaenclave", EnclaveID: id}, key)
+		ReportDigest: hex.EncodeToString(sum[:]), BatchSeq: 2, BatchCID: "bafy-batch-2", Chaincode: "slaenclave", EnclaveID: id}, key)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -125,7 +125,9 @@ type User struct {
 	KeyPath string `json:"keyPath"`
 }
 
-// Deployment is one deployed chaincode.
+// Deployment is one deployed chaincode. Every organization with a peer runs its own server of it
+// (Servers); Address, PackageID and Log are those of the enclave host organization's server (HostOrg),
+// the one an enclave's endpoint names.
 type Deployment struct {
 	// Name is the chaincode name on the channel.
 	Name string `json:"name"`
@@ -135,14 +137,33 @@ type Deployment struct {
 	Dir string `json:"dir"`
 	// Sequence is the committed definition's sequence.
 	Sequence int `json:"sequence"`
-	// PackageID is the installed CCaaS package ID.
+	// PackageID is the CCaaS package ID the host organization installed and approved.
 	PackageID string `json:"packageId"`
-	// Address is where the chaincode server listens.
+	// Address is where the host organization's chaincode server listens.
 	Address string `json:"address"`
 	// Policy is the endorsement signature policy.
 	Policy string `json:"policy"`
-	// Log is the chaincode server's log file.
+	// Log is the host organization's chaincode server's log file.
 	Log string `json:"log"`
+	// HostOrg is the organization key ("provider") of the enclave host, whose server Address names.
+	HostOrg string `json:"hostOrg,omitempty"`
+	// Servers maps each organization key with a peer ("provider", "client") to its own server.
+	Servers map[string]Server `json:"servers,omitempty"`
+}
+
+// Server is one organization's chaincode server process of a deployment.
+type Server struct {
+	// MSPID is the organization's MSP ID.
+	MSPID string `json:"mspId"`
+	// Address is where the server listens (its package's connection.json names it).
+	Address string `json:"address"`
+	// PackageID is the CCaaS package the organization installed on its peer and approved.
+	PackageID string `json:"packageId"`
+	// Log is the server's log file.
+	Log string `json:"log"`
+	// Node is the server's node name for network/node.sh stop|start|restart
+	// ("chaincode-<name>-<org>"); its PID file is pids/<node>.pid.
+	Node string `json:"node"`
 }
 
 // ReadInfo reads and checks a network.json file.
@@ -169,30 +190,69 @@ func ReadInfo(path string) (*Info, error) {
 	return &info, nil
 }
 
+// identities maps the identity names accepted by Connect to their organization and network.json user.
+var identities = map[string][2]string{
+	"provider":       {"provider", "provider"},
+	"logger":         {"provider", "logger"},
+	"issuer":         {"provider", "issuer"},
+	"provider-admin": {"provider", "admin"},
+	"client":         {"client", "client"},
+	"client-admin":   {"client", "admin"},
+	"other":          {"other", "other"},
+	"other-admin":    {"other", "admin"},
+	// Only on a network started with SLASA_SECOND_CA=1: provider@providerorg.slasa.local issued by
+	// ProviderOrg's second root CA, and the same common name with the NodeOU role admin.
+	"provider-ca2":        {"provider", "provider-ca2"},
+	"provider-admin-role": {"provider", "provider-admin-role"},
+}
+
 // Identity names the organization and user of an identity name accepted by Connect:
-// "provider", "logger", "issuer" and "provider-admin" belong to ProviderOrg; "client" and
-// "client-admin" to ClientOrg; "other" (other@otherorg.slasa.local) to OtherOrg, a channel member
-// without a peer whose clients use ClientOrg's peer.
+// "provider", "logger", "issuer" (an admin: only an admin of the issuer MSP may mint) and
+// "provider-admin" belong to ProviderOrg; "client" and "client-admin" to ClientOrg; "other"
+// (other@otherorg.slasa.local) and "other-admin" to OtherOrg, a channel member without a peer whose
+// clients use ClientOrg's peer. "provider-ca2" and "provider-admin-role" (ProviderOrg, on a network
+// started with SLASA_SECOND_CA=1) carry provider's common name from a second root CA and with the
+// admin role.
 func Identity(name string) (org, user string, err error) {
-	switch name {
-	case "provider", "logger", "issuer":
-		return "provider", name, nil
-	case "client":
-		return "client", "client", nil
-	case "other":
-		return "other", "other", nil
-	case "provider-admin":
-		return "provider", "admin", nil
-	case "client-admin":
-		return "client", "admin", nil
-	default:
-		return "", "", fmt.Errorf("identity %q: unknown (want one of %v)", name, IdentityNames())
+	if ou, ok := identities[name]; ok {
+		return ou[0], ou[1], nil
 	}
+	return "", "", fmt.Errorf("identity %q: unknown (want one of %v)", name, IdentityNames())
 }
 
 // IdentityNames lists the identity names Connect accepts, sorted.
 func IdentityNames() []string {
-	names := []string{"provider", "logger", "issuer", "client", "provider-admin", "client-admin", "other"}
+	names := make([]string, 0, len(identities))
+	for n := range identities {
+		names = append(names, n)
+	}
 	sort.Strings(names)
 	return names
+}
+
+// Server returns the server of organization org (a key of Orgs) of the deployment.
+func (d Deployment) Server(org string) (Server, error) {
+	s, ok := d.Servers[org]
+	if !ok {
+		orgs := make([]string, 0, len(d.Servers))
+		for o := range d.Servers {
+			orgs = append(orgs, o)
+		}
+		sort.Strings(orgs)
+		return Server{}, fmt.Errorf("chaincode %q: organization %q runs no server of it (servers: %v)", d.Name, org, orgs)
+	}
+	return s, nil
+}
+
+// PeerOrgs returns the keys of the organizations with a peer of their own (not GatewayOf another),
+// sorted.
+func (info *Info) PeerOrgs() []string {
+	var out []string
+	for k, o := range info.Orgs {
+		if o.GatewayOf == "" {
+			out = append(out, k)
+		}
+	}
+	sort.Strings(out)
+	return out
 }

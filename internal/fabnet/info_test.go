@@ -18,6 +18,10 @@ func TestIdentity(t *testing.T) {
 		{"provider-admin", "provider", "admin", ""},
 		{"client-admin", "client", "admin", ""},
 		{"other", "other", "other", ""},
+		{"other-admin", "other", "admin", ""},
+		{"provider-ca2", "provider", "provider-ca2", ""},
+		{"provider-admin-role", "provider", "provider-admin-role", ""},
+		{"Provider", "", "", "unknown"},
 		{"orderer", "", "", "unknown"},
 		{"", "", "", "unknown"},
 	}
@@ -68,5 +72,35 @@ func TestReadInfo(t *testing.T) {
 	}
 	if _, err := ReadInfo(filepath.Join(t.TempDir(), "missing.json")); err == nil {
 		t.Fatal("want an error for a missing file")
+	}
+}
+
+func TestIdentityNames(t *testing.T) {
+	got := strings.Join(IdentityNames(), ",")
+	want := "client,client-admin,issuer,logger,other,other-admin,provider,provider-admin,provider-admin-role,provider-ca2"
+	if got != want {
+		t.Errorf("IdentityNames = %s, want %s", got, want)
+	}
+}
+
+func TestDeploymentServer(t *testing.T) {
+	d := Deployment{Name: "agreement", Servers: map[string]Server{
+		"provider": {MSPID: "ProviderOrgMSP", Address: "127.0.0.1:1", Node: "chaincode-agreement-provider"},
+		"client":   {MSPID: "ClientOrgMSP", Address: "127.0.0.1:2", Node: "chaincode-agreement-client"},
+	}}
+	s, err := d.Server("client")
+	if err != nil || s.Address != "127.0.0.1:2" || s.Node != "chaincode-agreement-client" {
+		t.Fatalf("Server(client) = %+v, %v", s, err)
+	}
+	_, err = d.Server("other")
+	if err == nil || err.Error() != `chaincode "agreement": organization "other" runs no server of it (servers: [client provider])` {
+		t.Fatalf("Server(other): err = %v", err)
+	}
+}
+
+func TestPeerOrgs(t *testing.T) {
+	info := &Info{Orgs: map[string]Org{"provider": {}, "client": {}, "other": {GatewayOf: "client"}}}
+	if got := strings.Join(info.PeerOrgs(), ","); got != "client,provider" {
+		t.Errorf("PeerOrgs = %s", got)
 	}
 }

@@ -13,7 +13,9 @@ import (
 )
 
 // Gateway returns a fabric-gateway connection, through its own organization's peer, for the identity
-// name ("provider", "logger", "issuer", "client", "provider-admin", "client-admin"; see Identity).
+// name ("provider", "logger", "issuer", "client", "provider-admin", "client-admin", "other",
+// "other-admin", and on a SLASA_SECOND_CA=1 network "provider-ca2" and "provider-admin-role"; see
+// Identity).
 // Connections are cached and closed by Stop; callers must not close them.
 func (n *Network) Gateway(name string) (*client.Gateway, error) {
 	org, user, err := Identity(name)

@@ -58,6 +58,14 @@ type Options struct {
 	PortBase int
 	// Chaincodes are deployed, in order, after the network is up.
 	Chaincodes []Chaincode
+	// DeployAll runs network/deploy-all.sh after Chaincodes: the application (agreement, refund, ercc,
+	// slaenclave, each organization's own servers), its deploy configuration recorded, the enclave set up.
+	DeployAll bool
+	// Env is extra environment ("NAME=value") for every script of the network (up.sh, deploy.sh,
+	// deploy-config.sh, deploy-all.sh, node.sh, down.sh), e.g. "SLASA_SECOND_CA=1", "SLASA_WITH_IPFS=0",
+	// "SLASA_MAX_CLOCK_SKEW=1m", "SLASA_ATTESTATION=sgx". It is applied after the harness's own
+	// variables, so it may override them.
+	Env []string
 	// Log receives progress lines and the scripts' output; nil means os.Stderr.
 	Log io.Writer
 }
@@ -150,6 +158,7 @@ func Start(opts Options) (*Network, error) {
 			"ORDERERS="+strconv.Itoa(opts.Orderers),
 			"SLASA_CHANNEL="+opts.Channel,
 		)
+		n.env = append(n.env, opts.Env...)
 		out, err := n.script("up.sh")
 		if err == nil {
 			lastErr = nil
@@ -168,6 +177,12 @@ func Start(opts Options) (*Network, error) {
 	n.logf("network up in %s (run folder %s)", time.Since(start).Round(time.Millisecond), n.runDir)
 	for _, cc := range opts.Chaincodes {
 		if err := n.Deploy(cc); err != nil {
+			n.Stop()
+			return nil, err
+		}
+	}
+	if opts.DeployAll {
+		if err := n.DeployAll(); err != nil {
 			n.Stop()
 			return nil, err
 		}

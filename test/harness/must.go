@@ -7,6 +7,7 @@ import (
 	"os"
 	"testing"
 
+	"github.com/hyperledger/fabric-gateway/pkg/client"
 	"github.com/slasa/slasa/internal/fabnet"
 	"github.com/slasa/slasa/signedsla"
 )
@@ -70,4 +71,14 @@ func (n *Network) SignB64(t testing.TB, identityName string, digest []byte) stri
 		t.Fatal(err)
 	}
 	return base64.StdEncoding.EncodeToString(sig)
+}
+
+// MustContract is Contract that fails the test on error.
+func (n *Network) MustContract(t testing.TB, identityName, chaincode string) *client.Contract {
+	t.Helper()
+	c, err := n.Contract(identityName, chaincode)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c
 }
