@@ -95,9 +95,9 @@
 // # Events
 //
 // Fabric delivers one chaincode event per transaction (the last one set):
-// every function that changes state sets exactly one event, named above; the
-// payload is JSON (see the *Event types and AnchorRecord) and names each
-// party by MSP ID, common name, subject and issuer.
+// every function that changes state, but Configure, sets exactly one event,
+// named above; the payload is JSON (see the *Event types and AnchorRecord)
+// and names each party by MSP ID, common name, subject and issuer.
 //
 // # State
 //
