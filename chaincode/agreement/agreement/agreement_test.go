@@ -146,7 +146,7 @@ func TestAcceptSLA(t *testing.T) {
 
 	t.Run("insufficient balance", func(t *testing.T) {
 		n.MustSubmit(n.Client, cctest.Refund, "Transfer", "client", "provider", "60000")
-		n.ExpectError(n.Client, AG, "AcceptSLA", `pay period 2026-04-01T00:00:00Z of SLA "sla-1" into escrow: wallet "client": insufficient balance 90000 for 100000`, "sla-1", cctest.Hex(d), csig)
+		n.ExpectError(n.Client, AG, "AcceptSLA", `pay period 2026-04-01T00:00:00Z of SLA "sla-1" into escrow: refund DepositEscrow: wallet "client": insufficient balance 90000 for 100000`, "sla-1", cctest.Hex(d), csig)
 		n.MustSubmit(n.Issuer, cctest.Refund, "Mint", "client", "60000")
 	})
 
@@ -230,23 +230,23 @@ func TestAcceptWalletChecks(t *testing.T) {
 	}{
 		{"client wallet missing", func(n *cctest.Net, s *sla.SLA) { s.Parties.Client.Wallet = "ghost" },
 			func(*cctest.Net) string {
-				return `pay period 2026-01-01T00:00:00Z of SLA "sla-1" into escrow: payer wallet: wallet "ghost" does not exist`
+				return `pay period 2026-01-01T00:00:00Z of SLA "sla-1" into escrow: refund DepositEscrow: payer wallet: wallet "ghost" does not exist`
 			}},
 		{"client wallet owned by provider", func(n *cctest.Net, s *sla.SLA) {
 			n.MustSubmit(n.Provider, cctest.Refund, "OpenAccount", "theirs")
 			s.Parties.Client.Wallet = "theirs"
 		}, func(n *cctest.Net) string {
-			return fmt.Sprintf(`pay period 2026-01-01T00:00:00Z of SLA "sla-1" into escrow: payer wallet "theirs" is owned by %s, not by the payer %s`, cctest.ID(n.Provider), cctest.ID(n.Client))
+			return fmt.Sprintf(`pay period 2026-01-01T00:00:00Z of SLA "sla-1" into escrow: refund DepositEscrow: payer wallet "theirs" is owned by %s, not by the payer %s`, cctest.ID(n.Provider), cctest.ID(n.Client))
 		}},
 		{"provider wallet owned by client", func(n *cctest.Net, s *sla.SLA) {
 			n.MustSubmit(n.Client, cctest.Refund, "OpenAccount", "mine")
 			s.Parties.Provider.Wallet = "mine"
 		}, func(n *cctest.Net) string {
-			return fmt.Sprintf(`pay period 2026-01-01T00:00:00Z of SLA "sla-1" into escrow: provider wallet "mine" is owned by %s, not by the provider %s`, cctest.ID(n.Client), cctest.ID(n.Provider))
+			return fmt.Sprintf(`pay period 2026-01-01T00:00:00Z of SLA "sla-1" into escrow: refund DepositEscrow: provider wallet "mine" is owned by %s, not by the provider %s`, cctest.ID(n.Client), cctest.ID(n.Provider))
 		}},
 		{"collateral wallet missing", func(n *cctest.Net, s *sla.SLA) { s.Consequences.CollateralWallet = "nocollateral" },
 			func(*cctest.Net) string {
-				return `pay period 2026-01-01T00:00:00Z of SLA "sla-1" into escrow: collateral wallet: wallet "nocollateral" does not exist`
+				return `pay period 2026-01-01T00:00:00Z of SLA "sla-1" into escrow: refund DepositEscrow: collateral wallet: wallet "nocollateral" does not exist`
 			}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -307,7 +307,7 @@ func TestRenewTiming(t *testing.T) {
 		t.Fatalf("after renewals %+v", a)
 	}
 	n.At("2026-03-02T00:00:00Z")
-	n.ExpectError(n.Client, AG, "RenewSLA", `pay period 2026-04-01T00:00:00Z of SLA "sla-1" into escrow: wallet "client": insufficient balance 50000 for 100000`, "sla-1")
+	n.ExpectError(n.Client, AG, "RenewSLA", `pay period 2026-04-01T00:00:00Z of SLA "sla-1" into escrow: refund DepositEscrow: wallet "client": insufficient balance 50000 for 100000`, "sla-1")
 }
 
 func TestTerminateSLA(t *testing.T) {

@@ -1,12 +1,12 @@
 package agreement
 
 import (
-	"encoding/json"
 	"fmt"
 	"time"
 
 	"github.com/hyperledger/fabric-contract-api-go/v2/contractapi"
 
+	"github.com/slasa/slasa/chaincode/internal/ccall"
 	"github.com/slasa/slasa/fpc/credentials"
 	"github.com/slasa/slasa/internal/ccguard"
 )
@@ -54,20 +54,10 @@ type HandoverEvent struct {
 
 // queryRegistry calls the configured enclave registry in this transaction
 // and decodes the credentials.Record it returns.
-func (c *Contract) queryRegistry(ctx contractapi.TransactionContextInterface, args ...string) (*credentials.Record, error) {
-	registry := c.g.Config().Chaincodes.Registry
-	raw := make([][]byte, len(args))
-	for i, a := range args {
-		raw[i] = []byte(a)
-	}
-	resp := ctx.GetStub().InvokeChaincode(registry, raw, "")
-	// mutate:check registry-answer
-	if resp == nil || resp.GetStatus() != 200 {
-		return nil, fmt.Errorf("%s %s: %s", registry, args[0], resp.GetMessage())
-	}
+func (c *Contract) queryRegistry(ctx contractapi.TransactionContextInterface, fn string, args ...string) (*credentials.Record, error) {
 	var rec credentials.Record
-	if err := json.Unmarshal(resp.GetPayload(), &rec); err != nil {
-		return nil, fmt.Errorf("%s %s: decode the enclave record: %w", registry, args[0], err)
+	if err := ccall.JSON(ctx, &rec, c.g.Config().Chaincodes.Registry, fn, args...); err != nil {
+		return nil, err
 	}
 	return &rec, nil
 }

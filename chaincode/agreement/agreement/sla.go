@@ -10,6 +10,7 @@ import (
 
 	"github.com/hyperledger/fabric-contract-api-go/v2/contractapi"
 
+	"github.com/slasa/slasa/chaincode/internal/ccall"
 	"github.com/slasa/slasa/driver"
 	"github.com/slasa/slasa/internal/ccguard"
 	"github.com/slasa/slasa/signedsla"
@@ -325,9 +326,8 @@ func (c *Contract) deposit(ctx contractapi.TransactionContextInterface, a *Agree
 	if err != nil {
 		return fmt.Errorf("encode escrow deposit: %w", err)
 	}
-	resp := ctx.GetStub().InvokeChaincode(c.g.Config().Chaincodes.Refund, [][]byte{[]byte("DepositEscrow"), arg}, "")
-	if resp == nil || resp.GetStatus() != 200 {
-		return fmt.Errorf("pay period %s of SLA %q into escrow: %s", dep.Period, a.ID, resp.GetMessage())
+	if _, err := ccall.Call(ctx, c.g.Config().Chaincodes.Refund, "DepositEscrow", string(arg)); err != nil {
+		return fmt.Errorf("pay period %s of SLA %q into escrow: %w", dep.Period, a.ID, err)
 	}
 	return nil
 }

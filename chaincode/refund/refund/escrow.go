@@ -10,6 +10,7 @@ import (
 
 	"github.com/hyperledger/fabric-contract-api-go/v2/contractapi"
 
+	"github.com/slasa/slasa/chaincode/internal/ccall"
 	"github.com/slasa/slasa/fpc/credentials"
 	"github.com/slasa/slasa/internal/ccguard"
 	"github.com/slasa/slasa/internal/identity"
@@ -252,29 +253,11 @@ func (c *Contract) DepositEscrow(ctx contractapi.TransactionContextInterface, de
 	return putJSON(ctx, k, "escrow", e)
 }
 
-// call invokes function fn of chaincode cc in this transaction and decodes
-// its JSON answer into v.
-func call(ctx contractapi.TransactionContextInterface, cc string, v any, fn string, args ...string) error {
-	raw := [][]byte{[]byte(fn)}
-	for _, a := range args {
-		raw = append(raw, []byte(a))
-	}
-	resp := ctx.GetStub().InvokeChaincode(cc, raw, "")
-	// mutate:check call-answer
-	if resp == nil || resp.GetStatus() != 200 {
-		return fmt.Errorf("%s %s: %s", cc, fn, resp.GetMessage())
-	}
-	if err := json.Unmarshal(resp.GetPayload(), v); err != nil {
-		return fmt.Errorf("%s %s: decode the answer: %w", cc, fn, err)
-	}
-	return nil
-}
-
 // pinnedKey asks the enclave registry for the record of the pinned enclave
 // (QueryEnclaveByID) and returns its verifying key.
 func (c *Contract) pinnedKey(ctx contractapi.TransactionContextInterface, pin *pinView) (*ecdsa.PublicKey, error) {
 	var rec credentials.Record
-	if err := call(ctx, c.g.Config().Chaincodes.Registry, &rec, "QueryEnclaveByID", pin.Chaincode, pin.EnclaveID); err != nil {
+	if err := ccall.JSON(ctx, &rec, c.g.Config().Chaincodes.Registry, "QueryEnclaveByID", pin.Chaincode, pin.EnclaveID); err != nil {
 		return nil, fmt.Errorf("the pinned enclave %s of chaincode %q: %w", pin.EnclaveID, pin.Chaincode, err)
 	}
 	// mutate:check settle-registry-record
@@ -364,7 +347,7 @@ func (c *Contract) SettleVerdict(ctx contractapi.TransactionContextInterface, si
 	}
 	cfg := c.g.Config()
 	var view slaView
-	if err := call(ctx, cfg.Chaincodes.Agreement, &view, "GetSLA", v.SLAID); err != nil {
+	if err := ccall.JSON(ctx, &view, cfg.Chaincodes.Agreement, "GetSLA", v.SLAID); err != nil {
 		return "", fmt.Errorf("read SLA %q: %w", v.SLAID, err)
 	}
 	// mutate:check settle-status
@@ -397,7 +380,7 @@ func (c *Contract) SettleVerdict(ctx contractapi.TransactionContextInterface, si
 		return "", fmt.Errorf("verdict: %w", bad)
 	}
 	var anchor signedsla.Anchor
-	if err := call(ctx, cfg.Chaincodes.Agreement, &anchor, "GetLogBatch", v.SLAID, fmt.Sprint(v.BatchSeq)); err != nil {
+	if err := ccall.JSON(ctx, &anchor, cfg.Chaincodes.Agreement, "GetLogBatch", v.SLAID, fmt.Sprint(v.BatchSeq)); err != nil {
 		return "", fmt.Errorf("verdict.batch_seq: read log batch %d of SLA %q: %w", v.BatchSeq, v.SLAID, err)
 	}
 	// mutate:check settle-anchor-cid
