@@ -4,6 +4,12 @@
 // Environment: CHAINCODE_ID (the package id the peer knows the chaincode by)
 // and CHAINCODE_SERVER_ADDRESS (host:port to listen on). TLS is off; the
 // server listens on loopback in the slasa networks.
+//
+// A guarded contract (agreement, refund, ercc) is served with ServeGuarded
+// or MainGuarded: the organization's deploy configuration and clock policy
+// are read first (ccguard.Load: -config or SLASA_DEPLOY_CONFIG,
+// -max-clock-skew or SLASA_MAX_CLOCK_SKEW), and the server does not start
+// without a valid configuration.
 package ccserver
 
 import (
@@ -13,6 +19,8 @@ import (
 
 	"github.com/hyperledger/fabric-chaincode-go/v2/shim"
 	"github.com/hyperledger/fabric-contract-api-go/v2/contractapi"
+
+	"github.com/slasa/slasa/internal/ccguard"
 )
 
 // Run serves cc until the server stops. It fails when the environment does
@@ -39,6 +47,27 @@ func Serve(contracts ...contractapi.ContractInterface) error {
 // when serving fails.
 func Main(name string, contracts ...contractapi.ContractInterface) {
 	if err := Serve(contracts...); err != nil {
+		fmt.Fprintf(os.Stderr, "%s: %v\n", name, err)
+		os.Exit(1)
+	}
+}
+
+// ServeGuarded loads the guard of chaincode name from the command-line
+// arguments and the environment (ccguard.Load), builds the contract with it
+// and serves it (see Serve). It fails before serving when the deploy
+// configuration is missing or invalid.
+func ServeGuarded(name string, args []string, build func(*ccguard.Guard) contractapi.ContractInterface) error {
+	g, err := ccguard.Load(name, args)
+	if err != nil {
+		return err
+	}
+	return Serve(build(g))
+}
+
+// MainGuarded is ServeGuarded with os.Args[1:]; it exits with status 1,
+// naming the chaincode, when loading the configuration or serving fails.
+func MainGuarded(name string, build func(*ccguard.Guard) contractapi.ContractInterface) {
+	if err := ServeGuarded(name, os.Args[1:], build); err != nil {
 		fmt.Fprintf(os.Stderr, "%s: %v\n", name, err)
 		os.Exit(1)
 	}

@@ -28,6 +28,19 @@ func get(t *testing.T, n *cctest.Net, id string) agreement.Agreement {
 	return a
 }
 
+// notParty is identity.Mismatch's message for a certificate that is not the
+// SLA's party role.
+func notParty(role string, got, want *fabricfake.Identity) string {
+	r := "the SLA's " + role
+	switch {
+	case got.MSPID != want.MSPID:
+		return fmt.Sprintf("%s: MSP %q is not the MSP %q of %s", r, got.MSPID, want.MSPID, r)
+	case cctest.DN(got) != cctest.DN(want):
+		return fmt.Sprintf("%s: certificate subject %q is not the subject %q of %s", r, cctest.DN(got), cctest.DN(want), r)
+	}
+	return fmt.Sprintf("%s: certificate issuer %q is not the issuer %q of %s", r, cctest.IssuerDN(got), cctest.IssuerDN(want), r)
+}
+
 func TestProposeSLA(t *testing.T) {
 	n := cctest.New(t)
 	s := cctest.ExampleSLA(t, "sla-1")
@@ -42,6 +55,9 @@ func TestProposeSLA(t *testing.T) {
 	expired.Validity = sla.Validity{Start: "2025-01-01T00:00:00Z", End: "2026-01-01T00:00:00Z"}
 	edoc, ed := cctest.Doc(t, expired)
 
+	otherCA := cctest.SameCN(n.ProviderCA2, n.Provider, "client")
+	adminRole := cctest.SameCN(n.ProviderCA, n.Provider, "admin")
+
 	n.ExpectErrorPrefix(n.Provider, AG, "ProposeSLA", "slaJSON: invalid SLA: 1 problem(s); (root): invalid JSON", "{not json", sig)
 	n.ExpectErrorPrefix(n.Provider, AG, "ProposeSLA", "slaJSON: ", udoc, cctest.Sign(t, n.Provider, ud))
 	for _, tc := range []struct {
@@ -52,8 +68,10 @@ func TestProposeSLA(t *testing.T) {
 	}{
 		{"empty signature", n.Provider, []string{doc, ""}, "providerSignature: must not be empty"},
 		{"signature not base64", n.Provider, []string{doc, "%%%"}, "providerSignature: not standard base64: illegal base64 data at input byte 0"},
-		{"client proposes", n.Client, []string{doc, cctest.Sign(t, n.Client, d)}, `only the SLA's provider may propose it: provider: MSP "ClientOrgMSP" is not the SLA's provider MSP "ProviderOrgMSP"`},
-		{"other provider identity", n.Other, []string{doc, cctest.Sign(t, n.Other, d)}, `only the SLA's provider may propose it: provider: certificate common name "other@providerorg.slasa.local" is not the SLA's provider "provider@providerorg.slasa.local"`},
+		{"client proposes", n.Client, []string{doc, cctest.Sign(t, n.Client, d)}, "only the SLA's provider may propose it: " + notParty("provider", n.Client, n.Provider)},
+		{"other provider identity", n.Other, []string{doc, cctest.Sign(t, n.Other, d)}, "only the SLA's provider may propose it: " + notParty("provider", n.Other, n.Provider)},
+		{"same common name from another CA", otherCA, []string{doc, cctest.Sign(t, otherCA, d)}, "only the SLA's provider may propose it: " + notParty("provider", otherCA, n.Provider)},
+		{"same common name with another role", adminRole, []string{doc, cctest.Sign(t, adminRole, d)}, "only the SLA's provider may propose it: " + notParty("provider", adminRole, n.Provider)},
 		{"signature by someone else", n.Provider, []string{doc, cctest.Sign(t, n.Other, d)}, `providerSignature: verify signature of "provider@providerorg.slasa.local": signature does not verify with the certificate's public key`},
 		{"signature over another digest", n.Provider, []string{doc, cctest.Sign(t, n.Provider, ud)}, `providerSignature: verify signature of "provider@providerorg.slasa.local": signature does not verify with the certificate's public key`},
 		{"validity ended", n.Provider, []string{edoc, cctest.Sign(t, n.Provider, ed)}, "slaJSON: validity ended at 2026-01-01T00:00:00Z, before this transaction (2026-01-01T00:00:19Z)"},
@@ -64,6 +82,11 @@ func TestProposeSLA(t *testing.T) {
 			}
 			n.ExpectError(tc.id, AG, "ProposeSLA", tc.want, tc.args...)
 		})
+	}
+	// The subject check is not a common-name check: the impostors' common
+	// name is the provider's.
+	if otherCA.Cert.Subject.CommonName != n.Provider.Cert.Subject.CommonName || adminRole.Cert.Subject.CommonName != n.Provider.Cert.Subject.CommonName {
+		t.Fatal("impostors do not share the provider's common name")
 	}
 
 	n.At("2026-02-01T00:00:00Z")
@@ -78,11 +101,12 @@ func TestProposeSLA(t *testing.T) {
 	if err := json.Unmarshal(r.Event.Payload, &ev); err != nil {
 		t.Fatal(err)
 	}
-	if ev.SLAID != "sla-1" || ev.Digest != cctest.Hex(d) || ev.Status != agreement.StatusProposed || ev.Client.CommonName != "client@clientorg.slasa.local" {
+	if ev.SLAID != "sla-1" || ev.Digest != cctest.Hex(d) || ev.Status != agreement.StatusProposed || ev.Client.CommonName != "client@clientorg.slasa.local" ||
+		ev.Client.Subject != cctest.DN(n.Client) || ev.Client.Issuer != cctest.IssuerDN(n.Client) || ev.Provider.Subject != cctest.DN(n.Provider) {
 		t.Fatalf("event payload %+v", ev)
 	}
 	a := get(t, n, "sla-1")
-	if a.Status != agreement.StatusProposed || a.Digest != cctest.Hex(d) || a.ProposedAt != "2026-02-01T00:00:00Z" || a.Terms.PriceMinor != 100000 || string(a.Signed.Document) != doc {
+	if a.Status != agreement.StatusProposed || a.Digest != cctest.Hex(d) || a.ProposedAt != "2026-02-01T00:00:00Z" || a.Terms.PriceMinor != 100000 || string(a.Signed.Document) != doc || a.Enclave != nil {
 		t.Fatalf("stored agreement %+v", a)
 	}
 	n.ExpectError(n.Provider, AG, "ProposeSLA", `SLA "sla-1" already exists`, doc, sig)
@@ -98,6 +122,8 @@ func TestAcceptSLA(t *testing.T) {
 	csig := cctest.Sign(t, n.Client, d)
 	var other [32]byte
 	other[0] = 1
+	otherCA := cctest.SameCN(n.ClientCA2, n.Client, "client")
+	adminRole := cctest.SameCN(n.ClientCA, n.Client, "admin")
 
 	for _, tc := range []struct {
 		name string
@@ -108,8 +134,10 @@ func TestAcceptSLA(t *testing.T) {
 		{"unknown id", n.Client, []string{"nope", cctest.Hex(d), csig}, `SLA "nope" does not exist`},
 		{"empty id", n.Client, []string{"", cctest.Hex(d), csig}, "id: must not be empty"},
 		{"empty signature", n.Client, []string{"sla-1", cctest.Hex(d), ""}, "signature: must not be empty"},
-		{"provider accepts", n.Provider, []string{"sla-1", cctest.Hex(d), cctest.Sign(t, n.Provider, d)}, `only the SLA's client may accept it: client: MSP "ProviderOrgMSP" is not the SLA's client MSP "ClientOrgMSP"`},
-		{"stranger accepts", n.Stranger, []string{"sla-1", cctest.Hex(d), cctest.Sign(t, n.Stranger, d)}, `only the SLA's client may accept it: client: MSP "OtherOrgMSP" is not the SLA's client MSP "ClientOrgMSP"`},
+		{"provider accepts", n.Provider, []string{"sla-1", cctest.Hex(d), cctest.Sign(t, n.Provider, d)}, "only the SLA's client may accept it: " + notParty("client", n.Provider, n.Client)},
+		{"stranger accepts", n.Stranger, []string{"sla-1", cctest.Hex(d), cctest.Sign(t, n.Stranger, d)}, "only the SLA's client may accept it: " + notParty("client", n.Stranger, n.Client)},
+		{"same common name from another CA", otherCA, []string{"sla-1", cctest.Hex(d), cctest.Sign(t, otherCA, d)}, "only the SLA's client may accept it: " + notParty("client", otherCA, n.Client)},
+		{"same common name with another role", adminRole, []string{"sla-1", cctest.Hex(d), cctest.Sign(t, adminRole, d)}, "only the SLA's client may accept it: " + notParty("client", adminRole, n.Client)},
 		{"wrong digest", n.Client, []string{"sla-1", cctest.Hex(other), cctest.Sign(t, n.Client, other)}, fmt.Sprintf(`digest: %q is not the digest of SLA "sla-1" (%s)`, cctest.Hex(other), cctest.Hex(d))},
 		{"forged signature", n.Client, []string{"sla-1", cctest.Hex(d), cctest.Sign(t, n.Provider, d)}, `signature: verify signature of "client@clientorg.slasa.local": signature does not verify with the certificate's public key`},
 	} {
@@ -118,10 +146,11 @@ func TestAcceptSLA(t *testing.T) {
 
 	t.Run("insufficient balance", func(t *testing.T) {
 		n.MustSubmit(n.Client, cctest.Refund, "Transfer", "client", "provider", "60000")
-		n.ExpectError(n.Client, AG, "AcceptSLA", `pay period 2026-03-01T00:00:00Z of SLA "sla-1" into escrow: wallet "client": insufficient balance 90000 for 100000`, "sla-1", cctest.Hex(d), csig)
+		n.ExpectError(n.Client, AG, "AcceptSLA", `pay period 2026-04-01T00:00:00Z of SLA "sla-1" into escrow: refund DepositEscrow: wallet "client": insufficient balance 90000 for 100000`, "sla-1", cctest.Hex(d), csig)
 		n.MustSubmit(n.Issuer, cctest.Refund, "Mint", "client", "60000")
 	})
 
+	// Accepted on 10 March: March has begun, April is the first period paid.
 	n.At("2026-03-10T12:00:00Z")
 	r := n.Submit(n.Client, AG, "AcceptSLA", "sla-1", cctest.Hex(d), csig)
 	if !r.OK() {
@@ -129,11 +158,12 @@ func TestAcceptSLA(t *testing.T) {
 	}
 	var ev agreement.SLAEvent
 	_ = json.Unmarshal(r.Event.Payload, &ev)
-	if r.Event.Name != agreement.EventSLASigned || ev.Period != "2026-03-01T00:00:00Z" || ev.PeriodEnd != "2026-04-01T00:00:00Z" || ev.Amount != 100000 || ev.Digest != cctest.Hex(d) {
+	if r.Event.Name != agreement.EventSLASigned || ev.Period != "2026-04-01T00:00:00Z" || ev.PeriodEnd != "2026-05-01T00:00:00Z" || ev.Amount != 100000 || ev.Digest != cctest.Hex(d) ||
+		ev.Enclave == nil || ev.Enclave.EnclaveID != n.EnclaveID {
 		t.Fatalf("event %s %+v", r.Event.Name, ev)
 	}
 	a := get(t, n, "sla-1")
-	if a.Status != agreement.StatusActive || a.AcceptedAt != "2026-03-10T12:00:00Z" || a.PaidThrough != "2026-04-01T00:00:00Z" {
+	if a.Status != agreement.StatusActive || a.AcceptedAt != "2026-03-10T12:00:00Z" || a.LastPeriod != "2026-04-01T00:00:00Z" || a.PaidThrough != "2026-05-01T00:00:00Z" {
 		t.Fatalf("agreement %+v", a)
 	}
 	// The stored record is a complete Parametric SLA Signed record.
@@ -146,15 +176,39 @@ func TestAcceptSLA(t *testing.T) {
 	n.ExpectError(n.Client, AG, "AcceptSLA", `SLA "sla-1" is ACTIVE, not PROPOSED`, "sla-1", cctest.Hex(d), csig)
 }
 
-func TestAcceptBeforeValidityPaysFirstPeriod(t *testing.T) {
+// AcceptSLA pays the first period that has not started at the transaction
+// time: a client cannot buy a period in which it already saw an outage.
+func TestAcceptPaysFirstUnstartedPeriod(t *testing.T) {
+	n := cctest.New(t)
+	for i, tc := range []struct{ at, period, paidThrough string }{
+		{"2025-12-20T00:00:00Z", "2026-01-01T00:00:00Z", "2026-02-01T00:00:00Z"}, // before validity: its first period
+		{"2026-01-01T00:00:00Z", "2026-01-01T00:00:00Z", "2026-02-01T00:00:00Z"}, // at a period's start: that period
+		{"2026-01-01T00:00:01Z", "2026-02-01T00:00:00Z", "2026-03-01T00:00:00Z"}, // a second later: the next
+		{"2026-03-10T12:00:00Z", "2026-04-01T00:00:00Z", "2026-05-01T00:00:00Z"},
+		{"2026-11-30T23:59:59Z", "2026-12-01T00:00:00Z", "2027-01-01T00:00:00Z"}, // the last period, just before it starts
+	} {
+		s := cctest.ExampleSLA(t, fmt.Sprintf("sla-%d", i))
+		doc, d := cctest.Doc(t, s)
+		n.Fund(s, 100_000)
+		n.MustSubmit(n.Provider, AG, "ProposeSLA", doc, cctest.Sign(t, n.Provider, d))
+		n.At(tc.at)
+		n.MustSubmit(n.Client, AG, "AcceptSLA", s.ID, cctest.Hex(d), cctest.Sign(t, n.Client, d))
+		if a := get(t, n, s.ID); a.LastPeriod != tc.period || a.PaidThrough != tc.paidThrough || a.PaidPeriods != 1 {
+			t.Fatalf("accepted at %s: paid %s..%s, want %s..%s", tc.at, a.LastPeriod, a.PaidThrough, tc.period, tc.paidThrough)
+		}
+	}
+}
+
+func TestAcceptNoPeriodLeft(t *testing.T) {
 	n := cctest.New(t)
 	s := cctest.ExampleSLA(t, "sla-1")
-	s.Validity = sla.Validity{Start: "2026-06-01T00:00:00Z", End: "2026-09-01T00:00:00Z"}
-	n.At("2026-05-20T00:00:00Z")
-	n.Activate(s, 100_000)
-	if a := get(t, n, "sla-1"); a.LastPeriod != "2026-06-01T00:00:00Z" || a.PaidThrough != "2026-07-01T00:00:00Z" {
-		t.Fatalf("agreement %+v", a)
-	}
+	s.Validity = sla.Validity{Start: "2026-01-01T00:00:00Z", End: "2026-03-01T00:00:00Z"}
+	doc, d := cctest.Doc(t, s)
+	n.Fund(s, 100_000)
+	n.MustSubmit(n.Provider, AG, "ProposeSLA", doc, cctest.Sign(t, n.Provider, d))
+	n.At("2026-02-10T00:00:00Z")
+	n.ExpectError(n.Client, AG, "AcceptSLA", `SLA "sla-1": its last billing period 2026-02-01T00:00:00Z started before this transaction (2026-02-10T00:00:00Z); no period is left to pay (a period is paid only before it starts)`,
+		"sla-1", cctest.Hex(d), cctest.Sign(t, n.Client, d))
 }
 
 func TestAcceptAfterValidityEnded(t *testing.T) {
@@ -172,20 +226,28 @@ func TestAcceptWalletChecks(t *testing.T) {
 	for _, tc := range []struct {
 		name  string
 		setup func(n *cctest.Net, s *sla.SLA)
-		want  string
+		want  func(n *cctest.Net) string
 	}{
 		{"client wallet missing", func(n *cctest.Net, s *sla.SLA) { s.Parties.Client.Wallet = "ghost" },
-			`pay period 2026-01-01T00:00:00Z of SLA "sla-1" into escrow: payer wallet: wallet "ghost" does not exist`},
+			func(*cctest.Net) string {
+				return `pay period 2026-01-01T00:00:00Z of SLA "sla-1" into escrow: refund DepositEscrow: payer wallet: wallet "ghost" does not exist`
+			}},
 		{"client wallet owned by provider", func(n *cctest.Net, s *sla.SLA) {
 			n.MustSubmit(n.Provider, cctest.Refund, "OpenAccount", "theirs")
 			s.Parties.Client.Wallet = "theirs"
-		}, `pay period 2026-01-01T00:00:00Z of SLA "sla-1" into escrow: payer wallet "theirs" is owned by ProviderOrgMSP/provider@providerorg.slasa.local, not by the payer ClientOrgMSP/client@clientorg.slasa.local`},
+		}, func(n *cctest.Net) string {
+			return fmt.Sprintf(`pay period 2026-01-01T00:00:00Z of SLA "sla-1" into escrow: refund DepositEscrow: payer wallet "theirs" is owned by %s, not by the payer %s`, cctest.ID(n.Provider), cctest.ID(n.Client))
+		}},
 		{"provider wallet owned by client", func(n *cctest.Net, s *sla.SLA) {
 			n.MustSubmit(n.Client, cctest.Refund, "OpenAccount", "mine")
 			s.Parties.Provider.Wallet = "mine"
-		}, `pay period 2026-01-01T00:00:00Z of SLA "sla-1" into escrow: provider wallet "mine" is owned by ClientOrgMSP/client@clientorg.slasa.local, not by the provider ProviderOrgMSP/provider@providerorg.slasa.local`},
+		}, func(n *cctest.Net) string {
+			return fmt.Sprintf(`pay period 2026-01-01T00:00:00Z of SLA "sla-1" into escrow: refund DepositEscrow: provider wallet "mine" is owned by %s, not by the provider %s`, cctest.ID(n.Client), cctest.ID(n.Provider))
+		}},
 		{"collateral wallet missing", func(n *cctest.Net, s *sla.SLA) { s.Consequences.CollateralWallet = "nocollateral" },
-			`pay period 2026-01-01T00:00:00Z of SLA "sla-1" into escrow: collateral wallet: wallet "nocollateral" does not exist`},
+			func(*cctest.Net) string {
+				return `pay period 2026-01-01T00:00:00Z of SLA "sla-1" into escrow: refund DepositEscrow: collateral wallet: wallet "nocollateral" does not exist`
+			}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			n := cctest.New(t)
@@ -194,7 +256,7 @@ func TestAcceptWalletChecks(t *testing.T) {
 			tc.setup(n, s)
 			doc, d := cctest.Doc(t, s)
 			n.MustSubmit(n.Provider, AG, "ProposeSLA", doc, cctest.Sign(t, n.Provider, d))
-			n.ExpectError(n.Client, AG, "AcceptSLA", tc.want, "sla-1", cctest.Hex(d), cctest.Sign(t, n.Client, d))
+			n.ExpectError(n.Client, AG, "AcceptSLA", tc.want(n), "sla-1", cctest.Hex(d), cctest.Sign(t, n.Client, d))
 		})
 	}
 }
@@ -203,12 +265,15 @@ func TestRenewSLA(t *testing.T) {
 	n := cctest.New(t)
 	s := cctest.ExampleSLA(t, "sla-1")
 	s.Validity = sla.Validity{Start: "2026-01-01T00:00:00Z", End: "2026-03-01T00:00:00Z"}
-	n.At("2026-01-05T00:00:00Z")
-	n.Activate(s, 250_000)
+	n.Activate(s, 250_000) // pays January
 
-	n.ExpectError(n.Client, AG, "RenewSLA", `SLA "nope" does not exist`, "nope")
-	n.ExpectError(n.Provider, AG, "RenewSLA", `only the SLA's client may renew it: client: MSP "ProviderOrgMSP" is not the SLA's client MSP "ClientOrgMSP"`, "sla-1")
+	otherCA := cctest.SameCN(n.ClientCA2, n.Client, "client")
+	adminRole := cctest.SameCN(n.ClientCA, n.Client, "admin")
 	n.At("2026-01-06T00:00:00Z")
+	n.ExpectError(n.Client, AG, "RenewSLA", `SLA "nope" does not exist`, "nope")
+	n.ExpectError(n.Provider, AG, "RenewSLA", "only the SLA's client may renew it: "+notParty("client", n.Provider, n.Client), "sla-1")
+	n.ExpectError(otherCA, AG, "RenewSLA", "only the SLA's client may renew it: "+notParty("client", otherCA, n.Client), "sla-1")
+	n.ExpectError(adminRole, AG, "RenewSLA", "only the SLA's client may renew it: "+notParty("client", adminRole, n.Client), "sla-1")
 	r := n.Submit(n.Client, AG, "RenewSLA", "sla-1")
 	if !r.OK() || r.Event.Name != agreement.EventSLARenewed {
 		t.Fatalf("renew: %s %+v", r.Message, r.Event)
@@ -220,18 +285,29 @@ func TestRenewSLA(t *testing.T) {
 	if n.Balance("client") != 50_000 {
 		t.Fatalf("client balance %d", n.Balance("client"))
 	}
+	n.At("2026-02-06T00:00:00Z")
 	n.ExpectError(n.Client, AG, "RenewSLA", `SLA "sla-1" is paid through the end of its validity (2026-03-01T00:00:00Z)`, "sla-1")
 }
 
-func TestRenewTooEarlyAndInsufficient(t *testing.T) {
+// RenewSLA pays the next period only once the last paid one has begun and
+// only before the next one starts.
+func TestRenewTiming(t *testing.T) {
 	n := cctest.New(t)
 	s := cctest.ExampleSLA(t, "sla-1")
-	n.At("2026-01-05T00:00:00Z")
-	n.Activate(s, 250_000)
-	n.MustSubmit(n.Client, AG, "RenewSLA", "sla-1") // pays February during January
-	n.ExpectError(n.Client, AG, "RenewSLA", `SLA "sla-1" is paid through 2026-03-01T00:00:00Z; renew once its last paid period (2026-02-01T00:00:00Z) has begun`, "sla-1")
-	n.At("2026-02-02T00:00:00Z")
-	n.ExpectError(n.Client, AG, "RenewSLA", `pay period 2026-03-01T00:00:00Z of SLA "sla-1" into escrow: wallet "client": insufficient balance 50000 for 100000`, "sla-1")
+	n.Activate(s, 350_000) // January
+	n.At("2025-12-31T23:59:59Z")
+	n.ExpectError(n.Client, AG, "RenewSLA", `SLA "sla-1" is paid through 2026-02-01T00:00:00Z; renew once its last paid period (2026-01-01T00:00:00Z) has begun`, "sla-1")
+	n.At("2026-01-01T00:00:00Z")
+	n.MustSubmit(n.Client, AG, "RenewSLA", "sla-1") // February, during January
+	n.At("2026-03-01T00:00:01Z")
+	n.ExpectError(n.Client, AG, "RenewSLA", `SLA "sla-1": its next period 2026-03-01T00:00:00Z started before this transaction (2026-03-01T00:00:01Z); a period is paid only before it starts`, "sla-1")
+	n.At("2026-03-01T00:00:00Z") // exactly at its start: not started before the transaction
+	n.MustSubmit(n.Client, AG, "RenewSLA", "sla-1")
+	if a := get(t, n, "sla-1"); a.LastPeriod != "2026-03-01T00:00:00Z" || a.PaidThrough != "2026-04-01T00:00:00Z" || a.PaidPeriods != 3 {
+		t.Fatalf("after renewals %+v", a)
+	}
+	n.At("2026-03-02T00:00:00Z")
+	n.ExpectError(n.Client, AG, "RenewSLA", `pay period 2026-04-01T00:00:00Z of SLA "sla-1" into escrow: refund DepositEscrow: wallet "client": insufficient balance 50000 for 100000`, "sla-1")
 }
 
 func TestTerminateSLA(t *testing.T) {
@@ -240,12 +316,16 @@ func TestTerminateSLA(t *testing.T) {
 	doc, d := cctest.Doc(t, s)
 	n.Fund(s, 100_000)
 	n.MustSubmit(n.Provider, AG, "ProposeSLA", doc, cctest.Sign(t, n.Provider, d))
+	otherCA := cctest.SameCN(n.ClientCA2, n.Client, "client")
+	adminRole := cctest.SameCN(n.ProviderCA, n.Provider, "admin")
 
 	n.ExpectError(n.Client, AG, "TerminateSLA", "reason: must be 1..256 bytes of UTF-8 on one line", "sla-1", "")
 	n.ExpectError(n.Client, AG, "TerminateSLA", "reason: must be 1..256 bytes of UTF-8 on one line", "sla-1", "a\nb")
 	n.ExpectError(n.Client, AG, "TerminateSLA", "reason: must be 1..256 bytes of UTF-8 on one line", "sla-1", strings.Repeat("x", 257))
 	n.ExpectError(n.Client, AG, "TerminateSLA", `SLA "nope" does not exist`, "nope", "bye")
-	n.ExpectError(n.Logger, AG, "TerminateSLA", `only the SLA's provider or client may terminate SLA "sla-1" (caller ProviderOrgMSP/logger@providerorg.slasa.local)`, "sla-1", "bye")
+	for _, who := range []*fabricfake.Identity{n.Logger, n.Stranger, otherCA, adminRole} {
+		n.ExpectError(who, AG, "TerminateSLA", fmt.Sprintf(`only the SLA's provider or client may terminate SLA "sla-1" (caller %s)`, cctest.ID(who)), "sla-1", "bye")
+	}
 
 	// Withdraw a proposal.
 	n.At("2026-01-02T00:00:00Z")
@@ -253,8 +333,12 @@ func TestTerminateSLA(t *testing.T) {
 	if !r.OK() || r.Event.Name != agreement.EventSLATerminated {
 		t.Fatalf("withdraw: %s", r.Message)
 	}
+	var ev agreement.SLAEvent
+	if err := json.Unmarshal(r.Event.Payload, &ev); err != nil || ev.By == nil || ev.By.Subject != cctest.DN(n.Client) || ev.By.Issuer != cctest.IssuerDN(n.Client) || ev.Reason != "declined" {
+		t.Fatalf("event %+v %v", ev, err)
+	}
 	a := get(t, n, "sla-1")
-	if a.Status != agreement.StatusWithdrawn || a.TerminatedBy != "client" || a.Reason != "declined" || a.EndsAt != "2026-01-02T00:00:00Z" {
+	if a.Status != agreement.StatusWithdrawn || a.TerminatedBy != cctest.ID(n.Client) || a.TerminatedAs != "client" || a.Reason != "declined" || a.EndsAt != "2026-01-02T00:00:00Z" {
 		t.Fatalf("withdrawn %+v", a)
 	}
 	n.ExpectError(n.Provider, AG, "TerminateSLA", `SLA "sla-1" is WITHDRAWN; only a PROPOSED or ACTIVE SLA can be terminated`, "sla-1", "again")
@@ -263,13 +347,14 @@ func TestTerminateSLA(t *testing.T) {
 	// Terminate an active SLA: effective at the end of the paid term.
 	s2 := cctest.ExampleSLA(t, "sla-2")
 	n.At("2026-04-10T00:00:00Z")
-	n.Activate(s2, 0)
+	n.Activate(s2, 0) // pays May
 	n.MustSubmit(n.Provider, AG, "TerminateSLA", "sla-2", "end of service")
 	a = get(t, n, "sla-2")
-	if a.Status != agreement.StatusTerminated || a.EndsAt != "2026-05-01T00:00:00Z" || a.TerminatedBy != "provider" {
+	if a.Status != agreement.StatusTerminated || a.EndsAt != "2026-06-01T00:00:00Z" || a.TerminatedBy != cctest.ID(n.Provider) || a.TerminatedAs != "provider" {
 		t.Fatalf("terminated %+v", a)
 	}
 	n.ExpectError(n.Client, AG, "RenewSLA", `SLA "sla-2" is TERMINATED, not ACTIVE`, "sla-2")
+	n.ExpectError(n.Client, AG, "TerminateSLA", `SLA "sla-2" is TERMINATED; only a PROPOSED or ACTIVE SLA can be terminated`, "sla-2", "again")
 }
 
 func TestGetAndListSLAs(t *testing.T) {
@@ -280,6 +365,7 @@ func TestGetAndListSLAs(t *testing.T) {
 		n.MustSubmit(n.Provider, AG, "ProposeSLA", doc, cctest.Sign(t, n.Provider, d))
 	}
 	n.ExpectError(n.Stranger, AG, "GetSLA", `SLA "sla-1" is readable by ProviderOrgMSP and ClientOrgMSP only, not by OtherOrgMSP`, "sla-1")
+	n.ExpectError(n.OtherAdmin, AG, "GetSLA", `SLA "sla-1" is readable by ProviderOrgMSP and ClientOrgMSP only, not by OtherOrgMSP`, "sla-1")
 	n.ExpectError(n.Client, AG, "GetSLA", `SLA "nope" does not exist`, "nope")
 
 	var ids []string
@@ -320,7 +406,7 @@ func TestGetAndListSLAs(t *testing.T) {
 		{[]string{"client", "ClientOrgMSP", "", "0", ""}, `pageSize: "0" is not an integer in 1..100`},
 		{[]string{"client", "ClientOrgMSP", "", "101", ""}, `pageSize: "101" is not an integer in 1..100`},
 		{[]string{"client", "ClientOrgMSP", "", "x", ""}, `pageSize: "x" is not an integer in 1..100`},
-		{[]string{"client", "ProviderOrgMSP", "", "10", ""}, `mspID: "ProviderOrgMSP" is not the caller's MSP "ClientOrgMSP"; list your own organization's SLAs`},
+		{[]string{"provider", "ProviderOrgMSP", "", "10", ""}, `mspID: "ProviderOrgMSP" is not the caller's MSP "ClientOrgMSP"; list your own organization's SLAs`},
 	} {
 		n.ExpectError(n.Client, AG, "ListSLAs", tc.want, tc.args...)
 	}
@@ -329,7 +415,6 @@ func TestGetAndListSLAs(t *testing.T) {
 func TestGetSLAHistory(t *testing.T) {
 	n := cctest.New(t)
 	s := cctest.ExampleSLA(t, "sla-1")
-	n.At("2026-01-05T00:00:00Z")
 	n.Activate(s, 100_000)
 	n.MustSubmit(n.Client, AG, "TerminateSLA", "sla-1", "done")
 	var h []agreement.HistoryEntry
@@ -353,7 +438,7 @@ func TestLedgerAndIdentityFailures(t *testing.T) {
 	s := cctest.ExampleSLA(t, "sla-1")
 	doc, d := cctest.Doc(t, s)
 	sig := cctest.Sign(t, n.Provider, d)
-	c := &agreement.Contract{}
+	c := n.AgreementContract()
 
 	tx := n.World.NewTx(n.Provider, AG)
 	ctx := tx.Context()
@@ -387,19 +472,6 @@ func TestLedgerAndIdentityFailures(t *testing.T) {
 	tx.Stub.GetTxTimestampReturns(nil, errors.New("no time"))
 	if err := c.ProposeSLA(ctx, doc, sig); err == nil || err.Error() != "read transaction timestamp: no time" {
 		t.Fatalf("got %v", err)
-	}
-
-	// A refund chaincode that is not deployed makes AcceptSLA fail.
-	n.MustSubmit(n.Provider, AG, "ProposeSLA", doc, sig)
-	tx = n.World.NewTx(n.Client, AG)
-	ctx = tx.Context()
-	c2 := &agreement.Contract{RefundChaincode: "missing"}
-	err := c2.AcceptSLA(ctx, "sla-1", cctest.Hex(d), cctest.Sign(t, n.Client, d))
-	if err == nil || err.Error() != `pay period 2026-01-01T00:00:00Z of SLA "sla-1" into escrow: chaincode missing is not deployed` {
-		t.Fatalf("got %v", err)
-	}
-	if tx.PendingWrites() != 0 {
-		t.Fatal("failed AcceptSLA wrote state")
 	}
 }
 

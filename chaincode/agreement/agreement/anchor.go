@@ -7,13 +7,14 @@ import (
 
 	"github.com/hyperledger/fabric-contract-api-go/v2/contractapi"
 
+	"github.com/slasa/slasa/internal/ccguard"
 	"github.com/slasa/slasa/signedsla"
 )
 
 // AnchorRecord is one anchored log batch.
 type AnchorRecord struct {
 	signedsla.Anchor
-	// Logger is the identity that anchored the batch.
+	// Logger is the identity that anchored the batch (the SLA's logger).
 	Logger PartyRef `json:"logger"`
 	// Signature is the logger's ASN.1 ECDSA signature over SHA-256 of the
 	// anchor's canonical string (signedsla.Anchor.SigningBytes).
@@ -58,14 +59,15 @@ func parseSeq(text string) (int64, error) {
 }
 
 // AnchorLogBatch records the content identifier of a log batch of an SLA.
-// Only the SLA's logger (MSP ID and certificate common name) may anchor, and
-// only for an ACTIVE or TERMINATED SLA, a window inside the SLA's validity.
-// Sequence numbers start at 1 and are consecutive: batch seq is accepted
-// only when batch seq-1 is anchored and prevCID is its CID (empty for seq
-// 1), and never twice. loggerSignature (base64) is the submitter's ECDSA
-// signature over SHA-256 of the canonical string of the anchor fields
-// (signedsla.Anchor.SigningBytes). Event LogBatchAnchored with the
-// AnchorRecord.
+// Only the SLA's logger (MSP ID, certificate subject and issuer) may anchor,
+// and only for an ACTIVE or TERMINATED SLA, a window inside the SLA's
+// validity that has ended at the transaction time (periodEnd <= transaction
+// time): an anchor witnesses that its window is over. Sequence numbers start
+// at 1 and are consecutive: batch seq is accepted only when batch seq-1 is
+// anchored and prevCID is its CID (empty for seq 1), and never twice.
+// loggerSignature (base64) is the submitter's ECDSA signature over SHA-256 of
+// the canonical string of the anchor fields (signedsla.Anchor.SigningBytes).
+// Event LogBatchAnchored with the AnchorRecord.
 //
 // The transaction reads the SLA record and the keys of batches seq-1 and
 // seq of this SLA only, so anchors of different SLAs never conflict.
@@ -78,31 +80,48 @@ func (c *Contract) AnchorLogBatch(ctx contractapi.TransactionContextInterface, s
 	if err := anchor.Validate(); err != nil {
 		return err
 	}
-	sig, err := decodeSignature("loggerSignature", loggerSignature)
-	if err != nil {
-		return err
-	}
 	a, err := load(ctx, slaID)
 	if err != nil {
 		return err
 	}
-	if a.Status != StatusActive && a.Status != StatusTerminated {
-		return fmt.Errorf("SLA %q is %s; log batches are anchored for an %s or %s SLA", slaID, a.Status, StatusActive, StatusTerminated)
-	}
-	msp, cert, err := caller(ctx)
+	caller, err := ccguard.GetCaller(ctx)
 	if err != nil {
 		return err
 	}
-	if err := signedsla.CheckParty("logger", a.Terms.Logger, msp, cert); err != nil {
-		return fmt.Errorf("only the SLA's logger may anchor log batches: %w", err)
+	mismatch := signedsla.CheckParty("logger", a.Terms.Logger, caller.ID.MSPID, caller.Cert)
+	// mutate:check anchor-caller
+	if mismatch != nil {
+		return fmt.Errorf("only the SLA's logger may anchor log batches: %w", mismatch)
 	}
+	// mutate:check anchor-status
+	if a.Status != StatusActive && a.Status != StatusTerminated {
+		return fmt.Errorf("SLA %q is %s; log batches are anchored for an %s or %s SLA", slaID, a.Status, StatusActive, StatusTerminated)
+	}
+	sig, err := decodeSignature("loggerSignature", loggerSignature)
+	if err != nil {
+		return err
+	}
+	// mutate:check anchor-validity
 	if periodStart < a.Terms.ValidityStart || periodEnd > a.Terms.ValidityEnd {
 		return fmt.Errorf("periodStart, periodEnd: window %s..%s is not inside the validity %s..%s of SLA %q", periodStart, periodEnd, a.Terms.ValidityStart, a.Terms.ValidityEnd, slaID)
+	}
+	now, err := c.g.TxTime(ctx)
+	if err != nil {
+		return err
+	}
+	end, err := signedsla.ParseInstant(periodEnd)
+	if err != nil {
+		return fmt.Errorf("periodEnd: %w", err)
+	}
+	// mutate:check anchor-window-over
+	if end.After(now) {
+		return fmt.Errorf("periodEnd: the window ends at %s, after this transaction (%s); a batch is anchored only once its window is over", periodEnd, format(now))
 	}
 	existing, err := loadAnchor(ctx, slaID, n)
 	if err != nil {
 		return err
 	}
+	// mutate:check anchor-replay
 	if existing != nil {
 		return fmt.Errorf("seq: log batch %d of SLA %q is already anchored (cid %s)", n, slaID, existing.CID)
 	}
@@ -111,23 +130,23 @@ func (c *Contract) AnchorLogBatch(ctx contractapi.TransactionContextInterface, s
 		if err != nil {
 			return err
 		}
+		// mutate:check anchor-gap
 		if prev == nil {
 			return fmt.Errorf("seq: log batch %d of SLA %q is not anchored; batches are anchored in sequence", n-1, slaID)
 		}
+		// mutate:check anchor-prev-cid
 		if prev.CID != prevCID {
 			return fmt.Errorf("prevCID: %q is not the CID of log batch %d of SLA %q (%s)", prevCID, n-1, slaID, prev.CID)
 		}
 	}
-	if err := signedsla.VerifyAnchor(anchor, cert, sig); err != nil {
-		return fmt.Errorf("loggerSignature: %w", err)
-	}
-	now, err := txTime(ctx)
-	if err != nil {
-		return err
+	bad := signedsla.VerifyAnchor(anchor, caller.Cert, sig)
+	// mutate:check anchor-signature
+	if bad != nil {
+		return fmt.Errorf("loggerSignature: %w", bad)
 	}
 	rec := AnchorRecord{
 		Anchor:     anchor,
-		Logger:     PartyRef{MSPID: msp, CommonName: cert.Subject.CommonName},
+		Logger:     refOf(caller.ID),
 		Signature:  sig,
 		TxID:       ctx.GetStub().GetTxID(),
 		AnchoredAt: format(now),
@@ -147,7 +166,9 @@ func (c *Contract) AnchorLogBatch(ctx contractapi.TransactionContextInterface, s
 }
 
 // GetLogBatch returns the AnchorRecord of batch seq of an SLA as JSON.
-// Readable like GetSLA.
+// Readable like GetSLA: by members of the provider's and the client's
+// organizations, which includes the relayer of a verdict when the refund
+// chaincode reads the anchor a verdict names.
 func (c *Contract) GetLogBatch(ctx contractapi.TransactionContextInterface, slaID, seq string) (string, error) {
 	n, err := parseSeq(seq)
 	if err != nil {

@@ -25,15 +25,19 @@ func TestAnchorLogBatch(t *testing.T) {
 	n.MustSubmit(n.Provider, AG, "ProposeSLA", doc, cctest.Sign(t, n.Provider, d))
 
 	a1 := signedsla.Anchor{SLAID: "sla-1", Seq: 1, CID: "bafyone", PeriodStart: "2026-01-01T00:00:00Z", PeriodEnd: "2026-01-01T01:00:00Z"}
+	n.At("2026-01-01T03:00:00Z")
 	n.ExpectError(n.Logger, AG, "AnchorLogBatch", `SLA "sla-1" is PROPOSED; log batches are anchored for an ACTIVE or TERMINATED SLA`, anchorArgs(t, n, a1, nil)...)
+	n.At("2025-12-20T00:00:00Z")
 	n.MustSubmit(n.Client, AG, "AcceptSLA", "sla-1", cctest.Hex(d), cctest.Sign(t, n.Client, d))
+	n.At("2026-01-01T03:00:00Z")
 
 	r := n.Submit(n.Logger, AG, "AnchorLogBatch", anchorArgs(t, n, a1, nil)...)
 	if !r.OK() || r.Event.Name != agreement.EventLogBatchAnchored {
 		t.Fatalf("anchor 1: %s", r.Message)
 	}
 	var rec agreement.AnchorRecord
-	if err := json.Unmarshal(r.Event.Payload, &rec); err != nil || rec.CID != "bafyone" || rec.Seq != 1 || rec.Logger.CommonName != "logger@providerorg.slasa.local" {
+	if err := json.Unmarshal(r.Event.Payload, &rec); err != nil || rec.CID != "bafyone" || rec.Seq != 1 || rec.Logger.CommonName != "logger@providerorg.slasa.local" ||
+		rec.Logger.Subject != cctest.DN(n.Logger) || rec.Logger.Issuer != cctest.IssuerDN(n.Logger) || rec.AnchoredAt != "2026-01-01T03:00:00Z" {
 		t.Fatalf("event payload %+v %v", rec, err)
 	}
 	a2 := signedsla.Anchor{SLAID: "sla-1", Seq: 2, CID: "bafytwo", PrevCID: "bafyone", PeriodStart: "2026-01-01T01:00:00Z", PeriodEnd: "2026-01-01T02:00:00Z"}
@@ -45,6 +49,10 @@ func TestAnchorLogBatch(t *testing.T) {
 	outside.PeriodEnd = "2027-01-01T00:00:01Z"
 	badTime := a2
 	badTime.PeriodStart = "2026-01-01T01:00:00+01:00"
+	notOver := a2
+	notOver.PeriodEnd = "2026-01-01T05:00:00Z"
+	otherCA := cctest.SameCN(n.ProviderCA2, n.Logger, "client")
+	adminRole := cctest.SameCN(n.ProviderCA, n.Logger, "admin")
 
 	for _, tc := range []struct {
 		name string
@@ -60,9 +68,12 @@ func TestAnchorLogBatch(t *testing.T) {
 		{"window reversed", []string{"sla-1", "2", "bafytwo", "bafyone", a2.PeriodEnd, a2.PeriodStart, "AA=="}, "logger", "periodEnd: 2026-01-01T01:00:00Z is not after periodStart 2026-01-01T02:00:00Z"},
 		{"empty signature", []string{"sla-1", "2", "bafytwo", "bafyone", a2.PeriodStart, a2.PeriodEnd, ""}, "logger", "loggerSignature: must not be empty"},
 		{"unknown SLA", []string{"nope", "1", "bafytwo", "", a2.PeriodStart, a2.PeriodEnd, "AA=="}, "logger", `SLA "nope" does not exist`},
-		{"provider anchors", anchorArgs(t, n, a2, nil), "provider", `only the SLA's logger may anchor log batches: logger: certificate common name "provider@providerorg.slasa.local" is not the SLA's logger "logger@providerorg.slasa.local"`},
-		{"client anchors", anchorArgs(t, n, a2, nil), "client", `only the SLA's logger may anchor log batches: logger: MSP "ClientOrgMSP" is not the SLA's logger MSP "ProviderOrgMSP"`},
+		{"provider anchors", anchorArgs(t, n, a2, nil), "provider", "only the SLA's logger may anchor log batches: " + notParty("logger", n.Provider, n.Logger)},
+		{"client anchors", anchorArgs(t, n, a2, nil), "client", "only the SLA's logger may anchor log batches: " + notParty("logger", n.Client, n.Logger)},
+		{"same common name from another CA", anchorArgs(t, n, a2, nil), "otherCA", "only the SLA's logger may anchor log batches: " + notParty("logger", otherCA, n.Logger)},
+		{"same common name with another role", anchorArgs(t, n, a2, nil), "adminRole", "only the SLA's logger may anchor log batches: " + notParty("logger", adminRole, n.Logger)},
 		{"outside validity", anchorArgs(t, n, outside, nil), "logger", `periodStart, periodEnd: window 2026-01-01T01:00:00Z..2027-01-01T00:00:01Z is not inside the validity 2026-01-01T00:00:00Z..2027-01-01T00:00:00Z of SLA "sla-1"`},
+		{"window not over", anchorArgs(t, n, notOver, nil), "logger", "periodEnd: the window ends at 2026-01-01T05:00:00Z, after this transaction (2026-01-01T03:00:00Z); a batch is anchored only once its window is over"},
 		{"replayed batch", anchorArgs(t, n, a1, nil), "logger", `seq: log batch 1 of SLA "sla-1" is already anchored (cid bafyone)`},
 		{"gap", anchorArgs(t, n, a3, nil), "logger", `seq: log batch 2 of SLA "sla-1" is not anchored; batches are anchored in sequence`},
 		{"wrong predecessor", anchorArgs(t, n, wrongPrev, nil), "logger", `prevCID: "bafyother" is not the CID of log batch 1 of SLA "sla-1" (bafyone)`},
@@ -70,11 +81,15 @@ func TestAnchorLogBatch(t *testing.T) {
 		{"signature by provider", append(anchorArgs(t, n, a2, nil)[:6], cctest.AnchorSig(t, n.Provider, a2)), "logger", `loggerSignature: verify signature of "logger@providerorg.slasa.local": signature does not verify with the certificate's public key`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			who := map[string]*fabricfake.Identity{"logger": n.Logger, "provider": n.Provider, "client": n.Client}[tc.who]
+			who := map[string]*fabricfake.Identity{"logger": n.Logger, "provider": n.Provider, "client": n.Client, "otherCA": otherCA, "adminRole": adminRole}[tc.who]
+			n.At("2026-01-01T03:00:00Z")
 			n.ExpectError(who, AG, "AnchorLogBatch", tc.want, tc.args...)
 		})
 	}
 	n.MustSubmit(n.Logger, AG, "AnchorLogBatch", anchorArgs(t, n, a2, nil)...)
+	// A window that ends exactly at the transaction time is over.
+	a3.PeriodStart, a3.PeriodEnd = "2026-01-01T02:00:00Z", "2026-01-01T03:00:05Z"
+	n.At("2026-01-01T03:00:05Z")
 	n.MustSubmit(n.Logger, AG, "AnchorLogBatch", anchorArgs(t, n, a3, nil)...)
 
 	var got agreement.AnchorRecord
@@ -84,6 +99,7 @@ func TestAnchorLogBatch(t *testing.T) {
 	}
 	n.ExpectError(n.Client, AG, "GetLogBatch", `seq: log batch 9 of SLA "sla-1" is not anchored`, "sla-1", "9")
 	n.ExpectError(n.Stranger, AG, "GetLogBatch", `SLA "sla-1" is readable by ProviderOrgMSP and ClientOrgMSP only, not by OtherOrgMSP`, "sla-1", "1")
+	n.ExpectError(n.Stranger, AG, "ListLogBatches", `SLA "sla-1" is readable by ProviderOrgMSP and ClientOrgMSP only, not by OtherOrgMSP`, "sla-1", "10", "")
 	var page agreement.Page[agreement.AnchorRecord]
 	_ = json.Unmarshal([]byte(n.MustEvaluate(n.Client, AG, "ListLogBatches", "sla-1", "2", "")), &page)
 	if len(page.Records) != 2 || page.Records[0].Seq != 1 || page.Bookmark == "" {
@@ -97,7 +113,9 @@ func TestAnchorLogBatch(t *testing.T) {
 
 	// Anchors of different SLAs use disjoint keys: a second SLA starts at seq 1.
 	s2 := cctest.ExampleSLA(t, "sla-2")
+	n.At("2025-12-20T00:00:00Z")
 	n.Activate(s2, 100_000)
+	n.At("2026-01-02T00:00:00Z")
 	b1 := a1
 	b1.SLAID = "sla-2"
 	n.MustSubmit(n.Logger, AG, "AnchorLogBatch", anchorArgs(t, n, b1, nil)...)

@@ -1,13 +1,83 @@
 // Package agreement is the Agreement & Payment chaincode: where a Parametric
-// SLA becomes a signed, paid agreement, and where the logger anchors the
-// content identifiers of the log batches the SLA is monitored on.
+// SLA becomes a signed, paid agreement pinned to one enclave, and where the
+// logger anchors the content identifiers of the log batches the SLA is
+// monitored on.
 //
-// # Lifecycle
+// # Configuration
 //
-//	ProposeSLA   provider   PROPOSED   event SLAProposed
-//	AcceptSLA    client     ACTIVE     event SLASigned (first period paid into escrow)
-//	RenewSLA     client     ACTIVE     event SLARenewed (next period paid into escrow)
-//	TerminateSLA a party    WITHDRAWN (from PROPOSED) or TERMINATED (from ACTIVE), event SLATerminated
+// The contract is built with New from the organization's ccguard.Guard: the
+// deploy configuration (internal/deploycfg) that the organization gave its
+// chaincode server (-config or SLASA_DEPLOY_CONFIG). Configure(configJSON)
+// records the configuration's digest on the ledger; it is accepted only from
+// an admin (NodeOU role admin) of one of the configuration's organizations,
+// only with exactly the endorsing peers' own file, and not twice for the same
+// file. Until it has run, and on a peer whose file differs from the recorded
+// one, every other function is refused. GetConfig shows the peer's
+// configuration and the recorded one. No caller chooses a setting: the names
+// of the refund chaincode, the enclave registry (ercc) and the enclave
+// chaincode used below come from the configuration.
+//
+// # Who may call what
+//
+// A party is an identity: MSP ID, the certificate's full subject DN and its
+// issuer DN (internal/identity), exactly as the SLA document names it. A
+// certificate with the same common name from another CA of the MSP, or with
+// another NodeOU role (part of the subject), is not the party.
+//
+//	ProposeSLA             the SLA's provider   PROPOSED   event SLAProposed
+//	AcceptSLA              the SLA's client     ACTIVE     event SLASigned (first period paid into escrow, enclave pinned)
+//	RenewSLA               the SLA's client     ACTIVE     event SLARenewed (next period paid into escrow)
+//	TerminateSLA           provider or client   WITHDRAWN (from PROPOSED) or TERMINATED (from ACTIVE), event SLATerminated
+//	ApproveEnclaveHandover provider or client   event EnclaveHandoverApproved, or EnclaveHandover when the pin moves
+//	AnchorLogBatch         the SLA's logger     event LogBatchAnchored
+//	GetSLA, GetSLAHistory, GetLogBatch, ListLogBatches
+//	                       members of the provider's or the client's MSP
+//	ListSLAs               members of the MSP listed (the caller's own)
+//	Configure              an admin of an organization of the deploy configuration
+//	GetConfig              anyone
+//
+// # Time
+//
+// Every time the contract reads is the transaction timestamp, which the
+// client chooses; the guard (ccguard, wired as BeforeTransaction) refuses
+// every function whose timestamp is more than the allowed skew (default 5
+// minutes, the server's -max-clock-skew) away from the endorsing peer's
+// clock. With the endorsement policy "both orgs", each party's peer guards
+// against the other's backdating, so what stays trusted is each endorsing
+// organization's clock within the skew: a party can shift a timestamp by at
+// most the skew, which must stay well below the billing period. On that
+// time:
+//
+//   - AcceptSLA pays the first billing period that has not started at the
+//     transaction time (period start >= transaction time) and lies inside
+//     the validity window, and fails when none is left;
+//   - RenewSLA pays the period starting at paid_through, only once the last
+//     paid period has begun and only while the next one has not started
+//     (transaction time <= paid_through);
+//   - AnchorLogBatch refuses a batch whose window ends after the transaction
+//     time: an anchor witnesses that its window is over.
+//
+// The refund chaincode settles a period only after its end and only when this
+// chaincode holds the anchor of the period's last batch (GetLogBatch, read in
+// the same transaction).
+//
+// # The pinned enclave
+//
+// AcceptSLA asks the enclave registry (ercc QueryEnclave, chaincode-to-
+// chaincode) for the enclave currently registered for the configured enclave
+// chaincode and stores it in the agreement (field enclave, EnclavePin): the
+// chaincode, enclave id, chaincode version and sequence, attestation type and
+// deploy configuration digest. The refund chaincode pays only verdicts of
+// that enclave, verified with that enclave's key (ercc QueryEnclaveByID), so
+// a later registration, a redeploy or a rotated key does not take over the
+// SLA. Only an explicit handover moves the pin: ApproveEnclaveHandover by the
+// provider and by the client naming the same enclave id, which the registry
+// knows for the pinned chaincode and which is not the current pin. The old
+// pin is kept in enclave_history. An enclave is pinned only when it was
+// initialised with this peer's deploy configuration (its record's
+// config_digest).
+//
+// # Payments
 //
 // Payments are chaincode-to-chaincode calls to the refund chaincode's
 // DepositEscrow in the same transaction: the fee leaves the client's wallet
@@ -25,16 +95,21 @@
 // # Events
 //
 // Fabric delivers one chaincode event per transaction (the last one set):
-// every function that changes state sets exactly one event, named above or
-// LogBatchAnchored; the payload is JSON (see the *Event types).
+// every function that changes state, but Configure, sets exactly one event,
+// named above; the payload is JSON (see the *Event types and AnchorRecord)
+// and names each party by MSP ID, common name, subject and issuer.
 //
 // # State
 //
 // Composite keys, never shared between SLAs (no hot keys):
 //
+//	deploy-config                                the recorded deploy configuration (ccguard.Record)
 //	sla~<id>                                     the Agreement record
 //	sla-by-party~<role>~<msp>~<cn>~<id>          index for ListSLAs (role provider|client)
 //	anchor~<id>~<seq, 20 digits>                 an AnchorRecord
+//
+// The index keeps the common name for readability only; every access check
+// compares the full identity.
 //
 // # Endorsement
 //
@@ -44,7 +119,6 @@
 package agreement
 
 import (
-	"crypto/x509"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
@@ -54,6 +128,8 @@ import (
 
 	"github.com/hyperledger/fabric-contract-api-go/v2/contractapi"
 
+	"github.com/slasa/slasa/internal/ccguard"
+	"github.com/slasa/slasa/internal/identity"
 	"github.com/slasa/slasa/signedsla"
 	"github.com/slasa/slasa/sla"
 )
@@ -68,15 +144,14 @@ const (
 
 // Event names.
 const (
-	EventSLAProposed      = "SLAProposed"
-	EventSLASigned        = "SLASigned"
-	EventSLARenewed       = "SLARenewed"
-	EventSLATerminated    = "SLATerminated"
-	EventLogBatchAnchored = "LogBatchAnchored"
+	EventSLAProposed             = "SLAProposed"
+	EventSLASigned               = "SLASigned"
+	EventSLARenewed              = "SLARenewed"
+	EventSLATerminated           = "SLATerminated"
+	EventLogBatchAnchored        = "LogBatchAnchored"
+	EventEnclaveHandoverApproved = "EnclaveHandoverApproved"
+	EventEnclaveHandover         = "EnclaveHandover"
 )
-
-// DefaultRefundChaincode is the name of the refund chaincode on the channel.
-const DefaultRefundChaincode = "refund"
 
 // MaxPageSize bounds the page size of the list functions.
 const MaxPageSize = 100
@@ -91,9 +166,15 @@ const (
 // Contract is the Agreement & Payment contract.
 type Contract struct {
 	contractapi.Contract
-	// RefundChaincode is the chaincode that holds wallets and escrow;
-	// DefaultRefundChaincode when empty.
-	RefundChaincode string
+	g *ccguard.Guard
+}
+
+// New returns the contract guarded by g: g.Before runs before every
+// function, and the chaincode names come from g's configuration.
+func New(g *ccguard.Guard) *Contract {
+	c := &Contract{g: g}
+	c.BeforeTransaction = g.Before
+	return c
 }
 
 // Terms are the parts of the SLA the chaincodes act on, copied from the
@@ -127,12 +208,20 @@ type Agreement struct {
 	LastPeriod  string `json:"last_period,omitempty"`
 	PaidThrough string `json:"paid_through,omitempty"`
 	PaidPeriods int64  `json:"paid_periods"`
-	// TerminatedAt, TerminatedBy and Reason record a termination or
-	// withdrawal; EndsAt is when a terminated SLA stops (its paid term).
-	TerminatedAt string `json:"terminated_at,omitempty"`
-	TerminatedBy string `json:"terminated_by,omitempty"`
-	Reason       string `json:"reason,omitempty"`
-	EndsAt       string `json:"ends_at,omitempty"`
+	// Enclave is the enclave whose verdicts settle the SLA, pinned at
+	// acceptance; EnclaveHistory the pins it replaced (oldest first);
+	// Handover the parties' pending approvals of another enclave.
+	Enclave        *EnclavePin  `json:"enclave,omitempty"`
+	EnclaveHistory []EnclavePin `json:"enclave_history,omitempty"`
+	Handover       *Handover    `json:"handover,omitempty"`
+	// TerminatedAt, TerminatedBy (the identity), TerminatedAs (provider or
+	// client) and Reason record a termination or withdrawal; EndsAt is when
+	// a terminated SLA stops (its paid term).
+	TerminatedAt string      `json:"terminated_at,omitempty"`
+	TerminatedBy identity.ID `json:"terminated_by,omitzero"`
+	TerminatedAs string      `json:"terminated_as,omitempty"`
+	Reason       string      `json:"reason,omitempty"`
+	EndsAt       string      `json:"ends_at,omitempty"`
 }
 
 // EscrowDeposit is the argument of the refund chaincode's DepositEscrow:
@@ -149,10 +238,13 @@ type EscrowDeposit struct {
 	ProductID        string    `json:"product_id"`
 }
 
-// PartyRef names a party in events.
+// PartyRef names an identity in events and records: MSP ID, common name,
+// subject and issuer.
 type PartyRef struct {
 	MSPID      string `json:"msp_id"`
 	CommonName string `json:"common_name"`
+	Subject    string `json:"subject"`
+	Issuer     string `json:"issuer"`
 }
 
 // SLAEvent is the payload of SLAProposed, SLASigned, SLARenewed and
@@ -168,7 +260,11 @@ type SLAEvent struct {
 	Period    string `json:"period,omitempty"`
 	PeriodEnd string `json:"period_end,omitempty"`
 	Amount    int64  `json:"amount,omitempty"`
-	Reason    string `json:"reason,omitempty"`
+	// Enclave is the pinned enclave (SLASigned).
+	Enclave *EnclavePin `json:"enclave,omitempty"`
+	// By is the party who terminated (SLATerminated).
+	By     *PartyRef `json:"by,omitempty"`
+	Reason string    `json:"reason,omitempty"`
 }
 
 // Page is a page of a list function's results.
@@ -178,45 +274,32 @@ type Page[T any] struct {
 	Fetched  int32  `json:"fetched"`
 }
 
+// ---- configuration ----
+
+// Configure records the organization's deploy configuration (configJSON,
+// exactly the file of every endorsing peer) on the ledger and returns the
+// record (ccguard.Record) as JSON. Only an admin of one of the
+// configuration's organizations may call it; the same configuration is
+// recorded once.
+func (c *Contract) Configure(ctx contractapi.TransactionContextInterface, configJSON string) (string, error) {
+	r, err := c.g.Configure(ctx, configJSON)
+	if err != nil {
+		return "", err
+	}
+	return toJSON(r)
+}
+
+// GetConfig returns this peer's deploy configuration, its digest and the
+// recorded one (ccguard.ConfigView) as JSON. Anyone may read it.
+func (c *Contract) GetConfig(ctx contractapi.TransactionContextInterface) (string, error) {
+	v, err := c.g.View(ctx)
+	if err != nil {
+		return "", err
+	}
+	return toJSON(v)
+}
+
 // ---- helpers ----
-
-func (c *Contract) refundName() string {
-	if c.RefundChaincode == "" {
-		return DefaultRefundChaincode
-	}
-	return c.RefundChaincode
-}
-
-// caller returns the submitter's MSP ID and X.509 certificate.
-func caller(ctx contractapi.TransactionContextInterface) (string, *x509.Certificate, error) {
-	ci := ctx.GetClientIdentity()
-	if ci == nil {
-		return "", nil, errors.New("submitter: no client identity")
-	}
-	msp, err := ci.GetMSPID()
-	if err != nil {
-		return "", nil, fmt.Errorf("submitter: read MSP ID: %w", err)
-	}
-	cert, err := ci.GetX509Certificate()
-	if err != nil {
-		return "", nil, fmt.Errorf("submitter: read certificate: %w", err)
-	}
-	if cert == nil {
-		return "", nil, errors.New("submitter: not identified by an X.509 certificate")
-	}
-	return msp, cert, nil
-}
-
-func txTime(ctx contractapi.TransactionContextInterface) (time.Time, error) {
-	ts, err := ctx.GetStub().GetTxTimestamp()
-	if err != nil {
-		return time.Time{}, fmt.Errorf("read transaction timestamp: %w", err)
-	}
-	if err := ts.CheckValid(); err != nil {
-		return time.Time{}, fmt.Errorf("read transaction timestamp: %w", err)
-	}
-	return ts.AsTime().UTC(), nil
-}
 
 func format(t time.Time) string { return t.UTC().Format(time.RFC3339) }
 
@@ -304,7 +387,13 @@ func parsePageSize(text string) (int32, error) {
 	return int32(n), nil
 }
 
-func ref(p sla.Party) PartyRef { return PartyRef{MSPID: p.MSPID, CommonName: p.CommonName} }
+func ref(p sla.Party) PartyRef {
+	return PartyRef{MSPID: p.MSPID, CommonName: p.CommonName, Subject: p.Subject, Issuer: p.Issuer}
+}
+
+func refOf(id identity.ID) PartyRef {
+	return PartyRef{MSPID: id.MSPID, CommonName: identity.CommonName(id.Subject), Subject: id.Subject, Issuer: id.Issuer}
+}
 
 func event(a *Agreement) SLAEvent {
 	return SLAEvent{SLAID: a.ID, Digest: a.Digest, Status: a.Status, Provider: ref(a.Terms.Provider), Client: ref(a.Terms.Client)}
@@ -319,9 +408,16 @@ func document(a *Agreement) (*sla.SLA, error) {
 	return doc, nil
 }
 
-// isParty reports whether the caller (MSP and certificate) is party p.
-func isParty(p sla.Party, msp string, cert *x509.Certificate) bool {
-	return p.MSPID == msp && cert.Subject.CommonName == p.CommonName
+// partyRole returns "provider" or "client" when the caller is that party of
+// the SLA (full identity), else "".
+func partyRole(a *Agreement, caller *ccguard.Caller) string {
+	switch caller.ID {
+	case a.Terms.Provider.ID():
+		return "provider"
+	case a.Terms.Client.ID():
+		return "client"
+	}
+	return ""
 }
 
 // describe turns an SLA validation error into one line naming each problem.

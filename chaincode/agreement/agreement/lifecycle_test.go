@@ -18,7 +18,8 @@ func TestLifecycleHappyPath(t *testing.T) {
 	if err := json.Unmarshal([]byte(n.MustEvaluate(n.Client, cctest.Agreement, "GetSLA", "sla-1")), &a); err != nil {
 		t.Fatal(err)
 	}
-	if a.Status != agreement.StatusActive || a.Digest != cctest.Hex(d) || a.LastPeriod != "2026-03-01T00:00:00Z" || a.PaidThrough != "2026-04-01T00:00:00Z" || a.PaidPeriods != 1 {
+	if a.Status != agreement.StatusActive || a.Digest != cctest.Hex(d) || a.LastPeriod != "2026-04-01T00:00:00Z" || a.PaidThrough != "2026-05-01T00:00:00Z" || a.PaidPeriods != 1 ||
+		a.Enclave == nil || a.Enclave.EnclaveID != n.EnclaveID {
 		t.Fatalf("agreement after accept: %+v", a)
 	}
 	if got := n.Balance("client"); got != 900_000 {

@@ -10,7 +10,9 @@ import (
 
 	"github.com/hyperledger/fabric-contract-api-go/v2/contractapi"
 
+	"github.com/slasa/slasa/chaincode/internal/ccall"
 	"github.com/slasa/slasa/driver"
+	"github.com/slasa/slasa/internal/ccguard"
 	"github.com/slasa/slasa/signedsla"
 	"github.com/slasa/slasa/sla"
 )
@@ -21,13 +23,23 @@ const MaxReasonLength = 256
 // ProposeSLA stores a new SLA with status PROPOSED. slaJSON is the
 // Parametric SLA document; it must pass the schema and semantic checks and
 // name only known algorithmic drivers. The submitter must be the SLA's
-// provider (MSP ID and certificate common name), and providerSignature (base64)
-// must be the submitter's signature over the SLA digest. The SLA id must be
-// new and the validity window must not have ended. Event SLAProposed.
+// provider (MSP ID, certificate subject and issuer), and providerSignature
+// (base64) must be the submitter's signature over the SLA digest. The SLA id
+// must be new and the validity window must not have ended at the
+// transaction time. Event SLAProposed.
 func (c *Contract) ProposeSLA(ctx contractapi.TransactionContextInterface, slaJSON string, providerSignature string) error {
 	doc, err := sla.Parse([]byte(slaJSON))
 	if err != nil {
 		return fmt.Errorf("slaJSON: invalid SLA: %s", describe(err))
+	}
+	caller, err := ccguard.GetCaller(ctx)
+	if err != nil {
+		return err
+	}
+	mismatch := signedsla.CheckParty("provider", doc.Parties.Provider, caller.ID.MSPID, caller.Cert)
+	// mutate:check propose-caller
+	if mismatch != nil {
+		return fmt.Errorf("only the SLA's provider may propose it: %w", mismatch)
 	}
 	if _, err := driver.Compile(doc); err != nil {
 		return fmt.Errorf("slaJSON: %w", err)
@@ -36,21 +48,16 @@ func (c *Contract) ProposeSLA(ctx contractapi.TransactionContextInterface, slaJS
 	if err != nil {
 		return err
 	}
-	msp, cert, err := caller(ctx)
-	if err != nil {
-		return err
-	}
-	if err := signedsla.CheckParty("provider", doc.Parties.Provider, msp, cert); err != nil {
-		return fmt.Errorf("only the SLA's provider may propose it: %w", err)
-	}
 	digest, err := sla.Digest(doc)
 	if err != nil {
 		return fmt.Errorf("slaJSON: digest: %w", err)
 	}
-	if err := signedsla.VerifyDigest(cert, digest[:], sig); err != nil {
-		return fmt.Errorf("providerSignature: %w", err)
+	bad := signedsla.VerifyDigest(caller.Cert, digest[:], sig)
+	// mutate:check propose-signature
+	if bad != nil {
+		return fmt.Errorf("providerSignature: %w", bad)
 	}
-	now, err := txTime(ctx)
+	now, err := c.g.TxTime(ctx)
 	if err != nil {
 		return err
 	}
@@ -58,6 +65,7 @@ func (c *Contract) ProposeSLA(ctx contractapi.TransactionContextInterface, slaJS
 	if err != nil {
 		return fmt.Errorf("slaJSON: %w", err)
 	}
+	// mutate:check propose-validity-ended
 	if !now.Before(end) {
 		return fmt.Errorf("slaJSON: validity ended at %s, before this transaction (%s)", doc.Validity.End, format(now))
 	}
@@ -69,6 +77,7 @@ func (c *Contract) ProposeSLA(ctx contractapi.TransactionContextInterface, slaJS
 	if err != nil {
 		return fmt.Errorf("read SLA %q: %w", doc.ID, err)
 	}
+	// mutate:check propose-exists
 	if existing != nil {
 		return fmt.Errorf("SLA %q already exists", doc.ID)
 	}
@@ -91,7 +100,7 @@ func (c *Contract) ProposeSLA(ctx contractapi.TransactionContextInterface, slaJS
 			Version:  signedsla.Version,
 			Document: []byte(slaJSON),
 			Digest:   hex.EncodeToString(digest[:]),
-			Provider: signedsla.Signature{MSPID: msp, Certificate: signedsla.CertificatePEM(cert), Signature: sig},
+			Provider: signedsla.Signature{MSPID: caller.ID.MSPID, Certificate: signedsla.CertificatePEM(caller.Cert), Signature: sig},
 		},
 		ProposedAt: format(now),
 	}
@@ -114,18 +123,33 @@ func (c *Contract) ProposeSLA(ctx contractapi.TransactionContextInterface, slaJS
 	return emit(ctx, EventSLAProposed, event(a))
 }
 
-// AcceptSLA signs a PROPOSED SLA as its client and pays the first period.
-// digest must equal the stored digest and signature (base64) must be the
-// submitter's signature over it; the submitter must be the SLA's client.
-// The first period is the billing period containing the transaction time,
-// or the first period of the validity window when that has not begun; its
-// fee moves from the client's wallet into escrow through the refund
-// chaincode in the same transaction. Status ACTIVE; event SLASigned.
+// AcceptSLA signs a PROPOSED SLA as its client, pins the enclave and pays
+// the first period. The submitter must be the SLA's client (MSP ID,
+// certificate subject and issuer); digest must equal the stored digest and
+// signature (base64) must be the submitter's signature over it. The first
+// period is the first billing period that has not started at the
+// transaction time (its start is at or after it) and lies inside the
+// validity window; the transaction fails when none is left. The enclave
+// registered for the configured enclave chaincode (ercc QueryEnclave) is
+// pinned; the transaction fails when none is registered or when it was
+// initialised with another deploy configuration. The period's fee moves
+// from the client's wallet into escrow through the refund chaincode in the
+// same transaction. Status ACTIVE; event SLASigned.
 func (c *Contract) AcceptSLA(ctx contractapi.TransactionContextInterface, id string, digest string, signature string) error {
 	a, err := load(ctx, id)
 	if err != nil {
 		return err
 	}
+	caller, err := ccguard.GetCaller(ctx)
+	if err != nil {
+		return err
+	}
+	mismatch := signedsla.CheckParty("client", a.Terms.Client, caller.ID.MSPID, caller.Cert)
+	// mutate:check accept-caller
+	if mismatch != nil {
+		return fmt.Errorf("only the SLA's client may accept it: %w", mismatch)
+	}
+	// mutate:check accept-status
 	if a.Status != StatusProposed {
 		return fmt.Errorf("SLA %q is %s, not %s", id, a.Status, StatusProposed)
 	}
@@ -133,13 +157,7 @@ func (c *Contract) AcceptSLA(ctx contractapi.TransactionContextInterface, id str
 	if err != nil {
 		return err
 	}
-	msp, cert, err := caller(ctx)
-	if err != nil {
-		return err
-	}
-	if err := signedsla.CheckParty("client", a.Terms.Client, msp, cert); err != nil {
-		return fmt.Errorf("only the SLA's client may accept it: %w", err)
-	}
+	// mutate:check accept-digest
 	if digest != a.Digest {
 		return fmt.Errorf("digest: %q is not the digest of SLA %q (%s)", digest, id, a.Digest)
 	}
@@ -147,10 +165,12 @@ func (c *Contract) AcceptSLA(ctx contractapi.TransactionContextInterface, id str
 	if err != nil {
 		return fmt.Errorf("stored digest of SLA %q: %w", id, err)
 	}
-	if err := signedsla.VerifyDigest(cert, raw, sig); err != nil {
-		return fmt.Errorf("signature: %w", err)
+	bad := signedsla.VerifyDigest(caller.Cert, raw, sig)
+	// mutate:check accept-signature
+	if bad != nil {
+		return fmt.Errorf("signature: %w", bad)
 	}
-	now, err := txTime(ctx)
+	now, err := c.g.TxTime(ctx)
 	if err != nil {
 		return err
 	}
@@ -158,61 +178,94 @@ func (c *Contract) AcceptSLA(ctx contractapi.TransactionContextInterface, id str
 	if err != nil {
 		return err
 	}
-	start, end, err := doc.ValidityWindow()
+	period, err := firstUnstartedPeriod(id, doc, now)
 	if err != nil {
-		return fmt.Errorf("SLA %q: %w", id, err)
+		return err
 	}
-	if !now.Before(end) {
-		return fmt.Errorf("SLA %q: validity ended at %s, before this transaction (%s)", id, a.Terms.ValidityEnd, format(now))
-	}
-	at := now
-	if at.Before(start) {
-		at = start
-	}
-	period, err := driver.PeriodOf(doc, at)
+	pin, err := c.currentEnclave(ctx, now)
 	if err != nil {
-		return fmt.Errorf("SLA %q: first period: %w", id, err)
+		return fmt.Errorf("SLA %q: pin the enclave: %w", id, err)
 	}
 	if err := c.deposit(ctx, a, period); err != nil {
 		return err
 	}
 	a.Status = StatusActive
-	a.Signed.Client = signedsla.Signature{MSPID: msp, Certificate: signedsla.CertificatePEM(cert), Signature: sig}
+	a.Signed.Client = signedsla.Signature{MSPID: caller.ID.MSPID, Certificate: signedsla.CertificatePEM(caller.Cert), Signature: sig}
 	a.AcceptedAt = format(now)
 	a.LastPeriod = period.String()
 	a.PaidThrough = format(period.End)
 	a.PaidPeriods = 1
+	a.Enclave = pin
 	if err := save(ctx, a); err != nil {
 		return err
 	}
 	ev := event(a)
-	ev.Period, ev.PeriodEnd, ev.Amount = period.String(), format(period.End), a.Terms.PriceMinor
+	ev.Period, ev.PeriodEnd, ev.Amount, ev.Enclave = period.String(), format(period.End), a.Terms.PriceMinor, pin
 	return emit(ctx, EventSLASigned, ev)
 }
 
+// firstUnstartedPeriod returns the first billing period of doc that has not
+// started at now (start >= now) and lies inside the validity window.
+func firstUnstartedPeriod(id string, doc *sla.SLA, now time.Time) (driver.Period, error) {
+	start, end, err := doc.ValidityWindow()
+	if err != nil {
+		return driver.Period{}, fmt.Errorf("SLA %q: %w", id, err)
+	}
+	at := now
+	if at.Before(start) {
+		at = start
+	}
+	// mutate:check accept-validity-ended
+	if !at.Before(end) {
+		return driver.Period{}, fmt.Errorf("SLA %q: validity ended at %s, before this transaction (%s)", id, doc.Validity.End, format(now))
+	}
+	period, err := driver.PeriodOf(doc, at)
+	if err != nil {
+		return driver.Period{}, fmt.Errorf("SLA %q: first period: %w", id, err)
+	}
+	// mutate:check accept-period-started
+	if period.Start.Before(now) {
+		// mutate:check accept-none-left
+		if !period.End.Before(end) {
+			return driver.Period{}, fmt.Errorf("SLA %q: its last billing period %s started before this transaction (%s); no period is left to pay (a period is paid only before it starts)",
+				id, period.String(), format(now))
+		}
+		period, err = driver.PeriodOf(doc, period.End)
+		if err != nil {
+			return driver.Period{}, fmt.Errorf("SLA %q: first period: %w", id, err)
+		}
+	}
+	return period, nil
+}
+
 // RenewSLA pays the next billing period (the one starting at paid_through)
-// of an ACTIVE SLA into escrow. Only the client may renew, only once the
-// last paid period has begun, and only while the next period lies inside the
-// validity window. Event SLARenewed.
+// of an ACTIVE SLA into escrow. Only the client (MSP ID, certificate subject
+// and issuer) may renew, only once the last paid period has begun, only
+// while the next period has not started (transaction time <= paid_through)
+// and only while it lies inside the validity window. Event SLARenewed.
 func (c *Contract) RenewSLA(ctx contractapi.TransactionContextInterface, id string) error {
 	a, err := load(ctx, id)
 	if err != nil {
 		return err
 	}
-	if a.Status != StatusActive {
-		return fmt.Errorf("SLA %q is %s, not %s", id, a.Status, StatusActive)
-	}
-	msp, cert, err := caller(ctx)
+	caller, err := ccguard.GetCaller(ctx)
 	if err != nil {
 		return err
 	}
-	if err := signedsla.CheckParty("client", a.Terms.Client, msp, cert); err != nil {
-		return fmt.Errorf("only the SLA's client may renew it: %w", err)
+	mismatch := signedsla.CheckParty("client", a.Terms.Client, caller.ID.MSPID, caller.Cert)
+	// mutate:check renew-caller
+	if mismatch != nil {
+		return fmt.Errorf("only the SLA's client may renew it: %w", mismatch)
 	}
+	// mutate:check renew-status
+	if a.Status != StatusActive {
+		return fmt.Errorf("SLA %q is %s, not %s", id, a.Status, StatusActive)
+	}
+	// mutate:check renew-paid-to-end
 	if a.PaidThrough == a.Terms.ValidityEnd {
 		return fmt.Errorf("SLA %q is paid through the end of its validity (%s)", id, a.Terms.ValidityEnd)
 	}
-	now, err := txTime(ctx)
+	now, err := c.g.TxTime(ctx)
 	if err != nil {
 		return err
 	}
@@ -220,12 +273,17 @@ func (c *Contract) RenewSLA(ctx contractapi.TransactionContextInterface, id stri
 	if err != nil {
 		return fmt.Errorf("SLA %q: last period: %w", id, err)
 	}
+	// mutate:check renew-last-begun
 	if now.Before(last) {
 		return fmt.Errorf("SLA %q is paid through %s; renew once its last paid period (%s) has begun", id, a.PaidThrough, a.LastPeriod)
 	}
 	next, err := time.Parse(time.RFC3339, a.PaidThrough)
 	if err != nil {
 		return fmt.Errorf("SLA %q: paid_through: %w", id, err)
+	}
+	// mutate:check renew-next-started
+	if now.After(next) {
+		return fmt.Errorf("SLA %q: its next period %s started before this transaction (%s); a period is paid only before it starts", id, a.PaidThrough, format(now))
 	}
 	doc, err := document(a)
 	if err != nil {
@@ -250,7 +308,8 @@ func (c *Contract) RenewSLA(ctx contractapi.TransactionContextInterface, id stri
 }
 
 // deposit pays one period's fee from the client's wallet into escrow by
-// calling the refund chaincode's DepositEscrow in this transaction.
+// calling the configured refund chaincode's DepositEscrow in this
+// transaction.
 func (c *Contract) deposit(ctx contractapi.TransactionContextInterface, a *Agreement, p driver.Period) error {
 	dep := EscrowDeposit{
 		SLAID:            a.ID,
@@ -267,9 +326,8 @@ func (c *Contract) deposit(ctx contractapi.TransactionContextInterface, a *Agree
 	if err != nil {
 		return fmt.Errorf("encode escrow deposit: %w", err)
 	}
-	resp := ctx.GetStub().InvokeChaincode(c.refundName(), [][]byte{[]byte("DepositEscrow"), arg}, "")
-	if resp == nil || resp.GetStatus() != 200 {
-		return fmt.Errorf("pay period %s of SLA %q into escrow: %s", dep.Period, a.ID, resp.GetMessage())
+	if _, err := ccall.Call(ctx, c.g.Config().Chaincodes.Refund, "DepositEscrow", string(arg)); err != nil {
+		return fmt.Errorf("pay period %s of SLA %q into escrow: %w", dep.Period, a.ID, err)
 	}
 	return nil
 }
@@ -278,8 +336,10 @@ func (c *Contract) deposit(ctx contractapi.TransactionContextInterface, a *Agree
 // by either party, with nothing paid. An ACTIVE SLA is terminated (status
 // TERMINATED) by either party, effective at the end of its paid term
 // (ends_at = paid_through): periods already in escrow are still settled,
-// no further period can be paid. reason is required (at most 256 bytes of
-// printable UTF-8). Event SLATerminated.
+// no further period can be paid. The submitter must be the provider or the
+// client (MSP ID, certificate subject and issuer); terminated_by records its
+// identity, terminated_as its role. reason is required (at most 256 bytes
+// of UTF-8 on one line). Event SLATerminated.
 func (c *Contract) TerminateSLA(ctx contractapi.TransactionContextInterface, id string, reason string) error {
 	if reason == "" || len(reason) > MaxReasonLength || !utf8.ValidString(reason) || strings.ContainsAny(reason, "\x00\n\r") {
 		return fmt.Errorf("reason: must be 1..%d bytes of UTF-8 on one line", MaxReasonLength)
@@ -288,55 +348,52 @@ func (c *Contract) TerminateSLA(ctx contractapi.TransactionContextInterface, id 
 	if err != nil {
 		return err
 	}
-	msp, cert, err := caller(ctx)
+	caller, err := ccguard.GetCaller(ctx)
 	if err != nil {
 		return err
 	}
-	var by string
-	switch {
-	case isParty(a.Terms.Provider, msp, cert):
-		by = "provider"
-	case isParty(a.Terms.Client, msp, cert):
-		by = "client"
-	default:
-		return fmt.Errorf("only the SLA's provider or client may terminate SLA %q (caller %s/%s)", id, msp, cert.Subject.CommonName)
+	role := partyRole(a, caller)
+	// mutate:check terminate-caller
+	if role == "" {
+		return fmt.Errorf("only the SLA's provider or client may terminate SLA %q (caller %s)", id, caller.ID)
 	}
-	now, err := txTime(ctx)
-	if err != nil {
-		return err
-	}
-	switch a.Status {
-	case StatusProposed:
-		a.Status = StatusWithdrawn
-		a.EndsAt = format(now)
-	case StatusActive:
-		a.Status = StatusTerminated
-		a.EndsAt = a.PaidThrough
-	default:
+	// mutate:check terminate-status
+	if a.Status != StatusProposed && a.Status != StatusActive {
 		return fmt.Errorf("SLA %q is %s; only a %s or %s SLA can be terminated", id, a.Status, StatusProposed, StatusActive)
 	}
+	now, err := c.g.TxTime(ctx)
+	if err != nil {
+		return err
+	}
+	if a.Status == StatusProposed {
+		a.Status = StatusWithdrawn
+		a.EndsAt = format(now)
+	} else {
+		a.Status = StatusTerminated
+		a.EndsAt = a.PaidThrough
+	}
 	a.TerminatedAt = format(now)
-	a.TerminatedBy = by
+	a.TerminatedBy = caller.ID
+	a.TerminatedAs = role
 	a.Reason = reason
 	if err := save(ctx, a); err != nil {
 		return err
 	}
 	ev := event(a)
-	ev.Reason = reason
+	by := refOf(caller.ID)
+	ev.By, ev.Reason = &by, reason
 	return emit(ctx, EventSLATerminated, ev)
 }
 
 // readable checks that the caller belongs to the provider's or the client's
 // organization.
 func readable(ctx contractapi.TransactionContextInterface, a *Agreement) error {
-	ci := ctx.GetClientIdentity()
-	if ci == nil {
-		return fmt.Errorf("submitter: no client identity")
-	}
-	msp, err := ci.GetMSPID()
+	caller, err := ccguard.GetCaller(ctx)
 	if err != nil {
-		return fmt.Errorf("submitter: read MSP ID: %w", err)
+		return err
 	}
+	msp := caller.ID.MSPID
+	// mutate:check read-org
 	if msp != a.Terms.Provider.MSPID && msp != a.Terms.Client.MSPID {
 		return fmt.Errorf("SLA %q is readable by %s and %s only, not by %s", a.ID, a.Terms.Provider.MSPID, a.Terms.Client.MSPID, msp)
 	}
@@ -358,30 +415,27 @@ func (c *Contract) GetSLA(ctx contractapi.TransactionContextInterface, id string
 
 // ListSLAs returns a page of the SLAs in which a party plays role
 // ("provider" or "client"), as JSON Page[Agreement], ordered by common name
-// then id. mspID must be the caller's own MSP; commonName selects one
-// identity of it, or every identity when empty. pageSize is 1..100;
-// bookmark is "" for the first page, else the bookmark of the previous page
-// ("" in a result means there are no more pages). A query: evaluate it, do
-// not submit it (Fabric allows paginated queries in read-only transactions
-// only).
+// then id. mspID must be the caller's own MSP; commonName selects the
+// parties of that common name, or every party of the MSP when empty.
+// pageSize is 1..100; bookmark is "" for the first page, else the bookmark
+// of the previous page ("" in a result means there are no more pages). A
+// query: evaluate it, do not submit it (Fabric allows paginated queries in
+// read-only transactions only).
 func (c *Contract) ListSLAs(ctx contractapi.TransactionContextInterface, role, mspID, commonName, pageSize, bookmark string) (string, error) {
+	caller, err := ccguard.GetCaller(ctx)
+	if err != nil {
+		return "", err
+	}
+	// mutate:check list-own-msp
+	if mspID != caller.ID.MSPID {
+		return "", fmt.Errorf("mspID: %q is not the caller's MSP %q; list your own organization's SLAs", mspID, caller.ID.MSPID)
+	}
 	if role != "provider" && role != "client" {
 		return "", fmt.Errorf("role: %q is not provider or client", role)
 	}
 	size, err := parsePageSize(pageSize)
 	if err != nil {
 		return "", err
-	}
-	ci := ctx.GetClientIdentity()
-	if ci == nil {
-		return "", fmt.Errorf("submitter: no client identity")
-	}
-	own, err := ci.GetMSPID()
-	if err != nil {
-		return "", fmt.Errorf("submitter: read MSP ID: %w", err)
-	}
-	if mspID != own {
-		return "", fmt.Errorf("mspID: %q is not the caller's MSP %q; list your own organization's SLAs", mspID, own)
 	}
 	attrs := []string{role, mspID}
 	if commonName != "" {

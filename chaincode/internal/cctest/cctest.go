@@ -1,7 +1,9 @@
 // Package cctest is the test fixture shared by the chaincode unit tests: an
 // in-memory channel (fabricfake.World) with the agreement and refund
-// chaincodes, a fake enclave registry, the identities of the native network
-// and a test enclave key.
+// chaincodes guarded by one organization's deploy configuration
+// (internal/ccguard), a fake enclave registry that keeps every registration,
+// the identities of the native network (and impostors of them) and a test
+// enclave key.
 package cctest
 
 import (
@@ -27,105 +29,227 @@ import (
 	"github.com/slasa/slasa/chaincode/agreement/agreement"
 	"github.com/slasa/slasa/chaincode/refund/refund"
 	"github.com/slasa/slasa/fpc/credentials"
+	"github.com/slasa/slasa/internal/ccguard"
+	"github.com/slasa/slasa/internal/deploycfg"
 	"github.com/slasa/slasa/internal/fabricfake"
+	"github.com/slasa/slasa/internal/identity"
 	"github.com/slasa/slasa/signedsla"
 	"github.com/slasa/slasa/sla"
 	"github.com/slasa/slasa/verdict"
 )
 
-// Names of the chaincodes on the fake channel.
+// Names of the chaincodes on the fake channel (those of
+// fabricfake.DeployConfig).
 const (
 	Agreement = "agreement"
 	Refund    = "refund"
 	Registry  = "ercc"
-	Enclave   = "slasa-monitor"
+	Enclave   = "slaenclave"
 )
+
+// Start is the world time at which New deploys and configures the
+// chaincodes: a month before the example SLA's validity starts, so that an
+// SLA accepted without setting the time pays January 2026.
+const Start = "2025-12-01T00:00:00Z"
 
 // Net is a fake channel with both chaincodes deployed and configured.
 type Net struct {
 	T     testing.TB
 	World *fabricfake.World
-	// Identities of the native network.
-	Provider, Logger, Issuer, Client *fabricfake.Identity
-	// Other is a ProviderOrg identity that is none of the parties.
-	Other *fabricfake.Identity
-	// Stranger is an identity of a third organization.
-	Stranger             *fabricfake.Identity
-	ProviderCA, ClientCA *fabricfake.CA
-	EnclaveKey           *ecdsa.PrivateKey
-	EnclaveID            string
-	Registrations        map[string]string // chaincode -> registration JSON served by the fake ercc
+	// Config is the deploy configuration of every organization (ConfigJSON
+	// its JSON); Guard the guard the deployed contracts run with.
+	Config     *deploycfg.Config
+	ConfigJSON string
+	Guard      *ccguard.Guard
+	// Clock is the endorsing peers' clock minus the world time: a positive
+	// Clock makes every transaction look backdated by that much, a negative
+	// one look future-dated.
+	Clock time.Duration
+	// Parties of the example SLA (NodeOU role client).
+	Provider, Logger, Client *fabricfake.Identity
+	// Issuer is issuer@providerorg.slasa.local with NodeOU role admin: an
+	// admin of the issuer MSP (ProviderOrgMSP).
+	Issuer *fabricfake.Identity
+	// IssuerClient has the issuer's common name and CA but NodeOU role
+	// client.
+	IssuerClient *fabricfake.Identity
+	// Admins (NodeOU role admin) of the three organizations; OtherOrg does
+	// not approve the deploy configuration.
+	ProviderAdmin, ClientAdmin, OtherAdmin *fabricfake.Identity
+	// Other is a ProviderOrg client that is none of the parties; Stranger a
+	// client of the third organization.
+	Other, Stranger *fabricfake.Identity
+	// The organizations' CAs. ProviderCA2 and ClientCA2 are second CAs of
+	// ProviderOrgMSP and ClientOrgMSP (another name, both trusted roots of
+	// their MSP), which can issue certificates with a party's common name.
+	ProviderCA, ClientCA, OtherCA *fabricfake.CA
+	ProviderCA2, ClientCA2        *fabricfake.CA
+	// EnclaveKey is the key of the enclave registered by New, EnclaveID its
+	// id.
+	EnclaveKey *ecdsa.PrivateKey
+	EnclaveID  string
+	// Registry is the state of the fake enclave registry.
+	Registry *FakeRegistry
+
+	anchors map[string][]signedsla.Anchor
 }
 
-// New deploys the chaincodes, registers a test enclave for Enclave and
-// configures the refund chaincode as the issuer.
+// New deploys the chaincodes with the deploy configuration of
+// fabricfake.DeployConfig (ProviderOrg and ClientOrg approve it, ProviderOrg
+// issues and hosts the enclave; the CAs of all three organizations and the
+// second CAs are trusted), registers a test enclave for Enclave and records
+// the configuration in both chaincodes as ProviderOrg's admin, at Start.
 func New(t testing.TB) *Net {
 	t.Helper()
-	pca, cca, oca := fabricfake.MustNewCA("ProviderOrgMSP"), fabricfake.MustNewCA("ClientOrgMSP"), fabricfake.MustNewCA("OtherOrgMSP")
-	n := &Net{
-		T: t, World: fabricfake.NewWorld(), ProviderCA: pca, ClientCA: cca,
-		Provider:      pca.MustIssue("provider@providerorg.slasa.local", "client"),
-		Logger:        pca.MustIssue("logger@providerorg.slasa.local", "client"),
-		Issuer:        pca.MustIssue("issuer@providerorg.slasa.local", "client"),
-		Other:         pca.MustIssue("other@providerorg.slasa.local", "client"),
-		Client:        cca.MustIssue("client@clientorg.slasa.local", "client"),
-		Stranger:      oca.MustIssue("stranger@otherorg.slasa.local", "client"),
-		Registrations: map[string]string{},
-	}
-	ag, err := contractapi.NewChaincode(&agreement.Contract{})
-	if err != nil {
-		t.Fatalf("agreement chaincode: %v", err)
-	}
-	rf, err := contractapi.NewChaincode(&refund.Contract{})
-	if err != nil {
-		t.Fatalf("refund chaincode: %v", err)
-	}
-	n.World.Deploy(Agreement, ag)
-	n.World.Deploy(Refund, rf)
-	n.World.Deploy(Registry, &fakeRegistry{n: n})
-	n.EnclaveKey, err = ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	n.EnclaveID, err = verdict.EnclaveIDOf(&n.EnclaveKey.PublicKey)
-	if err != nil {
-		t.Fatal(err)
-	}
-	n.Register(Enclave, &n.EnclaveKey.PublicKey)
-	n.MustSubmit(n.Issuer, Refund, "Configure", "ProviderOrgMSP", Enclave, Agreement)
+	n := NewUnconfigured(t)
+	n.MustSubmit(n.ProviderAdmin, Agreement, "Configure", n.ConfigJSON)
+	n.MustSubmit(n.ProviderAdmin, Refund, "Configure", n.ConfigJSON)
 	return n
 }
 
-// Register makes the fake registry serve pub as the enclave of chaincode.
-func (n *Net) Register(chaincode string, pub *ecdsa.PublicKey) {
+// NewUnconfigured is New without the Configure transactions.
+func NewUnconfigured(t testing.TB) *Net {
+	t.Helper()
+	pca, cca, oca := fabricfake.MustNewCA("ProviderOrgMSP"), fabricfake.MustNewCA("ClientOrgMSP"), fabricfake.MustNewCA("OtherOrgMSP")
+	pca2 := fabricfake.MustNewNamedCA("ProviderOrgMSP", "ca2.providerorg.slasa.local", "providerorg.slasa.local")
+	cca2 := fabricfake.MustNewNamedCA("ClientOrgMSP", "ca2.clientorg.slasa.local", "clientorg.slasa.local")
+	n := &Net{
+		T: t, World: fabricfake.NewWorld(),
+		ProviderCA: pca, ClientCA: cca, OtherCA: oca, ProviderCA2: pca2, ClientCA2: cca2,
+		Provider:      pca.MustIssue("provider@providerorg.slasa.local", "client"),
+		Logger:        pca.MustIssue("logger@providerorg.slasa.local", "client"),
+		Issuer:        pca.MustIssue("issuer@providerorg.slasa.local", "admin"),
+		IssuerClient:  pca.MustIssue("issuer@providerorg.slasa.local", "client"),
+		ProviderAdmin: pca.MustIssue("Admin@providerorg.slasa.local", "admin"),
+		Other:         pca.MustIssue("other@providerorg.slasa.local", "client"),
+		Client:        cca.MustIssue("client@clientorg.slasa.local", "client"),
+		ClientAdmin:   cca.MustIssue("Admin@clientorg.slasa.local", "admin"),
+		Stranger:      oca.MustIssue("stranger@otherorg.slasa.local", "client"),
+		OtherAdmin:    oca.MustIssue("Admin@otherorg.slasa.local", "admin"),
+		Registry:      &FakeRegistry{Records: map[string]map[string]credentials.Record{}, Current: map[string]string{}},
+		anchors:       map[string][]signedsla.Anchor{},
+	}
+	n.At(Start)
+	n.Config = fabricfake.DeployConfig([]*fabricfake.CA{pca, cca}, oca, pca2, cca2)
+	raw, err := json.Marshal(n.Config)
+	if err != nil {
+		t.Fatal(err)
+	}
+	n.ConfigJSON = string(raw)
+	n.Deploy(n.Config)
+	n.World.Deploy(Registry, n.Registry)
+	n.EnclaveKey, n.EnclaveID = n.NewEnclave()
+	return n
+}
+
+// Deploy (re)deploys both chaincodes with a guard for cfg whose clock is the
+// world time plus Clock.
+func (n *Net) Deploy(cfg *deploycfg.Config) {
+	n.T.Helper()
+	g, err := ccguard.New(cfg, ccguard.WithClock(func() time.Time { return n.World.Now.Add(n.Clock) }))
+	if err != nil {
+		n.T.Fatal(err)
+	}
+	n.Guard = g
+	ag, err := contractapi.NewChaincode(agreement.New(g))
+	if err != nil {
+		n.T.Fatalf("agreement chaincode: %v", err)
+	}
+	rf, err := contractapi.NewChaincode(refund.New(g))
+	if err != nil {
+		n.T.Fatalf("refund chaincode: %v", err)
+	}
+	n.World.Deploy(Agreement, ag)
+	n.World.Deploy(Refund, rf)
+}
+
+// AgreementContract and RefundContract return the contracts with the
+// deployed guard, for calling their methods directly.
+func (n *Net) AgreementContract() *agreement.Contract { return agreement.New(n.Guard) }
+
+// RefundContract: see AgreementContract.
+func (n *Net) RefundContract() *refund.Contract { return refund.New(n.Guard) }
+
+// NewEnclave generates an enclave key, registers it for Enclave (it becomes
+// the registry's current enclave) and returns it with its id.
+func (n *Net) NewEnclave() (*ecdsa.PrivateKey, string) {
+	n.T.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		n.T.Fatal(err)
+	}
+	return key, n.Register(Enclave, &key.PublicKey)
+}
+
+// Register makes the fake registry hold pub as an enclave of chaincode,
+// initialised with the deployed guard's configuration, and makes it the
+// chaincode's current enclave. It returns the enclave id.
+func (n *Net) Register(chaincode string, pub *ecdsa.PublicKey) string {
+	n.T.Helper()
 	vk, err := credentials.MarshalPublicKey(pub)
 	if err != nil {
 		n.T.Fatal(err)
 	}
-	id, _ := verdict.EnclaveIDOf(pub)
-	reg := credentials.Record{
+	id, err := verdict.EnclaveIDOf(pub)
+	if err != nil {
+		n.T.Fatal(err)
+	}
+	r := n.Registry
+	if r.Records[chaincode] == nil {
+		r.Records[chaincode] = map[string]credentials.Record{}
+	}
+	r.Records[chaincode][id] = credentials.Record{
 		Chaincode: chaincode, EnclaveID: id, EnclaveVK: vk, ChaincodeEK: vk,
 		PeerMSPID: "ProviderOrgMSP", Endpoint: "localhost:7051", AttestationType: "simulated",
-		ChaincodeVersion: "1.0", ChaincodeSequence: 1, Channel: "slasa",
+		ChaincodeVersion: "1.0", ChaincodeSequence: int64(len(r.Records[chaincode])) + 1, Channel: "slasa",
+		ConfigDigest: n.Guard.Digest(), RegisteredBy: identity.FromCert(n.ProviderAdmin.MSPID, n.ProviderAdmin.Cert).String(),
 	}
-	data, _ := json.Marshal(reg)
-	n.Registrations[chaincode] = string(data)
+	r.Current[chaincode] = id
+	return id
 }
 
-type fakeRegistry struct{ n *Net }
+// FakeRegistry is a fake enclave registry (ercc): every registration by
+// chaincode and enclave id, and the current enclave of each chaincode. It
+// serves QueryEnclave(chaincode) and QueryEnclaveByID(chaincode, enclaveID).
+type FakeRegistry struct {
+	Records map[string]map[string]credentials.Record
+	Current map[string]string
+}
 
-func (r *fakeRegistry) Init(shim.ChaincodeStubInterface) *peer.Response { return shim.Success(nil) }
+// Init does nothing.
+func (r *FakeRegistry) Init(shim.ChaincodeStubInterface) *peer.Response { return shim.Success(nil) }
 
-func (r *fakeRegistry) Invoke(stub shim.ChaincodeStubInterface) *peer.Response {
+// Invoke serves the queries.
+func (r *FakeRegistry) Invoke(stub shim.ChaincodeStubInterface) *peer.Response {
 	fn, args := stub.GetFunctionAndParameters()
-	if fn != "QueryEnclave" || len(args) != 1 {
-		return shim.Error("unknown function")
+	var rec credentials.Record
+	switch {
+	case fn == "QueryEnclave" && len(args) == 1:
+		id, ok := r.Current[args[0]]
+		if !ok {
+			return &peer.Response{Status: 404, Message: fmt.Sprintf("no enclave is registered for chaincode %q", args[0])}
+		}
+		rec = r.Records[args[0]][id]
+	case fn == "QueryEnclaveByID" && len(args) == 2:
+		var ok bool
+		rec, ok = r.Records[args[0]][args[1]]
+		if !ok {
+			return &peer.Response{Status: 404, Message: fmt.Sprintf("enclave %s of chaincode %q is not registered", args[1], args[0])}
+		}
+	default:
+		return shim.Error(fmt.Sprintf("unknown function %s/%d", fn, len(args)))
 	}
-	reg, ok := r.n.Registrations[args[0]]
-	if !ok {
-		return &peer.Response{Status: 404, Message: fmt.Sprintf("no enclave registered for %s", args[0])}
+	data, err := json.Marshal(rec)
+	if err != nil {
+		return shim.Error(err.Error())
 	}
-	return shim.Success([]byte(reg))
+	return shim.Success(data)
+}
+
+// SameCN issues an impostor of id: a certificate of ca (ca's MSP) with id's
+// common name and the given NodeOU role.
+func SameCN(ca *fabricfake.CA, id *fabricfake.Identity, role string) *fabricfake.Identity {
+	return ca.MustIssue(id.Cert.Subject.CommonName, role)
 }
 
 // Submit runs a transaction.
@@ -270,8 +394,8 @@ func (n *Net) openIfMissing(id *fabricfake.Identity, wallet string) {
 	}
 }
 
-// Activate proposes and accepts s (funding the client with fund first) and
-// returns the digest.
+// Activate proposes and accepts s (funding the client with fund first) at
+// the world time and returns the digest.
 func (n *Net) Activate(s *sla.SLA, fund int64) [32]byte {
 	n.T.Helper()
 	n.Fund(s, fund)
@@ -281,7 +405,7 @@ func (n *Net) Activate(s *sla.SLA, fund int64) [32]byte {
 	return d
 }
 
-// Balance returns a wallet's balance (read as the issuer).
+// Balance returns a wallet's balance (read as the issuer's admin).
 func (n *Net) Balance(wallet string) int64 {
 	n.T.Helper()
 	var a refund.Account
@@ -291,15 +415,24 @@ func (n *Net) Balance(wallet string) int64 {
 	return a.Balance
 }
 
-// Verdict returns a verdict on (s, period) with the given credit and
-// penalty, not yet signed.
+// Verdict returns a verdict of the pinned test enclave on (s, period) with
+// the given credit and penalty, not yet signed. It names the batch that
+// AnchorPeriod anchored ending at periodEnd, or batch 99 "bafynotanchored"
+// when there is none.
 func (n *Net) Verdict(s *sla.SLA, digest [32]byte, period, periodEnd string, creditBPS, credit, penalty int64) verdict.Verdict {
-	return verdict.Verdict{
+	v := verdict.Verdict{
 		SLAID: s.ID, SLADigest: Hex(digest), Period: period, PeriodEnd: periodEnd,
 		Violated: creditBPS > 0 || credit > 0 || penalty > 0, CreditBPS: creditBPS, CreditAmount: credit,
 		PenaltyAmount: penalty, Currency: s.Price.Currency, ReportDigest: strings.Repeat("ab", 32),
+		BatchSeq: 99, BatchCID: "bafynotanchored",
 		Chaincode: Enclave, EnclaveID: n.EnclaveID,
 	}
+	for _, a := range n.anchors[s.ID] {
+		if a.PeriodEnd == periodEnd {
+			v.BatchSeq, v.BatchCID = a.Seq, a.CID
+		}
+	}
+	return v
 }
 
 // SignVerdict signs v with key and returns the signed verdict's JSON.
@@ -331,4 +464,93 @@ func (n *Net) At(ts string) {
 		n.T.Fatal(err)
 	}
 	n.World.Now = t
+}
+
+// AnchorPeriod anchors, as the logger, the next log batch of s covering
+// [start, end) and returns its sequence number and CID. It submits at the
+// world time, or at end when the world is earlier (a batch is anchored only
+// once its window is over). Verdict names the batch that ends a period.
+func (n *Net) AnchorPeriod(s *sla.SLA, start, end string) (int64, string) {
+	n.T.Helper()
+	endT, err := time.Parse(time.RFC3339, end)
+	if err != nil {
+		n.T.Fatal(err)
+	}
+	if n.World.Now.Before(endT) {
+		n.World.Now = endT
+	}
+	prev := n.anchors[s.ID]
+	a := signedsla.Anchor{SLAID: s.ID, Seq: int64(len(prev) + 1), CID: CID(s.ID, int64(len(prev)+1)), PeriodStart: start, PeriodEnd: end}
+	if len(prev) > 0 {
+		a.PrevCID = prev[len(prev)-1].CID
+	}
+	n.MustSubmit(n.Logger, Agreement, "AnchorLogBatch", s.ID, fmt.Sprint(a.Seq), a.CID, a.PrevCID, a.PeriodStart, a.PeriodEnd, AnchorSig(n.T, n.Logger, a))
+	n.anchors[s.ID] = append(prev, a)
+	return a.Seq, a.CID
+}
+
+// CID returns a content identifier for batch seq of an SLA.
+func CID(slaID string, seq int64) string {
+	sum := sha256.Sum256([]byte(slaID))
+	return fmt.Sprintf("bafy%x%d", sum[:6], seq)
+}
+
+// ID returns the identity (MSP ID, subject, issuer) of a test identity.
+func ID(id *fabricfake.Identity) identity.ID { return identity.FromCert(id.MSPID, id.Cert) }
+
+// DN returns the subject DN of a test identity.
+func DN(id *fabricfake.Identity) string { return identity.DN(id.Cert.Subject) }
+
+// IssuerDN returns the issuer DN of a test identity.
+func IssuerDN(id *fabricfake.Identity) string { return identity.DN(id.Cert.Issuer) }
+
+// SkewError returns the error the guard gives the next transaction when the
+// peers' clock is off by clock (see Clock).
+func (n *Net) SkewError(clock time.Duration) string {
+	n.T.Helper()
+	ts := n.World.Now
+	peer := ts.Add(n.World.Step).Add(clock)
+	g, err := ccguard.New(n.Config, ccguard.WithClock(func() time.Time { return peer }))
+	if err != nil {
+		n.T.Fatal(err)
+	}
+	if err := g.CheckSkew(ts); err != nil {
+		return err.Error()
+	}
+	n.T.Fatalf("a clock off by %s is within the skew", clock)
+	return ""
+}
+
+// NotConfiguredError is the guard's error for every function before
+// Configure.
+func (n *Net) NotConfiguredError() string {
+	return fmt.Sprintf("the deploy configuration is not recorded on the channel yet: an admin of ClientOrgMSP or ProviderOrgMSP must call Configure with the deploy configuration (digest %s)", n.Guard.Digest())
+}
+
+// MismatchError is the guard's error for every function on a peer whose
+// configuration (the deployed guard's) is not the recorded one (recorded).
+func (n *Net) MismatchError(recorded string) string {
+	return fmt.Sprintf("this peer's deploy configuration (digest %s) is not the one recorded on the channel (digest %s): the organizations must run their chaincode servers with the same file", n.Guard.Digest(), recorded)
+}
+
+// EditState rewrites the committed JSON record under key of chaincode cc
+// with edit (test setup of states no transaction can reach).
+func (n *Net) EditState(cc, key string, edit func(map[string]any)) {
+	n.T.Helper()
+	var m map[string]any
+	if err := json.Unmarshal(n.World.State(cc, key), &m); err != nil {
+		n.T.Fatalf("state %q of %s: %v", key, cc, err)
+	}
+	edit(m)
+	data, err := json.Marshal(m)
+	if err != nil {
+		n.T.Fatal(err)
+	}
+	n.World.Put(cc, key, data)
+}
+
+// SLAKey returns the agreement chaincode's state key of an SLA.
+func SLAKey(id string) string {
+	k, _ := shim.CreateCompositeKey("sla", []string{id})
+	return k
 }

@@ -3,14 +3,57 @@
 //
 // # Configuration
 //
-// Configure(issuerMSP, enclaveChaincode, agreementChaincode) is accepted
-// once. The submitter must belong to issuerMSP and becomes the issuer: the
-// only identity (MSP ID and certificate common name) that may Mint. The
-// refund chaincode trusts verdicts signed only by the enclave that the
-// enclave registry chaincode (ercc) holds for enclaveChaincode, whatever
-// chaincode a verdict names, and escrow deposits only from
-// agreementChaincode. Run it right after deployment, as the issuer
-// (issuer@providerorg.slasa.local on the native network).
+// The contract is built with New from the organization's ccguard.Guard: the
+// deploy configuration (internal/deploycfg) that the organization gave its
+// chaincode server (-config or SLASA_DEPLOY_CONFIG). Configure(configJSON)
+// records the configuration's digest on the ledger; it is accepted only from
+// an admin (NodeOU role admin) of one of the configuration's organizations,
+// only with exactly the endorsing peers' own file, and not twice for the same
+// file. Until it has run, and on a peer whose file differs from the recorded
+// one, every other function is refused. GetConfig shows the peer's
+// configuration and the recorded one. No caller chooses a setting: the issuer
+// MSP and the names of the agreement chaincode and of the enclave registry
+// (ercc) come from the configuration.
+//
+// # Who may call what
+//
+// An identity is MSP ID, the certificate's full subject DN and its issuer DN
+// (internal/identity); a wallet's owner is the identity that opened it, and
+// a certificate with the same common name from another CA, or with another
+// NodeOU role, is not its owner.
+//
+//	OpenAccount         anyone; the submitter owns the new wallet
+//	Mint                an admin (NodeOU role admin) of the configured issuer MSP
+//	Transfer            the owner of the paying wallet
+//	BalanceOf, History  the wallet's owner, or an admin of the issuer MSP
+//	DepositEscrow       the SLA's client, only inside a transaction of the configured agreement chaincode
+//	SettleVerdict       members of the SLA's provider's or client's MSP (who relay the verdict)
+//	GetEscrow           members of the SLA's provider's or client's MSP
+//	GetReputation, GetProductScore, GetConfig   anyone
+//	Configure           an admin of an organization of the deploy configuration
+//
+// # The pinned enclave
+//
+// SettleVerdict pays a verdict only when it comes from the enclave pinned in
+// the SLA's agreement record (read from the agreement chaincode, GetSLA):
+// the verdict must name the pinned chaincode and enclave id, and its
+// signature must verify with that enclave's key, read from the enclave
+// registry by id (ercc QueryEnclaveByID). A later registration, a redeploy or
+// the old key after a handover does not settle anything.
+//
+// # Time
+//
+// Every time the contract reads is the transaction timestamp, which the
+// client chooses; the guard (ccguard, wired as BeforeTransaction) refuses
+// every function whose timestamp is more than the allowed skew (default 5
+// minutes, the server's -max-clock-skew) away from the endorsing peer's
+// clock. What stays trusted is each endorsing organization's clock within the
+// skew. SettleVerdict settles a period only when (a) the transaction time is
+// at or after the period's end and (b) the agreement chaincode holds the
+// anchor the verdict names (GetLogBatch of verdict.batch_seq) with the
+// verdict's batch_cid and a window ending at the period's end: the logger
+// witnessed the end of the period (an anchor's window has ended when it is
+// anchored), and the batch chain the enclave evaluated is the anchored one.
 //
 // # Money
 //
@@ -23,9 +66,10 @@
 //
 // Fabric delivers one chaincode event per transaction. SettleVerdict sets
 // RefundIssued when the client received money (a credit or a penalty), else
-// PeriodSettled; both carry the same Settlement payload. Wallet operations
-// set no event. DepositEscrow sets none: it runs inside the agreement
-// chaincode's transaction, and events of a called chaincode are not
+// PeriodSettled; both carry the same Settlement payload, which names both
+// parties by MSP ID, common name, subject, issuer and wallet. Wallet
+// operations set no event. DepositEscrow sets none: it runs inside the
+// agreement chaincode's transaction, and events of a called chaincode are not
 // delivered.
 //
 // # State
@@ -33,7 +77,7 @@
 // Composite keys, none shared between SLAs (settlements of different SLAs
 // never conflict):
 //
-//	config                                   the Config (written once)
+//	deploy-config                            the recorded deploy configuration (ccguard.Record)
 //	account~<id>                             an Account
 //	entry~<account>~<ts ns, 20 digits>~<txid>~<n>   a wallet History entry
 //	escrow~<sla>~<period>                    an Escrow (with its Settlement)
@@ -44,21 +88,19 @@
 package refund
 
 import (
-	"crypto/x509"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"regexp"
 	"strconv"
-	"time"
 
 	"github.com/hyperledger/fabric-contract-api-go/v2/contractapi"
 	"github.com/hyperledger/fabric-protos-go-apiv2/peer"
 	"google.golang.org/protobuf/proto"
-)
 
-// DefaultRegistryChaincode is the enclave registry chaincode's name.
-const DefaultRegistryChaincode = "ercc"
+	"github.com/slasa/slasa/internal/ccguard"
+	"github.com/slasa/slasa/internal/identity"
+)
 
 // Event names.
 const (
@@ -73,7 +115,6 @@ const (
 )
 
 const (
-	keyConfig  = "config"
 	keyAccount = "account"
 	keyEntry   = "entry"
 	keyEscrow  = "escrow"
@@ -85,30 +126,23 @@ var accountID = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$`)
 // Contract is the Refund contract.
 type Contract struct {
 	contractapi.Contract
-	// RegistryChaincode is the enclave registry; DefaultRegistryChaincode
-	// when empty.
-	RegistryChaincode string
+	g *ccguard.Guard
 }
 
-// Config is the chaincode's configuration.
-type Config struct {
-	Issuer             Party  `json:"issuer"`
-	EnclaveChaincode   string `json:"enclave_chaincode"`
-	AgreementChaincode string `json:"agreement_chaincode"`
-	ConfiguredAt       string `json:"configured_at"`
-}
-
-// Party is an identity: MSP ID and certificate common name.
-type Party struct {
-	MSPID      string `json:"msp_id"`
-	CommonName string `json:"common_name"`
+// New returns the contract guarded by g: g.Before runs before every
+// function, and the issuer and chaincode names come from g's configuration.
+func New(g *ccguard.Guard) *Contract {
+	c := &Contract{g: g}
+	c.BeforeTransaction = g.Before
+	return c
 }
 
 // Account is a wallet.
 type Account struct {
-	ID      string `json:"id"`
-	Owner   Party  `json:"owner"`
-	Balance int64  `json:"balance"`
+	ID string `json:"id"`
+	// Owner is the identity that opened the wallet.
+	Owner   identity.ID `json:"owner"`
+	Balance int64       `json:"balance"`
 }
 
 // Entry kinds of a wallet's history.
@@ -131,52 +165,40 @@ type Entry struct {
 	Timestamp string `json:"timestamp"`
 	Kind      string `json:"kind"`
 	// Amount is the change: positive for money in, negative for money out.
-	Amount       int64  `json:"amount"`
-	Balance      int64  `json:"balance"`
+	Amount  int64 `json:"amount"`
+	Balance int64 `json:"balance"`
+	// Counterparty is the other wallet, "escrow", or for a mint the
+	// issuer admin's identity.
 	Counterparty string `json:"counterparty,omitempty"`
 	Reference    string `json:"reference,omitempty"`
 }
 
-// ---- identity, time, state helpers ----
+// ---- configuration ----
 
-func (c *Contract) registryName() string {
-	if c.RegistryChaincode == "" {
-		return DefaultRegistryChaincode
+// Configure records the organization's deploy configuration (configJSON,
+// exactly the file of every endorsing peer) on the ledger and returns the
+// record (ccguard.Record) as JSON. Only an admin of one of the
+// configuration's organizations may call it; the same configuration is
+// recorded once.
+func (c *Contract) Configure(ctx contractapi.TransactionContextInterface, configJSON string) (string, error) {
+	r, err := c.g.Configure(ctx, configJSON)
+	if err != nil {
+		return "", err
 	}
-	return c.RegistryChaincode
+	return toJSON(r)
 }
 
-func caller(ctx contractapi.TransactionContextInterface) (Party, *x509.Certificate, error) {
-	ci := ctx.GetClientIdentity()
-	if ci == nil {
-		return Party{}, nil, errors.New("submitter: no client identity")
-	}
-	msp, err := ci.GetMSPID()
+// GetConfig returns this peer's deploy configuration, its digest and the
+// recorded one (ccguard.ConfigView) as JSON. Anyone may read it.
+func (c *Contract) GetConfig(ctx contractapi.TransactionContextInterface) (string, error) {
+	v, err := c.g.View(ctx)
 	if err != nil {
-		return Party{}, nil, fmt.Errorf("submitter: read MSP ID: %w", err)
+		return "", err
 	}
-	cert, err := ci.GetX509Certificate()
-	if err != nil {
-		return Party{}, nil, fmt.Errorf("submitter: read certificate: %w", err)
-	}
-	if cert == nil {
-		return Party{}, nil, errors.New("submitter: not identified by an X.509 certificate")
-	}
-	return Party{MSPID: msp, CommonName: cert.Subject.CommonName}, cert, nil
+	return toJSON(v)
 }
 
-func (p Party) String() string { return p.MSPID + "/" + p.CommonName }
-
-func txTime(ctx contractapi.TransactionContextInterface) (time.Time, error) {
-	ts, err := ctx.GetStub().GetTxTimestamp()
-	if err != nil {
-		return time.Time{}, fmt.Errorf("read transaction timestamp: %w", err)
-	}
-	if err := ts.CheckValid(); err != nil {
-		return time.Time{}, fmt.Errorf("read transaction timestamp: %w", err)
-	}
-	return ts.AsTime().UTC(), nil
-}
+// ---- state helpers ----
 
 func key(ctx contractapi.TransactionContextInterface, objectType string, attrs ...string) (string, error) {
 	k, err := ctx.GetStub().CreateCompositeKey(objectType, attrs)
@@ -220,18 +242,6 @@ func toJSON(v any) (string, error) {
 	return string(data), nil
 }
 
-func loadConfig(ctx contractapi.TransactionContextInterface) (*Config, error) {
-	var cfg Config
-	ok, err := getJSON(ctx, keyConfig, "configuration", &cfg)
-	if err != nil {
-		return nil, err
-	}
-	if !ok {
-		return nil, errors.New("refund chaincode is not configured; the issuer must call Configure first")
-	}
-	return &cfg, nil
-}
-
 // proposalChaincode returns the name of the chaincode the transaction's
 // proposal invokes: the top-level chaincode, also inside a
 // chaincode-to-chaincode call.
@@ -271,6 +281,7 @@ func add(a, b int64) (int64, error) {
 	if a < 0 || b < 0 {
 		return 0, fmt.Errorf("negative amount (%d, %d)", a, b)
 	}
+	// mutate:check money-overflow
 	if a > maxInt64-b {
 		return 0, fmt.Errorf("amount overflow: %d + %d exceeds %d", a, b, int64(maxInt64))
 	}
@@ -278,53 +289,3 @@ func add(a, b int64) (int64, error) {
 }
 
 const maxInt64 = 1<<63 - 1
-
-// ---- Configure ----
-
-// Configure sets the issuer, the trusted enclave chaincode and the agreement
-// chaincode, once. The submitter must belong to issuerMSP and becomes the
-// issuer. Returns the Config as JSON.
-func (c *Contract) Configure(ctx contractapi.TransactionContextInterface, issuerMSP, enclaveChaincode, agreementChaincode string) (string, error) {
-	if issuerMSP == "" {
-		return "", errors.New("issuerMSP: must not be empty")
-	}
-	if enclaveChaincode == "" {
-		return "", errors.New("enclaveChaincode: must not be empty")
-	}
-	if agreementChaincode == "" {
-		return "", errors.New("agreementChaincode: must not be empty")
-	}
-	me, _, err := caller(ctx)
-	if err != nil {
-		return "", err
-	}
-	if me.MSPID != issuerMSP {
-		return "", fmt.Errorf("issuerMSP: the submitter %s does not belong to %s", me, issuerMSP)
-	}
-	var existing Config
-	ok, err := getJSON(ctx, keyConfig, "configuration", &existing)
-	if err != nil {
-		return "", err
-	}
-	if ok {
-		return "", fmt.Errorf("refund chaincode is already configured (issuer %s at %s)", existing.Issuer, existing.ConfiguredAt)
-	}
-	now, err := txTime(ctx)
-	if err != nil {
-		return "", err
-	}
-	cfg := Config{Issuer: me, EnclaveChaincode: enclaveChaincode, AgreementChaincode: agreementChaincode, ConfiguredAt: now.Format(time.RFC3339)}
-	if err := putJSON(ctx, keyConfig, "configuration", cfg); err != nil {
-		return "", err
-	}
-	return toJSON(cfg)
-}
-
-// GetConfig returns the Config as JSON.
-func (c *Contract) GetConfig(ctx contractapi.TransactionContextInterface) (string, error) {
-	cfg, err := loadConfig(ctx)
-	if err != nil {
-		return "", err
-	}
-	return toJSON(cfg)
-}

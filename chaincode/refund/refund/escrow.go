@@ -10,32 +10,29 @@ import (
 
 	"github.com/hyperledger/fabric-contract-api-go/v2/contractapi"
 
+	"github.com/slasa/slasa/chaincode/internal/ccall"
 	"github.com/slasa/slasa/fpc/credentials"
+	"github.com/slasa/slasa/internal/ccguard"
+	"github.com/slasa/slasa/internal/identity"
 	"github.com/slasa/slasa/internal/strictjson"
+	"github.com/slasa/slasa/signedsla"
+	"github.com/slasa/slasa/sla"
 	"github.com/slasa/slasa/verdict"
 )
 
-// PartyWallet is an SLA party with its wallet.
-type PartyWallet struct {
-	MSPID      string `json:"msp_id"`
-	CommonName string `json:"common_name"`
-	Wallet     string `json:"wallet,omitempty"`
-}
-
-func (p PartyWallet) party() Party { return Party{MSPID: p.MSPID, CommonName: p.CommonName} }
-
 // Deposit is the argument of DepositEscrow (written by the agreement
-// chaincode).
+// chaincode). Payer and Provider are the SLA's client and provider with
+// their wallets.
 type Deposit struct {
-	SLAID            string      `json:"sla_id"`
-	Period           string      `json:"period"`
-	PeriodEnd        string      `json:"period_end"`
-	Amount           int64       `json:"amount"`
-	Currency         string      `json:"currency"`
-	Payer            PartyWallet `json:"payer"`
-	Provider         PartyWallet `json:"provider"`
-	CollateralWallet string      `json:"collateral_wallet,omitempty"`
-	ProductID        string      `json:"product_id"`
+	SLAID            string    `json:"sla_id"`
+	Period           string    `json:"period"`
+	PeriodEnd        string    `json:"period_end"`
+	Amount           int64     `json:"amount"`
+	Currency         string    `json:"currency"`
+	Payer            sla.Party `json:"payer"`
+	Provider         sla.Party `json:"provider"`
+	CollateralWallet string    `json:"collateral_wallet,omitempty"`
+	ProductID        string    `json:"product_id"`
 }
 
 // Escrow is one period's fee held for an SLA, and its settlement.
@@ -52,17 +49,17 @@ type Escrow struct {
 // Settlement is the outcome of SettleVerdict for one (SLA, period); it is
 // also the payload of the RefundIssued and PeriodSettled events.
 type Settlement struct {
-	SLAID     string `json:"sla_id"`
-	SLADigest string `json:"sla_digest"`
-	Period    string `json:"period"`
-	PeriodEnd string `json:"period_end"`
-	Provider  Party  `json:"provider"`
-	Client    Party  `json:"client"`
-	ProductID string `json:"product_id"`
-	Currency  string `json:"currency"`
-	Violated  bool   `json:"violated"`
-	Fee       int64  `json:"fee"`
-	CreditBPS int64  `json:"credit_bps"`
+	SLAID     string    `json:"sla_id"`
+	SLADigest string    `json:"sla_digest"`
+	Period    string    `json:"period"`
+	PeriodEnd string    `json:"period_end"`
+	Provider  sla.Party `json:"provider"`
+	Client    sla.Party `json:"client"`
+	ProductID string    `json:"product_id"`
+	Currency  string    `json:"currency"`
+	Violated  bool      `json:"violated"`
+	Fee       int64     `json:"fee"`
+	CreditBPS int64     `json:"credit_bps"`
 	// Credit went from escrow to the client's wallet, Released from escrow
 	// to the provider's wallet (Credit + Released = Fee).
 	Credit   int64 `json:"credit"`
@@ -76,9 +73,15 @@ type Settlement struct {
 	Refund        int64  `json:"refund"` // Credit + PenaltyPaid: what the client received
 	Terminate     bool   `json:"terminate"`
 	ReportDigest  string `json:"report_digest"`
-	EnclaveID     string `json:"enclave_id"`
-	TxID          string `json:"tx_id"`
-	SettledAt     string `json:"settled_at"`
+	// Chaincode and EnclaveID name the pinned enclave that signed the
+	// verdict; BatchSeq and BatchCID the anchored batch that ends the
+	// period.
+	Chaincode string `json:"chaincode"`
+	EnclaveID string `json:"enclave_id"`
+	BatchSeq  int64  `json:"batch_seq"`
+	BatchCID  string `json:"batch_cid"`
+	TxID      string `json:"tx_id"`
+	SettledAt string `json:"settled_at"`
 }
 
 // ScoreEntry is the contribution of one settled period to the reputation.
@@ -108,9 +111,16 @@ type Score struct {
 // slaView is the part of the agreement chaincode's GetSLA answer that
 // settlement needs.
 type slaView struct {
-	ID     string `json:"id"`
-	Status string `json:"status"`
-	Digest string `json:"digest"`
+	ID      string   `json:"id"`
+	Status  string   `json:"status"`
+	Digest  string   `json:"digest"`
+	Enclave *pinView `json:"enclave"`
+}
+
+// pinView is the part of the agreement's enclave pin that settlement needs.
+type pinView struct {
+	Chaincode string `json:"chaincode"`
+	EnclaveID string `json:"enclave_id"`
 }
 
 var currencyCode = regexp.MustCompile(`^[A-Z]{3}$`)
@@ -131,10 +141,14 @@ func (d *Deposit) validate() error {
 		return fmt.Errorf("deposit.amount: %d is not positive", d.Amount)
 	case !currencyCode.MatchString(d.Currency):
 		return fmt.Errorf("deposit.currency: %q is not an ISO 4217 code", d.Currency)
-	case d.Payer.MSPID == "" || d.Payer.CommonName == "" || d.Payer.Wallet == "":
-		return errors.New("deposit.payer: msp_id, common_name and wallet must be set")
-	case d.Provider.MSPID == "" || d.Provider.CommonName == "" || d.Provider.Wallet == "":
-		return errors.New("deposit.provider: msp_id, common_name and wallet must be set")
+	case d.Payer.ID().Validate("deposit.payer") != nil:
+		return d.Payer.ID().Validate("deposit.payer")
+	case d.Payer.Wallet == "":
+		return errors.New("deposit.payer.wallet: must not be empty")
+	case d.Provider.ID().Validate("deposit.provider") != nil:
+		return d.Provider.ID().Validate("deposit.provider")
+	case d.Provider.Wallet == "":
+		return errors.New("deposit.provider.wallet: must not be empty")
 	case d.ProductID == "":
 		return errors.New("deposit.product_id: must not be empty")
 	}
@@ -156,14 +170,15 @@ func escrowKey(ctx contractapi.TransactionContextInterface, slaID, period string
 	return key(ctx, keyEscrow, slaID, period)
 }
 
-// ownedBy checks that wallet id exists in b and is owned by p.
-func ownedBy(b *book, role, id string, p Party) error {
+// ownedBy checks that wallet id exists in b and is owned by owner.
+func ownedBy(b *book, role, id string, owner identity.ID) error {
 	a, err := b.account(id)
 	if err != nil {
 		return fmt.Errorf("%s wallet: %w", role, err)
 	}
-	if a.Owner != p {
-		return fmt.Errorf("%s wallet %q is owned by %s, not by the %s %s", role, id, a.Owner, role, p)
+	// mutate:check wallet-owner
+	if a.Owner != owner {
+		return fmt.Errorf("%s wallet %q is owned by %s, not by the %s %s", role, id, a.Owner, role, owner)
 	}
 	return nil
 }
@@ -171,20 +186,22 @@ func ownedBy(b *book, role, id string, p Party) error {
 // DepositEscrow moves one period's fee from the client's wallet into escrow
 // for (SLA, period). It accepts only calls made inside a transaction of the
 // configured agreement chaincode (the proposal's chaincode), submitted by
-// the payer, who must own the paying wallet; the provider's wallet and the
-// collateral wallet (if any) must exist and be owned by the provider. A
-// period is paid once.
+// the payer (MSP ID, certificate subject and issuer), who must own the
+// paying wallet; the provider's wallet and the collateral wallet (if any)
+// must exist and be owned by the provider. A period is paid once.
 func (c *Contract) DepositEscrow(ctx contractapi.TransactionContextInterface, depositJSON string) error {
-	cfg, err := loadConfig(ctx)
-	if err != nil {
-		return err
-	}
+	agreementCC := c.g.Config().Chaincodes.Agreement
 	via, err := proposalChaincode(ctx)
 	if err != nil {
 		return err
 	}
-	if via != cfg.AgreementChaincode {
-		return fmt.Errorf("DepositEscrow may be called only by the %s chaincode, not in a transaction of %q", cfg.AgreementChaincode, via)
+	// mutate:check deposit-via-agreement
+	if via != agreementCC {
+		return fmt.Errorf("DepositEscrow may be called only by the %s chaincode, not in a transaction of %q", agreementCC, via)
+	}
+	caller, err := ccguard.GetCaller(ctx)
+	if err != nil {
+		return err
 	}
 	var d Deposit
 	if err := strictjson.Unmarshal([]byte(depositJSON), &d); err != nil {
@@ -193,12 +210,9 @@ func (c *Contract) DepositEscrow(ctx contractapi.TransactionContextInterface, de
 	if err := d.validate(); err != nil {
 		return err
 	}
-	me, _, err := caller(ctx)
-	if err != nil {
-		return err
-	}
-	if me != d.Payer.party() {
-		return fmt.Errorf("the submitter %s is not the payer %s", me, d.Payer.party())
+	// mutate:check deposit-payer
+	if caller.ID != d.Payer.ID() {
+		return fmt.Errorf("the submitter %s is not the payer %s", caller.ID, d.Payer.ID())
 	}
 	k, err := escrowKey(ctx, d.SLAID, d.Period)
 	if err != nil {
@@ -209,21 +223,22 @@ func (c *Contract) DepositEscrow(ctx contractapi.TransactionContextInterface, de
 	if err != nil {
 		return err
 	}
+	// mutate:check deposit-replay
 	if ok {
 		return fmt.Errorf("period %s of SLA %q is already paid into escrow (tx %s)", d.Period, d.SLAID, existing.DepositTx)
 	}
-	b, err := newBook(ctx)
+	b, err := c.newBook(ctx)
 	if err != nil {
 		return err
 	}
-	if err := ownedBy(b, "payer", d.Payer.Wallet, me); err != nil {
+	if err := ownedBy(b, "payer", d.Payer.Wallet, caller.ID); err != nil {
 		return err
 	}
-	if err := ownedBy(b, "provider", d.Provider.Wallet, d.Provider.party()); err != nil {
+	if err := ownedBy(b, "provider", d.Provider.Wallet, d.Provider.ID()); err != nil {
 		return err
 	}
 	if d.CollateralWallet != "" {
-		if err := ownedBy(b, "collateral", d.CollateralWallet, d.Provider.party()); err != nil {
+		if err := ownedBy(b, "collateral", d.CollateralWallet, d.Provider.ID()); err != nil {
 			return err
 		}
 	}
@@ -238,55 +253,49 @@ func (c *Contract) DepositEscrow(ctx contractapi.TransactionContextInterface, de
 	return putJSON(ctx, k, "escrow", e)
 }
 
-// enclaveKey asks the enclave registry for the enclave of the configured
-// enclave chaincode and returns its verifying key.
-func (c *Contract) enclaveKey(ctx contractapi.TransactionContextInterface, enclaveChaincode string) (*ecdsa.PublicKey, *credentials.Record, error) {
-	resp := ctx.GetStub().InvokeChaincode(c.registryName(), [][]byte{[]byte("QueryEnclave"), []byte(enclaveChaincode)}, "")
-	if resp == nil || resp.GetStatus() != 200 {
-		return nil, nil, fmt.Errorf("no enclave registered for chaincode %q in %s: %s", enclaveChaincode, c.registryName(), resp.GetMessage())
+// pinnedKey asks the enclave registry for the record of the pinned enclave
+// (QueryEnclaveByID) and returns its verifying key.
+func (c *Contract) pinnedKey(ctx contractapi.TransactionContextInterface, pin *pinView) (*ecdsa.PublicKey, error) {
+	var rec credentials.Record
+	if err := ccall.JSON(ctx, &rec, c.g.Config().Chaincodes.Registry, "QueryEnclaveByID", pin.Chaincode, pin.EnclaveID); err != nil {
+		return nil, fmt.Errorf("the pinned enclave %s of chaincode %q: %w", pin.EnclaveID, pin.Chaincode, err)
 	}
-	var reg credentials.Record
-	if err := json.Unmarshal(resp.GetPayload(), &reg); err != nil {
-		return nil, nil, fmt.Errorf("decode enclave registration of %q: %w", enclaveChaincode, err)
+	// mutate:check settle-registry-record
+	if rec.Chaincode != pin.Chaincode || rec.EnclaveID != pin.EnclaveID {
+		return nil, fmt.Errorf("the registry answered with enclave %q of chaincode %q, not the pinned enclave %s of chaincode %q", rec.EnclaveID, rec.Chaincode, pin.EnclaveID, pin.Chaincode)
 	}
-	if reg.Chaincode != enclaveChaincode {
-		return nil, nil, fmt.Errorf("enclave registration names chaincode %q, not %q", reg.Chaincode, enclaveChaincode)
-	}
-	pub, err := reg.VerifyingKey()
+	pub, err := rec.VerifyingKey()
 	if err != nil {
-		return nil, nil, fmt.Errorf("enclave registration of %q: %w", enclaveChaincode, err)
+		return nil, fmt.Errorf("the pinned enclave %s of chaincode %q: %w", pin.EnclaveID, pin.Chaincode, err)
 	}
-	return pub, &reg, nil
-}
-
-// querySLA asks the agreement chaincode for the SLA's status and digest.
-func querySLA(ctx contractapi.TransactionContextInterface, agreementChaincode, id string) (*slaView, error) {
-	resp := ctx.GetStub().InvokeChaincode(agreementChaincode, [][]byte{[]byte("GetSLA"), []byte(id)}, "")
-	if resp == nil || resp.GetStatus() != 200 {
-		return nil, fmt.Errorf("query SLA %q in %s: %s", id, agreementChaincode, resp.GetMessage())
-	}
-	var v slaView
-	if err := json.Unmarshal(resp.GetPayload(), &v); err != nil {
-		return nil, fmt.Errorf("decode SLA %q from %s: %w", id, agreementChaincode, err)
-	}
-	return &v, nil
+	return pub, nil
 }
 
 // SettleVerdict settles one (SLA, period) with the enclave's signed verdict
-// (verdict.Signed as JSON). The verdict must be signed by the enclave that
-// the registry holds for the configured enclave chaincode and name that
-// chaincode; the submitter (who relays the verdict) must belong to the
-// provider's or the client's organization; the SLA must be ACTIVE or
-// TERMINATED (a terminated SLA's escrowed periods are still settled) with
-// the verdict's digest; the period
-// must be in escrow and not yet settled, with the verdict's period end and
-// currency. The credit (at most the fee) goes to the client's wallet and
-// the rest of the fee to the provider's; the penalty is paid from the
-// collateral wallet as far as its balance allows. The settlement is
-// recorded once per (SLA, period), with the provider's score entry. Event
-// RefundIssued when the client received money, else PeriodSettled.
+// (verdict.Signed as JSON). It pays only when every check holds:
+//
+//   - the period is in escrow and not yet settled, with the verdict's
+//     period end, currency and at most the escrowed fee as credit;
+//   - the submitter (who relays the verdict) belongs to the provider's or
+//     the client's MSP;
+//   - the transaction time is at or after the period's end;
+//   - the SLA (the agreement chaincode's GetSLA) is ACTIVE or TERMINATED (a
+//     terminated SLA's escrowed periods are still settled) with the
+//     verdict's digest;
+//   - the verdict names the SLA's pinned enclave (chaincode and enclave id)
+//     and its signature verifies with that enclave's key from the registry
+//     (ercc QueryEnclaveByID);
+//   - the agreement chaincode holds log batch verdict.batch_seq of the SLA
+//     (GetLogBatch) with CID verdict.batch_cid and a window ending at the
+//     period's end.
+//
+// The credit goes to the client's wallet and the rest of the fee to the
+// provider's; the penalty is paid from the collateral wallet as far as its
+// balance allows. The settlement is recorded once per (SLA, period), with
+// the provider's score entry. Event RefundIssued when the client received
+// money, else PeriodSettled.
 func (c *Contract) SettleVerdict(ctx contractapi.TransactionContextInterface, signedVerdictJSON string) (string, error) {
-	cfg, err := loadConfig(ctx)
+	caller, err := ccguard.GetCaller(ctx)
 	if err != nil {
 		return "", err
 	}
@@ -298,16 +307,6 @@ func (c *Contract) SettleVerdict(ctx contractapi.TransactionContextInterface, si
 	if err := v.Validate(); err != nil {
 		return "", err
 	}
-	if v.Chaincode != cfg.EnclaveChaincode {
-		return "", fmt.Errorf("verdict.chaincode: %q is not the trusted enclave chaincode %q", v.Chaincode, cfg.EnclaveChaincode)
-	}
-	pub, _, err := c.enclaveKey(ctx, cfg.EnclaveChaincode)
-	if err != nil {
-		return "", err
-	}
-	if err := verdict.Verify(signed, pub); err != nil {
-		return "", fmt.Errorf("verdict: %w", err)
-	}
 	k, err := escrowKey(ctx, v.SLAID, v.Period)
 	if err != nil {
 		return "", err
@@ -317,50 +316,102 @@ func (c *Contract) SettleVerdict(ctx contractapi.TransactionContextInterface, si
 	if err != nil {
 		return "", err
 	}
+	// mutate:check settle-escrow-exists
 	if !ok {
 		return "", fmt.Errorf("verdict.period: no escrow for period %s of SLA %q", v.Period, v.SLAID)
 	}
-	me, _, err := caller(ctx)
-	if err != nil {
-		return "", err
+	// mutate:check settle-relayer
+	if caller.ID.MSPID != e.Provider.MSPID && caller.ID.MSPID != e.Payer.MSPID {
+		return "", fmt.Errorf("verdicts of SLA %q are relayed by members of %s and %s only, not by %s", v.SLAID, e.Provider.MSPID, e.Payer.MSPID, caller.ID)
 	}
-	if me.MSPID != e.Provider.MSPID && me.MSPID != e.Payer.MSPID {
-		return "", fmt.Errorf("verdicts of SLA %q are relayed by members of %s and %s only, not by %s", v.SLAID, e.Provider.MSPID, e.Payer.MSPID, me)
-	}
+	// mutate:check settle-replay
 	if e.Status == EscrowSettled {
 		return "", fmt.Errorf("verdict.period: period %s of SLA %q is already settled (tx %s)", v.Period, v.SLAID, e.Settlement.TxID)
 	}
+	// mutate:check settle-period-end
 	if v.PeriodEnd != e.PeriodEnd {
 		return "", fmt.Errorf("verdict.period_end: %s is not the end %s of period %s", v.PeriodEnd, e.PeriodEnd, v.Period)
 	}
-	if v.Currency != e.Currency {
-		return "", fmt.Errorf("verdict.currency: %s is not the SLA's currency %s", v.Currency, e.Currency)
-	}
-	if v.CreditAmount > e.Amount {
-		return "", fmt.Errorf("verdict.credit_amount: %d exceeds the escrowed fee %d", v.CreditAmount, e.Amount)
-	}
-	view, err := querySLA(ctx, cfg.AgreementChaincode, v.SLAID)
+	now, err := c.g.TxTime(ctx)
 	if err != nil {
 		return "", err
 	}
-	if view.Status != "ACTIVE" && view.Status != "TERMINATED" {
-		return "", fmt.Errorf("SLA %q is %s, not ACTIVE", v.SLAID, view.Status)
+	end, err := instant("verdict.period_end", v.PeriodEnd)
+	if err != nil {
+		return "", err
 	}
+	// mutate:check settle-period-over
+	if now.Before(end) {
+		return "", fmt.Errorf("verdict.period_end: period %s of SLA %q ends at %s, after this transaction (%s); a period is settled only once it is over",
+			v.Period, v.SLAID, v.PeriodEnd, now.Format(time.RFC3339))
+	}
+	cfg := c.g.Config()
+	var view slaView
+	if err := ccall.JSON(ctx, &view, cfg.Chaincodes.Agreement, "GetSLA", v.SLAID); err != nil {
+		return "", fmt.Errorf("read SLA %q: %w", v.SLAID, err)
+	}
+	// mutate:check settle-status
+	if view.Status != "ACTIVE" && view.Status != "TERMINATED" {
+		return "", fmt.Errorf("SLA %q is %s, not ACTIVE or TERMINATED", v.SLAID, view.Status)
+	}
+	// mutate:check settle-digest
 	if view.Digest != v.SLADigest {
 		return "", fmt.Errorf("verdict.sla_digest: %s is not the digest of SLA %q (%s)", v.SLADigest, v.SLAID, view.Digest)
 	}
+	// mutate:check settle-pin-missing
+	if view.Enclave == nil {
+		return "", fmt.Errorf("SLA %q has no pinned enclave", v.SLAID)
+	}
+	// mutate:check settle-pin-chaincode
+	if v.Chaincode != view.Enclave.Chaincode {
+		return "", fmt.Errorf("verdict.chaincode: %q is not the chaincode %q of the enclave pinned by SLA %q", v.Chaincode, view.Enclave.Chaincode, v.SLAID)
+	}
+	// mutate:check settle-pin-enclave
+	if v.EnclaveID != view.Enclave.EnclaveID {
+		return "", fmt.Errorf("verdict.enclave_id: %s is not the enclave %s pinned by SLA %q", v.EnclaveID, view.Enclave.EnclaveID, v.SLAID)
+	}
+	pub, err := c.pinnedKey(ctx, view.Enclave)
+	if err != nil {
+		return "", err
+	}
+	bad := verdict.Verify(signed, pub)
+	// mutate:check settle-signature
+	if bad != nil {
+		return "", fmt.Errorf("verdict: %w", bad)
+	}
+	var anchor signedsla.Anchor
+	if err := ccall.JSON(ctx, &anchor, cfg.Chaincodes.Agreement, "GetLogBatch", v.SLAID, fmt.Sprint(v.BatchSeq)); err != nil {
+		return "", fmt.Errorf("verdict.batch_seq: read log batch %d of SLA %q: %w", v.BatchSeq, v.SLAID, err)
+	}
+	// mutate:check settle-anchor-cid
+	if anchor.CID != v.BatchCID {
+		return "", fmt.Errorf("verdict.batch_cid: %s is not the CID %s of log batch %d of SLA %q", v.BatchCID, anchor.CID, v.BatchSeq, v.SLAID)
+	}
+	// mutate:check settle-anchor-end
+	if anchor.PeriodEnd != v.PeriodEnd {
+		return "", fmt.Errorf("verdict.batch_seq: log batch %d of SLA %q ends at %s, not at the period end %s", v.BatchSeq, v.SLAID, anchor.PeriodEnd, v.PeriodEnd)
+	}
+	// mutate:check settle-currency
+	if v.Currency != e.Currency {
+		return "", fmt.Errorf("verdict.currency: %s is not the SLA's currency %s", v.Currency, e.Currency)
+	}
+	// mutate:check settle-credit-cap
+	if v.CreditAmount > e.Amount {
+		return "", fmt.Errorf("verdict.credit_amount: %d exceeds the escrowed fee %d", v.CreditAmount, e.Amount)
+	}
 
-	b, err := newBook(ctx)
+	b, err := c.newBook(ctx)
 	if err != nil {
 		return "", err
 	}
 	ref := v.SLAID + "/" + v.Period
 	s := Settlement{
 		SLAID: v.SLAID, SLADigest: v.SLADigest, Period: v.Period, PeriodEnd: v.PeriodEnd,
-		Provider: e.Provider.party(), Client: e.Payer.party(), ProductID: e.ProductID, Currency: e.Currency,
+		Provider: e.Provider, Client: e.Payer, ProductID: e.ProductID, Currency: e.Currency,
 		Violated: v.Violated, Fee: e.Amount, CreditBPS: v.CreditBPS, Credit: v.CreditAmount,
 		Released: e.Amount - v.CreditAmount, PenaltyOwed: v.PenaltyAmount, Terminate: v.Terminate,
-		ReportDigest: v.ReportDigest, EnclaveID: v.EnclaveID, TxID: ctx.GetStub().GetTxID(),
+		ReportDigest: v.ReportDigest, Chaincode: v.Chaincode, EnclaveID: v.EnclaveID,
+		BatchSeq: v.BatchSeq, BatchCID: v.BatchCID, TxID: ctx.GetStub().GetTxID(),
 		SettledAt: b.now.Format(time.RFC3339),
 	}
 	if s.Credit > 0 {
@@ -423,7 +474,7 @@ func (c *Contract) SettleVerdict(ctx contractapi.TransactionContextInterface, si
 // GetEscrow returns the Escrow of (SLA, period) as JSON; readable by
 // members of the payer's and the provider's organizations.
 func (c *Contract) GetEscrow(ctx contractapi.TransactionContextInterface, slaID, period string) (string, error) {
-	me, _, err := caller(ctx)
+	caller, err := ccguard.GetCaller(ctx)
 	if err != nil {
 		return "", err
 	}
@@ -439,8 +490,9 @@ func (c *Contract) GetEscrow(ctx contractapi.TransactionContextInterface, slaID,
 	if !ok {
 		return "", fmt.Errorf("no escrow for period %s of SLA %q", period, slaID)
 	}
-	if me.MSPID != e.Payer.MSPID && me.MSPID != e.Provider.MSPID {
-		return "", fmt.Errorf("escrow of SLA %q is readable by %s and %s only, not by %s", slaID, e.Provider.MSPID, e.Payer.MSPID, me.MSPID)
+	// mutate:check escrow-read-org
+	if caller.ID.MSPID != e.Payer.MSPID && caller.ID.MSPID != e.Provider.MSPID {
+		return "", fmt.Errorf("escrow of SLA %q is readable by %s and %s only, not by %s", slaID, e.Provider.MSPID, e.Payer.MSPID, caller.ID.MSPID)
 	}
 	return toJSON(e)
 }

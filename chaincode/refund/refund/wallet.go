@@ -7,6 +7,7 @@ import (
 
 	"github.com/hyperledger/fabric-contract-api-go/v2/contractapi"
 
+	"github.com/slasa/slasa/internal/ccguard"
 	"github.com/slasa/slasa/internal/strictjson"
 )
 
@@ -25,8 +26,9 @@ type bookEntry struct {
 	Entry
 }
 
-func newBook(ctx contractapi.TransactionContextInterface) (*book, error) {
-	now, err := txTime(ctx)
+// newBook starts the book of a transaction at its timestamp (skew-checked).
+func (c *Contract) newBook(ctx contractapi.TransactionContextInterface) (*book, error) {
+	now, err := c.g.TxTime(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -89,6 +91,7 @@ func (b *book) debit(id string, amount int64, kind, counterparty, reference stri
 	if amount <= 0 {
 		return fmt.Errorf("amount: %d is not positive", amount)
 	}
+	// mutate:check money-balance
 	if a.Balance < amount {
 		return fmt.Errorf("wallet %q: insufficient balance %d for %d", id, a.Balance, amount)
 	}
@@ -136,15 +139,16 @@ func (b *book) flush() error {
 }
 
 // OpenAccount creates the wallet id (1..64 of letters, digits, '.', '_',
-// '-', starting with a letter or digit) owned by the submitter, with balance
-// 0. Returns the Account as JSON.
+// '-', starting with a letter or digit) owned by the submitter's identity
+// (MSP ID, certificate subject and issuer), with balance 0. Returns the
+// Account as JSON.
 func (c *Contract) OpenAccount(ctx contractapi.TransactionContextInterface, id string) (string, error) {
-	if !accountID.MatchString(id) {
-		return "", fmt.Errorf("id: %q is not a wallet id (1..64 letters, digits, '.', '_', '-', starting with a letter or digit)", id)
-	}
-	me, _, err := caller(ctx)
+	caller, err := ccguard.GetCaller(ctx)
 	if err != nil {
 		return "", err
+	}
+	if !accountID.MatchString(id) {
+		return "", fmt.Errorf("id: %q is not a wallet id (1..64 letters, digits, '.', '_', '-', starting with a letter or digit)", id)
 	}
 	k, err := key(ctx, keyAccount, id)
 	if err != nil {
@@ -155,47 +159,51 @@ func (c *Contract) OpenAccount(ctx contractapi.TransactionContextInterface, id s
 	if err != nil {
 		return "", err
 	}
+	// mutate:check open-exists
 	if ok {
 		return "", fmt.Errorf("wallet %q already exists", id)
 	}
-	a := Account{ID: id, Owner: me, Balance: 0}
+	a := Account{ID: id, Owner: caller.ID, Balance: 0}
 	if err := putJSON(ctx, k, fmt.Sprintf("wallet %q", id), a); err != nil {
 		return "", err
 	}
 	return toJSON(a)
 }
 
-// Mint creates amount (positive minor units) in wallet account. Only the
-// configured issuer may mint.
+// Mint creates amount (positive minor units) in wallet account. Only an
+// admin (NodeOU role admin) of the configured issuer MSP may mint.
 func (c *Contract) Mint(ctx contractapi.TransactionContextInterface, account, amount string) error {
+	caller, err := ccguard.GetCaller(ctx)
+	if err != nil {
+		return err
+	}
+	notAdmin := caller.RequireAdmin(c.g.Config().IssuerMSPID)
+	// mutate:check mint-admin
+	if notAdmin != nil {
+		return fmt.Errorf("only an admin of the issuer %s may mint: %w", c.g.Config().IssuerMSPID, notAdmin)
+	}
 	n, err := parseAmount("amount", amount)
 	if err != nil {
 		return err
 	}
-	cfg, err := loadConfig(ctx)
+	b, err := c.newBook(ctx)
 	if err != nil {
 		return err
 	}
-	me, _, err := caller(ctx)
-	if err != nil {
-		return err
-	}
-	if me != cfg.Issuer {
-		return fmt.Errorf("only the issuer %s may mint, not %s", cfg.Issuer, me)
-	}
-	b, err := newBook(ctx)
-	if err != nil {
-		return err
-	}
-	if err := b.credit(account, n, KindMint, cfg.Issuer.String(), ""); err != nil {
+	if err := b.credit(account, n, KindMint, caller.ID.String(), ""); err != nil {
 		return err
 	}
 	return b.flush()
 }
 
 // Transfer moves amount (positive minor units) from wallet from, which the
-// submitter must own, to the existing wallet to.
+// submitter must own (MSP ID, certificate subject and issuer), to the
+// existing wallet to.
 func (c *Contract) Transfer(ctx contractapi.TransactionContextInterface, from, to, amount string) error {
+	caller, err := ccguard.GetCaller(ctx)
+	if err != nil {
+		return err
+	}
 	n, err := parseAmount("amount", amount)
 	if err != nil {
 		return err
@@ -203,11 +211,7 @@ func (c *Contract) Transfer(ctx contractapi.TransactionContextInterface, from, t
 	if from == to {
 		return fmt.Errorf("to: %q is the paying wallet itself", to)
 	}
-	me, _, err := caller(ctx)
-	if err != nil {
-		return err
-	}
-	b, err := newBook(ctx)
+	b, err := c.newBook(ctx)
 	if err != nil {
 		return err
 	}
@@ -215,8 +219,9 @@ func (c *Contract) Transfer(ctx contractapi.TransactionContextInterface, from, t
 	if err != nil {
 		return err
 	}
-	if src.Owner != me {
-		return fmt.Errorf("wallet %q is owned by %s, not by the submitter %s", from, src.Owner, me)
+	// mutate:check transfer-owner
+	if src.Owner != caller.ID {
+		return fmt.Errorf("wallet %q is owned by %s, not by the submitter %s", from, src.Owner, caller.ID)
 	}
 	if _, err := b.account(to); err != nil {
 		return err
@@ -230,10 +235,10 @@ func (c *Contract) Transfer(ctx contractapi.TransactionContextInterface, from, t
 	return b.flush()
 }
 
-// viewable loads an account the submitter may read: its owner's or the
-// issuer's.
-func viewable(ctx contractapi.TransactionContextInterface, id string) (*Account, error) {
-	me, _, err := caller(ctx)
+// viewable loads an account the submitter may read: its owner's, or any
+// for an admin of the issuer MSP.
+func (c *Contract) viewable(ctx contractapi.TransactionContextInterface, id string) (*Account, error) {
+	caller, err := ccguard.GetCaller(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -249,22 +254,18 @@ func viewable(ctx contractapi.TransactionContextInterface, id string) (*Account,
 	if !ok {
 		return nil, fmt.Errorf("wallet %q does not exist", id)
 	}
-	if a.Owner == me {
-		return &a, nil
+	issuer := c.g.Config().IssuerMSPID
+	// mutate:check view-owner-or-issuer
+	if a.Owner != caller.ID && caller.RequireAdmin(issuer) != nil {
+		return nil, fmt.Errorf("wallet %q is readable by its owner %s or an admin of the issuer %s only, not by %s", id, a.Owner, issuer, caller.ID)
 	}
-	var cfg Config
-	if ok, err := getJSON(ctx, keyConfig, "configuration", &cfg); err != nil {
-		return nil, err
-	} else if ok && cfg.Issuer == me {
-		return &a, nil
-	}
-	return nil, fmt.Errorf("wallet %q is readable by its owner %s or the issuer only, not by %s", id, a.Owner, me)
+	return &a, nil
 }
 
 // BalanceOf returns the Account (with its balance) as JSON; readable by its
-// owner and the issuer.
+// owner and the issuer MSP's admins.
 func (c *Contract) BalanceOf(ctx contractapi.TransactionContextInterface, account string) (string, error) {
-	a, err := viewable(ctx, account)
+	a, err := c.viewable(ctx, account)
 	if err != nil {
 		return "", err
 	}
@@ -272,9 +273,9 @@ func (c *Contract) BalanceOf(ctx contractapi.TransactionContextInterface, accoun
 }
 
 // History returns the balance changes of a wallet, oldest first, as a JSON
-// list of Entry; readable by its owner and the issuer.
+// list of Entry; readable by its owner and the issuer MSP's admins.
 func (c *Contract) History(ctx contractapi.TransactionContextInterface, account string) (string, error) {
-	if _, err := viewable(ctx, account); err != nil {
+	if _, err := c.viewable(ctx, account); err != nil {
 		return "", err
 	}
 	it, err := ctx.GetStub().GetStateByPartialCompositeKey(keyEntry, []string{account})
