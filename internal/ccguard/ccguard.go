@@ -139,6 +139,7 @@ func (g *Guard) TxTime(ctx contractapi.TransactionContextInterface) (time.Time, 
 		return time.Time{}, fmt.Errorf("read transaction timestamp: %w", err)
 	}
 	t := ts.AsTime().UTC()
+	// mutate:check guard-skew tested-by=./internal/ccguard,./chaincode/agreement/agreement,./chaincode/refund/refund,./fpc/ercc/registry
 	if err := g.CheckSkew(t); err != nil {
 		return time.Time{}, err
 	}
@@ -186,10 +187,12 @@ func (g *Guard) CheckRecorded(ctx contractapi.TransactionContextInterface) error
 	if err != nil {
 		return err
 	}
+	// mutate:check guard-recorded tested-by=./internal/ccguard,./chaincode/agreement/agreement,./chaincode/refund/refund,./fpc/ercc/registry
 	if r == nil {
 		return fmt.Errorf("the deploy configuration is not recorded on the channel yet: an admin of %s must call Configure with the deploy configuration (digest %s)",
 			strings.Join(g.cfg.Orgs, " or "), g.digest)
 	}
+	// mutate:check guard-recorded-digest tested-by=./internal/ccguard,./chaincode/agreement/agreement,./chaincode/refund/refund,./fpc/ercc/registry
 	if r.Digest != g.digest {
 		return fmt.Errorf("this peer's deploy configuration (digest %s) is not the one recorded on the channel (digest %s): the organizations must run their chaincode servers with the same file",
 			g.digest, r.Digest)
@@ -226,6 +229,7 @@ func (g *Guard) Configure(ctx contractapi.TransactionContextInterface, configJSO
 	if err != nil {
 		return nil, err
 	}
+	// mutate:check guard-configure-admin tested-by=./internal/ccguard,./chaincode/agreement/agreement,./chaincode/refund/refund,./fpc/ercc/registry
 	if err := caller.RequireAdmin(g.cfg.Orgs...); err != nil {
 		return nil, fmt.Errorf("Configure: %w", err)
 	}
@@ -237,6 +241,7 @@ func (g *Guard) Configure(ctx contractapi.TransactionContextInterface, configJSO
 	if err != nil {
 		return nil, err
 	}
+	// mutate:check guard-configure-digest tested-by=./internal/ccguard,./chaincode/agreement/agreement,./chaincode/refund/refund,./fpc/ercc/registry
 	if d != g.digest {
 		return nil, fmt.Errorf("configJSON: its digest %s is not this peer's deploy configuration (digest %s); every organization must give its chaincode servers the same file", d, g.digest)
 	}
@@ -244,6 +249,7 @@ func (g *Guard) Configure(ctx contractapi.TransactionContextInterface, configJSO
 	if err != nil {
 		return nil, err
 	}
+	// mutate:check guard-configure-again tested-by=./internal/ccguard,./chaincode/agreement/agreement,./chaincode/refund/refund,./fpc/ercc/registry
 	if prev != nil && prev.Digest == d {
 		return nil, fmt.Errorf("the deploy configuration %s is already recorded (tx %s, by %s)", d, prev.TxID, prev.RecordedBy)
 	}
@@ -325,9 +331,11 @@ func (c *Caller) RequireAdmin(mspIDs ...string) error {
 			break
 		}
 	}
+	// mutate:check guard-admin-member tested-by=./internal/ccguard,./chaincode/agreement/agreement,./chaincode/refund/refund,./fpc/ercc/registry
 	if !member {
 		return fmt.Errorf("the caller %s is not a member of %s", c.ID, strings.Join(mspIDs, " or "))
 	}
+	// mutate:check guard-admin-role tested-by=./internal/ccguard,./chaincode/agreement/agreement,./chaincode/refund/refund,./fpc/ercc/registry
 	if c.Role != identity.RoleAdmin {
 		role := c.Role
 		if role == "" {

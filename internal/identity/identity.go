@@ -75,10 +75,13 @@ func Mismatch(role string, want ID, mspID string, cert *x509.Certificate) error 
 	}
 	got := FromCert(mspID, cert)
 	switch {
+	// mutate:check identity-msp tested-by=./internal/identity,./signedsla,./chaincode/agreement/agreement
 	case got.MSPID != want.MSPID:
 		return fmt.Errorf("%s: MSP %q is not the MSP %q of %s", role, got.MSPID, want.MSPID, role)
+	// mutate:check identity-subject tested-by=./internal/identity,./signedsla,./chaincode/agreement/agreement
 	case got.Subject != want.Subject:
 		return fmt.Errorf("%s: certificate subject %q is not the subject %q of %s", role, got.Subject, want.Subject, role)
+	// mutate:check identity-issuer tested-by=./internal/identity,./signedsla,./chaincode/agreement/agreement
 	case got.Issuer != want.Issuer:
 		return fmt.Errorf("%s: certificate issuer %q is not the issuer %q of %s", role, got.Issuer, want.Issuer, role)
 	}

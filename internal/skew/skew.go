@@ -54,6 +54,7 @@ func Check(t, now time.Time, max time.Duration) error {
 	if d < 0 {
 		d = -d
 	}
+	// mutate:check skew-check tested-by=./internal/skew,./internal/ccguard,./fpc/runtime
 	if d > max {
 		dir := "behind"
 		if t.After(now) {
