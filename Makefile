@@ -29,7 +29,7 @@ build: ## build every package and the slasa CLI into .cache/bin
 demo: ## the whole story on a real local network in minutes (demo/demo.sh; leaves the network up)
 	SLASA_CACHE_DIR="$(CACHE_DIR)" bash demo/demo.sh
 
-test: test-unit test-integration ## unit tests, then integration tests on a real network (the CI command)
+test: test-unit mutate test-integration ## unit tests, the security-check mutants, then integration tests on a real network (the CI command)
 
 test-unit: ## unit tests only (fast, no network)
 	$(GO) test -count=1 $(GO_PACKAGES)
