@@ -21,6 +21,7 @@ import (
 
 	"github.com/slasa/slasa/fpc/credentials"
 	"github.com/slasa/slasa/fpc/setup"
+	"github.com/slasa/slasa/internal/deploycfg"
 	"github.com/slasa/slasa/internal/fabnet"
 	"github.com/spf13/cobra"
 )
@@ -110,14 +111,16 @@ func newEnclaveSetupCommand() *cobra.Command {
 			"the CA roots the enclave trusts come from the deploy configuration every organization gave its\n" +
 			"chaincode servers (slasa config), and the registry refuses credentials that disagree with it.\n" +
 			"SLAs accepted earlier stay pinned to the enclave they recorded (slasa sla handover moves a pin).\n" +
-			"--as names a member of the host organization that asks for the credentials (default provider).",
+			"--as names a member of the host organization that asks for the credentials (default: the member\n" +
+			"of the deploy configuration's enclave host in the run folder, e.g. provider for ProviderOrgMSP).",
 		Args: exactArgs(0, "none"),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			info, err := loadNetwork(cmd)
 			if err != nil {
 				return err
 			}
-			member, err := identityFlag(cmd, "provider")
+			as, _ := cmd.Flags().GetString("as")
+			member, err := enclaveHostMember(info, as)
 			if err != nil {
 				return err
 			}
@@ -141,6 +144,39 @@ func newEnclaveSetupCommand() *cobra.Command {
 	cmd.Flags().StringVar(&registry, "registry", setup.DefaultRegistry, "enclave registry chaincode name")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the setup result as JSON")
 	return cmd
+}
+
+// enclaveHostMember returns the identity that asks the enclave for its
+// credentials: --as (as), which must be a member of the enclave host MSP of
+// the run folder's deploy configuration, or by default the member named
+// like the host organization's key ("provider", "client"). Without a deploy
+// configuration in the run folder the default is provider.
+func enclaveHostMember(info *fabnet.Info, as string) (string, error) {
+	host := ""
+	for _, org := range info.PeerOrgs() {
+		cfg, err := deploycfg.Load(filepath.Join(info.RunDir, "orgs", org, DeployConfigFile))
+		if err == nil {
+			host = cfg.Enclave.HostMSPID
+			break
+		}
+	}
+	member := as
+	if member == "" {
+		member = setup.DefaultHostOrg
+		for _, org := range info.PeerOrgs() {
+			if host != "" && info.Orgs[org].MSPID == host {
+				member = org
+			}
+		}
+	}
+	org, _, err := fabnet.Identity(member)
+	if err != nil {
+		return "", usageError{fmt.Errorf("--as: %w", err)}
+	}
+	if msp := info.Orgs[org].MSPID; host != "" && msp != host {
+		return "", usageError{fmt.Errorf("--as %s: a member of %s, but the deploy configuration's enclave host is %s (its admin registers the enclave)", member, msp, host)}
+	}
+	return member, nil
 }
 
 func newEnclaveShowCommand() *cobra.Command {
