@@ -3,20 +3,26 @@
 #
 #   1. builds what is missing (Fabric binaries, kubo, slasa, cloud-logger, slasa-monitor, demo-service);
 #   2. starts the network with IPFS and the tunneling shim (make network-up) and deploys the application
-#      (make deploy: agreement, refund, ercc, slaenclave, refund configuration, enclave registration);
-#   3. the issuer mints money for the client; the provider proposes demo/sla.json (AWS-style availability,
-#      3 zones, min_zones_down 2, credit tiers 10/30/100 %, 2-minute billing periods, 1-second
-#      sub-intervals) for a small HTTP service the demo runs (cmd/demo-service); the client accepts it and
-#      pays the first period into escrow;
+#      (make deploy: agreement, refund, ercc and slaenclave, each organization running its own servers with
+#      its own copy of the deploy configuration; ProviderOrg's admin records the configuration on the
+#      ledger; the host organization's admin registers the enclave);
+#   3. the issuer (an admin of ProviderOrg) mints money for the client; the provider proposes demo/sla.json
+#      (AWS-style availability, 3 zones, min_zones_down 2, credit tiers 10/30/100 %, 2-minute billing
+#      periods, 1-second sub-intervals) for a small HTTP service the demo runs (cmd/demo-service), with a
+#      validity that starts at the next period boundary; the client accepts it before that first period
+#      starts (a period is paid only before it starts), which pays the period into escrow and pins the
+#      registered enclave;
 #   4. the Cloud Logger probes the service from three zones every second and anchors encrypted batches;
 #      the service fails in zones a and b for DEMO_OUTAGE_SECONDS seconds of the period;
 #   5. the period closes; the monitor (as the client) feeds the batches to the enclave, gets the signed
-#      verdict and settles it on the refund chaincode: the credit is paid to the client;
+#      verdict and, once the batch whose window ends at the period's end is anchored, settles it on the
+#      refund chaincode: the credit is paid to the client;
 #   6. prints a summary, stops the demo's own processes and leaves the network up for exploration.
 #
 # Environment: SLASA_RUN_DIR, SLASA_CACHE_DIR, SLASA_PORT_BASE (as the network scripts),
 # DEMO_PERIOD_SECONDS (120), DEMO_OUTAGE_START (40: seconds into the period), DEMO_OUTAGE_SECONDS (5),
-# DEMO_LEAD_SECONDS (25: the period starts this long after the SLA is prepared).
+# DEMO_LEAD_SECONDS (25: the period starts this long after the SLA is prepared; the client must accept
+# before then).
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -69,18 +75,18 @@ step "Starting the network, IPFS and the tunneling shim (make network-up)"
 make -s network-up 2>&1 | sed 's/^/    /'
 deployed() {
 	jq -e '.chaincodes | has("agreement") and has("refund") and has("ercc") and has("slaenclave")' "$RUN/network.json" >/dev/null 2>&1 &&
-		slasa enclave show >/dev/null 2>&1
+		slasa config show >/dev/null 2>&1 && slasa enclave show >/dev/null 2>&1
 }
 if deployed; then
-	step "The application is already deployed (agreement, refund, ercc, slaenclave; enclave registered)"
+	step "The application is already deployed (agreement, refund, ercc, slaenclave; configuration recorded; enclave registered)"
 else
-	step "Deploying every chaincode and registering the enclave (make deploy)"
+	step "Deploying every chaincode, recording the deploy configuration and registering the enclave (make deploy)"
 	make -s deploy 2>&1 | sed 's/^/    /'
 fi
 info "shim: $(cat "$RUN/shim-url"), IPFS API: $(cat "$RUN/ipfs/api")"
 
 # ---- 3. wallets and the SLA
-step "Wallets: client and provider open theirs, the issuer mints 10000.00 USD for the client"
+step "Wallets: client and provider open theirs, the issuer (an admin of ProviderOrg) mints 10000.00 USD for the client"
 for w in client provider; do
 	if out="$(slasa wallet open "$w" --as "$w" 2>&1)"; then info "wallet $w opened"
 	elif grep -q "already exists" <<<"$out"; then info "wallet $w exists"
@@ -120,8 +126,10 @@ sleep 1
 
 step "The provider proposes SLA $ID (billing period ${PERIOD}s from $P0)"
 slasa sla propose "$WORK/sla.json" --as provider | sed 's/^/    /'
-step "The client verifies, signs and accepts it; the first period's fee goes into escrow"
+step "The client verifies, signs and accepts it before the period starts; its fee goes into escrow, the enclave is pinned"
 slasa sla accept "$ID" --as client | sed 's/^/    /'
+paid="$(slasa sla show "$ID" --as client --json | jq -r .last_period)"
+[ "$paid" = "$P0" ] || die "the client accepted after $P0 began, so AcceptSLA paid the period from $paid instead (a period is paid only before it starts); raise DEMO_LEAD_SECONDS (now $LEAD)"
 
 # ---- 4. logger and monitor
 step "Starting the Cloud Logger (probes every second from three zones) and the monitor (as the client)"
@@ -180,6 +188,8 @@ cat <<EOT
     $SHOWBIN/slasa wallet history client
     $SHOWBIN/slasa wallet balance provider --as provider
     $SHOWBIN/slasa reputation ProviderOrgMSP
+    $SHOWBIN/slasa config show
+    $SHOWBIN/slasa enclave show
     $SHOWBIN/slasa watch --start-block 0 --for 5s
     source network/env.sh provider && peer chaincode query -C slasa -n agreement -c '{"Args":["GetSLA","$ID"]}'
   (run them from the repository root; the slasa commands read the run folder $RUN (--run-dir);

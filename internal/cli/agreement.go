@@ -6,6 +6,7 @@ package cli
 //	slasa sla accept ID         client: check and sign the stored digest, AcceptSLA (pays the first period)
 //	slasa sla renew ID          client: RenewSLA (pays the next period)
 //	slasa sla terminate ID      a party: TerminateSLA
+//	slasa sla handover ID ENC   a party: ApproveEnclaveHandover
 //	slasa sla show ID           GetSLA
 //	slasa sla list              ListSLAs of the caller
 //	slasa sla history ID        GetSLAHistory
@@ -24,23 +25,62 @@ import (
 	"time"
 
 	"github.com/slasa/slasa/fpc/setup"
+	"github.com/slasa/slasa/internal/identity"
 	"github.com/slasa/slasa/signedsla"
 	"github.com/slasa/slasa/sla"
 	"github.com/spf13/cobra"
 )
 
-// agreementParty is a party of the agreement's terms.
-type agreementParty struct {
-	MSPID      string `json:"msp_id"`
-	CommonName string `json:"common_name"`
-	Wallet     string `json:"wallet,omitempty"`
-}
+// agreementParty is a party of the agreement's terms: MSP ID, common name,
+// the certificate's subject and issuer DNs, wallet.
+type agreementParty sla.Party
 
 func (p agreementParty) String() string {
 	if p.MSPID == "" {
 		return "-"
 	}
-	return p.MSPID + "/" + p.CommonName
+	return idText(identity.ID{MSPID: p.MSPID, Subject: p.Subject, Issuer: p.Issuer}, p.CommonName)
+}
+
+// idText names an identity for humans: "MSP/common name (issuer CA common
+// name)". cn is used when the subject carries no common name.
+func idText(id identity.ID, cn string) string {
+	if id.IsZero() {
+		return "-"
+	}
+	if c := identity.CommonName(id.Subject); c != "" {
+		cn = c
+	}
+	if cn == "" {
+		cn = id.Subject
+	}
+	s := id.MSPID + "/" + cn
+	if id.Issuer != "" {
+		issuer := identity.CommonName(id.Issuer)
+		if issuer == "" {
+			issuer = id.Issuer
+		}
+		s += " (issuer " + issuer + ")"
+	}
+	return s
+}
+
+// enclavePin is the agreement's pinned enclave (agreement.EnclavePin).
+type enclavePin struct {
+	Chaincode         string `json:"chaincode"`
+	EnclaveID         string `json:"enclave_id"`
+	ChaincodeVersion  string `json:"chaincode_version"`
+	ChaincodeSequence int64  `json:"chaincode_sequence"`
+	AttestationType   string `json:"attestation_type"`
+	ConfigDigest      string `json:"config_digest"`
+	PinnedAt          string `json:"pinned_at"`
+	PinnedTxID        string `json:"pinned_tx_id"`
+}
+
+// handoverState holds the parties' pending approvals (agreement.Handover).
+type handoverState struct {
+	ProviderApproves string `json:"provider_approves"`
+	ClientApproves   string `json:"client_approves"`
 }
 
 // agreementRecord is the agreement chaincode's Agreement (the fields the CLI
@@ -59,16 +99,20 @@ type agreementRecord struct {
 		ValidityStart string         `json:"validity_start"`
 		ValidityEnd   string         `json:"validity_end"`
 	} `json:"terms"`
-	Signed       json.RawMessage `json:"signed"`
-	ProposedAt   string          `json:"proposed_at"`
-	AcceptedAt   string          `json:"accepted_at"`
-	LastPeriod   string          `json:"last_period"`
-	PaidThrough  string          `json:"paid_through"`
-	PaidPeriods  int64           `json:"paid_periods"`
-	TerminatedAt string          `json:"terminated_at"`
-	TerminatedBy string          `json:"terminated_by"`
-	Reason       string          `json:"reason"`
-	EndsAt       string          `json:"ends_at"`
+	Signed         json.RawMessage `json:"signed"`
+	ProposedAt     string          `json:"proposed_at"`
+	AcceptedAt     string          `json:"accepted_at"`
+	LastPeriod     string          `json:"last_period"`
+	PaidThrough    string          `json:"paid_through"`
+	PaidPeriods    int64           `json:"paid_periods"`
+	Enclave        *enclavePin     `json:"enclave"`
+	EnclaveHistory []enclavePin    `json:"enclave_history"`
+	Handover       *handoverState  `json:"handover"`
+	TerminatedAt   string          `json:"terminated_at"`
+	TerminatedBy   identity.ID     `json:"terminated_by"`
+	TerminatedAs   string          `json:"terminated_as"`
+	Reason         string          `json:"reason"`
+	EndsAt         string          `json:"ends_at"`
 }
 
 func agreementCCFlag(cmd *cobra.Command) *string {
@@ -81,7 +125,7 @@ func agreementCCFlag(cmd *cobra.Command) *string {
 func addAgreementCommands(root *cobra.Command) {
 	s := subcommand(root, "sla", "Work with Parametric SLA documents")
 	s.AddCommand(newProposeCommand(), newAcceptCommand(), newRenewCommand(), newTerminateCommand(),
-		newShowCommand(), newListCommand(), newHistoryCommand(), newVerifyCommand())
+		newHandoverCommand(), newShowCommand(), newListCommand(), newHistoryCommand(), newVerifyCommand())
 }
 
 // fetchAgreement reads an SLA; a missing SLA is retried for up to wait
@@ -113,8 +157,10 @@ func newProposeCommand() *cobra.Command {
 		Use:   "propose FILE",
 		Short: "Propose an SLA as its provider: validate, compute the digest, sign it, ProposeSLA",
 		Long: "Validates the SLA document FILE (- for standard input), computes its canonical digest, signs it\n" +
-			"with the caller's private key and submits ProposeSLA. The caller must be the SLA's provider\n" +
-			"(default --as provider). The SLA gets status PROPOSED.",
+			"with the caller's private key and submits ProposeSLA. The caller must be the SLA's provider (MSP\n" +
+			"ID, certificate subject and issuer, checked before signing; default --as provider). The SLA gets\n" +
+			"status PROPOSED. Propose it early enough for the client to accept before the first billing period\n" +
+			"starts: AcceptSLA pays the first period that has not started.",
 		Args: exactArgs(1, "FILE"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			cc, _ := cmd.Flags().GetString("agreement-cc")
@@ -131,8 +177,8 @@ func newProposeCommand() *cobra.Command {
 				return err
 			}
 			defer s.Close()
-			if doc.Parties.Provider.MSPID != s.MSPID || doc.Parties.Provider.CommonName != s.CN {
-				return fmt.Errorf("sla propose: the SLA's provider is %s/%s, you are %s/%s", doc.Parties.Provider.MSPID, doc.Parties.Provider.CommonName, s.MSPID, s.CN)
+			if err := checkParty(s, "provider", doc.Parties.Provider); err != nil {
+				return fmt.Errorf("sla propose: %w", err)
 			}
 			key, err := s.Key()
 			if err != nil {
@@ -167,10 +213,14 @@ func newProposeCommand() *cobra.Command {
 func newAcceptCommand() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "accept ID",
-		Short: "Accept a proposed SLA as its client: check and sign its digest, AcceptSLA (pays the first period)",
+		Short: "Accept a proposed SLA as its client: check and sign its digest, AcceptSLA (pays the first period, pins the enclave)",
 		Long: "Reads the proposed SLA, recomputes the digest of the stored document and checks it against the\n" +
-			"recorded one and the provider's signature, signs it with the caller's key and submits AcceptSLA.\n" +
-			"The first period's fee moves from the client's wallet into escrow. Default --as client.",
+			"recorded one and the provider's signature, checks that the caller is the SLA's client (MSP ID,\n" +
+			"certificate subject and issuer), signs the digest with the caller's key and submits AcceptSLA.\n" +
+			"The chaincode pays the first billing period that has NOT started at the transaction time (accept\n" +
+			"before the period you want paid begins): its fee moves from the client's wallet into escrow. It\n" +
+			"pins the enclave the registry (ercc) holds now: only that enclave's verdicts settle the SLA until\n" +
+			"both parties approve a handover (slasa sla handover). Default --as client.",
 		Args: exactArgs(1, "ID"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			cc, _ := cmd.Flags().GetString("agreement-cc")
@@ -194,8 +244,8 @@ func newAcceptCommand() *cobra.Command {
 			if hex.EncodeToString(digest[:]) != a.Digest {
 				return fmt.Errorf("SLA %s: the stored document's digest %x differs from the recorded digest %s: not signing", args[0], digest, a.Digest)
 			}
-			if doc.Parties.Client.MSPID != s.MSPID || doc.Parties.Client.CommonName != s.CN {
-				return fmt.Errorf("sla accept: the SLA's client is %s/%s, you are %s/%s", doc.Parties.Client.MSPID, doc.Parties.Client.CommonName, s.MSPID, s.CN)
+			if err := checkParty(s, "client", doc.Parties.Client); err != nil {
+				return fmt.Errorf("sla accept: %w", err)
 			}
 			if cert, err := signedsla.ParseCertificatePEM([]byte(rec.Provider.Certificate)); err != nil {
 				return fmt.Errorf("SLA %s: provider certificate: %w", args[0], err)
@@ -220,11 +270,22 @@ func newAcceptCommand() *cobra.Command {
 				return explain(cc+".AcceptSLA", err)
 			}
 			res := map[string]string{"id": args[0], "status": "ACTIVE", "digest": a.Digest, "tx_id": commit.TransactionID()}
+			fields := [][2]string{{"accepted", args[0]}, {"digest", a.Digest}}
+			if _, now, err := fetchAgreement(cmd, s, cc, args[0], 0); err == nil {
+				res["period"], res["period_end"] = now.LastPeriod, now.PaidThrough
+				fields = append(fields, [2]string{"first period", now.LastPeriod + " .. " + now.PaidThrough + ", " +
+					money(a.Terms.PriceMinor, a.Terms.Currency) + " paid into escrow"})
+				if now.Enclave != nil {
+					res["enclave_id"] = now.Enclave.EnclaveID
+					fields = append(fields, [2]string{"enclave", pinText(now.Enclave)})
+				}
+			} else {
+				fields = append(fields, [2]string{"fee", money(a.Terms.PriceMinor, a.Terms.Currency) + " per period, first period paid into escrow"})
+			}
 			if jsonFlag(cmd) {
 				return writeJSON(cmd.OutOrStdout(), res)
 			}
-			return writeFields(cmd.OutOrStdout(), [][2]string{{"accepted", args[0]}, {"digest", a.Digest},
-				{"fee", money(a.Terms.PriceMinor, a.Terms.Currency) + " per period, first period paid into escrow"}, {"tx", res["tx_id"]}})
+			return writeFields(cmd.OutOrStdout(), append(fields, [2]string{"tx", res["tx_id"]}))
 		},
 	}
 	agreementCCFlag(cmd)
@@ -253,7 +314,10 @@ func newRenewCommand() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "renew ID",
 		Short: "Pay the next billing period of an active SLA (client; RenewSLA)",
-		Args:  exactArgs(1, "ID"),
+		Long: "Submits RenewSLA: the client pays the period that starts where the paid term ends (paid_through)\n" +
+			"into escrow. The chaincode accepts it only once the last paid period has begun and only while the\n" +
+			"next one has not started. Default --as client.",
+		Args: exactArgs(1, "ID"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			cc, _ := cmd.Flags().GetString("agreement-cc")
 			s, err := connect(cmd, "client")
@@ -274,9 +338,15 @@ func newTerminateCommand() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "terminate ID [--reason TEXT]",
 		Short: "Withdraw a proposed SLA or terminate an active one at the end of its paid term (a party; TerminateSLA)",
-		Args:  exactArgs(1, "ID"),
+		Long: "Submits TerminateSLA as the SLA's provider or client (default --as client): a PROPOSED SLA is\n" +
+			"withdrawn, an ACTIVE one ends at the end of its paid term (its escrowed periods are still settled).\n" +
+			"--reason (1..256 bytes on one line) is recorded with the caller's identity and role.",
+		Args: exactArgs(1, "ID"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			cc, _ := cmd.Flags().GetString("agreement-cc")
+			if reason == "" {
+				return usageError{errors.New("sla terminate: --reason is required (it is recorded with the termination)")}
+			}
 			s, err := connect(cmd, "client")
 			if err != nil {
 				return err
@@ -285,7 +355,7 @@ func newTerminateCommand() *cobra.Command {
 			return submitSimple(cmd, s, cc, "TerminateSLA", "terminated", args[0], reason)
 		},
 	}
-	cmd.Flags().StringVar(&reason, "reason", "", "reason recorded with the termination")
+	cmd.Flags().StringVar(&reason, "reason", "", "reason recorded with the termination (required)")
 	agreementCCFlag(cmd)
 	addJSONFlag(cmd)
 	return cmd
@@ -295,7 +365,11 @@ func newShowCommand() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "show ID",
 		Short: "Show an SLA's agreement record (GetSLA; readable by the parties' organizations)",
-		Args:  exactArgs(1, "ID"),
+		Long: "Prints the agreement record: status, digest, the parties (MSP ID, common name, issuing CA), terms,\n" +
+			"the paid term, the pinned enclave whose verdicts settle the SLA (with the enclaves a handover\n" +
+			"replaced), the parties' pending handover approvals, and a termination. --json prints the\n" +
+			"chaincode's record unchanged. Default --as provider.",
+		Args: exactArgs(1, "ID"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			cc, _ := cmd.Flags().GetString("agreement-cc")
 			s, err := connect(cmd, "provider")
@@ -327,11 +401,37 @@ func agreementFields(a *agreementRecord) [][2]string {
 		{"validity", a.Terms.ValidityStart + " .. " + a.Terms.ValidityEnd},
 		{"proposed at", a.ProposedAt}, {"accepted at", orDash(a.AcceptedAt)},
 		{"paid periods", strconv.FormatInt(a.PaidPeriods, 10)}, {"paid through", orDash(a.PaidThrough)},
+		{"enclave", pinText(a.Enclave)},
+	}
+	for i := len(a.EnclaveHistory) - 1; i >= 0; i-- {
+		f = append(f, [2]string{"replaced enclave", pinText(&a.EnclaveHistory[i])})
+	}
+	if a.Handover != nil {
+		f = append(f, [2]string{"handover", handoverText(a.Handover)})
 	}
 	if a.TerminatedAt != "" {
-		f = append(f, [2]string{"terminated", a.TerminatedAt + " by " + a.TerminatedBy + " (" + a.Reason + "), ends " + orDash(a.EndsAt)})
+		by := idText(a.TerminatedBy, "")
+		if a.TerminatedAs != "" {
+			by = "the " + a.TerminatedAs + " " + by
+		}
+		f = append(f, [2]string{"terminated", a.TerminatedAt + " by " + by + " (" + a.Reason + "), ends " + orDash(a.EndsAt)})
 	}
 	return f
+}
+
+// pinText describes a pinned enclave on one line.
+func pinText(p *enclavePin) string {
+	if p == nil || p.EnclaveID == "" {
+		return "- (pinned when the client accepts)"
+	}
+	return fmt.Sprintf("%s of %s (version %s, sequence %d, %s attestation), pinned %s (tx %s)",
+		p.EnclaveID, p.Chaincode, p.ChaincodeVersion, p.ChaincodeSequence, p.AttestationType, p.PinnedAt, short(p.PinnedTxID))
+}
+
+// handoverText describes the parties' pending approvals of another enclave.
+func handoverText(h *handoverState) string {
+	return fmt.Sprintf("pending: the provider approves %s, the client approves %s (the pin moves when both name the same enclave)",
+		orDash(h.ProviderApproves), orDash(h.ClientApproves))
 }
 
 func newListCommand() *cobra.Command {
@@ -446,13 +546,20 @@ func newHistoryCommand() *cobra.Command {
 			if err := json.Unmarshal(out, &hist); err != nil {
 				return fmt.Errorf("%s.GetSLAHistory: decode: %w", cc, err)
 			}
-			t := &table{header: []string{"TIMESTAMP", "STATUS", "PAID PERIODS", "PAID THROUGH", "TX"}}
+			t := &table{header: []string{"TIMESTAMP", "STATUS", "PAID PERIODS", "PAID THROUGH", "ENCLAVE", "TX"}}
 			for _, h := range hist {
 				if h.IsDelete || h.Record == nil {
-					t.add(h.Timestamp, "DELETED", "-", "-", h.TxID)
+					t.add(h.Timestamp, "DELETED", "-", "-", "-", h.TxID)
 					continue
 				}
-				t.add(h.Timestamp, h.Record.Status, strconv.FormatInt(h.Record.PaidPeriods, 10), orDash(h.Record.PaidThrough), h.TxID)
+				enclave := "-"
+				if p := h.Record.Enclave; p != nil && p.EnclaveID != "" {
+					enclave = short(p.EnclaveID)
+				}
+				if h.Record.Handover != nil {
+					enclave += " (handover pending)"
+				}
+				t.add(h.Timestamp, h.Record.Status, strconv.FormatInt(h.Record.PaidPeriods, 10), orDash(h.Record.PaidThrough), enclave, h.TxID)
 			}
 			return t.write(cmd.OutOrStdout())
 		},
@@ -470,7 +577,8 @@ func newVerifyCommand() *cobra.Command {
 		Short: "Fetch an SLA's signed record and re-verify both signatures offline (signedsla)",
 		Long: "Reads the SLA's Parametric SLA Signed record from the ledger and verifies it locally: the\n" +
 			"document's canonical digest, the provider's and the client's signatures over it, and that the\n" +
-			"certificates name the SLA's parties. The certificates are also chained to their MSP's root CAs:\n" +
+			"certificates are the SLA's parties (MSP ID, subject and issuer). The certificates are also chained\n" +
+			"to their MSP's root CAs:\n" +
 			"those of the run folder's MSP folders, or the --root MSPID=FILE.pem given (repeatable);\n" +
 			"--no-chain skips chaining.",
 		Args: exactArgs(1, "ID"),
@@ -510,7 +618,7 @@ func newVerifyCommand() *cobra.Command {
 				return fmt.Errorf("SLA %s: the signed record's digest %s differs from the agreement's %s", args[0], rec.Digest, a.Digest)
 			}
 			res := map[string]any{"id": args[0], "valid": true, "digest": rec.Digest,
-				"provider": rec.Provider.MSPID + "/" + doc.Parties.Provider.CommonName, "client": rec.Client.MSPID + "/" + doc.Parties.Client.CommonName, "certificates": chained}
+				"provider": agreementParty(doc.Parties.Provider).String(), "client": agreementParty(doc.Parties.Client).String(), "certificates": chained}
 			if jsonFlag(cmd) {
 				return writeJSON(cmd.OutOrStdout(), res)
 			}

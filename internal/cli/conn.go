@@ -18,7 +18,9 @@ import (
 
 	"github.com/hyperledger/fabric-gateway/pkg/client"
 	"github.com/slasa/slasa/internal/fabnet"
+	"github.com/slasa/slasa/internal/identity"
 	"github.com/slasa/slasa/signedsla"
+	"github.com/slasa/slasa/sla"
 	"github.com/spf13/cobra"
 )
 
@@ -73,6 +75,41 @@ func (s *session) Key() (*ecdsa.PrivateKey, error) {
 		return nil, fmt.Errorf("private key of %s: %w", s.CN, err)
 	}
 	return signedsla.ParsePrivateKeyPEM(data)
+}
+
+// Certificate reads the identity's certificate.
+func (s *session) Certificate() (*x509.Certificate, error) {
+	data, err := os.ReadFile(s.CertPath)
+	if err != nil {
+		return nil, fmt.Errorf("certificate of %s: %w", s.CN, err)
+	}
+	cert, err := signedsla.ParseCertificatePEM(data)
+	if err != nil {
+		return nil, fmt.Errorf("certificate %s: %w", s.CertPath, err)
+	}
+	return cert, nil
+}
+
+// checkParty checks that the session's identity is the SLA's party in role
+// (MSP ID, certificate subject and issuer, as the chaincodes compare them)
+// before anything is signed or submitted.
+func checkParty(s *session, role string, p sla.Party) error {
+	cert, err := s.Certificate()
+	if err != nil {
+		return err
+	}
+	return partyMismatch(role, p, s.MSPID, cert)
+}
+
+// partyMismatch explains why the certificate of mspID is not the SLA's party
+// in role, or returns nil when it is.
+func partyMismatch(role string, p sla.Party, mspID string, cert *x509.Certificate) error {
+	mismatch := signedsla.CheckParty(role, p, mspID, cert)
+	if mismatch == nil {
+		return nil
+	}
+	want := agreementParty{MSPID: p.MSPID, CommonName: p.CommonName, Subject: p.Subject, Issuer: p.Issuer}
+	return fmt.Errorf("you are %s, not the SLA's %s %s (%v)", idText(identity.FromCert(mspID, cert), ""), role, want, mismatch)
 }
 
 // explicitFlags are the flags of an explicit identity.

@@ -2,8 +2,8 @@ package cli
 
 // Enclave commands on a running network:
 //
-//	slasa enclave setup [--chaincode slaenclave]   configure ercc, register the enclave, give it the MSP roots
-//	slasa enclave show  [--chaincode slaenclave]   print the registry's record of the enclave
+//	slasa enclave setup [--chaincode slaenclave]   register the host organization's enclave in ercc
+//	slasa enclave show  [--chaincode slaenclave] [--id ENCLAVE_ID]   print a registry record
 //
 // Both use the network flags --run-dir and --as (see addNetworkFlags).
 
@@ -21,6 +21,7 @@ import (
 
 	"github.com/slasa/slasa/fpc/credentials"
 	"github.com/slasa/slasa/fpc/setup"
+	"github.com/slasa/slasa/internal/deploycfg"
 	"github.com/slasa/slasa/internal/fabnet"
 	"github.com/spf13/cobra"
 )
@@ -97,24 +98,29 @@ func newEnclaveSetupCommand() *cobra.Command {
 	var asJSON bool
 	cmd := &cobra.Command{
 		Use:   "setup [--chaincode slaenclave]",
-		Short: "Register a deployed enclave chaincode: configure ercc, register the enclave, give it the MSP roots",
-		Long: "Runs the post-deploy setup of an enclave chaincode (idempotent):\n" +
-			"  1. configures the registry (ercc) for SIMULATED attestation, as the hosting organization's admin,\n" +
-			"     if it is not configured;\n" +
-			"  2. asks the enclave for its credentials (__initEnclave: hosting MSP and chaincode server address);\n" +
-			"  3. registers them (RegisterEnclave, as a member of the hosting MSP) unless this enclave is already\n" +
-			"     registered for the committed sequence;\n" +
-			"  4. gives the enclave the channel MSPs' CA certificates (InitMSPs), read from the network's MSP\n" +
-			"     folders: trust on first use, later runs leave them unchanged.\n" +
-			"The hosting organization is ProviderOrg; --as names the member identity that registers\n" +
-			"(default provider).",
+		Short: "Register the host organization's enclave in the enclave registry (ercc; run by make deploy)",
+		Long: "Registers a deployed enclave chaincode (idempotent; network/deploy-all.sh runs it after `slasa\n" +
+			"config record`):\n" +
+			"  1. asks the host organization's enclave for its credentials (__initEnclave on the host's peer):\n" +
+			"     the enclave attests its chaincode definition, its host MSP and the digest of the host's deploy\n" +
+			"     configuration;\n" +
+			"  2. registers them (RegisterEnclave) as an ADMIN of the host organization (<org>-admin), unless the\n" +
+			"     registry's current enclave is this one for the committed chaincode sequence (after a redeploy it\n" +
+			"     registers again); then waits until every organization's peer sees the registration.\n" +
+			"Nothing is configured here: the attestation mode, the host organization, the chaincode names and\n" +
+			"the CA roots the enclave trusts come from the deploy configuration every organization gave its\n" +
+			"chaincode servers (slasa config), and the registry refuses credentials that disagree with it.\n" +
+			"SLAs accepted earlier stay pinned to the enclave they recorded (slasa sla handover moves a pin).\n" +
+			"--as names a member of the host organization that asks for the credentials (default: the member\n" +
+			"of the deploy configuration's enclave host in the run folder, e.g. provider for ProviderOrgMSP).",
 		Args: exactArgs(0, "none"),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			info, err := loadNetwork(cmd)
 			if err != nil {
 				return err
 			}
-			member, err := identityFlag(cmd, "provider")
+			as, _ := cmd.Flags().GetString("as")
+			member, err := enclaveHostMember(info, as)
 			if err != nil {
 				return err
 			}
@@ -140,13 +146,51 @@ func newEnclaveSetupCommand() *cobra.Command {
 	return cmd
 }
 
+// enclaveHostMember returns the identity that asks the enclave for its
+// credentials: --as (as), which must be a member of the enclave host MSP of
+// the run folder's deploy configuration, or by default the member named
+// like the host organization's key ("provider", "client"). Without a deploy
+// configuration in the run folder the default is provider.
+func enclaveHostMember(info *fabnet.Info, as string) (string, error) {
+	host := ""
+	for _, org := range info.PeerOrgs() {
+		cfg, err := deploycfg.Load(filepath.Join(info.RunDir, "orgs", org, DeployConfigFile))
+		if err == nil {
+			host = cfg.Enclave.HostMSPID
+			break
+		}
+	}
+	member := as
+	if member == "" {
+		member = setup.DefaultHostOrg
+		for _, org := range info.PeerOrgs() {
+			if host != "" && info.Orgs[org].MSPID == host {
+				member = org
+			}
+		}
+	}
+	org, _, err := fabnet.Identity(member)
+	if err != nil {
+		return "", usageError{fmt.Errorf("--as: %w", err)}
+	}
+	if msp := info.Orgs[org].MSPID; host != "" && msp != host {
+		return "", usageError{fmt.Errorf("--as %s: a member of %s, but the deploy configuration's enclave host is %s (its admin registers the enclave)", member, msp, host)}
+	}
+	return member, nil
+}
+
 func newEnclaveShowCommand() *cobra.Command {
-	var chaincode, registry string
+	var chaincode, registry, enclaveID string
 	var asJSON bool
 	cmd := &cobra.Command{
-		Use:   "show [--chaincode slaenclave]",
-		Short: "Print the enclave registry's record of an enclave chaincode",
-		Args:  exactArgs(0, "none"),
+		Use:   "show [--chaincode slaenclave] [--id ENCLAVE_ID]",
+		Short: "Print the enclave registry's record of an enclave chaincode (current, or one enclave by id)",
+		Long: "Prints the registry's (ercc) record of the enclave currently registered for the chaincode\n" +
+			"(QueryEnclave), or with --id of one enclave the registry keeps for it (QueryEnclaveByID: every\n" +
+			"registration is kept, so SLAs pinned to an older enclave can still be verified): enclave id,\n" +
+			"attestation, chaincode version and sequence, host MSP, deploy configuration digest, and who\n" +
+			"registered it when.",
+		Args: exactArgs(0, "none"),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			info, err := loadNetwork(cmd)
 			if err != nil {
@@ -158,7 +202,12 @@ func newEnclaveShowCommand() *cobra.Command {
 			}
 			ctx, cancel := context.WithTimeout(cmd.Context(), time.Minute)
 			defer cancel()
-			rec, err := setup.ShowEnclave(ctx, info, who, registry, chaincode)
+			var rec *credentials.Record
+			if enclaveID != "" {
+				rec, err = enclaveByID(ctx, info, who, registry, chaincode, enclaveID)
+			} else {
+				rec, err = setup.ShowEnclave(ctx, info, who, registry, chaincode)
+			}
 			if err != nil {
 				return err
 			}
@@ -173,8 +222,27 @@ func newEnclaveShowCommand() *cobra.Command {
 	}
 	cmd.Flags().StringVar(&chaincode, "chaincode", setup.DefaultChaincode, "enclave chaincode name")
 	cmd.Flags().StringVar(&registry, "registry", setup.DefaultRegistry, "enclave registry chaincode name")
+	cmd.Flags().StringVar(&enclaveID, "id", "", "one enclave's record (QueryEnclaveByID) instead of the current one")
 	cmd.Flags().BoolVar(&asJSON, "json", false, "print the registry record as JSON")
 	return cmd
+}
+
+// enclaveByID reads the registry's record of one enclave of a chaincode.
+func enclaveByID(ctx context.Context, info *fabnet.Info, who, registry, chaincode, enclaveID string) (*credentials.Record, error) {
+	conn, err := info.Connect(who)
+	if err != nil {
+		return nil, err
+	}
+	defer conn.Close()
+	raw, err := conn.Network.GetContract(registry).EvaluateWithContext(ctx, "QueryEnclaveByID", clientArgs(chaincode, enclaveID)...)
+	if err != nil {
+		return nil, explain(registry+".QueryEnclaveByID", err)
+	}
+	var rec credentials.Record
+	if err := json.Unmarshal(raw, &rec); err != nil {
+		return nil, fmt.Errorf("%s.QueryEnclaveByID: decode: %w", registry, err)
+	}
+	return &rec, nil
 }
 
 // printRecord prints a registry record, saying SIMULATED loudly when it is.
@@ -195,6 +263,9 @@ func printRecord(w io.Writer, rec *credentials.Record) error {
 		{"chaincode sequence", fmt.Sprint(rec.ChaincodeSequence)},
 		{"hosting MSP", rec.PeerMSPID},
 		{"endpoint", rec.Endpoint},
+		{"deploy configuration", orDash(rec.ConfigDigest)},
+		{"registered by", orDash(identityText(rec.RegisteredBy))},
+		{"registered at", orDash(rec.RegisteredAt) + " (tx " + orDash(rec.RegisteredTxID) + ")"},
 	}
 	for _, r := range rows {
 		fmt.Fprintf(tw, "%s:\t%s\n", r[0], r[1])

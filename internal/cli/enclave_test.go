@@ -2,12 +2,16 @@ package cli
 
 import (
 	"bytes"
+	"encoding/json"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/slasa/slasa/fpc/credentials"
+	"github.com/slasa/slasa/internal/fabnet"
+	"github.com/slasa/slasa/internal/fabricfake"
 )
 
 func TestDefaultRunDir(t *testing.T) {
@@ -72,5 +76,61 @@ func TestPrintRecordSaysSimulated(t *testing.T) {
 		if !strings.Contains(out.String(), want) {
 			t.Fatalf("output lacks %q:\n%s", want, out.String())
 		}
+	}
+}
+
+func TestEnclaveHostMember(t *testing.T) {
+	provider, client := fabricfake.MustNewCA("ProviderOrgMSP"), fabricfake.MustNewCA("ClientOrgMSP")
+	newInfo := func(t *testing.T, host *fabricfake.CA) *fabnet.Info {
+		dir := t.TempDir()
+		info := &fabnet.Info{RunDir: dir, Orgs: map[string]fabnet.Org{
+			"provider": {MSPID: "ProviderOrgMSP"}, "client": {MSPID: "ClientOrgMSP"}, "other": {MSPID: "OtherOrgMSP", GatewayOf: "client"}}}
+		if host == nil {
+			return info
+		}
+		cfg := fabricfake.DeployConfig([]*fabricfake.CA{host, provider, client})
+		data, err := json.Marshal(cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, org := range []string{"provider", "client"} {
+			if err := os.MkdirAll(filepath.Join(dir, "orgs", org), 0o755); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(filepath.Join(dir, "orgs", org, DeployConfigFile), data, 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+		return info
+	}
+	tests := []struct {
+		name string
+		host *fabricfake.CA
+		as   string
+		want string
+		err  string
+	}{
+		{"no configuration: provider", nil, "", "provider", ""},
+		{"host ProviderOrg", provider, "", "provider", ""},
+		{"host ClientOrg", client, "", "client", ""},
+		{"a member of the host", client, "client-admin", "client-admin", ""},
+		{"not a member of the host", client, "provider", "",
+			"--as provider: a member of ProviderOrgMSP, but the deploy configuration's enclave host is ClientOrgMSP"},
+		{"unknown name", provider, "nobody", "", "--as"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			got, err := enclaveHostMember(newInfo(t, tc.host), tc.as)
+			if tc.err != "" {
+				var ue usageError
+				if err == nil || !strings.Contains(err.Error(), tc.err) || !errors.As(err, &ue) {
+					t.Fatalf("error %v, want a usage error with %q", err, tc.err)
+				}
+				return
+			}
+			if err != nil || got != tc.want {
+				t.Fatalf("enclaveHostMember = %q, %v; want %q", got, err, tc.want)
+			}
+		})
 	}
 }

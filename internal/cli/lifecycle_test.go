@@ -165,6 +165,8 @@ func TestUsageErrors(t *testing.T) {
 		{[]string{"sla", "show", "x", "--as", "client", "--msp-id", "Org1MSP"}, "exclude each other"},
 		{[]string{"sla", "show", "x", "--msp-id", "Org1MSP", "--peer", "p:1"}, "required"},
 		{[]string{"reputation", "--bogus"}, "unknown flag"},
+		{[]string{"sla", "handover", "sla-1"}, "takes 2 argument"},
+		{[]string{"sla", "terminate", "sla-1"}, "--reason is required"},
 	}
 	for _, tc := range tests {
 		var out, errb bytes.Buffer
@@ -190,6 +192,34 @@ func TestEventLine(t *testing.T) {
 	want := "block 12  refund.RefundIssued  sla_id=demo-1 period=2026-01-01T00:00:00Z violated=true credit_bps=3000 credit=30000 released=70000  tx 0123456789abcdef…"
 	if got != want {
 		t.Errorf("event line\n%q\nwant\n%q", got, want)
+	}
+	const pin = "ABCDEF0123456789ABCDEF0123456789ABCDEF0123456789ABCDEF0123456789"
+	for _, tc := range []struct{ name, payload, want string }{
+		{"SLASigned", `{"sla_id":"s1","status":"ACTIVE","period":"P0","amount":100000,"enclave":{"chaincode":"slaenclave","enclave_id":"` + pin + `"}}`,
+			"sla_id=s1 period=P0 status=ACTIVE amount=100000 enclave=ABCDEF0123456789…"},
+		{"EnclaveHandoverApproved", `{"sla_id":"s1","approved_as":"client","enclave_id":"` + pin + `","by":{"msp_id":"C","common_name":"c@x"},"enclave":{"enclave_id":"X"}}`,
+			"sla_id=s1 approved_as=client enclave_id=ABCDEF0123456789…"},
+		{"SLATerminated", `{"sla_id":"s1","status":"TERMINATED","by":{"msp_id":"C","common_name":"c@x","subject":"CN=c@x"}}`,
+			"sla_id=s1 status=TERMINATED by=C/c@x"},
+	} {
+		ev := &client.ChaincodeEvent{BlockNumber: 3, TransactionID: "tx", ChaincodeName: "agreement", EventName: tc.name, Payload: []byte(tc.payload)}
+		if got, want := eventLine(ev), "block 3  agreement."+tc.name+"  "+tc.want+"  tx tx"; got != want {
+			t.Errorf("%s event line\n%q\nwant\n%q", tc.name, got, want)
+		}
+	}
+}
+
+func TestIdentityText(t *testing.T) {
+	admin := "ProviderOrgMSP/CN=issuer@providerorg.slasa.local,OU=admin,L=San Francisco,ST=California,C=US (issuer CN=ca.providerorg.slasa.local,O=providerorg.slasa.local,L=San Francisco,ST=California,C=US)"
+	for _, tc := range []struct{ in, want string }{
+		{admin, "ProviderOrgMSP/issuer@providerorg.slasa.local (issuer ca.providerorg.slasa.local)"},
+		{"provider", "provider"},
+		{"escrow", "escrow"},
+		{"", ""},
+	} {
+		if got := identityText(tc.in); got != tc.want {
+			t.Errorf("identityText(%q) = %q, want %q", tc.in, got, tc.want)
+		}
 	}
 }
 

@@ -224,8 +224,10 @@ func newSimulatedCredentialsCommand() *cobra.Command {
 			"(PKCS #8 PEM, mode 0600; an existing file is not overwritten); --key\n" +
 			"uses an existing one. The chaincode encryption key is a fresh RSA-2048 key whose private part\n" +
 			"is discarded: such a test enclave can sign verdicts but nobody can encrypt to it usefully.\n" +
-			"A registry configured for \"simulated\" accepts these credentials; they prove key possession\n" +
-			"only, not that an enclave runs.",
+			"The registry accepts them only when its deploy configuration says attestation \"simulated\", from\n" +
+			"an admin of the configured enclave host (--peer-msp), for the configured enclave chaincode and\n" +
+			"with the registry peer's own --config-digest. They prove key possession only, not that an\n" +
+			"enclave runs: never deploy with simulated attestation in production.",
 		Args: exactArgs(0, "none (use flags)"),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if (keyPath == "") == (newKeyPath == "") {

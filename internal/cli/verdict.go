@@ -21,6 +21,7 @@ import (
 	"github.com/hyperledger/fabric-gateway/pkg/client"
 	"github.com/slasa/slasa/driver"
 	fpcclient "github.com/slasa/slasa/fpc/client"
+	"github.com/slasa/slasa/fpc/credentials"
 	"github.com/slasa/slasa/verdict"
 	"github.com/spf13/cobra"
 )
@@ -30,7 +31,9 @@ type verdictReport struct {
 	Verdict  *verdict.Signed `json:"verdict"`
 	Report   *driver.Outcome `json:"report"`
 	Verified string          `json:"verified"`
-	Escrow   json.RawMessage `json:"escrow,omitempty"`
+	// Pinned is the SLA's pinned enclave, which signed the verdict.
+	Pinned *enclavePin     `json:"pinned_enclave,omitempty"`
+	Escrow json.RawMessage `json:"escrow,omitempty"`
 }
 
 func addVerdictCommands(root *cobra.Command) {
@@ -39,7 +42,7 @@ func addVerdictCommands(root *cobra.Command) {
 }
 
 func newVerdictShowCommand() *cobra.Command {
-	var enclaveCC, registry, refundCC string
+	var enclaveCC, registry, refundCC, agreementCC string
 	var wait time.Duration
 	cmd := &cobra.Command{
 		Use:   "show SLA PERIOD [--wait 5m]",
@@ -47,10 +50,13 @@ func newVerdictShowCommand() *cobra.Command {
 		Long: "Asks the SLA enclave (through the FPC client: requests and results encrypted, the enclave's\n" +
 			"signature checked against the enclave registry) for the evaluation of PERIOD (its RFC 3339\n" +
 			"start): the frozen verdict once a monitor has evaluated it, else a fresh evaluation of the\n" +
-			"complete period. Only the SLA's provider and client may ask (default --as client). The verdict's\n" +
-			"signature is verified with the registry's enclave key and the report against its digest; the\n" +
-			"period's escrow on the refund chaincode is shown with it. --wait D retries (showing progress on\n" +
-			"standard error) until the verdict exists and the escrow is settled, at most D.",
+			"complete period (every batch up to the one whose window ends at the period end). Only the SLA's\n" +
+			"provider and client may ask (default --as client). The verdict must come from the enclave the SLA\n" +
+			"pinned (agreement GetSLA: enclave), its signature is verified with that enclave's key from the\n" +
+			"registry (QueryEnclaveByID) and the report against its digest; the verdict names the period's last\n" +
+			"log batch (batch_seq, batch_cid), whose anchor the refund chaincode checks. The period's escrow on\n" +
+			"the refund chaincode is shown with it. --wait D retries (showing progress on standard error) until\n" +
+			"the verdict exists and the escrow is settled, at most D.",
 		Args: exactArgs(2, "SLA PERIOD"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			s, err := connect(cmd, "client")
@@ -68,7 +74,7 @@ func newVerdictShowCommand() *cobra.Command {
 			var rep *verdictReport
 			started, lastNote, prevNote := time.Now(), time.Time{}, ""
 			for {
-				rep, err = fetchVerdict(ctx, s, fc, enclaveCC, registry, refundCC, args[0], args[1])
+				rep, err = fetchVerdict(ctx, s, fc, verdictChaincodes{enclave: enclaveCC, registry: registry, refund: refundCC, agreement: agreementCC}, args[0], args[1])
 				note := ""
 				switch {
 				case err != nil && wait == 0:
@@ -106,39 +112,77 @@ func newVerdictShowCommand() *cobra.Command {
 	cmd.Flags().StringVar(&enclaveCC, "enclave-cc", defaultEnclaveCC, "SLA enclave chaincode name")
 	cmd.Flags().StringVar(&registry, "registry-cc", fpcclient.DefaultRegistry, "enclave registry chaincode name")
 	cmd.Flags().StringVar(&refundCC, "refund-cc", defaultRefundCC, "refund chaincode name")
+	cmd.Flags().StringVar(&agreementCC, "agreement-cc", defaultAgreementCC, "agreement chaincode name")
 	cmd.Flags().DurationVar(&wait, "wait", 0, "wait (with progress) until the verdict exists and the period is settled, at most this long")
 	addJSONFlag(cmd)
 	return cmd
 }
 
+// verdictChaincodes names the chaincodes verdict show reads.
+type verdictChaincodes struct{ enclave, registry, refund, agreement string }
+
 // fetchVerdict asks the enclave for the evaluation of (id, period), checks
-// the report digest and the enclave's signature with the registry's key, and
-// adds the period's escrow.
-func fetchVerdict(ctx context.Context, s *session, fc *fpcclient.Client, enclaveCC, registry, refundCC, id, period string) (*verdictReport, error) {
+// the report digest, that the verdict comes from the SLA's pinned enclave
+// and its signature with that enclave's registered key, and adds the
+// period's escrow.
+func fetchVerdict(ctx context.Context, s *session, fc *fpcclient.Client, cc verdictChaincodes, id, period string) (*verdictReport, error) {
 	out, err := fc.Query(ctx, "Evaluate", id, period)
 	if err != nil {
-		return nil, explain(enclaveCC+".Evaluate", err)
+		return nil, explain(cc.enclave+".Evaluate", err)
 	}
 	rep, err := decodeEvaluation(out)
 	if err != nil {
 		return nil, err
 	}
-	rec, err := fc.Enclave(ctx)
+	raw, err := s.Network.GetContract(cc.agreement).EvaluateWithContext(ctx, "GetSLA", clientArgs(id)...)
 	if err != nil {
-		return nil, explain(registry+".QueryEnclave", err)
+		return nil, explain(cc.agreement+".GetSLA", err)
+	}
+	var a agreementRecord
+	if err := json.Unmarshal(raw, &a); err != nil {
+		return nil, fmt.Errorf("%s.GetSLA: decode: %w", cc.agreement, err)
+	}
+	v := rep.Verdict.Verdict
+	if err := checkPinned(&v, a.Enclave); err != nil {
+		return nil, err
+	}
+	raw, err = s.Network.GetContract(cc.registry).EvaluateWithContext(ctx, "QueryEnclaveByID", clientArgs(v.Chaincode, v.EnclaveID)...)
+	if err != nil {
+		return nil, explain(cc.registry+".QueryEnclaveByID", err)
+	}
+	var rec credentials.Record
+	if err := json.Unmarshal(raw, &rec); err != nil {
+		return nil, fmt.Errorf("%s.QueryEnclaveByID: decode: %w", cc.registry, err)
+	}
+	if rec.Chaincode != v.Chaincode || rec.EnclaveID != v.EnclaveID {
+		return nil, fmt.Errorf("the registry answered with enclave %s of %s, not %s of %s", rec.EnclaveID, rec.Chaincode, v.EnclaveID, v.Chaincode)
 	}
 	vk, err := rec.VerifyingKey()
 	if err != nil {
 		return nil, fmt.Errorf("enclave registry record: %w", err)
 	}
 	if err := verdict.Verify(rep.Verdict, vk); err != nil {
-		return nil, fmt.Errorf("the verdict's enclave signature does NOT verify with the registered enclave key: %w", err)
+		return nil, fmt.Errorf("the verdict's enclave signature does NOT verify with the key of the SLA's pinned enclave %s: %w", v.EnclaveID, err)
 	}
-	rep.Verified += "; enclave signature valid (enclave " + short(rec.EnclaveID) + ")"
-	if e, err := s.Network.GetContract(refundCC).EvaluateWithContext(ctx, "GetEscrow", clientArgs(id, rep.Verdict.Verdict.Period)...); err == nil {
+	rep.Verified += "; enclave signature valid (the SLA's pinned enclave " + short(rec.EnclaveID) + ")"
+	rep.Pinned = a.Enclave
+	if e, err := s.Network.GetContract(cc.refund).EvaluateWithContext(ctx, "GetEscrow", clientArgs(id, v.Period)...); err == nil {
 		rep.Escrow = e
 	}
 	return rep, nil
+}
+
+// checkPinned fails unless the verdict names the SLA's pinned enclave
+// (chaincode and enclave id): the refund chaincode pays no other.
+func checkPinned(v *verdict.Verdict, pin *enclavePin) error {
+	if pin == nil || pin.EnclaveID == "" {
+		return fmt.Errorf("SLA %s has no pinned enclave: it was never accepted", v.SLAID)
+	}
+	if v.Chaincode != pin.Chaincode || v.EnclaveID != pin.EnclaveID {
+		return fmt.Errorf("the verdict of period %s was signed by enclave %s of %s, not by the SLA's pinned enclave %s of %s: the refund chaincode does not pay it (a handover needs both parties: slasa sla handover)",
+			v.Period, v.EnclaveID, v.Chaincode, pin.EnclaveID, pin.Chaincode)
+	}
+	return nil
 }
 
 // escrowStatus is the status of an escrow document ("" when unknown).
@@ -199,6 +243,8 @@ func writeVerdict(w io.Writer, r *verdictReport) error {
 	if v.Terminate {
 		fields = append(fields, [2]string{"terminate", "yes: a termination threshold was crossed"})
 	}
+	fields = append(fields, [2]string{"enclave", v.EnclaveID + " of " + v.Chaincode},
+		[2]string{"last batch", fmt.Sprintf("seq %d, CID %s (its window ends at the period end)", v.BatchSeq, v.BatchCID)})
 	fields = append(fields, [2]string{"samples", fmt.Sprintf("%d read, %d accepted, %d duplicate, %d outside the period",
 		o.Samples.Read, o.Samples.Accepted, o.Samples.Duplicate, o.Samples.OutsidePeriod)})
 	fields = append(fields, [2]string{"verified", r.Verified})
@@ -265,10 +311,25 @@ func eventLine(ev *client.ChaincodeEvent) string {
 	detail := ""
 	if json.Unmarshal(ev.Payload, &p) == nil {
 		var parts []string
-		for _, k := range []string{"sla_id", "seq", "period", "status", "amount", "violated", "credit_bps", "credit", "released", "cid"} {
+		for _, k := range []string{"sla_id", "seq", "period", "status", "amount", "violated", "credit_bps", "credit", "released", "cid",
+			"approved_as", "enclave_id", "chaincode_sequence"} {
 			if v, ok := p[k]; ok && v != "" {
+				if id, ok := v.(string); ok && k == "enclave_id" {
+					v = short(id)
+				}
 				parts = append(parts, fmt.Sprintf("%s=%v", k, v))
 			}
+		}
+		// The pinned enclave (SLASigned, EnclaveHandover) and who terminated (SLATerminated).
+		if pin, ok := p["enclave"].(map[string]any); ok && p["enclave_id"] == nil {
+			if id, ok := pin["enclave_id"].(string); ok && id != "" {
+				parts = append(parts, "enclave="+short(id))
+			}
+		}
+		if by, ok := p["by"].(map[string]any); ok && p["approved_as"] == nil {
+			msp, _ := by["msp_id"].(string)
+			cn, _ := by["common_name"].(string)
+			parts = append(parts, "by="+msp+"/"+cn)
 		}
 		detail = strings.Join(parts, " ")
 	}

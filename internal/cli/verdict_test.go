@@ -63,6 +63,7 @@ func TestDecodeEvaluation(t *testing.T) {
 			t.Fatal(err)
 		}
 		for _, w := range []string{"VIOLATED: credit 30% of the fee = 300.00 USD", "360 read, 360 accepted",
+			"last batch:  seq 2, CID bafy-batch-2 (its window ends at the period end)", " of slaenclave\n",
 			"availability  95.8333 percent  >= 99.99   no   30%     counted=120 down=5 sub_intervals=120"} {
 			if !strings.Contains(b.String(), w) {
 				t.Errorf("%s: output lacks %q:\n%s", tc.name, w, b.String())
@@ -75,8 +76,19 @@ func TestDecodeEvaluation(t *testing.T) {
 }
 
 func TestAgreementFields(t *testing.T) {
+	const (
+		ca    = "CN=ca.clientorg.slasa.local,O=clientorg.slasa.local,L=San Francisco,ST=California,C=US"
+		pinA  = "AAAA000000000000000000000000000000000000000000000000000000000000"
+		pinB  = "BBBB000000000000000000000000000000000000000000000000000000000000"
+		pinC  = "CCCC000000000000000000000000000000000000000000000000000000000000"
+		party = `{"msp_id":"P","common_name":"p@x","subject":"CN=p@x,OU=client","issuer":"CN=ca.p,O=p"}`
+	)
 	var a agreementRecord
-	raw := `{"id":"s1","status":"TERMINATED","digest":"d","terms":{"provider":{"msp_id":"P","common_name":"p@x"},"client":{"msp_id":"C","common_name":"c@x"},"logger":{"msp_id":"P","common_name":"l@x"},"product_id":"web","price_minor":100000,"currency":"USD","validity_start":"A","validity_end":"B"},"signed":{},"proposed_at":"T0","paid_periods":2,"paid_through":"T2","terminated_at":"T1","terminated_by":"C/c@x","reason":"bye","ends_at":"T2"}`
+	raw := `{"id":"s1","status":"TERMINATED","digest":"d","terms":{"provider":` + party + `,"client":{"msp_id":"C","common_name":"c@x","subject":"CN=c@x,OU=client","issuer":"` + ca + `"},"logger":{"msp_id":"P","common_name":"l@x","subject":"CN=l@x,OU=client","issuer":"CN=ca.p,O=p"},"product_id":"web","price_minor":100000,"currency":"USD","validity_start":"A","validity_end":"B"},"signed":{},"proposed_at":"T0","paid_periods":2,"paid_through":"T2",` +
+		`"enclave":{"chaincode":"slaenclave","enclave_id":"` + pinB + `","chaincode_version":"1.0","chaincode_sequence":2,"attestation_type":"simulated","config_digest":"cd","pinned_at":"T5","pinned_tx_id":"tx-pin-b"},` +
+		`"enclave_history":[{"chaincode":"slaenclave","enclave_id":"` + pinA + `","chaincode_version":"1.0","chaincode_sequence":1,"attestation_type":"simulated","config_digest":"cd","pinned_at":"T1","pinned_tx_id":"tx-pin-a"}],` +
+		`"handover":{"client_approves":"` + pinC + `"},` +
+		`"terminated_at":"T1","terminated_by":{"msp_id":"C","subject":"CN=c@x,OU=client","issuer":"` + ca + `"},"terminated_as":"client","reason":"bye","ends_at":"T2"}`
 	if err := json.Unmarshal([]byte(raw), &a); err != nil {
 		t.Fatal(err)
 	}
@@ -84,10 +96,53 @@ func TestAgreementFields(t *testing.T) {
 	if err := writeFields(&b, agreementFields(&a)); err != nil {
 		t.Fatal(err)
 	}
-	for _, w := range []string{"provider:      P/p@x\n", "fee:           1000.00 USD per period\n", "accepted at:   -\n",
-		"paid periods:  2\n", "terminated:    T1 by C/c@x (bye), ends T2\n"} {
+	for _, w := range []string{
+		"provider:          P/p@x (issuer ca.p)\n",
+		"client:            C/c@x (issuer ca.clientorg.slasa.local)\n",
+		"fee:               1000.00 USD per period\n", "accepted at:       -\n", "paid periods:      2\n",
+		"enclave:           " + pinB + " of slaenclave (version 1.0, sequence 2, simulated attestation), pinned T5 (tx tx-pin-b)\n",
+		"replaced enclave:  " + pinA + " of slaenclave (version 1.0, sequence 1, simulated attestation), pinned T1 (tx tx-pin-a)\n",
+		"handover:          pending: the provider approves -, the client approves " + pinC + " (the pin moves when both name the same enclave)\n",
+		"terminated:        T1 by the client C/c@x (issuer ca.clientorg.slasa.local) (bye), ends T2\n",
+	} {
 		if !strings.Contains(b.String(), w) {
 			t.Errorf("lacks %q:\n%s", w, b.String())
+		}
+	}
+
+	// A proposed SLA has no pin and no handover.
+	var p agreementRecord
+	if err := json.Unmarshal([]byte(`{"id":"s2","status":"PROPOSED","terms":{"provider":`+party+`}}`), &p); err != nil {
+		t.Fatal(err)
+	}
+	b.Reset()
+	if err := writeFields(&b, agreementFields(&p)); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(b.String(), "enclave:       - (pinned when the client accepts)\n") || strings.Contains(b.String(), "handover") ||
+		strings.Contains(b.String(), "terminated") {
+		t.Errorf("proposed SLA:\n%s", b.String())
+	}
+}
+
+func TestCheckPinned(t *testing.T) {
+	const idA, idB = "AAAA000000000000000000000000000000000000000000000000000000000000", "BBBB000000000000000000000000000000000000000000000000000000000000"
+	v := &verdict.Verdict{SLAID: "s1", Period: "P0", Chaincode: "slaenclave", EnclaveID: idA}
+	tests := []struct {
+		name string
+		pin  *enclavePin
+		err  string
+	}{
+		{"the pinned enclave", &enclavePin{Chaincode: "slaenclave", EnclaveID: idA}, ""},
+		{"another enclave", &enclavePin{Chaincode: "slaenclave", EnclaveID: idB},
+			"the verdict of period P0 was signed by enclave " + idA + " of slaenclave, not by the SLA's pinned enclave " + idB + " of slaenclave: the refund chaincode does not pay it"},
+		{"another chaincode", &enclavePin{Chaincode: "other", EnclaveID: idA}, "not by the SLA's pinned enclave " + idA + " of other"},
+		{"no pin", nil, "SLA s1 has no pinned enclave"},
+	}
+	for _, tc := range tests {
+		err := checkPinned(v, tc.pin)
+		if tc.err == "" && err != nil || tc.err != "" && (err == nil || !strings.Contains(err.Error(), tc.err)) {
+			t.Errorf("%s: error %v, want %q", tc.name, err, tc.err)
 		}
 	}
 }

@@ -3,28 +3,28 @@ package cli
 // Wallet commands on the refund chaincode:
 //
 //	slasa wallet open ID              OpenAccount (owned by the caller)
-//	slasa wallet mint ACCOUNT AMOUNT  Mint (the issuer only)
-//	slasa wallet balance ACCOUNT      BalanceOf (owner or issuer)
+//	slasa wallet mint ACCOUNT AMOUNT  Mint (an admin of the issuer MSP)
+//	slasa wallet balance ACCOUNT      BalanceOf (owner or an issuer admin)
 //	slasa wallet transfer FROM TO AMOUNT
-//	slasa wallet history ACCOUNT      History (owner or issuer)
+//	slasa wallet history ACCOUNT      History (owner or an issuer admin)
 //	slasa reputation PROVIDER [--product P]
 
 import (
 	"encoding/json"
 	"fmt"
+	"regexp"
 	"strconv"
 
+	"github.com/slasa/slasa/internal/identity"
 	"github.com/spf13/cobra"
 )
 
 // walletAccount is the refund chaincode's Account.
 type walletAccount struct {
-	ID    string `json:"id"`
-	Owner struct {
-		MSPID      string `json:"msp_id"`
-		CommonName string `json:"common_name"`
-	} `json:"owner"`
-	Balance int64 `json:"balance"`
+	ID string `json:"id"`
+	// Owner is the identity that opened the wallet.
+	Owner   identity.ID `json:"owner"`
+	Balance int64       `json:"balance"`
 }
 
 // walletEntry is one entry of a wallet's History.
@@ -91,8 +91,10 @@ func newWalletOpenCommand() *cobra.Command {
 func newWalletMintCommand() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "mint ACCOUNT AMOUNT",
-		Short: "Create AMOUNT minor units in a wallet (Mint; the issuer only, default --as issuer)",
-		Args:  exactArgs(2, "ACCOUNT AMOUNT"),
+		Short: "Create AMOUNT minor units in a wallet (Mint; an admin of the issuer MSP, default --as issuer)",
+		Long: "Submits Mint: only an admin (NodeOU role admin) of the issuer MSP named by the deploy configuration\n" +
+			"may create money (on the local network: issuer or provider-admin). Default --as issuer.",
+		Args: exactArgs(2, "ACCOUNT AMOUNT"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			cc, _ := cmd.Flags().GetString("refund-cc")
 			if _, err := parseAmount(args[1]); err != nil {
@@ -148,7 +150,7 @@ func evaluateJSON(cmd *cobra.Command, s *session, cc, fn string, args ...string)
 func newWalletBalanceCommand() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "balance ACCOUNT",
-		Short: "Print a wallet's balance (BalanceOf; its owner or the issuer; default --as client)",
+		Short: "Print a wallet's balance (BalanceOf; its owner or an admin of the issuer MSP; default --as client)",
 		Args:  exactArgs(1, "ACCOUNT"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			cc, _ := cmd.Flags().GetString("refund-cc")
@@ -168,7 +170,7 @@ func newWalletBalanceCommand() *cobra.Command {
 			if err := json.Unmarshal(out, &a); err != nil {
 				return fmt.Errorf("%s.BalanceOf: decode: %w", cc, err)
 			}
-			return writeFields(cmd.OutOrStdout(), [][2]string{{"wallet", a.ID}, {"owner", a.Owner.MSPID + "/" + a.Owner.CommonName},
+			return writeFields(cmd.OutOrStdout(), [][2]string{{"wallet", a.ID}, {"owner", idText(a.Owner, "")},
 				{"balance", fmt.Sprintf("%d (%s)", a.Balance, money(a.Balance, ""))}})
 		},
 	}
@@ -180,7 +182,7 @@ func newWalletBalanceCommand() *cobra.Command {
 func newWalletHistoryCommand() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "history ACCOUNT",
-		Short: "A wallet's balance changes, oldest first (History; its owner or the issuer; default --as client)",
+		Short: "A wallet's balance changes, oldest first (History; its owner or an admin of the issuer MSP; default --as client)",
 		Args:  exactArgs(1, "ACCOUNT"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			cc, _ := cmd.Flags().GetString("refund-cc")
@@ -202,7 +204,7 @@ func newWalletHistoryCommand() *cobra.Command {
 			}
 			t := &table{header: []string{"TIMESTAMP", "KIND", "AMOUNT", "BALANCE", "COUNTERPARTY", "REFERENCE"}}
 			for _, e := range entries {
-				t.add(e.Timestamp, e.Kind, fmt.Sprintf("%+d", e.Amount), strconv.FormatInt(e.Balance, 10), orDash(e.Counterparty), orDash(e.Reference))
+				t.add(e.Timestamp, e.Kind, fmt.Sprintf("%+d", e.Amount), strconv.FormatInt(e.Balance, 10), orDash(identityText(e.Counterparty)), orDash(e.Reference))
 			}
 			return t.write(cmd.OutOrStdout())
 		},
@@ -210,6 +212,21 @@ func newWalletHistoryCommand() *cobra.Command {
 	refundCCFlag(cmd)
 	addJSONFlag(cmd)
 	return cmd
+}
+
+// identityString matches identity.ID.String(): "<msp>/<subject> (issuer <issuer>)".
+var identityString = regexp.MustCompile(`^([^/]+)/(.+) \(issuer (.+)\)$`)
+
+// identityText shortens a text that names an identity the way
+// identity.ID.String writes it (a mint's counterparty, an enclave's
+// registered_by) to "MSP/common name (issuer CA)"; any other text (a wallet,
+// "escrow") is kept.
+func identityText(c string) string {
+	m := identityString.FindStringSubmatch(c)
+	if m == nil || identity.CommonName(m[2]) == "" {
+		return c
+	}
+	return idText(identity.ID{MSPID: m[1], Subject: m[2], Issuer: m[3]}, "")
 }
 
 func newReputationCommand() *cobra.Command {

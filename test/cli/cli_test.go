@@ -1,9 +1,11 @@
 //go:build integration
 
 // Package cli tests the slasa CLI's network commands against a real network
-// (agreement and refund chaincodes): the SLA lifecycle with pagination,
-// termination and offline verification, the wallet commands, JSON output,
-// and the one-line explanations of refused transactions. test/e2e plays the
+// with the application deployed as make deploy does it (agreement, refund,
+// ercc, slaenclave; the deploy configuration recorded; the enclave
+// registered): the SLA lifecycle with pagination, termination and offline
+// verification, the wallet commands, JSON output, the one-line explanations
+// of refused transactions, and the enclave handover. test/e2e plays the
 // whole story with the enclave, the logger and the monitor.
 package cli
 
@@ -24,7 +26,7 @@ import (
 var nw *harness.Network
 
 func TestMain(m *testing.M) {
-	os.Exit(harness.Run(m, harness.Options{Chaincodes: []harness.Chaincode{{Source: "agreement"}, {Source: "refund"}}}, &nw))
+	os.Exit(harness.Run(m, harness.Options{DeployAll: true}, &nw))
 }
 
 func run(args ...string) (string, string, int) {
@@ -57,6 +59,12 @@ func fails(t *testing.T, want []string, args ...string) {
 			t.Errorf("slasa %s: %q lacks %q", strings.Join(args, " "), line, w)
 		}
 	}
+}
+
+// contains reports whether out contains want, with runs of spaces taken as
+// one (field alignment depends on which fields a record has).
+func contains(out, want string) bool {
+	return strings.Contains(strings.Join(strings.Fields(out), " "), strings.Join(strings.Fields(want), " "))
 }
 
 func sync(t *testing.T) {
@@ -105,16 +113,15 @@ func slaFile(t *testing.T, dir, id string) string {
 
 func TestLifecycle(t *testing.T) {
 	dir := t.TempDir()
-	if _, err := nw.SubmitAndSync("issuer", "refund", "Configure", "ProviderOrgMSP", "slaenclave", "agreement"); err != nil {
-		t.Fatal(err)
-	}
 
 	// Wallets.
 	ok(t, "wallet", "open", "client", "--as", "client")
 	ok(t, "wallet", "open", "provider", "--as", "provider")
 	sync(t)
 	fails(t, []string{"refund.OpenAccount: endorsement failed", `wallet "client" already exists`}, "wallet", "open", "client", "--as", "client")
-	fails(t, []string{"refund.Mint: endorsement failed", "issuer"}, "wallet", "mint", "client", "500", "--as", "client")
+	fails(t, []string{"refund.Mint: endorsement failed", "only an admin of the issuer ProviderOrgMSP may mint"}, "wallet", "mint", "client", "500", "--as", "client")
+	fails(t, []string{"refund.Mint: endorsement failed", "only an admin of the issuer ProviderOrgMSP may mint", `NodeOU role "client"`},
+		"wallet", "mint", "client", "500", "--as", "provider")
 	ok(t, "wallet", "mint", "client", "1000000")
 	sync(t)
 	ok(t, "wallet", "transfer", "client", "provider", "2500", "--as", "client")
@@ -151,11 +158,11 @@ func TestLifecycle(t *testing.T) {
 			t.Fatalf("propose %s: %v %v", id, res, err)
 		}
 	}
-	fails(t, []string{"the SLA's provider is ProviderOrgMSP/provider@providerorg.slasa.local, you are ClientOrgMSP/client@clientorg.slasa.local"},
+	fails(t, []string{"sla propose: you are ClientOrgMSP/client@clientorg.slasa.local (issuer ca.clientorg.slasa.local), not the SLA's provider ProviderOrgMSP/provider@providerorg.slasa.local (issuer ca.providerorg.slasa.local)"},
 		"sla", "propose", slaFile(t, dir, "cli-d"), "--as", "client")
 	fails(t, []string{"agreement.ProposeSLA: endorsement failed", "already exists"}, "sla", "propose", slaFile(t, dir, "cli-a"))
 	sync(t)
-	fails(t, []string{"the SLA's client is ClientOrgMSP/client@clientorg.slasa.local, you are ProviderOrgMSP/provider@providerorg.slasa.local"},
+	fails(t, []string{"sla accept: you are ProviderOrgMSP/provider@providerorg.slasa.local (issuer ca.providerorg.slasa.local), not the SLA's client ClientOrgMSP/client@clientorg.slasa.local"},
 		"sla", "accept", "cli-a", "--as", "provider")
 	fails(t, []string{"cli-a", "has not signed it yet"}, "sla", "verify", "cli-a")
 	ok(t, "sla", "accept", "cli-a")
@@ -167,7 +174,8 @@ func TestLifecycle(t *testing.T) {
 	// Withdraw the third.
 	ok(t, "sla", "terminate", "cli-c", "--as", "provider", "--reason", "changed my mind")
 	sync(t)
-	if out := ok(t, "sla", "show", "cli-c", "--as", "client"); !strings.Contains(out, "WITHDRAWN") || !strings.Contains(out, "changed my mind") {
+	if out := ok(t, "sla", "show", "cli-c", "--as", "client"); !strings.Contains(out, "WITHDRAWN") ||
+		!strings.Contains(out, "by the provider ProviderOrgMSP/provider@providerorg.slasa.local (issuer ca.providerorg.slasa.local) (changed my mind)") {
 		t.Errorf("show withdrawn:\n%s", out)
 	}
 
@@ -233,5 +241,115 @@ func TestLifecycle(t *testing.T) {
 	}
 	if out := ok(t, "reputation", "ProviderOrgMSP"); !strings.Contains(out, "settled periods:   0") {
 		t.Errorf("reputation:\n%s", out)
+	}
+}
+
+// TestHandover moves SLA cli-a (accepted in TestLifecycle, pinned to the
+// enclave make deploy registered) to a second enclave key of the same
+// chaincode with `slasa sla handover`: the provider's approval stays pending
+// until the client names the same enclave; the old pin is kept. The second
+// key is a simulated test key registered by ProviderOrg's admin, as a key
+// rotation would register one; it becomes the registry's current enclave, so
+// this test runs last.
+func TestHandover(t *testing.T) {
+	var before struct {
+		Status  string `json:"status"`
+		Enclave struct {
+			Chaincode string `json:"chaincode"`
+			EnclaveID string `json:"enclave_id"`
+		} `json:"enclave"`
+	}
+	if err := json.Unmarshal([]byte(ok(t, "sla", "show", "cli-a", "--json")), &before); err != nil {
+		t.Fatal(err)
+	}
+	pinA := before.Enclave.EnclaveID
+	if before.Status != "ACTIVE" || before.Enclave.Chaincode != "slaenclave" || len(pinA) != 64 {
+		t.Fatalf("cli-a before the handover: %+v", before)
+	}
+
+	// A second enclave key, registered by the host's admin for the committed definition.
+	dep := nw.Info.Chaincodes["slaenclave"]
+	digest := strings.TrimSpace(ok(t, "config", "digest", nw.DeployConfigPath("provider")))
+	keyFile := filepath.Join(t.TempDir(), "enclave-b.pem")
+	creds := ok(t, "enclave", "simulated-credentials", "--new-key", keyFile, "--channel", nw.Info.Channel, "--chaincode", "slaenclave",
+		"--version", fmt.Sprint(dep.Sequence), "--sequence", fmt.Sprint(dep.Sequence), "--peer-msp", "ProviderOrgMSP", "--config-digest", digest)
+	nw.MustSubmit(t, "provider-admin", "ercc", "RegisterEnclave", strings.TrimSpace(creds))
+	var current struct {
+		EnclaveID string `json:"enclave_id"`
+	}
+	if err := json.Unmarshal([]byte(ok(t, "enclave", "show", "--json")), &current); err != nil {
+		t.Fatal(err)
+	}
+	pinB := current.EnclaveID
+	if len(pinB) != 64 || pinB == pinA {
+		t.Fatalf("the second registration %q is not a new enclave (pinned %s)", pinB, pinA)
+	}
+	// The registry keeps the first registration: it still judges cli-a.
+	if out := ok(t, "enclave", "show", "--id", pinA); !strings.Contains(out, pinA) || !strings.Contains(out, "registered by:") {
+		t.Errorf("enclave show --id %s:\n%s", pinA, out)
+	}
+	if out := ok(t, "sla", "show", "cli-a"); !contains(out, "enclave: "+pinA+" of slaenclave") {
+		t.Errorf("a new registration moved the pin:\n%s", out)
+	}
+
+	// Refusals, each in one line, changing nothing.
+	fails(t, []string{"only the SLA's provider or client may approve a handover", "you are ClientOrgMSP/Admin@clientorg.slasa.local",
+		"not the SLA's client ClientOrgMSP/client@clientorg.slasa.local"}, "sla", "handover", "cli-a", pinB, "--as", "client-admin")
+	fails(t, []string{pinA + " is already the pinned enclave of SLA cli-a"}, "sla", "handover", "cli-a", pinA, "--as", "provider")
+	unknown := strings.Repeat("AB", 32)
+	fails(t, []string{"ercc.QueryEnclaveByID", unknown}, "sla", "handover", "cli-a", unknown, "--as", "provider")
+	fails(t, []string{"cli-c is WITHDRAWN and has no pinned enclave"}, "sla", "handover", "cli-c", pinB, "--as", "provider")
+
+	// The provider approves: pending until the client names the same enclave.
+	out := ok(t, "sla", "handover", "cli-a", pinB, "--as", "provider")
+	for _, w := range []string{"approved:      " + pinB + " as the provider of SLA cli-a", "registration:  slaenclave version",
+		"handover:      pending: the provider approves " + pinB + ", the client approves -", "enclave:       still " + pinA} {
+		if !contains(out, w) {
+			t.Errorf("provider's approval lacks %q:\n%s", w, out)
+		}
+	}
+	sync(t)
+	if out := ok(t, "sla", "show", "cli-a", "--as", "client"); !contains(out, "handover: pending: the provider approves "+pinB) ||
+		!contains(out, "enclave: "+pinA) {
+		t.Errorf("sla show with a pending handover:\n%s", out)
+	}
+
+	// The client approves the same enclave: the pin moves, the old one is kept.
+	var res struct {
+		ApprovedAs string `json:"approved_as"`
+		HandedOver bool   `json:"handed_over"`
+		Enclave    struct {
+			EnclaveID string `json:"enclave_id"`
+		} `json:"enclave"`
+		Previous struct {
+			EnclaveID string `json:"enclave_id"`
+		} `json:"previous"`
+		Handover *struct{} `json:"handover"`
+	}
+	if err := json.Unmarshal([]byte(ok(t, "sla", "handover", "cli-a", pinB, "--as", "client", "--json")), &res); err != nil {
+		t.Fatal(err)
+	}
+	if res.ApprovedAs != "client" || !res.HandedOver || res.Enclave.EnclaveID != pinB || res.Previous.EnclaveID != pinA || res.Handover != nil {
+		t.Errorf("client's approval: %+v", res)
+	}
+	sync(t)
+	show := ok(t, "sla", "show", "cli-a")
+	for _, w := range []string{"enclave: " + pinB + " of slaenclave", "replaced enclave: " + pinA + " of slaenclave"} {
+		if !contains(show, w) {
+			t.Errorf("sla show after the handover lacks %q:\n%s", w, show)
+		}
+	}
+	if strings.Contains(show, "handover:") {
+		t.Errorf("approvals left after the handover:\n%s", show)
+	}
+	if out := ok(t, "sla", "history", "cli-a"); !strings.Contains(out, "(handover pending)") || !strings.Contains(out, pinB[:16]) {
+		t.Errorf("sla history:\n%s", out)
+	}
+	events := ok(t, "watch", "--start-block", "0", "--for", "10s", "--max", "100")
+	for _, w := range []string{"agreement.EnclaveHandoverApproved  sla_id=cli-a approved_as=provider enclave_id=" + pinB[:16],
+		"agreement.EnclaveHandover  sla_id=cli-a approved_as=client enclave_id=" + pinB[:16]} {
+		if !contains(events, w) {
+			t.Errorf("watch lacks %q:\n%s", w, events)
+		}
 	}
 }

@@ -26,7 +26,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/slasa/slasa/fpc/setup"
 	"github.com/slasa/slasa/internal/cli"
 	"github.com/slasa/slasa/test/harness"
 )
@@ -34,9 +33,9 @@ import (
 var nw *harness.Network
 
 func TestMain(m *testing.M) {
-	os.Exit(harness.Run(m, harness.Options{Chaincodes: []harness.Chaincode{
-		{Source: "agreement"}, {Source: "refund"}, {Source: "ercc"}, {Source: "slaenclave"},
-	}}, &nw))
+	// What make deploy does: the four chaincodes (each organization's own servers), the deploy
+	// configuration recorded by ProviderOrg's admin, the enclave registered by the host's admin.
+	os.Exit(harness.Run(m, harness.Options{DeployAll: true}, &nw))
 }
 
 const (
@@ -205,12 +204,11 @@ func TestStory(t *testing.T) {
 	bins := buildBins(t, root)
 	work := t.TempDir()
 
-	// What make deploy does after deploy.sh: refund's Configure and the enclave setup.
-	if _, err := nw.SubmitAndSync("issuer", "refund", "Configure", "ProviderOrgMSP", "slaenclave", "agreement"); err != nil {
-		t.Fatalf("refund Configure: %s", setup.ErrorText(err))
+	// make deploy recorded the deploy configuration and registered the enclave: every peer agrees.
+	slasa(t, "config", "show")
+	if out := slasa(t, "enclave", "show"); !strings.Contains(out, "SIMULATED") {
+		t.Errorf("enclave show:\n%s", out)
 	}
-	slasa(t, "enclave", "setup")
-	sync(t)
 
 	// Wallets and money, through the CLI.
 	slasa(t, "wallet", "open", "client", "--as", "client")
@@ -269,6 +267,29 @@ func TestStory(t *testing.T) {
 	sync(t)
 	slasa(t, "sla", "accept", id, "--as", "client")
 	sync(t)
+	// AcceptSLA pays the first period that has not started: accepted before P0 begins, it pays P0 and
+	// pins the registered enclave.
+	if time.Now().After(P(0)) {
+		t.Fatalf("the SLA was accepted after its first period began (%s): raise leadTime", iso(P(0)))
+	}
+	var accepted struct {
+		LastPeriod  string `json:"last_period"`
+		PaidThrough string `json:"paid_through"`
+		Enclave     struct {
+			Chaincode string `json:"chaincode"`
+			EnclaveID string `json:"enclave_id"`
+		} `json:"enclave"`
+	}
+	slasaJSON(t, &accepted, "sla", "show", id)
+	var registered struct {
+		EnclaveID string `json:"enclave_id"`
+	}
+	slasaJSON(t, &registered, "enclave", "show")
+	if accepted.LastPeriod != iso(P(0)) || accepted.PaidThrough != iso(P(1)) || accepted.Enclave.Chaincode != "slaenclave" ||
+		accepted.Enclave.EnclaveID == "" || accepted.Enclave.EnclaveID != registered.EnclaveID {
+		t.Fatalf("accepted SLA pays %s..%s and pins %+v; want %s..%s and the registered enclave %s",
+			accepted.LastPeriod, accepted.PaidThrough, accepted.Enclave, iso(P(0)), iso(P(1)), registered.EnclaveID)
+	}
 
 	// A second accept is refused at endorsement, explained in one line with the chaincode's message.
 	_, errOut, code := slasaRun("sla", "accept", id, "--as", "client")
