@@ -5,11 +5,11 @@
 // Both parties sign the 32-byte digest of the SLA's canonical form
 // (sla.Digest) as a prehashed message: ecdsa.SignASN1(rand, key, digest[:]).
 // The signature is the ASN.1 DER encoding of (r, s). The certificates are
-// the parties' Fabric X.509 enrollment certificates (PEM); a certificate
-// names its holder in the subject's common name, and the record names the
-// MSP the certificate belongs to. Verify checks that both match the parties
-// of the SLA and, when given per-MSP roots, that each certificate chains to
-// the roots of its MSP.
+// the parties' Fabric X.509 enrollment certificates (PEM), and the record
+// names the MSP each certificate belongs to. Verify checks that each
+// certificate is its party exactly (MSP ID, subject DN and issuer DN, as the
+// SLA names them) and, when given per-MSP roots, that each certificate chains
+// to the roots of its MSP.
 //
 // The package is pure Go (no Fabric imports) so that the chaincodes, the
 // slasa CLI and the enclave can all use it.
@@ -192,8 +192,8 @@ func (r *Record) Marshal() ([]byte, error) {
 
 // Verify re-parses the SLA document, recomputes its digest and checks that
 // it equals Digest, that both signatures verify over it with the
-// certificates, that each certificate's MSP and common name match the SLA's
-// provider and client, and, when opts.Roots is set, that each certificate
+// certificates, that each certificate's MSP ID, subject DN and issuer DN are
+// the SLA's provider's and client's, and, when opts.Roots is set, that each certificate
 // chains to the roots of its MSP. It returns the parsed SLA.
 func (r *Record) Verify(opts Options) (*sla.SLA, error) {
 	if r == nil {
