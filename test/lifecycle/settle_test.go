@@ -263,7 +263,7 @@ func testSettle(t *testing.T, enc testEnclaveKey, c settleCase) {
 		{"another batch CID", signVerdict(t, wrongCID, key),
 			fmt.Sprintf("verdict.batch_cid: bafyotherbatch is not the CID %s of log batch 2 of SLA %q", c.a2.CID, id), ""},
 		{"a batch that is not anchored", signVerdict(t, unanchored, key),
-			fmt.Sprintf("verdict.batch_seq: read log batch 9 of SLA %q", id), ""},
+			fmt.Sprintf("verdict.batch_seq: log batch 9 of SLA %q is not anchored", id), ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			who := tc.who
