@@ -62,6 +62,9 @@ type fakeLedger struct {
 	mu      sync.Mutex
 	anchors map[int64]signedsla.Anchor
 	cert    *x509.Certificate
+	// now is the transaction time of an anchor (the logger's clock); the
+	// chaincode refuses a window that ends after it. nil: no check.
+	now func() time.Time
 	// failGet and failAnchor make the next calls fail; anchorThenFail
 	// makes AnchorLogBatch commit but report an error (a lost reply).
 	failGet, failAnchor, anchorThenFail int
@@ -103,9 +106,19 @@ func (l *fakeLedger) AnchorLogBatch(_ context.Context, a signedsla.Anchor, sig [
 		l.failAnchor--
 		return errors.New("orderer unavailable")
 	}
-	// The chaincode's rules: logger signature, consecutive, chained, once.
+	// The chaincode's rules: logger signature, window over, consecutive, chained, once.
 	if err := signedsla.VerifyAnchor(a, l.cert, sig); err != nil {
 		return err
+	}
+	if l.now != nil {
+		end, err := signedsla.ParseInstant(a.PeriodEnd)
+		if err != nil {
+			return err
+		}
+		if now := l.now(); end.After(now) {
+			return fmt.Errorf("periodEnd: the window ends at %s, after this transaction (%s); a batch is anchored only once its window is over",
+				a.PeriodEnd, now.Format(time.RFC3339Nano))
+		}
 	}
 	if _, ok := l.anchors[a.Seq]; ok {
 		return fmt.Errorf("batch %d is already anchored", a.Seq)

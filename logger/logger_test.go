@@ -214,6 +214,7 @@ type rig struct {
 func newRig(t *testing.T, start time.Time) *rig {
 	id, cert := testIdentity(t)
 	r := &rig{t: t, dir: t.TempDir(), clock: &fakeClock{t: start}, ledger: newFakeLedger(cert), store: &fakeStore{}, id: id}
+	r.ledger.now = r.clock.Now
 	r.cfg = PublisherConfig{SLA: testSLA(t, t0, 60), Window: 10 * time.Second, CutDelay: 2 * time.Second,
 		Ledger: r.ledger, Store: r.store, Keys: fakeKeys{testRSA(t)}, Identity: id, Now: r.clock.Now, Log: quiet}
 	return r
@@ -360,6 +361,58 @@ func TestPublisherCrashesAndOutages(t *testing.T) {
 	}
 	if n, _ := p.Spool().Pending(); n != 0 {
 		t.Errorf("%d spool segments left", n)
+	}
+}
+
+// A batch is cut and anchored only once its window is over by the
+// logger's clock (the transaction time of the anchor), also when the clock
+// was set back after the batch was cut; a negative cut delay is refused.
+func TestPublisherAnchorsOnlyAfterWindowEnd(t *testing.T) {
+	ctx := context.Background()
+	r := newRig(t, t0)
+	r.cfg.CutDelay = -time.Second
+	r.cfg.Dir = r.dir
+	if _, err := NewPublisher(ctx, r.cfg); err == nil || err.Error() != "publisher: cut delay -1s is negative: a window is cut only after its end" {
+		t.Fatalf("negative cut delay: %v", err)
+	}
+	r.cfg.CutDelay = 0
+	p := r.open()
+	step := func(want Step) {
+		t.Helper()
+		got, err := p.Step(ctx)
+		if err != nil || got != want {
+			t.Fatalf("at %s: step %v %v, want %v", r.clock.Now().Format(time.RFC3339Nano), got, err, want)
+		}
+	}
+	// The first window [0s, 10s) is open until 10s.
+	r.clock.Set(t0.Add(10*time.Second - time.Millisecond))
+	step(StepIdle)
+	if st := p.State(); st.Pending != nil || len(r.ledger.anchors) != 0 {
+		t.Fatalf("a window was cut before its end: %+v, %d anchors", st, len(r.ledger.anchors))
+	}
+	r.clock.Set(t0.Add(10 * time.Second))
+	step(StepCut)
+	step(StepAdded)
+	step(StepAnchored)
+	if a := r.ledger.anchors[1]; a.PeriodEnd != "2026-03-01T00:00:10Z" {
+		t.Fatalf("anchor 1: %+v", a)
+	}
+	// Batch 2 is cut at its window's end; then the clock is set back.
+	r.clock.Set(t0.Add(20 * time.Second))
+	step(StepCut)
+	step(StepAdded)
+	r.clock.Set(t0.Add(19 * time.Second))
+	step(StepIdle)
+	if st := p.State(); st.Pending == nil || r.ledger.submits != 1 || len(r.ledger.anchors) != 1 {
+		t.Fatalf("after the clock went back: pending %+v, %d submits, %d anchors; want batch 2 pending, not submitted", st.Pending, r.ledger.submits, len(r.ledger.anchors))
+	}
+	if next := p.NextCut(); !next.Equal(t0.Add(20 * time.Second)) {
+		t.Fatalf("NextCut %s, want the pending window's end", next)
+	}
+	r.clock.Set(t0.Add(20 * time.Second))
+	step(StepAnchored)
+	if r.ledger.submits != 2 || r.ledger.anchors[2].PeriodEnd != "2026-03-01T00:00:20Z" {
+		t.Fatalf("%d submits, anchors %+v", r.ledger.submits, r.ledger.anchors)
 	}
 }
 

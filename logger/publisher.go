@@ -77,7 +77,9 @@ type PublisherConfig struct {
 	Window time.Duration
 	// CutDelay is how long after a window's end it is cut, so that samples
 	// taken just before the end reach the spool first. It must exceed the
-	// probe timeout.
+	// probe timeout, and it is never negative: a batch is cut, and anchored,
+	// only once its window is over (the agreement chaincode refuses an anchor
+	// whose window ends after the transaction time).
 	CutDelay time.Duration
 	// Ledger, Store, Keys and Identity are the collaborators.
 	Ledger   Ledger
@@ -169,6 +171,9 @@ func NewPublisher(ctx context.Context, cfg PublisherConfig) (*Publisher, error) 
 	}
 	if cfg.Ledger == nil || cfg.Store == nil || cfg.Keys == nil || cfg.Identity.Key == nil || cfg.Identity.CertPEM == "" {
 		return nil, errors.New("publisher: ledger, store, key source and identity are required")
+	}
+	if cfg.CutDelay < 0 {
+		return nil, fmt.Errorf("publisher: cut delay %s is negative: a window is cut only after its end", cfg.CutDelay)
 	}
 	if cfg.Now == nil {
 		cfg.Now = time.Now
@@ -301,12 +306,17 @@ func (p *Publisher) save(st State) error {
 	return nil
 }
 
-// NextCut returns when the next window can be cut (zero when a batch is
-// pending or the validity has ended).
+// NextCut returns when the next window can be cut, or, when a batch is
+// pending, the end of its window (from then on it can be anchored); zero
+// when the validity has ended.
 func (p *Publisher) NextCut() time.Time {
 	st := p.State()
 	if st.Pending != nil {
-		return time.Time{}
+		end, err := signedsla.ParseInstant(st.Pending.WindowEnd)
+		if err != nil {
+			return time.Time{}
+		}
+		return end
 	}
 	start, err := signedsla.ParseInstant(st.NextWindowStart)
 	if err != nil {
@@ -432,6 +442,18 @@ func DecideAnchor(onLedger *signedsla.Anchor, pend Pending) AnchorDecision {
 
 func (p *Publisher) anchor(ctx context.Context, st State) (Step, error) {
 	pend := *st.Pending
+	end, err := signedsla.ParseInstant(pend.WindowEnd)
+	if err != nil {
+		return StepIdle, fmt.Errorf("state: pending batch %d: window end: %w", pend.Seq, err)
+	}
+	// An anchor witnesses that its window is over: never submit one before
+	// the window's end by this clock (a batch sealed under a clock that has
+	// since been set back waits).
+	// mutate:check logger-window-over
+	if p.cfg.Now().Before(end) {
+		p.log.Warn("the pending batch's window has not ended by this clock: waiting to anchor it", "seq", pend.Seq, "window_end", pend.WindowEnd)
+		return StepIdle, nil
+	}
 	onLedger, err := p.cfg.Ledger.GetLogBatch(ctx, st.SLAID, pend.Seq)
 	if err != nil && !errors.Is(err, ErrNotAnchored) {
 		return StepIdle, fmt.Errorf("reading anchor of batch %d: %w", pend.Seq, err)
@@ -457,7 +479,6 @@ func (p *Publisher) anchor(ctx context.Context, st State) (Step, error) {
 		p.log.Info("batch already anchored with the same CID", "seq", pend.Seq, "cid", pend.CID)
 	}
 	start, _ := signedsla.ParseInstant(pend.WindowStart)
-	end, _ := signedsla.ParseInstant(pend.WindowEnd)
 	next := State{Version: st.Version, SLAID: st.SLAID, WindowSeconds: st.WindowSeconds, NextSeq: pend.Seq + 1, PrevCID: pend.CID,
 		NextWindowStart: pend.WindowEnd, Published: st.Published + 1, PublishedRecords: st.PublishedRecords + pend.Records}
 	if err := p.save(next); err != nil {

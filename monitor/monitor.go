@@ -413,8 +413,10 @@ func (m *Monitor) ingest(ctx context.Context, id string, st *Status) (*Status, e
 }
 
 // PaidPeriod reports whether period p of s is paid into escrow,
-// according to the agreement record: paid periods run from the period of
-// the acceptance (or the validity start) up to paid_through.
+// according to the agreement record: paid periods run from the first
+// period that had not started at the acceptance (AcceptSLA pays the first
+// period whose start is at or after the transaction time, the validity
+// start at the earliest) up to paid_through.
 func PaidPeriod(ag *logger.AgreementView, s *sla.SLA, p driver.Period) (bool, error) {
 	if ag.AcceptedAt == "" || ag.PaidThrough == "" {
 		return false, nil
@@ -431,12 +433,17 @@ func PaidPeriod(ag *logger.AgreementView, s *sla.SLA, p driver.Period) (bool, er
 	if err != nil {
 		return false, fmt.Errorf("validity.start: %w", err)
 	}
-	if accepted.Before(vs) {
-		accepted = vs
+	at := accepted
+	if at.Before(vs) {
+		at = vs
 	}
-	first, err := driver.PeriodOf(s, accepted)
+	first, err := driver.PeriodOf(s, at)
 	if err != nil {
 		return false, fmt.Errorf("period of accepted_at: %w", err)
+	}
+	if first.Start.Before(accepted) {
+		// Accepted after this period started: the next one was paid.
+		first.Start = first.End
 	}
 	return !p.Start.Before(first.Start) && !p.End.After(through), nil
 }
@@ -481,6 +488,13 @@ func (m *Monitor) settle(ctx context.Context, ag *logger.AgreementView, s *sla.S
 		}
 		if !paid {
 			continue // never paid, or not yet renewed
+		}
+		// The refund chaincode settles a period only after its end; the
+		// enclave's coverage says the period is complete, this clock must
+		// agree before the verdict is relayed.
+		// mutate:check monitor-period-over
+		if m.cfg.Now().Before(p.End) {
+			continue
 		}
 		if err := m.settlePeriod(ctx, id, name); err != nil {
 			return err
@@ -545,8 +559,11 @@ func (m *Monitor) settlePeriod(ctx context.Context, id, period string) error {
 		return err
 	}
 	v := signed.Verdict
+	if err := CheckBatch(ctx, m.cfg.Agreements, &v); err != nil {
+		return err
+	}
 	m.log.Info("period evaluated", "sla", id, "period", period, "violated", v.Violated, "credit_bps", v.CreditBPS,
-		"credit_amount", v.CreditAmount, "penalty_amount", v.PenaltyAmount)
+		"credit_amount", v.CreditAmount, "penalty_amount", v.PenaltyAmount, "batch_seq", v.BatchSeq, "batch_cid", v.BatchCID)
 	res, err := m.cfg.Refund.SettleVerdict(ctx, ev.Verdict)
 	if err != nil {
 		// The settlement may have committed although we saw an error, or
@@ -605,4 +622,22 @@ func CheckEvaluation(ctx context.Context, ev *Evaluation, e Enclave, id, period 
 		return nil, fmt.Errorf("Evaluate %s: %w", period, err)
 	}
 	return signed, nil
+}
+
+// CheckBatch checks that the log batch a verdict names as its period's
+// last (batch_seq, batch_cid) is anchored on the agreement chaincode with
+// that CID and a window ending at the period's end, as the refund chaincode
+// requires: the enclave evaluated the anchored batch chain up to the
+// period's end, which the logger witnessed.
+func CheckBatch(ctx context.Context, a Agreements, v *verdict.Verdict) error {
+	anchor, err := a.GetLogBatch(ctx, v.SLAID, v.BatchSeq)
+	if err != nil {
+		return fmt.Errorf("Evaluate %s: the verdict's last batch %d: %w", v.Period, v.BatchSeq, err)
+	}
+	// mutate:check monitor-verdict-batch
+	if anchor.CID != v.BatchCID || anchor.PeriodEnd != v.PeriodEnd {
+		return fmt.Errorf("Evaluate %s: the verdict names batch %d with CID %s as the period's last (ending at %s), but the anchored batch %d has CID %s and ends at %s",
+			v.Period, v.BatchSeq, v.BatchCID, v.PeriodEnd, anchor.Seq, anchor.CID, anchor.PeriodEnd)
+	}
+	return nil
 }

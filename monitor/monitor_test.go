@@ -89,7 +89,7 @@ type world struct {
 	badCID     map[string]bool                 // the shim lies about these CIDs
 	forge      bool                            // sign verdicts with another key
 	badReport  bool                            // return a report other than the verdict's
-	misdirect  string                          // "sla" or "period": sign a verdict for another one
+	misdirect  string                          // "sla" or "period": sign a verdict for another one; "batch-cid", "batch-seq", "batch-missing": name another last batch
 
 	// refund
 	escrow      map[string]map[string]*Escrow
@@ -267,6 +267,12 @@ func (w *world) Evaluate(_ context.Context, id, period string) (*Evaluation, err
 		v.SLAID = "s-other"
 	case "period":
 		v.Period = start.Add(time.Minute).Format(time.RFC3339)
+	case "batch-cid":
+		v.BatchCID = "bafkother"
+	case "batch-seq":
+		v.BatchSeq = 3
+	case "batch-missing":
+		v.BatchSeq = 99
 	}
 	signed, err := verdict.Sign(v, key)
 	if err != nil {
@@ -393,6 +399,28 @@ func TestMonitorSettlesCompletePaidPeriods(t *testing.T) {
 	m.ReconcileAll(context.Background())
 	if w.settleCalls != 3 {
 		t.Fatalf("%d settle calls after renewal", w.settleCalls)
+	}
+}
+
+// A period the enclave reports complete is settled only once it has ended
+// by the monitor's clock (the refund chaincode refuses it before).
+func TestMonitorSettlesOnlyAfterPeriodEnd(t *testing.T) {
+	w := newWorld(t)
+	w.addSLA("s1", 1)
+	for i := 0; i < 6; i++ { // period 0 covered
+		w.anchor("s1")
+	}
+	w.now = t0.Add(time.Minute - time.Millisecond)
+	m := w.monitor(t.TempDir())
+	m.HandleEvent(event(t, EventSLASigned, map[string]any{"sla_id": "s1"}))
+	m.ReconcileAll(context.Background())
+	if w.head["s1"] != 6 || w.settleCalls != 0 || len(w.frozen["s1"]) != 0 || m.C.Errors.Load() != 0 {
+		t.Fatalf("before the period's end: head %d, %d settle calls, %d evaluations, %d errors", w.head["s1"], w.settleCalls, len(w.frozen["s1"]), m.C.Errors.Load())
+	}
+	w.now = t0.Add(time.Minute)
+	m.ReconcileAll(context.Background())
+	if got := w.settledPeriods("s1"); len(got) != 1 || w.settleCalls != 1 {
+		t.Fatalf("at the period's end: settled %v with %d settle calls", got, w.settleCalls)
 	}
 }
 
@@ -599,6 +627,11 @@ func TestCandidatesAndPaid(t *testing.T) {
 		{t0.Format(time.RFC3339), time.Minute, true},
 		{t0.Format(time.RFC3339), 2 * time.Minute, false},
 		{t0.Add(70 * time.Second).Format(time.RFC3339), 0, false},
+		// AcceptSLA pays the first period not started at the acceptance.
+		{t0.Add(70 * time.Second).Format(time.RFC3339), time.Minute, false},
+		{t0.Add(59 * time.Second).Format(time.RFC3339), 0, false},
+		{t0.Add(59 * time.Second).Format(time.RFC3339), time.Minute, true},
+		{t0.Add(60 * time.Second).Format(time.RFC3339), time.Minute, true},
 		{t0.Add(-time.Hour).Format(time.RFC3339), 0, true},
 		{"", 0, false},
 	}
@@ -657,6 +690,13 @@ func TestMonitorChecksEvaluations(t *testing.T) {
 			p0 + `the verdict is for SLA "s1" period 2026-03-01T00:01:00Z, not SLA "s1" period 2026-03-01T00:00:00Z`},
 		// monitor-verdict-signature
 		{"a verdict signed by another key", func(w *world) { w.forge = true }, p0 + "verdict.enclave_id: "},
+		// monitor-verdict-batch
+		{"a verdict naming another CID as the last batch", func(w *world) { w.misdirect = "batch-cid" },
+			p0 + "the verdict names batch 6 with CID bafkother as the period's last (ending at 2026-03-01T00:01:00Z), but the anchored batch 6 has CID bafkcid6 and ends at 2026-03-01T00:01:00Z"},
+		{"a verdict naming a batch that does not end the period", func(w *world) { w.misdirect = "batch-seq" },
+			p0 + "the verdict names batch 3 with CID bafkcid6 as the period's last (ending at 2026-03-01T00:01:00Z), but the anchored batch 3 has CID bafkcid3 and ends at 2026-03-01T00:00:30Z"},
+		{"a verdict naming a batch that is not anchored", func(w *world) { w.misdirect = "batch-missing" },
+			p0 + "the verdict's last batch 99: batch 99: log batch is not anchored"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			w := newWorld(t)

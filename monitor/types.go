@@ -17,13 +17,16 @@
 //     every anchored batch (agreement GetLogBatch) is passed to IngestBatch,
 //     in order, until the first batch that is not anchored;
 //  3. evaluate and settle: every period the enclave reports complete (or
-//     already evaluated) whose fee is in escrow and whose escrow is not
-//     SETTLED (refund GetEscrow) is evaluated (Evaluate returns the frozen
-//     verdict when there is one); the answer is checked (the verdict is for
-//     the SLA and period asked, the report's SHA-256 is its report_digest,
-//     its signature verifies with the enclave key from the registry) and the
-//     verdict is submitted to SettleVerdict. An answer that fails a check is
-//     never relayed.
+//     already evaluated) whose fee is in escrow (the periods from the first
+//     one that had not started at the acceptance up to paid_through), that
+//     has ended by the monitor's clock and whose escrow is not SETTLED
+//     (refund GetEscrow) is evaluated (Evaluate returns the frozen verdict
+//     when there is one); the answer is checked (the verdict is for the SLA
+//     and period asked, the report's SHA-256 is its report_digest, its
+//     signature verifies with the enclave key from the registry, and the
+//     batch it names as the period's last is anchored with that CID and a
+//     window ending at the period's end) and the verdict is submitted to
+//     SettleVerdict. An answer that fails a check is never relayed.
 //
 // A failure leaves the SLA for a later attempt (exponential backoff per SLA),
 // so killing the monitor at any point and starting it again neither loses nor

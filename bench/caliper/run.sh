@@ -4,11 +4,17 @@
 #   1. installs Caliper 0.6.0 (npm ci from package-lock.json) and binds it to Fabric 2.5, once;
 #   2. starts a native Fabric network in its own run folder and port block (BENCH_RUN_DIR, BENCH_PORT_BASE),
 #      so a network of yours (.run, port 27000) is left alone;
-#   3. deploys agreement, refund, ercc, the baseline chaincode and a test enclave chaincode (smoke as benchenclave);
-#   4. bench/caliper/gen prepare: configures ercc (simulated), registers a simulated enclave key for benchenclave,
-#      configures refund, opens and funds one client and one provider wallet per SLA, and precomputes every signed
-#      argument (SLAs, anchors, verdicts) plus Caliper's network and benchmark configuration;
-#   5. runs Caliper with a /proc sampler of the peers, orderer and chaincode servers;
+#   3. deploys agreement, refund, ercc, the baseline chaincode and a test enclave chaincode (smoke as benchenclave,
+#      the enclave chaincode its deploy configuration names: SLASA_CC_ENCLAVE), each organization with its own
+#      servers, and records the deploy configuration with `slasa config record` as provider-admin;
+#   4. bench/caliper/gen prepare: registers a simulated enclave key for benchenclave as provider-admin (attesting the
+#      deploy configuration's digest), opens one client and one provider wallet per SLA and has the issuer's admin fund
+#      the client's, and precomputes the signed SLAs (30-second billing periods for 3 batches) plus Caliper's network
+#      and benchmark configuration;
+#   5. runs Caliper with a /proc sampler of the peers, orderer and chaincode servers, and gen settle next to it: once
+#      the accept round has ended (each SLA paid its first period that had not started) and every paid period is
+#      over, it signs the anchors covering each paid period and the verdicts naming its last batch, which the anchor
+#      and settle rounds wait for before they start;
 #   6. bench/caliper/gen report: summary table and ratios into bench/RESULTS.md; exits non-zero when any
 #      transaction failed (Caliper's own exit code does not say so);
 #   7. tears the network down (also on failure or Ctrl-C). Caliper's output stays in BENCH_OUT_DIR.
@@ -25,6 +31,8 @@ export SLASA_CACHE_DIR="$cache"
 export SLASA_RUN_DIR="${BENCH_RUN_DIR:-$cache/bench-run}"
 export SLASA_PORT_BASE="${BENCH_PORT_BASE:-33500}"
 export SLASA_WITH_IPFS=0 # the benchmark anchors CIDs but never fetches a batch
+# The deploy configuration names the test enclave chaincode (verdicts are signed by a key registered for it).
+export SLASA_CC_ENCLAVE=benchenclave
 out="${BENCH_OUT_DIR:-$cache/bench-caliper}"
 slas="${BENCH_SLAS:-400}" batches="${BENCH_BATCHES:-3}" workers="${BENCH_WORKERS:-2}" load="${BENCH_LOAD:-32}"
 started=$SECONDS
@@ -50,12 +58,20 @@ gen="$cache/bin/slasa-bench-gen"
 
 # ---- the network, torn down whatever happens
 monitor_pid=""
+settle_pid=""
+stop_bg() {
+	local pid
+	for pid in "$monitor_pid" "$settle_pid"; do
+		if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
+			kill "$pid" 2>/dev/null || true
+			wait "$pid" 2>/dev/null || true
+		fi
+	done
+	monitor_pid="" settle_pid=""
+}
 teardown() {
 	local rc=$?
-	if [ -n "$monitor_pid" ] && kill -0 "$monitor_pid" 2>/dev/null; then
-		kill "$monitor_pid" 2>/dev/null || true
-		wait "$monitor_pid" 2>/dev/null || true
-	fi
+	stop_bg
 	# Peer logs hold the MVCC evidence; keep them with Caliper's output.
 	if [ -d "$SLASA_RUN_DIR/logs" ]; then
 		mkdir -p "$out/logs" && cp "$SLASA_RUN_DIR"/logs/*.log "$out/logs/" 2>/dev/null || true
@@ -79,15 +95,20 @@ bash network/up.sh
 for cc in agreement refund ercc baseline; do
 	bash network/deploy.sh "$cc"
 done
-# The test enclave chaincode: any deployed chaincode name will do for the refund chaincode's trust (the verdicts
-# are signed by a key registered for it in ercc); smoke is the smallest.
-bash network/deploy.sh smoke --name benchenclave
+# The test enclave chaincode: any deployed chaincode under the configured enclave name will do for ercc and the
+# refund chaincode (the verdicts are signed by a key registered for it in ercc); smoke is the smallest.
+bash network/deploy.sh smoke --name "$SLASA_CC_ENCLAVE"
+# The deploy configuration on the ledger of agreement, refund and ercc, as the operator does (deploy-all.sh step 2).
+go build -o "$SLASA_RUN_DIR/bin/slasa" ./cmd/slasa
+"$SLASA_RUN_DIR/bin/slasa" --run-dir "$SLASA_RUN_DIR" --as provider-admin config record
 
 log "preparing ($slas SLAs, $batches batches each, $workers workers x $load in flight)"
 "$gen" prepare -run-dir "$SLASA_RUN_DIR" -out "$out" -slas "$slas" -batches "$batches" -workers "$workers" -load "$load"
 
 "$gen" monitor -run-dir "$SLASA_RUN_DIR" -out "$out/procs.jsonl" &
 monitor_pid=$!
+"$gen" settle -run-dir "$SLASA_RUN_DIR" -out "$out" 2>"$out/settle.log" &
+settle_pid=$!
 
 log "running Caliper (at most ${BENCH_TIMEOUT:-600} s)"
 caliper_rc=0
@@ -97,9 +118,8 @@ caliper_rc=0
 	--caliper-benchconfig "$out/benchmark.yaml" \
 	--caliper-report-path "$out/report.html" \
 	--caliper-flow-only-test) >"$out/caliper.log" 2>&1 || caliper_rc=$?
-kill "$monitor_pid" 2>/dev/null || true
-wait "$monitor_pid" 2>/dev/null || true
-monitor_pid=""
+stop_bg
+[ ! -s "$out/settle.log" ] || cat "$out/settle.log" >&2
 grep -E '^\|' "$out/caliper.log" | tail -n 12 >&2 || true
 if [ "$caliper_rc" -ne 0 ]; then
 	log "Caliper exited with $caliper_rc (log: $out/caliper.log)"

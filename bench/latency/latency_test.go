@@ -34,7 +34,6 @@ import (
 	shell "github.com/ipfs/go-ipfs-api"
 
 	fpcclient "github.com/slasa/slasa/fpc/client"
-	"github.com/slasa/slasa/fpc/setup"
 	"github.com/slasa/slasa/internal/fabnet"
 	"github.com/slasa/slasa/logbatch"
 	"github.com/slasa/slasa/signedsla"
@@ -44,10 +43,10 @@ import (
 
 var net *harness.Network
 
+// TestMain deploys the application as an operator does (network/deploy-all.sh: agreement, refund, ercc and
+// slaenclave, the deploy configuration recorded, the enclave set up and registered by the host's admin).
 func TestMain(m *testing.M) {
-	os.Exit(harness.Run(m, harness.Options{Chaincodes: []harness.Chaincode{
-		{Source: "agreement"}, {Source: "refund"}, {Source: "ercc"}, {Source: "slaenclave"},
-	}}, &net))
+	os.Exit(harness.Run(m, harness.Options{DeployAll: true}, &net))
 }
 
 const (
@@ -58,15 +57,16 @@ const (
 
 func TestAnchorToIngestLatency(t *testing.T) {
 	ctx := context.Background()
-	net.MustSubmit(t, "issuer", "refund", "Configure", "ProviderOrgMSP", "slaenclave", "agreement")
-	opts := setup.Options{Log: os.Stderr}
-	gw := setup.NewGateway(net.Info, opts, "")
-	res, err := setup.Run(ctx, net.Info, gw, opts)
-	gw.Close()
+	lgw, err := net.Gateway("logger")
 	if err != nil {
-		t.Fatalf("enclave setup: %v", err)
+		t.Fatal(err)
 	}
-	ek, err := res.Record.EncryptionKey()
+	enclave := fpcclient.New(lgw.GetNetwork(net.Info.Channel), "slaenclave")
+	rec, err := enclave.Enclave(ctx)
+	if err != nil {
+		t.Fatalf("the registered enclave: %v", err)
+	}
+	ek, err := rec.EncryptionKey()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -87,7 +87,8 @@ func TestAnchorToIngestLatency(t *testing.T) {
 		t.Fatal(err)
 	}
 	id := fmt.Sprintf("lat-%d", time.Now().UnixNano())
-	start := time.Now().UTC().Truncate(time.Second).Add(5 * time.Second)
+	// Accepted before its first period starts (AcceptSLA pays only a period that has not started).
+	start := time.Now().UTC().Truncate(time.Second).Add(15 * time.Second)
 	s.ID = id
 	s.Validity = sla.Validity{Start: start.Format(time.RFC3339), End: start.Add(24 * time.Hour).Format(time.RFC3339)}
 	s.Interval.BillingCycle = sla.BillingCycle{Unit: sla.CycleSeconds, Seconds: periodSeconds}
@@ -116,10 +117,6 @@ func TestAnchorToIngestLatency(t *testing.T) {
 	if err := json.Unmarshal(raw, &ag); err != nil {
 		t.Fatal(err)
 	}
-	lgw, err := net.Gateway("logger")
-	if err != nil {
-		t.Fatal(err)
-	}
 	pgw, err := net.Gateway("provider")
 	if err != nil {
 		t.Fatal(err)
@@ -127,7 +124,6 @@ func TestAnchorToIngestLatency(t *testing.T) {
 	if _, _, err := fpcclient.New(pgw.GetNetwork(net.Info.Channel), "slaenclave").Submit(ctx, "RegisterAgreement", string(ag.Signed)); err != nil {
 		t.Fatalf("RegisterAgreement: %s", fabnet.ErrorText(err))
 	}
-	enclave := fpcclient.New(lgw.GetNetwork(net.Info.Channel), "slaenclave")
 	agreement := lgw.GetNetwork(net.Info.Channel).GetContract("agreement")
 	api, err := os.ReadFile(filepath.Join(net.RunDir(), "ipfs", "api"))
 	if err != nil {

@@ -20,6 +20,7 @@
 package ccguard
 
 import (
+	"bytes"
 	"crypto/x509"
 	"encoding/json"
 	"errors"
@@ -27,6 +28,7 @@ import (
 	"fmt"
 	"os"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/hyperledger/fabric-contract-api-go/v2/contractapi"
@@ -57,6 +59,14 @@ type Guard struct {
 	digest  string
 	maxSkew time.Duration
 	now     func() time.Time
+
+	// The recorded configuration is read on every transaction; decoding it
+	// (it carries the CA certificates) costs more than reading it. The
+	// digest decoded from the last bytes read is kept: the same bytes have
+	// the same digest.
+	mu         sync.Mutex
+	lastRaw    []byte
+	lastDigest string
 }
 
 // Option configures a Guard.
@@ -183,21 +193,43 @@ func (g *Guard) Recorded(ctx contractapi.TransactionContextInterface) (*Record, 
 // CheckRecorded fails unless the recorded configuration is this
 // organization's.
 func (g *Guard) CheckRecorded(ctx contractapi.TransactionContextInterface) error {
-	r, err := g.Recorded(ctx)
+	raw, err := ctx.GetStub().GetState(RecordKey)
 	if err != nil {
-		return err
+		return fmt.Errorf("read the recorded deploy configuration: %w", err)
 	}
 	// mutate:check guard-recorded tested-by=./internal/ccguard,./chaincode/agreement/agreement,./chaincode/refund/refund,./fpc/ercc/registry
-	if r == nil {
+	if raw == nil {
 		return fmt.Errorf("the deploy configuration is not recorded on the channel yet: an admin of %s must call Configure with the deploy configuration (digest %s)",
 			strings.Join(g.cfg.Orgs, " or "), g.digest)
 	}
+	recorded, err := g.recordedDigest(raw)
+	if err != nil {
+		return err
+	}
 	// mutate:check guard-recorded-digest tested-by=./internal/ccguard,./chaincode/agreement/agreement,./chaincode/refund/refund,./fpc/ercc/registry
-	if r.Digest != g.digest {
+	if recorded != g.digest {
 		return fmt.Errorf("this peer's deploy configuration (digest %s) is not the one recorded on the channel (digest %s): the organizations must run their chaincode servers with the same file",
-			g.digest, r.Digest)
+			g.digest, recorded)
 	}
 	return nil
+}
+
+// recordedDigest returns the digest of the recorded configuration raw,
+// decoding it only when it differs from the bytes decoded last.
+func (g *Guard) recordedDigest(raw []byte) (string, error) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.lastRaw != nil && bytes.Equal(raw, g.lastRaw) {
+		return g.lastDigest, nil
+	}
+	var r struct {
+		Digest string `json:"digest"`
+	}
+	if err := json.Unmarshal(raw, &r); err != nil {
+		return "", fmt.Errorf("decode the recorded deploy configuration: %w", err)
+	}
+	g.lastRaw, g.lastDigest = bytes.Clone(raw), r.Digest
+	return r.Digest, nil
 }
 
 // Before is the BeforeTransaction function of a guarded contract: the

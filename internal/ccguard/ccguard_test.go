@@ -147,6 +147,27 @@ func TestMismatchedConfigurationRefusesEverything(t *testing.T) {
 	f.expect(t, f.pClient, "Ping", "")
 }
 
+// The guard keeps the digest of the last recorded configuration it decoded;
+// a record that changes on the ledger is still read and compared, by the
+// same server, on the next transaction.
+func TestRecordChangeSeenBySameServer(t *testing.T) {
+	f := newFixture(t)
+	f.expect(t, f.pAdmin, "Configure", "", f.cfgJSON)
+	f.expect(t, f.pClient, "Ping", "")
+	f.expect(t, f.pClient, "Ping", "")
+	var rec map[string]any
+	if err := json.Unmarshal(f.w.State("cc", ccguard.RecordKey), &rec); err != nil {
+		t.Fatal(err)
+	}
+	rec["digest"] = strings.Repeat("ab", 32)
+	raw, _ := json.Marshal(rec)
+	f.w.Put("cc", ccguard.RecordKey, raw)
+	d, _ := f.cfg.Digest()
+	f.expect(t, f.pClient, "Ping", "this peer's deploy configuration (digest "+d+") is not the one recorded on the channel (digest "+strings.Repeat("ab", 32)+")")
+	f.w.Put("cc", ccguard.RecordKey, []byte("{"))
+	f.expect(t, f.pClient, "Ping", "decode the recorded deploy configuration: unexpected end of JSON input")
+}
+
 func TestClockSkew(t *testing.T) {
 	f := newFixture(t)
 	f.expect(t, f.pAdmin, "Configure", "", f.cfgJSON)

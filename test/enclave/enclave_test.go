@@ -1,13 +1,19 @@
 //go:build integration
 
 // Package enclave tests the SLA enclave on a real native Fabric network with
-// the network's own kubo node and tunneling shim: the enclave setup
-// (fpc/setup), a full agreement lifecycle through the real chaincodes and
-// fpc/client (propose, accept, register in the enclave, logger batches in
-// IPFS, anchored and ingested, evaluated after the period ended, settled at
-// the refund chaincode), then the security properties: no plaintext log
-// content or metric value on the ledger, and each attack rejected with a
-// clear error and no state change.
+// the network's own kubo node and tunneling shim: the enclave setup (the
+// deploy configuration recorded by an admin, then fpc/setup: the enclave
+// initialised with that configuration and registered by the host
+// organization's admin), a full agreement lifecycle through the real
+// chaincodes and fpc/client (propose, accept before the first period starts
+// with the enclave pinned, register in the enclave, logger batches in IPFS,
+// anchored once their window is over and ingested, evaluated after the
+// period ended, settled at the refund chaincode with the verdict naming the
+// period's last anchored batch), then the security properties: no plaintext
+// log content or metric value on the ledger, and each attack rejected with a
+// clear error and no state change. The network has one enclave chaincode,
+// the one its deploy configuration names; the lying-shim case redeploys it
+// behind a lying proxy and back.
 //
 // The test talks to the enclave only through fabric-gateway (fpc/client and
 // raw __invoke/__endorse proposals); it never links the v1-shim enclave code.
@@ -183,11 +189,15 @@ func ipfsAdd(t *testing.T, data []byte) string {
 	return c
 }
 
-// lyingShim deploys the enclave chaincode a second time, as slaenclave2, with
-// its tunneling shim URL pointing at a proxy in front of the network's real
-// shim that flips one byte of every batch it serves; the enclave must refuse
-// the batch because its bytes do not match the CID.
-func lyingShim(t *testing.T, signed json.RawMessage, h logbatch.Header, recs []byte) {
+// lyingShim redeploys the enclave chaincode (the one the deploy
+// configuration names; the sealed keys keep the enclave's identity) with its
+// tunneling shim URL pointing at a proxy in front of the network's real shim
+// that flips one byte of every batch it serves, registers it again for the
+// new sequence, and checks that the enclave refuses batch h (not ingested
+// yet) because its bytes do not match the CID, leaving the chain head where
+// it was. It then redeploys the enclave with the real shim and registers it
+// again, so the rest of the test runs on the real shim.
+func lyingShim(t *testing.T, id string, h logbatch.Header, recs []byte) {
 	ctx := context.Background()
 	realURL, err := os.ReadFile(filepath.Join(net.RunDir(), "shim-url"))
 	if err != nil {
@@ -217,38 +227,11 @@ func lyingShim(t *testing.T, signed json.RawMessage, h logbatch.Header, recs []b
 	}))
 	defer proxy.Close()
 
-	root, err := harness.RepoRoot()
-	if err != nil {
-		t.Fatal(err)
-	}
-	cmd := exec.Command("bash", filepath.Join(root, "network", "deploy.sh"), "slaenclave", "--name", "slaenclave2")
-	cmd.Dir = root
-	cmd.Env = append(net.Env(), "SLASA_SHIM_URL_OVERRIDE="+proxy.URL)
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("deploy slaenclave2: %v\n%s", err, out)
-	}
-	info, err := fabnet.Load(net.RunDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	opts := setup.Options{Chaincode: "slaenclave2", Log: os.Stderr}
-	gw := setup.NewGateway(info, opts, "")
-	defer gw.Close()
-	res, err := setup.Run(ctx, info, gw, opts)
-	if err != nil {
-		t.Fatalf("setup slaenclave2: %v", err)
-	}
-	conn, err := net.Gateway("logger")
-	if err != nil {
-		t.Fatal(err)
-	}
-	second := fpcclient.New(conn.GetNetwork(net.Info.Channel), "slaenclave2")
-	if _, _, err := second.Submit(ctx, "RegisterAgreement", string(signed)); err != nil {
-		t.Fatalf("RegisterAgreement in slaenclave2: %s", fabnet.ErrorText(err))
-	}
-	batch := seal(t, res.Record, "logger", h, recs)
+	before := status(t, id)
+	rec := redeployEnclave(t, proxy.URL)
+	batch := seal(t, rec, "logger", h, recs)
 	c := ipfsAdd(t, batch)
-	_, _, err = second.Submit(ctx, "IngestBatch", h.SLAID, "1", c)
+	_, _, err = enclaveClient(t, "logger").Submit(ctx, "IngestBatch", h.SLAID, fmt.Sprint(h.Seq), c)
 	if err == nil || !strings.Contains(fabnet.ErrorText(err), "batch bytes do not match cid") {
 		t.Fatalf("IngestBatch through the lying shim: %v, want a CID mismatch", err)
 	}
@@ -256,18 +239,49 @@ func lyingShim(t *testing.T, signed json.RawMessage, h logbatch.Header, recs []b
 	if served.Load() == 0 {
 		t.Fatal("the lying proxy served no batch: the enclave did not use it")
 	}
-	pconn, err := net.Gateway("provider")
+	if after := status(t, id); after.LastSeq != before.LastSeq || after.LastCID != before.LastCID {
+		t.Fatalf("enclave status changed by the rejected batch: %+v -> %+v", before, after)
+	}
+	if again := redeployEnclave(t, ""); again.EnclaveID != rec.EnclaveID {
+		t.Fatalf("the redeployed enclave is %s, not %s: the sealed keys were not kept", again.EnclaveID, rec.EnclaveID)
+	}
+}
+
+// redeployEnclave redeploys slaenclave (the next sequence) with shimURL as
+// its tunneling shim ("" means the network's own) and runs the enclave
+// setup, which registers the enclave again for the new sequence. It returns
+// the registry's record.
+func redeployEnclave(t *testing.T, shimURL string) *credentials.Record {
+	t.Helper()
+	root, err := harness.RepoRoot()
 	if err != nil {
 		t.Fatal(err)
 	}
-	out, err := fpcclient.New(pconn.GetNetwork(net.Info.Channel), "slaenclave2").Query(ctx, "GetAgreementStatus", h.SLAID)
+	cmd := exec.Command("bash", filepath.Join(root, "network", "deploy.sh"), "slaenclave")
+	cmd.Dir = root
+	cmd.Env = net.Env()
+	if shimURL != "" {
+		cmd.Env = append(cmd.Env, "SLASA_SHIM_URL_OVERRIDE="+shimURL)
+	}
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("redeploy slaenclave: %v\n%s", err, out)
+	}
+	info, err := fabnet.Load(net.RunDir())
 	if err != nil {
-		t.Fatal(fabnet.ErrorText(err))
+		t.Fatal(err)
 	}
-	var st enclaveapi.Status
-	if err := json.Unmarshal(out, &st); err != nil || st.LastSeq != 0 {
-		t.Fatalf("slaenclave2 status after the rejected batch: %s %v", out, err)
+	opts := setup.Options{Log: os.Stderr}
+	gw := setup.NewGateway(info, opts, "")
+	defer gw.Close()
+	res, err := setup.Run(context.Background(), info, gw, opts)
+	if err != nil {
+		t.Fatalf("setup of the redeployed slaenclave: %v", err)
 	}
+	seq := int64(info.Chaincodes["slaenclave"].Sequence)
+	if !res.Registered || res.Record.ChaincodeSequence != seq {
+		t.Fatalf("setup of slaenclave sequence %d: %+v", seq, res)
+	}
+	return res.Record
 }
 
 func anchor(t *testing.T, b batchT) {
@@ -298,20 +312,32 @@ func rejectIngest(t *testing.T, id string, seq int64, cid, want string) {
 func TestEnclave(t *testing.T) {
 	ctx := context.Background()
 
-	// ---- setup: refund trusts slaenclave; the enclave registers itself.
-	net.MustSubmit(t, "issuer", "refund", "Configure", "ProviderOrgMSP", "slaenclave", "agreement")
+	// ---- setup: an admin records the deploy configuration; the enclave is initialised with it and
+	// registered by the host's admin; a second setup changes nothing.
+	if out, err := net.RecordConfig("provider-admin"); err != nil {
+		t.Fatalf("slasa config record: %v\n%s", err, out)
+	}
+	cfg, err := net.DeployConfig("provider")
+	if err != nil {
+		t.Fatal(err)
+	}
+	digest, err := cfg.Digest()
+	if err != nil {
+		t.Fatal(err)
+	}
 	res, err := runSetup(ctx)
 	if err != nil {
 		t.Fatalf("enclave setup: %v", err)
 	}
-	if !res.Configured || !res.Registered || !res.MSPsInitialized || res.Record.AttestationType != credentials.AttestationSimulated {
-		t.Fatalf("first setup: %+v", res)
+	if !res.Registered || res.ConfigDigest != digest || res.Record.ConfigDigest != digest ||
+		res.Record.AttestationType != credentials.AttestationSimulated || res.Record.RegisteredBy != net.ID(t, "provider-admin").String() {
+		t.Fatalf("first setup: %+v (record %+v), want registered by provider-admin with config %s", res, res.Record, digest)
 	}
 	again, err := runSetup(ctx)
 	if err != nil {
 		t.Fatalf("second enclave setup: %v", err)
 	}
-	if again.Configured || again.Registered || again.MSPsInitialized || again.Record.EnclaveID != res.Record.EnclaveID {
+	if again.Registered || again.Record.EnclaveID != res.Record.EnclaveID {
 		t.Fatalf("second setup is not a no-op: %+v", again)
 	}
 	rec := res.Record
@@ -321,12 +347,27 @@ func TestEnclave(t *testing.T) {
 	net.MustSubmit(t, "provider", "refund", "OpenAccount", "provider")
 	net.MustSubmit(t, "issuer", "refund", "Mint", "client", "1000000")
 	id := fmt.Sprintf("enc-%d", time.Now().UnixNano())
-	start := time.Now().UTC().Truncate(time.Second).Add(12 * time.Second)
+	// The first period starts after the acceptance: AcceptSLA pays only a period that has not started.
+	start := time.Now().UTC().Truncate(time.Second).Add(15 * time.Second)
 	doc, d := makeSLA(t, id, start)
 	net.MustSubmit(t, "provider", "agreement", "ProposeSLA", doc, net.SignB64(t, "provider", d[:]))
 	net.MustSubmit(t, "client", "agreement", "AcceptSLA", id, hex.EncodeToString(d[:]), net.SignB64(t, "client", d[:]))
 	if b := balance(t, "client"); b != 1000000-fee {
 		t.Fatalf("client balance after accept: %d", b)
+	}
+	var pinned struct {
+		LastPeriod string `json:"last_period"`
+		Enclave    struct {
+			Chaincode string `json:"chaincode"`
+			EnclaveID string `json:"enclave_id"`
+		} `json:"enclave"`
+	}
+	if err := json.Unmarshal(net.MustEvaluate(t, "client", "agreement", "GetSLA", id), &pinned); err != nil {
+		t.Fatal(err)
+	}
+	if pinned.LastPeriod != start.Format(time.RFC3339) || pinned.Enclave.Chaincode != "slaenclave" || pinned.Enclave.EnclaveID != rec.EnclaveID {
+		t.Fatalf("after AcceptSLA: paid period %s, pinned enclave %+v; want period %s (accepted before it started) and enclave %s",
+			pinned.LastPeriod, pinned.Enclave, start.Format(time.RFC3339), rec.EnclaveID)
 	}
 
 	// The signed record from the agreement chaincode, registered in the enclave.
@@ -377,7 +418,7 @@ func TestEnclave(t *testing.T) {
 		skipped := seal(t, rec, "logger", h3, rec2)
 		rejectIngest(t, id, 3, ipfsAdd(t, skipped), "(skipped)")
 	})
-	t.Run("bytes that do not match the CID", func(t *testing.T) { lyingShim(t, ag.Signed, h1, rec1) })
+	t.Run("bytes that do not match the CID", func(t *testing.T) { lyingShim(t, id, h2, rec2) })
 
 	b2 := batchT{h: h2, bytes: seal(t, rec, "logger", h2, rec2)}
 	b2.cid = ipfsAdd(t, b2.bytes)
@@ -421,7 +462,8 @@ func TestEnclave(t *testing.T) {
 	}
 	sum := sha256.Sum256(ev.Report)
 	v := ev.Verdict.Verdict
-	if v.ReportDigest != hex.EncodeToString(sum[:]) || !v.Violated || v.CreditBPS != 3000 || v.CreditAmount != 30000 {
+	if v.ReportDigest != hex.EncodeToString(sum[:]) || !v.Violated || v.CreditBPS != 3000 || v.CreditAmount != 30000 ||
+		v.BatchSeq != 2 || v.BatchCID != b2.cid || v.EnclaveID != rec.EnclaveID {
 		t.Fatalf("verdict %+v (report %s)", v, ev.Report)
 	}
 	vk, err := rec.VerifyingKey()
@@ -445,7 +487,7 @@ func TestEnclave(t *testing.T) {
 		raw, _ := json.Marshal(forged)
 		c, _ := net.Contract("provider", "refund")
 		_, err = c.SubmitTransaction("SettleVerdict", string(raw))
-		if err == nil || !strings.Contains(fabnet.ErrorText(err), "verdict") {
+		if err == nil || !strings.Contains(fabnet.ErrorText(err), "verdict: verdict signature does not verify with the enclave key") {
 			t.Fatalf("forged verdict: %v", err)
 		}
 		t.Logf("rejected as expected: %s", fabnet.ErrorText(err))

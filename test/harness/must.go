@@ -9,6 +9,7 @@ import (
 
 	"github.com/hyperledger/fabric-gateway/pkg/client"
 	"github.com/slasa/slasa/internal/fabnet"
+	"github.com/slasa/slasa/internal/identity"
 	"github.com/slasa/slasa/signedsla"
 )
 
@@ -59,6 +60,22 @@ func (n *Network) UserKey(t testing.TB, identityName string) (certPEM string, ke
 		t.Fatal(err)
 	}
 	return string(cert), k
+}
+
+// ID returns the identity the chaincodes see for an identity name: its MSP ID and its certificate's
+// subject and issuer DNs (what error messages and SLA parties name).
+func (n *Network) ID(t testing.TB, identityName string) identity.ID {
+	t.Helper()
+	org, _, err := Identity(identityName)
+	if err != nil {
+		t.Fatal(err)
+	}
+	certPEM, _ := n.UserKey(t, identityName)
+	cert, err := signedsla.ParseCertificatePEM([]byte(certPEM))
+	if err != nil {
+		t.Fatalf("identity %q: %v", identityName, err)
+	}
+	return identity.FromCert(n.Info.Orgs[org].MSPID, cert)
 }
 
 // SignB64 signs digest (already a hash) with the identity's key and returns

@@ -2,14 +2,24 @@
 
 // Package lifecycle tests the agreement and refund chaincodes on a real
 // native Fabric network (test/harness), through the Gateway and the peer
-// CLI: propose, accept and pay, anchor log batches, wallet balances, and
-// the rejection of a wrong org, a forged signature and a replayed anchor.
+// CLI: the deploy configuration recorded by an admin only, propose, accept
+// and pay, renew, anchor log batches, wallet balances, and the rejection of
+// a wrong org, a wrong role, a forged signature, a replayed anchor and a
+// period paid or anchored at the wrong time.
 //
-// Settlement runs against the real enclave registry (ercc, configured for
-// simulated attestation): the smoke chaincode is deployed under the name
-// testenclave, so that a chaincode definition exists for the test enclave
-// key the test generates and registers with simulated credentials. Verdicts
-// are made by hand and signed with that key.
+// Settlement runs against the real enclave registry (ercc): the network's
+// deploy configuration names testenclave as the enclave chaincode
+// (SLASA_CC_ENCLAVE), and the smoke chaincode is deployed under that name,
+// so that a chaincode definition exists for the test enclave key the test
+// generates and registers, as an admin of the enclave host, with simulated
+// credentials that attest the deploy configuration's digest. Verdicts are
+// made by hand and signed with that key.
+//
+// The SLA has 30-second billing periods starting shortly after the test
+// accepts it: AcceptSLA pays only a period that has not started, a batch is
+// anchored only once its window is over, and a period is settled only once
+// it has ended and the anchor of its last batch is on the ledger, so the
+// test waits for each period's end.
 package lifecycle
 
 import (
@@ -24,6 +34,7 @@ import (
 
 	"github.com/hyperledger/fabric-gateway/pkg/client"
 
+	"github.com/slasa/slasa/chaincode/agreement/agreement"
 	"github.com/slasa/slasa/internal/fabnet"
 	"github.com/slasa/slasa/signedsla"
 	"github.com/slasa/slasa/sla"
@@ -32,14 +43,20 @@ import (
 
 var net *harness.Network
 
-// testEnclave is the enclave chaincode name the refund chaincode trusts in
-// this test; the smoke chaincode is deployed under it.
+// testEnclave is the enclave chaincode name of this network's deploy
+// configuration; the smoke chaincode is deployed under it.
 const testEnclave = "testenclave"
 
+// period is the SLA's billing period.
+const period = 30 * time.Second
+
 func TestMain(m *testing.M) {
-	os.Exit(harness.Run(m, harness.Options{Chaincodes: []harness.Chaincode{
-		{Source: "agreement"}, {Source: "refund"}, {Source: "ercc"}, {Source: "smoke", Name: testEnclave},
-	}}, &net))
+	os.Exit(harness.Run(m, harness.Options{
+		Env: []string{"SLASA_CC_ENCLAVE=" + testEnclave},
+		Chaincodes: []harness.Chaincode{
+			{Source: "agreement"}, {Source: "refund"}, {Source: "ercc"}, {Source: "smoke", Name: testEnclave},
+		},
+	}, &net))
 }
 
 func contract(t *testing.T, who, cc string) *client.Contract {
@@ -70,7 +87,17 @@ func mustFail(t *testing.T, who, cc, fn, want string, args ...string) {
 	}
 }
 
-func exampleSLA(t *testing.T, id string) (string, [32]byte) {
+// sleepUntil sleeps until at (plus a little, so that every peer's clock is past it).
+func sleepUntil(t *testing.T, what string, at time.Time) {
+	t.Helper()
+	if d := time.Until(at.Add(500 * time.Millisecond)); d > 0 {
+		t.Logf("waiting %s until %s (%s)", d.Round(100*time.Millisecond), what, at.Format(time.RFC3339))
+		time.Sleep(d)
+	}
+}
+
+// exampleSLA is the aws-ec2-region example as SLA id, valid from start for a day in 30-second periods.
+func exampleSLA(t *testing.T, id string, start time.Time) (string, [32]byte) {
 	t.Helper()
 	root, err := harness.RepoRoot()
 	if err != nil {
@@ -84,30 +111,66 @@ func exampleSLA(t *testing.T, id string) (string, [32]byte) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	now := time.Now().UTC()
-	start := time.Date(now.Year(), now.Month(), 1, 0, 0, 0, 0, time.UTC)
 	s.ID = id
-	s.Validity = sla.Validity{Start: start.Format(time.RFC3339), End: start.AddDate(1, 0, 0).Format(time.RFC3339)}
+	s.Validity = sla.Validity{Start: start.Format(time.RFC3339), End: start.Add(24 * time.Hour).Format(time.RFC3339)}
+	s.Interval.BillingCycle = sla.BillingCycle{Unit: sla.CycleSeconds, Seconds: int64(period / time.Second)}
+	s.Interval.SubIntervalSeconds = 1
 	doc, err := json.Marshal(s)
 	if err != nil {
 		t.Fatal(err)
 	}
 	d, _, err := sla.DigestOf(doc)
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("test SLA: %v", err)
 	}
 	return string(doc), d
 }
 
+func readSLA(t *testing.T, id string) agreement.Agreement {
+	t.Helper()
+	return decode[agreement.Agreement](t, evaluate(t, "client", "agreement", "GetSLA", id))
+}
+
+// anchorArgs are AnchorLogBatch's arguments for a, signed by who.
+func anchorArgs(t *testing.T, a signedsla.Anchor, who string) []string {
+	t.Helper()
+	sum := sha256.Sum256(a.SigningBytes())
+	return []string{a.SLAID, fmt.Sprint(a.Seq), a.CID, a.PrevCID, a.PeriodStart, a.PeriodEnd, net.SignB64(t, who, sum[:])}
+}
+
 func TestLifecycle(t *testing.T) {
-	id := fmt.Sprintf("it-%d", time.Now().UnixNano())
-	submit(t, "issuer", "refund", "Configure", "ProviderOrgMSP", testEnclave, "agreement")
+	cfgPath := net.DeployConfigPath("provider")
+	cfgJSON, err := os.ReadFile(cfgPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	// ---- The deploy configuration: nothing works before an admin records it, and only an admin may.
+	mustFail(t, "client", "refund", "OpenAccount", "the deploy configuration is not recorded on the channel yet", "client")
+	for _, cc := range []string{"agreement", "refund", "ercc"} {
+		mustFail(t, "provider", cc, "Configure",
+			fmt.Sprintf(`Configure: the caller %s is not an admin of ProviderOrgMSP (NodeOU role "client", admin required)`, net.ID(t, "provider")), string(cfgJSON))
+	}
+	if out, err := net.RecordConfig("provider-admin"); err != nil {
+		t.Fatalf("slasa config record: %v\n%s", err, out)
+	}
+	mustFail(t, "client-admin", "refund", "Configure", "is already recorded", string(cfgJSON))
+
+	// ---- Wallets: money only from the issuer's admin.
 	submit(t, "client", "refund", "OpenAccount", "client")
 	submit(t, "provider", "refund", "OpenAccount", "provider")
 	submit(t, "issuer", "refund", "Mint", "client", "1000000")
-	mustFail(t, "provider", "refund", "Mint", "only the issuer", "provider", "5")
+	mustFail(t, "provider", "refund", "Mint",
+		fmt.Sprintf(`only an admin of the issuer ProviderOrgMSP may mint: the caller %s is not an admin of ProviderOrgMSP (NodeOU role "client", admin required)`, net.ID(t, "provider")),
+		"provider", "5")
 
-	doc, d := exampleSLA(t, id)
+	// ---- The test enclave, registered before any SLA is accepted (AcceptSLA pins it).
+	enc := registerEnclave(t)
+
+	// ---- Propose and accept before the first period starts.
+	id := fmt.Sprintf("it-%d", time.Now().UnixNano())
+	start := time.Now().UTC().Truncate(time.Second).Add(20 * time.Second)
+	doc, d := exampleSLA(t, id, start)
 	mustFail(t, "client", "agreement", "ProposeSLA", "only the SLA's provider may propose it", doc, net.SignB64(t, "client", d[:]))
 	mustFail(t, "provider", "agreement", "ProposeSLA", "providerSignature: verify signature", doc, net.SignB64(t, "logger", d[:]))
 	submit(t, "provider", "agreement", "ProposeSLA", doc, net.SignB64(t, "provider", d[:]))
@@ -119,19 +182,38 @@ func TestLifecycle(t *testing.T) {
 	if err := json.Unmarshal([]byte(evaluate(t, "client", "refund", "BalanceOf", "client")), &bal); err != nil || bal.Balance != 900000 {
 		t.Fatalf("client balance %+v %v", bal, err)
 	}
-
-	// Anchors: the logger only, consecutive, chained.
-	now := time.Now().UTC().Truncate(time.Second)
-	a1 := signedsla.Anchor{SLAID: id, Seq: 1, CID: "bafybatchone", PeriodStart: now.Add(-2 * time.Minute).Format(time.RFC3339), PeriodEnd: now.Add(-time.Minute).Format(time.RFC3339)}
-	a2 := signedsla.Anchor{SLAID: id, Seq: 2, CID: "bafybatchtwo", PrevCID: "bafybatchone", PeriodStart: a1.PeriodEnd, PeriodEnd: now.Format(time.RFC3339)}
-	args := func(a signedsla.Anchor, who string) []string {
-		sum := sha256.Sum256(a.SigningBytes())
-		return []string{a.SLAID, fmt.Sprint(a.Seq), a.CID, a.PrevCID, a.PeriodStart, a.PeriodEnd, net.SignB64(t, who, sum[:])}
+	// The first period not started at acceptance is paid, and the registered enclave is pinned.
+	p1, p1End := start, start.Add(period)
+	a := readSLA(t, id)
+	if a.Status != agreement.StatusActive || a.LastPeriod != p1.Format(time.RFC3339) || a.PaidThrough != p1End.Format(time.RFC3339) || a.PaidPeriods != 1 {
+		t.Fatalf("after AcceptSLA: status %s, last period %s, paid through %s, %d paid; want period %s (accepted before it started?)",
+			a.Status, a.LastPeriod, a.PaidThrough, a.PaidPeriods, p1.Format(time.RFC3339))
 	}
-	mustFail(t, "provider", "agreement", "AnchorLogBatch", "only the SLA's logger may anchor", args(a1, "provider")...)
-	submit(t, "logger", "agreement", "AnchorLogBatch", args(a1, "logger")...)
-	mustFail(t, "logger", "agreement", "AnchorLogBatch", "is already anchored", args(a1, "logger")...)
-	submit(t, "logger", "agreement", "AnchorLogBatch", args(a2, "logger")...)
+	if a.Enclave == nil || a.Enclave.Chaincode != testEnclave || a.Enclave.EnclaveID != enc.id || a.Enclave.ConfigDigest != enc.digest {
+		t.Fatalf("pinned enclave %+v, want %s of %s (config %s)", a.Enclave, enc.id, testEnclave, enc.digest)
+	}
+
+	// Renewal: the client only, once the paid period has begun, before the next one starts.
+	mustFail(t, "provider", "agreement", "RenewSLA", "only the SLA's client may renew it", id)
+	mustFail(t, "client", "agreement", "RenewSLA", "renew once its last paid period ("+p1.Format(time.RFC3339)+") has begun", id)
+	sleepUntil(t, "the first period has begun", p1)
+	submit(t, "client", "agreement", "RenewSLA", id)
+	p2, p2End := p1End, p1End.Add(period)
+	if a = readSLA(t, id); a.LastPeriod != p2.Format(time.RFC3339) || a.PaidThrough != p2End.Format(time.RFC3339) || a.PaidPeriods != 2 {
+		t.Fatalf("after RenewSLA: last period %s, paid through %s, %d paid", a.LastPeriod, a.PaidThrough, a.PaidPeriods)
+	}
+
+	// ---- Anchors: the logger only, once the window is over, consecutive, chained.
+	mid := p1.Add(period / 2)
+	a1 := signedsla.Anchor{SLAID: id, Seq: 1, CID: "bafybatchone", PeriodStart: p1.Format(time.RFC3339), PeriodEnd: mid.Format(time.RFC3339)}
+	a2 := signedsla.Anchor{SLAID: id, Seq: 2, CID: "bafybatchtwo", PrevCID: a1.CID, PeriodStart: a1.PeriodEnd, PeriodEnd: p1End.Format(time.RFC3339)}
+	a3 := signedsla.Anchor{SLAID: id, Seq: 3, CID: "bafybatchthree", PrevCID: a2.CID, PeriodStart: a2.PeriodEnd, PeriodEnd: p2End.Format(time.RFC3339)}
+	mustFail(t, "logger", "agreement", "AnchorLogBatch", "a batch is anchored only once its window is over", anchorArgs(t, a1, "logger")...)
+	sleepUntil(t, "the first period has ended", p1End)
+	mustFail(t, "provider", "agreement", "AnchorLogBatch", "only the SLA's logger may anchor", anchorArgs(t, a1, "provider")...)
+	submit(t, "logger", "agreement", "AnchorLogBatch", anchorArgs(t, a1, "logger")...)
+	mustFail(t, "logger", "agreement", "AnchorLogBatch", "is already anchored", anchorArgs(t, a1, "logger")...)
+	submit(t, "logger", "agreement", "AnchorLogBatch", anchorArgs(t, a2, "logger")...)
 
 	// The peer CLI reads the same agreement.
 	out, err := net.PeerCLI("client", "client", "chaincode", "query", "-C", net.Info.Channel, "-n", "agreement", "-c", fmt.Sprintf(`{"Args":["GetSLA",%q]}`, id))
@@ -142,5 +224,7 @@ func TestLifecycle(t *testing.T) {
 		t.Fatalf("peer CLI GetSLA: %s", out)
 	}
 
-	t.Run("settle", func(t *testing.T) { testSettle(t, id, hexd) })
+	t.Run("settle", func(t *testing.T) {
+		testSettle(t, enc, settleCase{id: id, hexd: hexd, p1: p1, p1End: p1End, p2: p2, p2End: p2End, a1: a1, a2: a2, a3: a3})
+	})
 }

@@ -14,10 +14,12 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/slasa/slasa/chaincode/refund/refund"
 	"github.com/slasa/slasa/fpc/credentials"
 	"github.com/slasa/slasa/internal/fabnet"
+	"github.com/slasa/slasa/signedsla"
 	"github.com/slasa/slasa/verdict"
 )
 
@@ -102,8 +104,9 @@ func enclaveID(t *testing.T, k *ecdsa.PrivateKey) string {
 	return id
 }
 
-// simulatedCredentials makes the credentials a test enclave with key registers for chaincode.
-func simulatedCredentials(t *testing.T, key *ecdsa.PrivateKey, chaincode, version string, sequence int64, peerMSP string) string {
+// simulatedCredentials makes the credentials a test enclave with key registers for chaincode, attesting
+// the deploy configuration digest.
+func simulatedCredentials(t *testing.T, key *ecdsa.PrivateKey, chaincode, version string, sequence int64, peerMSP, digest string) string {
 	t.Helper()
 	vk, err := credentials.MarshalPublicKey(&key.PublicKey)
 	if err != nil {
@@ -120,6 +123,7 @@ func simulatedCredentials(t *testing.T, key *ecdsa.PrivateKey, chaincode, versio
 	c, err := credentials.NewSimulated(credentials.AttestedData{
 		Channel: net.Info.Channel, Chaincode: chaincode, ChaincodeVersion: version, ChaincodeSequence: sequence,
 		PeerMSPID: peerMSP, Endpoint: net.Info.Orgs["provider"].Peer.Address, EnclaveVK: vk, ChaincodeEK: ek,
+		ConfigDigest: digest,
 	}, key)
 	if err != nil {
 		t.Fatal(err)
@@ -131,68 +135,96 @@ func simulatedCredentials(t *testing.T, key *ecdsa.PrivateKey, chaincode, versio
 	return string(doc)
 }
 
-// testSettle registers a test enclave in ercc and settles hand-made verdicts
-// for the two paid periods of SLA id (digest hexd), accepted and anchored by
-// TestLifecycle.
-func testSettle(t *testing.T, id, hexd string) {
-	const provider = "ProviderOrgMSP"
-	// The enclave registry: configured once, by an organization admin only.
-	mustFail(t, "provider", "ercc", "Configure",
-		`caller "provider@providerorg.slasa.local" of ProviderOrgMSP is not an organization admin (certificate OU admin required)`, "simulated")
-	submit(t, "provider-admin", "ercc", "Configure", "simulated")
+// testEnclaveKey is the registered test enclave.
+type testEnclaveKey struct {
+	key    *ecdsa.PrivateKey
+	id     string
+	digest string // the deploy configuration digest it attests
+}
 
+// registerEnclave registers a fresh test enclave key for testenclave in ercc, as an admin of the
+// enclave host (ProviderOrg), after the registry refused the wrong callers and credentials.
+func registerEnclave(t *testing.T) testEnclaveKey {
+	t.Helper()
+	const provider = "ProviderOrgMSP"
+	cfg, err := net.DeployConfig("provider")
+	if err != nil {
+		t.Fatal(err)
+	}
+	digest, err := cfg.Digest()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Chaincodes.Enclave != testEnclave || cfg.Enclave.HostMSPID != provider {
+		t.Fatalf("deploy configuration: enclave chaincode %q host %q, want %q hosted by %s", cfg.Chaincodes.Enclave, cfg.Enclave.HostMSPID, testEnclave, provider)
+	}
 	// The test enclave: a key bound to the committed definition of testenclave (deploy.sh uses the
-	// sequence as the version), registered by the hosting organization.
+	// sequence as the version), registered by an admin of the hosting organization.
 	dep, ok := net.Info.Chaincodes[testEnclave]
 	if !ok {
 		t.Fatalf("%s is not in network.json's chaincodes", testEnclave)
 	}
 	seq, version := int64(dep.Sequence), strconv.Itoa(dep.Sequence)
 	key := newKey(t)
-	creds := simulatedCredentials(t, key, testEnclave, version, seq, provider)
+	creds := simulatedCredentials(t, key, testEnclave, version, seq, provider, digest)
+	notHost := "RegisterEnclave: only an admin of the enclave host ProviderOrgMSP may register an enclave: "
 	mustFail(t, "client-admin", "ercc", "RegisterEnclave",
-		`attested_data.peer_msp_id: "ProviderOrgMSP", but the submitter belongs to "ClientOrgMSP"; an enclave is registered by its hosting organization`, creds)
+		notHost+fmt.Sprintf("the caller %s is not a member of ProviderOrgMSP", net.ID(t, "client-admin")), creds)
 	mustFail(t, "provider", "ercc", "RegisterEnclave",
+		notHost+fmt.Sprintf(`the caller %s is not an admin of ProviderOrgMSP (NodeOU role "client", admin required)`, net.ID(t, "provider")), creds)
+	mustFail(t, "provider-admin", "ercc", "RegisterEnclave",
+		`attested_data.peer_msp_id: "ClientOrgMSP" is not the enclave host "ProviderOrgMSP" of the deploy configuration`,
+		simulatedCredentials(t, key, testEnclave, version, seq, "ClientOrgMSP", digest))
+	mustFail(t, "provider-admin", "ercc", "RegisterEnclave",
 		fmt.Sprintf(`attested_data.chaincode_version: "%d", but the committed definition of "testenclave" has version %q`, seq+1, version),
-		simulatedCredentials(t, key, testEnclave, strconv.FormatInt(seq+1, 10), seq, provider))
-	mustFail(t, "provider", "ercc", "RegisterEnclave",
-		fmt.Sprintf(`attested_data.chaincode: no chaincode definition "nosuchenclave" on channel %q`, net.Info.Channel),
-		simulatedCredentials(t, key, "nosuchenclave", version, seq, provider))
-	submit(t, "provider", "ercc", "RegisterEnclave", creds)
+		simulatedCredentials(t, key, testEnclave, strconv.FormatInt(seq+1, 10), seq, provider, digest))
+	mustFail(t, "provider-admin", "ercc", "RegisterEnclave",
+		`attested_data.chaincode: "nosuchenclave" is not the enclave chaincode "testenclave" of the deploy configuration`,
+		simulatedCredentials(t, key, "nosuchenclave", version, seq, provider, digest))
+	otherDigest := strings.Repeat("0", 64)
+	mustFail(t, "provider-admin", "ercc", "RegisterEnclave",
+		fmt.Sprintf("attested_data.config_digest: the enclave was initialised with deploy configuration %s, not this peer's %s", otherDigest, digest),
+		simulatedCredentials(t, key, testEnclave, version, seq, provider, otherDigest))
+	submit(t, "provider-admin", "ercc", "RegisterEnclave", creds)
 	var rec credentials.Record
 	if err := json.Unmarshal([]byte(evaluate(t, "client", "ercc", "QueryEnclave", testEnclave)), &rec); err != nil {
 		t.Fatal(err)
 	}
 	eid := enclaveID(t, key)
-	if rec.EnclaveID != eid || rec.AttestationType != credentials.AttestationSimulated || rec.ChaincodeSequence != seq {
-		t.Fatalf("registered enclave %+v, want id %s", rec, eid)
+	if rec.EnclaveID != eid || rec.AttestationType != credentials.AttestationSimulated || rec.ChaincodeSequence != seq ||
+		rec.ConfigDigest != digest || rec.RegisteredBy != net.ID(t, "provider-admin").String() {
+		t.Fatalf("registered enclave %+v, want id %s registered by %s", rec, eid, net.ID(t, "provider-admin"))
 	}
+	mustFail(t, "provider-admin", "ercc", "RegisterEnclave", fmt.Sprintf("enclave %s is already registered for chaincode %q", eid, testEnclave), creds)
+	return testEnclaveKey{key: key, id: eid, digest: digest}
+}
 
-	// Two paid periods: the first (paid by AcceptSLA) and the next one (RenewSLA).
-	type agreement struct {
-		Status      string `json:"status"`
-		LastPeriod  string `json:"last_period"`
-		PaidThrough string `json:"paid_through"`
-		PaidPeriods int64  `json:"paid_periods"`
-	}
-	var a agreement
-	readSLA := func() { a = decode[agreement](t, evaluate(t, "client", "agreement", "GetSLA", id)) }
-	readSLA()
-	p1, p1End := a.LastPeriod, a.PaidThrough
-	mustFail(t, "provider", "agreement", "RenewSLA", "only the SLA's client may renew it", id)
-	submit(t, "client", "agreement", "RenewSLA", id)
-	readSLA()
-	p2, p2End := a.LastPeriod, a.PaidThrough
-	if a.Status != "ACTIVE" || a.PaidPeriods != 2 || p2 != p1End {
-		t.Fatalf("after RenewSLA: %+v (first period %s..%s)", a, p1, p1End)
-	}
+// settleCase is the SLA TestLifecycle accepted, renewed and anchored: periods p1 (ended, anchored by a1
+// and a2) and p2 (ends at p2End; a3 anchors it).
+type settleCase struct {
+	id, hexd   string
+	p1, p1End  time.Time
+	p2, p2End  time.Time
+	a1, a2, a3 signedsla.Anchor
+}
+
+// testSettle settles hand-made verdicts of the test enclave for the two paid periods of the SLA.
+func testSettle(t *testing.T, enc testEnclaveKey, c settleCase) {
+	const provider = "ProviderOrgMSP"
+	id, hexd, key, eid := c.id, c.hexd, enc.key, enc.id
+	p1, p2 := c.p1.Format(time.RFC3339), c.p2.Format(time.RFC3339)
 	before := money{Client: 800000, Provider: 0, Held1: 100000, Held2: 100000, Status1: refund.EscrowHeld, Status2: refund.EscrowHeld}
 	expectMoney(t, id, p1, p2, before)
 
 	report := sha256.Sum256([]byte("detailed report of " + id))
 	violated := verdict.Verdict{
-		SLAID: id, SLADigest: hexd, Period: p1, PeriodEnd: p1End, Violated: true, CreditBPS: 3000, CreditAmount: 30000,
-		Currency: "USD", ReportDigest: hex.EncodeToString(report[:]), Chaincode: testEnclave, EnclaveID: eid,
+		SLAID: id, SLADigest: hexd, Period: p1, PeriodEnd: c.p1End.Format(time.RFC3339), Violated: true, CreditBPS: 3000, CreditAmount: 30000,
+		Currency: "USD", ReportDigest: hex.EncodeToString(report[:]), BatchSeq: c.a2.Seq, BatchCID: c.a2.CID,
+		Chaincode: testEnclave, EnclaveID: eid,
+	}
+	met := verdict.Verdict{
+		SLAID: id, SLADigest: hexd, Period: p2, PeriodEnd: c.p2End.Format(time.RFC3339), Currency: "USD",
+		ReportDigest: hex.EncodeToString(report[:]), BatchSeq: c.a3.Seq, BatchCID: c.a3.CID, Chaincode: testEnclave, EnclaveID: eid,
 	}
 
 	// Rejected verdicts change nothing.
@@ -203,20 +235,35 @@ func testSettle(t *testing.T, id, hexd string) {
 	otherCC.Chaincode = "slasa-monitor"
 	wrongDigest := violated
 	wrongDigest.SLADigest = hex.EncodeToString(report[:])
-	wrongOrg := fmt.Sprintf("verdicts of SLA %q are relayed by members of ProviderOrgMSP and ClientOrgMSP only, not by OtherOrgMSP/other@otherorg.slasa.local", id)
+	midBatch := violated
+	midBatch.BatchSeq, midBatch.BatchCID = c.a1.Seq, c.a1.CID
+	wrongCID := violated
+	wrongCID.BatchCID = "bafyotherbatch"
+	unanchored := violated
+	unanchored.BatchSeq, unanchored.BatchCID = 9, "bafybatchnine"
+	wrongOrg := fmt.Sprintf("verdicts of SLA %q are relayed by members of ProviderOrgMSP and ClientOrgMSP only, not by %s", id, net.ID(t, "other"))
 	for _, tc := range []struct {
 		name, verdict, want string
 		who                 string // default client
 	}{
+		// First: it must run before the second period ends.
+		{"a period that has not ended", signVerdict(t, met, key),
+			fmt.Sprintf("verdict.period_end: period %s of SLA %q ends at %s, after this transaction", p2, id, met.PeriodEnd), ""},
 		{"wrong org: a valid verdict relayed by OtherOrg", signVerdict(t, violated, key), wrongOrg, "other"},
 		{"forged: signed by an unregistered key", signVerdict(t, violated, forger),
 			"verdict: verdict signature does not verify with the enclave key", ""},
 		{"forged: the forger's own enclave id", signVerdict(t, ownID, forger),
-			fmt.Sprintf("verdict: verdict.enclave_id: %s is not the id of the registered enclave key (%s)", ownID.EnclaveID, eid), ""},
+			fmt.Sprintf("verdict.enclave_id: %s is not the enclave %s pinned by SLA %q", ownID.EnclaveID, eid, id), ""},
 		{"another enclave chaincode", signVerdict(t, otherCC, key),
-			`verdict.chaincode: "slasa-monitor" is not the trusted enclave chaincode "testenclave"`, ""},
+			fmt.Sprintf(`verdict.chaincode: "slasa-monitor" is not the chaincode "testenclave" of the enclave pinned by SLA %q`, id), ""},
 		{"another SLA digest", signVerdict(t, wrongDigest, key),
 			fmt.Sprintf(`verdict.sla_digest: %s is not the digest of SLA %q (%s)`, wrongDigest.SLADigest, id, hexd), ""},
+		{"a batch that does not end the period", signVerdict(t, midBatch, key),
+			fmt.Sprintf("verdict.batch_seq: log batch 1 of SLA %q ends at %s, not at the period end %s", id, c.a1.PeriodEnd, violated.PeriodEnd), ""},
+		{"another batch CID", signVerdict(t, wrongCID, key),
+			fmt.Sprintf("verdict.batch_cid: bafyotherbatch is not the CID %s of log batch 2 of SLA %q", c.a2.CID, id), ""},
+		{"a batch that is not anchored", signVerdict(t, unanchored, key),
+			fmt.Sprintf("verdict.batch_seq: log batch 9 of SLA %q is not anchored", id), ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			who := tc.who
@@ -240,7 +287,8 @@ func testSettle(t *testing.T, id, hexd string) {
 	// The accepted period, violated: 30% of the fee back to the client, the rest to the provider.
 	good := signVerdict(t, violated, key)
 	s := decode[refund.Settlement](t, submit(t, "client", "refund", "SettleVerdict", good))
-	if s.Credit != 30000 || s.Released != 70000 || s.Refund != 30000 || !s.Violated || s.Fee != 100000 || s.EnclaveID != eid || s.ProductID != "compute-region" {
+	if s.Credit != 30000 || s.Released != 70000 || s.Refund != 30000 || !s.Violated || s.Fee != 100000 || s.EnclaveID != eid ||
+		s.ProductID != "compute-region" || s.BatchSeq != c.a2.Seq || s.BatchCID != c.a2.CID || s.Chaincode != testEnclave {
 		t.Fatalf("settlement %+v", s)
 	}
 	afterFirst := money{Client: 830000, Provider: 70000, Held1: 0, Held2: 100000, Status1: refund.EscrowSettled, Status2: refund.EscrowHeld}
@@ -260,13 +308,12 @@ func testSettle(t *testing.T, id, hexd string) {
 		})
 	}
 
-	// The next period without violation: no credit, the whole fee to the provider.
-	met := verdict.Verdict{
-		SLAID: id, SLADigest: hexd, Period: p2, PeriodEnd: p2End, Currency: "USD",
-		ReportDigest: hex.EncodeToString(report[:]), Chaincode: testEnclave, EnclaveID: eid,
-	}
+	// The next period without violation, once it has ended and its last batch is anchored: no credit,
+	// the whole fee to the provider.
+	sleepUntil(t, "the second period has ended", c.p2End)
+	submit(t, "logger", "agreement", "AnchorLogBatch", anchorArgs(t, c.a3, "logger")...)
 	s2 := decode[refund.Settlement](t, submit(t, "provider", "refund", "SettleVerdict", signVerdict(t, met, key)))
-	if s2.Credit != 0 || s2.Released != 100000 || s2.Refund != 0 || s2.Violated {
+	if s2.Credit != 0 || s2.Released != 100000 || s2.Refund != 0 || s2.Violated || s2.BatchSeq != c.a3.Seq {
 		t.Fatalf("settlement %+v", s2)
 	}
 	expectMoney(t, id, p1, p2, money{Client: 830000, Provider: 170000, Held1: 0, Held2: 0, Status1: refund.EscrowSettled, Status2: refund.EscrowSettled})

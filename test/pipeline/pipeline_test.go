@@ -34,7 +34,6 @@ import (
 	shell "github.com/ipfs/go-ipfs-api"
 
 	fpcclient "github.com/slasa/slasa/fpc/client"
-	"github.com/slasa/slasa/fpc/setup"
 	"github.com/slasa/slasa/internal/fabnet"
 	"github.com/slasa/slasa/logbatch"
 	"github.com/slasa/slasa/logger"
@@ -45,10 +44,10 @@ import (
 
 var nw *harness.Network
 
+// TestMain deploys the application as an operator does (network/deploy-all.sh: the four chaincodes, the
+// deploy configuration recorded by provider-admin, the enclave set up and registered by the host's admin).
 func TestMain(m *testing.M) {
-	os.Exit(harness.Run(m, harness.Options{Chaincodes: []harness.Chaincode{
-		{Source: "agreement"}, {Source: "refund"}, {Source: "ercc"}, {Source: "slaenclave"},
-	}}, &nw))
+	os.Exit(harness.Run(m, harness.Options{DeployAll: true}, &nw))
 }
 
 const (
@@ -295,10 +294,14 @@ func (l *lyingShim) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 
 type escrowT struct {
 	Status     string `json:"status"`
+	PeriodEnd  string `json:"period_end"`
 	Settlement *struct {
 		Credit    int64  `json:"credit"`
 		CreditBPS int64  `json:"credit_bps"`
 		Violated  bool   `json:"violated"`
+		BatchSeq  int64  `json:"batch_seq"`
+		BatchCID  string `json:"batch_cid"`
+		SettledAt string `json:"settled_at"`
 		TxID      string `json:"tx_id"`
 	} `json:"settlement"`
 }
@@ -385,25 +388,19 @@ type statusT struct {
 func sleepUntil(at time.Time) { time.Sleep(time.Until(at)) }
 
 func TestPipeline(t *testing.T) {
-	ctx := context.Background()
 	run := nw.RunDir()
 	bins := buildBins(t)
 	work := t.TempDir()
 
-	// Chaincode configuration: refund trusts slaenclave, the enclave is registered.
-	nw.MustSubmit(t, "issuer", "refund", "Configure", "ProviderOrgMSP", "slaenclave", "agreement")
-	opts := setup.Options{Log: os.Stderr}
-	gw := setup.NewGateway(nw.Info, opts, "")
-	if _, err := setup.Run(ctx, nw.Info, gw, opts); err != nil {
-		t.Fatalf("enclave setup: %v", err)
-	}
-	gw.Close()
+	// The application is deployed and configured (TestMain); the issuer's admin funds the client.
 	nw.MustSubmit(t, "client", "refund", "OpenAccount", "client")
 	nw.MustSubmit(t, "provider", "refund", "OpenAccount", "provider")
 	nw.MustSubmit(t, "issuer", "refund", "Mint", "client", strconv.Itoa(mint))
 
-	// The SLA: 60-second periods from M, the next minute at least 25 s away;
-	// 1-second sub-intervals and samples; a second is down when zones a and b fail.
+	// The SLA: 60-second periods from M, the next minute at least 25 s away, so
+	// that it is accepted before P0 starts (AcceptSLA pays the first period
+	// not started); 1-second sub-intervals and samples; a second is down when
+	// zones a and b fail.
 	M := time.Now().UTC().Truncate(time.Minute).Add(time.Minute)
 	if time.Until(M) < 25*time.Second {
 		M = M.Add(time.Minute)
@@ -590,9 +587,17 @@ func TestPipeline(t *testing.T) {
 		t.Errorf("the %d batches hold %d records, the service saw %d samples in [%s, %s)", len(as), total, want, M.Format(time.RFC3339), prevEnd)
 	}
 	t.Logf("%d batches, %d records, %d samples seen by the service", len(as), total, want)
+	// Each period was settled after its end, on the verdict of the anchored batch that ends it.
 	for i, e := range []escrowT{e0, e1, e2} {
-		if e.Settlement.TxID == "" {
+		s := e.Settlement
+		if s.TxID == "" {
 			t.Errorf("P%d settlement without a transaction", i)
+		}
+		if s.SettledAt < e.PeriodEnd {
+			t.Errorf("P%d (ending %s) settled at %s, before its end", i, e.PeriodEnd, s.SettledAt)
+		}
+		if s.BatchSeq < 1 || s.BatchSeq > int64(len(as)) || as[s.BatchSeq-1].CID != s.BatchCID || as[s.BatchSeq-1].PeriodEnd != e.PeriodEnd {
+			t.Errorf("P%d (ending %s) settled on batch %d %s, which is not the anchored batch ending the period", i, e.PeriodEnd, s.BatchSeq, s.BatchCID)
 		}
 	}
 	hist, err := evaluate(t, "client", "refund", "History", "client")

@@ -70,7 +70,9 @@ const (
 // caliperBenchmark is Caliper's benchmark configuration: every round at the
 // same concurrency (fixed-load, workers x load transactions in flight).
 func caliperBenchmark(f prepareFlags, out string) map[string]any {
-	payloads := filepath.Join(out, "payloads.json")
+	payloads := filepath.Join(out, payloadsFile)
+	settle := map[string]any{"settle": filepath.Join(out, settleFile), "settleWanted": filepath.Join(out, settleWantedFile),
+		"settleError": filepath.Join(out, settleErrorFile)}
 	windows := filepath.Join(out, "rounds.jsonl")
 	n := f.slas
 	rate := map[string]any{"type": "fixed-load", "opts": map[string]any{
@@ -96,8 +98,8 @@ func caliperBenchmark(f prepareFlags, out string) map[string]any {
 			round(roundBaselineGet, "baseline", reads, map[string]any{"function": "Get"}),
 			round(roundPropose, "propose", n, nil),
 			round(roundAccept, "accept", n, nil),
-			round(roundAnchor, "anchor", n*f.batches, nil),
-			round(roundSettle, "settle", n, nil),
+			round(roundAnchor, "anchor", n*f.batches, settle),
+			round(roundSettle, "settle", n, settle),
 			round(roundGetSLA, "getsla", reads, nil),
 		},
 	}}

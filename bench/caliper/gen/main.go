@@ -4,11 +4,18 @@
 // modules only replay precomputed arguments.
 //
 //	gen prepare -run-dir RUN -out DIR [-slas N] [-batches B] [-workers W] [-load L]
-//	    configures ercc, refund and a simulated test enclave on the running
-//	    network, opens and funds one client and one provider wallet per SLA,
-//	    signs N SLA documents, B log-batch anchors per SLA and one enclave
-//	    verdict per SLA, and writes payloads.json, network.yaml and
-//	    benchmark.yaml (Caliper's configuration) into DIR.
+//	    on a network whose deploy configuration is recorded (run.sh: slasa
+//	    config record), registers a simulated test enclave key as an admin of
+//	    the enclave host, opens one client and one provider wallet per SLA
+//	    and has the issuer's admin fund the client's, signs N SLA documents
+//	    (billing periods of B 10-second log windows), and writes
+//	    payloads.json, the test enclave's key, network.yaml and benchmark.yaml
+//	    (Caliper's configuration) into DIR.
+//	gen settle -run-dir RUN -out DIR
+//	    runs next to Caliper: once the accept round has ended and every
+//	    SLA's paid period is over, signs B anchors covering each paid period
+//	    and its verdict, naming the last batch, into DIR/settle.json, which
+//	    the anchor and settle rounds wait for.
 //	gen monitor -run-dir RUN -out FILE
 //	    samples CPU time and resident memory of the network's peers, orderers
 //	    and chaincode servers from /proc once a second until SIGINT/SIGTERM.
@@ -31,6 +38,8 @@ func main() {
 	switch os.Args[1] {
 	case "prepare":
 		err = runPrepare(os.Args[2:])
+	case "settle":
+		err = runSettle(os.Args[2:])
 	case "monitor":
 		err = runMonitor(os.Args[2:])
 	case "report":
@@ -45,6 +54,6 @@ func main() {
 }
 
 func usage() {
-	fmt.Fprintln(os.Stderr, "usage: gen prepare|monitor|report [flags] (gen SUBCOMMAND -h for the flags)")
+	fmt.Fprintln(os.Stderr, "usage: gen prepare|settle|monitor|report [flags] (gen SUBCOMMAND -h for the flags)")
 	os.Exit(2)
 }

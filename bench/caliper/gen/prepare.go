@@ -6,10 +6,10 @@ import (
 	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/rsa"
-	"crypto/sha256"
+	"crypto/x509"
 	"encoding/base64"
-	"encoding/hex"
 	"encoding/json"
+	"encoding/pem"
 	"errors"
 	"flag"
 	"fmt"
@@ -25,16 +25,17 @@ import (
 	"github.com/hyperledger/fabric-protos-go-apiv2/gateway"
 	"google.golang.org/grpc/status"
 
-	"github.com/slasa/slasa/driver"
 	"github.com/slasa/slasa/fpc/credentials"
+	"github.com/slasa/slasa/internal/cli"
+	"github.com/slasa/slasa/internal/deploycfg"
 	"github.com/slasa/slasa/internal/fabnet"
-	"github.com/slasa/slasa/ipfs/cidverify"
+	sid "github.com/slasa/slasa/internal/identity"
 	"github.com/slasa/slasa/signedsla"
 	"github.com/slasa/slasa/sla"
-	"github.com/slasa/slasa/verdict"
 )
 
-// Chaincode names on the benchmark network.
+// Chaincode names on the benchmark network: run.sh deploys them under these
+// names and the deploy configuration names the same (SLASA_CC_ENCLAVE).
 const (
 	ccAgreement = "agreement"
 	ccRefund    = "refund"
@@ -43,21 +44,43 @@ const (
 	ccEnclave   = "benchenclave"
 )
 
+// windowSeconds is the width of one log batch window; a billing period of
+// the benchmark's SLAs is -batches windows long.
+const windowSeconds = 10
+
+// Files of the output folder shared by prepare, settle and the workloads.
+const (
+	payloadsFile     = "payloads.json"
+	settleFile       = "settle.json"
+	settleWantedFile = "settle.wanted"
+	settleErrorFile  = "settle.error"
+	enclaveKeyFile   = "enclave-key.pem"
+)
+
 // Payloads is what the workload modules read (payloads.json).
 type Payloads struct {
 	// RunTag makes every key, SLA id and wallet of this run unique.
 	RunTag string `json:"run_tag"`
 	// Workers is the number of Caliper workers the payloads are split for.
 	Workers int `json:"workers"`
+	// Batches is the number of log batches anchored per SLA (the windows of
+	// its paid period).
+	Batches int `json:"batches"`
 	// Identities maps the invoker identity names of network.yaml to their
 	// MSP IDs (Caliper needs the MSP ID for identities of all but its
 	// first organization).
 	Identities map[string]string `json:"identities"`
 	// SLAs are the signed SLA documents, in index order.
 	SLAs []SLAPayload `json:"slas"`
+}
+
+// SettlePayloads is what the anchor and settle rounds read (settle.json),
+// written by gen settle once every SLA is accepted and its paid period has
+// ended.
+type SettlePayloads struct {
 	// Anchors[i][k] are the AnchorLogBatch arguments of batch k+1 of SLA i.
 	Anchors [][][]string `json:"anchors"`
-	// Verdicts[i] is the signed verdict (JSON) settling SLA i's first period.
+	// Verdicts[i] is the signed verdict (JSON) settling SLA i's paid period.
 	Verdicts []string `json:"verdicts"`
 }
 
@@ -121,7 +144,7 @@ func runPrepare(args []string) error {
 	if err := p.configure(); err != nil {
 		return err
 	}
-	logf("configured ercc (simulated), refund and the test enclave %q in %s", ccEnclave, time.Since(started).Round(time.Millisecond))
+	logf("registered a simulated test enclave key for %q as provider-admin (deploy configuration %s) in %s", ccEnclave, p.digest, time.Since(started).Round(time.Millisecond))
 	pl, err := p.payloads()
 	if err != nil {
 		return err
@@ -131,7 +154,7 @@ func runPrepare(args []string) error {
 		return err
 	}
 	logf("opened and funded %d wallets in %s", 2*len(pl.SLAs), time.Since(t).Round(time.Millisecond))
-	if err := writeJSON(filepath.Join(f.out, "payloads.json"), pl); err != nil {
+	if err := writeJSON(filepath.Join(f.out, payloadsFile), pl); err != nil {
 		return err
 	}
 	if err := writeJSON(filepath.Join(f.out, "network.yaml"), caliperNetwork(info)); err != nil {
@@ -161,8 +184,9 @@ type preparer struct {
 	info  *fabnet.Info
 	mu    sync.Mutex
 	conns map[string]*fabnet.Connection
-	// enclaveKey signs the test enclave's verdicts.
-	enclaveKey *ecdsa.PrivateKey
+	// digest is the deploy configuration's digest, which the test enclave's
+	// credentials attest.
+	digest string
 }
 
 func (p *preparer) close() {
@@ -233,12 +257,26 @@ func (p *preparer) signer(who string) (identity.Sign, error) {
 	return sign, err
 }
 
-// configure sets ercc to simulated attestation, registers simulated
-// credentials of a fresh test enclave key for ccEnclave, and configures
-// refund to trust ccEnclave's verdicts and agreement's deposits.
+// configure checks that the deploy configuration (recorded by run.sh with
+// slasa config record) names the benchmark's chaincodes, and registers, as
+// an admin of the enclave host, simulated credentials of a fresh test
+// enclave key for ccEnclave attesting the configuration's digest. The key
+// is written to the output folder for gen settle, which signs the verdicts.
 func (p *preparer) configure() error {
-	if _, err := p.submit("provider-admin", ccRegistry, "Configure", "simulated"); err != nil {
+	cfg, err := deploycfg.Load(filepath.Join(p.f.runDir, "orgs", "provider", cli.DeployConfigFile))
+	if err != nil {
 		return err
+	}
+	want := deploycfg.Chaincodes{Agreement: ccAgreement, Refund: ccRefund, Registry: ccRegistry, Enclave: ccEnclave}
+	if cfg.Chaincodes != want {
+		return fmt.Errorf("deploy configuration: chaincodes %+v, want %+v (run.sh exports SLASA_CC_ENCLAVE=%s)", cfg.Chaincodes, want, ccEnclave)
+	}
+	if p.digest, err = cfg.Digest(); err != nil {
+		return err
+	}
+	host, ok := p.orgOfMSP(cfg.Enclave.HostMSPID)
+	if !ok {
+		return fmt.Errorf("deploy configuration: enclave host %s is not an organization of the network", cfg.Enclave.HostMSPID)
 	}
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
@@ -259,8 +297,8 @@ func (p *preparer) configure() error {
 	dep := p.info.Chaincodes[ccEnclave]
 	creds, err := credentials.NewSimulated(credentials.AttestedData{
 		Channel: p.info.Channel, Chaincode: ccEnclave, ChaincodeVersion: strconv.Itoa(dep.Sequence),
-		ChaincodeSequence: int64(dep.Sequence), PeerMSPID: p.info.Orgs["provider"].MSPID, Endpoint: dep.Address,
-		EnclaveVK: vkPEM, ChaincodeEK: ekPEM,
+		ChaincodeSequence: int64(dep.Sequence), PeerMSPID: cfg.Enclave.HostMSPID, Endpoint: dep.Address,
+		EnclaveVK: vkPEM, ChaincodeEK: ekPEM, ConfigDigest: p.digest,
 	}, key)
 	if err != nil {
 		return err
@@ -269,17 +307,51 @@ func (p *preparer) configure() error {
 	if err != nil {
 		return err
 	}
-	if _, err := p.submit("provider", ccRegistry, "RegisterEnclave", string(cj)); err != nil {
+	if _, err := p.submit(host+"-admin", ccRegistry, "RegisterEnclave", string(cj)); err != nil {
 		return err
 	}
-	if _, err := p.submit("issuer", ccRefund, "Configure", p.info.Orgs["provider"].MSPID, ccEnclave, ccAgreement); err != nil {
+	der, err := x509.MarshalECPrivateKey(key)
+	if err != nil {
 		return err
 	}
-	p.enclaveKey = key
-	return nil
+	return os.WriteFile(filepath.Join(p.f.out, enclaveKeyFile), pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: der}), 0o600)
 }
 
-// payloads signs the SLAs, anchors and verdicts.
+// orgOfMSP returns the network.json key of the organization of an MSP ID.
+func (p *preparer) orgOfMSP(msp string) (string, bool) {
+	for k, o := range p.info.Orgs {
+		if o.MSPID == msp {
+			return k, true
+		}
+	}
+	return "", false
+}
+
+// party is the SLA party of an identity name: its MSP ID, certificate
+// subject and issuer, common name and wallet.
+func (p *preparer) party(who, wallet string) (sla.Party, error) {
+	org, user, err := fabnet.Identity(who)
+	if err != nil {
+		return sla.Party{}, err
+	}
+	o := p.info.Orgs[org]
+	u := o.Users[user]
+	data, err := os.ReadFile(u.CertPath)
+	if err != nil {
+		return sla.Party{}, err
+	}
+	cert, err := signedsla.ParseCertificatePEM(data)
+	if err != nil {
+		return sla.Party{}, fmt.Errorf("identity %q: %w", who, err)
+	}
+	id := sid.FromCert(o.MSPID, cert)
+	return sla.Party{MSPID: id.MSPID, CommonName: u.CommonName, Subject: id.Subject, Issuer: id.Issuer, Wallet: wallet}, nil
+}
+
+// payloads signs the SLAs. Each SLA has billing periods of -batches log
+// windows (windowSeconds each) from a validity start in the past: AcceptSLA
+// pays the first period that has not started at its transaction time, which
+// gen settle reads back from the ledger.
 func (p *preparer) payloads() (*Payloads, error) {
 	tmpl, err := os.ReadFile(p.f.example)
 	if err != nil {
@@ -297,36 +369,40 @@ func (p *preparer) payloads() (*Payloads, error) {
 	if err != nil {
 		return nil, err
 	}
-	signLogger, err := p.signer("logger")
-	if err != nil {
-		return nil, err
-	}
-	enclaveID, err := verdict.EnclaveIDOf(&p.enclaveKey.PublicKey)
-	if err != nil {
-		return nil, err
-	}
-	pu, cu, lu := p.info.Orgs["provider"].Users["provider"], p.info.Orgs["client"].Users["client"], p.info.Orgs["provider"].Users["logger"]
 	now := time.Now().UTC()
-	start := time.Date(now.Year(), now.Month(), 1, 0, 0, 0, 0, time.UTC)
+	period := int64(p.f.batches * windowSeconds)
+	start := now.Truncate(time.Minute).Add(-time.Hour)
+	periods := (48*3600 + period - 1) / period
+	end := start.Add(time.Duration(periods*period) * time.Second)
 	tag := fmt.Sprintf("b%x", now.UnixNano()/int64(time.Millisecond))
-	pl := &Payloads{RunTag: tag, Workers: p.f.workers, Identities: map[string]string{}}
+	pl := &Payloads{RunTag: tag, Workers: p.f.workers, Batches: p.f.batches, Identities: map[string]string{}}
 	for _, o := range caliperOrgs {
 		for _, u := range o.users {
 			pl.Identities[u] = p.info.Orgs[o.org].MSPID
 		}
 	}
+	logger, err := p.party("logger", "")
+	if err != nil {
+		return nil, err
+	}
 	for i := 0; i < p.f.slas; i++ {
 		s := *base
 		s.ID = fmt.Sprintf("%s-sla-%05d", tag, i)
-		s.Parties.Provider = sla.Party{MSPID: p.info.Orgs["provider"].MSPID, CommonName: pu.CommonName, Wallet: fmt.Sprintf("%s-p-%05d", tag, i)}
-		s.Parties.Client = sla.Party{MSPID: p.info.Orgs["client"].MSPID, CommonName: cu.CommonName, Wallet: fmt.Sprintf("%s-c-%05d", tag, i)}
-		s.Parties.Logger = sla.Party{MSPID: p.info.Orgs["provider"].MSPID, CommonName: lu.CommonName}
-		s.Validity = sla.Validity{Start: start.Format(time.RFC3339), End: start.AddDate(1, 0, 0).Format(time.RFC3339)}
+		if s.Parties.Provider, err = p.party("provider", fmt.Sprintf("%s-p-%05d", tag, i)); err != nil {
+			return nil, err
+		}
+		if s.Parties.Client, err = p.party("client", fmt.Sprintf("%s-c-%05d", tag, i)); err != nil {
+			return nil, err
+		}
+		s.Parties.Logger = logger
+		s.Validity = sla.Validity{Start: start.Format(time.RFC3339), End: end.Format(time.RFC3339)}
+		s.Interval.BillingCycle = sla.BillingCycle{Unit: sla.CycleSeconds, Seconds: period}
+		s.Interval.SubIntervalSeconds = windowSeconds
 		doc, err := json.Marshal(&s)
 		if err != nil {
 			return nil, err
 		}
-		d, parsed, err := sla.DigestOf(doc)
+		d, _, err := sla.DigestOf(doc)
 		if err != nil {
 			return nil, fmt.Errorf("SLA %d: %w", i, err)
 		}
@@ -338,53 +414,8 @@ func (p *preparer) payloads() (*Payloads, error) {
 		if err != nil {
 			return nil, err
 		}
-		digest := hex.EncodeToString(d[:])
-		pl.SLAs = append(pl.SLAs, SLAPayload{ID: s.ID, Doc: string(doc), Digest: digest,
+		pl.SLAs = append(pl.SLAs, SLAPayload{ID: s.ID, Doc: string(doc), Digest: fmt.Sprintf("%x", d[:]),
 			ProviderSignature: base64.StdEncoding.EncodeToString(ps), ClientSignature: base64.StdEncoding.EncodeToString(cs)})
-
-		// Consecutive one-minute windows from the validity start, chained by CID.
-		var anchors [][]string
-		prev := ""
-		for k := 1; k <= p.f.batches; k++ {
-			c, err := cidverify.Sum([]byte(fmt.Sprintf("%s batch %d", s.ID, k)))
-			if err != nil {
-				return nil, err
-			}
-			a := signedsla.Anchor{SLAID: s.ID, Seq: int64(k), CID: c.String(), PrevCID: prev,
-				PeriodStart: start.Add(time.Duration(k-1) * time.Minute).Format(time.RFC3339),
-				PeriodEnd:   start.Add(time.Duration(k) * time.Minute).Format(time.RFC3339)}
-			sum := sha256.Sum256(a.SigningBytes())
-			sig, err := signLogger(sum[:])
-			if err != nil {
-				return nil, err
-			}
-			anchors = append(anchors, []string{a.SLAID, strconv.FormatInt(a.Seq, 10), a.CID, a.PrevCID, a.PeriodStart, a.PeriodEnd,
-				base64.StdEncoding.EncodeToString(sig)})
-			prev = a.CID
-		}
-		pl.Anchors = append(pl.Anchors, anchors)
-
-		// The verdict of the period AcceptSLA pays: the one containing now
-		// (a run that crosses a month boundary between here and AcceptSLA
-		// would fail its settlements).
-		per, err := driver.PeriodOf(parsed, now)
-		if err != nil {
-			return nil, err
-		}
-		report := sha256.Sum256([]byte(s.ID + " report"))
-		creditBPS := int64(1000 * (i % 2)) // every other SLA gets a 10% credit
-		v := verdict.Verdict{SLAID: s.ID, SLADigest: digest, Period: per.Start.Format(time.RFC3339), PeriodEnd: per.End.Format(time.RFC3339),
-			Violated: creditBPS > 0, CreditBPS: creditBPS, CreditAmount: s.Price.AmountMinor * creditBPS / 10000,
-			Currency: s.Price.Currency, ReportDigest: hex.EncodeToString(report[:]), Chaincode: ccEnclave, EnclaveID: enclaveID}
-		signed, err := verdict.Sign(v, p.enclaveKey)
-		if err != nil {
-			return nil, fmt.Errorf("SLA %d verdict: %w", i, err)
-		}
-		vj, err := json.Marshal(signed)
-		if err != nil {
-			return nil, err
-		}
-		pl.Verdicts = append(pl.Verdicts, string(vj))
 	}
 	return pl, nil
 }

@@ -193,8 +193,8 @@ func runReport(args []string) error {
 	samples, _ := readJSONL[Sample](filepath.Join(*dir, "procs.jsonl"))
 	var pl struct {
 		Workers int               `json:"workers"`
+		Batches int               `json:"batches"`
 		SLAs    []json.RawMessage `json:"slas"`
-		Anchors [][][]string      `json:"anchors"`
 	}
 	if data, err := os.ReadFile(filepath.Join(*dir, "payloads.json")); err == nil {
 		_ = json.Unmarshal(data, &pl)
@@ -231,7 +231,7 @@ func runReport(args []string) error {
 	var b strings.Builder
 	fmt.Fprintf(&b, "%s\n\n", beginMarker)
 	fmt.Fprintf(&b, "Run of %s UTC: %d SLAs, %d log batches per SLA, %d Caliper workers, fixed-load %d transactions in flight in every round.\n\n",
-		time.Now().UTC().Format("2006-01-02 15:04"), len(pl.SLAs), batchesOf(pl.Anchors), pl.Workers, load)
+		time.Now().UTC().Format("2006-01-02 15:04"), len(pl.SLAs), pl.Batches, pl.Workers, load)
 	b.WriteString("| round | succ | fail | send rate (TPS) | throughput (TPS) | avg latency (s) | max latency (s) | peer-provider CPU % / RSS MB | peer-client CPU % / RSS MB | orderer CPU % / RSS MB | chaincode servers CPU % |\n")
 	b.WriteString("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n")
 	procs := processes(samples)
@@ -314,13 +314,6 @@ func runReport(args []string) error {
 		return fmt.Errorf("benchmark failed: %s", strings.Join(problems, "; "))
 	}
 	return nil
-}
-
-func batchesOf(a [][][]string) int {
-	if len(a) == 0 {
-		return 0
-	}
-	return len(a[0])
 }
 
 func windowOf(ws []window, idx int) (window, bool) {

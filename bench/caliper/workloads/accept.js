@@ -1,8 +1,10 @@
 'use strict';
 
-// AcceptSLA: the client signs each SLA proposed in the previous round and pays
-// its first period into escrow (a chaincode-to-chaincode DepositEscrow call to
-// the refund chaincode, from a wallet of its own per SLA).
+// AcceptSLA: the client signs each SLA proposed in the previous round, pins
+// the registered enclave (a chaincode-to-chaincode QueryEnclave call to ercc)
+// and pays the first period that has not started into escrow (a
+// chaincode-to-chaincode DepositEscrow call to the refund chaincode, from a
+// wallet of its own per SLA).
 
 const { SlasaWorkload } = require('./base');
 

@@ -1,11 +1,12 @@
 'use strict';
 
 // AnchorLogBatch: the logger anchors consecutive log batches of many SLAs in
-// parallel. Transaction k of a worker anchors batch floor(k / M) + 1 of the
-// worker's SLA number k mod M (M SLAs per worker): round-robin over the SLAs,
-// so consecutive batches of one SLA are M transactions apart; a batch is only
-// sent once the previous batch of the same SLA has committed (batches are
-// accepted in sequence only).
+// parallel; the batches' windows cut each SLA's paid period, which has ended
+// (settle.json, see base.js). Transaction k of a worker anchors batch
+// floor(k / M) + 1 of the worker's SLA number k mod M (M SLAs per worker):
+// round-robin over the SLAs, so consecutive batches of one SLA are M
+// transactions apart; a batch is only sent once the previous batch of the
+// same SLA has committed (batches are accepted in sequence only).
 
 const { SlasaWorkload } = require('./base');
 
@@ -20,7 +21,7 @@ class AnchorWorkload extends SlasaWorkload {
         const m = this.mine.length;
         const i = this.mine[k % m];
         const seq = Math.floor(k / m);
-        const batches = this.payloads.anchors[i];
+        const batches = this.settle.anchors[i];
         if (seq >= batches.length) {
             throw new Error(`worker ${this.workerIndex}: transaction ${k} asks for batch ${seq + 1} of SLA ${i}, only ${batches.length} were generated`);
         }

@@ -26,6 +26,42 @@ function loadPayloads(path) {
 }
 
 /**
+ * Says that a round waits for the settle payloads (the marker file
+ * wantedPath: every earlier round, the accept round included, has ended),
+ * then waits (polling) until the settle payloads file exists and reads it;
+ * fails with the generator's message when gen settle wrote its error file
+ * instead. gen settle writes the file once every SLA is accepted and its
+ * paid period has ended (anchors and verdicts need both), so the rounds that
+ * read it wait here, in their preparation, outside the measured round.
+ * @param {string} path absolute path of settle.json
+ * @param {string} wantedPath absolute path of the marker file settle.wanted
+ * @param {string} errorPath absolute path of settle.error
+ * @param {number} timeoutMs give up after this long
+ * @returns {Promise<object>} the parsed settle payloads
+ */
+async function waitForSettlePayloads(path, wantedPath, errorPath, timeoutMs) {
+    const deadline = Date.now() + timeoutMs;
+    if (!fs.existsSync(wantedPath)) {
+        fs.writeFileSync(wantedPath, `${new Date().toISOString()}\n`);
+    }
+    for (;;) {
+        if (cache.has(path)) {
+            return cache.get(path);
+        }
+        if (fs.existsSync(path)) {
+            return loadPayloads(path);
+        }
+        if (fs.existsSync(errorPath)) {
+            throw new Error(`gen settle failed: ${fs.readFileSync(errorPath, 'utf8').trim()}`);
+        }
+        if (Date.now() > deadline) {
+            throw new Error(`${path} did not appear within ${timeoutMs / 1000} s (is gen settle running?)`);
+        }
+        await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+}
+
+/**
  * Base class: loads the payloads, counts this worker's transactions and
  * records the round's wall-clock window (worker 0) for the /proc samples.
  */
@@ -45,6 +81,9 @@ class SlasaWorkload extends WorkloadModuleBase {
         this.mine = [];
         for (let i = workerIndex; i < this.payloads.slas.length; i += totalWorkers) {
             this.mine.push(i);
+        }
+        if (roundArguments.settle) {
+            this.settle = await waitForSettlePayloads(roundArguments.settle, roundArguments.settleWanted, roundArguments.settleError, 5 * 60 * 1000);
         }
         this.started = Date.now();
     }

@@ -16,7 +16,7 @@ class BaselineWorkload extends SlasaWorkload {
         if (!['Put', 'Get', 'Noop'].includes(this.fn)) {
             throw new Error(`baseline workload: function ${this.fn} is not Put, Get or Noop`);
         }
-        this.keys = Math.floor(this.payloads.slas.length * this.payloads.anchors[0].length / totalWorkers);
+        this.keys = Math.floor(this.payloads.slas.length * this.payloads.batches / totalWorkers);
     }
 
     key(k) {

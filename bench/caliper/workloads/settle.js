@@ -1,14 +1,15 @@
 'use strict';
 
-// SettleVerdict: the refund chaincode settles each accepted SLA's first
-// period with a verdict signed by the test enclave registered in ercc
-// (credit to the client's wallet, the rest to the provider's).
+// SettleVerdict: the refund chaincode settles each accepted SLA's paid
+// period, after its end, with a verdict signed by the test enclave pinned at
+// acceptance and naming the period's last anchored batch (credit to the
+// client's wallet, the rest to the provider's; settle.json, see base.js).
 
 const { SlasaWorkload } = require('./base');
 
 class SettleWorkload extends SlasaWorkload {
     async submitTransaction() {
-        const v = this.payloads.verdicts[this.nextSLA()];
+        const v = this.settle.verdicts[this.nextSLA()];
         return this.send('refund', 'SettleVerdict', [v], 'provider');
     }
 }

@@ -191,6 +191,47 @@ func (c *Contract) GetLogBatch(ctx contractapi.TransactionContextInterface, slaI
 	return toJSON(rec)
 }
 
+// SettlementView is what the refund chaincode's SettleVerdict reads of an
+// SLA, in one chaincode-to-chaincode call: the SLA's status, digest and
+// pinned enclave, and the anchor of the log batch the verdict names (Batch,
+// nil when that batch is not anchored).
+type SettlementView struct {
+	ID      string            `json:"id"`
+	Status  string            `json:"status"`
+	Digest  string            `json:"digest"`
+	Enclave *EnclavePin       `json:"enclave"`
+	Batch   *signedsla.Anchor `json:"batch"`
+}
+
+// GetSettlementView returns the SettlementView of an SLA and its log batch
+// seq as JSON. Readable like GetSLA: by members of the provider's and the
+// client's organizations, which includes the relayer of a verdict when the
+// refund chaincode reads it. It answers what GetSLA and GetLogBatch answer
+// (the fields settlement needs) in one call, so that SettleVerdict makes one
+// call to this chaincode instead of two.
+func (c *Contract) GetSettlementView(ctx contractapi.TransactionContextInterface, slaID, seq string) (string, error) {
+	n, err := parseSeq(seq)
+	if err != nil {
+		return "", err
+	}
+	a, err := load(ctx, slaID)
+	if err != nil {
+		return "", err
+	}
+	if err := readable(ctx, a); err != nil {
+		return "", err
+	}
+	rec, err := loadAnchor(ctx, slaID, n)
+	if err != nil {
+		return "", err
+	}
+	v := SettlementView{ID: a.ID, Status: a.Status, Digest: a.Digest, Enclave: a.Enclave}
+	if rec != nil {
+		v.Batch = &rec.Anchor
+	}
+	return toJSON(v)
+}
+
 // ListLogBatches returns a page of the anchored log batches of an SLA in
 // sequence order, as JSON Page[AnchorRecord] (pageSize 1..100, bookmark as
 // for ListSLAs). Readable like GetSLA; a query, evaluate it.

@@ -111,6 +111,26 @@ func TestAnchorLogBatch(t *testing.T) {
 	}
 	n.ExpectError(n.Client, AG, "ListLogBatches", `pageSize: "-1" is not an integer in 1..100`, "sla-1", "-1", "")
 
+	// GetSettlementView: the SLA's status, digest and pin with one anchor, for the refund chaincode.
+	var full agreement.Agreement
+	_ = json.Unmarshal([]byte(n.MustEvaluate(n.Provider, AG, "GetSLA", "sla-1")), &full)
+	var view agreement.SettlementView
+	if err := json.Unmarshal([]byte(n.MustEvaluate(n.Provider, AG, "GetSettlementView", "sla-1", "2")), &view); err != nil {
+		t.Fatal(err)
+	}
+	if view.ID != "sla-1" || view.Status != agreement.StatusActive || view.Digest != cctest.Hex(d) || view.Enclave == nil ||
+		*view.Enclave != *full.Enclave || view.Batch == nil || *view.Batch != a2 {
+		t.Fatalf("GetSettlementView %+v (batch %+v), want the SLA's fields and batch %+v", view, view.Batch, a2)
+	}
+	view = agreement.SettlementView{}
+	_ = json.Unmarshal([]byte(n.MustEvaluate(n.Client, AG, "GetSettlementView", "sla-1", "9")), &view)
+	if view.Status != agreement.StatusActive || view.Batch != nil {
+		t.Fatalf("GetSettlementView of a batch that is not anchored: %+v", view)
+	}
+	n.ExpectError(n.Stranger, AG, "GetSettlementView", `SLA "sla-1" is readable by ProviderOrgMSP and ClientOrgMSP only, not by OtherOrgMSP`, "sla-1", "2")
+	n.ExpectError(n.Client, AG, "GetSettlementView", `seq: "0" is not a positive decimal integer`, "sla-1", "0")
+	n.ExpectError(n.Client, AG, "GetSettlementView", `SLA "nope" does not exist`, "nope", "1")
+
 	// Anchors of different SLAs use disjoint keys: a second SLA starts at seq 1.
 	s2 := cctest.ExampleSLA(t, "sla-2")
 	n.At("2025-12-20T00:00:00Z")

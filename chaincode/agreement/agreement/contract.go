@@ -30,7 +30,7 @@
 //	TerminateSLA           provider or client   WITHDRAWN (from PROPOSED) or TERMINATED (from ACTIVE), event SLATerminated
 //	ApproveEnclaveHandover provider or client   event EnclaveHandoverApproved, or EnclaveHandover when the pin moves
 //	AnchorLogBatch         the SLA's logger     event LogBatchAnchored
-//	GetSLA, GetSLAHistory, GetLogBatch, ListLogBatches
+//	GetSLA, GetSLAHistory, GetLogBatch, ListLogBatches, GetSettlementView
 //	                       members of the provider's or the client's MSP
 //	ListSLAs               members of the MSP listed (the caller's own)
 //	Configure              an admin of an organization of the deploy configuration
@@ -58,8 +58,8 @@
 //     time: an anchor witnesses that its window is over.
 //
 // The refund chaincode settles a period only after its end and only when this
-// chaincode holds the anchor of the period's last batch (GetLogBatch, read in
-// the same transaction).
+// chaincode holds the anchor of the period's last batch (GetSettlementView,
+// read in the same transaction).
 //
 // # The pinned enclave
 //

@@ -35,7 +35,8 @@
 // # The pinned enclave
 //
 // SettleVerdict pays a verdict only when it comes from the enclave pinned in
-// the SLA's agreement record (read from the agreement chaincode, GetSLA):
+// the SLA's agreement record (read from the agreement chaincode,
+// GetSettlementView):
 // the verdict must name the pinned chaincode and enclave id, and its
 // signature must verify with that enclave's key, read from the enclave
 // registry by id (ercc QueryEnclaveByID). A later registration, a redeploy or
@@ -50,7 +51,8 @@
 // clock. What stays trusted is each endorsing organization's clock within the
 // skew. SettleVerdict settles a period only when (a) the transaction time is
 // at or after the period's end and (b) the agreement chaincode holds the
-// anchor the verdict names (GetLogBatch of verdict.batch_seq) with the
+// anchor the verdict names (batch verdict.batch_seq, read with the SLA by
+// GetSettlementView) with the
 // verdict's batch_cid and a window ending at the period's end: the logger
 // witnessed the end of the period (an anchor's window has ended when it is
 // anchored), and the batch chain the enclave evaluated is the anchored one.

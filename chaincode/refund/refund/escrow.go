@@ -108,13 +108,15 @@ type Score struct {
 	ComplianceBPS int64 `json:"compliance_bps"`
 }
 
-// slaView is the part of the agreement chaincode's GetSLA answer that
-// settlement needs.
+// slaView is the agreement chaincode's GetSettlementView answer: the SLA's
+// status, digest and pinned enclave, and the anchor of the log batch the
+// verdict names (nil when it is not anchored).
 type slaView struct {
-	ID      string   `json:"id"`
-	Status  string   `json:"status"`
-	Digest  string   `json:"digest"`
-	Enclave *pinView `json:"enclave"`
+	ID      string            `json:"id"`
+	Status  string            `json:"status"`
+	Digest  string            `json:"digest"`
+	Enclave *pinView          `json:"enclave"`
+	Batch   *signedsla.Anchor `json:"batch"`
 }
 
 // pinView is the part of the agreement's enclave pin that settlement needs.
@@ -279,15 +281,15 @@ func (c *Contract) pinnedKey(ctx contractapi.TransactionContextInterface, pin *p
 //   - the submitter (who relays the verdict) belongs to the provider's or
 //     the client's MSP;
 //   - the transaction time is at or after the period's end;
-//   - the SLA (the agreement chaincode's GetSLA) is ACTIVE or TERMINATED (a
-//     terminated SLA's escrowed periods are still settled) with the
-//     verdict's digest;
+//   - the SLA (the agreement chaincode's GetSettlementView) is ACTIVE or
+//     TERMINATED (a terminated SLA's escrowed periods are still settled)
+//     with the verdict's digest;
 //   - the verdict names the SLA's pinned enclave (chaincode and enclave id)
 //     and its signature verifies with that enclave's key from the registry
 //     (ercc QueryEnclaveByID);
 //   - the agreement chaincode holds log batch verdict.batch_seq of the SLA
-//     (GetLogBatch) with CID verdict.batch_cid and a window ending at the
-//     period's end.
+//     (read by the same GetSettlementView) with CID verdict.batch_cid and a
+//     window ending at the period's end.
 //
 // The credit goes to the client's wallet and the rest of the fee to the
 // provider's; the penalty is paid from the collateral wallet as far as its
@@ -346,8 +348,9 @@ func (c *Contract) SettleVerdict(ctx contractapi.TransactionContextInterface, si
 			v.Period, v.SLAID, v.PeriodEnd, now.Format(time.RFC3339))
 	}
 	cfg := c.g.Config()
+	// One call reads the SLA and the anchor of the batch the verdict names.
 	var view slaView
-	if err := ccall.JSON(ctx, &view, cfg.Chaincodes.Agreement, "GetSLA", v.SLAID); err != nil {
+	if err := ccall.JSON(ctx, &view, cfg.Chaincodes.Agreement, "GetSettlementView", v.SLAID, fmt.Sprint(v.BatchSeq)); err != nil {
 		return "", fmt.Errorf("read SLA %q: %w", v.SLAID, err)
 	}
 	// mutate:check settle-status
@@ -379,9 +382,10 @@ func (c *Contract) SettleVerdict(ctx contractapi.TransactionContextInterface, si
 	if bad != nil {
 		return "", fmt.Errorf("verdict: %w", bad)
 	}
-	var anchor signedsla.Anchor
-	if err := ccall.JSON(ctx, &anchor, cfg.Chaincodes.Agreement, "GetLogBatch", v.SLAID, fmt.Sprint(v.BatchSeq)); err != nil {
-		return "", fmt.Errorf("verdict.batch_seq: read log batch %d of SLA %q: %w", v.BatchSeq, v.SLAID, err)
+	anchor := view.Batch
+	// mutate:check settle-anchor-missing
+	if anchor == nil {
+		return "", fmt.Errorf("verdict.batch_seq: log batch %d of SLA %q is not anchored", v.BatchSeq, v.SLAID)
 	}
 	// mutate:check settle-anchor-cid
 	if anchor.CID != v.BatchCID {

@@ -19,7 +19,7 @@ const (
 	AG                    = cctest.Agreement
 	jan, jan15, feb, mar  = "2026-01-01T00:00:00Z", "2026-01-15T00:00:00Z", "2026-02-01T00:00:00Z", "2026-03-01T00:00:00Z"
 	afterJanuary          = "2026-02-01T00:10:00Z"
-	notAnchoredBatchError = `verdict.batch_seq: read log batch 99 of SLA "sla-1": agreement GetLogBatch: seq: log batch 99 of SLA "sla-1" is not anchored`
+	notAnchoredBatchError = `verdict.batch_seq: log batch 99 of SLA "sla-1" is not anchored`
 )
 
 func settlement(t *testing.T, payload string) refund.Settlement {
@@ -163,7 +163,7 @@ func TestSettleOnlyAfterThePeriod(t *testing.T) {
 	n.ExpectError(n.Provider, RF, "SettleVerdict", `verdict.period_end: period 2026-01-01T00:00:00Z of SLA "sla-1" ends at 2026-02-01T00:00:00Z, after this transaction (2026-01-31T23:59:59Z); a period is settled only once it is over`,
 		cctest.SignVerdict(t, v, n.EnclaveKey))
 	n.At(feb)
-	n.ExpectError(n.Provider, RF, "SettleVerdict", `verdict.batch_seq: read log batch 99 of SLA "sla-1": agreement GetLogBatch: seq: log batch 99 of SLA "sla-1" is not anchored`,
+	n.ExpectError(n.Provider, RF, "SettleVerdict", `verdict.batch_seq: log batch 99 of SLA "sla-1" is not anchored`,
 		cctest.SignVerdict(t, v, n.EnclaveKey))
 	n.AnchorPeriod(s, jan, feb)
 	n.MustSubmit(n.Provider, RF, "SettleVerdict", cctest.SignVerdict(t, n.Verdict(s, d, jan, feb, 0, 0, 0), n.EnclaveKey))
@@ -232,7 +232,7 @@ func TestSettleRegistryAndAgreementFaults(t *testing.T) {
 				m["terms"].(map[string]any)["provider"].(map[string]any)["msp_id"] = "OtherOrgMSP"
 			})
 		}, func(*cctest.Net) string {
-			return `read SLA "sla-1": agreement GetSLA: SLA "sla-1" is readable by OtherOrgMSP and ClientOrgMSP only, not by ProviderOrgMSP`
+			return `read SLA "sla-1": agreement GetSettlementView: SLA "sla-1" is readable by OtherOrgMSP and ClientOrgMSP only, not by ProviderOrgMSP`
 		}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
