@@ -56,6 +56,15 @@ type AgreementView struct {
 	PaidThrough string          `json:"paid_through,omitempty"`
 	PaidPeriods int64           `json:"paid_periods"`
 	EndsAt      string          `json:"ends_at,omitempty"`
+	// Enclave is the enclave the SLA is pinned to: only its verdicts are
+	// paid (nil before acceptance).
+	Enclave *EnclavePin `json:"enclave,omitempty"`
+}
+
+// EnclavePin names the enclave an SLA is pinned to.
+type EnclavePin struct {
+	Chaincode string `json:"chaincode"`
+	EnclaveID string `json:"enclave_id"`
 }
 
 // Record parses the agreement's signed SLA record.

@@ -62,9 +62,10 @@ func (e *EnclaveClient) Evaluate(ctx context.Context, slaID, period string) (*Ev
 	return decode[Evaluation]("Evaluate", out, err)
 }
 
-// VerifyingKey returns the enclave's registered verifying key.
-func (e *EnclaveClient) VerifyingKey(ctx context.Context) (*ecdsa.PublicKey, error) {
-	rec, err := e.FPC.Enclave(ctx)
+// VerifyingKey returns the verifying key of the enclave enclaveID, as the
+// enclave registry holds it.
+func (e *EnclaveClient) VerifyingKey(ctx context.Context, enclaveID string) (*ecdsa.PublicKey, error) {
+	rec, err := e.FPC.EnclaveByID(ctx, enclaveID)
 	if err != nil {
 		return nil, err
 	}

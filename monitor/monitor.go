@@ -39,8 +39,9 @@ type Enclave interface {
 	Status(ctx context.Context, slaID string) (*Status, error)
 	IngestBatch(ctx context.Context, slaID string, seq int64, cid string) (*IngestResult, error)
 	Evaluate(ctx context.Context, slaID, period string) (*Evaluation, error)
-	// VerifyingKey is the enclave's verdict key from the enclave registry.
-	VerifyingKey(ctx context.Context) (*ecdsa.PublicKey, error)
+	// VerifyingKey is the verdict key of enclave enclaveID of the SLA
+	// enclave chaincode, from the enclave registry.
+	VerifyingKey(ctx context.Context, enclaveID string) (*ecdsa.PublicKey, error)
 }
 
 // Refund is what the monitor needs of the refund chaincode.
@@ -496,7 +497,7 @@ func (m *Monitor) settle(ctx context.Context, ag *logger.AgreementView, s *sla.S
 		if m.cfg.Now().Before(p.End) {
 			continue
 		}
-		if err := m.settlePeriod(ctx, id, name); err != nil {
+		if err := m.settlePeriod(ctx, ag, name); err != nil {
 			return err
 		}
 	}
@@ -540,7 +541,8 @@ func (m *Monitor) settle(ctx context.Context, ag *logger.AgreementView, s *sla.S
 }
 
 // settlePeriod settles one period of an SLA unless its escrow is settled.
-func (m *Monitor) settlePeriod(ctx context.Context, id, period string) error {
+func (m *Monitor) settlePeriod(ctx context.Context, ag *logger.AgreementView, period string) error {
+	id := ag.ID
 	esc, err := m.cfg.Refund.GetEscrow(ctx, id, period)
 	if err != nil {
 		return fmt.Errorf("GetEscrow %s: %w", period, err)
@@ -554,7 +556,7 @@ func (m *Monitor) settlePeriod(ctx context.Context, id, period string) error {
 		return fmt.Errorf("Evaluate %s: %w", period, err)
 	}
 	m.C.Evaluations.Add(1)
-	signed, err := CheckEvaluation(ctx, ev, m.cfg.Enclave, id, period)
+	signed, err := CheckEvaluation(ctx, ev, m.cfg.Enclave, ag.Enclave, id, period)
 	if err != nil {
 		return err
 	}
@@ -595,11 +597,12 @@ func (m *Monitor) markSettled(id, period string) error {
 
 // CheckEvaluation parses an evaluation's signed verdict and checks it before
 // it is relayed: it is for the SLA and period asked, its report is the one
-// it commits to (the report's SHA-256 is the verdict's report_digest), and it
-// verifies with the enclave's registered key. The monitor trusts no enclave
-// answer it did not check: the peer that ran the enclave could return any
-// bytes.
-func CheckEvaluation(ctx context.Context, ev *Evaluation, e Enclave, id, period string) (*verdict.Signed, error) {
+// it commits to (the report's SHA-256 is the verdict's report_digest), it
+// comes from the enclave the SLA is pinned to (pin), and it verifies with
+// that enclave's key from the registry (whatever enclave is current). The
+// monitor trusts no enclave answer it did not check: the peer that ran the
+// enclave could return any bytes.
+func CheckEvaluation(ctx context.Context, ev *Evaluation, e Enclave, pin *logger.EnclavePin, id, period string) (*verdict.Signed, error) {
 	signed, err := verdict.ParseSigned(ev.Verdict)
 	if err != nil {
 		return nil, fmt.Errorf("Evaluate %s: verdict: %w", period, err)
@@ -613,7 +616,11 @@ func CheckEvaluation(ctx context.Context, ev *Evaluation, e Enclave, id, period 
 	if got := hex.EncodeToString(sum[:]); got != signed.Verdict.ReportDigest {
 		return nil, fmt.Errorf("Evaluate %s: the report's SHA-256 %s is not the verdict's report_digest %s", period, got, signed.Verdict.ReportDigest)
 	}
-	vk, err := e.VerifyingKey(ctx)
+	// mutate:check monitor-verdict-pin
+	if pin == nil || signed.Verdict.Chaincode != pin.Chaincode || signed.Verdict.EnclaveID != pin.EnclaveID {
+		return nil, fmt.Errorf("Evaluate %s: the verdict comes from enclave %s of %q, not from the enclave SLA %q is pinned to (%+v)", period, signed.Verdict.EnclaveID, signed.Verdict.Chaincode, id, pin)
+	}
+	vk, err := e.VerifyingKey(ctx, pin.EnclaveID)
 	if err != nil {
 		return nil, fmt.Errorf("enclave key: %w", err)
 	}

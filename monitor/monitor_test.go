@@ -87,7 +87,9 @@ type world struct {
 	covered    map[string]map[string]time.Time // sla -> period -> covered end
 	frozen     map[string]map[string][]byte    // sla -> period -> evaluation
 	badCID     map[string]bool                 // the shim lies about these CIDs
-	forge      bool                            // sign verdicts with another key
+	forge      bool                            // sign verdicts with another (registered) enclave's key, naming it
+	forgeSig   bool                            // sign verdicts with another key, naming the pinned enclave
+	keys       map[string]*ecdsa.PrivateKey    // the registry: enclave id -> key
 	badReport  bool                            // return a report other than the verdict's
 	misdirect  string                          // "sla" or "period": sign a verdict for another one; "batch-cid", "batch-seq", "batch-missing": name another last batch
 
@@ -105,7 +107,16 @@ func newWorld(t *testing.T) *world {
 	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	return &world{t: t, now: t0, key: key, slas: map[string]*logger.AgreementView{}, docs: map[string]*sla.SLA{}, anchors: map[string][]signedsla.Anchor{},
 		registered: map[string]bool{}, head: map[string]int64{}, covered: map[string]map[string]time.Time{}, frozen: map[string]map[string][]byte{},
-		badCID: map[string]bool{}, escrow: map[string]map[string]*Escrow{}, fail: map[string]int{}}
+		badCID: map[string]bool{}, escrow: map[string]map[string]*Escrow{}, fail: map[string]int{},
+		keys: map[string]*ecdsa.PrivateKey{enclaveIDOf(key): key}}
+}
+
+func enclaveIDOf(k *ecdsa.PrivateKey) string {
+	id, err := verdict.EnclaveIDOf(&k.PublicKey)
+	if err != nil {
+		panic(err)
+	}
+	return id
 }
 
 func (w *world) failing(fn string) error {
@@ -121,7 +132,8 @@ func (w *world) addSLA(id string, paid int) {
 	s, raw := testSLA(w.t, id)
 	w.docs[id] = s
 	w.slas[id] = &logger.AgreementView{ID: id, Status: StatusActive, Signed: raw, AcceptedAt: t0.Format(time.RFC3339),
-		PaidThrough: t0.Add(time.Duration(paid) * time.Minute).Format(time.RFC3339), PaidPeriods: int64(paid)}
+		PaidThrough: t0.Add(time.Duration(paid) * time.Minute).Format(time.RFC3339), PaidPeriods: int64(paid),
+		Enclave: &logger.EnclavePin{Chaincode: "slaenclave", EnclaveID: enclaveIDOf(w.key)}}
 	w.escrow[id] = map[string]*Escrow{}
 	for i := 0; i < paid; i++ {
 		p := t0.Add(time.Duration(i) * time.Minute)
@@ -247,10 +259,15 @@ func (w *world) Evaluate(_ context.Context, id, period string) (*Evaluation, err
 	report := []byte(`{"metrics":[{"id":"availability","value":"98.0000"}]}`)
 	sum := sha256.Sum256(report)
 	key := w.key
-	if w.forge {
+	eid := enclaveIDOf(key)
+	switch {
+	case w.forge: // another enclave, registered and current, signs as itself
+		key, _ = ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+		eid = enclaveIDOf(key)
+		w.keys[eid] = key
+	case w.forgeSig: // another key signs in the pinned enclave's name
 		key, _ = ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	}
-	eid, _ := verdict.EnclaveIDOf(&key.PublicKey)
 	digest, _ := sla.DigestHex(w.docs[id])
 	end := start.Add(time.Minute).Format(time.RFC3339)
 	var last signedsla.Anchor
@@ -291,11 +308,15 @@ func (w *world) Evaluate(_ context.Context, id, period string) (*Evaluation, err
 	return &ev, json.Unmarshal(out, &ev)
 }
 
-func (w *world) VerifyingKey(context.Context) (*ecdsa.PublicKey, error) {
+func (w *world) VerifyingKey(_ context.Context, enclaveID string) (*ecdsa.PublicKey, error) {
 	if err := w.failing("VerifyingKey"); err != nil {
 		return nil, err
 	}
-	return &w.key.PublicKey, nil
+	k, ok := w.keys[enclaveID]
+	if !ok {
+		return nil, fmt.Errorf("enclave %s is not registered", enclaveID)
+	}
+	return &k.PublicKey, nil
 }
 
 func (w *world) GetEscrow(_ context.Context, id, period string) (*Escrow, error) {
@@ -688,8 +709,12 @@ func TestMonitorChecksEvaluations(t *testing.T) {
 			p0 + `the verdict is for SLA "s-other" period 2026-03-01T00:00:00Z, not SLA "s1" period 2026-03-01T00:00:00Z`},
 		{"a verdict for another period", func(w *world) { w.misdirect = "period" },
 			p0 + `the verdict is for SLA "s1" period 2026-03-01T00:01:00Z, not SLA "s1" period 2026-03-01T00:00:00Z`},
+		// monitor-verdict-pin
+		{"a verdict of an enclave the SLA is not pinned to", func(w *world) { w.forge = true },
+			p0 + "the verdict comes from enclave "},
 		// monitor-verdict-signature
-		{"a verdict signed by another key", func(w *world) { w.forge = true }, p0 + "verdict.enclave_id: "},
+		{"a verdict signed by another key in the pinned enclave's name", func(w *world) { w.forgeSig = true },
+			p0 + verdict.ErrBadSignature.Error()},
 		// monitor-verdict-batch
 		{"a verdict naming another CID as the last batch", func(w *world) { w.misdirect = "batch-cid" },
 			p0 + "the verdict names batch 6 with CID bafkother as the period's last (ending at 2026-03-01T00:01:00Z), but the anchored batch 6 has CID bafkcid6 and ends at 2026-03-01T00:01:00Z"},
@@ -737,7 +762,7 @@ func TestCheckEvaluationSignature(t *testing.T) {
 	}
 	signed.Verdict.CreditBPS = 10000 // the host raises the credit
 	ev.Verdict, _ = json.Marshal(signed)
-	if _, err := CheckEvaluation(context.Background(), ev, w, "s1", "2026-03-01T00:00:00Z"); !errors.Is(err, verdict.ErrBadSignature) ||
+	if _, err := CheckEvaluation(context.Background(), ev, w, w.slas["s1"].Enclave, "s1", "2026-03-01T00:00:00Z"); !errors.Is(err, verdict.ErrBadSignature) ||
 		err.Error() != "Evaluate 2026-03-01T00:00:00Z: "+verdict.ErrBadSignature.Error() {
 		t.Fatalf("altered verdict: %v", err)
 	}

@@ -113,6 +113,24 @@ func (c *Client) Enclave(ctx context.Context) (*credentials.Record, error) {
 	return c.record, nil
 }
 
+// EnclaveByID returns the registry's record of one enclave of the chaincode
+// (ercc QueryEnclaveByID), current or not: the key that verifies the
+// verdicts of the SLAs pinned to it.
+func (c *Client) EnclaveByID(ctx context.Context, enclaveID string) (*credentials.Record, error) {
+	raw, err := c.registry.EvaluateWithContext(ctx, "QueryEnclaveByID", client.WithArguments(c.chaincode, enclaveID))
+	if err != nil {
+		return nil, fmt.Errorf("query enclave registry for enclave %s of %q: %w", enclaveID, c.chaincode, err)
+	}
+	var rec credentials.Record
+	if err := json.Unmarshal(raw, &rec); err != nil {
+		return nil, fmt.Errorf("decode enclave record: %w", err)
+	}
+	if rec.Chaincode != c.chaincode || rec.EnclaveID != enclaveID {
+		return nil, fmt.Errorf("the registry answered with enclave %s of %q, not %s of %q", rec.EnclaveID, rec.Chaincode, enclaveID, c.chaincode)
+	}
+	return &rec, nil
+}
+
 // Refresh forgets the cached enclave record (after the enclave re-registered).
 func (c *Client) Refresh() {
 	c.mu.Lock()
