@@ -7,6 +7,15 @@
 // the top-level chaincode succeeds, chaincode-to-chaincode calls share the
 // transaction, and only the top-level chaincode's last event survives.
 //
+// Submitted transactions are committed in blocks (Block) and validated as a
+// Fabric peer validates them: endorsements against the chaincode's
+// endorsement policy (World.SetEndorsementPolicy) or the key-level
+// validation parameters (SetStateValidationParameter) of the state before
+// the block, then MVCC (versions of the keys read, phantom reads of range
+// queries). A transaction carries the default endorsements (World.PeerOrgs)
+// unless the test names the endorsing organizations (SubmitEndorsed,
+// Block.SubmitEndorsed, Tx.EndorseBy). Private data is not modelled.
+//
 // Test identities come from CA, which issues ECDSA P-256 certificates with
 // the common name and organizational units Fabric's cryptogen uses.
 package fabricfake

@@ -18,7 +18,10 @@ import (
 )
 
 // World is an in-memory channel: chaincodes deployed by name, each with its
-// own world state (namespace) and key history.
+// own world state (namespace), key versions, key-level validation
+// parameters and key history. Transactions are simulated against the
+// committed state and committed in blocks, validated as a Fabric peer
+// validates them (see Block).
 type World struct {
 	// ChannelID is the channel name the stubs report.
 	ChannelID string
@@ -28,11 +31,33 @@ type World struct {
 	Step time.Duration
 	// Events are the events of committed transactions, in order.
 	Events []Event
+	// PeerOrgs are the organizations that run peers: the default
+	// endorsement of a transaction is theirs. When empty, the default
+	// endorsement satisfies every policy (as if the Gateway always found
+	// the right peers).
+	PeerOrgs []string
+	// AllowPolicyUpdates lets a transaction set the validation parameter
+	// of a key that is already committed (Fabric allows it, validated by
+	// the key's current policy, and then invalidates every later write of
+	// the key in the same block). When false (the default) the fake stub
+	// refuses it, so that chaincodes set each key's policy once, at the
+	// key's creation.
+	AllowPolicyUpdates bool
 
 	state      map[string]map[string][]byte
+	meta       map[string]map[string][]byte
+	versions   map[string]map[string]Version
 	history    map[string]map[string][]*queryresult.KeyModification
 	chaincodes map[string]shim.Chaincode
+	ccPolicy   map[string][]byte
 	txCount    int
+	blockNum   uint64
+}
+
+// Version is the height (block and transaction number) of the transaction
+// that last wrote a key.
+type Version struct {
+	Block, Tx uint64
 }
 
 // Event is a chaincode event of a committed transaction.
@@ -51,10 +76,19 @@ type Result struct {
 	Payload []byte
 	// Event is the transaction's chaincode event (nil when none was set).
 	Event *Event
+	// Code is the validation code of a submitted transaction that was
+	// committed (VALID for a query or a proposal the chaincode refused:
+	// those are never submitted); Reason says why it is not VALID.
+	Code   peer.TxValidationCode
+	Reason string
+	// Block is the number of the block that holds the transaction (0 when
+	// it was not submitted).
+	Block uint64
 }
 
-// OK reports whether the chaincode returned status 200.
-func (r Result) OK() bool { return r.Status == shim.OK }
+// OK reports whether the chaincode returned status 200 and, for a
+// submitted transaction, the transaction was valid at commit.
+func (r Result) OK() bool { return r.Status == shim.OK && r.Code == peer.TxValidationCode_VALID }
 
 // NewWorld returns an empty world on channel "slasa" whose first
 // transaction is timestamped 2026-01-01T00:00:00Z.
@@ -64,39 +98,61 @@ func NewWorld() *World {
 		Now:        time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC),
 		Step:       time.Second,
 		state:      map[string]map[string][]byte{},
+		meta:       map[string]map[string][]byte{},
+		versions:   map[string]map[string]Version{},
 		history:    map[string]map[string][]*queryresult.KeyModification{},
 		chaincodes: map[string]shim.Chaincode{},
+		ccPolicy:   map[string][]byte{},
 	}
 }
 
 // Deploy installs a chaincode under name.
 func (w *World) Deploy(name string, cc shim.Chaincode) { w.chaincodes[name] = cc }
 
+// SetEndorsementPolicy sets the chaincode-level endorsement policy of a
+// chaincode (a marshalled common.SignaturePolicyEnvelope): it validates the
+// writes of keys without a validation parameter (a key's creation among
+// them). A chaincode without one accepts any endorsement.
+func (w *World) SetEndorsementPolicy(chaincode string, policy []byte) {
+	w.ccPolicy[chaincode] = append([]byte(nil), policy...)
+}
+
 // Submit runs a transaction: the chaincode's function with args, submitted
-// by id. The writes of all chaincodes involved are committed only when the
-// chaincode returns status 200.
+// by id and endorsed by the default organizations (see PeerOrgs). When the
+// chaincode returns status 200 it is committed in a block of its own and
+// validated (Result.Code); its writes are applied only when it is valid.
 func (w *World) Submit(id *Identity, chaincode, fn string, args ...string) Result {
-	return w.run(id, chaincode, fn, args, true)
+	return w.SubmitEndorsed(Endorsers{Every: true}, id, chaincode, fn, args...)
+}
+
+// SubmitEndorsed is Submit with the endorsements of the given
+// organizations' peers (EndorsedBy) instead of the default ones.
+func (w *World) SubmitEndorsed(e Endorsers, id *Identity, chaincode, fn string, args ...string) Result {
+	b := w.NewBlock()
+	b.SubmitEndorsed(e, id, chaincode, fn, args...)
+	return b.Commit()[0]
 }
 
 // Evaluate runs a query: like Submit, but nothing is committed.
 func (w *World) Evaluate(id *Identity, chaincode, fn string, args ...string) Result {
-	return w.run(id, chaincode, fn, args, false)
+	res, _ := w.simulate(id, chaincode, fn, args)
+	return res
 }
 
-func (w *World) run(id *Identity, chaincode, fn string, args []string, commit bool) Result {
+// simulate runs a proposal against the committed state; it returns the
+// transaction when the chaincode succeeded.
+func (w *World) simulate(id *Identity, chaincode, fn string, args []string) (Result, *Tx) {
 	cc, ok := w.chaincodes[chaincode]
 	if !ok {
-		return Result{Status: shim.ERROR, Message: fmt.Sprintf("chaincode %s is not deployed", chaincode)}
+		return Result{Status: shim.ERROR, Message: fmt.Sprintf("chaincode %s is not deployed", chaincode)}, nil
 	}
 	tx := w.NewTx(id, chaincode, append([]string{fn}, args...)...)
 	resp := cc.Invoke(tx.Stub)
 	res := Result{TxID: tx.ID(), Status: resp.GetStatus(), Message: resp.GetMessage(), Payload: resp.GetPayload()}
-	if res.OK() && commit {
-		tx.Commit()
-		res.Event = tx.shared.event
+	if res.Status != shim.OK {
+		return res, nil
 	}
-	return res
+	return res, tx
 }
 
 // State returns the committed value of key in a chaincode's namespace (nil
@@ -127,28 +183,71 @@ func (w *World) Snapshot() map[string]map[string]string {
 	return out
 }
 
-// Put commits a value directly (test setup).
+// Put commits a value directly (test setup), keeping the key's
+// validation parameter. It counts as a write of the key for the MVCC
+// check of transactions that read it before.
 func (w *World) Put(chaincode, key string, value []byte) {
 	if w.state[chaincode] == nil {
 		w.state[chaincode] = map[string][]byte{}
+		w.versions[chaincode] = map[string]Version{}
 	}
+	w.blockNum++
 	w.state[chaincode][key] = append([]byte(nil), value...)
+	w.versions[chaincode][key] = Version{Block: w.blockNum}
 }
+
+// ValidationParameter returns the committed validation parameter
+// (key-level endorsement policy) of key in a chaincode's namespace (nil
+// when it has none).
+func (w *World) ValidationParameter(chaincode, key string) []byte { return w.meta[chaincode][key] }
+
+// KeyVersion returns the committed version of key and whether it exists.
+func (w *World) KeyVersion(chaincode, key string) (Version, bool) {
+	v, ok := w.versions[chaincode][key]
+	return v, ok
+}
+
+// BlockHeight returns the number of the last committed block.
+func (w *World) BlockHeight() uint64 { return w.blockNum }
 
 type write struct {
 	value  []byte
 	delete bool
 }
 
+// read is the version of a key a transaction read (exists false: absent).
+type read struct {
+	exists bool
+	ver    Version
+}
+
+// rangeRead is a range query of a transaction with the keys and versions
+// it returned, for the phantom check at commit.
+type rangeRead struct {
+	ns, start, end string
+	keys           []string
+	vers           []Version
+	// exhausted is false when the chaincode stopped before the end of the
+	// range (or a page ended): then only the keys up to the last one read
+	// are checked, as Fabric does.
+	exhausted bool
+}
+
 // txShared is what the chaincodes of one transaction share.
 type txShared struct {
-	w        *World
-	id       string
-	ts       time.Time
-	creator  []byte
-	proposal *peer.SignedProposal
-	writes   map[string]map[string]write
-	event    *Event
+	w         *World
+	id        string
+	ts        time.Time
+	creator   []byte
+	proposal  *peer.SignedProposal
+	writes    map[string]map[string]write
+	meta      map[string]map[string][]byte
+	reads     map[string]map[string]read
+	ranges    []*rangeRead
+	paginated bool
+	wrote     bool
+	event     *Event
+	endorsers Endorsers
 }
 
 // Tx is one chaincode's view of a transaction; Stub is its fake stub.
@@ -170,11 +269,14 @@ func (w *World) NewTx(id *Identity, chaincode string, args ...string) *Tx {
 		creator = id.Serialized()
 	}
 	sh := &txShared{
-		w:       w,
-		id:      fmt.Sprintf("tx%06d", w.txCount),
-		ts:      ts,
-		creator: creator,
-		writes:  map[string]map[string]write{},
+		w:         w,
+		id:        fmt.Sprintf("tx%06d", w.txCount),
+		ts:        ts,
+		creator:   creator,
+		writes:    map[string]map[string]write{},
+		meta:      map[string]map[string][]byte{},
+		reads:     map[string]map[string]read{},
+		endorsers: Endorsers{Every: true},
 	}
 	sh.proposal = signedProposal(w.ChannelID, sh.id, creator, chaincode, args)
 	return newTx(sh, chaincode, args)
@@ -189,15 +291,30 @@ func (tx *Tx) Timestamp() time.Time { return tx.shared.ts }
 // Event returns the event set by the top-level chaincode (nil when none).
 func (tx *Tx) Event() *Event { return tx.shared.event }
 
-// PendingWrites returns the number of keys written or deleted so far by
-// every chaincode of the transaction.
+// PendingWrites returns the number of keys written or deleted, or whose
+// validation parameter was set, so far by every chaincode of the
+// transaction.
 func (tx *Tx) PendingWrites() int {
 	n := 0
-	for _, m := range tx.shared.writes {
+	for ns, m := range tx.shared.writes {
 		n += len(m)
+		for k := range tx.shared.meta[ns] {
+			if _, ok := m[k]; !ok {
+				n++
+			}
+		}
+	}
+	for ns, m := range tx.shared.meta {
+		if _, ok := tx.shared.writes[ns]; !ok {
+			n += len(m)
+		}
 	}
 	return n
 }
+
+// EndorseBy makes the transaction carry the endorsements of the peers of
+// orgs instead of the default ones.
+func (tx *Tx) EndorseBy(orgs ...string) { tx.shared.endorsers = EndorsedBy(orgs...) }
 
 // Context returns a counterfeiter transaction context whose stub is the
 // fake stub and whose client identity is derived from the creator by the
@@ -212,34 +329,13 @@ func (tx *Tx) Context() *TransactionContext {
 	return ctx
 }
 
-// Commit applies the transaction's writes to the world and records the
-// event and key history.
-func (tx *Tx) Commit() {
-	sh := tx.shared
-	w := sh.w
-	for _, ns := range sortedKeys(sh.writes) {
-		for _, key := range sortedKeys(sh.writes[ns]) {
-			wr := sh.writes[ns][key]
-			if w.state[ns] == nil {
-				w.state[ns] = map[string][]byte{}
-			}
-			if w.history[ns] == nil {
-				w.history[ns] = map[string][]*queryresult.KeyModification{}
-			}
-			if wr.delete {
-				delete(w.state[ns], key)
-			} else {
-				w.state[ns][key] = wr.value
-			}
-			w.history[ns][key] = append(w.history[ns][key], &queryresult.KeyModification{
-				TxId: sh.id, Value: wr.value, Timestamp: timestamppb.New(sh.ts), IsDelete: wr.delete,
-			})
-		}
-	}
-	if sh.event != nil {
-		w.Events = append(w.Events, *sh.event)
-	}
-	sh.writes = map[string]map[string]write{}
+// Commit submits the transaction: it is committed in a block of its own and
+// validated; its writes are applied only when it is valid. It returns the
+// validation code.
+func (tx *Tx) Commit() peer.TxValidationCode {
+	b := tx.shared.w.NewBlock()
+	b.add(tx, Result{TxID: tx.ID(), Status: shim.OK})
+	return b.Commit()[0].Code
 }
 
 func sortedKeys[V any](m map[string]V) []string {
@@ -294,18 +390,18 @@ func newTx(sh *txShared, ns string, args []string) *Tx {
 	s.PutStateStub = tx.putState
 	s.DelStateStub = tx.delState
 	s.GetStateByRangeStub = func(start, end string) (shim.StateQueryIteratorInterface, error) {
-		it, _, err := tx.rangeQuery(start, end, 0, "")
+		it, _, err := tx.rangeQuery(start, end, 0, "", false)
 		return it, err
 	}
 	s.GetStateByRangeWithPaginationStub = func(start, end string, pageSize int32, bookmark string) (shim.StateQueryIteratorInterface, *peer.QueryResponseMetadata, error) {
-		return tx.rangeQuery(start, end, pageSize, bookmark)
+		return tx.rangeQuery(start, end, pageSize, bookmark, true)
 	}
 	s.GetStateByPartialCompositeKeyStub = func(objectType string, keys []string) (shim.StateQueryIteratorInterface, error) {
 		start, err := shim.CreateCompositeKey(objectType, keys)
 		if err != nil {
 			return nil, err
 		}
-		it, _, err := tx.rangeQuery(start, start+string(rune(utf8.MaxRune)), 0, "")
+		it, _, err := tx.rangeQuery(start, start+string(rune(utf8.MaxRune)), 0, "", false)
 		return it, err
 	}
 	s.GetStateByPartialCompositeKeyWithPaginationStub = func(objectType string, keys []string, pageSize int32, bookmark string) (shim.StateQueryIteratorInterface, *peer.QueryResponseMetadata, error) {
@@ -313,8 +409,10 @@ func newTx(sh *txShared, ns string, args []string) *Tx {
 		if err != nil {
 			return nil, nil, err
 		}
-		return tx.rangeQuery(start, start+string(rune(utf8.MaxRune)), pageSize, bookmark)
+		return tx.rangeQuery(start, start+string(rune(utf8.MaxRune)), pageSize, bookmark, true)
 	}
+	s.GetStateValidationParameterStub = tx.getValidationParameter
+	s.SetStateValidationParameterStub = tx.setValidationParameter
 	s.GetHistoryForKeyStub = tx.history
 	s.SetEventStub = tx.setEvent
 	s.InvokeChaincodeStub = tx.invoke
@@ -325,6 +423,7 @@ func (tx *Tx) getState(key string) ([]byte, error) {
 	if key == "" {
 		return nil, errors.New("key must not be an empty string")
 	}
+	tx.recordRead(key)
 	v := tx.shared.w.state[tx.ns][key]
 	if v == nil {
 		return nil, nil
@@ -332,9 +431,36 @@ func (tx *Tx) getState(key string) ([]byte, error) {
 	return append([]byte(nil), v...), nil
 }
 
-func (tx *Tx) putState(key string, value []byte) error {
+// recordRead adds the committed version of key to the read set (once: the
+// first read counts, as in Fabric).
+func (tx *Tx) recordRead(key string) {
+	sh := tx.shared
+	if sh.reads[tx.ns] == nil {
+		sh.reads[tx.ns] = map[string]read{}
+	}
+	if _, ok := sh.reads[tx.ns][key]; ok {
+		return
+	}
+	v, ok := sh.w.versions[tx.ns][key]
+	sh.reads[tx.ns][key] = read{exists: ok, ver: v}
+}
+
+// checkWrite refuses a write after a paginated query, as Fabric's
+// transaction simulator does.
+func (tx *Tx) checkWrite(key string) error {
 	if key == "" {
 		return errors.New("key must not be an empty string")
+	}
+	if tx.shared.paginated {
+		return fmt.Errorf("txid [%s]: unsuppored transaction. Transaction has already performed a paginated query. Writes are not allowed", tx.shared.id)
+	}
+	tx.shared.wrote = true
+	return nil
+}
+
+func (tx *Tx) putState(key string, value []byte) error {
+	if err := tx.checkWrite(key); err != nil {
+		return err
 	}
 	if tx.shared.writes[tx.ns] == nil {
 		tx.shared.writes[tx.ns] = map[string]write{}
@@ -344,8 +470,8 @@ func (tx *Tx) putState(key string, value []byte) error {
 }
 
 func (tx *Tx) delState(key string) error {
-	if key == "" {
-		return errors.New("key must not be an empty string")
+	if err := tx.checkWrite(key); err != nil {
+		return err
 	}
 	if tx.shared.writes[tx.ns] == nil {
 		tx.shared.writes[tx.ns] = map[string]write{}
@@ -354,9 +480,59 @@ func (tx *Tx) delState(key string) error {
 	return nil
 }
 
-func (tx *Tx) rangeQuery(start, end string, pageSize int32, bookmark string) (shim.StateQueryIteratorInterface, *peer.QueryResponseMetadata, error) {
+// getValidationParameter returns the committed validation parameter of key
+// (no read of the transaction's own writes) and adds key to the read set,
+// as Fabric's GetStateMetadata does.
+func (tx *Tx) getValidationParameter(key string) ([]byte, error) {
+	if key == "" {
+		return nil, errors.New("key must not be an empty string")
+	}
+	tx.recordRead(key)
+	v := tx.shared.w.meta[tx.ns][key]
+	if v == nil {
+		return nil, nil
+	}
+	return append([]byte(nil), v...), nil
+}
+
+// setValidationParameter records a metadata write of key's validation
+// parameter. The parameter must decode as a signature policy envelope; a
+// committed key's parameter is refused unless AllowPolicyUpdates.
+func (tx *Tx) setValidationParameter(key string, ep []byte) error {
+	if err := tx.checkWrite(key); err != nil {
+		return err
+	}
+	if _, err := parsePolicy(ep); err != nil {
+		return fmt.Errorf("fabricfake: validation parameter of key %q: %w", key, err)
+	}
+	w := tx.shared.w
+	if _, exists := w.versions[tx.ns][key]; exists && !w.AllowPolicyUpdates {
+		return fmt.Errorf("fabricfake: SetStateValidationParameter(%q): the key is committed already (policy %s); set a key's policy once, when it is created (Fabric invalidates every other write of the key in the same block)",
+			key, describeOrNone(w.meta[tx.ns][key]))
+	}
+	if tx.shared.meta[tx.ns] == nil {
+		tx.shared.meta[tx.ns] = map[string][]byte{}
+	}
+	tx.shared.meta[tx.ns][key] = append([]byte(nil), ep...)
+	return nil
+}
+
+func describeOrNone(raw []byte) string {
+	if raw == nil {
+		return "none"
+	}
+	return DescribePolicy(raw)
+}
+
+func (tx *Tx) rangeQuery(start, end string, pageSize int32, bookmark string, paginated bool) (shim.StateQueryIteratorInterface, *peer.QueryResponseMetadata, error) {
 	if pageSize < 0 {
 		return nil, nil, fmt.Errorf("page size %d is negative", pageSize)
+	}
+	if paginated {
+		if tx.shared.wrote {
+			return nil, nil, fmt.Errorf("txid [%s]: unsuppored transaction. Paginated queries are supported only in a read-only transaction", tx.shared.id)
+		}
+		tx.shared.paginated = true
 	}
 	from := start
 	if bookmark != "" {
@@ -366,6 +542,7 @@ func (tx *Tx) rangeQuery(start, end string, pageSize int32, bookmark string) (sh
 		from = bookmark
 	}
 	var kvs []*queryresult.KV
+	var vers []Version
 	next := ""
 	for _, k := range tx.shared.w.Keys(tx.ns) {
 		if k < from || (end != "" && k >= end) {
@@ -376,8 +553,11 @@ func (tx *Tx) rangeQuery(start, end string, pageSize int32, bookmark string) (sh
 			break
 		}
 		kvs = append(kvs, &queryresult.KV{Namespace: tx.ns, Key: k, Value: append([]byte(nil), tx.shared.w.state[tx.ns][k]...)})
+		vers = append(vers, tx.shared.w.versions[tx.ns][k])
 	}
-	return &StateIterator{items: kvs}, &peer.QueryResponseMetadata{FetchedRecordsCount: int32(len(kvs)), Bookmark: next}, nil
+	rr := &rangeRead{ns: tx.ns, start: from, end: end}
+	tx.shared.ranges = append(tx.shared.ranges, rr)
+	return &StateIterator{items: kvs, vers: vers, rr: rr, more: next != ""}, &peer.QueryResponseMetadata{FetchedRecordsCount: int32(len(kvs)), Bookmark: next}, nil
 }
 
 func (tx *Tx) history(key string) (shim.HistoryQueryIteratorInterface, error) {
@@ -453,22 +633,40 @@ func splitCompositeKey(key string) (string, []string, error) {
 	return parts[0], parts[1:], nil
 }
 
-// StateIterator iterates over a fixed list of key-value pairs.
+// StateIterator iterates over a fixed list of key-value pairs; the pairs
+// read go into the transaction's read set (the range query's results).
 type StateIterator struct {
 	items []*queryresult.KV
+	vers  []Version
 	next  int
+	rr    *rangeRead
+	more  bool
 }
 
-// HasNext reports whether Next has another pair.
-func (it *StateIterator) HasNext() bool { return it.next < len(it.items) }
+// HasNext reports whether Next has another pair. At the end of a range
+// query (not of a page) the query counts as exhausted.
+func (it *StateIterator) HasNext() bool {
+	if it.next < len(it.items) {
+		return true
+	}
+	if it.rr != nil && !it.more {
+		it.rr.exhausted = true
+	}
+	return false
+}
 
 // Next returns the next pair.
 func (it *StateIterator) Next() (*queryresult.KV, error) {
-	if !it.HasNext() {
+	if it.next >= len(it.items) {
 		return nil, errors.New("no more items")
 	}
 	it.next++
-	return it.items[it.next-1], nil
+	kv := it.items[it.next-1]
+	if it.rr != nil {
+		it.rr.keys = append(it.rr.keys, kv.Key)
+		it.rr.vers = append(it.rr.vers, it.vers[it.next-1])
+	}
+	return kv, nil
 }
 
 // Close does nothing.
