@@ -330,14 +330,27 @@ func TestMVCC(t *testing.T) {
 	if c := count(run("CountAndAdd", func(i int) string { return fmt.Sprint("own", i) })); c[valid] != 50 {
 		t.Fatalf("disjoint ranges %v", c)
 	}
-	// A range read only up to its first key conflicts only with changes up
-	// to that key: adds after it commit.
+	// The peer reads a range query in batches of 100 results (plus one):
+	// reading the first key of a short range reads all of it, so the adds
+	// conflict; of a long range, only the first batch, so the adds after
+	// it commit.
 	l.submit(valid, []string{P}, "AddItem", "o3", "!") // sorts before the digits
-	if c := count(run("FirstAndAdd", func(int) string { return "o3" })); c[valid] != 50 {
-		t.Fatalf("partial range reads %v", c)
+	if c := count(run("FirstAndAdd", func(int) string { return "o3" })); c[valid] != 1 || c[phant] != 49 {
+		t.Fatalf("partial read of a short range %v", c)
+	}
+	b := l.w.NewBlock()
+	for i := 0; i < 150; i++ {
+		b.Submit(l.id, "lab", "AddItem", "o4", fmt.Sprintf("!%03d", i))
+	}
+	b.Commit()
+	if c := count(run("FirstAndAdd", func(int) string { return "o4" })); c[valid] != 50 {
+		t.Fatalf("partial read of a long range %v", c)
+	}
+	if c := count(run("CountAndAdd", func(int) string { return "o4" })); c[valid] != 1 || c[phant] != 49 {
+		t.Fatalf("full read of a long range %v", c)
 	}
 	// Blind writes of one hot key: all valid, the last wins.
-	b := l.w.NewBlock()
+	b = l.w.NewBlock()
 	for i := 0; i < 50; i++ {
 		b.SubmitEndorsed(fabricfake.EndorsedBy(P), l.id, "lab", "Put", "hot", fmt.Sprint("v", i))
 	}

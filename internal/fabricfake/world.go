@@ -555,9 +555,10 @@ func (tx *Tx) rangeQuery(start, end string, pageSize int32, bookmark string, pag
 		kvs = append(kvs, &queryresult.KV{Namespace: tx.ns, Key: k, Value: append([]byte(nil), tx.shared.w.state[tx.ns][k]...)})
 		vers = append(vers, tx.shared.w.versions[tx.ns][k])
 	}
-	rr := &rangeRead{ns: tx.ns, start: from, end: end}
-	tx.shared.ranges = append(tx.shared.ranges, rr)
-	return &StateIterator{items: kvs, vers: vers, rr: rr, more: next != ""}, &peer.QueryResponseMetadata{FetchedRecordsCount: int32(len(kvs)), Bookmark: next}, nil
+	it := &StateIterator{items: kvs, vers: vers, rr: &rangeRead{ns: tx.ns, start: from, end: end}, paged: pageSize > 0}
+	tx.shared.ranges = append(tx.shared.ranges, it.rr)
+	it.fetch()
+	return it, &peer.QueryResponseMetadata{FetchedRecordsCount: int32(len(kvs)), Bookmark: next}, nil
 }
 
 func (tx *Tx) history(key string) (shim.HistoryQueryIteratorInterface, error) {
@@ -633,40 +634,60 @@ func splitCompositeKey(key string) (string, []string, error) {
 	return parts[0], parts[1:], nil
 }
 
-// StateIterator iterates over a fixed list of key-value pairs; the pairs
-// read go into the transaction's read set (the range query's results).
+// QueryBatch is the number of results a peer sends a chaincode per batch
+// of a range query (core/chaincode QueryResponseGenerator.MaxResultLimit).
+const QueryBatch = 100
+
+// StateIterator iterates over a fixed list of key-value pairs. The keys
+// the peer read go into the transaction's read set (the range query's
+// results), as a Fabric peer reads them: a batch of QueryBatch results plus
+// the next one, fetched when the range query starts and each time the
+// chaincode has consumed a batch and asks for more; the query counts as
+// exhausted when the peer reached its end.
 type StateIterator struct {
-	items []*queryresult.KV
-	vers  []Version
-	next  int
-	rr    *rangeRead
-	more  bool
+	items   []*queryresult.KV
+	vers    []Version
+	next    int
+	batches int
+	rr      *rangeRead
+	paged   bool
 }
 
-// HasNext reports whether Next has another pair. At the end of a range
-// query (not of a page) the query counts as exhausted.
+// fetch reads one more batch into the read set.
+func (it *StateIterator) fetch() {
+	if it.rr == nil {
+		return
+	}
+	it.batches++
+	n := QueryBatch*it.batches + 1
+	exhausted := len(it.items) <= QueryBatch*it.batches
+	if it.paged { // a page is read whole; it ends the read there
+		n, exhausted = len(it.items), false
+	}
+	n = min(n, len(it.items))
+	it.rr.keys, it.rr.vers = it.rr.keys[:0], it.rr.vers[:0]
+	for i := 0; i < n; i++ {
+		it.rr.keys = append(it.rr.keys, it.items[i].Key)
+		it.rr.vers = append(it.rr.vers, it.vers[i])
+	}
+	it.rr.exhausted = exhausted
+}
+
+// HasNext reports whether Next has another pair.
 func (it *StateIterator) HasNext() bool {
-	if it.next < len(it.items) {
-		return true
+	if it.next < len(it.items) && it.rr != nil && !it.paged && it.next == QueryBatch*it.batches {
+		it.fetch()
 	}
-	if it.rr != nil && !it.more {
-		it.rr.exhausted = true
-	}
-	return false
+	return it.next < len(it.items)
 }
 
 // Next returns the next pair.
 func (it *StateIterator) Next() (*queryresult.KV, error) {
-	if it.next >= len(it.items) {
+	if !it.HasNext() {
 		return nil, errors.New("no more items")
 	}
 	it.next++
-	kv := it.items[it.next-1]
-	if it.rr != nil {
-		it.rr.keys = append(it.rr.keys, kv.Key)
-		it.rr.vers = append(it.rr.vers, it.vers[it.next-1])
-	}
-	return kv, nil
+	return it.items[it.next-1], nil
 }
 
 // Close does nothing.
