@@ -6,6 +6,7 @@
 // agree).
 //
 //	AllOf(A, B)             AND('A.peer', 'B.peer')              e.g. an escrow: both parties of an SLA
+//	OutOf(2, orgs)          any two organizations' peers         the chaincode-level policy
 //	OwnerAndOneOf(A, orgs)  AND('A.peer', OR(other orgs' peers))  a wallet: its owner and one more organization
 //
 // Fabric checks a key's policy on every write and delete after the key's
@@ -42,6 +43,24 @@ func AllOf(orgs ...string) ([]byte, error) {
 		rules[i] = signedBy(i)
 	}
 	return marshal(ids, outOf(len(ids), rules...))
+}
+
+// OutOf returns the policy "peers of n of orgs" (sorted, deduplicated),
+// e.g. the chaincode-level policy OutOf(2, every peer organization) of the
+// design: any two organizations.
+func OutOf(n int, orgs ...string) ([]byte, error) {
+	ids, err := clean(orgs)
+	if err != nil {
+		return nil, err
+	}
+	if n < 1 || n > len(ids) {
+		return nil, fmt.Errorf("policy: OutOf(%d) of %d organizations", n, len(ids))
+	}
+	rules := make([]*common.SignaturePolicy, len(ids))
+	for i := range ids {
+		rules[i] = signedBy(i)
+	}
+	return marshal(ids, outOf(n, rules...))
 }
 
 // OwnerAndOneOf returns the policy "a peer of owner AND a peer of one of

@@ -79,6 +79,13 @@ func TestPolicies(t *testing.T) {
 	if _, err := ccpolicy.OwnerAndOneOf(C, []string{C}); err == nil || err.Error() != "policy: no organization but ClientOrgMSP to co-endorse" {
 		t.Fatalf("lone owner: %v", err)
 	}
+	two, _ := ccpolicy.OutOf(2, V, P, C)
+	if d := fabricfake.DescribePolicy(two); d != "OutOf(2, 'ClientOrgMSP.peer', 'ProviderOrgMSP.peer', 'VendorOrgMSP.peer')" {
+		t.Fatal(d)
+	}
+	if _, err := ccpolicy.OutOf(3, P, C); err == nil {
+		t.Fatal("OutOf(3) of two")
+	}
 	if _, err := ccpolicy.AllOf(); err == nil {
 		t.Fatal("empty AllOf")
 	}

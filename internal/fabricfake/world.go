@@ -390,10 +390,16 @@ func newTx(sh *txShared, ns string, args []string) *Tx {
 	s.PutStateStub = tx.putState
 	s.DelStateStub = tx.delState
 	s.GetStateByRangeStub = func(start, end string) (shim.StateQueryIteratorInterface, error) {
+		if err := validateSimpleKeys(start, end); err != nil {
+			return nil, err
+		}
 		it, _, err := tx.rangeQuery(start, end, 0, "", false)
 		return it, err
 	}
 	s.GetStateByRangeWithPaginationStub = func(start, end string, pageSize int32, bookmark string) (shim.StateQueryIteratorInterface, *peer.QueryResponseMetadata, error) {
+		if err := validateSimpleKeys(start, end); err != nil {
+			return nil, nil, err
+		}
 		return tx.rangeQuery(start, end, pageSize, bookmark, true)
 	}
 	s.GetStateByPartialCompositeKeyStub = func(objectType string, keys []string) (shim.StateQueryIteratorInterface, error) {
@@ -619,6 +625,17 @@ func (tx *Tx) invoke(name string, args [][]byte, channel string) *peer.Response 
 	}
 	child := newTx(tx.shared, name, strArgs)
 	return cc.Invoke(child.Stub)
+}
+
+// validateSimpleKeys refuses composite keys in a range query over simple
+// keys, as the shim does.
+func validateSimpleKeys(keys ...string) error {
+	for _, key := range keys {
+		if len(key) > 0 && key[0] == 0 {
+			return fmt.Errorf(`first character of the key [%s] contains a null character which is not allowed`, key)
+		}
+	}
+	return nil
 }
 
 func splitCompositeKey(key string) (string, []string, error) {
