@@ -30,6 +30,7 @@ import (
 	"github.com/slasa/slasa/chaincode/refund/refund"
 	"github.com/slasa/slasa/fpc/credentials"
 	"github.com/slasa/slasa/internal/ccguard"
+	"github.com/slasa/slasa/internal/ccpolicy"
 	"github.com/slasa/slasa/internal/deploycfg"
 	"github.com/slasa/slasa/internal/fabricfake"
 	"github.com/slasa/slasa/internal/identity"
@@ -79,6 +80,10 @@ type Net struct {
 	// Other is a ProviderOrg client that is none of the parties; Stranger a
 	// client of the third organization.
 	Other, Stranger *fabricfake.Identity
+	// Vendor and VendorAdmin are a client and an admin of VendorOrgMSP, the
+	// third organization with a peer of NewThreeOrgs (nil otherwise).
+	Vendor, VendorAdmin *fabricfake.Identity
+	VendorCA            *fabricfake.CA
 	// The organizations' CAs. ProviderCA2 and ClientCA2 are second CAs of
 	// ProviderOrgMSP and ClientOrgMSP (another name, both trusted roots of
 	// their MSP), which can issue certificates with a party's common name.
@@ -107,8 +112,24 @@ func New(t testing.TB) *Net {
 	return n
 }
 
+// NewThreeOrgs is New with a third organization with a peer, VendorOrgMSP
+// (Vendor, VendorAdmin), in the deploy configuration: the design's default
+// network (ProviderOrg, ClientOrg, VendorOrg with peers; OtherOrg without).
+func NewThreeOrgs(t testing.TB) *Net {
+	t.Helper()
+	n := newNet(t, true)
+	n.MustSubmit(n.ProviderAdmin, Agreement, "Configure", n.ConfigJSON)
+	n.MustSubmit(n.ProviderAdmin, Refund, "Configure", n.ConfigJSON)
+	return n
+}
+
 // NewUnconfigured is New without the Configure transactions.
 func NewUnconfigured(t testing.TB) *Net {
+	t.Helper()
+	return newNet(t, false)
+}
+
+func newNet(t testing.TB, vendor bool) *Net {
 	t.Helper()
 	pca, cca, oca := fabricfake.MustNewCA("ProviderOrgMSP"), fabricfake.MustNewCA("ClientOrgMSP"), fabricfake.MustNewCA("OtherOrgMSP")
 	pca2 := fabricfake.MustNewNamedCA("ProviderOrgMSP", "ca2.providerorg.slasa.local", "providerorg.slasa.local")
@@ -130,7 +151,14 @@ func NewUnconfigured(t testing.TB) *Net {
 		anchors:       map[string][]signedsla.Anchor{},
 	}
 	n.At(Start)
-	n.Config = fabricfake.DeployConfig([]*fabricfake.CA{pca, cca}, oca, pca2, cca2)
+	orgs := []*fabricfake.CA{pca, cca}
+	if vendor {
+		n.VendorCA = fabricfake.MustNewCA("VendorOrgMSP")
+		n.Vendor = n.VendorCA.MustIssue("vendor@vendororg.slasa.local", "client")
+		n.VendorAdmin = n.VendorCA.MustIssue("Admin@vendororg.slasa.local", "admin")
+		orgs = append(orgs, n.VendorCA)
+	}
+	n.Config = fabricfake.DeployConfig(orgs, oca, pca2, cca2)
 	raw, err := json.Marshal(n.Config)
 	if err != nil {
 		t.Fatal(err)
@@ -161,6 +189,16 @@ func (n *Net) Deploy(cfg *deploycfg.Config) {
 	}
 	n.World.Deploy(Agreement, ag)
 	n.World.Deploy(Refund, rf)
+	// The design's chaincode-level policy: any two organizations of the
+	// configuration (each runs a peer); the default endorsements are those
+	// of every organization with a peer.
+	policy, err := ccpolicy.OutOf(min(2, len(cfg.Orgs)), cfg.Orgs...)
+	if err != nil {
+		n.T.Fatal(err)
+	}
+	n.World.SetEndorsementPolicy(Agreement, policy)
+	n.World.SetEndorsementPolicy(Refund, policy)
+	n.World.PeerOrgs = cfg.Orgs
 }
 
 // AgreementContract and RefundContract return the contracts with the
@@ -547,6 +585,12 @@ func (n *Net) EditState(cc, key string, edit func(map[string]any)) {
 		n.T.Fatal(err)
 	}
 	n.World.Put(cc, key, data)
+}
+
+// AccountKey returns the refund chaincode's state key of a wallet's base.
+func AccountKey(wallet string) string {
+	k, _ := shim.CreateCompositeKey("account", []string{wallet})
+	return k
 }
 
 // SLAKey returns the agreement chaincode's state key of an SLA.

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/hyperledger/fabric-chaincode-go/v2/shim"
+	"github.com/hyperledger/fabric-protos-go-apiv2/peer"
 
 	"github.com/slasa/slasa/chaincode/internal/cctest"
 	"github.com/slasa/slasa/chaincode/refund/refund"
@@ -17,25 +18,37 @@ import (
 	"github.com/slasa/slasa/sla"
 )
 
-// totals sums the committed wallet balances and held escrow, failing on a
-// negative balance.
-func totals(t *testing.T, n *cctest.Net) (wallets, escrow int64, settled map[string]int) {
+// totals sums the committed wallet bases and credits, the held escrow and
+// the supply, straight from the state, failing on a negative balance or
+// when the chaincode's BalanceOf does not agree with the state.
+func totals(t *testing.T, n *cctest.Net) (wallets, escrow, supply int64, settled map[string]int) {
 	t.Helper()
 	acctPrefix, _ := shim.CreateCompositeKey("account", nil)
 	escPrefix, _ := shim.CreateCompositeKey("escrow", nil)
+	supPrefix, _ := shim.CreateCompositeKey("supply", nil)
 	settled = map[string]int{}
+	balances := map[string]int64{}
 	for _, k := range n.World.Keys(RF) {
 		v := n.World.State(RF, k)
 		switch {
 		case strings.HasPrefix(k, acctPrefix):
-			var a refund.Account
+			var a struct {
+				ID   string `json:"id"`
+				Base int64  `json:"base"`
+			}
 			if err := json.Unmarshal(v, &a); err != nil {
 				t.Fatal(err)
 			}
-			if a.Balance < 0 {
-				t.Fatalf("wallet %s has negative balance %d", a.ID, a.Balance)
+			balances[a.ID] += a.Base
+		case strings.HasPrefix(k, "delta/"):
+			var c refund.Credit
+			if err := json.Unmarshal(v, &c); err != nil {
+				t.Fatal(err)
 			}
-			wallets += a.Balance
+			if c.Amount <= 0 || !strings.HasPrefix(k, "delta/"+c.Wallet+"/") {
+				t.Fatalf("credit %s: %+v", k, c)
+			}
+			balances[c.Wallet] += c.Amount
 		case strings.HasPrefix(k, escPrefix):
 			var e refund.Escrow
 			if err := json.Unmarshal(v, &e); err != nil {
@@ -48,22 +61,51 @@ func totals(t *testing.T, n *cctest.Net) (wallets, escrow int64, settled map[str
 			if e.Status == refund.EscrowSettled {
 				settled[e.SLAID+"/"+e.Period]++
 			}
+		case strings.HasPrefix(k, supPrefix):
+			var s refund.Supply
+			if err := json.Unmarshal(v, &s); err != nil {
+				t.Fatal(err)
+			}
+			supply += s.Minted
 		}
 	}
-	return wallets, escrow, settled
+	for id, b := range balances {
+		if b < 0 {
+			t.Fatalf("wallet %s has negative balance %d", id, b)
+		}
+		if got := n.Balance(id); got != b {
+			t.Fatalf("BalanceOf(%s) = %d, the state holds %d", id, got, b)
+		}
+		wallets += b
+	}
+	return wallets, escrow, supply, settled
 }
 
 // TestMoneyConservation runs random operation sequences (seeded) and checks
-// after every transaction that wallets + escrow equals the money minted,
-// that no balance is negative, and that a settled period stays settled with
-// its settlement unchanged. The operations include refused ones: mints by
-// non-admins, transfers by non-owners, renewals of started periods,
-// settlements before a period's end or without its anchor, and verdicts of
-// an enclave that is not (or no longer) pinned, across enclave handovers.
+// after every block that the wallets (bases and credits) + escrow equal the
+// supply on the ledger and the money minted, that no balance is negative,
+// and that a settled period stays settled with its settlement unchanged.
+// Blocks hold one transaction or several simulated against the same state
+// (concurrent settlements, transfers, renewals, compactions and mints: some
+// meet MVCC or phantom conflicts and change nothing). The operations
+// include refused ones: mints by non-admins, transfers and compactions by
+// non-owners, renewals of started periods, settlements before a period's
+// end or without its anchor, and verdicts of an enclave that is not (or no
+// longer) pinned, across enclave handovers.
 func TestMoneyConservation(t *testing.T) {
 	for seed := int64(1); seed <= 5; seed++ {
 		t.Run(fmt.Sprint("seed", seed), func(t *testing.T) { conservation(t, seed) })
 	}
+}
+
+// op is one transaction of the conservation test: what to submit, and
+// what to check of its result.
+type op struct {
+	who   *fabricfake.Identity
+	cc    string
+	fn    string
+	args  []string
+	check func(step int, r fabricfake.Result)
 }
 
 func conservation(t *testing.T, seed int64) {
@@ -111,51 +153,51 @@ func conservation(t *testing.T, seed int64) {
 	}{{"client", n.Client}, {"provider", n.Provider}, {"collateral", n.Provider}}
 	settledBefore := map[string]string{}
 	anchored := map[string]int{}
-	handovers, refusedEarly := 0, 0
+	handovers, refusedEarly, compacted, conflicts, blocks := 0, 0, 0, 0, 0
 
 	months := []string{"2026-01-01T00:00:00Z", "2026-02-01T00:00:00Z", "2026-03-01T00:00:00Z", "2026-04-01T00:00:00Z", "2026-05-01T00:00:00Z", "2026-06-01T00:00:00Z"}
 	at := func(month int, offset time.Duration) {
 		m, _ := time.Parse(time.RFC3339, months[month])
 		n.World.Now = m.Add(offset)
 	}
-	for step := 0; step < 400; step++ {
+	noCheck := func(int, fabricfake.Result) {}
+	// money returns a random money operation (it may set the time).
+	money := func() op {
 		month := rng.Intn(len(months) - 1)
 		a := slas[rng.Intn(len(slas))]
-		switch rng.Intn(7) {
+		switch rng.Intn(6) {
 		case 0: // mint, sometimes as an identity that is not an issuer admin
 			w := wallets[rng.Intn(len(wallets))]
 			amt := rng.Int63n(5000) + 1
 			who := []*fabricfake.Identity{n.Issuer, n.Issuer, n.ProviderAdmin, n.IssuerClient, n.ClientAdmin, w.owner}[rng.Intn(6)]
-			if n.Submit(who, RF, "Mint", w.id, fmt.Sprint(amt)).OK() {
-				minted += amt
-			}
+			return op{who, RF, "Mint", []string{w.id, fmt.Sprint(amt)}, func(_ int, r fabricfake.Result) {
+				if r.OK() {
+					minted += amt
+				}
+			}}
 		case 1: // transfer, sometimes too much or by the wrong owner
 			from, to := wallets[rng.Intn(len(wallets))], wallets[rng.Intn(len(wallets))]
 			who := from.owner
 			if rng.Intn(5) == 0 {
 				who = n.Client
 			}
-			n.Submit(who, RF, "Transfer", from.id, to.id, fmt.Sprint(rng.Int63n(8000)+1))
-		case 2: // renew around a month's start (refused once it has begun), rarely terminate
+			return op{who, RF, "Transfer", []string{from.id, to.id, fmt.Sprint(rng.Int63n(8000) + 1)}, noCheck}
+		case 2: // renew around a month's start (refused once it has begun): a deposit
 			at(month, time.Duration(rng.Int63n(int64(96*time.Hour)))-48*time.Hour)
-			if rng.Intn(40) == 0 {
-				n.Submit(n.Client, cctest.Agreement, "TerminateSLA", a.s.ID, "random")
-			} else {
-				n.Submit(n.Client, cctest.Agreement, "RenewSLA", a.s.ID)
+			return op{n.Client, cctest.Agreement, "RenewSLA", []string{a.s.ID}, noCheck}
+		case 3: // compact, sometimes by somebody else
+			w := wallets[rng.Intn(len(wallets))]
+			who := w.owner
+			if rng.Intn(5) == 0 {
+				who = n.Client
 			}
-		case 3: // the logger anchors the next month of an SLA once it is over
-			if k := anchored[a.s.ID]; k < len(months)-1 {
-				n.AnchorPeriod(a.s, months[k], months[k+1])
-				anchored[a.s.ID]++
-			}
-		case 4: // a party approves a handover to one of the two enclaves
-			who := []*fabricfake.Identity{n.Provider, n.Client}[rng.Intn(2)]
-			before := pinned(a.s.ID)
-			n.Submit(who, cctest.Agreement, "ApproveEnclaveHandover", a.s.ID, ids[rng.Intn(2)])
-			if pinned(a.s.ID) != before {
-				handovers++
-			}
-		case 5, 6: // settle, sometimes before the period ends, by a key that is not pinned, or a replay
+			return op{who, RF, "Compact", []string{w.id}, func(_ int, r fabricfake.Result) {
+				var res refund.CompactResult
+				if r.OK() && json.Unmarshal(r.Payload, &res) == nil && res.Compacted > 0 {
+					compacted++
+				}
+			}}
+		default: // settle, sometimes before the period ends, by a key that is not pinned, or a replay
 			fee := a.s.Price.AmountMinor
 			bps := rng.Int63n(10001)
 			if rng.Intn(2) == 0 {
@@ -176,20 +218,68 @@ func conservation(t *testing.T, seed int64) {
 			if rng.Intn(4) == 0 {
 				v.EnclaveID = ids[rng.Intn(2)]
 			}
-			r := n.Submit(n.Logger, RF, "SettleVerdict", cctest.SignVerdict(t, v, keys[v.EnclaveID]))
-			if early {
-				if r.OK() {
-					t.Fatalf("step %d: a verdict of %s/%s was settled at %s, before the period ended", step, v.SLAID, v.Period, n.World.Now)
+			return op{n.Logger, RF, "SettleVerdict", []string{cctest.SignVerdict(t, v, keys[v.EnclaveID])}, func(step int, r fabricfake.Result) {
+				if early {
+					if r.OK() {
+						t.Fatalf("step %d: a verdict of %s/%s was settled at %s, before the period ended", step, v.SLAID, v.Period, n.World.Now)
+					}
+					refusedEarly++
 				}
-				refusedEarly++
-			}
-			if r.OK() && v.EnclaveID != pinned(a.s.ID) {
-				t.Fatalf("step %d: a verdict of enclave %s settled SLA %s pinned to %s", step, v.EnclaveID, v.SLAID, pinned(a.s.ID))
-			}
+				if r.OK() && v.EnclaveID != pinned(a.s.ID) {
+					t.Fatalf("step %d: a verdict of enclave %s settled SLA %s pinned to %s", step, v.EnclaveID, v.SLAID, pinned(a.s.ID))
+				}
+			}}
 		}
-		w, e, settled := totals(t, n)
-		if w+e != minted {
-			t.Fatalf("step %d: wallets %d + escrow %d = %d, minted %d", step, w, e, w+e, minted)
+	}
+	for step := 0; step < 400; step++ {
+		a := slas[rng.Intn(len(slas))]
+		switch rng.Intn(8) {
+		case 0: // rarely terminate
+			if rng.Intn(10) == 0 {
+				n.Submit(n.Client, cctest.Agreement, "TerminateSLA", a.s.ID, "random")
+			}
+		case 1: // the logger anchors the next month of an SLA once it is over
+			if k := anchored[a.s.ID]; k < len(months)-1 {
+				n.AnchorPeriod(a.s, months[k], months[k+1])
+				anchored[a.s.ID]++
+			}
+		case 2: // a party approves a handover to one of the two enclaves
+			who := []*fabricfake.Identity{n.Provider, n.Client}[rng.Intn(2)]
+			before := pinned(a.s.ID)
+			n.Submit(who, cctest.Agreement, "ApproveEnclaveHandover", a.s.ID, ids[rng.Intn(2)])
+			if pinned(a.s.ID) != before {
+				handovers++
+			}
+		case 3, 4: // several money operations simulated against one state, in one block
+			b := n.World.NewBlock()
+			var ops []op
+			for k := 0; k < 2+rng.Intn(5); k++ {
+				o := money()
+				ops = append(ops, o)
+				b.Submit(o.who, o.cc, o.fn, o.args...)
+			}
+			blocks++
+			for i, r := range b.Commit() {
+				if r.Code != peer.TxValidationCode_VALID {
+					conflicts++
+					// Two transactions of a block that create the same key
+					// with its policy (two compactions of a wallet, two
+					// deposits of a period): Fabric invalidates the second
+					// for the policy set by the first before its MVCC check.
+					samePolicy := r.Code == peer.TxValidationCode_ENDORSEMENT_POLICY_FAILURE && strings.Contains(r.Reason, "was set by an earlier transaction of block")
+					if r.Code != peer.TxValidationCode_MVCC_READ_CONFLICT && r.Code != peer.TxValidationCode_PHANTOM_READ_CONFLICT && !samePolicy {
+						t.Fatalf("step %d: %s %s: %s", step, ops[i].fn, r.Code, r.Reason)
+					}
+				}
+				ops[i].check(step, r)
+			}
+		default:
+			o := money()
+			o.check(step, n.Submit(o.who, o.cc, o.fn, o.args...))
+		}
+		w, e, sup, settled := totals(t, n)
+		if w+e != minted || sup != minted {
+			t.Fatalf("step %d: wallets %d + escrow %d = %d, supply %d, minted %d", step, w, e, w+e, sup, minted)
 		}
 		for k, c := range settled {
 			if c != 1 {
@@ -211,7 +301,8 @@ func conservation(t *testing.T, seed int64) {
 			}
 		}
 	}
-	if len(settledBefore) == 0 || handovers == 0 || refusedEarly == 0 {
-		t.Fatalf("the sequence tests too little: %d periods settled, %d handovers, %d early settlements", len(settledBefore), handovers, refusedEarly)
+	t.Logf("%d periods settled, %d handovers, %d early settlements refused, %d compactions, %d blocks, %d conflicts", len(settledBefore), handovers, refusedEarly, compacted, blocks, conflicts)
+	if len(settledBefore) == 0 || handovers == 0 || refusedEarly == 0 || compacted == 0 || conflicts == 0 {
+		t.Fatalf("the sequence tests too little: %d periods settled, %d handovers, %d early settlements, %d compactions, %d conflicts", len(settledBefore), handovers, refusedEarly, compacted, conflicts)
 	}
 }

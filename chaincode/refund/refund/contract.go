@@ -22,15 +22,56 @@
 // a certificate with the same common name from another CA, or with another
 // NodeOU role, is not its owner.
 //
-//	OpenAccount         anyone; the submitter owns the new wallet
+//	OpenAccount         a member of an organization of the deploy configuration; the submitter owns the new wallet
 //	Mint                an admin (NodeOU role admin) of the configured issuer MSP
-//	Transfer            the owner of the paying wallet
+//	Transfer, Compact   the owner of the wallet (paying, compacted)
 //	BalanceOf, History  the wallet's owner, or an admin of the issuer MSP
 //	DepositEscrow       the SLA's client, only inside a transaction of the configured agreement chaincode
 //	SettleVerdict       members of the SLA's provider's or client's MSP (who relay the verdict)
 //	GetEscrow           members of the SLA's provider's or client's MSP
-//	GetReputation, GetProductScore, GetConfig   anyone
+//	GetReputation, GetProductScore, GetSupply, GetConfig   anyone
 //	Configure           an admin of an organization of the deploy configuration
+//
+// # Who must endorse what
+//
+// The checks above run in the chaincode, on the endorsing peers; a peer
+// runs its own organization's binary, and validation at commit checks only
+// the endorsements' signatures against the policies. So every key that
+// belongs to somebody carries a key-level (state-based) policy, set once,
+// in the transaction that creates the key (internal/ccpolicy), and never
+// set again (setting it again would invalidate the key's other writes in
+// the same block):
+//
+//	wallet base, credits, history   a peer of the owner's organization AND a peer of one other
+//	                                organization of the deploy configuration (ccpolicy.OwnerAndOneOf)
+//	escrow, score entry             peers of the SLA's provider's and client's organizations (ccpolicy.AllOf)
+//	supply of an issuer MSP         a peer of the issuer's organization
+//
+// A key's creation is validated by the chaincode-level policy (the design's
+// OutOf(2, every organization): any two organizations), its later writes
+// and its delete by its own policy only. So no organization alone, not
+// even the owner's, changes a wallet's base (a debit), and no third
+// organization, alone or with one party, changes an escrow, a score entry
+// or a wallet it does not own: such a transaction is invalidated at commit
+// (ENDORSEMENT_POLICY_FAILURE) and changes nothing.
+//
+// Residual, by Fabric's design: two organizations that meet the chaincode
+// policy together can create any NEW key with any value and policy, also
+// without running this chaincode. So two colluding organizations can
+// create credits for their own wallets (money from nothing), fake score
+// entries or an escrow key of an SLA not paid yet (which blocks its
+// deposit). They cannot debit, settle or rewrite anybody else's keys. The
+// block names their peers as endorsers, and the issuer's audit finds money
+// from nothing: the wallets and held escrow no longer sum to the supply
+// (GetSupply; every transaction but Mint moves zero net money). A credit
+// only counts when it carries its wallet's policy and its value is a
+// positive credit of that wallet (see credits), so a key somebody plants in
+// a wallet's credit range can neither lower its balance nor block its
+// compaction.
+//
+// A wallet's owner must belong to an organization of the deploy
+// configuration (whose organizations run peers): a wallet whose owner's
+// organization runs no peer could never be debited.
 //
 // # The pinned enclave
 //
@@ -61,8 +102,29 @@
 //
 // Amounts are int64 minor units. Every operation checks for negative
 // amounts, overflow and insufficient balance, and never lets a balance go
-// below zero. Money exists in wallets and in escrow; only Mint creates it,
-// so the sum of all wallet balances and held escrow equals the sum minted.
+// below zero. Money exists in wallets and in escrow; only Mint creates it
+// and adds it to the issuer's supply key, so the sum of all wallet balances
+// and held escrow equals the supply.
+//
+// A wallet is its base key (owner, base) and its credit keys. Every CREDIT
+// (a mint, a transfer in, a settlement's service credit, release or
+// penalty) is a new credit key, written without reading anything, so
+// credits never conflict: a thousand settlements crediting one provider in
+// one block all commit. Every DEBIT (a transfer out, an escrow deposit, a
+// penalty paid from a collateral wallet) rewrites the owner's base, whose
+// policy needs the owner's peer: nobody else takes money. A debit reads the
+// base and, when the base does not cover it, the wallet's credits, oldest
+// first: first those older than twice the allowed clock skew (a closed
+// range: no later transaction adds to it), then the newer ones only when
+// needed (a credit landing there meanwhile is a phantom-read conflict:
+// retry). The balance is the base plus the credits; the base is negative
+// while credits cover debits. Compact (the owner) moves the credits older
+// than twice the skew into the base, at most MaxCompact per transaction:
+// each credit key is deleted and a history entry of the same name created
+// with the wallet's policy, so history is never lost. Deleting a key
+// removes its policy in Fabric; a deleted credit's name re-created later
+// (by two colluding organizations) does not count again, because its
+// history entry exists.
 //
 // # Events
 //
@@ -70,23 +132,29 @@
 // RefundIssued when the client received money (a credit or a penalty), else
 // PeriodSettled; both carry the same Settlement payload, which names both
 // parties by MSP ID, common name, subject, issuer and wallet. Wallet
-// operations set no event. DepositEscrow sets none: it runs inside the
+// operations (Compact included) set no event. DepositEscrow sets none: it runs inside the
 // agreement chaincode's transaction, and events of a called chaincode are not
 // delivered.
 //
 // # State
 //
-// Composite keys, none shared between SLAs (settlements of different SLAs
-// never conflict):
+// Composite keys (~) and simple keys (/), none shared between SLAs and no
+// key that two settlements write (settlements never conflict, also of one
+// provider and one client):
 //
-//	deploy-config                            the recorded deploy configuration (ccguard.Record)
-//	account~<id>                             an Account
-//	entry~<account>~<ts ns, 20 digits>~<txid>~<n>   a wallet History entry
-//	escrow~<sla>~<period>                    an Escrow (with its Settlement)
+//	deploy-config                                   the recorded deploy configuration (ccguard.Record)
+//	supply~<issuer msp>                             the issuer's Supply (every Mint)
+//	account~<id>                                    a wallet's base (id, owner, base)
+//	delta/<wallet>/<ts ns, 20 digits>/<txid>/<n>    a Credit, pending
+//	entry/<wallet>/<ts ns, 20 digits>/<txid>/<n>    a History Entry: a debit, or a credit Compact moved
+//	escrow~<sla>~<period>                           an Escrow (with its Settlement)
 //	rep~<provider msp>~<product>~<sla>~<period>     a ScoreEntry per settled period
 //
-// Reputation is summed at query time from the per-period entries, so no
-// settlement writes a shared counter.
+// Credits and entries are simple keys so that a range can end at a time
+// (the shim's GetStateByRange takes simple keys only); wallet ids hold no
+// '/'. Reputation is summed at query time from the per-period entries, one
+// page at a time, so no settlement writes a shared counter. History and
+// reputation queries page with bookmarks.
 package refund
 
 import (
@@ -101,7 +169,6 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/slasa/slasa/internal/ccguard"
-	"github.com/slasa/slasa/internal/identity"
 )
 
 // Event names.
@@ -118,9 +185,9 @@ const (
 
 const (
 	keyAccount = "account"
-	keyEntry   = "entry"
 	keyEscrow  = "escrow"
 	keyRep     = "rep"
+	keySupply  = "supply"
 )
 
 var accountID = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$`)
@@ -137,42 +204,6 @@ func New(g *ccguard.Guard) *Contract {
 	c := &Contract{g: g}
 	c.BeforeTransaction = g.Before
 	return c
-}
-
-// Account is a wallet.
-type Account struct {
-	ID string `json:"id"`
-	// Owner is the identity that opened the wallet.
-	Owner   identity.ID `json:"owner"`
-	Balance int64       `json:"balance"`
-}
-
-// Entry kinds of a wallet's history.
-const (
-	KindMint         = "mint"
-	KindTransferIn   = "transfer_in"
-	KindTransferOut  = "transfer_out"
-	KindEscrow       = "escrow_deposit"
-	KindRelease      = "escrow_release"
-	KindCredit       = "service_credit"
-	KindPenaltyOut   = "penalty_paid"
-	KindPenaltyIn    = "penalty_received"
-	maxEntriesPerTx  = 1000
-	entryIndexDigits = 3
-)
-
-// Entry is one change of a wallet's balance.
-type Entry struct {
-	TxID      string `json:"tx_id"`
-	Timestamp string `json:"timestamp"`
-	Kind      string `json:"kind"`
-	// Amount is the change: positive for money in, negative for money out.
-	Amount  int64 `json:"amount"`
-	Balance int64 `json:"balance"`
-	// Counterparty is the other wallet, "escrow", or for a mint the
-	// issuer admin's identity.
-	Counterparty string `json:"counterparty,omitempty"`
-	Reference    string `json:"reference,omitempty"`
 }
 
 // ---- configuration ----

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"strings"
 	"time"
 
 	"github.com/hyperledger/fabric-contract-api-go/v2/contractapi"
@@ -13,6 +14,7 @@ import (
 	"github.com/slasa/slasa/chaincode/internal/ccall"
 	"github.com/slasa/slasa/fpc/credentials"
 	"github.com/slasa/slasa/internal/ccguard"
+	"github.com/slasa/slasa/internal/ccpolicy"
 	"github.com/slasa/slasa/internal/identity"
 	"github.com/slasa/slasa/internal/strictjson"
 	"github.com/slasa/slasa/signedsla"
@@ -106,6 +108,9 @@ type Score struct {
 	// ComplianceBPS is (Periods - Violated) * 10000 / Periods, rounded
 	// down; 0 when no period has been evaluated (look at Periods).
 	ComplianceBPS int64 `json:"compliance_bps"`
+	// Bookmark is set when the score is one page of the settled periods:
+	// ask for the next page with it and add them (Add).
+	Bookmark string `json:"bookmark,omitempty"`
 }
 
 // slaView is the agreement chaincode's GetSettlementView answer: the SLA's
@@ -174,7 +179,7 @@ func escrowKey(ctx contractapi.TransactionContextInterface, slaID, period string
 
 // ownedBy checks that wallet id exists in b and is owned by owner.
 func ownedBy(b *book, role, id string, owner identity.ID) error {
-	a, err := b.account(id)
+	a, err := b.base(id)
 	if err != nil {
 		return fmt.Errorf("%s wallet: %w", role, err)
 	}
@@ -251,8 +256,12 @@ func (c *Contract) DepositEscrow(ctx contractapi.TransactionContextInterface, de
 	if err := b.flush(); err != nil {
 		return err
 	}
+	policy, err := ccpolicy.AllOf(d.Provider.MSPID, d.Payer.MSPID)
+	if err != nil {
+		return fmt.Errorf("escrow policy: %w", err)
+	}
 	e := Escrow{Deposit: d, Status: EscrowHeld, Held: d.Amount, DepositTx: ctx.GetStub().GetTxID(), DepositAt: b.now.Format(time.RFC3339)}
-	return putJSON(ctx, k, "escrow", e)
+	return putWithPolicy(ctx, k, "escrow", e, policy)
 }
 
 // pinnedKey asks the enclave registry for the record of the pinned enclave
@@ -419,26 +428,32 @@ func (c *Contract) SettleVerdict(ctx contractapi.TransactionContextInterface, si
 		SettledAt: b.now.Format(time.RFC3339),
 	}
 	if s.Credit > 0 {
-		if err := b.credit(e.Payer.Wallet, s.Credit, KindCredit, "escrow", ref); err != nil {
+		if err := b.credit(e.Payer.Wallet, e.Payer.MSPID, s.Credit, KindCredit, "escrow", ref); err != nil {
 			return "", err
 		}
 	}
 	if s.Released > 0 {
-		if err := b.credit(e.Provider.Wallet, s.Released, KindRelease, "escrow", ref); err != nil {
+		if err := b.credit(e.Provider.Wallet, e.Provider.MSPID, s.Released, KindRelease, "escrow", ref); err != nil {
 			return "", err
 		}
 	}
 	if s.PenaltyOwed > 0 && e.CollateralWallet != "" {
-		col, err := b.account(e.CollateralWallet)
+		// The one debit of a settlement: the provider's collateral wallet
+		// (settlements that pay no penalty read no wallet).
+		col, err := b.base(e.CollateralWallet)
 		if err != nil {
 			return "", fmt.Errorf("collateral wallet: %w", err)
 		}
-		s.PenaltyPaid = min(s.PenaltyOwed, col.Balance)
+		have, err := c.funds(ctx, b.now, col, s.PenaltyOwed)
+		if err != nil {
+			return "", err
+		}
+		s.PenaltyPaid = min(s.PenaltyOwed, max(have, 0))
 		if s.PenaltyPaid > 0 {
 			if err := b.debit(e.CollateralWallet, s.PenaltyPaid, KindPenaltyOut, e.Payer.Wallet, ref); err != nil {
 				return "", err
 			}
-			if err := b.credit(e.Payer.Wallet, s.PenaltyPaid, KindPenaltyIn, e.CollateralWallet, ref); err != nil {
+			if err := b.credit(e.Payer.Wallet, e.Payer.MSPID, s.PenaltyPaid, KindPenaltyIn, e.CollateralWallet, ref); err != nil {
 				return "", err
 			}
 		}
@@ -458,7 +473,11 @@ func (c *Contract) SettleVerdict(ctx contractapi.TransactionContextInterface, si
 	if err != nil {
 		return "", err
 	}
-	if err := putJSON(ctx, rk, "score entry", ScoreEntry{SLAID: v.SLAID, Period: v.Period, Violated: v.Violated, Credit: s.Credit, PenaltyPaid: s.PenaltyPaid}); err != nil {
+	repPolicy, err := ccpolicy.AllOf(e.Provider.MSPID, e.Payer.MSPID)
+	if err != nil {
+		return "", fmt.Errorf("score entry policy: %w", err)
+	}
+	if err := putWithPolicy(ctx, rk, "score entry", ScoreEntry{SLAID: v.SLAID, Period: v.Period, Violated: v.Violated, Credit: s.Credit, PenaltyPaid: s.PenaltyPaid}, repPolicy); err != nil {
 		return "", err
 	}
 	name := EventPeriodSettled
@@ -501,15 +520,33 @@ func (c *Contract) GetEscrow(ctx contractapi.TransactionContextInterface, slaID,
 	return toJSON(e)
 }
 
-func score(ctx contractapi.TransactionContextInterface, providerMSP, productID string) (*Score, error) {
+// Page sizes of the reputation queries (score entries are small).
+const (
+	DefaultScorePage = 1000
+	MaxScorePage     = 10000
+)
+
+func score(ctx contractapi.TransactionContextInterface, providerMSP, productID, size, bookmark string) (*Score, error) {
 	if providerMSP == "" {
 		return nil, errors.New("providerMSP: must not be empty")
+	}
+	n, err := pageSize(size, DefaultScorePage, MaxScorePage)
+	if err != nil {
+		return nil, err
 	}
 	attrs := []string{providerMSP}
 	if productID != "" {
 		attrs = append(attrs, productID)
 	}
-	it, err := ctx.GetStub().GetStateByPartialCompositeKey(keyRep, attrs)
+	prefix, err := key(ctx, keyRep, attrs...)
+	if err != nil {
+		return nil, err
+	}
+	// mutate:check score-bookmark
+	if bookmark != "" && !strings.HasPrefix(bookmark, prefix) {
+		return nil, fmt.Errorf("bookmark: %q is not a bookmark of the reputation of %s", bookmark, strings.Join(attrs, "/"))
+	}
+	it, meta, err := ctx.GetStub().GetStateByPartialCompositeKeyWithPagination(keyRep, attrs, n, bookmark)
 	if err != nil {
 		return nil, fmt.Errorf("read reputation of %s: %w", providerMSP, err)
 	}
@@ -535,16 +572,44 @@ func score(ctx contractapi.TransactionContextInterface, providerMSP, productID s
 			return nil, fmt.Errorf("penalties of %s: %w", providerMSP, err)
 		}
 	}
-	if s.Periods > 0 {
-		s.ComplianceBPS = (s.Periods - s.Violated) * 10000 / s.Periods
-	}
+	s.Bookmark = meta.GetBookmark()
+	s.ComplianceBPS = s.Compliance()
 	return s, nil
 }
 
+// Compliance is (Periods - Violated) * 10000 / Periods, rounded down; 0
+// when no period has been evaluated.
+func (s *Score) Compliance() int64 {
+	if s.Periods == 0 {
+		return 0
+	}
+	return (s.Periods - s.Violated) * 10000 / s.Periods
+}
+
+// Add adds the counts of another page of the same score and recomputes
+// the compliance.
+func (s *Score) Add(page *Score) error {
+	var err error
+	s.Periods += page.Periods
+	s.Violated += page.Violated
+	if s.Credits, err = add(s.Credits, page.Credits); err != nil {
+		return err
+	}
+	if s.Penalties, err = add(s.Penalties, page.Penalties); err != nil {
+		return err
+	}
+	s.Bookmark = page.Bookmark
+	s.ComplianceBPS = s.Compliance()
+	return nil
+}
+
 // GetReputation returns the Score of a provider organization over all its
-// products as JSON. Readable by every member of the channel.
-func (c *Contract) GetReputation(ctx contractapi.TransactionContextInterface, providerMSP string) (string, error) {
-	s, err := score(ctx, providerMSP, "")
+// products as JSON, one page of its settled periods at a time (pageSize
+// "" or "0" for DefaultScorePage, at most MaxScorePage): when the Score's
+// bookmark is not empty, call again with it and add the pages
+// (Score.Add). Readable by every member of the channel.
+func (c *Contract) GetReputation(ctx contractapi.TransactionContextInterface, providerMSP, size, bookmark string) (string, error) {
+	s, err := score(ctx, providerMSP, "", size, bookmark)
 	if err != nil {
 		return "", err
 	}
@@ -552,12 +617,13 @@ func (c *Contract) GetReputation(ctx contractapi.TransactionContextInterface, pr
 }
 
 // GetProductScore returns the Score of one product of a provider
-// organization as JSON. Readable by every member of the channel.
-func (c *Contract) GetProductScore(ctx contractapi.TransactionContextInterface, providerMSP, productID string) (string, error) {
+// organization as JSON, paged as GetReputation. Readable by every member
+// of the channel.
+func (c *Contract) GetProductScore(ctx contractapi.TransactionContextInterface, providerMSP, productID, size, bookmark string) (string, error) {
 	if productID == "" {
 		return "", errors.New("productID: must not be empty")
 	}
-	s, err := score(ctx, providerMSP, productID)
+	s, err := score(ctx, providerMSP, productID, size, bookmark)
 	if err != nil {
 		return "", err
 	}

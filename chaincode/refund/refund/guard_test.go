@@ -20,12 +20,14 @@ var functions = []struct {
 	{"Mint", []string{"client", "1"}},
 	{"Transfer", []string{"client", "provider", "1"}},
 	{"BalanceOf", []string{"client"}},
-	{"History", []string{"client"}},
+	{"History", []string{"client", "", ""}},
+	{"Compact", []string{"client"}},
+	{"GetSupply", nil},
 	{"DepositEscrow", []string{"{}"}},
 	{"SettleVerdict", []string{"{}"}},
 	{"GetEscrow", []string{"sla-1", "2026-01-01T00:00:00Z"}},
-	{"GetReputation", []string{"ProviderOrgMSP"}},
-	{"GetProductScore", []string{"ProviderOrgMSP", "p"}},
+	{"GetReputation", []string{"ProviderOrgMSP", "", ""}},
+	{"GetProductScore", []string{"ProviderOrgMSP", "p", "", ""}},
 }
 
 func TestConfigure(t *testing.T) {
@@ -99,6 +101,7 @@ func TestClockSkew(t *testing.T) {
 		{"OpenAccount", n.Client, []string{"savings"}},
 		{"Mint", n.Issuer, []string{"client", "1000"}},
 		{"Transfer", n.Client, []string{"client", "savings", "10"}},
+		{"Compact", n.Client, []string{"client"}},
 		{"SettleVerdict", n.Client, []string{cctest.SignVerdict(t, n.Verdict(s, d, jan, feb, 0, 0, 0), n.EnclaveKey)}},
 	} {
 		t.Run(tc.fn, func(t *testing.T) {

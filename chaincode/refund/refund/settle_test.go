@@ -138,15 +138,15 @@ func TestSettleVerdict(t *testing.T) {
 
 	// Reputation: 2 periods, 1 violated.
 	var sc refund.Score
-	_ = json.Unmarshal([]byte(n.MustEvaluate(n.Stranger, RF, "GetReputation", "ProviderOrgMSP")), &sc)
+	_ = json.Unmarshal([]byte(n.MustEvaluate(n.Stranger, RF, "GetReputation", "ProviderOrgMSP", "", "")), &sc)
 	if sc.Periods != 2 || sc.Violated != 1 || sc.Credits != 10000 || sc.Penalties != 5000 || sc.ComplianceBPS != 5000 {
 		t.Fatalf("reputation %+v", sc)
 	}
-	_ = json.Unmarshal([]byte(n.MustEvaluate(n.Client, RF, "GetProductScore", "ProviderOrgMSP", "compute-region")), &sc)
+	_ = json.Unmarshal([]byte(n.MustEvaluate(n.Client, RF, "GetProductScore", "ProviderOrgMSP", "compute-region", "", "")), &sc)
 	if sc.Periods != 2 || sc.ComplianceBPS != 5000 || sc.ProductID != "compute-region" {
 		t.Fatalf("product score %+v", sc)
 	}
-	_ = json.Unmarshal([]byte(n.MustEvaluate(n.Client, RF, "GetProductScore", "ProviderOrgMSP", "other-product")), &sc)
+	_ = json.Unmarshal([]byte(n.MustEvaluate(n.Client, RF, "GetProductScore", "ProviderOrgMSP", "other-product", "", "")), &sc)
 	if sc.Periods != 0 || sc.ComplianceBPS != 0 {
 		t.Fatalf("empty product score %+v", sc)
 	}
