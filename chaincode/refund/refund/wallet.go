@@ -828,4 +828,3 @@ func (c *Contract) History(ctx contractapi.TransactionContextInterface, account,
 	page.Bookmark = meta.GetBookmark()
 	return toJSON(page)
 }
-
