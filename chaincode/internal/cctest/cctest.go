@@ -587,6 +587,43 @@ func (n *Net) EditState(cc, key string, edit func(map[string]any)) {
 	n.World.Put(cc, key, data)
 }
 
+// Forge commits a transaction of chaincode cc whose write set is whatever
+// write makes it (as a peer running some other binary would endorse it),
+// endorsed by the peers of orgs, submitted by id; it returns the
+// validation code. An invalid forgery must change nothing: Forge fails the
+// test when it did.
+func (n *Net) Forge(id *fabricfake.Identity, cc string, orgs []string, write func(stub shim.ChaincodeStubInterface)) peer.TxValidationCode {
+	n.T.Helper()
+	before := n.World.Snapshot()
+	tx := n.World.NewTx(id, cc, "Forged")
+	write(tx.Stub)
+	tx.EndorseBy(orgs...)
+	code := tx.Commit()
+	if code != peer.TxValidationCode_VALID && !sameState(before, n.World.Snapshot()) {
+		n.T.Fatalf("an invalid forged transaction (%s) changed the state", code)
+	}
+	return code
+}
+
+// ExpectInvalid submits a transaction endorsed by the peers of orgs: the
+// chaincode must accept it, and the commit must invalidate it with code
+// and change nothing. It returns the result.
+func (n *Net) ExpectInvalid(orgs []string, code peer.TxValidationCode, id *fabricfake.Identity, cc, fn string, args ...string) fabricfake.Result {
+	n.T.Helper()
+	before := n.World.Snapshot()
+	r := n.World.SubmitEndorsed(fabricfake.EndorsedBy(orgs...), id, cc, fn, args...)
+	if r.Status != shim.OK {
+		n.T.Fatalf("%s.%s endorsed by %v: the chaincode refused it: %s", cc, fn, orgs, r.Message)
+	}
+	if r.Code != code {
+		n.T.Fatalf("%s.%s endorsed by %v: %s (%s), want %s", cc, fn, orgs, r.Code, r.Reason, code)
+	}
+	if !sameState(before, n.World.Snapshot()) {
+		n.T.Fatalf("%s.%s endorsed by %v was invalid (%s) but changed the state", cc, fn, orgs, r.Code)
+	}
+	return r
+}
+
 // AccountKey returns the refund chaincode's state key of a wallet's base.
 func AccountKey(wallet string) string {
 	k, _ := shim.CreateCompositeKey("account", []string{wallet})

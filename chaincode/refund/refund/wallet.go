@@ -349,6 +349,7 @@ func (c *Contract) credits(ctx contractapi.TransactionContextInterface, a *walle
 // credit of wallet a (see credits).
 func (c *Contract) validCredit(ctx contractapi.TransactionContextInterface, a *walletBase, k string, value []byte) (*Credit, error) {
 	wallet, ts, txID, n, ok := splitItemKey(creditPrefix, k)
+	// mutate:check credit-key
 	if !ok || wallet != a.ID {
 		return nil, nil
 	}
@@ -356,7 +357,12 @@ func (c *Contract) validCredit(ctx contractapi.TransactionContextInterface, a *w
 	if err := strictjson.Unmarshal(value, &cr); err != nil {
 		return nil, nil
 	}
-	if cr.Amount <= 0 || cr.Wallet != a.ID || cr.TxID != txID {
+	// mutate:check credit-amount
+	if cr.Amount <= 0 {
+		return nil, nil
+	}
+	// mutate:check credit-names
+	if cr.Wallet != a.ID || cr.TxID != txID {
 		return nil, nil
 	}
 	policy, err := ctx.GetStub().GetStateValidationParameter(k)
@@ -364,6 +370,7 @@ func (c *Contract) validCredit(ctx contractapi.TransactionContextInterface, a *w
 		return nil, fmt.Errorf("read the policy of credit %q: %w", k, err)
 	}
 	owner, _, err := ccpolicy.Owner(policy)
+	// mutate:check credit-policy
 	if err != nil || owner != a.Owner.MSPID {
 		return nil, nil
 	}
@@ -371,6 +378,7 @@ func (c *Contract) validCredit(ctx contractapi.TransactionContextInterface, a *w
 	if err != nil {
 		return nil, fmt.Errorf("read the history of wallet %q: %w", a.ID, err)
 	}
+	// mutate:check credit-compacted
 	if folded != nil {
 		return nil, nil
 	}
