@@ -152,7 +152,7 @@ func TestPlantedCredits(t *testing.T) {
 		{"another wallet's credit", "delta/client/" + ts + "/evil3/000", credit("provider", 900, "evil3"), clientPolicy},
 		{"another transaction", "delta/client/" + ts + "/evil4/000", credit("client", 900, "other"), clientPolicy},
 		{"not a credit", "delta/client/" + ts + "/evil5/000", []byte(`{"amount":900}`), clientPolicy},
-		{"malformed key", "delta/client/" + ts + "/evil6", credit("client", 900, "evil6"), clientPolicy},
+		{"malformed key", "delta/client/" + ts + "/evil6", credit("client", 900, ""), clientPolicy},
 		{"foreign policy", "delta/client/" + ts + "/evil7/000", credit("client", 900, "evil7"), foreign},
 		{"no policy", "delta/client/" + ts + "/evil8/000", credit("client", 900, "evil8"), nil},
 		{"a compacted credit again", folded, credit("client", 1000, strings.Split(folded, "/")[3]), clientPolicy},
