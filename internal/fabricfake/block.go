@@ -295,10 +295,16 @@ func (v *blockValidation) apply(sh *txShared, txNum uint64) {
 			before := w.meta[ns][key]
 			switch {
 			case hasWrite && wr.delete:
+				if _, ok := w.state[ns][key]; ok {
+					delete(w.sorted, ns)
+				}
 				delete(w.state[ns], key)
 				delete(w.meta[ns], key)
 				delete(w.versions[ns], key)
 			case hasWrite:
+				if _, ok := w.state[ns][key]; !ok {
+					delete(w.sorted, ns)
+				}
 				w.state[ns][key] = wr.value
 				w.versions[ns][key] = ver
 				if hasParam {

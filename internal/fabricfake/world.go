@@ -50,8 +50,10 @@ type World struct {
 	history    map[string]map[string][]*queryresult.KeyModification
 	chaincodes map[string]shim.Chaincode
 	ccPolicy   map[string][]byte
-	txCount    int
-	blockNum   uint64
+	// sorted caches Keys until a key is added or deleted.
+	sorted   map[string][]string
+	txCount  int
+	blockNum uint64
 }
 
 // Version is the height (block and transaction number) of the transaction
@@ -103,6 +105,7 @@ func NewWorld() *World {
 		history:    map[string]map[string][]*queryresult.KeyModification{},
 		chaincodes: map[string]shim.Chaincode{},
 		ccPolicy:   map[string][]byte{},
+		sorted:     map[string][]string{},
 	}
 }
 
@@ -161,11 +164,15 @@ func (w *World) State(chaincode, key string) []byte { return w.state[chaincode][
 
 // Keys returns the committed keys of a chaincode's namespace, sorted.
 func (w *World) Keys(chaincode string) []string {
+	if keys, ok := w.sorted[chaincode]; ok {
+		return keys
+	}
 	keys := make([]string, 0, len(w.state[chaincode]))
 	for k := range w.state[chaincode] {
 		keys = append(keys, k)
 	}
 	sort.Strings(keys)
+	w.sorted[chaincode] = keys
 	return keys
 }
 
@@ -192,6 +199,9 @@ func (w *World) Put(chaincode, key string, value []byte) {
 		w.versions[chaincode] = map[string]Version{}
 	}
 	w.blockNum++
+	if _, ok := w.state[chaincode][key]; !ok {
+		delete(w.sorted, chaincode)
+	}
 	w.state[chaincode][key] = append([]byte(nil), value...)
 	w.versions[chaincode][key] = Version{Block: w.blockNum}
 }
