@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/hyperledger/fabric-chaincode-go/v2/shim"
+
 	"github.com/slasa/slasa/chaincode/internal/cctest"
 	"github.com/slasa/slasa/chaincode/refund/refund"
 	"github.com/slasa/slasa/internal/fabricfake"
@@ -150,6 +152,32 @@ func TestSettleVerdict(t *testing.T) {
 	if sc.Periods != 0 || sc.ComplianceBPS != 0 {
 		t.Fatalf("empty product score %+v", sc)
 	}
+	// One period a page: the pages add up to the score.
+	var sum refund.Score
+	bookmark := ""
+	for pages := 1; ; pages++ {
+		var page refund.Score
+		_ = json.Unmarshal([]byte(n.MustEvaluate(n.Stranger, RF, "GetReputation", "ProviderOrgMSP", "1", bookmark)), &page)
+		if page.Periods != 1 {
+			t.Fatalf("page %d: %+v", pages, page)
+		}
+		if err := sum.Add(&page); err != nil {
+			t.Fatal(err)
+		}
+		if bookmark = page.Bookmark; bookmark == "" {
+			if pages != 2 {
+				t.Fatalf("%d pages", pages)
+			}
+			break
+		}
+	}
+	if sum.Periods != 2 || sum.Violated != 1 || sum.Credits != 10000 || sum.Penalties != 5000 || sum.ComplianceBPS != 5000 {
+		t.Fatalf("pages add up to %+v", sum)
+	}
+	otherRep, _ := shim.CreateCompositeKey("rep", []string{"ClientOrgMSP"})
+	n.ExpectError(n.Stranger, RF, "GetReputation", fmt.Sprintf("bookmark: %q is not a bookmark of the reputation of ProviderOrgMSP", otherRep), "ProviderOrgMSP", "1", otherRep)
+	n.ExpectError(n.Stranger, RF, "GetProductScore", fmt.Sprintf("bookmark: %q is not a bookmark of the reputation of ProviderOrgMSP/compute-region", otherRep), "ProviderOrgMSP", "compute-region", "1", otherRep)
+	n.ExpectError(n.Stranger, RF, "GetReputation", `pageSize: "x" is not a page size (0 for 1000, at most 10000)`, "ProviderOrgMSP", "x", "")
 }
 
 // A period is settled only once it is over, by the transaction time (the
