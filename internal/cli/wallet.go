@@ -4,16 +4,20 @@ package cli
 //
 //	slasa wallet open ID              OpenAccount (owned by the caller)
 //	slasa wallet mint ACCOUNT AMOUNT  Mint (an admin of the issuer MSP)
-//	slasa wallet balance ACCOUNT      BalanceOf (owner or an issuer admin)
+//	slasa wallet balance ACCOUNT      BalanceOf (owner or an issuer admin): base, pending credits, balance
 //	slasa wallet transfer FROM TO AMOUNT
-//	slasa wallet history ACCOUNT      History (owner or an issuer admin)
-//	slasa reputation PROVIDER [--product P]
+//	slasa wallet history ACCOUNT      History pages (owner or an issuer admin)
+//	slasa wallet compact ACCOUNT      Compact (the owner)
+//	slasa reputation PROVIDER [--product P]   GetReputation / GetProductScore pages, added up
+//	slasa audit                       AuditWallets + AuditEscrows pages vs GetSupply
 
 import (
 	"encoding/json"
 	"fmt"
+	"io"
 	"regexp"
 	"strconv"
+	"strings"
 
 	"github.com/slasa/slasa/internal/identity"
 	"github.com/spf13/cobra"
@@ -23,8 +27,14 @@ import (
 type walletAccount struct {
 	ID string `json:"id"`
 	// Owner is the identity that opened the wallet.
-	Owner   identity.ID `json:"owner"`
-	Balance int64       `json:"balance"`
+	Owner identity.ID `json:"owner"`
+	// Base is the balance on the wallet's base key (debits and compacted
+	// credits); Pending the PendingCredits credits not compacted yet;
+	// Balance their sum.
+	Base           int64 `json:"base"`
+	Pending        int64 `json:"pending"`
+	PendingCredits int64 `json:"pending_credits"`
+	Balance        int64 `json:"balance"`
 }
 
 // walletEntry is one entry of a wallet's History.
@@ -33,9 +43,27 @@ type walletEntry struct {
 	Timestamp    string `json:"timestamp"`
 	Kind         string `json:"kind"`
 	Amount       int64  `json:"amount"`
-	Balance      int64  `json:"balance"`
 	Counterparty string `json:"counterparty"`
 	Reference    string `json:"reference"`
+	Pending      bool   `json:"pending"`
+	CompactedTx  string `json:"compacted_tx"`
+}
+
+// historyPage is the refund chaincode's HistoryPage.
+type historyPage struct {
+	Wallet   string        `json:"wallet"`
+	Entries  []walletEntry `json:"entries"`
+	Bookmark string        `json:"bookmark"`
+}
+
+// compactResult is the refund chaincode's CompactResult.
+type compactResult struct {
+	Wallet    string `json:"wallet"`
+	Compacted int64  `json:"compacted"`
+	Amount    int64  `json:"amount"`
+	Base      int64  `json:"base"`
+	More      bool   `json:"more"`
+	Skipped   int64  `json:"skipped"`
 }
 
 // score is the refund chaincode's Score.
@@ -47,6 +75,21 @@ type score struct {
 	Credits       int64  `json:"credits"`
 	Penalties     int64  `json:"penalties"`
 	ComplianceBPS int64  `json:"compliance_bps"`
+	Bookmark      string `json:"bookmark,omitempty"`
+}
+
+// add adds another page of the same score and recomputes the compliance
+// ((periods - violated) * 10000 / periods, rounded down).
+func (s *score) add(p score) {
+	s.Periods += p.Periods
+	s.Violated += p.Violated
+	s.Credits += p.Credits
+	s.Penalties += p.Penalties
+	s.ComplianceBPS = 0
+	if s.Periods > 0 {
+		s.ComplianceBPS = (s.Periods - s.Violated) * 10000 / s.Periods
+	}
+	s.Bookmark = p.Bookmark
 }
 
 func refundCCFlag(cmd *cobra.Command) {
@@ -64,8 +107,8 @@ func parseAmount(s string) (int64, error) {
 
 func addWalletCommands(root *cobra.Command) {
 	w := subcommand(root, "wallet", "Wallets of the refund chaincode (minor currency units)")
-	w.AddCommand(newWalletOpenCommand(), newWalletMintCommand(), newWalletBalanceCommand(), newWalletTransferCommand(), newWalletHistoryCommand())
-	root.AddCommand(newReputationCommand())
+	w.AddCommand(newWalletOpenCommand(), newWalletMintCommand(), newWalletBalanceCommand(), newWalletTransferCommand(), newWalletHistoryCommand(), newWalletCompactCommand())
+	root.AddCommand(newReputationCommand(), newAuditCommand())
 }
 
 func newWalletOpenCommand() *cobra.Command {
@@ -151,7 +194,10 @@ func newWalletBalanceCommand() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "balance ACCOUNT",
 		Short: "Print a wallet's balance (BalanceOf; its owner or an admin of the issuer MSP; default --as client)",
-		Args:  exactArgs(1, "ACCOUNT"),
+		Long: "Evaluates BalanceOf: the wallet's base (its debits and the credits compacted into it), its pending\n" +
+			"credits (each credit is a key of its own until the owner compacts them: `slasa wallet compact`) and\n" +
+			"the balance, their sum. Default --as client.",
+		Args: exactArgs(1, "ACCOUNT"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			cc, _ := cmd.Flags().GetString("refund-cc")
 			s, err := connect(cmd, "client")
@@ -170,8 +216,7 @@ func newWalletBalanceCommand() *cobra.Command {
 			if err := json.Unmarshal(out, &a); err != nil {
 				return fmt.Errorf("%s.BalanceOf: decode: %w", cc, err)
 			}
-			return writeFields(cmd.OutOrStdout(), [][2]string{{"wallet", a.ID}, {"owner", idText(a.Owner, "")},
-				{"balance", fmt.Sprintf("%d (%s)", a.Balance, money(a.Balance, ""))}})
+			return writeFields(cmd.OutOrStdout(), balanceFields(a))
 		},
 	}
 	refundCCFlag(cmd)
@@ -179,11 +224,112 @@ func newWalletBalanceCommand() *cobra.Command {
 	return cmd
 }
 
+func balanceFields(a walletAccount) [][2]string {
+	return [][2]string{{"wallet", a.ID}, {"owner", idText(a.Owner, "")},
+		{"base", fmt.Sprintf("%d (%s)", a.Base, money(a.Base, ""))},
+		{"pending credits", fmt.Sprintf("%d (%s) in %d credits", a.Pending, money(a.Pending, ""), a.PendingCredits)},
+		{"balance", fmt.Sprintf("%d (%s)", a.Balance, money(a.Balance, ""))}}
+}
+
 func newWalletHistoryCommand() *cobra.Command {
+	var size int
+	var bookmark string
+	var all bool
 	cmd := &cobra.Command{
-		Use:   "history ACCOUNT",
-		Short: "A wallet's balance changes, oldest first (History; its owner or an admin of the issuer MSP; default --as client)",
-		Args:  exactArgs(1, "ACCOUNT"),
+		Use:   "history ACCOUNT [--page-size N] [--bookmark B | --all]",
+		Short: "A wallet's balance changes, a page at a time (History; its owner or an admin of the issuer MSP; default --as client)",
+		Long: "Evaluates History: first the wallet's debits and the credits compacted into its base, then its pending\n" +
+			"credits, each oldest first, one page (--page-size, default 100) at a time; the next page starts at the\n" +
+			"printed bookmark (--bookmark). --all follows the bookmarks to the end. Default --as client.",
+		Args: exactArgs(1, "ACCOUNT"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			cc, _ := cmd.Flags().GetString("refund-cc")
+			if size < 0 || size > 1000 {
+				return usageError{fmt.Errorf("--page-size %d: want 0 (the chaincode's default) to 1000", size)}
+			}
+			if all && bookmark != "" {
+				return usageError{fmt.Errorf("--all and --bookmark exclude each other")}
+			}
+			s, err := connect(cmd, "client")
+			if err != nil {
+				return err
+			}
+			defer s.Close()
+			page := historyPage{Wallet: args[0], Entries: []walletEntry{}}
+			for {
+				out, err := evaluateJSON(cmd, s, cc, "History", args[0], strconv.Itoa(size), bookmark)
+				if err != nil {
+					return err
+				}
+				var p historyPage
+				if err := json.Unmarshal(out, &p); err != nil {
+					return fmt.Errorf("%s.History: decode: %w", cc, err)
+				}
+				page.Entries = append(page.Entries, p.Entries...)
+				page.Bookmark = p.Bookmark
+				if !all || p.Bookmark == "" {
+					break
+				}
+				bookmark = p.Bookmark
+			}
+			if jsonFlag(cmd) {
+				return writeJSON(cmd.OutOrStdout(), page)
+			}
+			return writeHistory(cmd.OutOrStdout(), page)
+		},
+	}
+	cmd.Flags().IntVar(&size, "page-size", 0, "entries per page (0: the chaincode's default, 100; at most 1000)")
+	cmd.Flags().StringVar(&bookmark, "bookmark", "", "start at this bookmark (printed by the previous page)")
+	cmd.Flags().BoolVar(&all, "all", false, "follow the bookmarks to the end of the history")
+	refundCCFlag(cmd)
+	addJSONFlag(cmd)
+	return cmd
+}
+
+func writeHistory(w io.Writer, p historyPage) error {
+	t := &table{header: []string{"TIMESTAMP", "KIND", "AMOUNT", "STATE", "COUNTERPARTY", "REFERENCE"}}
+	for _, e := range p.Entries {
+		state := "in base"
+		if e.Pending {
+			state = "pending"
+		}
+		t.add(e.Timestamp, e.Kind, fmt.Sprintf("%+d", e.Amount), state, orDash(identityText(e.Counterparty)), orDash(e.Reference))
+	}
+	if err := t.write(w); err != nil {
+		return err
+	}
+	if p.Bookmark != "" {
+		_, err := fmt.Fprintf(w, "more: --bookmark %q\n", p.Bookmark)
+		return err
+	}
+	return nil
+}
+
+// submitResult submits cc.fn(args) as the session, waits for the commit
+// and returns the chaincode's result and the transaction id.
+func submitResult(cmd *cobra.Command, s *session, cc, fn string, args ...string) ([]byte, string, error) {
+	ctx, cancel := withTimeout(cmd)
+	defer cancel()
+	out, commit, err := s.Network.GetContract(cc).SubmitAsyncWithContext(ctx, fn, clientArgs(args...)...)
+	if err == nil {
+		err = waitCommit(ctx, commit)
+	}
+	if err != nil {
+		return nil, "", explain(cc+"."+fn, err)
+	}
+	return out, commit.TransactionID(), nil
+}
+
+func newWalletCompactCommand() *cobra.Command {
+	var all bool
+	cmd := &cobra.Command{
+		Use:   "compact ACCOUNT [--all]",
+		Short: "Move a wallet's older pending credits into its base (Compact; the owner; default --as client)",
+		Long: "Submits Compact: the credits older than twice the chaincode's allowed clock skew (at most 500 a\n" +
+			"transaction) move into the wallet's base and its history. Only the wallet's owner may compact; the\n" +
+			"transaction needs the owner's organization and one more (the Gateway collects them). --all repeats\n" +
+			"while older credits remain. Default --as client.",
+		Args: exactArgs(1, "ACCOUNT"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			cc, _ := cmd.Flags().GetString("refund-cc")
 			s, err := connect(cmd, "client")
@@ -191,24 +337,39 @@ func newWalletHistoryCommand() *cobra.Command {
 				return err
 			}
 			defer s.Close()
-			out, err := evaluateJSON(cmd, s, cc, "History", args[0])
-			if err != nil {
-				return err
+			var total compactResult
+			var txs []string
+			for {
+				out, tx, err := submitResult(cmd, s, cc, "Compact", args[0])
+				if err != nil {
+					return err
+				}
+				var r compactResult
+				if err := json.Unmarshal(out, &r); err != nil {
+					return fmt.Errorf("%s.Compact: decode: %w", cc, err)
+				}
+				txs = append(txs, tx)
+				total.Wallet, total.Base, total.More = r.Wallet, r.Base, r.More
+				total.Compacted += r.Compacted
+				total.Amount += r.Amount
+				total.Skipped = r.Skipped
+				if !all || !r.More || r.Compacted == 0 {
+					break
+				}
 			}
 			if jsonFlag(cmd) {
-				return writeJSON(cmd.OutOrStdout(), out)
+				return writeJSON(cmd.OutOrStdout(), map[string]any{"result": total, "tx_ids": txs})
 			}
-			var entries []walletEntry
-			if err := json.Unmarshal(out, &entries); err != nil {
-				return fmt.Errorf("%s.History: decode: %w", cc, err)
+			fields := [][2]string{{"wallet", total.Wallet}, {"compacted credits", strconv.FormatInt(total.Compacted, 10)},
+				{"amount", fmt.Sprintf("%d (%s)", total.Amount, money(total.Amount, ""))}, {"base", fmt.Sprintf("%d (%s)", total.Base, money(total.Base, ""))},
+				{"older credits left", yesNo(total.More)}, {"tx", strings.Join(txs, " ")}}
+			if total.Skipped > 0 {
+				fields = append(fields, [2]string{"not credits of the wallet", fmt.Sprintf("%d keys in its credit range (not counted; see the audit)", total.Skipped)})
 			}
-			t := &table{header: []string{"TIMESTAMP", "KIND", "AMOUNT", "BALANCE", "COUNTERPARTY", "REFERENCE"}}
-			for _, e := range entries {
-				t.add(e.Timestamp, e.Kind, fmt.Sprintf("%+d", e.Amount), strconv.FormatInt(e.Balance, 10), orDash(identityText(e.Counterparty)), orDash(e.Reference))
-			}
-			return t.write(cmd.OutOrStdout())
+			return writeFields(cmd.OutOrStdout(), fields)
 		},
 	}
+	cmd.Flags().BoolVar(&all, "all", false, "repeat while older credits remain")
 	refundCCFlag(cmd)
 	addJSONFlag(cmd)
 	return cmd
@@ -233,7 +394,7 @@ func newReputationCommand() *cobra.Command {
 	var product string
 	cmd := &cobra.Command{
 		Use:   "reputation PROVIDER_MSP [--product P]",
-		Short: "A provider organization's reputation from its settled periods (GetReputation / GetProductScore)",
+		Short: "A provider organization's reputation from its settled periods (GetReputation / GetProductScore, every page)",
 		Args:  exactArgs(1, "PROVIDER_MSP"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			cc, _ := cmd.Flags().GetString("refund-cc")
@@ -242,21 +403,30 @@ func newReputationCommand() *cobra.Command {
 				return err
 			}
 			defer s.Close()
-			var out []byte
-			if product != "" {
-				out, err = evaluateJSON(cmd, s, cc, "GetProductScore", args[0], product)
-			} else {
-				out, err = evaluateJSON(cmd, s, cc, "GetReputation", args[0])
-			}
-			if err != nil {
-				return err
+			var sc score
+			bookmark := ""
+			for {
+				var out []byte
+				if product != "" {
+					out, err = evaluateJSON(cmd, s, cc, "GetProductScore", args[0], product, "", bookmark)
+				} else {
+					out, err = evaluateJSON(cmd, s, cc, "GetReputation", args[0], "", bookmark)
+				}
+				if err != nil {
+					return err
+				}
+				var page score
+				if err := json.Unmarshal(out, &page); err != nil {
+					return fmt.Errorf("%s: decode score: %w", cc, err)
+				}
+				sc.Provider, sc.ProductID = page.Provider, page.ProductID
+				sc.add(page)
+				if bookmark = page.Bookmark; bookmark == "" {
+					break
+				}
 			}
 			if jsonFlag(cmd) {
-				return writeJSON(cmd.OutOrStdout(), out)
-			}
-			var sc score
-			if err := json.Unmarshal(out, &sc); err != nil {
-				return fmt.Errorf("%s: decode score: %w", cc, err)
+				return writeJSON(cmd.OutOrStdout(), sc)
 			}
 			return writeFields(cmd.OutOrStdout(), scoreFields(sc))
 		},
