@@ -293,8 +293,8 @@ func testSettle(t *testing.T, enc testEnclaveKey, c settleCase) {
 	}
 	afterFirst := money{Client: 830000, Provider: 70000, Held1: 0, Held2: 100000, Status1: refund.EscrowSettled, Status2: refund.EscrowHeld}
 	expectMoney(t, id, p1, p2, afterFirst)
-	expectScore(t, "GetReputation", refund.Score{Provider: provider, Periods: 1, Violated: 1, Credits: 30000}, provider)
-	expectScore(t, "GetProductScore", refund.Score{Provider: provider, ProductID: "compute-region", Periods: 1, Violated: 1, Credits: 30000}, provider, "compute-region")
+	expectScore(t, "GetReputation", refund.Score{Provider: provider, Periods: 1, Violated: 1, Credits: 30000}, provider, "", "")
+	expectScore(t, "GetProductScore", refund.Score{Provider: provider, ProductID: "compute-region", Periods: 1, Violated: 1, Credits: 30000}, provider, "compute-region", "", "")
 
 	// Replays: the same verdict, and the same content signed again (another ECDSA signature), by either org.
 	replayed := fmt.Sprintf("verdict.period: period %s of SLA %q is already settled (tx %s)", p1, id, s.TxID)
@@ -317,6 +317,6 @@ func testSettle(t *testing.T, enc testEnclaveKey, c settleCase) {
 		t.Fatalf("settlement %+v", s2)
 	}
 	expectMoney(t, id, p1, p2, money{Client: 830000, Provider: 170000, Held1: 0, Held2: 0, Status1: refund.EscrowSettled, Status2: refund.EscrowSettled})
-	expectScore(t, "GetReputation", refund.Score{Provider: provider, Periods: 2, Violated: 1, Credits: 30000, ComplianceBPS: 5000}, provider)
-	expectScore(t, "GetProductScore", refund.Score{Provider: provider, ProductID: "compute-region", Periods: 2, Violated: 1, Credits: 30000, ComplianceBPS: 5000}, provider, "compute-region")
+	expectScore(t, "GetReputation", refund.Score{Provider: provider, Periods: 2, Violated: 1, Credits: 30000, ComplianceBPS: 5000}, provider, "", "")
+	expectScore(t, "GetProductScore", refund.Score{Provider: provider, ProductID: "compute-region", Periods: 2, Violated: 1, Credits: 30000, ComplianceBPS: 5000}, provider, "compute-region", "", "")
 }

@@ -82,7 +82,7 @@ func TestPeerCLIDocument(t *testing.T) {
 		field string
 		want  int64
 	}{{"periods", 1}, {"violated", 1}, {"credits", 30000}, {"compliance_bps", 0}} {
-		check("client", "refund", "GetReputation", f.field, f.want, "ProviderOrgMSP")
+		check("client", "refund", "GetReputation", f.field, f.want, "ProviderOrgMSP", "", "")
 	}
 	// The refusals the document shows, with the chaincodes' own messages.
 	for _, want := range []string{

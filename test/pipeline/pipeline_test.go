@@ -600,7 +600,7 @@ func TestPipeline(t *testing.T) {
 			t.Errorf("P%d (ending %s) settled on batch %d %s, which is not the anchored batch ending the period", i, e.PeriodEnd, s.BatchSeq, s.BatchCID)
 		}
 	}
-	hist, err := evaluate(t, "client", "refund", "History", "client")
+	hist, err := evaluate(t, "client", "refund", "History", "client", "", "")
 	if err != nil {
 		t.Fatal(fabnet.ErrorText(err))
 	}
