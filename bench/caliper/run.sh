@@ -9,12 +9,15 @@
 #      servers, and records the deploy configuration with `slasa config record` as provider-admin;
 #   4. bench/caliper/gen prepare: registers a simulated enclave key for benchenclave as provider-admin (attesting the
 #      deploy configuration's digest), opens one client and one provider wallet per SLA and has the issuer's admin fund
-#      the client's, and precomputes the signed SLAs (30-second billing periods for 3 batches) plus Caliper's network
-#      and benchmark configuration;
+#      the client's (one Mint at a time: every Mint updates the issuer's supply key), and precomputes the signed SLAs
+#      (30-second billing periods for 3 batches) plus Caliper's network and benchmark configuration; it also proposes
+#      and accepts as many "shared" SLAs, which all use one provider wallet and one client wallet (accepted one at a
+#      time: each deposit debits the one client wallet);
 #   5. runs Caliper with a /proc sampler of the peers, orderer and chaincode servers, and gen settle next to it: once
 #      the accept round has ended (each SLA paid its first period that had not started) and every paid period is
 #      over, it signs the anchors covering each paid period and the verdicts naming its last batch, which the anchor
-#      and settle rounds wait for before they start;
+#      and settle rounds wait for before they start; it anchors the shared SLAs' batches itself, so that the round
+#      settle-shared-provider settles every SLA of one provider and one client wallet concurrently;
 #   6. bench/caliper/gen report: summary table and ratios into bench/RESULTS.md; exits non-zero when any
 #      transaction failed (Caliper's own exit code does not say so);
 #   7. tears the network down (also on failure or Ctrl-C). Caliper's output stays in BENCH_OUT_DIR.

@@ -64,7 +64,10 @@ const (
 	roundAccept      = "accept-sla"
 	roundAnchor      = "anchor-log-batch"
 	roundSettle      = "settle-verdict"
-	roundGetSLA      = "get-sla"
+	// roundSettleShared settles the shared SLAs: every SLA of one provider
+	// wallet and one client wallet, concurrently.
+	roundSettleShared = "settle-shared-provider"
+	roundGetSLA       = "get-sla"
 )
 
 // caliperBenchmark is Caliper's benchmark configuration: every round at the
@@ -100,6 +103,7 @@ func caliperBenchmark(f prepareFlags, out string) map[string]any {
 			round(roundAccept, "accept", n, nil),
 			round(roundAnchor, "anchor", n*f.batches, settle),
 			round(roundSettle, "settle", n, settle),
+			round(roundSettleShared, "settleshared", n, settle),
 			round(roundGetSLA, "getsla", reads, nil),
 		},
 	}}

@@ -70,8 +70,18 @@ type Payloads struct {
 	// MSP IDs (Caliper needs the MSP ID for identities of all but its
 	// first organization).
 	Identities map[string]string `json:"identities"`
-	// SLAs are the signed SLA documents, in index order.
+	// SLAs are the signed SLA documents, in index order: each has a
+	// client and a provider wallet of its own.
 	SLAs []SLAPayload `json:"slas"`
+	// Shared are as many SLAs of the same provider and client that all
+	// use one provider wallet and one client wallet (SharedProviderWallet,
+	// SharedClientWallet): gen prepare proposes and accepts them (the
+	// deposits debit the one client wallet, so they are accepted one at a
+	// time), gen settle anchors their batches, and the round
+	// settle-shared-provider settles them all concurrently.
+	Shared               []SLAPayload `json:"shared"`
+	SharedProviderWallet string       `json:"shared_provider_wallet"`
+	SharedClientWallet   string       `json:"shared_client_wallet"`
 }
 
 // SettlePayloads is what the anchor and settle rounds read (settle.json),
@@ -82,6 +92,9 @@ type SettlePayloads struct {
 	Anchors [][][]string `json:"anchors"`
 	// Verdicts[i] is the signed verdict (JSON) settling SLA i's paid period.
 	Verdicts []string `json:"verdicts"`
+	// SharedVerdicts[i] settles shared SLA i (its batches are anchored by
+	// gen settle before it writes this file).
+	SharedVerdicts []string `json:"shared_verdicts"`
 }
 
 // SLAPayload is one SLA with both parties' signatures.
@@ -153,7 +166,12 @@ func runPrepare(args []string) error {
 	if err := p.wallets(pl); err != nil {
 		return err
 	}
-	logf("opened and funded %d wallets in %s", 2*len(pl.SLAs), time.Since(t).Round(time.Millisecond))
+	logf("opened and funded %d wallets in %s", 2*len(pl.SLAs)+2, time.Since(t).Round(time.Millisecond))
+	t = time.Now()
+	if err := p.shared(pl); err != nil {
+		return err
+	}
+	logf("proposed and accepted %d SLAs sharing the wallets %s and %s in %s", len(pl.Shared), pl.SharedProviderWallet, pl.SharedClientWallet, time.Since(t).Round(time.Millisecond))
 	if err := writeJSON(filepath.Join(f.out, payloadsFile), pl); err != nil {
 		return err
 	}
@@ -385,13 +403,18 @@ func (p *preparer) payloads() (*Payloads, error) {
 	if err != nil {
 		return nil, err
 	}
-	for i := 0; i < p.f.slas; i++ {
+	pl.SharedProviderWallet, pl.SharedClientWallet = tag+"-shared-p", tag+"-shared-c"
+	for i := 0; i < 2*p.f.slas; i++ {
 		s := *base
-		s.ID = fmt.Sprintf("%s-sla-%05d", tag, i)
-		if s.Parties.Provider, err = p.party("provider", fmt.Sprintf("%s-p-%05d", tag, i)); err != nil {
+		id, pw, cw := fmt.Sprintf("%s-sla-%05d", tag, i), fmt.Sprintf("%s-p-%05d", tag, i), fmt.Sprintf("%s-c-%05d", tag, i)
+		if i >= p.f.slas {
+			id, pw, cw = fmt.Sprintf("%s-shared-%05d", tag, i-p.f.slas), pl.SharedProviderWallet, pl.SharedClientWallet
+		}
+		s.ID = id
+		if s.Parties.Provider, err = p.party("provider", pw); err != nil {
 			return nil, err
 		}
-		if s.Parties.Client, err = p.party("client", fmt.Sprintf("%s-c-%05d", tag, i)); err != nil {
+		if s.Parties.Client, err = p.party("client", cw); err != nil {
 			return nil, err
 		}
 		s.Parties.Logger = logger
@@ -414,14 +437,23 @@ func (p *preparer) payloads() (*Payloads, error) {
 		if err != nil {
 			return nil, err
 		}
-		pl.SLAs = append(pl.SLAs, SLAPayload{ID: s.ID, Doc: string(doc), Digest: fmt.Sprintf("%x", d[:]),
-			ProviderSignature: base64.StdEncoding.EncodeToString(ps), ClientSignature: base64.StdEncoding.EncodeToString(cs)})
+		sp := SLAPayload{ID: s.ID, Doc: string(doc), Digest: fmt.Sprintf("%x", d[:]),
+			ProviderSignature: base64.StdEncoding.EncodeToString(ps), ClientSignature: base64.StdEncoding.EncodeToString(cs)}
+		if i < p.f.slas {
+			pl.SLAs = append(pl.SLAs, sp)
+		} else {
+			pl.Shared = append(pl.Shared, sp)
+		}
 	}
 	return pl, nil
 }
 
 // wallets opens one client wallet (funded with one period's fee) and one
-// provider wallet per SLA, so that no two SLAs share a wallet key.
+// provider wallet per SLA, so that no two SLAs share a wallet key, and the
+// two shared wallets (the client's funded with a period's fee per shared
+// SLA). Every Mint adds to the issuer's supply key, so the mints run one at
+// a time (concurrent ones would meet MVCC conflicts on it); the wallets are
+// opened concurrently.
 func (p *preparer) wallets(pl *Payloads) error {
 	var fee int64
 	var s sla.SLA
@@ -433,13 +465,13 @@ func (p *preparer) wallets(pl *Payloads) error {
 		who, fn string
 		args    []string
 	}
-	run := func(jobs []job) error {
+	run := func(jobs []job, concurrency int) error {
 		ctx, cancel := context.WithCancel(context.Background())
 		defer cancel()
 		ch := make(chan job)
 		errs := make(chan error, len(jobs))
 		var wg sync.WaitGroup
-		for w := 0; w < p.f.setupConcurrency; w++ {
+		for w := 0; w < concurrency; w++ {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
@@ -464,17 +496,51 @@ func (p *preparer) wallets(pl *Payloads) error {
 		close(errs)
 		return <-errs
 	}
-	var open, mint []job
+	open := []job{{"client", "OpenAccount", []string{pl.SharedClientWallet}}, {"provider", "OpenAccount", []string{pl.SharedProviderWallet}}}
+	mint := []job{{"issuer", "Mint", []string{pl.SharedClientWallet, strconv.FormatInt(fee*int64(len(pl.Shared)), 10)}}}
 	for i := range pl.SLAs {
 		c := fmt.Sprintf("%s-c-%05d", pl.RunTag, i)
 		open = append(open, job{"client", "OpenAccount", []string{c}}, job{"provider", "OpenAccount", []string{fmt.Sprintf("%s-p-%05d", pl.RunTag, i)}})
 		mint = append(mint, job{"issuer", "Mint", []string{c, strconv.FormatInt(fee, 10)}})
 	}
-	if err := run(open); err != nil {
+	if err := run(open, p.f.setupConcurrency); err != nil {
 		return err
 	}
 	// Wallets opened through the client's peer must reach the provider's
 	// peer before the issuer mints through it (submit retries otherwise).
 	time.Sleep(time.Second)
-	return run(mint)
+	return run(mint, 1)
+}
+
+// shared proposes the shared SLAs (concurrently: each writes keys of its
+// own) and accepts them one at a time: each acceptance's deposit debits
+// the one shared client wallet, and debits of one wallet are serialised by
+// its base key.
+func (p *preparer) shared(pl *Payloads) error {
+	sem := make(chan struct{}, p.f.setupConcurrency)
+	errs := make(chan error, len(pl.Shared))
+	var wg sync.WaitGroup
+	for _, s := range pl.Shared {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func(s SLAPayload) {
+			defer wg.Done()
+			defer func() { <-sem }()
+			if _, err := p.submit("provider", ccAgreement, "ProposeSLA", s.Doc, s.ProviderSignature); err != nil {
+				errs <- err
+			}
+		}(s)
+	}
+	wg.Wait()
+	close(errs)
+	if err := <-errs; err != nil {
+		return err
+	}
+	time.Sleep(time.Second) // the proposals reach the client's peer
+	for _, s := range pl.Shared {
+		if _, err := p.submit("client", ccAgreement, "AcceptSLA", s.ID, s.Digest, s.ClientSignature); err != nil {
+			return err
+		}
+	}
+	return nil
 }

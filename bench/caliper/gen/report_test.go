@@ -3,6 +3,7 @@ package main
 import (
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -122,4 +123,75 @@ func TestReadProc(t *testing.T) {
 	if ticks < 0 || rss <= 0 {
 		t.Fatalf("ticks %d, rss %d KiB", ticks, rss)
 	}
+}
+
+// summaryOf writes a Caliper summary table with the given rounds' TPS.
+func summaryOf(tps map[string]float64, fail map[string]int) string {
+	var b strings.Builder
+	b.WriteString(`<table><tr><th>Name</th><th>Succ</th><th>Fail</th><th>Send Rate (TPS)</th><th>Max Latency (s)</th><th>Min Latency (s)</th><th>Avg Latency (s)</th><th>Throughput (TPS)</th></tr>`)
+	for _, l := range []string{roundWarmup, roundBaselinePut, roundBaselineGet, roundPropose, roundAccept, roundAnchor, roundSettle, roundSettleShared, roundGetSLA} {
+		if v, ok := tps[l]; ok {
+			b.WriteString("<tr><td>" + l + "</td><td>100</td><td>" + strconv.Itoa(fail[l]) + "</td><td>1</td><td>1</td><td>1</td><td>1</td><td>" + strconv.FormatFloat(v, 'f', 1, 64) + "</td></tr>")
+		}
+	}
+	return b.String() + "</table>"
+}
+
+func TestReportSharedProvider(t *testing.T) {
+	all := map[string]float64{roundWarmup: 50, roundBaselinePut: 100, roundBaselineGet: 200, roundPropose: 60, roundAccept: 60,
+		roundAnchor: 90, roundSettle: 70, roundSettleShared: 85, roundGetSLA: 150}
+	run := func(tps map[string]float64, fail map[string]int, peerLog string) (string, error) {
+		dir, runDir := t.TempDir(), t.TempDir()
+		if err := os.WriteFile(filepath.Join(dir, "report.html"), []byte(summaryOf(tps, fail)), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.MkdirAll(filepath.Join(runDir, "logs"), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(runDir, "logs", "peer-vendor.log"), []byte(peerLog), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		results := filepath.Join(dir, "RESULTS.md")
+		err := runReport([]string{"-dir", dir, "-run-dir", runDir, "-results", results})
+		md, _ := os.ReadFile(results)
+		return string(md), err
+	}
+	md, err := run(all, nil, "")
+	if err != nil || !strings.Contains(md, "| SettleVerdict, every SLA of one provider and one client wallet | 85.0 | 85 | >= 80 % | met |") {
+		t.Fatalf("%v\n%s", err, md)
+	}
+	slow := map[string]float64{}
+	for k, v := range all {
+		slow[k] = v
+	}
+	slow[roundSettleShared] = 61
+	if md, _ := run(slow, nil, ""); !strings.Contains(md, "| 61.0 | 61 | >= 80 % | MISSED |") {
+		t.Fatal(md)
+	}
+	if _, err := run(all, map[string]int{roundSettleShared: 3}, ""); err == nil || !strings.Contains(err.Error(), "round settle-shared-provider: 3 transactions failed") {
+		t.Fatalf("failures: %v", err)
+	}
+	if _, err := run(all, nil, "... PHANTOM_READ_CONFLICT ...\n"); err == nil || !strings.Contains(err.Error(), "MVCC and phantom read conflicts: 0 in Caliper's log, 1 in the peer logs") {
+		t.Fatalf("conflicts: %v", err)
+	}
+	delete(slow, roundSettleShared)
+	if _, err := run(slow, nil, ""); err == nil || !strings.Contains(err.Error(), "round settle-shared-provider is missing from the report") {
+		t.Fatalf("missing round: %v", err)
+	}
+}
+
+func TestBenchmarkHasSharedProviderRound(t *testing.T) {
+	b := caliperBenchmark(prepareFlags{slas: 40, batches: 3, workers: 2, load: 4}, "/out")
+	rounds := b["test"].(map[string]any)["rounds"].([]any)
+	for _, r := range rounds {
+		m := r.(map[string]any)
+		if m["label"] == roundSettleShared {
+			w := m["workload"].(map[string]any)
+			if m["txNumber"] != 40 || w["module"] != "workloads/settleshared.js" || w["arguments"].(map[string]any)["settle"] != "/out/settle.json" {
+				t.Fatalf("round %+v", m)
+			}
+			return
+		}
+	}
+	t.Fatal("no settle-shared-provider round")
 }

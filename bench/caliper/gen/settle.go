@@ -14,6 +14,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/slasa/slasa/internal/fabnet"
@@ -37,7 +38,10 @@ import (
 //  4. sign, per SLA, -batches consecutive anchors whose windows cut the paid
 //     period (the last one ends at the period's end) as the logger, and the
 //     verdict of the paid period naming the last batch with the test
-//     enclave's key (enclave-key.pem, written by gen prepare).
+//     enclave's key (enclave-key.pem, written by gen prepare);
+//  5. anchor the batches of the shared SLAs (payloads.json shared, accepted
+//     by gen prepare) itself, as the logger: the round
+//     settle-shared-provider only settles them.
 //
 // The anchor round's workload waits for settle.json (or settle.error, which
 // this writes when it fails), so the wait is outside every measured round;
@@ -94,9 +98,10 @@ func runSettle(args []string) (err error) {
 	defer conn.Close()
 	agreement := conn.Network.GetContract(ccAgreement)
 	type paid struct{ start, end time.Time }
-	periods := make([]paid, len(pl.SLAs))
+	all := append(append([]SLAPayload(nil), pl.SLAs...), pl.Shared...)
+	periods := make([]paid, len(all))
 	var last time.Time
-	for i, s := range pl.SLAs {
+	for i, s := range all {
 		var a struct {
 			Status      string `json:"status"`
 			LastPeriod  string `json:"last_period"`
@@ -136,7 +141,7 @@ func runSettle(args []string) (err error) {
 			last = end
 		}
 	}
-	logf("settle: %d SLAs accepted; the last paid period ends at %s", len(pl.SLAs), last.Format(time.RFC3339))
+	logf("settle: %d SLAs (%d shared) accepted; the last paid period ends at %s", len(all), len(pl.Shared), last.Format(time.RFC3339))
 
 	// 3. Every paid period has ended (by a second: the peers' clocks are this machine's).
 	if d := time.Until(last.Add(time.Second)); d > 0 {
@@ -156,7 +161,8 @@ func runSettle(args []string) (err error) {
 		return err
 	}
 	var sp SettlePayloads
-	for i, s := range pl.SLAs {
+	var sharedAnchors [][][]string
+	for i, s := range all {
 		var doc sla.SLA
 		if err := json.Unmarshal([]byte(s.Doc), &doc); err != nil {
 			return err
@@ -184,7 +190,11 @@ func runSettle(args []string) (err error) {
 		if lastAnchor.PeriodEnd != periods[i].end.Format(time.RFC3339) {
 			return fmt.Errorf("SLA %s: the last batch ends at %s, not at the period's end %s", s.ID, lastAnchor.PeriodEnd, periods[i].end.Format(time.RFC3339))
 		}
-		sp.Anchors = append(sp.Anchors, anchors)
+		if i < len(pl.SLAs) {
+			sp.Anchors = append(sp.Anchors, anchors)
+		} else {
+			sharedAnchors = append(sharedAnchors, anchors)
+		}
 
 		report := sha256.Sum256([]byte(s.ID + " report"))
 		creditBPS := int64(1000 * (i % 2)) // every other SLA gets a 10% credit
@@ -200,8 +210,19 @@ func runSettle(args []string) (err error) {
 		if err != nil {
 			return err
 		}
-		sp.Verdicts = append(sp.Verdicts, string(vj))
+		if i < len(pl.SLAs) {
+			sp.Verdicts = append(sp.Verdicts, string(vj))
+		} else {
+			sp.SharedVerdicts = append(sp.SharedVerdicts, string(vj))
+		}
 	}
+	// 5. The shared SLAs' batches, anchored here (outside the measured
+	// rounds): one SLA's batches in sequence, the SLAs concurrently.
+	t := time.Now()
+	if err := anchorAll(info, sharedAnchors); err != nil {
+		return err
+	}
+	logf("settle: anchored the %d batches of each of the %d shared SLAs in %s", pl.Batches, len(sharedAnchors), time.Since(t).Round(time.Millisecond))
 	// Written atomically: the workloads poll for the file.
 	tmp := filepath.Join(*out, settleFile+".tmp")
 	if err := writeJSON(tmp, &sp); err != nil {
@@ -212,6 +233,33 @@ func runSettle(args []string) (err error) {
 	}
 	logf("settle: wrote %s (%d SLAs, %d anchors each, verdicts of the paid periods)", settleFile, len(sp.Verdicts), pl.Batches)
 	return nil
+}
+
+// anchorAll submits AnchorLogBatch as the logger for every SLA's anchors,
+// 32 SLAs at a time, each SLA's batches in order.
+func anchorAll(info *fabnet.Info, anchors [][][]string) error {
+	p := &preparer{info: info, conns: map[string]*fabnet.Connection{}}
+	defer p.close()
+	sem := make(chan struct{}, 32)
+	errs := make(chan error, len(anchors))
+	var wg sync.WaitGroup
+	for _, batches := range anchors {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func(batches [][]string) {
+			defer wg.Done()
+			defer func() { <-sem }()
+			for _, a := range batches {
+				if _, err := p.submit("logger", ccAgreement, "AnchorLogBatch", a...); err != nil {
+					errs <- err
+					return
+				}
+			}
+		}(batches)
+	}
+	wg.Wait()
+	close(errs)
+	return <-errs
 }
 
 func readJSONFile(path string, v any) error {
