@@ -23,6 +23,8 @@ var functions = []struct {
 	{"History", []string{"client", "", ""}},
 	{"Compact", []string{"client"}},
 	{"GetSupply", nil},
+	{"AuditWallets", []string{"", ""}},
+	{"AuditEscrows", []string{"", ""}},
 	{"DepositEscrow", []string{"{}"}},
 	{"SettleVerdict", []string{"{}"}},
 	{"GetEscrow", []string{"sla-1", "2026-01-01T00:00:00Z"}},

@@ -313,7 +313,8 @@ func (b *book) flush() error {
 // A credit counts when its key names the wallet, its value decodes with a
 // positive amount, the wallet and the key's transaction, its key-level
 // policy is a wallet policy (ccpolicy.OwnerAndOneOf) of the owner's
-// organization, and no history entry of the same name exists (a credit
+// organization with at least one other organization of the deploy
+// configuration, and no history entry of the same name exists (a credit
 // Compact moved into the history and somebody wrote again after the
 // delete). Anything else in the range was not written by this chaincode:
 // two organizations that satisfy the chaincode policy can create any new
@@ -369,9 +370,16 @@ func (c *Contract) validCredit(ctx contractapi.TransactionContextInterface, a *w
 	if err != nil {
 		return nil, fmt.Errorf("read the policy of credit %q: %w", k, err)
 	}
-	owner, _, err := ccpolicy.Owner(policy)
+	owner, others, err := ccpolicy.Owner(policy)
 	// mutate:check credit-policy
 	if err != nil || owner != a.Owner.MSPID {
+		return nil, nil
+	}
+	// The owner and an organization of the configuration (which runs a
+	// peer) can delete it: Compact is never blocked by a credit whose policy
+	// names only organizations without a peer.
+	// mutate:check credit-policy-peers
+	if !intersects(others, c.g.Config().Orgs) {
 		return nil, nil
 	}
 	folded, err := ctx.GetStub().GetState(entryPrefix + a.ID + "/" + ts + "/" + txID + "/" + n)
@@ -487,6 +495,15 @@ func (c *Contract) OpenAccount(ctx contractapi.TransactionContextInterface, id s
 		return "", err
 	}
 	return toJSON(Account{ID: id, Owner: caller.ID})
+}
+
+func intersects(a, b []string) bool {
+	for _, x := range a {
+		if contains(b, x) {
+			return true
+		}
+	}
+	return false
 }
 
 func contains(list []string, s string) bool {
