@@ -195,7 +195,10 @@ func ownedBy(b *book, role, id string, owner identity.ID) error {
 // configured agreement chaincode (the proposal's chaincode), submitted by
 // the payer (MSP ID, certificate subject and issuer), who must own the
 // paying wallet; the provider's wallet and the collateral wallet (if any)
-// must exist and be owned by the provider. A period is paid once.
+// must exist and be owned by the provider (their bases are read, not
+// written). A period is paid once. The fee is a debit of the client's
+// base; the escrow key is created with the policy "peers of the provider's
+// and the client's organizations".
 func (c *Contract) DepositEscrow(ctx contractapi.TransactionContextInterface, depositJSON string) error {
 	agreementCC := c.g.Config().Chaincodes.Agreement
 	via, err := proposalChaincode(ctx)
@@ -301,10 +304,15 @@ func (c *Contract) pinnedKey(ctx contractapi.TransactionContextInterface, pin *p
 //     window ending at the period's end.
 //
 // The credit goes to the client's wallet and the rest of the fee to the
-// provider's; the penalty is paid from the collateral wallet as far as its
-// balance allows. The settlement is recorded once per (SLA, period), with
-// the provider's score entry. Event RefundIssued when the client received
-// money, else PeriodSettled.
+// provider's, each as a new credit key: the settlement reads neither
+// wallet's base, so settlements of one provider and one client never
+// conflict. The penalty is paid from the collateral wallet as far as its
+// balance allows: the one debit of a settlement (settlements that pay a
+// penalty from one collateral wallet at the same moment serialise on its
+// base). The settlement is recorded once per (SLA, period) in the escrow
+// (policy: both parties), with the provider's score entry (created with
+// the same policy). Event RefundIssued when the client received money,
+// else PeriodSettled.
 func (c *Contract) SettleVerdict(ctx contractapi.TransactionContextInterface, signedVerdictJSON string) (string, error) {
 	caller, err := ccguard.GetCaller(ctx)
 	if err != nil {
