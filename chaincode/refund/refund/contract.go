@@ -108,9 +108,13 @@
 //
 // A wallet is its base key (owner, base) and its credit keys. Every CREDIT
 // (a mint, a transfer in, a settlement's service credit, release or
-// penalty) is a new credit key, written without reading anything, so
-// credits never conflict: a thousand settlements crediting one provider in
-// one block all commit. Every DEBIT (a transfer out, an escrow deposit, a
+// penalty) is a new credit key, a blind write, so credits never conflict:
+// a thousand settlements crediting one provider in one block all commit.
+// A settlement's credits read nothing (the escrow names the parties, whose
+// wallets the deposit checked); a transfer or a mint reads the recipient's
+// base (it must exist, and its owner's organization names the credit's
+// policy), so it conflicts only with the recipient's own debit or
+// compaction in the same block. Every DEBIT (a transfer out, an escrow deposit, a
 // penalty paid from a collateral wallet) rewrites the owner's base, whose
 // policy needs the owner's peer: nobody else takes money. A debit reads the
 // base and, when the base does not cover it, the wallet's credits, oldest
