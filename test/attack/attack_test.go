@@ -104,7 +104,12 @@ func TestAttacks(t *testing.T) {
 	k1 := hostEnclaveKey(t)
 
 	// ---- 3. Money: only the issuer's admins mint.
-	for _, acc := range [][2]string{{client, "client"}, {provider, "provider"}, {other, "other"}} {
+	// OtherOrg runs no peer of the deploy configuration: its members open
+	// no wallet (nobody but the other organizations could endorse its
+	// debits). The wallet "other" is a ClientOrg admin's.
+	refused(t, func() error { return submit(other, "refund", "OpenAccount", "other") },
+		"a wallet's owner must belong to an organization of the deploy configuration", "OtherOrgMSP does not")
+	for _, acc := range [][2]string{{client, "client"}, {provider, "provider"}, {clientAdmin, "other"}} {
 		must(t, acc[0], "refund", "OpenAccount", acc[1])
 		w.wallets = append(w.wallets, acc[1])
 	}
