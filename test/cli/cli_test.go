@@ -15,6 +15,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -135,7 +136,8 @@ func TestLifecycle(t *testing.T) {
 	if err := json.Unmarshal([]byte(ok(t, "wallet", "balance", "client", "--json")), &acct); err != nil || acct.Balance != 997500 {
 		t.Fatalf("client balance %+v %v, want 997500", acct, err)
 	}
-	if out := ok(t, "wallet", "balance", "provider", "--as", "provider"); !strings.Contains(out, "balance:  2500 (25.00)") {
+	if out := ok(t, "wallet", "balance", "provider", "--as", "provider"); !regexp.MustCompile(`(?m)^balance: +2500 \(25\.00\)$`).MatchString(out) ||
+		!regexp.MustCompile(`(?m)^pending credits: +2500 \(25\.00\) in 1 credits$`).MatchString(out) {
 		t.Errorf("provider balance:\n%s", out)
 	}
 	hist := ok(t, "wallet", "history", "client")
