@@ -6,6 +6,10 @@
 // only (no read-your-own-writes), its writes are committed atomically when
 // the top-level chaincode succeeds, chaincode-to-chaincode calls share the
 // transaction, and only the top-level chaincode's last event survives.
+// The World also holds the implicit organization collections, transient data
+// and the organization of the peer that runs a transaction (private.go,
+// SubmitCall, EvaluateCall), and the block view of every committed
+// transaction (block.go, World.Blocks).
 //
 // Test identities come from CA, which issues ECDSA P-256 certificates with
 // the common name and organizational units Fabric's cryptogen uses.

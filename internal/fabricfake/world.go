@@ -28,11 +28,16 @@ type World struct {
 	Step time.Duration
 	// Events are the events of committed transactions, in order.
 	Events []Event
+	// Blocks are the committed transactions as a block shows them to every
+	// channel member, in order; PrivateReads every GetPrivateData call.
+	Blocks       []BlockTx
+	PrivateReads []PrivateRead
 
 	state      map[string]map[string][]byte
 	history    map[string]map[string][]*queryresult.KeyModification
 	chaincodes map[string]shim.Chaincode
 	txCount    int
+	private    worldPrivate
 }
 
 // Event is a chaincode event of a committed transaction.
@@ -85,18 +90,7 @@ func (w *World) Evaluate(id *Identity, chaincode, fn string, args ...string) Res
 }
 
 func (w *World) run(id *Identity, chaincode, fn string, args []string, commit bool) Result {
-	cc, ok := w.chaincodes[chaincode]
-	if !ok {
-		return Result{Status: shim.ERROR, Message: fmt.Sprintf("chaincode %s is not deployed", chaincode)}
-	}
-	tx := w.NewTx(id, chaincode, append([]string{fn}, args...)...)
-	resp := cc.Invoke(tx.Stub)
-	res := Result{TxID: tx.ID(), Status: resp.GetStatus(), Message: resp.GetMessage(), Payload: resp.GetPayload()}
-	if res.OK() && commit {
-		tx.Commit()
-		res.Event = tx.shared.event
-	}
-	return res
+	return w.runCall(Call{ID: id, Chaincode: chaincode, Fn: fn, Args: args}, commit)
 }
 
 // State returns the committed value of key in a chaincode's namespace (nil
@@ -149,6 +143,7 @@ type txShared struct {
 	proposal *peer.SignedProposal
 	writes   map[string]map[string]write
 	event    *Event
+	pvt      *txPrivate
 }
 
 // Tx is one chaincode's view of a transaction; Stub is its fake stub.
@@ -175,6 +170,7 @@ func (w *World) NewTx(id *Identity, chaincode string, args ...string) *Tx {
 		ts:      ts,
 		creator: creator,
 		writes:  map[string]map[string]write{},
+		pvt:     newTxPrivate(id),
 	}
 	sh.proposal = signedProposal(w.ChannelID, sh.id, creator, chaincode, args)
 	return newTx(sh, chaincode, args)
@@ -217,6 +213,9 @@ func (tx *Tx) Context() *TransactionContext {
 func (tx *Tx) Commit() {
 	sh := tx.shared
 	w := sh.w
+	block := tx.blockTx()
+	block.PrivateWrites = tx.commitPrivate()
+	w.Blocks = append(w.Blocks, block)
 	for _, ns := range sortedKeys(sh.writes) {
 		for _, key := range sortedKeys(sh.writes[ns]) {
 			wr := sh.writes[ns][key]
@@ -318,6 +317,7 @@ func newTx(sh *txShared, ns string, args []string) *Tx {
 	s.GetHistoryForKeyStub = tx.history
 	s.SetEventStub = tx.setEvent
 	s.InvokeChaincodeStub = tx.invoke
+	tx.wirePrivate()
 	return tx
 }
 
