@@ -141,7 +141,7 @@ func conservation(t *testing.T, seed int64) {
 			if rng.Intn(40) == 0 {
 				n.Submit(n.Client, cctest.Agreement, "TerminateSLA", a.s.ID, "random")
 			} else {
-				n.Submit(n.Client, cctest.Agreement, "RenewSLA", a.s.ID)
+				n.Renew(a.s)
 			}
 		case 3: // the logger anchors the next month of an SLA once it is over
 			if k := anchored[a.s.ID]; k < len(months)-1 {
