@@ -84,13 +84,17 @@ type SettlePayloads struct {
 	Verdicts []string `json:"verdicts"`
 }
 
-// SLAPayload is one SLA with both parties' signatures.
+// SLAPayload is one SLA with both parties' signatures and the
+// organizations that endorse its transactions (the provider's and the
+// client's: the workloads pass the document as transient data and name
+// them, see workloads/base.js).
 type SLAPayload struct {
-	ID                string `json:"id"`
-	Doc               string `json:"doc"`
-	Digest            string `json:"digest"`
-	ProviderSignature string `json:"provider_signature"`
-	ClientSignature   string `json:"client_signature"`
+	ID                string   `json:"id"`
+	Doc               string   `json:"doc"`
+	Digest            string   `json:"digest"`
+	ProviderSignature string   `json:"provider_signature"`
+	ClientSignature   string   `json:"client_signature"`
+	Orgs              []string `json:"orgs"`
 }
 
 type prepareFlags struct {
@@ -388,6 +392,9 @@ func (p *preparer) payloads() (*Payloads, error) {
 	for i := 0; i < p.f.slas; i++ {
 		s := *base
 		s.ID = fmt.Sprintf("%s-sla-%05d", tag, i)
+		if s.Nonce, err = sla.NewNonce(); err != nil {
+			return nil, err
+		}
 		if s.Parties.Provider, err = p.party("provider", fmt.Sprintf("%s-p-%05d", tag, i)); err != nil {
 			return nil, err
 		}
@@ -414,8 +421,12 @@ func (p *preparer) payloads() (*Payloads, error) {
 		if err != nil {
 			return nil, err
 		}
+		orgs, err := fabnet.SLAOrgs(s.Parties.Provider.MSPID, s.Parties.Client.MSPID)
+		if err != nil {
+			return nil, fmt.Errorf("SLA %d: %w", i, err)
+		}
 		pl.SLAs = append(pl.SLAs, SLAPayload{ID: s.ID, Doc: string(doc), Digest: fmt.Sprintf("%x", d[:]),
-			ProviderSignature: base64.StdEncoding.EncodeToString(ps), ClientSignature: base64.StdEncoding.EncodeToString(cs)})
+			ProviderSignature: base64.StdEncoding.EncodeToString(ps), ClientSignature: base64.StdEncoding.EncodeToString(cs), Orgs: orgs})
 	}
 	return pl, nil
 }
