@@ -170,17 +170,6 @@ func submit(who, cc, fn string, args ...string) error {
 	return err
 }
 
-// submitAs is submit with the transaction timestamp the client chose.
-func submitAs(t *testing.T, who string, at time.Time, cc, fn string, args ...string) error {
-	t.Helper()
-	gw, err := nw.Gateway(who)
-	if err != nil {
-		t.Fatal(err)
-	}
-	_, key := nw.UserKey(t, who)
-	return submitAt(context.Background(), gw, key, nw.Info.Channel, cc, at, fn, gwclient.WithArguments(args...))
-}
-
 // The SLA transactions of the agreement chaincode: endorsed by the SLA's
 // provider's and client's organizations only, with the document as
 // transient data when withDoc (harness.SLAOptions).
@@ -205,7 +194,8 @@ func submitSLA(t *testing.T, who string, s *testSLA, withDoc bool, fn string, ar
 	return err
 }
 
-// submitSLAAs is submitSLA with the transaction timestamp the client chose.
+// submitSLAAs is submitSLA with the transaction timestamp the client chose
+// (forged, see forgeTimestamp).
 func submitSLAAs(t *testing.T, who string, at time.Time, s *testSLA, withDoc bool, fn string, args ...string) error {
 	t.Helper()
 	gw, err := nw.Gateway(who)
