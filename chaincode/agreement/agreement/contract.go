@@ -43,11 +43,11 @@
 // client chooses; the guard (ccguard, wired as BeforeTransaction) refuses
 // every function whose timestamp is more than the allowed skew (default 5
 // minutes, the server's -max-clock-skew) away from the endorsing peer's
-// clock. With both parties' peers endorsing (see Endorsement), each party's peer guards
-// against the other's backdating, so what stays trusted is each endorsing
-// organization's clock within the skew: a party can shift a timestamp by at
-// most the skew, which must stay well below the billing period. On that
-// time:
+// clock. With both parties' peers endorsing (see Endorsement), each party's
+// peer guards against the other's backdating, so what stays trusted is each
+// endorsing organization's clock within the skew: a party can shift a
+// timestamp by at most the skew, which must stay well below the billing
+// period. On that time:
 //
 //   - AcceptSLA pays the first billing period that has not started at the
 //     transaction time (period start >= transaction time) and lies inside
