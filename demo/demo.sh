@@ -105,8 +105,9 @@ P0_END="$(iso $((start + PERIOD)))"
 ID="demo-$start"
 WORK="$RUN/demo/$ID"
 mkdir -p "$WORK"
+# Without its nonce: slasa sla propose adds a fresh one (each SLA needs its own).
 jq --arg id "$ID" --arg s "$P0" --arg e "$(iso $((start + 30 * PERIOD)))" --argjson p "$PERIOD" \
-	'.id = $id | .validity = {start: $s, end: $e} | .interval.billing_cycle = {unit: "seconds", seconds: $p}' \
+	'del(.nonce) | .id = $id | .validity = {start: $s, end: $e} | .interval.billing_cycle = {unit: "seconds", seconds: $p}' \
 	demo/sla.json >"$WORK/sla.json"
 OUT_FROM="$(iso $((start + OUT_START)))"
 OUT_TO="$(iso $((start + OUT_START + OUT_LEN)))"
@@ -124,7 +125,7 @@ slasa watch 2>/dev/null > >(sed -u 's/^/    [event] /') &
 PIDS+=($!)
 sleep 1
 
-step "The provider proposes SLA $ID (billing period ${PERIOD}s from $P0)"
+step "The provider proposes SLA $ID (billing period ${PERIOD}s from $P0); the terms go to the two parties' private collections only"
 slasa sla propose "$WORK/sla.json" --as provider | sed 's/^/    /'
 step "The client verifies, signs and accepts it before the period starts; its fee goes into escrow, the enclave is pinned"
 slasa sla accept "$ID" --as client | sed 's/^/    /'

@@ -17,6 +17,7 @@ import (
 	"google.golang.org/grpc/status"
 
 	"github.com/slasa/slasa/internal/ctxtime"
+	"github.com/slasa/slasa/internal/fabnet"
 	"github.com/slasa/slasa/signedsla"
 	"github.com/slasa/slasa/sla"
 )
@@ -44,12 +45,18 @@ func gatewayErr(what string, err error) error {
 	return fmt.Errorf("%s: %s", what, GatewayError(err))
 }
 
-// AgreementView is the part of the agreement chaincode's Agreement record
-// (GetSLA) that the logger and the monitor use.
+// AgreementView is the part of the agreement chaincode's answer to GetSLA
+// (agreement.SLAView: the public record and the Signed record with the
+// document from the caller's organization's private copy) that the logger
+// and the monitor use.
 type AgreementView struct {
-	ID          string          `json:"id"`
-	Status      string          `json:"status"`
-	Digest      string          `json:"digest"`
+	ID      string `json:"id"`
+	Status  string `json:"status"`
+	Digest  string `json:"digest"`
+	Parties struct {
+		Provider PartyRef `json:"provider"`
+		Client   PartyRef `json:"client"`
+	} `json:"parties"`
 	Signed      json.RawMessage `json:"signed"`
 	AcceptedAt  string          `json:"accepted_at,omitempty"`
 	LastPeriod  string          `json:"last_period,omitempty"`
@@ -59,6 +66,18 @@ type AgreementView struct {
 	// Enclave is the enclave the SLA is pinned to: only its verdicts are
 	// paid (nil before acceptance).
 	Enclave *EnclavePin `json:"enclave,omitempty"`
+}
+
+// PartyRef names a party of an SLA in the public record.
+type PartyRef struct {
+	MSPID      string `json:"msp_id"`
+	CommonName string `json:"common_name"`
+}
+
+// Orgs returns the organizations that endorse the SLA's transactions: the
+// provider's and the client's (fabnet.SLAOrgs).
+func (a *AgreementView) Orgs() ([]string, error) {
+	return fabnet.SLAOrgs(a.Parties.Provider.MSPID, a.Parties.Client.MSPID)
 }
 
 // EnclavePin names the enclave an SLA is pinned to.
@@ -89,11 +108,39 @@ func (a *AgreementView) SLA() (*sla.SLA, error) {
 // It implements Ledger.
 type AgreementClient struct {
 	Contract *client.Contract
+	// MSPID is the caller's organization: GetSLA is evaluated on its peers,
+	// since the chaincode returns the document from the private copy of the
+	// organization of the peer it runs on.
+	MSPID string
+	// Orgs are the endorsing organizations of each SLA's transactions by
+	// SLA id (SLAOrgs); AnchorLogBatch names them, so that no third
+	// organization endorses.
+	Orgs map[string][]string
 }
 
-// GetSLA returns the agreement record of an SLA.
+// SLAOrgs returns the endorsing organizations of the transactions of each
+// SLA (the provider's and the client's, fabnet.SLAOrgs) by SLA id.
+func SLAOrgs(docs []*sla.SLA) (map[string][]string, error) {
+	out := map[string][]string{}
+	for _, d := range docs {
+		orgs, err := fabnet.SLAOrgs(d.Parties.Provider.MSPID, d.Parties.Client.MSPID)
+		if err != nil {
+			return nil, fmt.Errorf("SLA %q: %w", d.ID, err)
+		}
+		out[d.ID] = orgs
+	}
+	return out, nil
+}
+
+// GetSLA returns the agreement record of an SLA with its document, evaluated
+// on a peer of MSPID's organization (of any organization when MSPID is
+// empty).
 func (c *AgreementClient) GetSLA(ctx context.Context, id string) (*AgreementView, error) {
-	out, err := c.Contract.EvaluateWithContext(ctx, "GetSLA", client.WithArguments(id))
+	opts := []client.ProposalOption{client.WithArguments(id)}
+	if c.MSPID != "" {
+		opts = append(opts, client.WithEndorsingOrganizations(c.MSPID))
+	}
+	out, err := c.Contract.EvaluateWithContext(ctx, "GetSLA", opts...)
 	if err != nil {
 		return nil, gatewayErr("GetSLA "+id, err)
 	}
@@ -159,10 +206,15 @@ func (c *AgreementClient) LastLogBatch(ctx context.Context, slaID string) (*sign
 	}
 }
 
-// AnchorLogBatch submits AnchorLogBatch and waits for the commit.
+// AnchorLogBatch submits AnchorLogBatch, endorsed by the SLA's two parties'
+// organizations (Orgs), and waits for the commit.
 func (c *AgreementClient) AnchorLogBatch(ctx context.Context, a signedsla.Anchor, signature []byte) error {
+	orgs, ok := c.Orgs[a.SLAID]
+	if !ok {
+		return fmt.Errorf("AnchorLogBatch: the endorsing organizations of SLA %q are not known (its document was not given)", a.SLAID)
+	}
 	_, err := c.Contract.SubmitWithContext(ctx, "AnchorLogBatch", client.WithArguments(a.SLAID, strconv.FormatInt(a.Seq, 10), a.CID, a.PrevCID,
-		a.PeriodStart, a.PeriodEnd, b64(signature)))
+		a.PeriodStart, a.PeriodEnd, b64(signature)), client.WithEndorsingOrganizations(orgs...))
 	if err != nil {
 		return gatewayErr("AnchorLogBatch", err)
 	}

@@ -84,9 +84,11 @@ func (r *RefundClient) GetEscrow(ctx context.Context, slaID, period string) (*Es
 	return decode[Escrow]("GetEscrow", out, err)
 }
 
-// SettleVerdict submits SettleVerdict and waits for the commit.
-func (r *RefundClient) SettleVerdict(ctx context.Context, signedVerdict []byte) (*Settlement, error) {
-	out, err := r.Contract.SubmitWithContext(ctx, "SettleVerdict", client.WithArguments(string(signedVerdict)))
+// SettleVerdict submits SettleVerdict, endorsed by exactly the
+// organizations orgs (the SLA's provider's and client's: no third
+// organization endorses a transaction of an SLA), and waits for the commit.
+func (r *RefundClient) SettleVerdict(ctx context.Context, signedVerdict []byte, orgs []string) (*Settlement, error) {
+	out, err := r.Contract.SubmitWithContext(ctx, "SettleVerdict", client.WithArguments(string(signedVerdict)), client.WithEndorsingOrganizations(orgs...))
 	return decode[Settlement]("SettleVerdict", out, err)
 }
 

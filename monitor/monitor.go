@@ -47,7 +47,9 @@ type Enclave interface {
 // Refund is what the monitor needs of the refund chaincode.
 type Refund interface {
 	GetEscrow(ctx context.Context, slaID, period string) (*Escrow, error)
-	SettleVerdict(ctx context.Context, signedVerdict []byte) (*Settlement, error)
+	// SettleVerdict settles with a verdict, endorsed by exactly the
+	// organizations orgs (the SLA's provider's and client's).
+	SettleVerdict(ctx context.Context, signedVerdict []byte, orgs []string) (*Settlement, error)
 }
 
 // Config configures a Monitor.
@@ -566,7 +568,11 @@ func (m *Monitor) settlePeriod(ctx context.Context, ag *logger.AgreementView, pe
 	}
 	m.log.Info("period evaluated", "sla", id, "period", period, "violated", v.Violated, "credit_bps", v.CreditBPS,
 		"credit_amount", v.CreditAmount, "penalty_amount", v.PenaltyAmount, "batch_seq", v.BatchSeq, "batch_cid", v.BatchCID)
-	res, err := m.cfg.Refund.SettleVerdict(ctx, ev.Verdict)
+	orgs, err := ag.Orgs()
+	if err != nil {
+		return fmt.Errorf("SLA %s: %w", id, err)
+	}
+	res, err := m.cfg.Refund.SettleVerdict(ctx, ev.Verdict, orgs)
 	if err != nil {
 		// The settlement may have committed although we saw an error, or
 		// another party's monitor may have settled first.

@@ -134,6 +134,7 @@ func (w *world) addSLA(id string, paid int) {
 	w.slas[id] = &logger.AgreementView{ID: id, Status: StatusActive, Signed: raw, AcceptedAt: t0.Format(time.RFC3339),
 		PaidThrough: t0.Add(time.Duration(paid) * time.Minute).Format(time.RFC3339), PaidPeriods: int64(paid),
 		Enclave: &logger.EnclavePin{Chaincode: "slaenclave", EnclaveID: enclaveIDOf(w.key)}}
+	w.slas[id].Parties.Provider.MSPID, w.slas[id].Parties.Client.MSPID = s.Parties.Provider.MSPID, s.Parties.Client.MSPID
 	w.escrow[id] = map[string]*Escrow{}
 	for i := 0; i < paid; i++ {
 		p := t0.Add(time.Duration(i) * time.Minute)
@@ -331,9 +332,13 @@ func (w *world) GetEscrow(_ context.Context, id, period string) (*Escrow, error)
 	return &c, nil
 }
 
-func (w *world) SettleVerdict(_ context.Context, raw []byte) (*Settlement, error) {
+func (w *world) SettleVerdict(_ context.Context, raw []byte, orgs []string) (*Settlement, error) {
 	if err := w.failing("SettleVerdict"); err != nil {
 		return nil, err
+	}
+	// Endorsed by exactly the SLA's two parties' organizations.
+	if strings.Join(orgs, ",") != "ClientOrgMSP,ProviderOrgMSP" {
+		return nil, fmt.Errorf("SettleVerdict endorsed by %v", orgs)
 	}
 	signed, err := verdict.ParseSigned(raw)
 	if err != nil {

@@ -172,7 +172,10 @@ for org in $PEER_ORGS; do
 		extra_env+=(SLASA_SHIM_URL="${SLASA_SHIM_URL_OVERRIDE:-$(cat "$SLASA_RUN_DIR/shim-url" 2>/dev/null || true)}"
 			SLASA_ENCLAVE_SEAL_FILE="$SLASA_RUN_DIR/orgs/$org/enclave/$CCNAME-keys.json")
 	fi
-	write_env "$node" CHAINCODE_ID="${pkgid[$org]}" CHAINCODE_SERVER_ADDRESS="127.0.0.1:$port" "${extra_env[@]}"
+	# CORE_PEER_LOCALMSPID tells the chaincode its peer's organization (shim.GetMSPID): the agreement chaincode
+	# reads that organization's implicit collection in GetSLA.
+	write_env "$node" CHAINCODE_ID="${pkgid[$org]}" CHAINCODE_SERVER_ADDRESS="127.0.0.1:$port" \
+		CORE_PEER_LOCALMSPID="$(org_msp "$org")" "${extra_env[@]}"
 	start_node "$node" "$work/server"
 done
 for org in $PEER_ORGS; do

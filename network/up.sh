@@ -143,6 +143,9 @@ write_peer_env() {
 	local name="peer0.$domain" data="$SLASA_RUN_DIR/peers/$org"
 	local pdir="$crypto/peerOrganizations/$domain/peers/$name"
 	mkdir -p "$data"
+	# SKIPPULLINGINVALIDTRANSACTIONSDURINGCOMMIT: a peer does not block its commits for 60 s pulling the private
+	# data of an invalid transaction (any member could otherwise stall it by writing its implicit collection
+	# without its endorsement).
 	write_env "peer-$org" \
 		FABRIC_CFG_PATH="$SLASA_RUN_DIR/config" \
 		FABRIC_LOGGING_SPEC="${SLASA_PEER_LOGGING:-info}" \
@@ -166,6 +169,7 @@ write_peer_env() {
 		CORE_OPERATIONS_LISTENADDRESS="127.0.0.1:$opsport" \
 		CORE_METRICS_PROVIDER=prometheus \
 		CORE_PEER_GATEWAY_ENABLED=true \
+		CORE_PEER_GOSSIP_PVTDATA_SKIPPULLINGINVALIDTRANSACTIONSDURINGCOMMIT=true \
 		CORE_CHAINCODE_EXTERNALBUILDERS="[{name: slasa_ccaas, path: $SLASA_BUILDER_DIR, propagateEnvironment: [CHAINCODE_AS_A_SERVICE_BUILDER_CONFIG]}]"
 }
 

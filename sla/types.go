@@ -60,17 +60,23 @@ const (
 
 // SLA is a Parametric SLA document.
 type SLA struct {
-	SchemaVersion string       `json:"schema_version"`
-	ID            string       `json:"id"`
-	Title         string       `json:"title"`
-	Service       Service      `json:"service"`
-	Parties       Parties      `json:"parties"`
-	Price         Price        `json:"price"`
-	Validity      Validity     `json:"validity"`
-	Interval      Interval     `json:"interval"`
-	Monitoring    Monitoring   `json:"monitoring"`
-	Metrics       []Metric     `json:"metrics"`
-	Consequences  Consequences `json:"consequences"`
+	SchemaVersion string `json:"schema_version"`
+	ID            string `json:"id"`
+	// Nonce is 128 random bits written as 32 lower-case hex digits. It
+	// makes the digest a hiding commitment: the digest is public on the
+	// ledger while the terms are private to the parties, and without the
+	// nonce anybody could confirm guessed terms against it. NewNonce makes
+	// one; every SLA needs its own.
+	Nonce        string       `json:"nonce"`
+	Title        string       `json:"title"`
+	Service      Service      `json:"service"`
+	Parties      Parties      `json:"parties"`
+	Price        Price        `json:"price"`
+	Validity     Validity     `json:"validity"`
+	Interval     Interval     `json:"interval"`
+	Monitoring   Monitoring   `json:"monitoring"`
+	Metrics      []Metric     `json:"metrics"`
+	Consequences Consequences `json:"consequences"`
 }
 
 // Service describes the product the SLA covers; ProductID keys the product

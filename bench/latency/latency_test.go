@@ -90,6 +90,9 @@ func TestAnchorToIngestLatency(t *testing.T) {
 	// Accepted before its first period starts (AcceptSLA pays only a period that has not started).
 	start := time.Now().UTC().Truncate(time.Second).Add(15 * time.Second)
 	s.ID = id
+	if s.Nonce, err = sla.NewNonce(); err != nil {
+		t.Fatal(err)
+	}
 	s.Validity = sla.Validity{Start: start.Format(time.RFC3339), End: start.Add(24 * time.Hour).Format(time.RFC3339)}
 	s.Interval.BillingCycle = sla.BillingCycle{Unit: sla.CycleSeconds, Seconds: periodSeconds}
 	s.Interval.SubIntervalSeconds = 1
@@ -101,16 +104,9 @@ func TestAnchorToIngestLatency(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	net.MustSubmit(t, "provider", "agreement", "ProposeSLA", string(doc), net.SignB64(t, "provider", d[:]))
-	net.MustSubmit(t, "client", "agreement", "AcceptSLA", id, hex.EncodeToString(d[:]), net.SignB64(t, "client", d[:]))
-	c, err := net.Contract("provider", "agreement")
-	if err != nil {
-		t.Fatal(err)
-	}
-	raw, err := c.EvaluateTransaction("GetSLA", id)
-	if err != nil {
-		t.Fatal(fabnet.ErrorText(err))
-	}
+	net.MustProposeSLA(t, "provider", doc, net.SignB64(t, "provider", d[:]))
+	net.MustAcceptSLA(t, "client", doc, id, hex.EncodeToString(d[:]), net.SignB64(t, "client", d[:]))
+	raw := net.MustGetSLA(t, "provider", id)
 	var ag struct {
 		Signed json.RawMessage `json:"signed"`
 	}
@@ -160,8 +156,12 @@ func TestAnchorToIngestLatency(t *testing.T) {
 		}
 		a := signedsla.Anchor{SLAID: id, Seq: int64(k), CID: cid, PrevCID: prev, PeriodStart: h.WindowStart, PeriodEnd: h.WindowEnd}
 		sum := sha256.Sum256(a.SigningBytes())
+		opts, err := harness.SLAOptions(doc, false, id, fmt.Sprint(k), cid, prev, a.PeriodStart, a.PeriodEnd, net.SignB64(t, "logger", sum[:]))
+		if err != nil {
+			t.Fatal(err)
+		}
 		t0 := time.Now()
-		if _, err := agreement.SubmitTransaction("AnchorLogBatch", id, fmt.Sprint(k), cid, prev, a.PeriodStart, a.PeriodEnd, net.SignB64(t, "logger", sum[:])); err != nil {
+		if _, err := agreement.Submit("AnchorLogBatch", opts...); err != nil {
 			t.Fatalf("AnchorLogBatch %d: %s", k, fabnet.ErrorText(err))
 		}
 		t1 := time.Now()

@@ -117,7 +117,7 @@ func run() int {
 	if err != nil {
 		return fail("logger identity", "err", err)
 	}
-	ledger := &logger.AgreementClient{Contract: gw.Network.GetContract(agreementCC)}
+	ledger := &logger.AgreementClient{Contract: gw.Network.GetContract(agreementCC), MSPID: gw.MSPID}
 	keys := &logger.EnclaveKeys{Client: fpcclient.New(gw.Network, enclaveCC, fpcclient.WithRegistry(registryCC))}
 	store := logger.NewKuboStore(ipfsAPI, ipfsTimeout)
 
@@ -148,6 +148,11 @@ func run() int {
 			return fail("reading the SLA", "sla", sid, "err", err)
 		}
 		docs = append(docs, s)
+	}
+	// Every anchor of an SLA is endorsed by its provider's and its client's
+	// organizations.
+	if ledger.Orgs, err = logger.SLAOrgs(docs); err != nil {
+		return fail("the SLAs' parties", "err", err)
 	}
 
 	// Probes per SLA.

@@ -89,7 +89,7 @@ func run() int {
 		StateDir:   stateDir,
 		Me:         identity.FromCert(gw.MSPID, cert),
 		SLAs:       slas,
-		Agreements: &logger.AgreementClient{Contract: gw.Network.GetContract(agreementCC)},
+		Agreements: &logger.AgreementClient{Contract: gw.Network.GetContract(agreementCC), MSPID: gw.MSPID},
 		Enclave:    &monitor.EnclaveClient{FPC: fpcclient.New(gw.Network, enclaveCC, fpcclient.WithRegistry(registryCC))},
 		Refund:     &monitor.RefundClient{Contract: gw.Network.GetContract(refundCC)},
 		Log:        log,

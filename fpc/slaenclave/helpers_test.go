@@ -349,6 +349,7 @@ func slaDoc(provider, client, logger *user, id string, start, end time.Time, tit
 	return fmt.Appendf(nil, `{
   "schema_version": "slasa.sla/v1",
   "id": %q,
+  "nonce": "5e1a7c0ffee0ddba11ad5eedc0ffee00",
   "title": %q,
   "service": {"product_id": "compute-region", "name": "Compute region"},
   "parties": {"provider": %s, "client": %s, "logger": %s},

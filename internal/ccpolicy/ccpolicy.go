@@ -12,8 +12,8 @@
 // Fabric checks a key's policy on every write and delete after the key's
 // creation, instead of the chaincode's policy; the creation itself is
 // checked against the chaincode's policy. Set a key's policy once, in the
-// transaction that creates it (see /work notes on Fabric: setting it again
-// invalidates the other writes of the key in the same block).
+// transaction that creates it: setting it again invalidates the other
+// writes of the key in the same block, and a delete removes it.
 package ccpolicy
 
 import (
@@ -169,4 +169,32 @@ func marshal(ids []string, rule *common.SignaturePolicy) ([]byte, error) {
 		return nil, fmt.Errorf("policy: encode: %w", err)
 	}
 	return raw, nil
+}
+
+// AllOfOrgs decodes a policy made by AllOf and returns its organizations,
+// sorted. It fails on any other policy.
+func AllOfOrgs(raw []byte) ([]string, error) {
+	var env common.SignaturePolicyEnvelope
+	if err := proto.Unmarshal(raw, &env); err != nil {
+		return nil, fmt.Errorf("policy: %w", err)
+	}
+	n := env.GetRule().GetNOutOf()
+	if n == nil || int(n.GetN()) != len(env.GetIdentities()) || len(n.GetRules()) != len(env.GetIdentities()) {
+		return nil, errors.New("policy: not an N out of N policy")
+	}
+	var orgs []string
+	for i, id := range env.GetIdentities() {
+		var role msp.MSPRole
+		if id.GetPrincipalClassification() != msp.MSPPrincipal_ROLE || proto.Unmarshal(id.GetPrincipal(), &role) != nil || role.GetRole() != msp.MSPRole_PEER {
+			return nil, fmt.Errorf("policy: principal %d is not an organization's peer role", i)
+		}
+		if n.GetRules()[i].GetSignedBy() != int32(i) {
+			return nil, fmt.Errorf("policy: rule %d does not name principal %d", i, i)
+		}
+		orgs = append(orgs, role.GetMspIdentifier())
+	}
+	if !slices.IsSorted(orgs) {
+		return nil, errors.New("policy: organizations not sorted")
+	}
+	return orgs, nil
 }

@@ -13,6 +13,7 @@ package cli
 //	slasa sla verify ID         re-verify the signed record offline
 
 import (
+	"context"
 	"crypto/x509"
 	"encoding/base64"
 	"encoding/hex"
@@ -24,7 +25,10 @@ import (
 	"strings"
 	"time"
 
+	"github.com/hyperledger/fabric-gateway/pkg/client"
+
 	"github.com/slasa/slasa/fpc/setup"
+	"github.com/slasa/slasa/internal/fabnet"
 	"github.com/slasa/slasa/internal/identity"
 	"github.com/slasa/slasa/signedsla"
 	"github.com/slasa/slasa/sla"
@@ -83,22 +87,22 @@ type handoverState struct {
 	ClientApproves   string `json:"client_approves"`
 }
 
-// agreementRecord is the agreement chaincode's Agreement (the fields the CLI
-// shows; --json prints the chaincode's document unchanged).
+// agreementRecord is the agreement chaincode's public Agreement record, and
+// with GetSLA its Signed record too (agreement.SLAView): the fields the CLI
+// shows; --json prints the chaincode's document unchanged.
 type agreementRecord struct {
-	ID     string `json:"id"`
-	Status string `json:"status"`
-	Digest string `json:"digest"`
-	Terms  struct {
-		Provider      agreementParty `json:"provider"`
-		Client        agreementParty `json:"client"`
-		Logger        agreementParty `json:"logger"`
-		ProductID     string         `json:"product_id"`
-		PriceMinor    int64          `json:"price_minor"`
-		Currency      string         `json:"currency"`
-		ValidityStart string         `json:"validity_start"`
-		ValidityEnd   string         `json:"validity_end"`
-	} `json:"terms"`
+	ID      string `json:"id"`
+	Status  string `json:"status"`
+	Digest  string `json:"digest"`
+	Parties struct {
+		Provider agreementParty `json:"provider"`
+		Client   agreementParty `json:"client"`
+		Logger   agreementParty `json:"logger"`
+	} `json:"parties"`
+	ValidityStart string `json:"validity_start"`
+	ValidityEnd   string `json:"validity_end"`
+	// Signed is the Parametric SLA Signed record, with the document from
+	// the caller's organization's private copy (GetSLA only).
 	Signed         json.RawMessage `json:"signed"`
 	ProposedAt     string          `json:"proposed_at"`
 	AcceptedAt     string          `json:"accepted_at"`
@@ -115,6 +119,49 @@ type agreementRecord struct {
 	EndsAt         string          `json:"ends_at"`
 }
 
+// document parses the SLA document of the Signed record GetSLA returned.
+func (a *agreementRecord) document() (*signedsla.Record, *sla.SLA, error) {
+	if len(a.Signed) == 0 {
+		return nil, nil, fmt.Errorf("SLA %s: the agreement chaincode returned no signed record", a.ID)
+	}
+	rec, err := signedsla.Parse(a.Signed)
+	if err != nil {
+		return nil, nil, fmt.Errorf("SLA %s: signed record: %w", a.ID, err)
+	}
+	doc, err := sla.Parse(rec.Document)
+	if err != nil {
+		return nil, nil, describeInvalid("SLA "+a.ID, err)
+	}
+	return rec, doc, nil
+}
+
+// orgs returns the organizations that endorse the SLA's transactions: the
+// provider's and the client's.
+func (a *agreementRecord) orgs() ([]string, error) {
+	return fabnet.SLAOrgs(a.Parties.Provider.MSPID, a.Parties.Client.MSPID)
+}
+
+// slaTxOptions are the proposal options of a transaction of an SLA between
+// orgs: the arguments, the document as transient data (when doc is not
+// nil) and the two parties' organizations as the endorsing organizations.
+func slaTxOptions(orgs []string, doc []byte, args ...string) []client.ProposalOption {
+	opts := []client.ProposalOption{client.WithArguments(args...), client.WithEndorsingOrganizations(orgs...)}
+	if doc != nil {
+		opts = append(opts, client.WithTransient(map[string][]byte{transientSLA: doc}))
+	}
+	return opts
+}
+
+// transientSLA is the transient key of the SLA document (agreement.TransientSLA).
+const transientSLA = "sla"
+
+// evaluateGetSLA evaluates GetSLA on a peer of the caller's organization:
+// the chaincode returns the document from that organization's private copy
+// only.
+func evaluateGetSLA(ctx context.Context, s *session, cc, id string) ([]byte, error) {
+	return s.Network.GetContract(cc).EvaluateWithContext(ctx, "GetSLA", client.WithArguments(id), client.WithEndorsingOrganizations(s.MSPID))
+}
+
 func agreementCCFlag(cmd *cobra.Command) *string {
 	var name string
 	cmd.Flags().StringVar(&name, "agreement-cc", defaultAgreementCC, "agreement chaincode name")
@@ -128,15 +175,16 @@ func addAgreementCommands(root *cobra.Command) {
 		newHandoverCommand(), newShowCommand(), newListCommand(), newHistoryCommand(), newVerifyCommand())
 }
 
-// fetchAgreement reads an SLA; a missing SLA is retried for up to wait
-// (a write committed through the other organization's peer may not have
-// reached this one yet).
+// fetchAgreement reads an SLA with its document (GetSLA, on a peer of the
+// caller's organization); a missing SLA is retried for up to wait (a write
+// committed through the other organization's peer may not have reached this
+// one yet).
 func fetchAgreement(cmd *cobra.Command, s *session, cc, id string, wait time.Duration) ([]byte, *agreementRecord, error) {
 	ctx, cancel := withTimeout(cmd)
 	defer cancel()
 	deadline := time.Now().Add(wait)
 	for {
-		out, err := s.Network.GetContract(cc).EvaluateWithContext(ctx, "GetSLA", clientArgs(id)...)
+		out, err := evaluateGetSLA(ctx, s, cc, id)
 		if err != nil {
 			if strings.Contains(explainText("", err), "does not exist") && time.Now().Before(deadline) && ctx.Err() == nil {
 				time.Sleep(500 * time.Millisecond)
@@ -155,18 +203,27 @@ func fetchAgreement(cmd *cobra.Command, s *session, cc, id string, wait time.Dur
 func newProposeCommand() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "propose FILE",
-		Short: "Propose an SLA as its provider: validate, compute the digest, sign it, ProposeSLA",
-		Long: "Validates the SLA document FILE (- for standard input), computes its canonical digest, signs it\n" +
-			"with the caller's private key and submits ProposeSLA. The caller must be the SLA's provider (MSP\n" +
-			"ID, certificate subject and issuer, checked before signing; default --as provider). The SLA gets\n" +
-			"status PROPOSED. Propose it early enough for the client to accept before the first billing period\n" +
-			"starts: AcceptSLA pays the first period that has not started.",
+		Short: "Propose an SLA as its provider: add a nonce, validate, compute the digest, sign it, ProposeSLA",
+		Long: "Adds a fresh random nonce to the SLA document FILE (- for standard input) when it has none,\n" +
+			"validates it, computes its canonical digest, signs it with the caller's private key and submits\n" +
+			"ProposeSLA. The caller must be the SLA's provider (MSP ID, certificate subject and issuer, checked\n" +
+			"before signing; default --as provider). The document travels as transient data, not as an\n" +
+			"argument, and is stored in the provider's and the client's organizations' private collections\n" +
+			"only; the channel sees its digest, the parties and the validity. The transaction is endorsed by\n" +
+			"exactly the provider's and the client's organizations. The SLA gets status PROPOSED. Propose it\n" +
+			"early enough for the client to accept before the first billing period starts: AcceptSLA pays the\n" +
+			"first period that has not started. slasa sla show ID --document prints the document as proposed\n" +
+			"(with its nonce).",
 		Args: exactArgs(1, "FILE"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			cc, _ := cmd.Flags().GetString("agreement-cc")
 			data, err := readInput(cmd, args[0])
 			if err != nil {
 				return fmt.Errorf("read SLA: %w", err)
+			}
+			data, nonceAdded, err := sla.WithNonce(data)
+			if err != nil {
+				return describeInvalid(args[0], err)
 			}
 			digest, doc, err := sla.DigestOf(data)
 			if err != nil {
@@ -188,20 +245,29 @@ func newProposeCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
+			orgs, err := fabnet.SLAOrgs(doc.Parties.Provider.MSPID, doc.Parties.Client.MSPID)
+			if err != nil {
+				return err
+			}
 			ctx, cancel := withTimeout(cmd)
 			defer cancel()
-			_, commit, err := s.Network.GetContract(cc).SubmitAsyncWithContext(ctx, "ProposeSLA", clientArgs(string(data), base64.StdEncoding.EncodeToString(sig))...)
+			_, commit, err := s.Network.GetContract(cc).SubmitAsyncWithContext(ctx, "ProposeSLA", slaTxOptions(orgs, data, base64.StdEncoding.EncodeToString(sig))...)
 			if err == nil {
 				err = waitCommit(ctx, commit)
 			}
 			if err != nil {
 				return explain(cc+".ProposeSLA", err)
 			}
-			res := map[string]string{"id": doc.ID, "status": "PROPOSED", "digest": hex.EncodeToString(digest[:]), "tx_id": commit.TransactionID()}
+			nonce := "kept (the document has one)"
+			if nonceAdded {
+				nonce = "added " + doc.Nonce + " (slasa sla show " + doc.ID + " --document prints the document as proposed)"
+			}
+			res := map[string]string{"id": doc.ID, "status": "PROPOSED", "digest": hex.EncodeToString(digest[:]), "nonce": doc.Nonce, "tx_id": commit.TransactionID()}
 			if jsonFlag(cmd) {
 				return writeJSON(cmd.OutOrStdout(), res)
 			}
-			return writeFields(cmd.OutOrStdout(), [][2]string{{"proposed", doc.ID}, {"digest", res["digest"]}, {"tx", res["tx_id"]},
+			return writeFields(cmd.OutOrStdout(), [][2]string{{"proposed", doc.ID}, {"digest", res["digest"]}, {"nonce", nonce},
+				{"endorsed by", strings.Join(orgs, " and ")}, {"tx", res["tx_id"]},
 				{"next", "the client accepts with: slasa sla accept " + doc.ID + " --as client"}})
 		},
 	}
@@ -214,9 +280,12 @@ func newAcceptCommand() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "accept ID",
 		Short: "Accept a proposed SLA as its client: check and sign its digest, AcceptSLA (pays the first period, pins the enclave)",
-		Long: "Reads the proposed SLA, recomputes the digest of the stored document and checks it against the\n" +
+		Long: "Reads the proposed SLA and its document from the client organization's private copy (GetSLA on\n" +
+			"a peer of the caller's organization), recomputes the document's digest and checks it against the\n" +
 			"recorded one and the provider's signature, checks that the caller is the SLA's client (MSP ID,\n" +
-			"certificate subject and issuer), signs the digest with the caller's key and submits AcceptSLA.\n" +
+			"certificate subject and issuer), signs the digest with the caller's key and submits AcceptSLA\n" +
+			"with the document as transient data, endorsed by exactly the provider's and the client's\n" +
+			"organizations.\n" +
 			"The chaincode pays the first billing period that has NOT started at the transaction time (accept\n" +
 			"before the period you want paid begins): its fee moves from the client's wallet into escrow. It\n" +
 			"pins the enclave the registry (ercc) holds now: only that enclave's verdicts settle the SLA until\n" +
@@ -236,6 +305,10 @@ func newAcceptCommand() *cobra.Command {
 			rec, err := signedsla.Parse(a.Signed)
 			if err != nil {
 				return fmt.Errorf("SLA %s: signed record: %w", args[0], err)
+			}
+			orgs, err := a.orgs()
+			if err != nil {
+				return err
 			}
 			digest, doc, err := sla.DigestOf(rec.Document)
 			if err != nil {
@@ -262,7 +335,7 @@ func newAcceptCommand() *cobra.Command {
 			}
 			ctx, cancel := withTimeout(cmd)
 			defer cancel()
-			_, commit, err := s.Network.GetContract(cc).SubmitAsyncWithContext(ctx, "AcceptSLA", clientArgs(args[0], a.Digest, base64.StdEncoding.EncodeToString(sig))...)
+			_, commit, err := s.Network.GetContract(cc).SubmitAsyncWithContext(ctx, "AcceptSLA", slaTxOptions(orgs, rec.Document, args[0], a.Digest, base64.StdEncoding.EncodeToString(sig))...)
 			if err == nil {
 				err = waitCommit(ctx, commit)
 			}
@@ -274,13 +347,13 @@ func newAcceptCommand() *cobra.Command {
 			if _, now, err := fetchAgreement(cmd, s, cc, args[0], 0); err == nil {
 				res["period"], res["period_end"] = now.LastPeriod, now.PaidThrough
 				fields = append(fields, [2]string{"first period", now.LastPeriod + " .. " + now.PaidThrough + ", " +
-					money(a.Terms.PriceMinor, a.Terms.Currency) + " paid into escrow"})
+					money(doc.Price.AmountMinor, doc.Price.Currency) + " paid into escrow"})
 				if now.Enclave != nil {
 					res["enclave_id"] = now.Enclave.EnclaveID
 					fields = append(fields, [2]string{"enclave", pinText(now.Enclave)})
 				}
 			} else {
-				fields = append(fields, [2]string{"fee", money(a.Terms.PriceMinor, a.Terms.Currency) + " per period, first period paid into escrow"})
+				fields = append(fields, [2]string{"fee", money(doc.Price.AmountMinor, doc.Price.Currency) + " per period, first period paid into escrow"})
 			}
 			if jsonFlag(cmd) {
 				return writeJSON(cmd.OutOrStdout(), res)
@@ -298,6 +371,12 @@ func submitSimple(cmd *cobra.Command, s *session, cc, fn, done string, args ...s
 	ctx, cancel := withTimeout(cmd)
 	defer cancel()
 	_, commit, err := s.Network.GetContract(cc).SubmitAsyncWithContext(ctx, fn, clientArgs(args...)...)
+	return reportSubmit(ctx, cmd, commit, err, cc, fn, done, args)
+}
+
+// reportSubmit waits for the commit of a submitted transaction and prints
+// its id.
+func reportSubmit(ctx context.Context, cmd *cobra.Command, commit *client.Commit, err error, cc, fn, done string, args []string) error {
 	if err == nil {
 		err = waitCommit(ctx, commit)
 	}
@@ -310,13 +389,29 @@ func submitSimple(cmd *cobra.Command, s *session, cc, fn, done string, args ...s
 	return writeFields(cmd.OutOrStdout(), [][2]string{{done, strings.Join(args, " ")}, {"tx", commit.TransactionID()}})
 }
 
+// submitSLA submits fn(args) of the SLA a, endorsed by its two parties'
+// organizations, with the document as transient data when doc is not nil,
+// and prints the transaction id.
+func submitSLA(cmd *cobra.Command, s *session, cc string, a *agreementRecord, doc []byte, fn, done string, args ...string) error {
+	orgs, err := a.orgs()
+	if err != nil {
+		return err
+	}
+	ctx, cancel := withTimeout(cmd)
+	defer cancel()
+	_, commit, err := s.Network.GetContract(cc).SubmitAsyncWithContext(ctx, fn, slaTxOptions(orgs, doc, args...)...)
+	return reportSubmit(ctx, cmd, commit, err, cc, fn, done, args)
+}
+
 func newRenewCommand() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "renew ID",
 		Short: "Pay the next billing period of an active SLA (client; RenewSLA)",
 		Long: "Submits RenewSLA: the client pays the period that starts where the paid term ends (paid_through)\n" +
 			"into escrow. The chaincode accepts it only once the last paid period has begun and only while the\n" +
-			"next one has not started. Default --as client.",
+			"next one has not started. The document (read from the client organization's private copy) goes\n" +
+			"with it as transient data; the provider's and the client's organizations endorse it. Default\n" +
+			"--as client.",
 		Args: exactArgs(1, "ID"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			cc, _ := cmd.Flags().GetString("agreement-cc")
@@ -325,7 +420,15 @@ func newRenewCommand() *cobra.Command {
 				return err
 			}
 			defer s.Close()
-			return submitSimple(cmd, s, cc, "RenewSLA", "renewed", args[0])
+			_, a, err := fetchAgreement(cmd, s, cc, args[0], 0)
+			if err != nil {
+				return err
+			}
+			rec, _, err := a.document()
+			if err != nil {
+				return err
+			}
+			return submitSLA(cmd, s, cc, a, rec.Document, "RenewSLA", "renewed", args[0])
 		},
 	}
 	agreementCCFlag(cmd)
@@ -352,7 +455,11 @@ func newTerminateCommand() *cobra.Command {
 				return err
 			}
 			defer s.Close()
-			return submitSimple(cmd, s, cc, "TerminateSLA", "terminated", args[0], reason)
+			_, a, err := fetchAgreement(cmd, s, cc, args[0], 0)
+			if err != nil {
+				return err
+			}
+			return submitSLA(cmd, s, cc, a, nil, "TerminateSLA", "terminated", args[0], reason)
 		},
 	}
 	cmd.Flags().StringVar(&reason, "reason", "", "reason recorded with the termination (required)")
@@ -362,13 +469,16 @@ func newTerminateCommand() *cobra.Command {
 }
 
 func newShowCommand() *cobra.Command {
+	var document bool
 	cmd := &cobra.Command{
-		Use:   "show ID",
-		Short: "Show an SLA's agreement record (GetSLA; readable by the parties' organizations)",
+		Use:   "show ID [--document]",
+		Short: "Show an SLA's agreement record and terms (GetSLA; readable by the parties' organizations)",
 		Long: "Prints the agreement record: status, digest, the parties (MSP ID, common name, issuing CA), terms,\n" +
 			"the paid term, the pinned enclave whose verdicts settle the SLA (with the enclaves a handover\n" +
-			"replaced), the parties' pending handover approvals, and a termination. --json prints the\n" +
-			"chaincode's record unchanged. Default --as provider.",
+			"replaced), the parties' pending handover approvals, and a termination. The terms come from the\n" +
+			"caller's organization's private copy of the document (GetSLA is evaluated on a peer of the\n" +
+			"caller's organization); the rest is public on the channel. --json prints the chaincode's answer\n" +
+			"unchanged, --document the SLA document as proposed (with its nonce). Default --as provider.",
 		Args: exactArgs(1, "ID"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			cc, _ := cmd.Flags().GetString("agreement-cc")
@@ -381,24 +491,38 @@ func newShowCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
+			if document {
+				rec, _, err := a.document()
+				if err != nil {
+					return err
+				}
+				_, err = cmd.OutOrStdout().Write(rec.Document)
+				return err
+			}
 			if jsonFlag(cmd) {
 				return writeJSON(cmd.OutOrStdout(), raw)
 			}
-			return writeFields(cmd.OutOrStdout(), agreementFields(a))
+			_, doc, err := a.document()
+			if err != nil {
+				return err
+			}
+			return writeFields(cmd.OutOrStdout(), agreementFields(a, doc))
 		},
 	}
+	cmd.Flags().BoolVar(&document, "document", false, "print the SLA document as proposed (from the caller's organization's private copy)")
 	agreementCCFlag(cmd)
 	addJSONFlag(cmd)
 	return cmd
 }
 
-// agreementFields are the lines of `sla show`.
-func agreementFields(a *agreementRecord) [][2]string {
+// agreementFields are the lines of `sla show`: the public record a and the
+// terms of its document doc.
+func agreementFields(a *agreementRecord, doc *sla.SLA) [][2]string {
 	f := [][2]string{
 		{"id", a.ID}, {"status", a.Status}, {"digest", a.Digest},
-		{"provider", a.Terms.Provider.String()}, {"client", a.Terms.Client.String()}, {"logger", a.Terms.Logger.String()},
-		{"product", a.Terms.ProductID}, {"fee", money(a.Terms.PriceMinor, a.Terms.Currency) + " per period"},
-		{"validity", a.Terms.ValidityStart + " .. " + a.Terms.ValidityEnd},
+		{"provider", a.Parties.Provider.String()}, {"client", a.Parties.Client.String()}, {"logger", a.Parties.Logger.String()},
+		{"product", doc.Service.ProductID}, {"fee", money(doc.Price.AmountMinor, doc.Price.Currency) + " per period (private to the parties)"},
+		{"validity", a.ValidityStart + " .. " + a.ValidityEnd},
 		{"proposed at", a.ProposedAt}, {"accepted at", orDash(a.AcceptedAt)},
 		{"paid periods", strconv.FormatInt(a.PaidPeriods, 10)}, {"paid through", orDash(a.PaidThrough)},
 		{"enclave", pinText(a.Enclave)},
@@ -503,9 +627,9 @@ func writeSLAList(cmd *cobra.Command, recs []agreementRecord, bookmark string, p
 		fmt.Fprintln(w, "no SLAs")
 		return nil
 	}
-	t := &table{header: []string{"ID", "STATUS", "PROVIDER", "CLIENT", "FEE", "PAID THROUGH"}}
+	t := &table{header: []string{"ID", "STATUS", "PROVIDER", "CLIENT", "VALID UNTIL", "PAID THROUGH"}}
 	for _, a := range recs {
-		t.add(a.ID, a.Status, a.Terms.Provider.CommonName, a.Terms.Client.CommonName, money(a.Terms.PriceMinor, a.Terms.Currency), orDash(a.PaidThrough))
+		t.add(a.ID, a.Status, a.Parties.Provider.CommonName, a.Parties.Client.CommonName, a.ValidityEnd, orDash(a.PaidThrough))
 	}
 	if err := t.write(w); err != nil {
 		return err

@@ -33,11 +33,11 @@ func callerRole(s *session, a *agreementRecord) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	provider := partyMismatch("provider", sla.Party(a.Terms.Provider), s.MSPID, cert)
+	provider := partyMismatch("provider", sla.Party(a.Parties.Provider), s.MSPID, cert)
 	if provider == nil {
 		return "provider", nil
 	}
-	client := partyMismatch("client", sla.Party(a.Terms.Client), s.MSPID, cert)
+	client := partyMismatch("client", sla.Party(a.Parties.Client), s.MSPID, cert)
 	if client == nil {
 		return "client", nil
 	}
@@ -91,7 +91,11 @@ func newHandoverCommand() *cobra.Command {
 			if err := json.Unmarshal(raw, &rec); err != nil {
 				return fmt.Errorf("%s.QueryEnclaveByID: decode: %w", registry, err)
 			}
-			_, commit, err := s.Network.GetContract(cc).SubmitAsyncWithContext(ctx, "ApproveEnclaveHandover", clientArgs(id, enclaveID)...)
+			orgs, err := a.orgs()
+			if err != nil {
+				return err
+			}
+			_, commit, err := s.Network.GetContract(cc).SubmitAsyncWithContext(ctx, "ApproveEnclaveHandover", slaTxOptions(orgs, nil, id, enclaveID)...)
 			if err == nil {
 				err = waitCommit(ctx, commit)
 			}

@@ -37,7 +37,7 @@ func TestCallerRole(t *testing.T) {
 	provider := ca.MustIssue("provider@providerorg.slasa.local", "client")
 	client := cca.MustIssue("client@clientorg.slasa.local", "client")
 	var a agreementRecord
-	a.Terms.Provider, a.Terms.Client = agreementParty(partyOf(provider)), agreementParty(partyOf(client))
+	a.Parties.Provider, a.Parties.Client = agreementParty(partyOf(provider)), agreementParty(partyOf(client))
 
 	tests := []struct {
 		name string

@@ -31,7 +31,7 @@ func TestValidate(t *testing.T) {
 	if code != ExitFailure {
 		t.Fatalf("broken SLA: exit %d", code)
 	}
-	for _, want := range []string{"invalid SLA (17 problem(s))", "metrics[0].objective.target: does not match the pattern", "parties.client.wallet: is required"} {
+	for _, want := range []string{"invalid SLA (18 problem(s))", "nonce: does not match the pattern ^[0-9a-f]{32}$", "metrics[0].objective.target: does not match the pattern", "parties.client.wallet: is required"} {
 		if !strings.Contains(errOut, want) {
 			t.Errorf("stderr lacks %q:\n%s", want, errOut)
 		}
@@ -46,7 +46,7 @@ func TestValidate(t *testing.T) {
 
 func TestDigest(t *testing.T) {
 	code, out, _ := run(t, "", "sla", "digest", repo("examples", "aws-ec2-region", "sla.json"))
-	if code != ExitOK || strings.TrimSpace(out) != "5564f016e825ceab58a2cfe750aac3d3f026a7a62c6fae7e1c724f25e60fb8bd" {
+	if code != ExitOK || strings.TrimSpace(out) != "506e055b4e27ece2579b436df956719bad7671a6506cb0dc82aa62f6a5253262" {
 		t.Fatalf("code %d out %q", code, out)
 	}
 }

@@ -134,7 +134,7 @@ func fetchVerdict(ctx context.Context, s *session, fc *fpcclient.Client, cc verd
 	if err != nil {
 		return nil, err
 	}
-	raw, err := s.Network.GetContract(cc.agreement).EvaluateWithContext(ctx, "GetSLA", clientArgs(id)...)
+	raw, err := evaluateGetSLA(ctx, s, cc.agreement, id)
 	if err != nil {
 		return nil, explain(cc.agreement+".GetSLA", err)
 	}

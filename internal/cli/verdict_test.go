@@ -11,6 +11,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/slasa/slasa/sla"
 	"github.com/slasa/slasa/verdict"
 )
 
@@ -84,7 +85,7 @@ func TestAgreementFields(t *testing.T) {
 		party = `{"msp_id":"P","common_name":"p@x","subject":"CN=p@x,OU=client","issuer":"CN=ca.p,O=p"}`
 	)
 	var a agreementRecord
-	raw := `{"id":"s1","status":"TERMINATED","digest":"d","terms":{"provider":` + party + `,"client":{"msp_id":"C","common_name":"c@x","subject":"CN=c@x,OU=client","issuer":"` + ca + `"},"logger":{"msp_id":"P","common_name":"l@x","subject":"CN=l@x,OU=client","issuer":"CN=ca.p,O=p"},"product_id":"web","price_minor":100000,"currency":"USD","validity_start":"A","validity_end":"B"},"signed":{},"proposed_at":"T0","paid_periods":2,"paid_through":"T2",` +
+	raw := `{"id":"s1","status":"TERMINATED","digest":"d","parties":{"provider":` + party + `,"client":{"msp_id":"C","common_name":"c@x","subject":"CN=c@x,OU=client","issuer":"` + ca + `"},"logger":{"msp_id":"P","common_name":"l@x","subject":"CN=l@x,OU=client","issuer":"CN=ca.p,O=p"}},"validity_start":"A","validity_end":"B","signed":{},"proposed_at":"T0","paid_periods":2,"paid_through":"T2",` +
 		`"enclave":{"chaincode":"slaenclave","enclave_id":"` + pinB + `","chaincode_version":"1.0","chaincode_sequence":2,"attestation_type":"simulated","config_digest":"cd","pinned_at":"T5","pinned_tx_id":"tx-pin-b"},` +
 		`"enclave_history":[{"chaincode":"slaenclave","enclave_id":"` + pinA + `","chaincode_version":"1.0","chaincode_sequence":1,"attestation_type":"simulated","config_digest":"cd","pinned_at":"T1","pinned_tx_id":"tx-pin-a"}],` +
 		`"handover":{"client_approves":"` + pinC + `"},` +
@@ -92,14 +93,16 @@ func TestAgreementFields(t *testing.T) {
 	if err := json.Unmarshal([]byte(raw), &a); err != nil {
 		t.Fatal(err)
 	}
+	doc := &sla.SLA{Service: sla.Service{ProductID: "web"}, Price: sla.Price{AmountMinor: 100000, Currency: "USD"}}
 	var b bytes.Buffer
-	if err := writeFields(&b, agreementFields(&a)); err != nil {
+	if err := writeFields(&b, agreementFields(&a, doc)); err != nil {
 		t.Fatal(err)
 	}
 	for _, w := range []string{
 		"provider:          P/p@x (issuer ca.p)\n",
 		"client:            C/c@x (issuer ca.clientorg.slasa.local)\n",
-		"fee:               1000.00 USD per period\n", "accepted at:       -\n", "paid periods:      2\n",
+		"fee:               1000.00 USD per period (private to the parties)\n", "product:           web\n", "validity:          A .. B\n",
+		"accepted at:       -\n", "paid periods:      2\n",
 		"enclave:           " + pinB + " of slaenclave (version 1.0, sequence 2, simulated attestation), pinned T5 (tx tx-pin-b)\n",
 		"replaced enclave:  " + pinA + " of slaenclave (version 1.0, sequence 1, simulated attestation), pinned T1 (tx tx-pin-a)\n",
 		"handover:          pending: the provider approves -, the client approves " + pinC + " (the pin moves when both name the same enclave)\n",
@@ -112,11 +115,11 @@ func TestAgreementFields(t *testing.T) {
 
 	// A proposed SLA has no pin and no handover.
 	var p agreementRecord
-	if err := json.Unmarshal([]byte(`{"id":"s2","status":"PROPOSED","terms":{"provider":`+party+`}}`), &p); err != nil {
+	if err := json.Unmarshal([]byte(`{"id":"s2","status":"PROPOSED","parties":{"provider":`+party+`}}`), &p); err != nil {
 		t.Fatal(err)
 	}
 	b.Reset()
-	if err := writeFields(&b, agreementFields(&p)); err != nil {
+	if err := writeFields(&b, agreementFields(&p, doc)); err != nil {
 		t.Fatal(err)
 	}
 	if !strings.Contains(b.String(), "enclave:       - (pinned when the client accepts)\n") || strings.Contains(b.String(), "handover") ||

@@ -54,7 +54,13 @@ func (b *Block) Submit(id *Identity, chaincode, fn string, args ...string) int {
 
 // SubmitEndorsed is Submit with the endorsements of e.
 func (b *Block) SubmitEndorsed(e Endorsers, id *Identity, chaincode, fn string, args ...string) int {
-	res, tx := b.w.simulate(id, chaincode, fn, args)
+	return b.SubmitCall(e, Call{ID: id, Chaincode: chaincode, Fn: fn, Args: args})
+}
+
+// SubmitCall is SubmitEndorsed of a Call (transient data, the peer's
+// organization).
+func (b *Block) SubmitCall(e Endorsers, c Call) int {
+	res, tx := b.w.simulate(c)
 	if tx != nil {
 		tx.shared.endorsers = e
 	}
@@ -87,7 +93,11 @@ func (b *Block) Commit() []Result {
 			v.markParameterUpdates(tx.shared)
 		}
 		if code == peer.TxValidationCode_VALID {
+			view := tx.blockTx()
+			view.Response = append([]byte(nil), res.Payload...)
 			v.apply(tx.shared, txNum)
+			view.PrivateWrites = tx.commitPrivate()
+			w.Blocks = append(w.Blocks, view)
 			res.Event = tx.shared.event
 		}
 		txNum++

@@ -18,7 +18,7 @@ const (
 	V = "VendorOrgMSP"
 )
 
-// lab is the lab chaincode of /work notes on Fabric (sbelab): no checks,
+// lab is the lab chaincode of the Fabric checks behind this package (sbelab): no checks,
 // just the state operations.
 type lab struct{}
 

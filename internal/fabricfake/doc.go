@@ -6,6 +6,10 @@
 // only (no read-your-own-writes), its writes are committed atomically when
 // the top-level chaincode succeeds, chaincode-to-chaincode calls share the
 // transaction, and only the top-level chaincode's last event survives.
+// The World also holds the implicit organization collections, transient data
+// and the organization of the peer that runs a transaction (private.go,
+// SubmitCall, EvaluateCall), and the block view of every committed
+// transaction (block.go, World.Blocks).
 //
 // Submitted transactions are committed in blocks (Block) and validated as a
 // Fabric peer validates them: endorsements against the chaincode's

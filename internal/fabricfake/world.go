@@ -43,6 +43,11 @@ type World struct {
 	// refuses it, so that chaincodes set each key's policy once, at the
 	// key's creation.
 	AllowPolicyUpdates bool
+	// Blocks are the committed valid transactions as a block shows them to
+	// every channel member, in order; PrivateReads every GetPrivateData
+	// call.
+	Blocks       []BlockTx
+	PrivateReads []PrivateRead
 
 	state      map[string]map[string][]byte
 	meta       map[string]map[string][]byte
@@ -54,6 +59,7 @@ type World struct {
 	sorted   map[string][]string
 	txCount  int
 	blockNum uint64
+	private  worldPrivate
 }
 
 // Version is the height (block and transaction number) of the transaction
@@ -138,19 +144,27 @@ func (w *World) SubmitEndorsed(e Endorsers, id *Identity, chaincode, fn string, 
 
 // Evaluate runs a query: like Submit, but nothing is committed.
 func (w *World) Evaluate(id *Identity, chaincode, fn string, args ...string) Result {
-	res, _ := w.simulate(id, chaincode, fn, args)
+	res, _ := w.simulate(Call{ID: id, Chaincode: chaincode, Fn: fn, Args: args})
 	return res
 }
 
-// simulate runs a proposal against the committed state; it returns the
-// transaction when the chaincode succeeded.
-func (w *World) simulate(id *Identity, chaincode, fn string, args []string) (Result, *Tx) {
-	cc, ok := w.chaincodes[chaincode]
+// simulate runs a proposal against the committed state on c's peer with c's
+// transient data; it returns the transaction when the chaincode succeeded.
+func (w *World) simulate(c Call) (Result, *Tx) {
+	cc, ok := w.chaincodes[c.Chaincode]
 	if !ok {
-		return Result{Status: shim.ERROR, Message: fmt.Sprintf("chaincode %s is not deployed", chaincode)}, nil
+		return Result{Status: shim.ERROR, Message: fmt.Sprintf("chaincode %s is not deployed", c.Chaincode)}, nil
 	}
-	tx := w.NewTx(id, chaincode, append([]string{fn}, args...)...)
+	tx := w.NewTx(c.ID, c.Chaincode, append([]string{c.Fn}, c.Args...)...)
+	if c.Peer != "" {
+		tx.shared.pvt.peer = c.Peer
+	}
+	for k, v := range c.Transient {
+		tx.shared.pvt.transient[k] = append([]byte(nil), v...)
+	}
+	restore := setLocalMSP(tx.shared.pvt.peer)
 	resp := cc.Invoke(tx.Stub)
+	restore()
 	res := Result{TxID: tx.ID(), Status: resp.GetStatus(), Message: resp.GetMessage(), Payload: resp.GetPayload()}
 	if res.Status != shim.OK {
 		return res, nil
@@ -258,6 +272,7 @@ type txShared struct {
 	wrote     bool
 	event     *Event
 	endorsers Endorsers
+	pvt       *txPrivate
 }
 
 // Tx is one chaincode's view of a transaction; Stub is its fake stub.
@@ -287,6 +302,7 @@ func (w *World) NewTx(id *Identity, chaincode string, args ...string) *Tx {
 		meta:      map[string]map[string][]byte{},
 		reads:     map[string]map[string]read{},
 		endorsers: Endorsers{Every: true},
+		pvt:       newTxPrivate(id),
 	}
 	sh.proposal = signedProposal(w.ChannelID, sh.id, creator, chaincode, args)
 	return newTx(sh, chaincode, args)
@@ -432,6 +448,7 @@ func newTx(sh *txShared, ns string, args []string) *Tx {
 	s.GetHistoryForKeyStub = tx.history
 	s.SetEventStub = tx.setEvent
 	s.InvokeChaincodeStub = tx.invoke
+	tx.wirePrivate()
 	return tx
 }
 

@@ -146,7 +146,7 @@ func TestAttacks(t *testing.T) {
 	c.accept(t)
 	// The client renews A honestly, while its second period has not started.
 	waitUntil(t, startA)
-	must(t, client, "agreement", "RenewSLA", a.id)
+	mustSLA(t, client, a, true, "RenewSLA", a.id)
 	w.escrows = append(w.escrows, [2]string{a.id, rfc(startA.Add(period * time.Second))})
 
 	// ---- 5. Settlement: only after the period's end, once, for its SLA.
@@ -154,6 +154,15 @@ func TestAttacks(t *testing.T) {
 		v := a.verdict(t, k1, startA, 1, cidOf("a-1"))
 		refused(t, func() error { return submit(provider, "refund", "SettleVerdict", v) },
 			"a period is settled only once it is over")
+	})
+
+	// The terms are private to the parties: another organization's users
+	// read nothing, through whichever Gateway they use.
+	t.Run("read the terms as another organization", func(t *testing.T) {
+		for _, who := range []string{other, otherAdmin} {
+			refused(t, func() error { _, err := nw.GetSLA(who, a.id); return err },
+				"readable by ProviderOrgMSP and ClientOrgMSP only, not by OtherOrgMSP")
+		}
 	})
 
 	// ---- 6. Who may act as the parties.
@@ -259,7 +268,7 @@ func sameCNAttacks(t *testing.T, a *testSLA) {
 			refused(t, func() error { return submit(imp, "refund", "Transfer", "provider", "other", "1") },
 				fmt.Sprintf("wallet %q is owned by %s, not by the submitter %s", "provider", idOf(t, provider), idOf(t, imp)))
 			c := newSLA(t, "attack-impostor-"+imp, a.start.Add(time.Hour))
-			refused(t, func() error { return submit(imp, "agreement", "ProposeSLA", c.doc, nw.SignB64(t, imp, c.digest[:])) },
+			refused(t, func() error { return submitSLA(t, imp, c, true, "ProposeSLA", nw.SignB64(t, imp, c.digest[:])) },
 				"only the SLA's provider may propose it: the SLA's provider: certificate")
 		})
 	}
@@ -275,24 +284,24 @@ func timeAttacks(t *testing.T, now time.Time) {
 	args := []string{b.id, hex.EncodeToString(b.digest[:]), nw.SignB64(t, client, b.digest[:])}
 	t.Run("accept with a backdated timestamp beyond the skew", func(t *testing.T) {
 		refused(t, func() error {
-			return submitAs(t, client, time.Now().Add(-6*time.Minute), "agreement", "AcceptSLA", args...)
+			return submitSLAAs(t, client, time.Now().Add(-6*time.Minute), b, true, "AcceptSLA", args...)
 		},
 			"behind this peer's clock", "more than the allowed 5m0s")
 	})
 	t.Run("accept with a future timestamp beyond the skew", func(t *testing.T) {
 		refused(t, func() error {
-			return submitAs(t, client, time.Now().Add(6*time.Minute), "agreement", "AcceptSLA", args...)
+			return submitSLAAs(t, client, time.Now().Add(6*time.Minute), b, true, "AcceptSLA", args...)
 		},
 			"ahead of this peer's clock", "more than the allowed 5m0s")
 	})
 	// Honestly, the client pays the first period that has not started.
 	acceptedAt := time.Now()
-	must(t, client, "agreement", "AcceptSLA", args...)
+	mustSLA(t, client, b, true, "AcceptSLA", args...)
 	w.slas = append(w.slas, b.id)
 	var ag struct {
 		LastPeriod string `json:"last_period"`
 	}
-	if err := json.Unmarshal([]byte(read(provider, "agreement", "GetSLA", b.id)), &ag); err != nil {
+	if err := json.Unmarshal([]byte(readSLA(provider, b.id)), &ag); err != nil {
 		t.Fatal(err)
 	}
 	paid, err := time.Parse(time.RFC3339, ag.LastPeriod)
@@ -305,9 +314,9 @@ func timeAttacks(t *testing.T, now time.Time) {
 		// Wait until B's paid period is over: its next one has started.
 		next := paid.Add(period * time.Second)
 		waitUntil(t, next.Add(time.Second))
-		refused(t, func() error { return submit(client, "agreement", "RenewSLA", b.id) },
+		refused(t, func() error { return submitSLA(t, client, b, true, "RenewSLA", b.id) },
 			"started before this transaction", "a period is paid only before it starts")
-		refused(t, func() error { return submitAs(t, client, next.Add(-6*time.Minute), "agreement", "RenewSLA", b.id) },
+		refused(t, func() error { return submitSLAAs(t, client, next.Add(-6*time.Minute), b, true, "RenewSLA", b.id) },
 			"behind this peer's clock")
 	})
 	t.Run("anchor a log window that is not over", func(t *testing.T) {

@@ -164,7 +164,7 @@ func pinnedEnclave(t *testing.T, id string) string {
 			EnclaveID string `json:"enclave_id"`
 		} `json:"enclave"`
 	}
-	raw := read(provider, "agreement", "GetSLA", id)
+	raw := readSLA(provider, id)
 	if err := json.Unmarshal([]byte(raw), &ag); err != nil {
 		t.Fatalf("GetSLA %s: %s", id, raw)
 	}
@@ -205,7 +205,7 @@ func pinAttacks(t *testing.T, a *testSLA, k1 *ecdsa.PrivateKey) {
 		refused(t, func() error { return submit(client, "refund", "SettleVerdict", forged) }, "verdict: verdict signature does not verify with the enclave key")
 	})
 	t.Run("hand over with one party's approval only", func(t *testing.T) {
-		must(t, provider, "agreement", "ApproveEnclaveHandover", a.id, id2)
+		mustSLA(t, provider, a, false, "ApproveEnclaveHandover", a.id, id2)
 		if p := pinnedEnclave(t, a.id); p != id1 {
 			t.Fatalf("one approval moved the pin to %s", p)
 		}
@@ -214,7 +214,7 @@ func pinAttacks(t *testing.T, a *testSLA, k1 *ecdsa.PrivateKey) {
 		refused(t, func() error { return submit(other, "agreement", "ApproveEnclaveHandover", a.id, id2) },
 			fmt.Sprintf("only the SLA's provider or client may approve an enclave handover of SLA %q", a.id))
 	})
-	must(t, client, "agreement", "ApproveEnclaveHandover", a.id, id2)
+	mustSLA(t, client, a, false, "ApproveEnclaveHandover", a.id, id2)
 	if p := pinnedEnclave(t, a.id); p != id2 {
 		t.Fatalf("both approvals left the pin at %s", p)
 	}
@@ -420,7 +420,7 @@ func enclaveAttacks(t *testing.T, shim *shimProxy) {
 		var ag struct {
 			Signed json.RawMessage `json:"signed"`
 		}
-		if err := json.Unmarshal([]byte(read(provider, "agreement", "GetSLA", s.id)), &ag); err != nil {
+		if err := json.Unmarshal([]byte(readSLA(provider, s.id)), &ag); err != nil {
 			t.Fatal(err)
 		}
 		if _, _, err := enclaveClient(t, provider).Submit(ctx, "RegisterAgreement", string(ag.Signed)); err != nil {

@@ -71,12 +71,13 @@ func forgeTimestamp(gw *gwclient.Gateway, p *gwclient.Proposal, at time.Time, ke
 	return gw.NewSignedProposal(out, sig)
 }
 
-// submitAt submits fn(args) to chaincode as the gateway's identity with the
-// transaction timestamp at, and waits for the commit. It returns the
-// endorsement or commit error.
-func submitAt(ctx context.Context, gw *gwclient.Gateway, key *ecdsa.PrivateKey, channel, chaincode string, at time.Time, fn string, args ...string) error {
+// submitAt submits fn to chaincode as the gateway's identity, with the
+// proposal options opts (arguments, transient data, endorsing
+// organizations) and the transaction timestamp at, and waits for the
+// commit. It returns the endorsement or commit error.
+func submitAt(ctx context.Context, gw *gwclient.Gateway, key *ecdsa.PrivateKey, channel, chaincode string, at time.Time, fn string, opts ...gwclient.ProposalOption) error {
 	contract := gw.GetNetwork(channel).GetContract(chaincode)
-	p, err := contract.NewProposal(fn, gwclient.WithArguments(args...))
+	p, err := contract.NewProposal(fn, opts...)
 	if err != nil {
 		return err
 	}

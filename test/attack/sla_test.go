@@ -45,6 +45,9 @@ func newSLA(t *testing.T, prefix string, start time.Time) *testSLA {
 		t.Fatal(err)
 	}
 	s.ID = fmt.Sprintf("%s-%d", prefix, time.Now().UnixNano())
+	if s.Nonce, err = sla.NewNonce(); err != nil {
+		t.Fatal(err)
+	}
 	s.Validity = sla.Validity{Start: rfc(start), End: rfc(start.Add(24 * time.Hour))}
 	s.Interval.BillingCycle = sla.BillingCycle{Unit: sla.CycleSeconds, Seconds: period}
 	s.Interval.SubIntervalSeconds = 1
@@ -61,7 +64,7 @@ func newSLA(t *testing.T, prefix string, start time.Time) *testSLA {
 
 func (s *testSLA) propose(t *testing.T) {
 	t.Helper()
-	must(t, provider, "agreement", "ProposeSLA", s.doc, nw.SignB64(t, provider, s.digest[:]))
+	mustSLA(t, provider, s, true, "ProposeSLA", nw.SignB64(t, provider, s.digest[:]))
 	w.slas = append(w.slas, s.id)
 }
 
@@ -71,7 +74,7 @@ func (s *testSLA) accept(t *testing.T) {
 	if !time.Now().Before(s.start) {
 		t.Fatalf("accepting %s at %s, after its first period started (%s)", s.id, rfc(time.Now()), rfc(s.start))
 	}
-	must(t, client, "agreement", "AcceptSLA", s.id, hex.EncodeToString(s.digest[:]), nw.SignB64(t, client, s.digest[:]))
+	mustSLA(t, client, s, true, "AcceptSLA", s.id, hex.EncodeToString(s.digest[:]), nw.SignB64(t, client, s.digest[:]))
 	w.escrows = append(w.escrows, [2]string{s.id, rfc(s.start)})
 }
 
@@ -131,7 +134,7 @@ func (s *testSLA) anchorErr(t *testing.T, seq int64, cid string, from, to time.T
 	}
 	a := signedsla.Anchor{SLAID: s.id, Seq: seq, CID: cid, PrevCID: prev, PeriodStart: rfc(from), PeriodEnd: rfc(to)}
 	sum := sha256.Sum256(a.SigningBytes())
-	_, err := nw.SubmitAndSync(logger, "agreement", "AnchorLogBatch", a.SLAID, fmt.Sprint(seq), cid, prev, a.PeriodStart, a.PeriodEnd, nw.SignB64(t, logger, sum[:]))
+	_, err := nw.SubmitSLA(logger, "AnchorLogBatch", []byte(s.doc), false, a.SLAID, fmt.Sprint(seq), cid, prev, a.PeriodStart, a.PeriodEnd, nw.SignB64(t, logger, sum[:]))
 	return err
 }
 

@@ -14,6 +14,7 @@ import (
 	gwclient "github.com/hyperledger/fabric-gateway/pkg/client"
 
 	"github.com/slasa/slasa/internal/fabnet"
+	"github.com/slasa/slasa/test/harness"
 )
 
 // world is what the suite knows exists on the ledger: the wallets it
@@ -76,7 +77,7 @@ func (w *world) snapshot(t *testing.T) snapshot {
 		s.Escrows[e[0]+"/"+e[1]] = read("provider", "refund", "GetEscrow", e[0], e[1])
 	}
 	for _, id := range w.slas {
-		s.SLAs[id] = read("provider", "agreement", "GetSLA", id)
+		s.SLAs[id] = readSLA("provider", id)
 	}
 	s.Registry = read("provider", "ercc", "QueryEnclave", "slaenclave")
 	for _, cc := range []string{"agreement", "refund", "ercc"} {
@@ -169,15 +170,59 @@ func submit(who, cc, fn string, args ...string) error {
 	return err
 }
 
-// submitAs is submit with the transaction timestamp the client chose.
-func submitAs(t *testing.T, who string, at time.Time, cc, fn string, args ...string) error {
+// The SLA transactions of the agreement chaincode: endorsed by the SLA's
+// provider's and client's organizations only, with the document as
+// transient data when withDoc (harness.SLAOptions).
+
+func slaOptions(t *testing.T, s *testSLA, withDoc bool, args ...string) []gwclient.ProposalOption {
+	t.Helper()
+	opts, err := harness.SLAOptions([]byte(s.doc), withDoc, args...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return opts
+}
+
+// submitSLA is submit for a transaction of the SLA s.
+func submitSLA(t *testing.T, who string, s *testSLA, withDoc bool, fn string, args ...string) error {
+	t.Helper()
+	c, err := nw.Contract(who, "agreement")
+	if err != nil {
+		return err
+	}
+	_, err = c.SubmitWithContext(context.Background(), fn, slaOptions(t, s, withDoc, args...)...)
+	return err
+}
+
+// submitSLAAs is submitSLA with the transaction timestamp the client chose
+// (forged, see forgeTimestamp).
+func submitSLAAs(t *testing.T, who string, at time.Time, s *testSLA, withDoc bool, fn string, args ...string) error {
 	t.Helper()
 	gw, err := nw.Gateway(who)
 	if err != nil {
 		t.Fatal(err)
 	}
 	_, key := nw.UserKey(t, who)
-	return submitAt(context.Background(), gw, key, nw.Info.Channel, cc, at, fn, args...)
+	return submitAt(context.Background(), gw, key, nw.Info.Channel, "agreement", at, fn, slaOptions(t, s, withDoc, args...)...)
+}
+
+// mustSLA is must for a transaction of the SLA s.
+func mustSLA(t *testing.T, who string, s *testSLA, withDoc bool, fn string, args ...string) []byte {
+	t.Helper()
+	out, err := nw.SubmitSLA(who, fn, []byte(s.doc), withDoc, args...)
+	if err != nil {
+		t.Fatalf("agreement.%s as %s: %s", fn, who, fabnet.ErrorText(err))
+	}
+	return out
+}
+
+// readSLA is read of GetSLA, evaluated on a peer of who's organization.
+func readSLA(who, id string) string {
+	out, err := nw.GetSLA(who, id)
+	if err != nil {
+		return "error: " + fabnet.ErrorText(err)
+	}
+	return string(out)
 }
 
 // must runs a transaction that has to succeed and waits until both peers

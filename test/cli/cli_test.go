@@ -104,6 +104,7 @@ func slaFile(t *testing.T, dir, id string) string {
 	start := time.Now().Truncate(10 * time.Second).Add(10 * time.Second).UTC()
 	doc["id"] = id
 	doc["validity"] = map[string]string{"start": start.Format(time.RFC3339), "end": start.Add(time.Hour).Format(time.RFC3339)}
+	delete(doc, "nonce") // slasa sla propose adds a fresh one
 	data, _ := json.Marshal(doc)
 	path := filepath.Join(dir, id+".json")
 	if err := os.WriteFile(path, data, 0o644); err != nil {
@@ -156,7 +157,8 @@ func TestLifecycle(t *testing.T) {
 	ids := []string{"cli-a", "cli-b", "cli-c"}
 	for _, id := range ids {
 		var res map[string]string
-		if err := json.Unmarshal([]byte(ok(t, "sla", "propose", slaFile(t, dir, id), "--json")), &res); err != nil || res["id"] != id || res["status"] != "PROPOSED" {
+		if err := json.Unmarshal([]byte(ok(t, "sla", "propose", slaFile(t, dir, id), "--json")), &res); err != nil || res["id"] != id || res["status"] != "PROPOSED" ||
+			len(res["nonce"]) != 32 {
 			t.Fatalf("propose %s: %v %v", id, res, err)
 		}
 	}
@@ -172,6 +174,18 @@ func TestLifecycle(t *testing.T) {
 	sync(t)
 	fails(t, []string{"agreement.AcceptSLA: endorsement failed", `SLA "cli-a" is ACTIVE, not PROPOSED`}, "sla", "accept", "cli-a")
 	fails(t, []string{"agreement.GetSLA", `SLA "nope" does not exist`}, "sla", "show", "nope")
+	// The document as proposed, with the nonce the CLI added, from each party's own copy.
+	for _, who := range []string{"provider", "client"} {
+		var d struct {
+			ID    string `json:"id"`
+			Nonce string `json:"nonce"`
+		}
+		if err := json.Unmarshal([]byte(ok(t, "sla", "show", "cli-a", "--document", "--as", who)), &d); err != nil || d.ID != "cli-a" || len(d.Nonce) != 32 {
+			t.Errorf("sla show --document as %s: %+v %v", who, d, err)
+		}
+	}
+	// Another organization reads no terms.
+	fails(t, []string{"agreement.GetSLA"}, "sla", "show", "cli-a", "--as", "other")
 
 	// Withdraw the third.
 	ok(t, "sla", "terminate", "cli-c", "--as", "provider", "--reason", "changed my mind")

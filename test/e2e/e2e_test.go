@@ -235,6 +235,7 @@ func TestStory(t *testing.T) {
 		t.Fatal(err)
 	}
 	doc["id"] = id
+	delete(doc, "nonce") // slasa sla propose adds a fresh one
 	doc["validity"] = map[string]string{"start": iso(P(0)), "end": iso(P(60))}
 	doc["interval"].(map[string]any)["billing_cycle"] = map[string]any{"unit": "seconds", "seconds": periodS}
 	slaFile := filepath.Join(work, "sla.json")

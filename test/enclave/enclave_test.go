@@ -122,6 +122,9 @@ func makeSLA(t *testing.T, id string, start time.Time) (string, [32]byte) {
 		t.Fatal(err)
 	}
 	s.ID = id
+	if s.Nonce, err = sla.NewNonce(); err != nil {
+		t.Fatal(err)
+	}
 	s.Validity = sla.Validity{Start: start.Format(time.RFC3339), End: start.Add(24 * time.Hour).Format(time.RFC3339)}
 	s.Interval.BillingCycle = sla.BillingCycle{Unit: sla.CycleSeconds, Seconds: period}
 	s.Interval.SubIntervalSeconds = 1
@@ -350,8 +353,8 @@ func TestEnclave(t *testing.T) {
 	// The first period starts after the acceptance: AcceptSLA pays only a period that has not started.
 	start := time.Now().UTC().Truncate(time.Second).Add(15 * time.Second)
 	doc, d := makeSLA(t, id, start)
-	net.MustSubmit(t, "provider", "agreement", "ProposeSLA", doc, net.SignB64(t, "provider", d[:]))
-	net.MustSubmit(t, "client", "agreement", "AcceptSLA", id, hex.EncodeToString(d[:]), net.SignB64(t, "client", d[:]))
+	net.MustProposeSLA(t, "provider", []byte(doc), net.SignB64(t, "provider", d[:]))
+	net.MustAcceptSLA(t, "client", []byte(doc), id, hex.EncodeToString(d[:]), net.SignB64(t, "client", d[:]))
 	if b := balance(t, "client"); b != 1000000-fee {
 		t.Fatalf("client balance after accept: %d", b)
 	}
@@ -362,7 +365,7 @@ func TestEnclave(t *testing.T) {
 			EnclaveID string `json:"enclave_id"`
 		} `json:"enclave"`
 	}
-	if err := json.Unmarshal(net.MustEvaluate(t, "client", "agreement", "GetSLA", id), &pinned); err != nil {
+	if err := json.Unmarshal(net.MustGetSLA(t, "client", id), &pinned); err != nil {
 		t.Fatal(err)
 	}
 	if pinned.LastPeriod != start.Format(time.RFC3339) || pinned.Enclave.Chaincode != "slaenclave" || pinned.Enclave.EnclaveID != rec.EnclaveID {
@@ -374,7 +377,7 @@ func TestEnclave(t *testing.T) {
 	var ag struct {
 		Signed json.RawMessage `json:"signed"`
 	}
-	if err := json.Unmarshal(net.MustEvaluate(t, "provider", "agreement", "GetSLA", id), &ag); err != nil {
+	if err := json.Unmarshal(net.MustGetSLA(t, "provider", id), &ag); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := signedsla.Parse(ag.Signed); err != nil {

@@ -119,11 +119,17 @@ func (n *Network) WaitForBlock(block uint64, timeout time.Duration) error {
 // waits (up to a minute) until both organizations' peers hold its block, so that any identity can read
 // the result next. It returns the transaction's result.
 func (n *Network) SubmitAndSync(identityName, chaincode, function string, args ...string) ([]byte, error) {
+	return n.SubmitAndSyncOptions(identityName, chaincode, function, client.WithArguments(args...))
+}
+
+// SubmitAndSyncOptions is SubmitAndSync with the proposal's options (arguments, transient data, endorsing
+// organizations).
+func (n *Network) SubmitAndSyncOptions(identityName, chaincode, function string, opts ...client.ProposalOption) ([]byte, error) {
 	c, err := n.Contract(identityName, chaincode)
 	if err != nil {
 		return nil, err
 	}
-	result, commit, err := c.SubmitAsync(function, client.WithArguments(args...))
+	result, commit, err := c.SubmitAsync(function, opts...)
 	if err != nil {
 		return nil, err
 	}

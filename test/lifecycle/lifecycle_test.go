@@ -79,6 +79,30 @@ func submit(t *testing.T, who, cc, fn string, args ...string) string {
 func mustFail(t *testing.T, who, cc, fn, want string, args ...string) {
 	t.Helper()
 	_, err := contract(t, who, cc).SubmitTransaction(fn, args...)
+	failsWith(t, err, who, cc, fn, want)
+}
+
+// submitSLA submits fn(args) of the agreement chaincode for the SLA doc:
+// endorsed by its provider's and its client's organizations, with the
+// document as transient data when withDoc.
+func submitSLA(t *testing.T, who string, doc []byte, withDoc bool, fn string, args ...string) {
+	t.Helper()
+	net.MustSubmitSLA(t, who, fn, doc, withDoc, args...)
+}
+
+// mustFailSLA is mustFail for submitSLA.
+func mustFailSLA(t *testing.T, who string, doc []byte, withDoc bool, fn, want string, args ...string) {
+	t.Helper()
+	opts, err := harness.SLAOptions(doc, withDoc, args...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = contract(t, who, "agreement").Submit(fn, opts...)
+	failsWith(t, err, who, "agreement", fn, want)
+}
+
+func failsWith(t *testing.T, err error, who, cc, fn, want string) {
+	t.Helper()
 	if err == nil {
 		t.Fatalf("%s %s.%s succeeded, want %q", who, cc, fn, want)
 	}
@@ -112,6 +136,9 @@ func exampleSLA(t *testing.T, id string, start time.Time) (string, [32]byte) {
 		t.Fatal(err)
 	}
 	s.ID = id
+	if s.Nonce, err = sla.NewNonce(); err != nil {
+		t.Fatal(err)
+	}
 	s.Validity = sla.Validity{Start: start.Format(time.RFC3339), End: start.Add(24 * time.Hour).Format(time.RFC3339)}
 	s.Interval.BillingCycle = sla.BillingCycle{Unit: sla.CycleSeconds, Seconds: int64(period / time.Second)}
 	s.Interval.SubIntervalSeconds = 1
@@ -126,9 +153,10 @@ func exampleSLA(t *testing.T, id string, start time.Time) (string, [32]byte) {
 	return string(doc), d
 }
 
-func readSLA(t *testing.T, id string) agreement.Agreement {
+// readSLA reads an SLA as the client, on its own organization's peer.
+func readSLA(t *testing.T, id string) agreement.SLAView {
 	t.Helper()
-	return decode[agreement.Agreement](t, evaluate(t, "client", "agreement", "GetSLA", id))
+	return decode[agreement.SLAView](t, string(net.MustGetSLA(t, "client", id)))
 }
 
 // anchorArgs are AnchorLogBatch's arguments for a, signed by who.
@@ -170,13 +198,22 @@ func TestLifecycle(t *testing.T) {
 	// ---- Propose and accept before the first period starts.
 	id := fmt.Sprintf("it-%d", time.Now().UnixNano())
 	start := time.Now().UTC().Truncate(time.Second).Add(20 * time.Second)
-	doc, d := exampleSLA(t, id, start)
-	mustFail(t, "client", "agreement", "ProposeSLA", "only the SLA's provider may propose it", doc, net.SignB64(t, "client", d[:]))
-	mustFail(t, "provider", "agreement", "ProposeSLA", "providerSignature: verify signature", doc, net.SignB64(t, "logger", d[:]))
-	submit(t, "provider", "agreement", "ProposeSLA", doc, net.SignB64(t, "provider", d[:]))
+	docText, d := exampleSLA(t, id, start)
+	doc := []byte(docText)
+	mustFailSLA(t, "client", doc, true, "ProposeSLA", "only the SLA's provider may propose it", net.SignB64(t, "client", d[:]))
+	mustFailSLA(t, "provider", doc, true, "ProposeSLA", "providerSignature: verify signature", net.SignB64(t, "logger", d[:]))
+	mustFailSLA(t, "provider", doc, false, "ProposeSLA", `transient "sla": missing`, net.SignB64(t, "provider", d[:]))
+	submitSLA(t, "provider", doc, true, "ProposeSLA", net.SignB64(t, "provider", d[:]))
 	hexd := fmt.Sprintf("%x", d[:])
-	mustFail(t, "client", "agreement", "AcceptSLA", "signature: verify signature", id, hexd, net.SignB64(t, "provider", d[:]))
-	submit(t, "client", "agreement", "AcceptSLA", id, hexd, net.SignB64(t, "client", d[:]))
+	mustFailSLA(t, "client", doc, true, "AcceptSLA", "signature: verify signature", id, hexd, net.SignB64(t, "provider", d[:]))
+	submitSLA(t, "client", doc, true, "AcceptSLA", id, hexd, net.SignB64(t, "client", d[:]))
+	if a := readSLA(t, id); string(a.Signed.Document) != docText {
+		t.Fatalf("GetSLA: the client's copy of the document differs from the proposed one")
+	}
+	// OtherOrg's user reads nothing, through any Gateway.
+	if _, err := net.GetSLA("other", id); err == nil || !strings.Contains(fabnet.ErrorText(err), "not by OtherOrgMSP") {
+		t.Fatalf("GetSLA as other: %v", err)
+	}
 
 	var bal struct{ Balance int64 }
 	if err := json.Unmarshal([]byte(evaluate(t, "client", "refund", "BalanceOf", "client")), &bal); err != nil || bal.Balance != 900000 {
@@ -194,10 +231,10 @@ func TestLifecycle(t *testing.T) {
 	}
 
 	// Renewal: the client only, once the paid period has begun, before the next one starts.
-	mustFail(t, "provider", "agreement", "RenewSLA", "only the SLA's client may renew it", id)
-	mustFail(t, "client", "agreement", "RenewSLA", "renew once its last paid period ("+p1.Format(time.RFC3339)+") has begun", id)
+	mustFailSLA(t, "provider", doc, true, "RenewSLA", "only the SLA's client may renew it", id)
+	mustFailSLA(t, "client", doc, true, "RenewSLA", "renew once its last paid period ("+p1.Format(time.RFC3339)+") has begun", id)
 	sleepUntil(t, "the first period has begun", p1)
-	submit(t, "client", "agreement", "RenewSLA", id)
+	submitSLA(t, "client", doc, true, "RenewSLA", id)
 	p2, p2End := p1End, p1End.Add(period)
 	if a = readSLA(t, id); a.LastPeriod != p2.Format(time.RFC3339) || a.PaidThrough != p2End.Format(time.RFC3339) || a.PaidPeriods != 2 {
 		t.Fatalf("after RenewSLA: last period %s, paid through %s, %d paid", a.LastPeriod, a.PaidThrough, a.PaidPeriods)
@@ -208,12 +245,12 @@ func TestLifecycle(t *testing.T) {
 	a1 := signedsla.Anchor{SLAID: id, Seq: 1, CID: "bafybatchone", PeriodStart: p1.Format(time.RFC3339), PeriodEnd: mid.Format(time.RFC3339)}
 	a2 := signedsla.Anchor{SLAID: id, Seq: 2, CID: "bafybatchtwo", PrevCID: a1.CID, PeriodStart: a1.PeriodEnd, PeriodEnd: p1End.Format(time.RFC3339)}
 	a3 := signedsla.Anchor{SLAID: id, Seq: 3, CID: "bafybatchthree", PrevCID: a2.CID, PeriodStart: a2.PeriodEnd, PeriodEnd: p2End.Format(time.RFC3339)}
-	mustFail(t, "logger", "agreement", "AnchorLogBatch", "a batch is anchored only once its window is over", anchorArgs(t, a1, "logger")...)
+	mustFailSLA(t, "logger", doc, false, "AnchorLogBatch", "a batch is anchored only once its window is over", anchorArgs(t, a1, "logger")...)
 	sleepUntil(t, "the first period has ended", p1End)
-	mustFail(t, "provider", "agreement", "AnchorLogBatch", "only the SLA's logger may anchor", anchorArgs(t, a1, "provider")...)
-	submit(t, "logger", "agreement", "AnchorLogBatch", anchorArgs(t, a1, "logger")...)
-	mustFail(t, "logger", "agreement", "AnchorLogBatch", "is already anchored", anchorArgs(t, a1, "logger")...)
-	submit(t, "logger", "agreement", "AnchorLogBatch", anchorArgs(t, a2, "logger")...)
+	mustFailSLA(t, "provider", doc, false, "AnchorLogBatch", "only the SLA's logger may anchor", anchorArgs(t, a1, "provider")...)
+	submitSLA(t, "logger", doc, false, "AnchorLogBatch", anchorArgs(t, a1, "logger")...)
+	mustFailSLA(t, "logger", doc, false, "AnchorLogBatch", "is already anchored", anchorArgs(t, a1, "logger")...)
+	submitSLA(t, "logger", doc, false, "AnchorLogBatch", anchorArgs(t, a2, "logger")...)
 
 	// The peer CLI reads the same agreement.
 	out, err := net.PeerCLI("client", "client", "chaincode", "query", "-C", net.Info.Channel, "-n", "agreement", "-c", fmt.Sprintf(`{"Args":["GetSLA",%q]}`, id))
@@ -225,6 +262,6 @@ func TestLifecycle(t *testing.T) {
 	}
 
 	t.Run("settle", func(t *testing.T) {
-		testSettle(t, enc, settleCase{id: id, hexd: hexd, p1: p1, p1End: p1End, p2: p2, p2End: p2End, a1: a1, a2: a2, a3: a3})
+		testSettle(t, enc, settleCase{id: id, doc: doc, hexd: hexd, p1: p1, p1End: p1End, p2: p2, p2End: p2End, a1: a1, a2: a2, a3: a3})
 	})
 }

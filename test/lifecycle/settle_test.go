@@ -206,6 +206,8 @@ type settleCase struct {
 	p1, p1End  time.Time
 	p2, p2End  time.Time
 	a1, a2, a3 signedsla.Anchor
+	// doc is the SLA document.
+	doc []byte
 }
 
 // testSettle settles hand-made verdicts of the test enclave for the two paid periods of the SLA.
@@ -311,7 +313,7 @@ func testSettle(t *testing.T, enc testEnclaveKey, c settleCase) {
 	// The next period without violation, once it has ended and its last batch is anchored: no credit,
 	// the whole fee to the provider.
 	sleepUntil(t, "the second period has ended", c.p2End)
-	submit(t, "logger", "agreement", "AnchorLogBatch", anchorArgs(t, c.a3, "logger")...)
+	submitSLA(t, "logger", c.doc, false, "AnchorLogBatch", anchorArgs(t, c.a3, "logger")...)
 	s2 := decode[refund.Settlement](t, submit(t, "provider", "refund", "SettleVerdict", signVerdict(t, met, key)))
 	if s2.Credit != 0 || s2.Released != 100000 || s2.Refund != 0 || s2.Violated || s2.BatchSeq != c.a3.Seq {
 		t.Fatalf("settlement %+v", s2)

@@ -90,6 +90,9 @@ func TestPeerCLIDocument(t *testing.T) {
 		"only an admin of the issuer ProviderOrgMSP may mint",                      // Mint by the provider
 		"only an admin of the enclave host ProviderOrgMSP may register an enclave", // RegisterEnclave by the provider
 		"client may accept it",                                                     // AcceptSLA by the provider
+		"pass the document in the transient map",                                   // ProposeSLA with the document as an argument
+		"readable by ProviderOrgMSP and ClientOrgMSP only, not by OtherOrgMSP",     // GetSLA by OtherOrg
+		"the client's copy has the recorded digest",                                // the client's private copy
 		"a period is settled only once it is over",                                 // SettleVerdict before the period end
 		"pinned by SLA",      // SettleVerdict by the enclave handed over from
 		"is already settled", // SettleVerdict again

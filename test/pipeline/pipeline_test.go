@@ -416,6 +416,9 @@ func TestPipeline(t *testing.T) {
 	}
 	id := fmt.Sprintf("pipe-%d", time.Now().UnixNano())
 	s.ID = id
+	if s.Nonce, err = sla.NewNonce(); err != nil {
+		t.Fatal(err)
+	}
 	s.Validity = sla.Validity{Start: M.Format(time.RFC3339), End: M.Add(time.Hour).Format(time.RFC3339)}
 	s.Interval.BillingCycle = sla.BillingCycle{Unit: sla.CycleSeconds, Seconds: 60}
 	s.Interval.SubIntervalSeconds = 1
@@ -424,15 +427,15 @@ func TestPipeline(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	nw.MustSubmit(t, "provider", "agreement", "ProposeSLA", string(doc), nw.SignB64(t, "provider", d[:]))
-	nw.MustSubmit(t, "client", "agreement", "AcceptSLA", id, fmt.Sprintf("%x", d[:]), nw.SignB64(t, "client", d[:]))
+	nw.MustProposeSLA(t, "provider", doc, nw.SignB64(t, "provider", d[:]))
+	nw.MustAcceptSLA(t, "client", doc, id, fmt.Sprintf("%x", d[:]), nw.SignB64(t, "client", d[:]))
 	P := func(i int) time.Time { return M.Add(time.Duration(i) * time.Minute) }
 	pname := func(i int) string { return P(i).Format(time.RFC3339) }
 	if time.Now().Before(M) {
 		// The next period can be paid once the paid one has begun.
 		sleepUntil(M.Add(500 * time.Millisecond))
 	}
-	nw.MustSubmit(t, "client", "agreement", "RenewSLA", id) // P1
+	nw.MustRenewSLA(t, "client", doc, id) // P1
 	t.Logf("SLA %s: P0 %s, P1 %s, P2 %s", id, pname(0), pname(1), pname(2))
 
 	svc := newService(t)
@@ -484,7 +487,7 @@ func TestPipeline(t *testing.T) {
 	realShim.start()
 	t.Cleanup(realShim.kill)
 	waitHealthy(t, "http://"+shimAddr(t))
-	nw.MustSubmit(t, "client", "agreement", "RenewSLA", id) // P2
+	nw.MustRenewSLA(t, "client", doc, id) // P2
 
 	// ---- P0 and P1 settle with exactly the expected credits.
 	e0 := waitSettled(t, id, pname(0), 3*time.Minute)

@@ -97,13 +97,17 @@ type SettlePayloads struct {
 	SharedVerdicts []string `json:"shared_verdicts"`
 }
 
-// SLAPayload is one SLA with both parties' signatures.
+// SLAPayload is one SLA with both parties' signatures and the
+// organizations that endorse its transactions (the provider's and the
+// client's: the workloads pass the document as transient data and name
+// them, see workloads/base.js).
 type SLAPayload struct {
-	ID                string `json:"id"`
-	Doc               string `json:"doc"`
-	Digest            string `json:"digest"`
-	ProviderSignature string `json:"provider_signature"`
-	ClientSignature   string `json:"client_signature"`
+	ID                string   `json:"id"`
+	Doc               string   `json:"doc"`
+	Digest            string   `json:"digest"`
+	ProviderSignature string   `json:"provider_signature"`
+	ClientSignature   string   `json:"client_signature"`
+	Orgs              []string `json:"orgs"`
 }
 
 type prepareFlags struct {
@@ -411,6 +415,9 @@ func (p *preparer) payloads() (*Payloads, error) {
 			id, pw, cw = fmt.Sprintf("%s-shared-%05d", tag, i-p.f.slas), pl.SharedProviderWallet, pl.SharedClientWallet
 		}
 		s.ID = id
+		if s.Nonce, err = sla.NewNonce(); err != nil {
+			return nil, err
+		}
 		if s.Parties.Provider, err = p.party("provider", pw); err != nil {
 			return nil, err
 		}
@@ -437,8 +444,12 @@ func (p *preparer) payloads() (*Payloads, error) {
 		if err != nil {
 			return nil, err
 		}
+		orgs, err := fabnet.SLAOrgs(s.Parties.Provider.MSPID, s.Parties.Client.MSPID)
+		if err != nil {
+			return nil, fmt.Errorf("SLA %d: %w", i, err)
+		}
 		sp := SLAPayload{ID: s.ID, Doc: string(doc), Digest: fmt.Sprintf("%x", d[:]),
-			ProviderSignature: base64.StdEncoding.EncodeToString(ps), ClientSignature: base64.StdEncoding.EncodeToString(cs)}
+			ProviderSignature: base64.StdEncoding.EncodeToString(ps), ClientSignature: base64.StdEncoding.EncodeToString(cs), Orgs: orgs}
 		if i < p.f.slas {
 			pl.SLAs = append(pl.SLAs, sp)
 		} else {

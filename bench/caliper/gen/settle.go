@@ -17,6 +17,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/hyperledger/fabric-gateway/pkg/client"
+
 	"github.com/slasa/slasa/internal/fabnet"
 	"github.com/slasa/slasa/ipfs/cidverify"
 	"github.com/slasa/slasa/signedsla"
@@ -109,7 +111,8 @@ func runSettle(args []string) (err error) {
 			PaidPeriods int64  `json:"paid_periods"`
 		}
 		for {
-			raw, err := agreement.EvaluateTransaction("GetSLA", s.ID)
+			// On the client organization's peer: GetSLA answers there only.
+			raw, err := agreement.Evaluate("GetSLA", client.WithArguments(s.ID), client.WithEndorsingOrganizations(conn.MSPID))
 			if err != nil {
 				return fmt.Errorf("GetSLA %s: %s", s.ID, gatewayError(err))
 			}

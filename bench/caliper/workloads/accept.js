@@ -11,7 +11,7 @@ const { SlasaWorkload } = require('./base');
 class AcceptWorkload extends SlasaWorkload {
     async submitTransaction() {
         const s = this.payloads.slas[this.nextSLA()];
-        return this.send('agreement', 'AcceptSLA', [s.id, s.digest, s.client_signature], 'client');
+        return this.send('agreement', 'AcceptSLA', [s.id, s.digest, s.client_signature], 'client', false, s, true);
     }
 }
 

@@ -30,7 +30,7 @@ class AnchorWorkload extends SlasaWorkload {
             if (previous) {
                 await previous;
             }
-            return this.send('agreement', 'AnchorLogBatch', batches[seq], 'logger');
+            return this.send('agreement', 'AnchorLogBatch', batches[seq], 'logger', false, this.payloads.slas[i]);
         })();
         this.pending.set(i, p);
         return p;

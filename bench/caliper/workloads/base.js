@@ -13,6 +13,44 @@ const { WorkloadModuleBase } = require('@hyperledger/caliper-core');
 
 const cache = new Map();
 
+// Endorsing organizations by proposal: Caliper 0.6.0's Peer Gateway connector
+// passes arguments and transient data to fabric-gateway's
+// Contract.newProposal, but no endorsing organizations (it refuses
+// targetOrganizations). An SLA's transactions need them: ProposeSLA writes
+// the transient document to two organizations' implicit collections, which
+// the Gateway cannot plan by itself, and no third organization must endorse.
+// So send() files the organizations under the arguments array it hands to
+// the connector, which the connector passes on unchanged as
+// proposalOptions.arguments, and the contracts' newProposal is wrapped to add
+// them (see withEndorsingOrganizations).
+const endorsers = new WeakMap();
+
+/**
+ * Wraps newProposal of every contract of the connector's Gateways (once) so
+ * that a proposal whose arguments array was filed in endorsers names those
+ * organizations.
+ * @param {object} sutAdapter Caliper's Peer Gateway connector
+ */
+function withEndorsingOrganizations(sutAdapter) {
+    const byIdentity = sutAdapter.contractInstancesByIdentity;
+    if (!(byIdentity instanceof Map)) {
+        throw new Error('the Caliper Fabric connector is not the Peer Gateway connector of Caliper 0.6.0: cannot name endorsing organizations');
+    }
+    for (const contracts of byIdentity.values()) {
+        for (const contract of contracts.values()) {
+            if (contract.slasaWrapped) {
+                continue;
+            }
+            const newProposal = contract.newProposal.bind(contract);
+            contract.newProposal = (name, options = {}) => {
+                const orgs = options.arguments && endorsers.get(options.arguments);
+                return newProposal(name, orgs ? { ...options, endorsingOrganizations: orgs } : options);
+            };
+            contract.slasaWrapped = true;
+        }
+    }
+}
+
 /**
  * Reads (once per worker process) the payloads file.
  * @param {string} path absolute path of payloads.json
@@ -82,6 +120,7 @@ class SlasaWorkload extends WorkloadModuleBase {
         for (let i = workerIndex; i < this.payloads.slas.length; i += totalWorkers) {
             this.mine.push(i);
         }
+        withEndorsingOrganizations(sutAdapter);
         if (roundArguments.settle) {
             this.settle = await waitForSettlePayloads(roundArguments.settle, roundArguments.settleWanted, roundArguments.settleError, 5 * 60 * 1000);
         }
@@ -114,16 +153,23 @@ class SlasaWorkload extends WorkloadModuleBase {
      * @param {string[]} args arguments
      * @param {string} identity invoker identity (a name in network.yaml)
      * @param {boolean} readOnly evaluate instead of submit
+     * @param {object} [sla] the SLA payload of a transaction of an SLA: its organizations endorse it
+     * @param {boolean} [withDoc] pass the SLA's document as transient data (key "sla")
      * @returns {Promise<object>} Caliper's TxStatus
      */
-    send(contractId, fn, args, identity, readOnly = false) {
+    send(contractId, fn, args, identity, readOnly = false, sla = undefined, withDoc = false) {
         const invokerMspId = this.payloads.identities[identity];
         if (!invokerMspId) {
             throw new Error(`identity ${identity} is not in payloads.json`);
         }
-        return this.sutAdapter.sendRequests({
-            contractId, contractFunction: fn, contractArguments: args, invokerIdentity: identity, invokerMspId, readOnly,
-        });
+        const request = { contractId, contractFunction: fn, contractArguments: [...args], invokerIdentity: identity, invokerMspId, readOnly };
+        if (sla) {
+            endorsers.set(request.contractArguments, sla.orgs);
+            if (withDoc) {
+                request.transientMap = { sla: sla.doc };
+            }
+        }
+        return this.sutAdapter.sendRequests(request);
     }
 }
 

@@ -9,7 +9,9 @@ class GetSLAWorkload extends SlasaWorkload {
     async submitTransaction() {
         const k = this.txIndex++;
         const s = this.payloads.slas[this.mine[k % this.mine.length]];
-        return this.send('agreement', 'GetSLA', [s.id], 'client', true);
+        // On a peer of the client's organization: GetSLA answers there only,
+        // with that organization's copy of the document.
+        return this.send('agreement', 'GetSLA', [s.id], 'client', true, { orgs: [this.payloads.identities.client] });
     }
 }
 

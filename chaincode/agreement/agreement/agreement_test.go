@@ -19,9 +19,10 @@ const (
 	AG = cctest.Agreement
 )
 
-func get(t *testing.T, n *cctest.Net, id string) agreement.Agreement {
+// get reads an SLA as the client, on a peer of the client's organization.
+func get(t *testing.T, n *cctest.Net, id string) agreement.SLAView {
 	t.Helper()
-	var a agreement.Agreement
+	var a agreement.SLAView
 	if err := json.Unmarshal([]byte(n.MustEvaluate(n.Client, AG, "GetSLA", id)), &a); err != nil {
 		t.Fatal(err)
 	}
@@ -58,29 +59,41 @@ func TestProposeSLA(t *testing.T) {
 	otherCA := cctest.SameCN(n.ProviderCA2, n.Provider, "client")
 	adminRole := cctest.SameCN(n.ProviderCA, n.Provider, "admin")
 
-	n.ExpectErrorPrefix(n.Provider, AG, "ProposeSLA", "slaJSON: invalid SLA: 1 problem(s); (root): invalid JSON", "{not json", sig)
-	n.ExpectErrorPrefix(n.Provider, AG, "ProposeSLA", "slaJSON: ", udoc, cctest.Sign(t, n.Provider, ud))
+	n.ExpectCallErrorPrefix(cctest.ProposeCall(n.Provider, "{not json", sig), `transient "sla": invalid SLA: 1 problem(s); (root): invalid JSON`)
+	n.ExpectCallErrorPrefix(cctest.ProposeCall(n.Provider, udoc, cctest.Sign(t, n.Provider, ud)), `transient "sla": `)
+	noNonce := strings.Replace(doc, `"nonce":"`+s.Nonce+`",`, "", 1)
+	n.ExpectCallError(cctest.ProposeCall(n.Provider, noNonce, sig), `transient "sla": invalid SLA: 1 problem(s); nonce: is required`)
 	for _, tc := range []struct {
 		name string
-		id   *fabricfake.Identity
-		args []string
+		call fabricfake.Call
 		want string
 	}{
-		{"empty signature", n.Provider, []string{doc, ""}, "providerSignature: must not be empty"},
-		{"signature not base64", n.Provider, []string{doc, "%%%"}, "providerSignature: not standard base64: illegal base64 data at input byte 0"},
-		{"client proposes", n.Client, []string{doc, cctest.Sign(t, n.Client, d)}, "only the SLA's provider may propose it: " + notParty("provider", n.Client, n.Provider)},
-		{"other provider identity", n.Other, []string{doc, cctest.Sign(t, n.Other, d)}, "only the SLA's provider may propose it: " + notParty("provider", n.Other, n.Provider)},
-		{"same common name from another CA", otherCA, []string{doc, cctest.Sign(t, otherCA, d)}, "only the SLA's provider may propose it: " + notParty("provider", otherCA, n.Provider)},
-		{"same common name with another role", adminRole, []string{doc, cctest.Sign(t, adminRole, d)}, "only the SLA's provider may propose it: " + notParty("provider", adminRole, n.Provider)},
-		{"signature by someone else", n.Provider, []string{doc, cctest.Sign(t, n.Other, d)}, `providerSignature: verify signature of "provider@providerorg.slasa.local": signature does not verify with the certificate's public key`},
-		{"signature over another digest", n.Provider, []string{doc, cctest.Sign(t, n.Provider, ud)}, `providerSignature: verify signature of "provider@providerorg.slasa.local": signature does not verify with the certificate's public key`},
-		{"validity ended", n.Provider, []string{edoc, cctest.Sign(t, n.Provider, ed)}, "slaJSON: validity ended at 2026-01-01T00:00:00Z, before this transaction (2026-01-01T00:00:19Z)"},
+		{"no transient data", fabricfake.Call{ID: n.Provider, Chaincode: AG, Fn: "ProposeSLA", Args: []string{sig}},
+			`transient "sla": missing: pass the SLA document in the transient map under key "sla" (the arguments are written to the block, the transient map is not)`},
+		{"empty document", fabricfake.Call{ID: n.Provider, Chaincode: AG, Fn: "ProposeSLA", Args: []string{sig}, Transient: map[string][]byte{"sla": nil}},
+			`transient "sla": missing: pass the SLA document in the transient map under key "sla" (the arguments are written to the block, the transient map is not)`},
+		{"other transient key", fabricfake.Call{ID: n.Provider, Chaincode: AG, Fn: "ProposeSLA", Args: []string{sig}, Transient: map[string][]byte{"sla": []byte(doc), "price": []byte("1")}},
+			`transient: key "price" is not used; the transient map carries only the SLA document under key "sla"`},
+		// The contract API passes the first argument and drops the others.
+		{"document in the arguments", fabricfake.Call{ID: n.Provider, Chaincode: AG, Fn: "ProposeSLA", Args: []string{doc, sig}},
+			`providerSignature: this is an SLA document, not a signature; pass the document in the transient map under key "sla", never in the arguments (they are written to the block)`},
+		{"document as the signature", fabricfake.Call{ID: n.Provider, Chaincode: AG, Fn: "ProposeSLA", Args: []string{" " + doc}, Transient: map[string][]byte{"sla": []byte(doc)}},
+			`providerSignature: this is an SLA document, not a signature; pass the document in the transient map under key "sla", never in the arguments (they are written to the block)`},
+		{"empty signature", cctest.ProposeCall(n.Provider, doc, ""), "providerSignature: must not be empty"},
+		{"signature not base64", cctest.ProposeCall(n.Provider, doc, "%%%"), "providerSignature: not standard base64: illegal base64 data at input byte 0"},
+		{"client proposes", cctest.ProposeCall(n.Client, doc, cctest.Sign(t, n.Client, d)), "only the SLA's provider may propose it: " + notParty("provider", n.Client, n.Provider)},
+		{"other provider identity", cctest.ProposeCall(n.Other, doc, cctest.Sign(t, n.Other, d)), "only the SLA's provider may propose it: " + notParty("provider", n.Other, n.Provider)},
+		{"same common name from another CA", cctest.ProposeCall(otherCA, doc, cctest.Sign(t, otherCA, d)), "only the SLA's provider may propose it: " + notParty("provider", otherCA, n.Provider)},
+		{"same common name with another role", cctest.ProposeCall(adminRole, doc, cctest.Sign(t, adminRole, d)), "only the SLA's provider may propose it: " + notParty("provider", adminRole, n.Provider)},
+		{"signature by someone else", cctest.ProposeCall(n.Provider, doc, cctest.Sign(t, n.Other, d)), `providerSignature: verify signature of "provider@providerorg.slasa.local": signature does not verify with the certificate's public key`},
+		{"signature over another digest", cctest.ProposeCall(n.Provider, doc, cctest.Sign(t, n.Provider, ud)), `providerSignature: verify signature of "provider@providerorg.slasa.local": signature does not verify with the certificate's public key`},
+		{"validity ended", cctest.ProposeCall(n.Provider, edoc, cctest.Sign(t, n.Provider, ed)), `transient "sla": validity ended at 2026-01-01T00:00:00Z, before this transaction (2026-01-01T00:00:19Z)`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			if tc.name == "validity ended" {
 				n.At("2026-01-01T00:00:19Z")
 			}
-			n.ExpectError(tc.id, AG, "ProposeSLA", tc.want, tc.args...)
+			n.ExpectCallError(tc.call, tc.want)
 		})
 	}
 	// The subject check is not a common-name check: the impostors' common
@@ -90,12 +103,12 @@ func TestProposeSLA(t *testing.T) {
 	}
 
 	n.At("2026-02-01T00:00:00Z")
-	r := n.Submit(n.Provider, AG, "ProposeSLA", doc, sig)
+	r := n.World.SubmitCall(cctest.ProposeCall(n.Provider, doc, sig))
 	if !r.OK() {
 		t.Fatal(r.Message)
 	}
-	if r.Event == nil || r.Event.Name != agreement.EventSLAProposed {
-		t.Fatalf("event %+v", r.Event)
+	if r.Event == nil || r.Event.Name != agreement.EventSLAProposed || len(r.Payload) != 0 {
+		t.Fatalf("event %+v, payload %q", r.Event, r.Payload)
 	}
 	var ev agreement.SLAEvent
 	if err := json.Unmarshal(r.Event.Payload, &ev); err != nil {
@@ -106,10 +119,22 @@ func TestProposeSLA(t *testing.T) {
 		t.Fatalf("event payload %+v", ev)
 	}
 	a := get(t, n, "sla-1")
-	if a.Status != agreement.StatusProposed || a.Digest != cctest.Hex(d) || a.ProposedAt != "2026-02-01T00:00:00Z" || a.Terms.PriceMinor != 100000 || string(a.Signed.Document) != doc || a.Enclave != nil {
+	if a.Status != agreement.StatusProposed || a.Digest != cctest.Hex(d) || a.ProposedAt != "2026-02-01T00:00:00Z" || string(a.Signed.Document) != doc || a.Enclave != nil ||
+		a.Parties.Logger.Subject != cctest.DN(n.Logger) || a.ValidityStart != "2026-01-01T00:00:00Z" || a.ValidityEnd != "2027-01-01T00:00:00Z" ||
+		a.Signed.Digest != a.Digest || a.Signed.Provider.MSPID != "ProviderOrgMSP" || len(a.Signed.Client.Signature) != 0 {
 		t.Fatalf("stored agreement %+v", a)
 	}
-	n.ExpectError(n.Provider, AG, "ProposeSLA", `SLA "sla-1" already exists`, doc, sig)
+	// Both parties' organizations hold the document, byte for byte.
+	key := cctest.SLAKey("sla-1")
+	for _, msp := range []string{"ProviderOrgMSP", "ClientOrgMSP"} {
+		if got := n.World.PrivateState(AG, agreement.Collection(msp), key); string(got) != doc {
+			t.Fatalf("%s holds %q", msp, got)
+		}
+	}
+	if c := n.World.Collections(AG); strings.Join(c, ",") != "_implicit_org_ClientOrgMSP,_implicit_org_ProviderOrgMSP" {
+		t.Fatalf("collections %v", c)
+	}
+	n.ExpectCallError(cctest.ProposeCall(n.Provider, doc, sig), `SLA "sla-1" already exists`)
 }
 
 func TestAcceptSLA(t *testing.T) {
@@ -118,47 +143,63 @@ func TestAcceptSLA(t *testing.T) {
 	doc, d := cctest.Doc(t, s)
 	n.Fund(s, 150_000)
 	n.At("2026-03-10T12:00:00Z")
-	n.MustSubmit(n.Provider, AG, "ProposeSLA", doc, cctest.Sign(t, n.Provider, d))
+	n.MustPropose(s)
 	csig := cctest.Sign(t, n.Client, d)
 	var other [32]byte
 	other[0] = 1
 	otherCA := cctest.SameCN(n.ClientCA2, n.Client, "client")
 	adminRole := cctest.SameCN(n.ClientCA, n.Client, "admin")
+	// The same SLA with a lower price: another digest.
+	cheaper := *s
+	cheaper.Price.AmountMinor = 1
+	cdoc, cd := cctest.Doc(t, &cheaper)
+	accept := func(id *fabricfake.Identity, args ...string) fabricfake.Call {
+		return cctest.WithDocument(id, doc, "AcceptSLA", args...)
+	}
 
 	for _, tc := range []struct {
 		name string
-		id   *fabricfake.Identity
-		args []string
+		call fabricfake.Call
 		want string
 	}{
-		{"unknown id", n.Client, []string{"nope", cctest.Hex(d), csig}, `SLA "nope" does not exist`},
-		{"empty id", n.Client, []string{"", cctest.Hex(d), csig}, "id: must not be empty"},
-		{"empty signature", n.Client, []string{"sla-1", cctest.Hex(d), ""}, "signature: must not be empty"},
-		{"provider accepts", n.Provider, []string{"sla-1", cctest.Hex(d), cctest.Sign(t, n.Provider, d)}, "only the SLA's client may accept it: " + notParty("client", n.Provider, n.Client)},
-		{"stranger accepts", n.Stranger, []string{"sla-1", cctest.Hex(d), cctest.Sign(t, n.Stranger, d)}, "only the SLA's client may accept it: " + notParty("client", n.Stranger, n.Client)},
-		{"same common name from another CA", otherCA, []string{"sla-1", cctest.Hex(d), cctest.Sign(t, otherCA, d)}, "only the SLA's client may accept it: " + notParty("client", otherCA, n.Client)},
-		{"same common name with another role", adminRole, []string{"sla-1", cctest.Hex(d), cctest.Sign(t, adminRole, d)}, "only the SLA's client may accept it: " + notParty("client", adminRole, n.Client)},
-		{"wrong digest", n.Client, []string{"sla-1", cctest.Hex(other), cctest.Sign(t, n.Client, other)}, fmt.Sprintf(`digest: %q is not the digest of SLA "sla-1" (%s)`, cctest.Hex(other), cctest.Hex(d))},
-		{"forged signature", n.Client, []string{"sla-1", cctest.Hex(d), cctest.Sign(t, n.Provider, d)}, `signature: verify signature of "client@clientorg.slasa.local": signature does not verify with the certificate's public key`},
+		{"unknown id", accept(n.Client, "nope", cctest.Hex(d), csig), `SLA "nope" does not exist`},
+		{"empty id", accept(n.Client, "", cctest.Hex(d), csig), "id: must not be empty"},
+		{"empty signature", accept(n.Client, "sla-1", cctest.Hex(d), ""), "signature: must not be empty"},
+		{"provider accepts", accept(n.Provider, "sla-1", cctest.Hex(d), cctest.Sign(t, n.Provider, d)), "only the SLA's client may accept it: " + notParty("client", n.Provider, n.Client)},
+		{"stranger accepts", accept(n.Stranger, "sla-1", cctest.Hex(d), cctest.Sign(t, n.Stranger, d)), "only the SLA's client may accept it: " + notParty("client", n.Stranger, n.Client)},
+		{"same common name from another CA", accept(otherCA, "sla-1", cctest.Hex(d), cctest.Sign(t, otherCA, d)), "only the SLA's client may accept it: " + notParty("client", otherCA, n.Client)},
+		{"same common name with another role", accept(adminRole, "sla-1", cctest.Hex(d), cctest.Sign(t, adminRole, d)), "only the SLA's client may accept it: " + notParty("client", adminRole, n.Client)},
+		{"wrong digest", accept(n.Client, "sla-1", cctest.Hex(other), cctest.Sign(t, n.Client, other)), fmt.Sprintf(`digest: %q is not the digest of SLA "sla-1" (%s)`, cctest.Hex(other), cctest.Hex(d))},
+		{"forged signature", accept(n.Client, "sla-1", cctest.Hex(d), cctest.Sign(t, n.Provider, d)), `signature: verify signature of "client@clientorg.slasa.local": signature does not verify with the certificate's public key`},
+		{"no document", fabricfake.Call{ID: n.Client, Chaincode: AG, Fn: "AcceptSLA", Args: []string{"sla-1", cctest.Hex(d), csig}},
+			`transient "sla": missing: pass the SLA document in the transient map under key "sla" (the arguments are written to the block, the transient map is not)`},
+		{"document with another digest", cctest.WithDocument(n.Client, cdoc, "AcceptSLA", "sla-1", cctest.Hex(d), csig),
+			fmt.Sprintf(`transient "sla": the document's digest %s is not the digest of SLA "sla-1" (%s)`, cctest.Hex(cd), cctest.Hex(d))},
+		{"invalid document", cctest.WithDocument(n.Client, "{}", "AcceptSLA", "sla-1", cctest.Hex(d), csig),
+			`transient "sla": invalid SLA: 12 problem(s); consequences: is required; id: is required; interval: is required; metrics: is required; monitoring: is required; nonce: is required; parties: is required; price: is required; schema_version: is required; service: is required; title: is required; validity: is required`},
 	} {
-		t.Run(tc.name, func(t *testing.T) { n.ExpectError(tc.id, AG, "AcceptSLA", tc.want, tc.args...) })
+		t.Run(tc.name, func(t *testing.T) { n.ExpectCallError(tc.call, tc.want) })
 	}
 
 	t.Run("insufficient balance", func(t *testing.T) {
 		n.MustSubmit(n.Client, cctest.Refund, "Transfer", "client", "provider", "60000")
-		n.ExpectError(n.Client, AG, "AcceptSLA", `pay period 2026-04-01T00:00:00Z of SLA "sla-1" into escrow: refund DepositEscrow: wallet "client": insufficient balance 90000 for 100000`, "sla-1", cctest.Hex(d), csig)
+		n.ExpectCallError(accept(n.Client, "sla-1", cctest.Hex(d), csig), `pay period 2026-04-01T00:00:00Z of SLA "sla-1" into escrow: refund DepositEscrow: wallet "client": insufficient balance 90000 for 100000`)
 		n.MustSubmit(n.Issuer, cctest.Refund, "Mint", "client", "60000")
 	})
 
 	// Accepted on 10 March: March has begun, April is the first period paid.
 	n.At("2026-03-10T12:00:00Z")
-	r := n.Submit(n.Client, AG, "AcceptSLA", "sla-1", cctest.Hex(d), csig)
+	reads := len(n.World.PrivateReads)
+	r := n.World.SubmitCall(accept(n.Client, "sla-1", cctest.Hex(d), csig))
 	if !r.OK() {
 		t.Fatal(r.Message)
 	}
+	if len(n.World.PrivateReads) != reads {
+		t.Fatalf("AcceptSLA read private data: %+v", n.World.PrivateReads[reads:])
+	}
 	var ev agreement.SLAEvent
 	_ = json.Unmarshal(r.Event.Payload, &ev)
-	if r.Event.Name != agreement.EventSLASigned || ev.Period != "2026-04-01T00:00:00Z" || ev.PeriodEnd != "2026-05-01T00:00:00Z" || ev.Amount != 100000 || ev.Digest != cctest.Hex(d) ||
+	if r.Event.Name != agreement.EventSLASigned || ev.Period != "2026-04-01T00:00:00Z" || ev.PeriodEnd != "2026-05-01T00:00:00Z" || ev.Digest != cctest.Hex(d) ||
 		ev.Enclave == nil || ev.Enclave.EnclaveID != n.EnclaveID {
 		t.Fatalf("event %s %+v", r.Event.Name, ev)
 	}
@@ -166,14 +207,14 @@ func TestAcceptSLA(t *testing.T) {
 	if a.Status != agreement.StatusActive || a.AcceptedAt != "2026-03-10T12:00:00Z" || a.LastPeriod != "2026-04-01T00:00:00Z" || a.PaidThrough != "2026-05-01T00:00:00Z" {
 		t.Fatalf("agreement %+v", a)
 	}
-	// The stored record is a complete Parametric SLA Signed record.
+	// GetSLA gives a complete Parametric SLA Signed record.
 	if _, err := a.Signed.Verify(signedsla.Options{Roots: pools(n)}); err != nil {
 		t.Fatalf("signed record does not verify: %v", err)
 	}
 	if n.Balance("client") != 50_000 {
 		t.Fatalf("client balance %d", n.Balance("client"))
 	}
-	n.ExpectError(n.Client, AG, "AcceptSLA", `SLA "sla-1" is ACTIVE, not PROPOSED`, "sla-1", cctest.Hex(d), csig)
+	n.ExpectCallError(accept(n.Client, "sla-1", cctest.Hex(d), csig), `SLA "sla-1" is ACTIVE, not PROPOSED`)
 }
 
 // AcceptSLA pays the first period that has not started at the transaction
@@ -190,9 +231,9 @@ func TestAcceptPaysFirstUnstartedPeriod(t *testing.T) {
 		s := cctest.ExampleSLA(t, fmt.Sprintf("sla-%d", i))
 		doc, d := cctest.Doc(t, s)
 		n.Fund(s, 100_000)
-		n.MustSubmit(n.Provider, AG, "ProposeSLA", doc, cctest.Sign(t, n.Provider, d))
+		n.MustCall(cctest.ProposeCall(n.Provider, doc, cctest.Sign(t, n.Provider, d)))
 		n.At(tc.at)
-		n.MustSubmit(n.Client, AG, "AcceptSLA", s.ID, cctest.Hex(d), cctest.Sign(t, n.Client, d))
+		n.MustAccept(s)
 		if a := get(t, n, s.ID); a.LastPeriod != tc.period || a.PaidThrough != tc.paidThrough || a.PaidPeriods != 1 {
 			t.Fatalf("accepted at %s: paid %s..%s, want %s..%s", tc.at, a.LastPeriod, a.PaidThrough, tc.period, tc.paidThrough)
 		}
@@ -205,10 +246,10 @@ func TestAcceptNoPeriodLeft(t *testing.T) {
 	s.Validity = sla.Validity{Start: "2026-01-01T00:00:00Z", End: "2026-03-01T00:00:00Z"}
 	doc, d := cctest.Doc(t, s)
 	n.Fund(s, 100_000)
-	n.MustSubmit(n.Provider, AG, "ProposeSLA", doc, cctest.Sign(t, n.Provider, d))
+	n.MustCall(cctest.ProposeCall(n.Provider, doc, cctest.Sign(t, n.Provider, d)))
 	n.At("2026-02-10T00:00:00Z")
-	n.ExpectError(n.Client, AG, "AcceptSLA", `SLA "sla-1": its last billing period 2026-02-01T00:00:00Z started before this transaction (2026-02-10T00:00:00Z); no period is left to pay (a period is paid only before it starts)`,
-		"sla-1", cctest.Hex(d), cctest.Sign(t, n.Client, d))
+	n.ExpectCallError(cctest.WithDocument(n.Client, doc, "AcceptSLA", "sla-1", cctest.Hex(d), cctest.Sign(t, n.Client, d)),
+		`SLA "sla-1": its last billing period 2026-02-01T00:00:00Z started before this transaction (2026-02-10T00:00:00Z); no period is left to pay (a period is paid only before it starts)`)
 }
 
 func TestAcceptAfterValidityEnded(t *testing.T) {
@@ -217,9 +258,9 @@ func TestAcceptAfterValidityEnded(t *testing.T) {
 	s.Validity = sla.Validity{Start: "2026-01-01T00:00:00Z", End: "2026-02-01T00:00:00Z"}
 	doc, d := cctest.Doc(t, s)
 	n.Fund(s, 100_000)
-	n.MustSubmit(n.Provider, AG, "ProposeSLA", doc, cctest.Sign(t, n.Provider, d))
+	n.MustCall(cctest.ProposeCall(n.Provider, doc, cctest.Sign(t, n.Provider, d)))
 	n.At("2026-02-01T00:00:00Z")
-	n.ExpectError(n.Client, AG, "AcceptSLA", `SLA "sla-1": validity ended at 2026-02-01T00:00:00Z, before this transaction (2026-02-01T00:00:00Z)`, "sla-1", cctest.Hex(d), cctest.Sign(t, n.Client, d))
+	n.ExpectCallError(cctest.WithDocument(n.Client, doc, "AcceptSLA", "sla-1", cctest.Hex(d), cctest.Sign(t, n.Client, d)), `SLA "sla-1": validity ended at 2026-02-01T00:00:00Z, before this transaction (2026-02-01T00:00:00Z)`)
 }
 
 func TestAcceptWalletChecks(t *testing.T) {
@@ -255,8 +296,8 @@ func TestAcceptWalletChecks(t *testing.T) {
 			n.Fund(s, 100_000)
 			tc.setup(n, s)
 			doc, d := cctest.Doc(t, s)
-			n.MustSubmit(n.Provider, AG, "ProposeSLA", doc, cctest.Sign(t, n.Provider, d))
-			n.ExpectError(n.Client, AG, "AcceptSLA", tc.want(n), "sla-1", cctest.Hex(d), cctest.Sign(t, n.Client, d))
+			n.MustCall(cctest.ProposeCall(n.Provider, doc, cctest.Sign(t, n.Provider, d)))
+			n.ExpectCallError(cctest.WithDocument(n.Client, doc, "AcceptSLA", "sla-1", cctest.Hex(d), cctest.Sign(t, n.Client, d)), tc.want(n))
 		})
 	}
 }
@@ -265,18 +306,30 @@ func TestRenewSLA(t *testing.T) {
 	n := cctest.New(t)
 	s := cctest.ExampleSLA(t, "sla-1")
 	s.Validity = sla.Validity{Start: "2026-01-01T00:00:00Z", End: "2026-03-01T00:00:00Z"}
-	n.Activate(s, 250_000) // pays January
+	d := n.Activate(s, 250_000) // pays January
+	doc, _ := cctest.Doc(t, s)
+	longer := *s
+	longer.Validity.End = "2026-04-01T00:00:00Z"
+	ldoc, ld := cctest.Doc(t, &longer)
 
 	otherCA := cctest.SameCN(n.ClientCA2, n.Client, "client")
 	adminRole := cctest.SameCN(n.ClientCA, n.Client, "admin")
 	n.At("2026-01-06T00:00:00Z")
-	n.ExpectError(n.Client, AG, "RenewSLA", `SLA "nope" does not exist`, "nope")
-	n.ExpectError(n.Provider, AG, "RenewSLA", "only the SLA's client may renew it: "+notParty("client", n.Provider, n.Client), "sla-1")
-	n.ExpectError(otherCA, AG, "RenewSLA", "only the SLA's client may renew it: "+notParty("client", otherCA, n.Client), "sla-1")
-	n.ExpectError(adminRole, AG, "RenewSLA", "only the SLA's client may renew it: "+notParty("client", adminRole, n.Client), "sla-1")
-	r := n.Submit(n.Client, AG, "RenewSLA", "sla-1")
+	n.ExpectCallError(cctest.WithDocument(n.Client, doc, "RenewSLA", "nope"), `SLA "nope" does not exist`)
+	n.ExpectCallError(cctest.WithDocument(n.Provider, doc, "RenewSLA", "sla-1"), "only the SLA's client may renew it: "+notParty("client", n.Provider, n.Client))
+	n.ExpectCallError(cctest.WithDocument(otherCA, doc, "RenewSLA", "sla-1"), "only the SLA's client may renew it: "+notParty("client", otherCA, n.Client))
+	n.ExpectCallError(cctest.WithDocument(adminRole, doc, "RenewSLA", "sla-1"), "only the SLA's client may renew it: "+notParty("client", adminRole, n.Client))
+	n.ExpectCallError(fabricfake.Call{ID: n.Client, Chaincode: AG, Fn: "RenewSLA", Args: []string{"sla-1"}},
+		`transient "sla": missing: pass the SLA document in the transient map under key "sla" (the arguments are written to the block, the transient map is not)`)
+	n.ExpectCallError(cctest.WithDocument(n.Client, ldoc, "RenewSLA", "sla-1"),
+		fmt.Sprintf(`transient "sla": the document's digest %s is not the digest of SLA "sla-1" (%s)`, cctest.Hex(ld), cctest.Hex(d)))
+	reads := len(n.World.PrivateReads)
+	r := n.Renew(s)
 	if !r.OK() || r.Event.Name != agreement.EventSLARenewed {
 		t.Fatalf("renew: %s %+v", r.Message, r.Event)
+	}
+	if len(n.World.PrivateReads) != reads {
+		t.Fatalf("RenewSLA read private data: %+v", n.World.PrivateReads[reads:])
 	}
 	a := get(t, n, "sla-1")
 	if a.LastPeriod != "2026-02-01T00:00:00Z" || a.PaidThrough != "2026-03-01T00:00:00Z" || a.PaidPeriods != 2 {
@@ -286,7 +339,7 @@ func TestRenewSLA(t *testing.T) {
 		t.Fatalf("client balance %d", n.Balance("client"))
 	}
 	n.At("2026-02-06T00:00:00Z")
-	n.ExpectError(n.Client, AG, "RenewSLA", `SLA "sla-1" is paid through the end of its validity (2026-03-01T00:00:00Z)`, "sla-1")
+	n.ExpectCallError(cctest.WithDocument(n.Client, doc, "RenewSLA", "sla-1"), `SLA "sla-1" is paid through the end of its validity (2026-03-01T00:00:00Z)`)
 }
 
 // RenewSLA pays the next period only once the last paid one has begun and
@@ -295,19 +348,20 @@ func TestRenewTiming(t *testing.T) {
 	n := cctest.New(t)
 	s := cctest.ExampleSLA(t, "sla-1")
 	n.Activate(s, 350_000) // January
+	doc, _ := cctest.Doc(t, s)
 	n.At("2025-12-31T23:59:59Z")
-	n.ExpectError(n.Client, AG, "RenewSLA", `SLA "sla-1" is paid through 2026-02-01T00:00:00Z; renew once its last paid period (2026-01-01T00:00:00Z) has begun`, "sla-1")
+	n.ExpectCallError(cctest.WithDocument(n.Client, doc, "RenewSLA", "sla-1"), `SLA "sla-1" is paid through 2026-02-01T00:00:00Z; renew once its last paid period (2026-01-01T00:00:00Z) has begun`)
 	n.At("2026-01-01T00:00:00Z")
-	n.MustSubmit(n.Client, AG, "RenewSLA", "sla-1") // February, during January
+	n.MustRenew(s) // February, during January
 	n.At("2026-03-01T00:00:01Z")
-	n.ExpectError(n.Client, AG, "RenewSLA", `SLA "sla-1": its next period 2026-03-01T00:00:00Z started before this transaction (2026-03-01T00:00:01Z); a period is paid only before it starts`, "sla-1")
+	n.ExpectCallError(cctest.WithDocument(n.Client, doc, "RenewSLA", "sla-1"), `SLA "sla-1": its next period 2026-03-01T00:00:00Z started before this transaction (2026-03-01T00:00:01Z); a period is paid only before it starts`)
 	n.At("2026-03-01T00:00:00Z") // exactly at its start: not started before the transaction
-	n.MustSubmit(n.Client, AG, "RenewSLA", "sla-1")
+	n.MustRenew(s)
 	if a := get(t, n, "sla-1"); a.LastPeriod != "2026-03-01T00:00:00Z" || a.PaidThrough != "2026-04-01T00:00:00Z" || a.PaidPeriods != 3 {
 		t.Fatalf("after renewals %+v", a)
 	}
 	n.At("2026-03-02T00:00:00Z")
-	n.ExpectError(n.Client, AG, "RenewSLA", `pay period 2026-04-01T00:00:00Z of SLA "sla-1" into escrow: refund DepositEscrow: wallet "client": insufficient balance 50000 for 100000`, "sla-1")
+	n.ExpectCallError(cctest.WithDocument(n.Client, doc, "RenewSLA", "sla-1"), `pay period 2026-04-01T00:00:00Z of SLA "sla-1" into escrow: refund DepositEscrow: wallet "client": insufficient balance 50000 for 100000`)
 }
 
 func TestTerminateSLA(t *testing.T) {
@@ -315,7 +369,7 @@ func TestTerminateSLA(t *testing.T) {
 	s := cctest.ExampleSLA(t, "sla-1")
 	doc, d := cctest.Doc(t, s)
 	n.Fund(s, 100_000)
-	n.MustSubmit(n.Provider, AG, "ProposeSLA", doc, cctest.Sign(t, n.Provider, d))
+	n.MustCall(cctest.ProposeCall(n.Provider, doc, cctest.Sign(t, n.Provider, d)))
 	otherCA := cctest.SameCN(n.ClientCA2, n.Client, "client")
 	adminRole := cctest.SameCN(n.ProviderCA, n.Provider, "admin")
 
@@ -342,18 +396,19 @@ func TestTerminateSLA(t *testing.T) {
 		t.Fatalf("withdrawn %+v", a)
 	}
 	n.ExpectError(n.Provider, AG, "TerminateSLA", `SLA "sla-1" is WITHDRAWN; only a PROPOSED or ACTIVE SLA can be terminated`, "sla-1", "again")
-	n.ExpectError(n.Client, AG, "AcceptSLA", `SLA "sla-1" is WITHDRAWN, not PROPOSED`, "sla-1", cctest.Hex(d), cctest.Sign(t, n.Client, d))
+	n.ExpectCallError(cctest.WithDocument(n.Client, doc, "AcceptSLA", "sla-1", cctest.Hex(d), cctest.Sign(t, n.Client, d)), `SLA "sla-1" is WITHDRAWN, not PROPOSED`)
 
 	// Terminate an active SLA: effective at the end of the paid term.
 	s2 := cctest.ExampleSLA(t, "sla-2")
 	n.At("2026-04-10T00:00:00Z")
 	n.Activate(s2, 0) // pays May
+	doc2, _ := cctest.Doc(t, s2)
 	n.MustSubmit(n.Provider, AG, "TerminateSLA", "sla-2", "end of service")
 	a = get(t, n, "sla-2")
 	if a.Status != agreement.StatusTerminated || a.EndsAt != "2026-06-01T00:00:00Z" || a.TerminatedBy != cctest.ID(n.Provider) || a.TerminatedAs != "provider" {
 		t.Fatalf("terminated %+v", a)
 	}
-	n.ExpectError(n.Client, AG, "RenewSLA", `SLA "sla-2" is TERMINATED, not ACTIVE`, "sla-2")
+	n.ExpectCallError(cctest.WithDocument(n.Client, doc2, "RenewSLA", "sla-2"), `SLA "sla-2" is TERMINATED, not ACTIVE`)
 	n.ExpectError(n.Client, AG, "TerminateSLA", `SLA "sla-2" is TERMINATED; only a PROPOSED or ACTIVE SLA can be terminated`, "sla-2", "again")
 }
 
@@ -361,8 +416,7 @@ func TestGetAndListSLAs(t *testing.T) {
 	n := cctest.New(t)
 	for i := 0; i < 5; i++ {
 		s := cctest.ExampleSLA(t, fmt.Sprintf("sla-%d", i))
-		doc, d := cctest.Doc(t, s)
-		n.MustSubmit(n.Provider, AG, "ProposeSLA", doc, cctest.Sign(t, n.Provider, d))
+		n.MustPropose(s)
 	}
 	n.ExpectError(n.Stranger, AG, "GetSLA", `SLA "sla-1" is readable by ProviderOrgMSP and ClientOrgMSP only, not by OtherOrgMSP`, "sla-1")
 	n.ExpectError(n.OtherAdmin, AG, "GetSLA", `SLA "sla-1" is readable by ProviderOrgMSP and ClientOrgMSP only, not by OtherOrgMSP`, "sla-1")
@@ -439,38 +493,57 @@ func TestLedgerAndIdentityFailures(t *testing.T) {
 	doc, d := cctest.Doc(t, s)
 	sig := cctest.Sign(t, n.Provider, d)
 	c := n.AgreementContract()
+	newTx := func() (*fabricfake.Tx, *fabricfake.TransactionContext) {
+		tx := n.World.NewTx(n.Provider, AG)
+		tx.SetTransient(map[string][]byte{agreement.TransientSLA: []byte(doc)})
+		return tx, tx.Context()
+	}
 
-	tx := n.World.NewTx(n.Provider, AG)
-	ctx := tx.Context()
+	tx, ctx := newTx()
 	tx.Stub.GetStateReturns(nil, errors.New("ledger down"))
-	if err := c.ProposeSLA(ctx, doc, sig); err == nil || err.Error() != `read SLA "sla-1": ledger down` {
+	if err := c.ProposeSLA(ctx, sig); err == nil || err.Error() != `read SLA "sla-1": ledger down` {
 		t.Fatalf("got %v", err)
 	}
 	if tx.PendingWrites() != 0 {
 		t.Fatal("failed ProposeSLA wrote state")
 	}
 
-	tx = n.World.NewTx(n.Provider, AG)
-	ctx = tx.Context()
+	_, ctx = newTx()
 	ci := &fabricfake.ClientIdentity{}
 	ci.GetMSPIDReturns("ProviderOrgMSP", nil)
 	ci.GetX509CertificateReturns(nil, errors.New("no cert"))
 	ctx.GetClientIdentityReturns(ci)
-	if err := c.ProposeSLA(ctx, doc, sig); err == nil || err.Error() != "submitter: read certificate: no cert" {
+	if err := c.ProposeSLA(ctx, sig); err == nil || err.Error() != "submitter: read certificate: no cert" {
 		t.Fatalf("got %v", err)
 	}
 
-	tx = n.World.NewTx(n.Provider, AG)
-	ctx = tx.Context()
+	tx, ctx = newTx()
 	tx.Stub.PutStateReturns(errors.New("disk full"))
-	if err := c.ProposeSLA(ctx, doc, sig); err == nil || err.Error() != `write SLA "sla-1": disk full` {
+	if err := c.ProposeSLA(ctx, sig); err == nil || err.Error() != `write SLA "sla-1": disk full` {
 		t.Fatalf("got %v", err)
 	}
 
-	tx = n.World.NewTx(n.Provider, AG)
-	ctx = tx.Context()
+	tx, ctx = newTx()
 	tx.Stub.GetTxTimestampReturns(nil, errors.New("no time"))
-	if err := c.ProposeSLA(ctx, doc, sig); err == nil || err.Error() != "read transaction timestamp: no time" {
+	if err := c.ProposeSLA(ctx, sig); err == nil || err.Error() != "read transaction timestamp: no time" {
+		t.Fatalf("got %v", err)
+	}
+
+	tx, ctx = newTx()
+	tx.Stub.GetTransientReturns(nil, errors.New("no transient"))
+	if err := c.ProposeSLA(ctx, sig); err == nil || err.Error() != "read the transient map: no transient" {
+		t.Fatalf("got %v", err)
+	}
+
+	tx, ctx = newTx()
+	tx.Stub.PutPrivateDataReturns(errors.New("no room"))
+	if err := c.ProposeSLA(ctx, sig); err == nil || err.Error() != `write the document of SLA "sla-1" to _implicit_org_ProviderOrgMSP: no room` {
+		t.Fatalf("got %v", err)
+	}
+
+	tx, ctx = newTx()
+	tx.Stub.SetStateValidationParameterReturns(errors.New("no policy"))
+	if err := c.ProposeSLA(ctx, sig); err == nil || err.Error() != fmt.Sprintf(`SLA "sla-1": key %q: set key-level policy: no policy`, cctest.SLAKey("sla-1")) {
 		t.Fatalf("got %v", err)
 	}
 }

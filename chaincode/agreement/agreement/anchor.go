@@ -88,7 +88,7 @@ func (c *Contract) AnchorLogBatch(ctx contractapi.TransactionContextInterface, s
 	if err != nil {
 		return err
 	}
-	mismatch := signedsla.CheckParty("logger", a.Terms.Logger, caller.ID.MSPID, caller.Cert)
+	mismatch := signedsla.CheckParty("logger", a.Parties.Logger.party(), caller.ID.MSPID, caller.Cert)
 	// mutate:check anchor-caller
 	if mismatch != nil {
 		return fmt.Errorf("only the SLA's logger may anchor log batches: %w", mismatch)
@@ -102,8 +102,8 @@ func (c *Contract) AnchorLogBatch(ctx contractapi.TransactionContextInterface, s
 		return err
 	}
 	// mutate:check anchor-validity
-	if periodStart < a.Terms.ValidityStart || periodEnd > a.Terms.ValidityEnd {
-		return fmt.Errorf("periodStart, periodEnd: window %s..%s is not inside the validity %s..%s of SLA %q", periodStart, periodEnd, a.Terms.ValidityStart, a.Terms.ValidityEnd, slaID)
+	if periodStart < a.ValidityStart || periodEnd > a.ValidityEnd {
+		return fmt.Errorf("periodStart, periodEnd: window %s..%s is not inside the validity %s..%s of SLA %q", periodStart, periodEnd, a.ValidityStart, a.ValidityEnd, slaID)
 	}
 	now, err := c.g.TxTime(ctx)
 	if err != nil {
@@ -161,6 +161,9 @@ func (c *Contract) AnchorLogBatch(ctx contractapi.TransactionContextInterface, s
 	}
 	if err := ctx.GetStub().PutState(key, data); err != nil {
 		return fmt.Errorf("write log batch %d of SLA %q: %w", n, slaID, err)
+	}
+	if err := setPartiesPolicy(ctx, a, key); err != nil {
+		return err
 	}
 	return emit(ctx, EventLogBatchAnchored, rec)
 }

@@ -22,13 +22,13 @@ func TestAnchorLogBatch(t *testing.T) {
 	s := cctest.ExampleSLA(t, "sla-1")
 	doc, d := cctest.Doc(t, s)
 	n.Fund(s, 100_000)
-	n.MustSubmit(n.Provider, AG, "ProposeSLA", doc, cctest.Sign(t, n.Provider, d))
+	n.MustCall(cctest.ProposeCall(n.Provider, doc, cctest.Sign(t, n.Provider, d)))
 
 	a1 := signedsla.Anchor{SLAID: "sla-1", Seq: 1, CID: "bafyone", PeriodStart: "2026-01-01T00:00:00Z", PeriodEnd: "2026-01-01T01:00:00Z"}
 	n.At("2026-01-01T03:00:00Z")
 	n.ExpectError(n.Logger, AG, "AnchorLogBatch", `SLA "sla-1" is PROPOSED; log batches are anchored for an ACTIVE or TERMINATED SLA`, anchorArgs(t, n, a1, nil)...)
 	n.At("2025-12-20T00:00:00Z")
-	n.MustSubmit(n.Client, AG, "AcceptSLA", "sla-1", cctest.Hex(d), cctest.Sign(t, n.Client, d))
+	n.MustAccept(s)
 	n.At("2026-01-01T03:00:00Z")
 
 	r := n.Submit(n.Logger, AG, "AnchorLogBatch", anchorArgs(t, n, a1, nil)...)
@@ -112,7 +112,7 @@ func TestAnchorLogBatch(t *testing.T) {
 	n.ExpectError(n.Client, AG, "ListLogBatches", `pageSize: "-1" is not an integer in 1..100`, "sla-1", "-1", "")
 
 	// GetSettlementView: the SLA's status, digest and pin with one anchor, for the refund chaincode.
-	var full agreement.Agreement
+	var full agreement.SLAView
 	_ = json.Unmarshal([]byte(n.MustEvaluate(n.Provider, AG, "GetSLA", "sla-1")), &full)
 	var view agreement.SettlementView
 	if err := json.Unmarshal([]byte(n.MustEvaluate(n.Provider, AG, "GetSettlementView", "sla-1", "2")), &view); err != nil {

@@ -30,7 +30,8 @@
 //	TerminateSLA           provider or client   WITHDRAWN (from PROPOSED) or TERMINATED (from ACTIVE), event SLATerminated
 //	ApproveEnclaveHandover provider or client   event EnclaveHandoverApproved, or EnclaveHandover when the pin moves
 //	AnchorLogBatch         the SLA's logger     event LogBatchAnchored
-//	GetSLA, GetSLAHistory, GetLogBatch, ListLogBatches, GetSettlementView
+//	GetSLA                 members of the provider's or the client's MSP, on a peer of their own organization
+//	GetSLAHistory, GetLogBatch, ListLogBatches, GetSettlementView
 //	                       members of the provider's or the client's MSP
 //	ListSLAs               members of the MSP listed (the caller's own)
 //	Configure              an admin of an organization of the deploy configuration
@@ -42,11 +43,11 @@
 // client chooses; the guard (ccguard, wired as BeforeTransaction) refuses
 // every function whose timestamp is more than the allowed skew (default 5
 // minutes, the server's -max-clock-skew) away from the endorsing peer's
-// clock. With the endorsement policy "both orgs", each party's peer guards
-// against the other's backdating, so what stays trusted is each endorsing
-// organization's clock within the skew: a party can shift a timestamp by at
-// most the skew, which must stay well below the billing period. On that
-// time:
+// clock. With both parties' peers endorsing (see Endorsement), each party's
+// peer guards against the other's backdating, so what stays trusted is each
+// endorsing organization's clock within the skew: a party can shift a
+// timestamp by at most the skew, which must stay well below the billing
+// period. On that time:
 //
 //   - AcceptSLA pays the first billing period that has not started at the
 //     transaction time (period start >= transaction time) and lies inside
@@ -86,6 +87,25 @@
 // (ends_at): the escrowed periods are still monitored and settled, no further
 // period can be paid.
 //
+// # Terms private to the parties
+//
+// The SLA document (price, metrics, consequences, wallets) is private to the
+// provider's and the client's organizations. ProposeSLA, AcceptSLA and
+// RenewSLA take it in the transient map under key "sla" (TransientSLA): the
+// arguments, the results and the events are in the block for every channel
+// member to read, the transient map is not. ProposeSLA stores it in both
+// parties' implicit organization collections ("_implicit_org_<MSP ID>",
+// Collection); AcceptSLA and RenewSLA check the document they are given
+// against the recorded digest and read no private data, since each
+// endorsing peer could read only its own organization's copy. GetSLA, a
+// query, returns the copy of the caller's organization, read on its own
+// peer. The public record (Agreement) holds the id, the status, the digest,
+// the parties' identities, the validity window, the signatures, what was
+// paid and when, the pinned enclave and the termination; the escrow of each
+// period (refund chaincode) shows the fee. The digest and the block's
+// SHA-256 of the private document hide the terms because every document
+// carries a random nonce.
+//
 // # Arguments
 //
 // Every argument is a string: signatures are standard base64 of ASN.1 DER
@@ -108,14 +128,28 @@
 //	sla-by-party~<role>~<msp>~<cn>~<id>          index for ListSLAs (role provider|client)
 //	anchor~<id>~<seq, 20 digits>                 an AnchorRecord
 //
+// and in the implicit collection of the provider's and of the client's
+// organization:
+//
+//	sla~<id>                                     the SLA document as proposed
+//
 // The index keeps the common name for readability only; every access check
 // compares the full identity.
 //
 // # Endorsement
 //
-// The chaincode is meant to run with the endorsement policy "both orgs"
-// (AND of ProviderOrgMSP.peer and ClientOrgMSP.peer), so that neither party
-// alone can write an agreement.
+// The chaincode runs with the chaincode-level policy "any two
+// organizations' peers", which validates only the creation of keys. Every
+// key of an SLA (its record, its two index keys, its anchors) gets, in the
+// transaction that creates it, the key-level policy "a peer of the
+// provider's organization and a peer of the client's" (package
+// chaincode/internal/sbe), never set again and never deleted: no other
+// organization, alone or with one party, can change it. The private writes
+// of ProposeSLA need each party's own peer (the implicit collections'
+// policy). Clients name the two parties' organizations as the endorsing
+// organizations of every SLA transaction (for ProposeSLA the Fabric Gateway
+// cannot plan transient data with two organizations' collections itself),
+// so that no third organization endorses, or sees the transient document.
 package agreement
 
 import (
@@ -177,32 +211,39 @@ func New(g *ccguard.Guard) *Contract {
 	return c
 }
 
-// Terms are the parts of the SLA the chaincodes act on, copied from the
-// document at proposal.
-type Terms struct {
-	Provider         sla.Party `json:"provider"`
-	Client           sla.Party `json:"client"`
-	Logger           sla.Party `json:"logger"`
-	ProductID        string    `json:"product_id"`
-	PriceMinor       int64     `json:"price_minor"`
-	Currency         string    `json:"currency"`
-	CollateralWallet string    `json:"collateral_wallet,omitempty"`
-	ValidityStart    string    `json:"validity_start"`
-	ValidityEnd      string    `json:"validity_end"`
+// Parties are the identities of an SLA's provider, client and logger, as
+// the document names them (without wallets).
+type Parties struct {
+	Provider PartyRef `json:"provider"`
+	Client   PartyRef `json:"client"`
+	Logger   PartyRef `json:"logger"`
 }
 
-// Agreement is the state of one SLA.
+// Signatures are the parties' signatures over the SLA digest with their
+// certificates; the client's is empty until the SLA is accepted.
+type Signatures struct {
+	Provider signedsla.Signature `json:"provider"`
+	Client   signedsla.Signature `json:"client"`
+}
+
+// Agreement is the public record of one SLA: what every member of the
+// channel can read in the blocks. It holds no term of the SLA beyond the
+// parties' identities and the validity window: the document (price,
+// metrics, consequences, wallets, nonce) is in the parties' implicit
+// collections only.
 type Agreement struct {
 	ID     string `json:"id"`
 	Status string `json:"status"`
-	// Digest is the lower-case hex SHA-256 of the SLA's canonical form.
-	Digest string `json:"digest"`
-	Terms  Terms  `json:"terms"`
-	// Signed is the Parametric SLA Signed record; its client signature is
-	// empty until the SLA is accepted.
-	Signed     signedsla.Record `json:"signed"`
-	ProposedAt string           `json:"proposed_at"`
-	AcceptedAt string           `json:"accepted_at,omitempty"`
+	// Digest is the lower-case hex SHA-256 of the SLA's canonical form, a
+	// hiding commitment to the terms (the document carries a random
+	// nonce).
+	Digest        string     `json:"digest"`
+	Parties       Parties    `json:"parties"`
+	ValidityStart string     `json:"validity_start"`
+	ValidityEnd   string     `json:"validity_end"`
+	Signatures    Signatures `json:"signatures"`
+	ProposedAt    string     `json:"proposed_at"`
+	AcceptedAt    string     `json:"accepted_at,omitempty"`
 	// LastPeriod is the start of the last paid period, PaidThrough its end;
 	// PaidPeriods counts the periods paid into escrow.
 	LastPeriod  string `json:"last_period,omitempty"`
@@ -247,19 +288,36 @@ type PartyRef struct {
 	Issuer     string `json:"issuer"`
 }
 
+// ID returns the identity (MSP ID, subject, issuer).
+func (p PartyRef) ID() identity.ID {
+	return identity.ID{MSPID: p.MSPID, Subject: p.Subject, Issuer: p.Issuer}
+}
+
+// party returns the identity as an SLA party without wallet.
+func (p PartyRef) party() sla.Party {
+	return sla.Party{MSPID: p.MSPID, CommonName: p.CommonName, Subject: p.Subject, Issuer: p.Issuer}
+}
+
+// SLAView is GetSLA's answer: the public record and the Parametric SLA
+// Signed record, whose document comes from the caller's organization's
+// implicit collection.
+type SLAView struct {
+	Agreement
+	Signed signedsla.Record `json:"signed"`
+}
+
 // SLAEvent is the payload of SLAProposed, SLASigned, SLARenewed and
-// SLATerminated.
+// SLATerminated. Like every event it is in the block for every channel
+// member to read: it carries no term of the SLA.
 type SLAEvent struct {
 	SLAID    string   `json:"sla_id"`
 	Digest   string   `json:"digest"`
 	Status   string   `json:"status"`
 	Provider PartyRef `json:"provider"`
 	Client   PartyRef `json:"client"`
-	// Period, PeriodEnd and Amount describe the period paid (SLASigned,
-	// SLARenewed).
+	// Period and PeriodEnd are the period paid (SLASigned, SLARenewed).
 	Period    string `json:"period,omitempty"`
 	PeriodEnd string `json:"period_end,omitempty"`
-	Amount    int64  `json:"amount,omitempty"`
 	// Enclave is the pinned enclave (SLASigned).
 	Enclave *EnclavePin `json:"enclave,omitempty"`
 	// By is the party who terminated (SLATerminated).
@@ -396,25 +454,16 @@ func refOf(id identity.ID) PartyRef {
 }
 
 func event(a *Agreement) SLAEvent {
-	return SLAEvent{SLAID: a.ID, Digest: a.Digest, Status: a.Status, Provider: ref(a.Terms.Provider), Client: ref(a.Terms.Client)}
-}
-
-// document re-parses the stored SLA document.
-func document(a *Agreement) (*sla.SLA, error) {
-	doc, err := sla.Parse(a.Signed.Document)
-	if err != nil {
-		return nil, fmt.Errorf("stored document of SLA %q: %w", a.ID, err)
-	}
-	return doc, nil
+	return SLAEvent{SLAID: a.ID, Digest: a.Digest, Status: a.Status, Provider: a.Parties.Provider, Client: a.Parties.Client}
 }
 
 // partyRole returns "provider" or "client" when the caller is that party of
 // the SLA (full identity), else "".
 func partyRole(a *Agreement, caller *ccguard.Caller) string {
 	switch caller.ID {
-	case a.Terms.Provider.ID():
+	case a.Parties.Provider.ID():
 		return "provider"
-	case a.Terms.Client.ID():
+	case a.Parties.Client.ID():
 		return "client"
 	}
 	return ""

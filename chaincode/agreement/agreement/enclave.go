@@ -152,7 +152,7 @@ func (c *Contract) ApproveEnclaveHandover(ctx contractapi.TransactionContextInte
 	} else {
 		h.ClientApproves = enclaveID
 	}
-	ev := HandoverEvent{SLAID: a.ID, Digest: a.Digest, Provider: ref(a.Terms.Provider), Client: ref(a.Terms.Client),
+	ev := HandoverEvent{SLAID: a.ID, Digest: a.Digest, Provider: a.Parties.Provider, Client: a.Parties.Client,
 		By: refOf(caller.ID), ApprovedAs: role, EnclaveID: enclaveID}
 	name := EventEnclaveHandoverApproved
 	// mutate:check handover-agree

@@ -11,13 +11,15 @@ import (
 	"github.com/slasa/slasa/internal/fabricfake"
 )
 
-func propose(t *testing.T, n *cctest.Net, id string) (string, string) {
+// propose proposes the example SLA id and returns its document, its
+// digest and the client's signature over it.
+func propose(t *testing.T, n *cctest.Net, id string) (string, string, string) {
 	t.Helper()
 	s := cctest.ExampleSLA(t, id)
 	doc, d := cctest.Doc(t, s)
 	n.Fund(s, 100_000)
-	n.MustSubmit(n.Provider, AG, "ProposeSLA", doc, cctest.Sign(t, n.Provider, d))
-	return cctest.Hex(d), cctest.Sign(t, n.Client, d)
+	n.MustCall(cctest.ProposeCall(n.Provider, doc, cctest.Sign(t, n.Provider, d)))
+	return doc, cctest.Hex(d), cctest.Sign(t, n.Client, d)
 }
 
 func TestAcceptPinsTheRegisteredEnclave(t *testing.T) {
@@ -64,9 +66,9 @@ func TestAcceptRefusesEnclavesItCannotPin(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			n := cctest.New(t)
-			d, sig := propose(t, n, "sla-1")
+			doc, d, sig := propose(t, n, "sla-1")
 			tc.setup(n)
-			n.ExpectError(n.Client, AG, "AcceptSLA", tc.want(n), "sla-1", d, sig)
+			n.ExpectCallError(cctest.WithDocument(n.Client, doc, "AcceptSLA", "sla-1", d, sig), tc.want(n))
 		})
 	}
 }

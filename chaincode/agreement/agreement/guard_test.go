@@ -19,7 +19,7 @@ var functions = []struct {
 	name string
 	args []string
 }{
-	{"ProposeSLA", []string{"{}", "AA=="}},
+	{"ProposeSLA", []string{"AA=="}},
 	{"AcceptSLA", []string{"sla-1", strings.Repeat("0", 64), "AA=="}},
 	{"RenewSLA", []string{"sla-1"}},
 	{"TerminateSLA", []string{"sla-1", "bye"}},
@@ -93,35 +93,32 @@ func TestClockSkew(t *testing.T) {
 	s0 := cctest.ExampleSLA(t, "sla-0")
 	doc0, d0 := cctest.Doc(t, s0)
 	n.Fund(s0, 500_000)
-	n.MustSubmit(n.Provider, AG, "ProposeSLA", doc0, cctest.Sign(t, n.Provider, d0))
-	n.Activate(cctest.ExampleSLA(t, "sla-1"), 0)
+	n.MustCall(cctest.ProposeCall(n.Provider, doc0, cctest.Sign(t, n.Provider, d0)))
+	s1 := cctest.ExampleSLA(t, "sla-1")
+	n.Activate(s1, 0)
+	doc1, _ := cctest.Doc(t, s1)
 	_, b := n.NewEnclave()
 	s2 := cctest.ExampleSLA(t, "sla-2")
 	doc2, d2 := cctest.Doc(t, s2)
 	n.At("2026-01-01T02:00:00Z")
 	anchor := signedsla.Anchor{SLAID: "sla-1", Seq: 1, CID: "bafyone", PeriodStart: "2026-01-01T00:00:00Z", PeriodEnd: "2026-01-01T01:00:00Z"}
 
-	for _, tc := range []struct {
-		fn   string
-		who  string
-		args []string
-	}{
-		{"ProposeSLA", "provider", []string{doc2, cctest.Sign(t, n.Provider, d2)}},
-		{"AcceptSLA", "client", []string{"sla-0", cctest.Hex(d0), cctest.Sign(t, n.Client, d0)}},
-		{"RenewSLA", "client", []string{"sla-1"}},
-		{"AnchorLogBatch", "logger", anchorArgs(t, n, anchor, nil)},
-		{"ApproveEnclaveHandover", "provider", []string{"sla-1", b}},
-		{"TerminateSLA", "client", []string{"sla-1", "bye"}},
+	for _, tc := range []fabricfake.Call{
+		cctest.ProposeCall(n.Provider, doc2, cctest.Sign(t, n.Provider, d2)),
+		cctest.WithDocument(n.Client, doc0, "AcceptSLA", "sla-0", cctest.Hex(d0), cctest.Sign(t, n.Client, d0)),
+		cctest.WithDocument(n.Client, doc1, "RenewSLA", "sla-1"),
+		{ID: n.Logger, Chaincode: AG, Fn: "AnchorLogBatch", Args: anchorArgs(t, n, anchor, nil)},
+		{ID: n.Provider, Chaincode: AG, Fn: "ApproveEnclaveHandover", Args: []string{"sla-1", b}},
+		{ID: n.Client, Chaincode: AG, Fn: "TerminateSLA", Args: []string{"sla-1", "bye"}},
 	} {
-		t.Run(tc.fn, func(t *testing.T) {
-			who := map[string]*fabricfake.Identity{"provider": n.Provider, "client": n.Client, "logger": n.Logger}[tc.who]
+		t.Run(tc.Fn, func(t *testing.T) {
 			for _, clock := range []time.Duration{6 * time.Minute, -6 * time.Minute, 5*time.Minute + 2*time.Second} {
 				want := n.SkewError(clock)
 				n.Clock = clock
-				n.ExpectError(who, AG, tc.fn, want, tc.args...)
+				n.ExpectCallError(tc, want)
 			}
 			n.Clock = -4 * time.Minute
-			n.MustSubmit(who, AG, tc.fn, tc.args...)
+			n.MustCall(tc)
 			n.Clock = 0
 		})
 	}

@@ -14,7 +14,7 @@ func TestLifecycleHappyPath(t *testing.T) {
 	n.At("2026-03-10T12:00:00Z")
 	d := n.Activate(s, 1_000_000)
 
-	var a agreement.Agreement
+	var a agreement.SLAView
 	if err := json.Unmarshal([]byte(n.MustEvaluate(n.Client, cctest.Agreement, "GetSLA", "sla-1")), &a); err != nil {
 		t.Fatal(err)
 	}

@@ -20,17 +20,34 @@ import (
 // MaxReasonLength bounds a termination reason (bytes).
 const MaxReasonLength = 256
 
-// ProposeSLA stores a new SLA with status PROPOSED. slaJSON is the
-// Parametric SLA document; it must pass the schema and semantic checks and
+// ProposeSLA stores a new SLA with status PROPOSED. The Parametric SLA
+// document is in the transient map under key "sla" (TransientSLA), never in
+// the arguments: the arguments are written to the block for every channel
+// member to read. The document must pass the schema and semantic checks and
 // name only known algorithmic drivers. The submitter must be the SLA's
 // provider (MSP ID, certificate subject and issuer), and providerSignature
 // (base64) must be the submitter's signature over the SLA digest. The SLA id
 // must be new and the validity window must not have ended at the
-// transaction time. Event SLAProposed.
-func (c *Contract) ProposeSLA(ctx contractapi.TransactionContextInterface, slaJSON string, providerSignature string) error {
-	doc, err := sla.Parse([]byte(slaJSON))
+// transaction time.
+//
+// The document goes to the implicit collections of the provider's and the
+// client's organizations (key sla~<id>), so the transaction needs both
+// organizations' peers: a client submits it naming both as its endorsing
+// organizations. The public record holds no terms (see Agreement); it and
+// its two index keys get the key-level policy "a peer of the provider's and
+// a peer of the client's organization". Event SLAProposed.
+func (c *Contract) ProposeSLA(ctx contractapi.TransactionContextInterface, providerSignature string) error {
+	// mutate:check propose-document-argument
+	if strings.HasPrefix(strings.TrimSpace(providerSignature), "{") {
+		return fmt.Errorf("providerSignature: this is an SLA document, not a signature; pass the document in the transient map under key %q, never in the arguments (they are written to the block)", TransientSLA)
+	}
+	raw, err := transientDocument(ctx)
 	if err != nil {
-		return fmt.Errorf("slaJSON: invalid SLA: %s", describe(err))
+		return err
+	}
+	doc, digest, err := parseDocument(raw)
+	if err != nil {
+		return err
 	}
 	caller, err := ccguard.GetCaller(ctx)
 	if err != nil {
@@ -42,15 +59,11 @@ func (c *Contract) ProposeSLA(ctx contractapi.TransactionContextInterface, slaJS
 		return fmt.Errorf("only the SLA's provider may propose it: %w", mismatch)
 	}
 	if _, err := driver.Compile(doc); err != nil {
-		return fmt.Errorf("slaJSON: %w", err)
+		return fmt.Errorf("transient %q: %w", TransientSLA, err)
 	}
 	sig, err := decodeSignature("providerSignature", providerSignature)
 	if err != nil {
 		return err
-	}
-	digest, err := sla.Digest(doc)
-	if err != nil {
-		return fmt.Errorf("slaJSON: digest: %w", err)
 	}
 	bad := signedsla.VerifyDigest(caller.Cert, digest[:], sig)
 	// mutate:check propose-signature
@@ -63,11 +76,11 @@ func (c *Contract) ProposeSLA(ctx contractapi.TransactionContextInterface, slaJS
 	}
 	_, end, err := doc.ValidityWindow()
 	if err != nil {
-		return fmt.Errorf("slaJSON: %w", err)
+		return fmt.Errorf("transient %q: %w", TransientSLA, err)
 	}
 	// mutate:check propose-validity-ended
 	if !now.Before(end) {
-		return fmt.Errorf("slaJSON: validity ended at %s, before this transaction (%s)", doc.Validity.End, format(now))
+		return fmt.Errorf("transient %q: validity ended at %s, before this transaction (%s)", TransientSLA, doc.Validity.End, format(now))
 	}
 	key, err := slaKey(ctx, doc.ID)
 	if err != nil {
@@ -85,26 +98,22 @@ func (c *Contract) ProposeSLA(ctx contractapi.TransactionContextInterface, slaJS
 		ID:     doc.ID,
 		Status: StatusProposed,
 		Digest: hex.EncodeToString(digest[:]),
-		Terms: Terms{
-			Provider:         doc.Parties.Provider,
-			Client:           doc.Parties.Client,
-			Logger:           doc.Parties.Logger,
-			ProductID:        doc.Service.ProductID,
-			PriceMinor:       doc.Price.AmountMinor,
-			Currency:         doc.Price.Currency,
-			CollateralWallet: doc.Consequences.CollateralWallet,
-			ValidityStart:    doc.Validity.Start,
-			ValidityEnd:      doc.Validity.End,
+		Parties: Parties{
+			Provider: ref(doc.Parties.Provider),
+			Client:   ref(doc.Parties.Client),
+			Logger:   ref(doc.Parties.Logger),
 		},
-		Signed: signedsla.Record{
-			Version:  signedsla.Version,
-			Document: []byte(slaJSON),
-			Digest:   hex.EncodeToString(digest[:]),
+		ValidityStart: doc.Validity.Start,
+		ValidityEnd:   doc.Validity.End,
+		Signatures: Signatures{
 			Provider: signedsla.Signature{MSPID: caller.ID.MSPID, Certificate: signedsla.CertificatePEM(caller.Cert), Signature: sig},
 		},
 		ProposedAt: format(now),
 	}
 	if err := save(ctx, a); err != nil {
+		return err
+	}
+	if err := setPartiesPolicy(ctx, a, key); err != nil {
 		return err
 	}
 	for _, idx := range []struct {
@@ -119,6 +128,12 @@ func (c *Contract) ProposeSLA(ctx contractapi.TransactionContextInterface, slaJS
 		if err := ctx.GetStub().PutState(k, []byte{0}); err != nil {
 			return fmt.Errorf("write index of SLA %q: %w", doc.ID, err)
 		}
+		if err := setPartiesPolicy(ctx, a, k); err != nil {
+			return err
+		}
+	}
+	if err := putDocument(ctx, doc.ID, raw, doc.Parties.Provider.MSPID, doc.Parties.Client.MSPID); err != nil {
+		return err
 	}
 	return emit(ctx, EventSLAProposed, event(a))
 }
@@ -126,7 +141,11 @@ func (c *Contract) ProposeSLA(ctx contractapi.TransactionContextInterface, slaJS
 // AcceptSLA signs a PROPOSED SLA as its client, pins the enclave and pays
 // the first period. The submitter must be the SLA's client (MSP ID,
 // certificate subject and issuer); digest must equal the stored digest and
-// signature (base64) must be the submitter's signature over it. The first
+// signature (base64) must be the submitter's signature over it. The SLA
+// document is in the transient map under key "sla" and must have the
+// recorded digest (the client reads it with GetSLA from its organization's
+// collection); the transaction reads no private data, so the two endorsing
+// organizations simulate it alike. The first
 // period is the first billing period that has not started at the
 // transaction time (its start is at or after it) and lies inside the
 // validity window; the transaction fails when none is left. The enclave
@@ -144,7 +163,7 @@ func (c *Contract) AcceptSLA(ctx contractapi.TransactionContextInterface, id str
 	if err != nil {
 		return err
 	}
-	mismatch := signedsla.CheckParty("client", a.Terms.Client, caller.ID.MSPID, caller.Cert)
+	mismatch := signedsla.CheckParty("client", a.Parties.Client.party(), caller.ID.MSPID, caller.Cert)
 	// mutate:check accept-caller
 	if mismatch != nil {
 		return fmt.Errorf("only the SLA's client may accept it: %w", mismatch)
@@ -170,11 +189,11 @@ func (c *Contract) AcceptSLA(ctx contractapi.TransactionContextInterface, id str
 	if bad != nil {
 		return fmt.Errorf("signature: %w", bad)
 	}
-	now, err := c.g.TxTime(ctx)
+	doc, err := termsOf(ctx, a)
 	if err != nil {
 		return err
 	}
-	doc, err := document(a)
+	now, err := c.g.TxTime(ctx)
 	if err != nil {
 		return err
 	}
@@ -186,11 +205,11 @@ func (c *Contract) AcceptSLA(ctx contractapi.TransactionContextInterface, id str
 	if err != nil {
 		return fmt.Errorf("SLA %q: pin the enclave: %w", id, err)
 	}
-	if err := c.deposit(ctx, a, period); err != nil {
+	if err := c.deposit(ctx, a, doc, period); err != nil {
 		return err
 	}
 	a.Status = StatusActive
-	a.Signed.Client = signedsla.Signature{MSPID: caller.ID.MSPID, Certificate: signedsla.CertificatePEM(caller.Cert), Signature: sig}
+	a.Signatures.Client = signedsla.Signature{MSPID: caller.ID.MSPID, Certificate: signedsla.CertificatePEM(caller.Cert), Signature: sig}
 	a.AcceptedAt = format(now)
 	a.LastPeriod = period.String()
 	a.PaidThrough = format(period.End)
@@ -200,7 +219,7 @@ func (c *Contract) AcceptSLA(ctx contractapi.TransactionContextInterface, id str
 		return err
 	}
 	ev := event(a)
-	ev.Period, ev.PeriodEnd, ev.Amount, ev.Enclave = period.String(), format(period.End), a.Terms.PriceMinor, pin
+	ev.Period, ev.PeriodEnd, ev.Enclave = period.String(), format(period.End), pin
 	return emit(ctx, EventSLASigned, ev)
 }
 
@@ -242,7 +261,9 @@ func firstUnstartedPeriod(id string, doc *sla.SLA, now time.Time) (driver.Period
 // of an ACTIVE SLA into escrow. Only the client (MSP ID, certificate subject
 // and issuer) may renew, only once the last paid period has begun, only
 // while the next period has not started (transaction time <= paid_through)
-// and only while it lies inside the validity window. Event SLARenewed.
+// and only while it lies inside the validity window. The SLA document is in
+// the transient map under key "sla" and must have the recorded digest, as
+// for AcceptSLA. Event SLARenewed.
 func (c *Contract) RenewSLA(ctx contractapi.TransactionContextInterface, id string) error {
 	a, err := load(ctx, id)
 	if err != nil {
@@ -252,7 +273,7 @@ func (c *Contract) RenewSLA(ctx contractapi.TransactionContextInterface, id stri
 	if err != nil {
 		return err
 	}
-	mismatch := signedsla.CheckParty("client", a.Terms.Client, caller.ID.MSPID, caller.Cert)
+	mismatch := signedsla.CheckParty("client", a.Parties.Client.party(), caller.ID.MSPID, caller.Cert)
 	// mutate:check renew-caller
 	if mismatch != nil {
 		return fmt.Errorf("only the SLA's client may renew it: %w", mismatch)
@@ -262,8 +283,8 @@ func (c *Contract) RenewSLA(ctx contractapi.TransactionContextInterface, id stri
 		return fmt.Errorf("SLA %q is %s, not %s", id, a.Status, StatusActive)
 	}
 	// mutate:check renew-paid-to-end
-	if a.PaidThrough == a.Terms.ValidityEnd {
-		return fmt.Errorf("SLA %q is paid through the end of its validity (%s)", id, a.Terms.ValidityEnd)
+	if a.PaidThrough == a.ValidityEnd {
+		return fmt.Errorf("SLA %q is paid through the end of its validity (%s)", id, a.ValidityEnd)
 	}
 	now, err := c.g.TxTime(ctx)
 	if err != nil {
@@ -285,7 +306,7 @@ func (c *Contract) RenewSLA(ctx contractapi.TransactionContextInterface, id stri
 	if now.After(next) {
 		return fmt.Errorf("SLA %q: its next period %s started before this transaction (%s); a period is paid only before it starts", id, a.PaidThrough, format(now))
 	}
-	doc, err := document(a)
+	doc, err := termsOf(ctx, a)
 	if err != nil {
 		return err
 	}
@@ -293,7 +314,7 @@ func (c *Contract) RenewSLA(ctx contractapi.TransactionContextInterface, id stri
 	if err != nil {
 		return fmt.Errorf("SLA %q: next period: %w", id, err)
 	}
-	if err := c.deposit(ctx, a, period); err != nil {
+	if err := c.deposit(ctx, a, doc, period); err != nil {
 		return err
 	}
 	a.LastPeriod = period.String()
@@ -303,24 +324,24 @@ func (c *Contract) RenewSLA(ctx contractapi.TransactionContextInterface, id stri
 		return err
 	}
 	ev := event(a)
-	ev.Period, ev.PeriodEnd, ev.Amount = period.String(), format(period.End), a.Terms.PriceMinor
+	ev.Period, ev.PeriodEnd = period.String(), format(period.End)
 	return emit(ctx, EventSLARenewed, ev)
 }
 
 // deposit pays one period's fee from the client's wallet into escrow by
 // calling the configured refund chaincode's DepositEscrow in this
-// transaction.
-func (c *Contract) deposit(ctx contractapi.TransactionContextInterface, a *Agreement, p driver.Period) error {
+// transaction, with the terms of doc (the document of a).
+func (c *Contract) deposit(ctx contractapi.TransactionContextInterface, a *Agreement, doc *sla.SLA, p driver.Period) error {
 	dep := EscrowDeposit{
 		SLAID:            a.ID,
 		Period:           p.String(),
 		PeriodEnd:        format(p.End),
-		Amount:           a.Terms.PriceMinor,
-		Currency:         a.Terms.Currency,
-		Payer:            a.Terms.Client,
-		Provider:         a.Terms.Provider,
-		CollateralWallet: a.Terms.CollateralWallet,
-		ProductID:        a.Terms.ProductID,
+		Amount:           doc.Price.AmountMinor,
+		Currency:         doc.Price.Currency,
+		Payer:            doc.Parties.Client,
+		Provider:         doc.Parties.Provider,
+		CollateralWallet: doc.Consequences.CollateralWallet,
+		ProductID:        doc.Service.ProductID,
 	}
 	arg, err := json.Marshal(dep)
 	if err != nil {
@@ -394,14 +415,20 @@ func readable(ctx contractapi.TransactionContextInterface, a *Agreement) error {
 	}
 	msp := caller.ID.MSPID
 	// mutate:check read-org
-	if msp != a.Terms.Provider.MSPID && msp != a.Terms.Client.MSPID {
-		return fmt.Errorf("SLA %q is readable by %s and %s only, not by %s", a.ID, a.Terms.Provider.MSPID, a.Terms.Client.MSPID, msp)
+	if msp != a.Parties.Provider.MSPID && msp != a.Parties.Client.MSPID {
+		return fmt.Errorf("SLA %q is readable by %s and %s only, not by %s", a.ID, a.Parties.Provider.MSPID, a.Parties.Client.MSPID, msp)
 	}
 	return nil
 }
 
-// GetSLA returns the Agreement record of an SLA as JSON. Readable by
-// members of the provider's and the client's organizations.
+// GetSLA returns an SLA's public record and its Parametric SLA Signed
+// record (SLAView) as JSON. Readable by members of the provider's and the
+// client's organizations, each on a peer of its own organization: the
+// document comes from the implicit collection of this peer's organization
+// (CORE_PEER_LOCALMSPID), which must be the caller's, and is checked
+// against the recorded digest. Peers serve their collection to any caller:
+// the caller's organization is checked before anything private is read.
+// A query: evaluate it on a peer of your organization.
 func (c *Contract) GetSLA(ctx contractapi.TransactionContextInterface, id string) (string, error) {
 	a, err := load(ctx, id)
 	if err != nil {
@@ -410,7 +437,27 @@ func (c *Contract) GetSLA(ctx contractapi.TransactionContextInterface, id string
 	if err := readable(ctx, a); err != nil {
 		return "", err
 	}
-	return toJSON(a)
+	caller, err := ccguard.GetCaller(ctx)
+	if err != nil {
+		return "", err
+	}
+	local, err := localMSP()
+	if err != nil {
+		return "", err
+	}
+	// mutate:check get-own-peer
+	if local != caller.ID.MSPID {
+		return "", fmt.Errorf("SLA %q: evaluate GetSLA on a peer of your organization %s: this peer belongs to %s, and the document is read from the caller's organization's implicit collection",
+			id, caller.ID.MSPID, local)
+	}
+	raw, err := readDocument(ctx, a, local)
+	if err != nil {
+		return "", err
+	}
+	return toJSON(SLAView{Agreement: *a, Signed: signedsla.Record{
+		Version: signedsla.Version, Document: raw, Digest: a.Digest,
+		Provider: a.Signatures.Provider, Client: a.Signatures.Client,
+	}})
 }
 
 // ListSLAs returns a page of the SLAs in which a party plays role

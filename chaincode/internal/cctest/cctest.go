@@ -319,16 +319,23 @@ func (n *Net) MustEvaluate(id *fabricfake.Identity, cc, fn string, args ...strin
 // change no state.
 func (n *Net) ExpectError(id *fabricfake.Identity, cc, fn string, msg string, args ...string) {
 	n.T.Helper()
-	before := n.World.Snapshot()
-	r := n.World.Submit(id, cc, fn, args...)
+	n.ExpectCallError(fabricfake.Call{ID: id, Chaincode: cc, Fn: fn, Args: args}, msg)
+}
+
+// ExpectCallError submits c, which must fail with exactly msg and must
+// change no state, public or private.
+func (n *Net) ExpectCallError(c fabricfake.Call, msg string) {
+	n.T.Helper()
+	before, beforePvt := n.World.Snapshot(), n.World.PrivateSnapshot()
+	r := n.World.SubmitCall(c)
 	if r.OK() {
-		n.T.Fatalf("%s.%s succeeded, want error %q", cc, fn, msg)
+		n.T.Fatalf("%s.%s succeeded, want error %q", c.Chaincode, c.Fn, msg)
 	}
 	if r.Message != msg {
-		n.T.Fatalf("%s.%s error:\n got %q\nwant %q", cc, fn, r.Message, msg)
+		n.T.Fatalf("%s.%s error:\n got %q\nwant %q", c.Chaincode, c.Fn, r.Message, msg)
 	}
-	if !sameState(before, n.World.Snapshot()) {
-		n.T.Fatalf("%s.%s failed but changed the state", cc, fn)
+	if !sameState(before, n.World.Snapshot()) || !sameState(beforePvt, n.World.PrivateSnapshot()) {
+		n.T.Fatalf("%s.%s failed but changed the state", c.Chaincode, c.Fn)
 	}
 }
 
@@ -346,6 +353,23 @@ func (n *Net) ExpectErrorPrefix(id *fabricfake.Identity, cc, fn string, prefix s
 	}
 	if !sameState(before, n.World.Snapshot()) {
 		n.T.Fatalf("%s.%s failed but changed the state", cc, fn)
+	}
+}
+
+// ExpectCallErrorPrefix is ExpectCallError for errors whose tail comes from
+// another package: the message must start with prefix.
+func (n *Net) ExpectCallErrorPrefix(c fabricfake.Call, prefix string) {
+	n.T.Helper()
+	before, beforePvt := n.World.Snapshot(), n.World.PrivateSnapshot()
+	r := n.World.SubmitCall(c)
+	if r.OK() {
+		n.T.Fatalf("%s.%s succeeded, want error starting %q", c.Chaincode, c.Fn, prefix)
+	}
+	if !strings.HasPrefix(r.Message, prefix) {
+		n.T.Fatalf("%s.%s error:\n got %q\nwant prefix %q", c.Chaincode, c.Fn, r.Message, prefix)
+	}
+	if !sameState(before, n.World.Snapshot()) || !sameState(beforePvt, n.World.PrivateSnapshot()) {
+		n.T.Fatalf("%s.%s failed but changed the state", c.Chaincode, c.Fn)
 	}
 }
 
@@ -367,7 +391,8 @@ func sameState(a, b map[string]map[string]string) bool {
 }
 
 // ExampleSLA returns the repository's example SLA with its validity set to
-// calendar year 2026 (the fake world starts at 2026-01-01) and the given id.
+// calendar year 2026 (the fake world starts at 2026-01-01), the given id and
+// a fresh nonce.
 func ExampleSLA(t testing.TB, id string) *sla.SLA {
 	t.Helper()
 	_, file, _, _ := runtime.Caller(0)
@@ -380,6 +405,9 @@ func ExampleSLA(t testing.TB, id string) *sla.SLA {
 		t.Fatal(err)
 	}
 	s.ID = id
+	if s.Nonce, err = sla.NewNonce(); err != nil {
+		t.Fatal(err)
+	}
 	s.Validity = sla.Validity{Start: "2026-01-01T00:00:00Z", End: "2027-01-01T00:00:00Z"}
 	return s
 }
@@ -437,10 +465,64 @@ func (n *Net) openIfMissing(id *fabricfake.Identity, wallet string) {
 func (n *Net) Activate(s *sla.SLA, fund int64) [32]byte {
 	n.T.Helper()
 	n.Fund(s, fund)
-	doc, d := Doc(n.T, s)
-	n.MustSubmit(n.Provider, Agreement, "ProposeSLA", doc, Sign(n.T, n.Provider, d))
-	n.MustSubmit(n.Client, Agreement, "AcceptSLA", s.ID, Hex(d), Sign(n.T, n.Client, d))
+	d := n.MustPropose(s)
+	n.MustAccept(s)
 	return d
+}
+
+// ProposeCall is the ProposeSLA transaction of the document doc by id with
+// the provider signature sig: the document in the transient map.
+func ProposeCall(id *fabricfake.Identity, doc, sig string) fabricfake.Call {
+	return fabricfake.Call{ID: id, Chaincode: Agreement, Fn: "ProposeSLA", Args: []string{sig},
+		Transient: map[string][]byte{agreement.TransientSLA: []byte(doc)}}
+}
+
+// WithDocument is the call of fn(args) of the agreement chaincode by id with
+// the document doc in the transient map (AcceptSLA, RenewSLA).
+func WithDocument(id *fabricfake.Identity, doc, fn string, args ...string) fabricfake.Call {
+	return fabricfake.Call{ID: id, Chaincode: Agreement, Fn: fn, Args: args,
+		Transient: map[string][]byte{agreement.TransientSLA: []byte(doc)}}
+}
+
+// MustPropose proposes s as the provider, signed by the provider, and
+// returns its digest.
+func (n *Net) MustPropose(s *sla.SLA) [32]byte {
+	n.T.Helper()
+	doc, d := Doc(n.T, s)
+	n.MustCall(ProposeCall(n.Provider, doc, Sign(n.T, n.Provider, d)))
+	return d
+}
+
+// MustAccept accepts s as the client, signed by the client.
+func (n *Net) MustAccept(s *sla.SLA) {
+	n.T.Helper()
+	doc, d := Doc(n.T, s)
+	n.MustCall(WithDocument(n.Client, doc, "AcceptSLA", s.ID, Hex(d), Sign(n.T, n.Client, d)))
+}
+
+// Renew submits RenewSLA of s as the client.
+func (n *Net) Renew(s *sla.SLA) fabricfake.Result {
+	n.T.Helper()
+	doc, _ := Doc(n.T, s)
+	return n.World.SubmitCall(WithDocument(n.Client, doc, "RenewSLA", s.ID))
+}
+
+// MustRenew renews s as the client.
+func (n *Net) MustRenew(s *sla.SLA) {
+	n.T.Helper()
+	if r := n.Renew(s); !r.OK() {
+		n.T.Fatalf("RenewSLA(%s): %s", s.ID, r.Message)
+	}
+}
+
+// MustCall submits c, which must succeed, and returns its payload.
+func (n *Net) MustCall(c fabricfake.Call) string {
+	n.T.Helper()
+	r := n.World.SubmitCall(c)
+	if !r.OK() {
+		n.T.Fatalf("%s.%s(%s): %s", c.Chaincode, c.Fn, strings.Join(c.Args, ", "), r.Message)
+	}
+	return string(r.Payload)
 }
 
 // Balance returns a wallet's balance (read as the issuer's admin).
@@ -610,16 +692,25 @@ func (n *Net) Forge(id *fabricfake.Identity, cc string, orgs []string, write fun
 // and change nothing. It returns the result.
 func (n *Net) ExpectInvalid(orgs []string, code peer.TxValidationCode, id *fabricfake.Identity, cc, fn string, args ...string) fabricfake.Result {
 	n.T.Helper()
-	before := n.World.Snapshot()
-	r := n.World.SubmitEndorsed(fabricfake.EndorsedBy(orgs...), id, cc, fn, args...)
+	return n.ExpectInvalidCall(orgs, code, fabricfake.Call{ID: id, Chaincode: cc, Fn: fn, Args: args})
+}
+
+// ExpectInvalidCall is ExpectInvalid of a Call (transient data): it must
+// be invalidated with code and change neither the public nor the private
+// state.
+func (n *Net) ExpectInvalidCall(orgs []string, code peer.TxValidationCode, c fabricfake.Call) fabricfake.Result {
+	n.T.Helper()
+	before, beforePvt := n.World.Snapshot(), n.World.PrivateSnapshot()
+	c.Endorsers = orgs
+	r := n.World.SubmitCall(c)
 	if r.Status != shim.OK {
-		n.T.Fatalf("%s.%s endorsed by %v: the chaincode refused it: %s", cc, fn, orgs, r.Message)
+		n.T.Fatalf("%s.%s endorsed by %v: the chaincode refused it: %s", c.Chaincode, c.Fn, orgs, r.Message)
 	}
 	if r.Code != code {
-		n.T.Fatalf("%s.%s endorsed by %v: %s (%s), want %s", cc, fn, orgs, r.Code, r.Reason, code)
+		n.T.Fatalf("%s.%s endorsed by %v: %s (%s), want %s", c.Chaincode, c.Fn, orgs, r.Code, r.Reason, code)
 	}
-	if !sameState(before, n.World.Snapshot()) {
-		n.T.Fatalf("%s.%s endorsed by %v was invalid (%s) but changed the state", cc, fn, orgs, r.Code)
+	if !sameState(before, n.World.Snapshot()) || !sameState(beforePvt, n.World.PrivateSnapshot()) {
+		n.T.Fatalf("%s.%s endorsed by %v was invalid (%s) but changed the state", c.Chaincode, c.Fn, orgs, r.Code)
 	}
 	return r
 }

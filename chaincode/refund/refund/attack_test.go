@@ -14,6 +14,7 @@ import (
 	"github.com/slasa/slasa/chaincode/refund/refund"
 	"github.com/slasa/slasa/internal/ccpolicy"
 	"github.com/slasa/slasa/internal/fabricfake"
+	"github.com/slasa/slasa/sla"
 )
 
 var epf = peer.TxValidationCode_ENDORSEMENT_POLICY_FAILURE
@@ -22,7 +23,7 @@ var epf = peer.TxValidationCode_ENDORSEMENT_POLICY_FAILURE
 // VendorOrg run peers; the chaincode policy is any two of them) with sla-1
 // active (January and February paid, January anchored and over), a
 // collateral wallet, and credits pending in both wallets.
-func attackSetup(t *testing.T) (*cctest.Net, string) {
+func attackSetup(t *testing.T) (*cctest.Net, *sla.SLA, string) {
 	t.Helper()
 	n := cctest.NewThreeOrgs(t)
 	s := cctest.ExampleSLA(t, "sla-1")
@@ -30,10 +31,10 @@ func attackSetup(t *testing.T) (*cctest.Net, string) {
 	d := n.Activate(s, 500_000)
 	n.MustSubmit(n.Issuer, RF, "Mint", "collateral", "5000")
 	n.At("2026-01-05T00:00:00Z")
-	n.MustSubmit(n.Client, AG, "RenewSLA", "sla-1")
+	n.MustRenew(s)
 	n.AnchorPeriod(s, jan, feb)
 	n.At(afterJanuary)
-	return n, cctest.SignVerdict(t, n.Verdict(s, d, jan, feb, 1000, 10000, 2000), n.EnclaveKey)
+	return n, s, cctest.SignVerdict(t, n.Verdict(s, d, jan, feb, 1000, 10000, 2000), n.EnclaveKey)
 }
 
 // A third organization, alone or with one party, cannot change a wallet,
@@ -41,41 +42,48 @@ func attackSetup(t *testing.T) (*cctest.Net, string) {
 // of the chaincode, endorsed without the owners, is invalidated at commit
 // and changes nothing; with the owners it commits.
 func TestThirdOrganizationCannotWrite(t *testing.T) {
-	n, verdict := attackSetup(t)
+	n, s, verdict := attackSetup(t)
 	type endorsement []string
 	for _, tc := range []struct {
 		name    string
 		who     func() *fabricfake.Identity
 		cc, fn  string
 		args    []string
+		doc     *sla.SLA // passed as transient data
 		invalid []endorsement
 		valid   endorsement
 	}{
 		// The client's base (a debit) needs ClientOrg and one more.
-		{"transfer", func() *fabricfake.Identity { return n.Client }, RF, "Transfer", []string{"client", "provider", "10"},
+		{"transfer", func() *fabricfake.Identity { return n.Client }, RF, "Transfer", []string{"client", "provider", "10"}, nil,
 			[]endorsement{{VO}, {CO}, {VO, PO}}, endorsement{CO, VO}},
 		// The deposit debits the client's base inside the agreement's transaction.
-		{"deposit", func() *fabricfake.Identity { return n.Client }, AG, "RenewSLA", []string{"sla-1"},
+		{"deposit", func() *fabricfake.Identity { return n.Client }, AG, "RenewSLA", []string{"sla-1"}, s,
 			[]endorsement{{VO, PO}, {PO}}, endorsement{CO, PO}},
 		// The settlement rewrites the escrow (both parties) and debits the
 		// provider's collateral wallet for the penalty.
-		{"settlement", func() *fabricfake.Identity { return n.Logger }, RF, "SettleVerdict", []string{verdict},
+		{"settlement", func() *fabricfake.Identity { return n.Logger }, RF, "SettleVerdict", []string{verdict}, nil,
 			[]endorsement{{VO, PO}, {VO, CO}, {PO}, {CO}}, endorsement{PO, CO}},
 		// Compaction rewrites the base and deletes credits.
-		{"compaction", func() *fabricfake.Identity { return n.Client }, RF, "Compact", []string{"client"},
+		{"compaction", func() *fabricfake.Identity { return n.Client }, RF, "Compact", []string{"client"}, nil,
 			[]endorsement{{VO, PO}, {CO}}, endorsement{CO, VO}},
 		// A mint rewrites the issuer's supply and creates a credit.
-		{"mint", func() *fabricfake.Identity { return n.Issuer }, RF, "Mint", []string{"client", "10"},
+		{"mint", func() *fabricfake.Identity { return n.Issuer }, RF, "Mint", []string{"client", "10"}, nil,
 			[]endorsement{{CO, VO}, {PO}}, endorsement{PO, VO}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			if tc.name == "compaction" {
 				n.World.Now = n.World.Now.Add(time.Hour)
 			}
-			for _, e := range tc.invalid {
-				n.ExpectInvalid(e, epf, tc.who(), tc.cc, tc.fn, tc.args...)
+			c := fabricfake.Call{ID: tc.who(), Chaincode: tc.cc, Fn: tc.fn, Args: tc.args}
+			if tc.doc != nil {
+				doc, _ := cctest.Doc(t, tc.doc)
+				c.Transient = cctest.WithDocument(nil, doc, "").Transient
 			}
-			if r := n.World.SubmitEndorsed(fabricfake.EndorsedBy(tc.valid...), tc.who(), tc.cc, tc.fn, tc.args...); !r.OK() {
+			for _, e := range tc.invalid {
+				n.ExpectInvalidCall(e, epf, c)
+			}
+			c.Endorsers = tc.valid
+			if r := n.World.SubmitCall(c); !r.OK() {
 				t.Fatalf("endorsed by %v: %s %s %s", tc.valid, r.Message, r.Code, r.Reason)
 			}
 		})
@@ -85,7 +93,7 @@ func TestThirdOrganizationCannotWrite(t *testing.T) {
 // The same, with write sets a peer running another binary would endorse:
 // rewriting or deleting the keys directly, or changing their policies.
 func TestForgedWritesAreInvalid(t *testing.T) {
-	n, verdict := attackSetup(t)
+	n, _, verdict := attackSetup(t)
 	n.MustSubmit(n.Logger, RF, "SettleVerdict", verdict)
 	n.World.Now = n.World.Now.Add(time.Hour)
 	compact(t, n, n.Client, "client")

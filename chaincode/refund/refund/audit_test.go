@@ -60,7 +60,7 @@ func supplyOf(t *testing.T, n *cctest.Net) int64 {
 // create money from nothing (a credit key of their own), which the audit
 // shows.
 func TestAudit(t *testing.T) {
-	n, verdict := attackSetup(t)
+	n, _, verdict := attackSetup(t)
 	n.MustSubmit(n.Logger, RF, "SettleVerdict", verdict)
 	for _, size := range []string{"", "1", "2"} {
 		wallets, held := auditSums(t, n, n.Issuer, size)

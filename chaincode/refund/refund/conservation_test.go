@@ -101,11 +101,16 @@ func TestMoneyConservation(t *testing.T) {
 // op is one transaction of the conservation test: what to submit, and
 // what to check of its result.
 type op struct {
-	who   *fabricfake.Identity
-	cc    string
-	fn    string
-	args  []string
-	check func(step int, r fabricfake.Result)
+	who       *fabricfake.Identity
+	cc        string
+	fn        string
+	args      []string
+	transient map[string][]byte
+	check     func(step int, r fabricfake.Result)
+}
+
+func (o op) call() fabricfake.Call {
+	return fabricfake.Call{ID: o.who, Chaincode: o.cc, Fn: o.fn, Args: o.args, Transient: o.transient}
 }
 
 func conservation(t *testing.T, seed int64) {
@@ -170,7 +175,7 @@ func conservation(t *testing.T, seed int64) {
 			w := wallets[rng.Intn(len(wallets))]
 			amt := rng.Int63n(5000) + 1
 			who := []*fabricfake.Identity{n.Issuer, n.Issuer, n.ProviderAdmin, n.IssuerClient, n.ClientAdmin, w.owner}[rng.Intn(6)]
-			return op{who, RF, "Mint", []string{w.id, fmt.Sprint(amt)}, func(_ int, r fabricfake.Result) {
+			return op{who, RF, "Mint", []string{w.id, fmt.Sprint(amt)}, nil, func(_ int, r fabricfake.Result) {
 				if r.OK() {
 					minted += amt
 				}
@@ -181,17 +186,19 @@ func conservation(t *testing.T, seed int64) {
 			if rng.Intn(5) == 0 {
 				who = n.Client
 			}
-			return op{who, RF, "Transfer", []string{from.id, to.id, fmt.Sprint(rng.Int63n(8000) + 1)}, noCheck}
+			return op{who, RF, "Transfer", []string{from.id, to.id, fmt.Sprint(rng.Int63n(8000) + 1)}, nil, noCheck}
 		case 2: // renew around a month's start (refused once it has begun): a deposit
 			at(month, time.Duration(rng.Int63n(int64(96*time.Hour)))-48*time.Hour)
-			return op{n.Client, cctest.Agreement, "RenewSLA", []string{a.s.ID}, noCheck}
+			doc, _ := cctest.Doc(t, a.s)
+			c := cctest.WithDocument(n.Client, doc, "RenewSLA", a.s.ID)
+			return op{c.ID, c.Chaincode, c.Fn, c.Args, c.Transient, noCheck}
 		case 3: // compact, sometimes by somebody else
 			w := wallets[rng.Intn(len(wallets))]
 			who := w.owner
 			if rng.Intn(5) == 0 {
 				who = n.Client
 			}
-			return op{who, RF, "Compact", []string{w.id}, func(_ int, r fabricfake.Result) {
+			return op{who, RF, "Compact", []string{w.id}, nil, func(_ int, r fabricfake.Result) {
 				var res refund.CompactResult
 				if r.OK() && json.Unmarshal(r.Payload, &res) == nil && res.Compacted > 0 {
 					compacted++
@@ -218,7 +225,7 @@ func conservation(t *testing.T, seed int64) {
 			if rng.Intn(4) == 0 {
 				v.EnclaveID = ids[rng.Intn(2)]
 			}
-			return op{n.Logger, RF, "SettleVerdict", []string{cctest.SignVerdict(t, v, keys[v.EnclaveID])}, func(step int, r fabricfake.Result) {
+			return op{n.Logger, RF, "SettleVerdict", []string{cctest.SignVerdict(t, v, keys[v.EnclaveID])}, nil, func(step int, r fabricfake.Result) {
 				if early {
 					if r.OK() {
 						t.Fatalf("step %d: a verdict of %s/%s was settled at %s, before the period ended", step, v.SLAID, v.Period, n.World.Now)
@@ -256,7 +263,7 @@ func conservation(t *testing.T, seed int64) {
 			for k := 0; k < 2+rng.Intn(5); k++ {
 				o := money()
 				ops = append(ops, o)
-				b.Submit(o.who, o.cc, o.fn, o.args...)
+				b.SubmitCall(fabricfake.Endorsers{Every: true}, o.call())
 			}
 			blocks++
 			for i, r := range b.Commit() {
@@ -275,7 +282,7 @@ func conservation(t *testing.T, seed int64) {
 			}
 		default:
 			o := money()
-			o.check(step, n.Submit(o.who, o.cc, o.fn, o.args...))
+			o.check(step, n.World.SubmitCall(o.call()))
 		}
 		w, e, sup, settled := totals(t, n)
 		if w+e != minted || sup != minted {

@@ -117,9 +117,9 @@ func TestSquattedWallet(t *testing.T) {
 	n.MustSubmit(n.Issuer, RF, "Mint", "client", "100000")
 	n.Fund(s, 0)
 	doc, d := cctest.Doc(t, s)
-	n.MustSubmit(n.Provider, cctest.Agreement, "ProposeSLA", doc, cctest.Sign(t, n.Provider, d))
-	n.ExpectError(n.Client, cctest.Agreement, "AcceptSLA", fmt.Sprintf(`pay period 2026-01-01T00:00:00Z of SLA "sla-1" into escrow: refund DepositEscrow: payer wallet "client" is owned by %s, not by the payer %s`, cctest.ID(impostor), cctest.ID(n.Client)),
-		"sla-1", cctest.Hex(d), cctest.Sign(t, n.Client, d))
+	n.MustPropose(s)
+	n.ExpectCallError(cctest.WithDocument(n.Client, doc, "AcceptSLA", "sla-1", cctest.Hex(d), cctest.Sign(t, n.Client, d)),
+		fmt.Sprintf(`pay period 2026-01-01T00:00:00Z of SLA "sla-1" into escrow: refund DepositEscrow: payer wallet "client" is owned by %s, not by the payer %s`, cctest.ID(impostor), cctest.ID(n.Client)))
 }
 
 func TestDepositEscrowOnlyFromAgreement(t *testing.T) {

@@ -44,7 +44,7 @@ func settleSetup(t *testing.T) (*cctest.Net, *sla.SLA, [32]byte) {
 	d := n.Activate(s, 300_000)
 	n.MustSubmit(n.Issuer, RF, "Mint", "collateral", "5000")
 	n.At("2026-01-05T00:00:00Z")
-	n.MustSubmit(n.Client, AG, "RenewSLA", "sla-1")
+	n.MustRenew(s)
 	n.AnchorPeriod(s, jan, jan15)
 	n.AnchorPeriod(s, jan15, feb)
 	n.At(afterJanuary)
@@ -257,7 +257,7 @@ func TestSettleRegistryAndAgreementFaults(t *testing.T) {
 		}, func(*cctest.Net) string { return `SLA "sla-1" has no pinned enclave` }},
 		{"SLA not readable", func(n *cctest.Net) {
 			n.EditState(AG, cctest.SLAKey("sla-1"), func(m map[string]any) {
-				m["terms"].(map[string]any)["provider"].(map[string]any)["msp_id"] = "OtherOrgMSP"
+				m["parties"].(map[string]any)["provider"].(map[string]any)["msp_id"] = "OtherOrgMSP"
 			})
 		}, func(*cctest.Net) string {
 			return `read SLA "sla-1": agreement GetSettlementView: SLA "sla-1" is readable by OtherOrgMSP and ClientOrgMSP only, not by ProviderOrgMSP`
