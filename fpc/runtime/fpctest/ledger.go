@@ -29,7 +29,8 @@ import (
 //
 // Stub holds the committed state (Stub.State, Stub.EndorsementPolicies);
 // chaincode-to-chaincode calls go to the chaincodes mocked on it
-// (MockPeerChaincode).
+// (MockPeerChaincode). Invoking Stub directly (MockInvoke) runs the
+// chaincode as the mock stub does, writing at once, unvalidated.
 type Ledger struct {
 	Stub *shimtest.MockStub
 	// ChaincodePolicy decides whether the endorsing organizations satisfy
@@ -293,7 +294,8 @@ func (r *recorder) Init(stub shim.ChaincodeStubInterface) pb.Response { return r
 
 func (r *recorder) Invoke(stub shim.ChaincodeStubInterface) pb.Response {
 	if r.tx == nil {
-		return shim.Error("fpctest.Ledger: invoke through Simulate")
+		// Invoked on Stub directly (MockInvoke): writes apply at once.
+		return r.inner.Invoke(stub)
 	}
 	return r.inner.Invoke(&txStub{ChaincodeStubInterface: stub, l: r.ledger, tx: r.tx,
 		readIdx: map[string]bool{}, wIdx: map[string]int{}, mIdx: map[string]int{}})
