@@ -298,12 +298,13 @@ func TestLifecycle(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		vk, _ := f.record.VerifyingKey()
-		if err := verdict.Verify(&ev.Verdict, vk); err != nil {
-			t.Fatalf("verdict does not verify with the registered enclave key: %v", err)
-		}
-		if err := ev.CheckReport(); err != nil {
+		sv, err := ev.Check()
+		if err != nil {
 			t.Fatal(err)
+		}
+		vk, _ := f.record.VerifyingKey()
+		if err := verdict.Verify(sv, vk); err != nil {
+			t.Fatalf("verdict does not verify with the registered enclave key: %v", err)
 		}
 		// 30 sub-intervals of 10 s, one down (zones a and b fail): 29/30 =
 		// 96.66..% < 99.0 -> 2500 bps of 123457 = 30864.25 -> 30864; the
@@ -312,9 +313,9 @@ func TestLifecycle(t *testing.T) {
 		// ends at the period's end).
 		want := verdict.Verdict{SLAID: id, SLADigest: mustDigest(t, doc), Period: period0, PeriodEnd: sec(300).Format(time.RFC3339),
 			Violated: true, CreditBPS: 2500, CreditAmount: 30864, PenaltyAmount: 500, Currency: "USD", Terminate: false,
-			ReportDigest: ev.Verdict.Verdict.ReportDigest, BatchSeq: 2, BatchCID: cid2, Chaincode: ccName, EnclaveID: f.record.EnclaveID}
-		if ev.Verdict.Verdict != want {
-			t.Fatalf("verdict\n got %+v\nwant %+v", ev.Verdict.Verdict, want)
+			ReportDigest: sv.Verdict.ReportDigest, BatchSeq: 2, BatchCID: cid2, Chaincode: ccName, EnclaveID: f.record.EnclaveID}
+		if sv.Verdict != want {
+			t.Fatalf("verdict\n got %+v\nwant %+v", sv.Verdict, want)
 		}
 		var out struct {
 			Metrics []struct {
@@ -357,7 +358,8 @@ func TestLifecycle(t *testing.T) {
 
 	t.Run("no plaintext on the ledger", func(t *testing.T) {
 		ev, _ := slaenclave.ParseEvaluation(first)
-		secrets := []string{probeMarker, latencyMarker, "96.6666", "290/3", "zone-a", "provider@providerorg", "Compute region SLA", ev.Verdict.Verdict.ReportDigest}
+		sv, _ := ev.Check()
+		secrets := []string{probeMarker, latencyMarker, "96.6666", "290/3", "zone-a", "provider@providerorg", "Compute region SLA", sv.Verdict.ReportDigest, ev.ReportKey}
 		if len(f.stub.State) < 6 {
 			t.Fatalf("only %d state entries", len(f.stub.State))
 		}
@@ -424,12 +426,16 @@ func TestChainStartAndEmptyBatches(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	v := ev.Verdict.Verdict
+	sv, err := ev.Check()
+	if err != nil {
+		t.Fatal(err)
+	}
+	v := sv.Verdict
 	if v.Violated || v.CreditBPS != 0 || v.CreditAmount != 0 || v.PenaltyAmount != 0 || v.Terminate || v.BatchSeq != 2 || v.BatchCID != second {
 		t.Fatalf("a period without data: %+v", v)
 	}
 	vk, _ := f.record.VerifyingKey()
-	if err := verdict.Verify(&ev.Verdict, vk); err != nil {
+	if err := verdict.Verify(sv, vk); err != nil {
 		t.Fatal(err)
 	}
 
