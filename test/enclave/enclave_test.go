@@ -453,24 +453,27 @@ func TestEnclave(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Evaluate: %s", fabnet.ErrorText(err))
 	}
-	var ev struct {
-		Verdict verdict.Signed  `json:"verdict"`
-		Report  json.RawMessage `json:"report"`
-	}
-	if err := json.Unmarshal(out, &ev); err != nil {
+	ev, err := enclaveapi.ParseEvaluation(out)
+	if err != nil {
 		t.Fatal(err)
 	}
-	sum := sha256.Sum256(ev.Report)
-	v := ev.Verdict.Verdict
-	if v.ReportDigest != hex.EncodeToString(sum[:]) || !v.Violated || v.CreditBPS != 3000 || v.CreditAmount != 30000 ||
+	signed, err := ev.Check() // the report's HMAC-SHA256 under the returned report key is report_digest
+	if err != nil {
+		t.Fatal(err)
+	}
+	v := signed.Verdict
+	if !v.Violated || v.CreditBPS != 3000 || v.CreditAmount != 30000 ||
 		v.BatchSeq != 2 || v.BatchCID != b2.cid || v.EnclaveID != rec.EnclaveID {
 		t.Fatalf("verdict %+v (report %s)", v, ev.Report)
+	}
+	if sum := sha256.Sum256(ev.Report); v.ReportDigest == hex.EncodeToString(sum[:]) {
+		t.Fatal("report_digest is the report's unkeyed SHA-256")
 	}
 	vk, err := rec.VerifyingKey()
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := verdict.Verify(&ev.Verdict, vk); err != nil {
+	if err := verdict.Verify(signed, vk); err != nil {
 		t.Fatal(err)
 	}
 	t.Logf("verdict: violated=%v credit %d bps = %d; report %s", v.Violated, v.CreditBPS, v.CreditAmount, ev.Report)
@@ -496,8 +499,7 @@ func TestEnclave(t *testing.T) {
 		}
 	})
 
-	raw, _ := json.Marshal(ev.Verdict)
-	net.MustSubmit(t, "provider", "refund", "SettleVerdict", string(raw))
+	net.MustSubmit(t, "provider", "refund", "SettleVerdict", string(ev.Verdict))
 	if c, p := balance(t, "client"), balance(t, "provider"); c != 1000000-fee+30000 || p != fee-30000 {
 		t.Fatalf("balances after settlement: client %d provider %d", c, p)
 	}
