@@ -700,7 +700,9 @@ func TestHandler(t *testing.T) {
 // The monitor relays no enclave answer it did not check: each check refuses
 // with its own error, and nothing is settled.
 func TestMonitorChecksEvaluations(t *testing.T) {
-	hmacOf := func(key byte, report string) string { return verdict.ReportDigest(bytes.Repeat([]byte{key}, 32), []byte(report)) }
+	hmacOf := func(key byte, report string) string {
+		return verdict.ReportDigest(bytes.Repeat([]byte{key}, 32), []byte(report))
+	}
 	const r98, r100 = `{"metrics":[{"id":"availability","value":"98.0000"}]}`, `{"metrics":[{"id":"availability","value":"100.0000"}]}`
 	const p0 = "Evaluate 2026-03-01T00:00:00Z: "
 	for _, tc := range []struct {
