@@ -532,8 +532,8 @@ func runMonth(tb testing.TB, p *parties, batch, span time.Duration) *result {
 				count++
 			}
 		}
-		h := logbatch.Header{SLAID: id.ID, Seq: seq, PrevCID: prev, WindowStart: ws.Format(time.RFC3339), WindowEnd: we.Format(time.RFC3339), Records: count}
-		data, err := logbatch.Seal(h, buf.Bytes(), ek, p.logger.certPEM, p.logger.key)
+		h := logbatch.Header{SLAID: id.ID, Seq: seq, PrevCID: prev, WindowStart: ws.Format(time.RFC3339), WindowEnd: we.Format(time.RFC3339)}
+		data, err := logbatch.Seal(h, buf.Bytes(), count, ek, p.logger.certPEM, p.logger.key)
 		if err != nil {
 			tb.Fatal(err)
 		}

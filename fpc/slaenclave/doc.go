@@ -58,7 +58,8 @@
 // billing period, not end after the transaction time, and start exactly where
 // the previous batch's window ended (the first batch of an SLA starts at a
 // period start); the period must not be evaluated yet; every record must lie
-// inside the window and their number must equal header.records. The records
+// inside the window and their number must equal the record count the
+// logger signed in the batch's encrypted body (logbatch v2). The records
 // are folded into the period's aggregate (driver.Accumulator, stored
 // encrypted in its binary form); raw records are never stored. A logger that
 // has nothing to report for a window publishes an empty batch (records 0) so

@@ -465,21 +465,20 @@ func line(at time.Time, probe, zone string, ok bool, latency int64) string {
 }
 
 // batch seals a batch to the enclave, stores it in the shim double and
-// returns its CID; header.records is the number of records.
+// returns its CID; its record count is the number of records.
 func (f *fixture) batch(t *testing.T, logger *user, h logbatch.Header, records string) string {
 	t.Helper()
-	h.Records = int64(strings.Count(records, "\n"))
-	return f.batchAsIs(t, logger, h, records)
+	return f.batchCounted(t, logger, h, records, int64(strings.Count(records, "\n")))
 }
 
-// batchAsIs is batch with the header as given.
-func (f *fixture) batchAsIs(t *testing.T, logger *user, h logbatch.Header, records string) string {
+// batchCounted is batch with the record count as given.
+func (f *fixture) batchCounted(t *testing.T, logger *user, h logbatch.Header, records string, count int64) string {
 	t.Helper()
 	ek, err := f.record.EncryptionKey()
 	if err != nil {
 		t.Fatal(err)
 	}
-	data, err := logbatch.Seal(h, []byte(records), ek, logger.certPEM, logger.key)
+	data, err := logbatch.Seal(h, []byte(records), count, ek, logger.certPEM, logger.key)
 	if err != nil {
 		t.Fatal(err)
 	}

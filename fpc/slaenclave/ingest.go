@@ -194,7 +194,7 @@ func ingestBatch(stub shim.ChaincodeStubInterface, args []string) (*IngestResult
 		ps = periodState{Format: stateFormat, Period: p.String(), PeriodEnd: p.End.Format(time.RFC3339), FirstSeq: seq}
 		a.head.Periods = append(a.head.Periods, ps.Period)
 	}
-	if err := fold(acc, opened.Records, start, end, h.Records); err != nil {
+	if err := fold(acc, opened.Records, start, end, opened.Count); err != nil {
 		return nil, fmt.Errorf("batch %s: %w", cidStr, err)
 	}
 	header, dirty, err := acc.MarshalPaged()
@@ -256,7 +256,8 @@ func loadAggregate(stub shim.ChaincodeStubInterface, a *agreement, p driver.Peri
 const foldChunk = 1024
 
 // fold decodes the batch's JSON Lines records, checks that each lies in the
-// window [start, end) and that there are exactly want of them, and adds
+// window [start, end) and that there are exactly want of them (the count
+// the logger signed, in the batch's encrypted body), and adds
 // them to acc. On error acc may hold part of the batch; the caller then
 // discards it (nothing is written).
 func fold(acc *driver.Accumulator, records []byte, start, end time.Time, want int64) error {
@@ -290,7 +291,7 @@ func fold(acc *driver.Accumulator, records []byte, start, end time.Time, want in
 	}
 	// mutate:check ingest-records-count
 	if n != want {
-		return fmt.Errorf("header.records is %d but the batch holds %d records", want, n)
+		return fmt.Errorf("the batch's record count (in its encrypted body) is %d but it holds %d records", want, n)
 	}
 	acc.Add(buf)
 	return nil
