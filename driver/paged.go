@@ -139,15 +139,18 @@ func (a *Accumulator) checkPaging(all bool) error {
 	if a.pg == nil {
 		return nil
 	}
+	// mutate:check paged-bitmap-fault
 	if a.pg.fault != nil {
 		return a.pg.fault
 	}
 	for i, ma := range a.metrics {
+		// mutate:check paged-counter-fault
 		if ma.avail != nil && ma.avail.fault > 0 {
 			return fmt.Errorf("accumulator: a sample falls in stored page %s, which is not loaded",
 				pageID{kind: pageAvail, idx: uint32(i), page: uint32(ma.avail.fault - 1)})
 		}
 	}
+	// mutate:check paged-all-loaded
 	if all && len(a.pg.unloaded) > 0 {
 		return fmt.Errorf("accumulator: %d stored pages are not loaded (first: %s)", len(a.pg.unloaded), sortedIDs(a.pg.unloaded)[0])
 	}
@@ -480,9 +483,11 @@ func (a *Accumulator) UnmarshalHeader(b []byte) error {
 // refused, leaving a unchanged.
 func (a *Accumulator) LoadPage(name string, data []byte) error {
 	id, ok := parsePageName(name)
+	// mutate:check paged-stored-page
 	if !ok || a.pg == nil || !a.pg.stored[id] {
 		return fmt.Errorf("accumulator page %q: not a stored page of this aggregate", name)
 	}
+	// mutate:check paged-load-once
 	if !a.pg.unloaded[id] {
 		return fmt.Errorf("accumulator page %q: already loaded", name)
 	}

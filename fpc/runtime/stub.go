@@ -193,6 +193,7 @@ func (s *enclaveStub) GetTxTimestamp() (*timestamp.Timestamp, error) {
 // the key's PutState; a later PutState of the key keeps it.
 func (s *enclaveStub) SetStateValidationParameter(key string, ep []byte) error {
 	i, ok := s.wIdx[key]
+	// mutate:check enclave-policy-with-write
 	if !ok || s.writes[i].Delete {
 		return fmt.Errorf("key-level policy of %q: the key is not written by this transaction; name a key's policy with its write", key)
 	}
