@@ -8,18 +8,23 @@
 #   make bench-latency    latency from a batch anchored to its ingestion committed (real network + kubo + enclave)
 #   make bench-enclave    Go benchmarks of the enclave's ingest path (10k-sample batch: CID, decrypt, signature,
 #                         fold; and the same through the tunneling shim and a real kubo)
+#   make bench-growth     bytes the enclave's transactions add to the blocks per SLA-month (1-second samples of 3
+#                         probes, 1-minute and 1-hour batches; the real enclave code on ledger doubles, ~15 min)
 
 BENCH_DIR := $(patsubst %/,%,$(dir $(lastword $(MAKEFILE_LIST))))
 BENCH_GO ?= go
 BENCH_ENV = SLASA_CACHE_DIR="$(or $(SLASA_CACHE_DIR),$(CACHE_DIR),$(CURDIR)/.cache)"
 
-.PHONY: bench-caliper bench-enclave bench-latency
+.PHONY: bench-caliper bench-enclave bench-growth bench-latency
 
 bench-caliper: ## Caliper benchmark against a no-op baseline on a network of its own; updates bench/RESULTS.md
 	$(BENCH_ENV) bash $(BENCH_DIR)/caliper/run.sh
 
 bench-enclave: ## Go benchmarks of the enclave ingest path (pure Go, then through the shim and a real kubo)
 	$(BENCH_ENV) $(BENCH_GO) test -run '^$$' -bench . -benchmem -benchtime 20x -count 1 -cpu 1 ./$(BENCH_DIR)/enclave/
+
+bench-growth: ## ledger bytes per SLA-month of the enclave (real enclave code, Fabric envelopes; no network)
+	SLASA_GROWTH_DAYS=30 $(BENCH_GO) test -count=1 -timeout 90m -v -run TestLedgerGrowth ./$(BENCH_DIR)/growth/
 
 bench-latency: ## anchored-to-ingested latency of log batches through the SLA enclave, on a network of its own
 	$(BENCH_ENV) $(BENCH_GO) test -count=1 -tags integration -timeout 15m -v -run TestAnchorToIngestLatency ./$(BENCH_DIR)/latency/

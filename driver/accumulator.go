@@ -174,6 +174,9 @@ type Accumulator struct {
 	counts  SampleCounts
 	metrics []metricAcc
 	single  int // index of the only metric reading samples, -1 when none or several
+	// pg is the storage state of the page-level API (paged.go), nil when
+	// the accumulator is not restored from or written to pages.
+	pg *paging
 }
 
 // NewAccumulator returns an empty Accumulator for period p, which must be a
@@ -247,6 +250,9 @@ func (a *Accumulator) bitmapPage(probe uint32, pi uint64) *bitPage {
 	}
 	dir := a.bitmaps[probe]
 	if dir[pi] == nil {
+		if a.pg != nil {
+			a.pg.missBitmap(probe, pi)
+		}
 		dir[pi] = new(bitPage)
 	}
 	return dir[pi]
@@ -615,6 +621,9 @@ const AccumulatorFormat = 2
 // probes and incidents), and their length grows with the part of the period
 // the samples cover.
 func (a *Accumulator) MarshalBinary() ([]byte, error) {
+	if err := a.checkPaging(true); err != nil {
+		return nil, err
+	}
 	// Size the buffer once: the metric states, the bitmap pages (as raw
 	// pages unless restored as full ones) and the intern tables.
 	states := make([][]byte, len(a.metrics))
@@ -637,7 +646,7 @@ func (a *Accumulator) MarshalBinary() ([]byte, error) {
 			}
 		}
 	}
-	for _, t := range []*logs.Table{&a.in.Probes, &a.in.Zones, &a.in.Regions, &a.in.Incidents} {
+	for _, t := range a.tables() {
 		for _, n := range t.Names() {
 			size += len(n) + 4
 		}
@@ -648,16 +657,7 @@ func (a *Accumulator) MarshalBinary() ([]byte, error) {
 	e.b = append(e.b, a.plan.fingerprint[:]...)
 	e.i(a.g.StartMS)
 	e.i(a.g.EndMS)
-	for _, t := range []*logs.Table{&a.in.Probes, &a.in.Zones, &a.in.Regions, &a.in.Incidents} {
-		e.u(uint64(t.Len()))
-		for _, n := range t.Names() {
-			e.s(n)
-		}
-	}
-	c := a.counts
-	for _, v := range []int64{c.Read, c.Events, c.Accepted, c.OutsidePeriod, c.UnknownZone, c.ZoneRegionMismatch, c.Duplicate, c.TooManyProbes} {
-		e.i(v)
-	}
+	a.marshalTablesAndCounts(&e)
 	e.u(uint64(len(a.bitmaps)))
 	for _, dir := range a.bitmaps {
 		// Per probe: the number of non-zero pages (0: no bitmap), then
@@ -721,26 +721,9 @@ func (a *Accumulator) UnmarshalBinary(b []byte) error {
 	if s, e := d.i(), d.i(); d.err == nil && (s != a.g.StartMS || e != a.g.EndMS) {
 		return fmt.Errorf("accumulator: state of another period")
 	}
-	in := logs.NewInterner()
-	for _, t := range []*logs.Table{&in.Probes, &in.Zones, &in.Regions, &in.Incidents} {
-		n := d.count(logs.MaxTableEntries)
-		for i := 0; i < n && d.err == nil; i++ {
-			if _, ok := t.InternString(d.s()); !ok || t.Len() != i+1 {
-				return fmt.Errorf("accumulator: bad intern table: corrupt data")
-			}
-		}
-	}
-	if d.err != nil {
-		return fmt.Errorf("accumulator: %w", d.err)
-	}
-	for i, z := range a.plan.sla.Monitoring.Zones {
-		if in.Zones.Name(uint32(i)) != z.ID || in.Regions.Name(a.zoneRegion[i]) != z.Region {
-			return fmt.Errorf("accumulator: zone table does not match the SLA: corrupt data")
-		}
-	}
-	var c SampleCounts
-	for _, p := range []*int64{&c.Read, &c.Events, &c.Accepted, &c.OutsidePeriod, &c.UnknownZone, &c.ZoneRegionMismatch, &c.Duplicate, &c.TooManyProbes} {
-		*p = d.i()
+	in, c, err := a.unmarshalTablesAndCounts(&d)
+	if err != nil {
+		return fmt.Errorf("accumulator: %w", err)
 	}
 	bitmaps, nProbes, err := a.unmarshalBitmaps(&d, in.Probes.Len())
 	if err != nil {
@@ -770,8 +753,40 @@ func (a *Accumulator) UnmarshalBinary(b []byte) error {
 	if err := d.done(); err != nil {
 		return fmt.Errorf("accumulator: %w", err)
 	}
-	a.in, a.counts, a.bitmaps, a.nProbes, a.metrics = in, c, bitmaps, nProbes, metrics
+	a.in, a.counts, a.bitmaps, a.nProbes, a.metrics, a.pg = in, c, bitmaps, nProbes, metrics, nil
 	return nil
+}
+
+// tables returns the intern tables in their encoding order.
+func (a *Accumulator) tables() []*logs.Table {
+	return []*logs.Table{&a.in.Probes, &a.in.Zones, &a.in.Regions, &a.in.Incidents}
+}
+
+// unmarshalTablesAndCounts reads what marshalTablesAndCounts wrote: new
+// intern tables, checked against the SLA's zones, and the sample counts.
+func (a *Accumulator) unmarshalTablesAndCounts(d *dec) (*logs.Interner, SampleCounts, error) {
+	var c SampleCounts
+	in := logs.NewInterner()
+	for _, t := range []*logs.Table{&in.Probes, &in.Zones, &in.Regions, &in.Incidents} {
+		n := d.count(logs.MaxTableEntries)
+		for i := 0; i < n && d.err == nil; i++ {
+			if _, ok := t.InternString(d.s()); !ok || t.Len() != i+1 {
+				return nil, c, fmt.Errorf("bad intern table: corrupt data")
+			}
+		}
+	}
+	if d.err != nil {
+		return nil, c, d.err
+	}
+	for i, z := range a.plan.sla.Monitoring.Zones {
+		if in.Zones.Name(uint32(i)) != z.ID || in.Regions.Name(a.zoneRegion[i]) != z.Region {
+			return nil, c, fmt.Errorf("zone table does not match the SLA: corrupt data")
+		}
+	}
+	for _, p := range []*int64{&c.Read, &c.Events, &c.Accepted, &c.OutsidePeriod, &c.UnknownZone, &c.ZoneRegionMismatch, &c.Duplicate, &c.TooManyProbes} {
+		*p = d.i()
+	}
+	return in, c, d.err
 }
 
 // unmarshalBitmaps reads the paged duplicate bitmaps of at most maxProbes

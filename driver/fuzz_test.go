@@ -48,3 +48,50 @@ func FuzzAccumulatorUnmarshal(f *testing.F) {
 		}
 	})
 }
+
+// FuzzAccumulatorUnmarshalHeader: restoring an arbitrary header and
+// arbitrary page bytes never panics; an accepted header with its pages
+// accepted gives an outcome and marshals again to a header that is
+// accepted.
+func FuzzAccumulatorUnmarshalHeader(f *testing.F) {
+	s := testSLA(sla.CycleSeconds, 600)
+	s.Metrics = append(s.Metrics, latencySLA(50, "ms").Metrics[0], mttSLA("min", "h").Metrics[1])
+	plan, err := Compile(s)
+	if err != nil {
+		f.Fatal(err)
+	}
+	period, _ := ParsePeriod(s, "2026-01-01T00:00:00Z")
+	acc, _ := plan.NewAccumulator(period)
+	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	var b logBuilder
+	b.sample(t0, "pa", "zone-a", `"ok":true,"latency_ms":12`)
+	b.sample(t0.Add(time.Minute), "pb", "zone-b", `"ok":false,"latency_ms":9000`)
+	b.event(t0, "I", "opened")
+	if err := acc.AddFrom(strings.NewReader(b.String())); err != nil {
+		f.Fatal(err)
+	}
+	header, pages, _ := acc.MarshalPaged()
+	f.Add(header, pages[0].Data)
+	f.Fuzz(func(t *testing.T, header, page []byte) {
+		a, _ := plan.NewAccumulator(period)
+		if a.UnmarshalHeader(header) != nil {
+			return
+		}
+		for _, name := range a.PageNames() {
+			if a.LoadPage(name, page) != nil {
+				return
+			}
+		}
+		if _, err := a.Outcome(); err != nil {
+			t.Fatal(err)
+		}
+		again, _, err := a.MarshalPaged()
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := plan.NewAccumulator(period)
+		if err := b.UnmarshalHeader(again); err != nil {
+			t.Fatalf("re-marshalled header refused: %v", err)
+		}
+	})
+}

@@ -104,6 +104,11 @@ type availabilityState struct {
 	// use and MarshalBinary copies them, so a batch pays for the pages it
 	// touches, not for those the state holds. nil when nothing was restored.
 	raw [][]byte
+	// unloaded marks the stored pages the page-level API has not loaded
+	// (nil unless restored with Accumulator.UnmarshalHeader); fault is 1 +
+	// the first such page a sample fell in, 0 when none.
+	unloaded []bool
+	fault    int
 }
 
 // pageSubs returns the number of sub-intervals of page p.
@@ -117,6 +122,9 @@ func (s *availabilityState) page(sub int) ([]availCell, int) {
 	p := sub / availPageSubs
 	cells := s.pages[p]
 	if cells == nil {
+		if s.unloaded != nil && s.unloaded[p] && s.fault == 0 {
+			s.fault = p + 1
+		}
 		cells = make([]availCell, s.pageSubs(p)*s.g.Zones)
 		if s.raw != nil && s.raw[p] != nil {
 			s.decoded(p, cells)

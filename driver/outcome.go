@@ -166,6 +166,9 @@ func FormatDecimal(r *big.Rat, places int) string {
 // Outcome computes the period's outcome from the samples added so far. It
 // does not change the accumulator: more batches may follow.
 func (a *Accumulator) Outcome() (*Outcome, error) {
+	if err := a.checkPaging(true); err != nil {
+		return nil, err
+	}
 	s := a.plan.sla
 	o := &Outcome{SLAID: s.ID, Period: a.g.Period.String(), PeriodEnd: a.g.Period.End.UTC().Format("2006-01-02T15:04:05Z07:00"),
 		Currency: s.Price.Currency, Samples: a.counts, Metrics: make([]MetricOutcome, 0, len(a.metrics))}

@@ -19,7 +19,9 @@
 //
 // Compile turns an SLA into a Plan; a Plan's Accumulator aggregates one
 // period, batch by batch in any order, and can be persisted between batches
-// with MarshalBinary. Evaluate does it all from a JSON Lines reader.
+// with MarshalBinary (the whole aggregate) or page by page with
+// MarshalPaged (a header and the pages a batch changed; see paged.go).
+// Evaluate does it all from a JSON Lines reader.
 package driver
 
 import (

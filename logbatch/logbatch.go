@@ -5,29 +5,41 @@
 //
 // A batch is self-describing and self-verifying:
 //
-//   - Header: SLA id, sequence number, the CID of the previous batch, the
-//     half-open time window [window_start, window_end) it covers (windows of
-//     consecutive batches are contiguous), the record count, and the id of
-//     the key it is encrypted to.
+//   - Header (signed, not encrypted: IPFS, the tunneling shim and whoever
+//     holds the CID read it): the format version, SLA id, sequence number,
+//     the CID of the previous batch, the half-open time window
+//     [window_start, window_end) it covers (windows of consecutive batches
+//     are contiguous) and the id of the key it is encrypted to. Nothing
+//     about the records.
 //   - KeyTransport: a fresh AES-256 key, RSA-OAEP-SHA256 encrypted to the
 //     chaincode encryption key.
-//   - Ciphertext: nonce || AES-256-GCM(key, records), with the header's
+//   - Ciphertext: nonce || AES-256-GCM(key, body), with the header's
 //     encoding as additional data, so a header cannot be moved onto other
-//     records.
+//     records. The body is the number of records (unsigned varint), the
+//     length of the records (unsigned varint), the records, and zero bytes
+//     up to a multiple of PadBlock: the ciphertext's length tells the
+//     records' size only to PadBlock bytes, so neither the record count nor
+//     (with records of fixed shape) the number of failed samples can be
+//     read from it exactly.
 //   - LoggerCert and Signature: the logger's X.509 certificate and its ECDSA
 //     signature over SHA-256 of DomainTag || header JSON || SHA-256(key
 //     transport) || SHA-256(ciphertext).
 //
-// Encoding: the magic "slasa.logbatch/v1" and a NUL byte, then five fields,
+// Encoding: the magic "slasa.logbatch/v2" and a NUL byte, then five fields,
 // each an unsigned varint length followed by that many bytes: the header's
 // JSON (exactly the bytes signed and used as additional data), the key
 // transport, the ciphertext, the logger's PEM certificate and the signature.
 // A binary envelope keeps parsing O(1) in the batch size: the enclave spends
 // its time on decryption and the records, not on decoding base64 in JSON.
 //
+// Version 2 moved the record count from the header into the encrypted body
+// and added the padding; version 1 batches are refused by name.
+//
 // Whoever stores or carries a batch (IPFS, the tunneling shim) can read
-// nothing and change nothing undetected; the enclave additionally checks
-// the bytes against the CID anchored on chain.
+// nothing but the header and change nothing undetected; the enclave
+// additionally checks the bytes against the CID anchored on chain. What the
+// header and the padded size still tell them: which SLA, the window, the
+// batch's place in the chain, and the records' size to PadBlock bytes.
 package logbatch
 
 import (
@@ -51,12 +63,15 @@ import (
 )
 
 // Version is the batch format version.
-const Version = "slasa.logbatch/v1"
+const Version = "slasa.logbatch/v2"
 
 // DomainTag prefixes the bytes the logger signs.
-const DomainTag = "slasa.logbatch/v1\n"
+const DomainTag = "slasa.logbatch/v2\n"
 
-const keyLabel = "slasa.logbatch.key/v1"
+const keyLabel = "slasa.logbatch.key/v2"
+
+// PadBlock is the block the encrypted body is padded to.
+const PadBlock = 4096
 
 // MaxBatchBytes bounds an encoded batch.
 const MaxBatchBytes = 64 << 20
@@ -75,14 +90,17 @@ type Header struct {
 	PrevCID     string `json:"prev_cid"`
 	WindowStart string `json:"window_start"`
 	WindowEnd   string `json:"window_end"`
-	Records     int64  `json:"records"`
 	// RecipientKeyID is the lower-case hex SHA-256 of the PKIX encoding of
 	// the chaincode encryption key the batch is encrypted to.
 	RecipientKeyID string `json:"recipient_key_id"`
 }
 
 // Magic starts every encoded batch.
-const Magic = "slasa.logbatch/v1\x00"
+const Magic = "slasa.logbatch/v2\x00"
+
+// magicV1 started the batches of format version 1 (record count in the
+// clear, no padding).
+const magicV1 = "slasa.logbatch/v1\x00"
 
 // Batch is a decoded batch envelope.
 type Batch struct {
@@ -113,6 +131,9 @@ func (b *Batch) Encode() []byte {
 
 // decode splits an encoded batch into its fields without copying.
 func decode(data []byte) (*Batch, error) {
+	if len(data) >= len(magicV1) && string(data[:len(magicV1)]) == magicV1 {
+		return nil, fmt.Errorf("log batch: format %q (record count in the clear) is no longer read; this code reads %q", "slasa.logbatch/v1", Version)
+	}
 	if len(data) < len(Magic) || string(data[:len(Magic)]) != Magic {
 		return nil, errors.New("log batch: not a slasa log batch (bad magic)")
 	}
@@ -139,8 +160,11 @@ func decode(data []byte) (*Batch, error) {
 
 // Opened is a verified, decrypted batch.
 type Opened struct {
-	Header     Header
+	Header Header
+	// Records are the JSON Lines records; Count is their number as the
+	// logger declared it in the encrypted body (the enclave checks it).
 	Records    []byte
+	Count      int64
 	LoggerCert *x509.Certificate
 }
 
@@ -170,8 +194,6 @@ func (h *Header) Validate() error {
 		return errors.New("header.prev_cid: must be empty for the first batch")
 	case h.Seq > 1 && h.PrevCID == "":
 		return errors.New("header.prev_cid: must name the previous batch")
-	case h.Records < 0:
-		return fmt.Errorf("header.records: %d is negative", h.Records)
 	case len(h.RecipientKeyID) != 64:
 		return errors.New("header.recipient_key_id: must be 64 hex digits")
 	}
@@ -195,10 +217,13 @@ func KeyID(ek *rsa.PublicKey) (string, error) {
 	return hex.EncodeToString(sum[:]), nil
 }
 
-// Seal encrypts records to the chaincode encryption key, signs the batch
-// with the logger's key and returns its encoding. h.Version and
-// h.RecipientKeyID are filled in.
-func Seal(h Header, records []byte, ek *rsa.PublicKey, loggerCertPEM string, loggerKey *ecdsa.PrivateKey) ([]byte, error) {
+// Seal encrypts records (count JSON Lines records) to the chaincode
+// encryption key, signs the batch with the logger's key and returns its
+// encoding. h.Version and h.RecipientKeyID are filled in.
+func Seal(h Header, records []byte, count int64, ek *rsa.PublicKey, loggerCertPEM string, loggerKey *ecdsa.PrivateKey) ([]byte, error) {
+	if count < 0 {
+		return nil, fmt.Errorf("records count: %d is negative", count)
+	}
 	h.Version = Version
 	id, err := KeyID(ek)
 	if err != nil {
@@ -228,7 +253,7 @@ func Seal(h Header, records []byte, ek *rsa.PublicKey, loggerCertPEM string, log
 	if _, err := io.ReadFull(rand.Reader, nonce); err != nil {
 		return nil, fmt.Errorf("generate nonce: %w", err)
 	}
-	ct := gcm.Seal(nonce, nonce, records, hdr)
+	ct := gcm.Seal(nonce, nonce, encodeBody(records, count), hdr)
 	sig, err := ecdsa.SignASN1(rand.Reader, loggerKey, signedDigest(hdr, kt, ct))
 	if err != nil {
 		return nil, fmt.Errorf("sign batch: %w", err)
@@ -297,11 +322,52 @@ func Open(data []byte, ek *rsa.PrivateKey) (*Opened, error) {
 		return nil, ErrDecrypt
 	}
 	ns := gcm.NonceSize()
-	records, err := gcm.Open(nil, b.Ciphertext[:ns], b.Ciphertext[ns:], b.RawHeader)
+	body, err := gcm.Open(nil, b.Ciphertext[:ns], b.Ciphertext[ns:], b.RawHeader)
 	if err != nil {
 		return nil, ErrDecrypt
 	}
-	return &Opened{Header: b.Header, Records: records, LoggerCert: cert}, nil
+	records, count, err := decodeBody(body)
+	if err != nil {
+		return nil, err
+	}
+	return &Opened{Header: b.Header, Records: records, Count: count, LoggerCert: cert}, nil
+}
+
+// encodeBody returns the plaintext of the ciphertext: the record count, the
+// records' length, the records and zero padding to a multiple of PadBlock.
+func encodeBody(records []byte, count int64) []byte {
+	n := 2*binary.MaxVarintLen64 + len(records)
+	body := make([]byte, 0, (n+PadBlock-1)/PadBlock*PadBlock)
+	body = binary.AppendUvarint(body, uint64(count))
+	body = binary.AppendUvarint(body, uint64(len(records)))
+	body = append(body, records...)
+	return body[:(len(body)+PadBlock-1)/PadBlock*PadBlock]
+}
+
+// decodeBody reads what encodeBody wrote, in canonical form only.
+func decodeBody(body []byte) ([]byte, int64, error) {
+	if len(body)%PadBlock != 0 {
+		return nil, 0, errors.New("log batch: body: not padded to a multiple of the pad block")
+	}
+	count, k1 := binary.Uvarint(body)
+	if k1 <= 0 || count > uint64(len(body)) {
+		return nil, 0, errors.New("log batch: body: bad record count")
+	}
+	n, k2 := binary.Uvarint(body[k1:])
+	if k2 <= 0 || n > uint64(len(body)-k1-k2) {
+		return nil, 0, errors.New("log batch: body: bad records length")
+	}
+	start := k1 + k2
+	records, pad := body[start:start+int(n)], body[start+int(n):]
+	if len(pad) >= PadBlock {
+		return nil, 0, errors.New("log batch: body: more padding than one pad block")
+	}
+	for _, c := range pad {
+		if c != 0 {
+			return nil, 0, errors.New("log batch: body: padding is not zero")
+		}
+	}
+	return records, int64(count), nil
 }
 
 func signedDigest(hdr, kt, ct []byte) []byte {

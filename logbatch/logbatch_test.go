@@ -51,13 +51,13 @@ func logger(t *testing.T, cn string) (*ecdsa.PrivateKey, string) {
 const records = `{"time":"2026-02-01T00:00:00Z","source":{"probe":"p","zone":"zone-a","region":"r"},"measurements":{"ok":true}}` + "\n"
 
 func header() Header {
-	return Header{SLAID: "sla-1", Seq: 2, PrevCID: "bafyprev", WindowStart: "2026-02-01T00:00:00Z", WindowEnd: "2026-02-01T00:05:00Z", Records: 1}
+	return Header{SLAID: "sla-1", Seq: 2, PrevCID: "bafyprev", WindowStart: "2026-02-01T00:00:00Z", WindowEnd: "2026-02-01T00:05:00Z"}
 }
 
 func TestSealOpen(t *testing.T) {
 	ek, _ := rsaKeys(t)
 	lk, cert := logger(t, "logger@providerorg.slasa.local")
-	data, err := Seal(header(), []byte(records), &ek.PublicKey, cert, lk)
+	data, err := Seal(header(), []byte(records), 1, &ek.PublicKey, cert, lk)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -68,8 +68,64 @@ func TestSealOpen(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if string(o.Records) != records || o.Header.Seq != 2 || o.LoggerCert.Subject.CommonName != "logger@providerorg.slasa.local" {
+	if string(o.Records) != records || o.Count != 1 || o.Header.Seq != 2 || o.LoggerCert.Subject.CommonName != "logger@providerorg.slasa.local" {
 		t.Fatalf("opened %+v", o.Header)
+	}
+	// The header says nothing about the records; the ciphertext's size
+	// tells their size to a pad block only.
+	b, _, err := Parse(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(string(b.RawHeader), "records") {
+		t.Fatalf("header %s", b.RawHeader)
+	}
+	for _, n := range []int{0, 1, 30, 31} {
+		recs := strings.Repeat(records, n)
+		d, err := Seal(header(), []byte(recs), int64(n), &ek.PublicKey, cert, lk)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _, _ := Parse(d)
+		if len(b.Ciphertext) != 12+16+PadBlock*(1+(len(recs)+2)/PadBlock) {
+			t.Errorf("%d records (%d bytes): ciphertext of %d bytes", n, len(recs), len(b.Ciphertext))
+		}
+		o, err := Open(d, ek)
+		if err != nil || o.Count != int64(n) || string(o.Records) != recs {
+			t.Fatalf("%d records: %v", n, err)
+		}
+	}
+}
+
+// The body is read in canonical form only: the logger's signature covers
+// it, but a logger's own malformed body is refused too.
+func TestDecodeBody(t *testing.T) {
+	good := encodeBody([]byte(records), 1)
+	if r, n, err := decodeBody(good); err != nil || n != 1 || string(r) != records {
+		t.Fatalf("decode: %v", err)
+	}
+	nonzero := append([]byte(nil), good...)
+	nonzero[len(nonzero)-1] = 1
+	for name, body := range map[string][]byte{
+		"unpadded":        good[:len(good)-1],
+		"padding not 0":   nonzero,
+		"two pad blocks":  append(append([]byte(nil), good...), make([]byte, PadBlock)...),
+		"length too long": append([]byte{1, 0xff, 0x7f}, make([]byte, PadBlock-3)...),
+		"empty":           {},
+	} {
+		if _, _, err := decodeBody(body); err == nil {
+			t.Errorf("%s: accepted", name)
+		}
+	}
+	if _, err := Seal(header(), nil, -1, nil, "", nil); err == nil || err.Error() != "records count: -1 is negative" {
+		t.Errorf("negative count: %v", err)
+	}
+}
+
+// A batch of format version 1 is refused by name.
+func TestVersion1Refused(t *testing.T) {
+	if _, _, err := Parse([]byte("slasa.logbatch/v1\x00\x00")); err == nil || !strings.Contains(err.Error(), `format "slasa.logbatch/v1" (record count in the clear) is no longer read`) {
+		t.Fatalf("v1: %v", err)
 	}
 }
 
@@ -77,7 +133,7 @@ func TestOpenRejects(t *testing.T) {
 	ek, otherKey := rsaKeys(t)
 	lk, cert := logger(t, "logger")
 	mallory, _ := logger(t, "mallory")
-	good, err := Seal(header(), []byte(records), &ek.PublicKey, cert, lk)
+	good, err := Seal(header(), []byte(records), 1, &ek.PublicKey, cert, lk)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -96,7 +152,7 @@ func TestOpenRejects(t *testing.T) {
 		}
 		return c.Encode()
 	}
-	forged, _ := Seal(header(), []byte(records), &ek.PublicKey, cert, mallory)
+	forged, _ := Seal(header(), []byte(records), 1, &ek.PublicKey, cert, mallory)
 	tests := []struct {
 		name string
 		data []byte
@@ -146,7 +202,7 @@ func TestHeaderValidate(t *testing.T) {
 func FuzzParse(f *testing.F) {
 	ek, _ := rsaKeys(&testing.T{})
 	lk, cert := logger(&testing.T{}, "logger")
-	good, err := Seal(header(), []byte(records), &ek.PublicKey, cert, lk)
+	good, err := Seal(header(), []byte(records), 1, &ek.PublicKey, cert, lk)
 	if err != nil {
 		f.Fatal(err)
 	}

@@ -371,8 +371,8 @@ func (p *Publisher) cut(ctx context.Context, st State) (Step, error) {
 		return StepIdle, err
 	}
 	h := logbatch.Header{SLAID: st.SLAID, Seq: st.NextSeq, PrevCID: st.PrevCID,
-		WindowStart: w.Start.Format(time.RFC3339), WindowEnd: w.End.Format(time.RFC3339), Records: n}
-	sealed, err := logbatch.Seal(h, records, ek, p.cfg.Identity.CertPEM, p.cfg.Identity.Key)
+		WindowStart: w.Start.Format(time.RFC3339), WindowEnd: w.End.Format(time.RFC3339)}
+	sealed, err := logbatch.Seal(h, records, n, ek, p.cfg.Identity.CertPEM, p.cfg.Identity.Key)
 	if err != nil {
 		return StepIdle, fmt.Errorf("sealing batch %d: %w", st.NextSeq, err)
 	}

@@ -3,8 +3,6 @@ package monitor
 import (
 	"context"
 	"crypto/ecdsa"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -17,6 +15,7 @@ import (
 	"time"
 
 	"github.com/slasa/slasa/driver"
+	"github.com/slasa/slasa/fpc/enclaveapi"
 	"github.com/slasa/slasa/internal/identity"
 	"github.com/slasa/slasa/logger"
 	"github.com/slasa/slasa/signedsla"
@@ -603,7 +602,8 @@ func (m *Monitor) markSettled(id, period string) error {
 
 // CheckEvaluation parses an evaluation's signed verdict and checks it before
 // it is relayed: it is for the SLA and period asked, its report is the one
-// it commits to (the report's SHA-256 is the verdict's report_digest), it
+// it commits to (the report's HMAC-SHA256 under the report key the enclave
+// returned with it is the verdict's report_digest), it
 // comes from the enclave the SLA is pinned to (pin), and it verifies with
 // that enclave's key from the registry (whatever enclave is current). The
 // monitor trusts no enclave answer it did not check: the peer that ran the
@@ -617,10 +617,16 @@ func CheckEvaluation(ctx context.Context, ev *Evaluation, e Enclave, pin *logger
 	if signed.Verdict.SLAID != id || signed.Verdict.Period != period {
 		return nil, fmt.Errorf("Evaluate %s: the verdict is for SLA %q period %s, not SLA %q period %s", period, signed.Verdict.SLAID, signed.Verdict.Period, id, period)
 	}
-	sum := sha256.Sum256(ev.Report)
+	if ev.Format != enclaveapi.EvaluationFormat {
+		return nil, fmt.Errorf("Evaluate %s: evaluation format %q, this monitor reads %q", period, ev.Format, enclaveapi.EvaluationFormat)
+	}
+	key, err := ev.Key()
+	if err != nil {
+		return nil, fmt.Errorf("Evaluate %s: %w", period, err)
+	}
 	// mutate:check monitor-report-digest
-	if got := hex.EncodeToString(sum[:]); got != signed.Verdict.ReportDigest {
-		return nil, fmt.Errorf("Evaluate %s: the report's SHA-256 %s is not the verdict's report_digest %s", period, got, signed.Verdict.ReportDigest)
+	if err := signed.Verdict.CheckReport(key, ev.Report); err != nil {
+		return nil, fmt.Errorf("Evaluate %s: %w", period, err)
 	}
 	// mutate:check monitor-verdict-pin
 	if pin == nil || signed.Verdict.Chaincode != pin.Chaincode || signed.Verdict.EnclaveID != pin.EnclaveID {

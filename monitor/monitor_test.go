@@ -1,11 +1,11 @@
 package monitor
 
 import (
+	"bytes"
 	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
-	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -22,6 +22,7 @@ import (
 	"time"
 
 	"github.com/slasa/slasa/driver"
+	"github.com/slasa/slasa/fpc/enclaveapi"
 	"github.com/slasa/slasa/internal/identity"
 	"github.com/slasa/slasa/logger"
 	"github.com/slasa/slasa/signedsla"
@@ -91,6 +92,8 @@ type world struct {
 	forgeSig   bool                            // sign verdicts with another key, naming the pinned enclave
 	keys       map[string]*ecdsa.PrivateKey    // the registry: enclave id -> key
 	badReport  bool                            // return a report other than the verdict's
+	badKey     bool                            // return another report key than the verdict's
+	oldFormat  bool                            // return an evaluation of format version 1
 	misdirect  string                          // "sla" or "period": sign a verdict for another one; "batch-cid", "batch-seq", "batch-missing": name another last batch
 
 	// refund
@@ -258,7 +261,7 @@ func (w *world) Evaluate(_ context.Context, id, period string) (*Evaluation, err
 		return nil, fmt.Errorf("period %s is not complete", period)
 	}
 	report := []byte(`{"metrics":[{"id":"availability","value":"98.0000"}]}`)
-	sum := sha256.Sum256(report)
+	reportKey := bytes.Repeat([]byte{7}, 32)
 	key := w.key
 	eid := enclaveIDOf(key)
 	switch {
@@ -278,7 +281,7 @@ func (w *world) Evaluate(_ context.Context, id, period string) (*Evaluation, err
 		}
 	}
 	v := verdict.Verdict{SLAID: id, SLADigest: digest, Period: period, PeriodEnd: end, Violated: true,
-		CreditBPS: 3000, CreditAmount: 30000, Currency: "USD", ReportDigest: hex.EncodeToString(sum[:]),
+		CreditBPS: 3000, CreditAmount: 30000, Currency: "USD", ReportDigest: verdict.ReportDigest(reportKey, report),
 		BatchSeq: last.Seq, BatchCID: last.CID, Chaincode: "slaenclave", EnclaveID: eid}
 	switch w.misdirect {
 	case "sla":
@@ -299,8 +302,15 @@ func (w *world) Evaluate(_ context.Context, id, period string) (*Evaluation, err
 	if w.badReport {
 		report = []byte(`{"metrics":[{"id":"availability","value":"100.0000"}]}`)
 	}
+	if w.badKey {
+		reportKey = bytes.Repeat([]byte{8}, 32)
+	}
+	format := enclaveapi.EvaluationFormat
+	if w.oldFormat {
+		format = "slasa.evaluation/v1"
+	}
 	vj, _ := json.Marshal(signed)
-	out, _ := json.Marshal(Evaluation{Verdict: vj, Report: report})
+	out, _ := json.Marshal(Evaluation{Format: format, Verdict: vj, Report: report, ReportKey: hex.EncodeToString(reportKey)})
 	if w.frozen[id] == nil {
 		w.frozen[id] = map[string][]byte{}
 	}
@@ -695,10 +705,10 @@ func TestHandler(t *testing.T) {
 // The monitor relays no enclave answer it did not check: each check refuses
 // with its own error, and nothing is settled.
 func TestMonitorChecksEvaluations(t *testing.T) {
-	hexSum := func(b string) string {
-		sum := sha256.Sum256([]byte(b))
-		return hex.EncodeToString(sum[:])
+	hmacOf := func(key byte, report string) string {
+		return verdict.ReportDigest(bytes.Repeat([]byte{key}, 32), []byte(report))
 	}
+	const r98, r100 = `{"metrics":[{"id":"availability","value":"98.0000"}]}`, `{"metrics":[{"id":"availability","value":"100.0000"}]}`
 	const p0 = "Evaluate 2026-03-01T00:00:00Z: "
 	for _, tc := range []struct {
 		name string
@@ -707,8 +717,11 @@ func TestMonitorChecksEvaluations(t *testing.T) {
 	}{
 		// monitor-report-digest
 		{"a report other than the verdict's", func(w *world) { w.badReport = true },
-			p0 + "the report's SHA-256 " + hexSum(`{"metrics":[{"id":"availability","value":"100.0000"}]}`) +
-				" is not the verdict's report_digest " + hexSum(`{"metrics":[{"id":"availability","value":"98.0000"}]}`)},
+			p0 + "the report's HMAC-SHA256 under the report key is " + hmacOf(7, r100) + ", not the verdict's report_digest " + hmacOf(7, r98)},
+		{"a report key other than the verdict's", func(w *world) { w.badKey = true },
+			p0 + "the report's HMAC-SHA256 under the report key is " + hmacOf(8, r98) + ", not the verdict's report_digest " + hmacOf(7, r98)},
+		{"an evaluation of another format", func(w *world) { w.oldFormat = true },
+			p0 + `evaluation format "slasa.evaluation/v1", this monitor reads "slasa.evaluation/v2"`},
 		// monitor-verdict-target
 		{"a verdict for another SLA", func(w *world) { w.misdirect = "sla" },
 			p0 + `the verdict is for SLA "s-other" period 2026-03-01T00:00:00Z, not SLA "s1" period 2026-03-01T00:00:00Z`},

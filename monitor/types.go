@@ -39,8 +39,6 @@
 package monitor
 
 import (
-	"encoding/json"
-
 	"github.com/slasa/slasa/fpc/enclaveapi"
 )
 
@@ -54,11 +52,10 @@ type PeriodStatus = enclaveapi.PeriodStatus
 type IngestResult = enclaveapi.IngestResult
 
 // Evaluation is the enclave's Evaluate result: the signed verdict (as the
-// exact JSON to relay to SettleVerdict) and the detailed report.
-type Evaluation struct {
-	Verdict json.RawMessage `json:"verdict"`
-	Report  json.RawMessage `json:"report"`
-}
+// exact JSON to relay to SettleVerdict), the detailed report and the SLA's
+// report key (the verdict's report_digest is HMAC-SHA256 of the report
+// under it).
+type Evaluation = enclaveapi.Evaluation
 
 // Escrow is the part of the refund chaincode's Escrow (GetEscrow) the
 // monitor reads.

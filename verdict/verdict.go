@@ -12,15 +12,29 @@
 // anchored, so a verdict is settled only after the logger witnessed the end of
 // the period, and only for the batch chain the parties' peers anchored.
 //
-// The signed bytes are the domain tag "slasa.verdict/v2\n" followed by the
+// The signed bytes are the domain tag "slasa.verdict/v3\n" followed by the
 // verdict's JSON encoding (encoding/json of Verdict: fixed field order, no
 // maps, no floats), so any implementation can reproduce them exactly.
+//
+// The verdict commits to the detailed report (the exact report bytes the
+// enclave returns to the requesting party) without revealing it: its
+// report_digest is HMAC-SHA256 of the report under a per-SLA report key that
+// the enclave derives from its sealed state key (HKDF-SHA256, label
+// ReportKeyLabel, the SLA id as context) and returns, encrypted, to the
+// parties who ask for the evaluation. Whoever holds the key checks the
+// report (CheckReport); an outsider who reads the verdict on the ledger
+// cannot test guesses of the report (a handful of uptimes would do for an
+// unkeyed hash). Version 3 of the domain tag marks this keyed digest: a
+// version 2 verdict (report_digest = SHA-256 of the report) does not verify
+// as version 3.
 package verdict
 
 import (
 	"crypto/ecdsa"
+	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -32,7 +46,13 @@ import (
 
 // DomainTag prefixes the signed bytes so that a verdict signature can never
 // be confused with a signature over anything else the enclave signs.
-const DomainTag = "slasa.verdict/v2\n"
+const DomainTag = "slasa.verdict/v3\n"
+
+// ReportKeyLabel is the HKDF label of the per-SLA report key.
+const ReportKeyLabel = "slasa.report-key/v1"
+
+// ReportKeySize is the size of a report key.
+const ReportKeySize = 32
 
 // Verdict is the outcome of one (SLA, period), stripped of confidential detail.
 type Verdict struct {
@@ -53,7 +73,9 @@ type Verdict struct {
 	Currency      string `json:"currency"`
 	// Terminate is true when the SLA's termination threshold was crossed.
 	Terminate bool `json:"terminate"`
-	// ReportDigest is the hex SHA-256 of the detailed (encrypted-to-the-parties) report.
+	// ReportDigest is the hex HMAC-SHA256 of the detailed report (the
+	// exact bytes the enclave returns to the parties, encrypted) under the
+	// SLA's report key; see ReportDigest and CheckReport.
 	ReportDigest string `json:"report_digest"`
 	// BatchSeq and BatchCID name the last log batch of the period: its
 	// window ends at PeriodEnd. Through the hash-linked batch chain they fix
@@ -169,6 +191,27 @@ func Verify(s *Signed, pub *ecdsa.PublicKey) error {
 	sum := sha256.Sum256(msg)
 	if !ecdsa.VerifyASN1(pub, sum[:], s.Signature) {
 		return ErrBadSignature
+	}
+	return nil
+}
+
+// ReportDigest returns the hex HMAC-SHA256 of report under key: what a
+// verdict's report_digest holds.
+func ReportDigest(key, report []byte) string {
+	m := hmac.New(sha256.New, key)
+	m.Write(report)
+	return hex.EncodeToString(m.Sum(nil))
+}
+
+// CheckReport checks that report is the report v commits to: its
+// HMAC-SHA256 under the SLA's report key key is v.ReportDigest.
+func (v *Verdict) CheckReport(key, report []byte) error {
+	if len(key) != ReportKeySize {
+		return fmt.Errorf("report key: %d bytes, want %d", len(key), ReportKeySize)
+	}
+	got := ReportDigest(key, report)
+	if !hmac.Equal([]byte(got), []byte(v.ReportDigest)) {
+		return fmt.Errorf("the report's HMAC-SHA256 under the report key is %s, not the verdict's report_digest %s", got, v.ReportDigest)
 	}
 	return nil
 }

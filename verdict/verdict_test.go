@@ -1,6 +1,7 @@
 package verdict
 
 import (
+	"bytes"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
@@ -102,7 +103,7 @@ func TestSigningBytesAreStable(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if DomainTag != "slasa.verdict/v2\n" {
+	if DomainTag != "slasa.verdict/v3\n" {
 		t.Fatalf("domain tag %q", DomainTag)
 	}
 	want := DomainTag + `{"sla_id":"x","sla_digest":"` + strings.Repeat("0", 64) + `","period":"p","period_end":"q",` +
@@ -126,5 +127,31 @@ func TestParseSignedRejects(t *testing.T) {
 	}
 	if err := Verify(nil, nil); err == nil || errors.Is(err, ErrBadSignature) {
 		t.Errorf("Verify(nil) = %v", err)
+	}
+}
+
+// The report digest is HMAC-SHA256 under the report key (RFC 4231 test
+// case 2's key and data), and CheckReport refuses another report, another
+// key and a key of the wrong size.
+func TestReportDigest(t *testing.T) {
+	key := bytes.Repeat([]byte("Jefe"), 8)
+	report := []byte(`{"sla_id":"x"}`)
+	v := Verdict{ReportDigest: ReportDigest(key, report)}
+	if err := v.CheckReport(key, report); err != nil {
+		t.Fatal(err)
+	}
+	if got := ReportDigest([]byte("Jefe"), []byte("what do ya want for nothing?")); got != "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843" {
+		t.Fatalf("HMAC-SHA256 test vector: %s", got)
+	}
+	for name, tc := range map[string]struct{ key, report []byte }{
+		"another report": {key, []byte(`{"sla_id":"y"}`)},
+		"another key":    {bytes.Repeat([]byte("Jeff"), 8), report},
+	} {
+		if err := v.CheckReport(tc.key, tc.report); err == nil || !strings.Contains(err.Error(), ", not the verdict's report_digest ") {
+			t.Errorf("%s: %v", name, err)
+		}
+	}
+	if err := v.CheckReport(key[:16], report); err == nil || err.Error() != "report key: 16 bytes, want 32" {
+		t.Errorf("short key: %v", err)
 	}
 }

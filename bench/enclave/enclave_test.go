@@ -118,8 +118,8 @@ func newFixtureAt(tb testing.TB, offset time.Duration, records int) *fixture {
 	}
 	caKey, caCert := selfSigned(tb)
 	loggerKey, loggerPEM := issue(tb, caKey, caCert, "logger@providerorg.slasa.local")
-	h := logbatch.Header{SLAID: s.ID, Seq: 1, WindowStart: start.Format(time.RFC3339), WindowEnd: end.Format(time.RFC3339), Records: int64(n)}
-	data, err := logbatch.Seal(h, buf.Bytes(), &ek.PublicKey, loggerPEM, loggerKey)
+	h := logbatch.Header{SLAID: s.ID, Seq: 1, WindowStart: start.Format(time.RFC3339), WindowEnd: end.Format(time.RFC3339)}
+	data, err := logbatch.Seal(h, buf.Bytes(), int64(n), &ek.PublicKey, loggerPEM, loggerKey)
 	if err != nil {
 		tb.Fatal(err)
 	}
@@ -221,7 +221,7 @@ func (f *fixture) ingest(data []byte) (int64, error) {
 	if _, err := opened.LoggerCert.Verify(x509.VerifyOptions{Roots: f.roots, KeyUsages: []x509.ExtKeyUsage{x509.ExtKeyUsageAny}}); err != nil {
 		return 0, err
 	}
-	return f.aggregate(opened.Records, opened.Header.Records)
+	return f.aggregate(opened.Records, opened.Count)
 }
 
 // aggregate is IngestBatch's state update: restore the period's aggregate
@@ -362,12 +362,12 @@ func BenchmarkIngest(b *testing.B) {
 			if err != nil {
 				return err
 			}
-			_, err = f.fold(acc, opened.Records, opened.Header.Records)
+			_, err = f.fold(acc, opened.Records, opened.Count)
 			return err
 		})
 	})
 	b.Run("fold+state", func(b *testing.B) {
-		measure(b, f.records, func() error { _, err := f.aggregate(opened.Records, opened.Header.Records); return err })
+		measure(b, f.records, func() error { _, err := f.aggregate(opened.Records, opened.Count); return err })
 	})
 	b.Run("end-to-end", func(b *testing.B) {
 		measure(b, f.records, func() error { _, err := f.ingest(f.data); return err })
@@ -383,7 +383,7 @@ func BenchmarkIngest(b *testing.B) {
 	}
 	b.Run("late/fold+state", func(b *testing.B) {
 		measure(b, late.records, func() error {
-			_, err := late.aggregate(lateOpened.Records, lateOpened.Header.Records)
+			_, err := late.aggregate(lateOpened.Records, lateOpened.Count)
 			return err
 		})
 	})

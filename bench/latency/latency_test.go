@@ -145,8 +145,8 @@ func TestAnchorToIngestLatency(t *testing.T) {
 				n++
 			}
 		}
-		h := logbatch.Header{SLAID: id, Seq: int64(k), PrevCID: prev, WindowStart: from.Format(time.RFC3339), WindowEnd: to.Format(time.RFC3339), Records: n}
-		data, err := logbatch.Seal(h, buf.Bytes(), ek, certPEM, loggerKey)
+		h := logbatch.Header{SLAID: id, Seq: int64(k), PrevCID: prev, WindowStart: from.Format(time.RFC3339), WindowEnd: to.Format(time.RFC3339)}
+		data, err := logbatch.Seal(h, buf.Bytes(), n, ek, certPEM, loggerKey)
 		if err != nil {
 			t.Fatal(err)
 		}

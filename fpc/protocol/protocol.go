@@ -10,12 +10,17 @@
 //     records what it read (key + SHA-256 of the stored ciphertext) and wrote,
 //     then returns a Response: the result encrypted with the response key, the
 //     read/write set, the proposal it ran under and the SHA-256 of the request,
-//     signed with the enclave's ECDSA P-256 key (SignResponse).
+//     signed with the enclave's ECDSA P-256 key (SignResponse). Each write
+//     may name the key-level (state-based) endorsement policy the key must
+//     carry (Write.Policy); __endorse sets it when it creates the key.
 //   - The client verifies the enclave's signature (VerifyResponse) and opens
 //     the result (OpenResult); to commit, it submits the signed response to
 //     __endorse, where each endorsing peer verifies the signature against the
 //     key in the enclave registry, re-reads every read key comparing hashes,
-//     and applies the writes.
+//     and applies the writes (and the policies of the keys they create).
+//
+// Version 2 of the signed response (domain tag "slasa.fpc.response/v2")
+// added Write.Policy; a version 1 response does not verify as version 2.
 //
 // Nothing here imports Fabric: the enclave runtime (v1 shim) and the client
 // (Fabric Gateway, v2 protos) share it without linking both proto generations.
@@ -46,7 +51,7 @@ const (
 
 // Domain tags separate what the enclave signs and what the keys encrypt.
 const (
-	responseDomainTag = "slasa.fpc.response/v1\n"
+	responseDomainTag = "slasa.fpc.response/v2\n"
 	requestAAD        = "slasa.fpc.request/v1"
 	resultAAD         = "slasa.fpc.result/v1"
 	keyTransportLabel = "slasa.fpc.key-transport/v1"
@@ -199,6 +204,12 @@ type Write struct {
 	Key    string `json:"key"`
 	Value  []byte `json:"value,omitempty"`
 	Delete bool   `json:"delete,omitempty"`
+	// Policy is the key-level endorsement policy the key must carry (a
+	// Fabric validation parameter: a marshalled SignaturePolicyEnvelope),
+	// empty for a key that keeps the chaincode's policy. __endorse sets it
+	// only when the write creates the key: a key's policy is set once, at
+	// its creation, and never again.
+	Policy []byte `json:"policy,omitempty"`
 }
 
 // RWSet is the enclave's read/write set, in the order of first access.

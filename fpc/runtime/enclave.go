@@ -32,10 +32,12 @@
 //
 // # What a chaincode may use inside the enclave
 //
-// GetState, PutState, DelState, composite keys (create and split),
-// GetTxTimestamp (the signed proposal's), GetTxID, GetChannelID,
-// GetCreator, GetSignedProposal, its (decrypted) arguments, and the enclave
-// Services. Range, partial composite key, rich and history queries,
+// GetState, PutState, DelState, SetStateValidationParameter (the key-level
+// policy of a key the transaction writes, set by __endorse when the write
+// creates the key), composite keys (create and split), GetTxTimestamp (the
+// signed proposal's), GetTxID, GetChannelID, GetCreator, GetSignedProposal,
+// its (decrypted) arguments, and the enclave Services (including DeriveKey,
+// keys derived from the sealed state key). Range, partial composite key, rich and history queries,
 // chaincode-to-chaincode calls, events and private data return "not
 // supported inside the enclave": a host could leave keys out of a range
 // answer without the enclave noticing, so an FPC chaincode reads only keys it

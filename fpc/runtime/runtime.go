@@ -11,6 +11,7 @@ import (
 	//lint:ignore SA1019 fabric-protos-go (v1 shim side) is generated for the APIv1 protobuf package
 	"github.com/golang/protobuf/proto"
 	"github.com/hyperledger/fabric-chaincode-go/shim"
+	"github.com/hyperledger/fabric-protos-go/common"
 	pb "github.com/hyperledger/fabric-protos-go/peer"
 	"github.com/hyperledger/fabric-protos-go/peer/lifecycle"
 
@@ -268,13 +269,8 @@ func (p *PrivateChaincode) endorse(stub shim.ChaincodeStubInterface, args []stri
 		if w.Key == "" || strings.HasPrefix(w.Key, endorsedPrefix) {
 			return nil, fmt.Errorf("write set: key %q is reserved", w.Key)
 		}
-		if w.Delete {
-			err = stub.DelState(w.Key)
-		} else {
-			err = stub.PutState(w.Key, w.Value)
-		}
-		if err != nil {
-			return nil, fmt.Errorf("apply write %q: %w", w.Key, err)
+		if err := applyWrite(stub, w); err != nil {
+			return nil, err
 		}
 	}
 	if err := stub.PutState(replayKey, []byte(stub.GetTxID())); err != nil {
@@ -283,6 +279,61 @@ func (p *PrivateChaincode) endorse(stub shim.ChaincodeStubInterface, args []stri
 	// The submitter gets the encrypted result back in the transaction's
 	// response; only it holds the key.
 	return resp.EncryptedResult, nil
+}
+
+// applyWrite applies one write of a verified response. A write that names
+// a key-level policy sets it (SetStateValidationParameter) only when the
+// write creates the key, which the peer learns by reading the key: a key's
+// policy is set once, at its creation, and never again (setting it again
+// would invalidate the other writes of the key in the same block, and
+// would let whoever satisfies the chaincode policy rewrite it). A key that
+// exists keeps the policy it has, if any.
+func applyWrite(stub shim.ChaincodeStubInterface, w protocol.Write) error {
+	if w.Delete {
+		// mutate:check endorse-delete-policy
+		if len(w.Policy) != 0 {
+			return fmt.Errorf("write set: key %q is deleted and names a key-level policy; a delete removes the key's policy", w.Key)
+		}
+		if err := stub.DelState(w.Key); err != nil {
+			return fmt.Errorf("apply write %q: %w", w.Key, err)
+		}
+		return nil
+	}
+	created := false
+	if len(w.Policy) != 0 {
+		// mutate:check endorse-policy-envelope
+		if err := checkPolicy(w.Policy); err != nil {
+			return fmt.Errorf("write set: key %q: key-level policy: %w", w.Key, err)
+		}
+		cur, err := stub.GetState(w.Key)
+		if err != nil {
+			return fmt.Errorf("read %q: %w", w.Key, err)
+		}
+		created = cur == nil
+	}
+	if err := stub.PutState(w.Key, w.Value); err != nil {
+		return fmt.Errorf("apply write %q: %w", w.Key, err)
+	}
+	// mutate:check endorse-policy-at-creation
+	if created {
+		if err := stub.SetStateValidationParameter(w.Key, w.Policy); err != nil {
+			return fmt.Errorf("set the key-level policy of %q: %w", w.Key, err)
+		}
+	}
+	return nil
+}
+
+// checkPolicy checks that a validation parameter is a signature policy
+// envelope with a rule and principals.
+func checkPolicy(ep []byte) error {
+	var env common.SignaturePolicyEnvelope
+	if err := proto.Unmarshal(ep, &env); err != nil {
+		return fmt.Errorf("not a signature policy envelope: %w", err)
+	}
+	if env.Rule == nil || len(env.Identities) == 0 {
+		return errors.New("not a signature policy envelope: no rule or no principal")
+	}
+	return nil
 }
 
 func (p *PrivateChaincode) lookupEnclave(stub shim.ChaincodeStubInterface, name string) (*credentials.Record, error) {

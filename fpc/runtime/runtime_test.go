@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto/ecdsa"
 	"crypto/elliptic"
+	"crypto/hkdf"
 	"crypto/rand"
 	"crypto/sha256"
 	"crypto/x509"
@@ -18,6 +19,7 @@ import (
 
 	//lint:ignore SA1019 fabric-protos-go (v1 shim side) is generated for the APIv1 protobuf package
 	"github.com/golang/protobuf/proto"
+	"github.com/hyperledger/fabric-chaincode-go/pkg/statebased"
 	"github.com/hyperledger/fabric-chaincode-go/shim"
 
 	//lint:ignore SA1019 shimtest is the v1 shim's only stub double that drives InvokeChaincode between chaincodes
@@ -92,8 +94,41 @@ func (kvChaincode) Invoke(stub shim.ChaincodeStubInterface) pb.Response {
 		return shim.Success([]byte(svc.ChaincodeName() + "|" + svc.EnclaveID() + "|" + d + "|" + string(sig)))
 	case "fetch":
 		return result(stub.(Fetcher).Fetch(args[0]))
+	case "putp": // key, value, policy orgs...: the key's write with its policy
+		if err := stub.PutState(args[0], []byte(args[1])); err != nil {
+			return shim.Error(err.Error())
+		}
+		return result(nil, stub.SetStateValidationParameter(args[0], andPolicy(args[2:]...)))
+	case "putpolicy": // key, value, raw policy bytes
+		if err := stub.PutState(args[0], []byte(args[1])); err != nil {
+			return shim.Error(err.Error())
+		}
+		return result(nil, stub.SetStateValidationParameter(args[0], []byte(args[2])))
+	case "policyfirst": // a policy before the key's write
+		return result(nil, stub.SetStateValidationParameter(args[0], andPolicy("ProviderOrgMSP")))
+	case "getpolicy":
+		return result(stub.GetStateValidationParameter(args[0]))
+	case "derive": // label, context
+		k, err := stub.(Services).DeriveKey(args[0], []byte(args[1]))
+		return result([]byte(fmt.Sprintf("%x", k)), err)
 	}
 	return shim.Error("unknown function " + fn)
+}
+
+// andPolicy is the validation parameter "a peer of each of orgs".
+func andPolicy(orgs ...string) []byte {
+	ep, err := statebased.NewStateEP(nil)
+	if err != nil {
+		panic(err)
+	}
+	if err := ep.AddOrgs(statebased.RoleTypePeer, orgs...); err != nil {
+		panic(err)
+	}
+	b, err := ep.Policy()
+	if err != nil {
+		panic(err)
+	}
+	return b
 }
 
 type client struct {
@@ -138,7 +173,10 @@ func testConfig(t *testing.T) *deploycfg.Config {
 }
 
 type fixture struct {
-	stub     *shimtest.MockStub
+	stub *shimtest.MockStub
+	// ledger, when set, validates and commits transactions as peers do;
+	// stub is its committed state.
+	ledger   *fpctest.Ledger
 	enclave  *Simulated
 	registry *fpctest.RegistryDouble
 	cfg      *deploycfg.Config
@@ -154,7 +192,10 @@ type fixture struct {
 	proposalChaincode string
 }
 
-func setup(t *testing.T) *fixture {
+func setup(t *testing.T) *fixture { return setupWith(t, false) }
+
+// setupWith is setup, on an fpctest.Ledger when ledger is true.
+func setupWith(t *testing.T, ledger bool) *fixture {
 	t.Helper()
 	f := &fixture{enclave: NewSimulated(kvChaincode{}), registry: &fpctest.RegistryDouble{Chaincode: ccName}, cfg: testConfig(t),
 		alice: newClient(t, "ProviderOrgMSP"), bob: newClient(t, "ClientOrgMSP")}
@@ -164,7 +205,12 @@ func setup(t *testing.T) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	f.stub = shimtest.NewMockStub(ccName, pcc)
+	if ledger {
+		f.ledger = fpctest.NewLedger(ccName, channel, pcc, fpctest.AnyOf(2, "ProviderOrgMSP", "ClientOrgMSP", "Org3MSP"))
+		f.stub = f.ledger.Stub
+	} else {
+		f.stub = shimtest.NewMockStub(ccName, pcc)
+	}
 	f.stub.ChannelID = channel
 	f.stub.MockPeerChaincode("ercc", shimtest.NewMockStub("ercc", f.registry), channel)
 	f.stub.MockPeerChaincode("_lifecycle", shimtest.NewMockStub("_lifecycle", fpctest.LifecycleDouble{Chaincode: ccName, Version: "sim-1", Sequence: 3}), channel)
@@ -617,5 +663,155 @@ func TestSimulatedSealing(t *testing.T) {
 	p.Config = &other
 	if _, err := NewSimulated(kvChaincode{}, WithSimulatedSealing(path)).Init(p); err == nil || !strings.HasPrefix(err.Error(), "the enclave's keys are bound to deploy configuration ") {
 		t.Fatalf("restarted with another configuration: %v", err)
+	}
+}
+
+// simulate runs args as c on the ledger, uncommitted.
+func (f *fixture) simulate(t *testing.T, c client, args ...[]byte) *fpctest.Tx {
+	t.Helper()
+	f.tx++
+	txID := fmt.Sprintf("tx%d", f.tx)
+	return f.ledger.Simulate(txID, c.creator, f.proposal(t, c, txID, args...), args)
+}
+
+// endorsed runs fn through __invoke and simulates its __endorse.
+func (f *fixture) endorsed(t *testing.T, c client, fn string, args ...string) *fpctest.Tx {
+	t.Helper()
+	signed, session := f.invoke(t, c, fn, args...)
+	if res := f.open(t, signed, session); res.Status != shim.OK {
+		t.Fatalf("%s: %s", fn, res.Message)
+	}
+	tx := f.simulate(t, c, []byte(protocol.FnEndorse), signed)
+	if tx.Response.Status != shim.OK {
+		t.Fatalf("__endorse %s: %s", fn, tx.Response.Message)
+	}
+	return tx
+}
+
+// The policy a response names for a key is set when __endorse creates the
+// key, exactly once: never on a rewrite, never on a key that exists
+// without one; a key with the parties' policy is then written by the
+// parties' peers only.
+func TestKeyPolicyAtCreation(t *testing.T) { // endorse-policy-at-creation
+	f := setupWith(t, true)
+	parties := andPolicy("ClientOrgMSP", "ProviderOrgMSP")
+	commit := func(tx *fpctest.Tx, want string, orgs ...string) {
+		t.Helper()
+		code, err := f.ledger.Commit(tx, orgs)
+		if err != nil || code != want {
+			t.Fatalf("commit by %v: %s %v, want %s", orgs, code, err, want)
+		}
+	}
+	// Creation: the write and the policy, validated by the chaincode policy.
+	tx := f.endorsed(t, f.alice, "putp", "k1", "v1", "ProviderOrgMSP", "ClientOrgMSP")
+	if len(tx.Metadata) != 1 || tx.Metadata[0].Key != "k1" || !bytes.Equal(tx.Metadata[0].Policy, parties) {
+		t.Fatalf("creation: metadata writes %+v, want k1's policy", tx.Metadata)
+	}
+	commit(tx, fpctest.Valid, "ProviderOrgMSP", "ClientOrgMSP")
+	if !bytes.Equal(f.ledger.Policy("k1"), parties) {
+		t.Fatal("k1 carries no policy after its creation")
+	}
+	// A rewrite names the policy again; it is not set again.
+	tx = f.endorsed(t, f.alice, "putp", "k1", "v2", "ProviderOrgMSP", "ClientOrgMSP")
+	if len(tx.Metadata) != 0 || len(tx.Writes) != 2 { // k1 and the replay record
+		t.Fatalf("rewrite: metadata %+v, %d writes", tx.Metadata, len(tx.Writes))
+	}
+	// A third organization, alone or with one party, cannot write k1.
+	commit(tx, fpctest.EndorsementPolicyFailure, "Org3MSP", "ProviderOrgMSP")
+	commit(tx, fpctest.EndorsementPolicyFailure, "Org3MSP", "ClientOrgMSP")
+	if v := f.stub.State["k1"]; v == nil {
+		t.Fatal("k1 vanished")
+	}
+	before := fpctest.Snapshot(f.stub)
+	commit(tx, fpctest.Valid, "ProviderOrgMSP", "ClientOrgMSP")
+	if fpctest.SameState(before, fpctest.Snapshot(f.stub)) {
+		t.Fatal("the parties' rewrite changed nothing")
+	}
+	// Even a policy naming others does not replace k1's policy.
+	tx = f.endorsed(t, f.alice, "putp", "k1", "v3", "Org3MSP")
+	if len(tx.Metadata) != 0 {
+		t.Fatalf("another policy for an existing key: metadata %+v", tx.Metadata)
+	}
+	// A key written before, without a policy, keeps none.
+	plain := f.endorsed(t, f.alice, "putraw", "k2", "v")
+	commit(plain, fpctest.Valid, "ProviderOrgMSP", "Org3MSP")
+	tx = f.endorsed(t, f.alice, "putp", "k2", "v2", "ProviderOrgMSP", "ClientOrgMSP")
+	if len(tx.Metadata) != 0 {
+		t.Fatalf("existing key without policy: metadata %+v", tx.Metadata)
+	}
+}
+
+// A chaincode names a key's policy with the key's write, and cannot read
+// policies (the host could answer anything).
+func TestKeyPolicyInsideTheEnclave(t *testing.T) {
+	f := setup(t)
+	for fn, want := range map[string]string{
+		"policyfirst": `key-level policy of "k": the key is not written by this transaction; name a key's policy with its write`,
+		"getpolicy":   "reading a key-level endorsement policy is not supported inside the enclave (Fabric Private Chaincode)",
+	} {
+		signed, session := f.invoke(t, f.alice, fn, "k")
+		if res := f.open(t, signed, session); res.Status == shim.OK || res.Message != want {
+			t.Errorf("%s: %+v, want %q", fn, res, want)
+		}
+	}
+	// The response carries the policy with the write, under the signature.
+	signed, _ := f.invoke(t, f.alice, "putp", "k", "v", "ProviderOrgMSP")
+	var sr protocol.SignedResponse
+	_ = json.Unmarshal(signed, &sr)
+	vk, _ := f.record.VerifyingKey()
+	resp, err := protocol.VerifyResponse(&sr, vk)
+	if err != nil || len(resp.RWSet.Writes) != 1 || !bytes.Equal(resp.RWSet.Writes[0].Policy, andPolicy("ProviderOrgMSP")) {
+		t.Fatalf("response writes %+v (%v)", resp.RWSet.Writes, err)
+	}
+}
+
+// __endorse refuses a policy that is not a signature policy envelope, and
+// a delete that names a policy.
+func TestEndorseRejectsPolicies(t *testing.T) {
+	f := setup(t)
+	endorse := []byte(protocol.FnEndorse)
+	t.Run("not a policy", func(t *testing.T) { // endorse-policy-envelope
+		signed, _ := f.invoke(t, f.alice, "putpolicy", "k", "v", "\xff\x01junk")
+		f.refused(t, f.alice, `__endorse: write set: key "k": key-level policy: not a signature policy envelope`, endorse, signed)
+	})
+	t.Run("delete with a policy", func(t *testing.T) { // endorse-delete-policy
+		signed, _ := f.invoke(t, f.alice, "putp", "k", "v", "ProviderOrgMSP")
+		var sr protocol.SignedResponse
+		_ = json.Unmarshal(signed, &sr)
+		vk, _ := f.record.VerifyingKey()
+		resp, _ := protocol.VerifyResponse(&sr, vk)
+		resp.RWSet.Writes[0].Value, resp.RWSet.Writes[0].Delete = nil, true
+		forged, err := protocol.SignResponse(resp, f.enclave.signKey) // as a faulty enclave would
+		if err != nil {
+			t.Fatal(err)
+		}
+		raw, _ := json.Marshal(forged)
+		f.refused(t, f.alice, `__endorse: write set: key "k" is deleted and names a key-level policy; a delete removes the key's policy`, endorse, raw)
+	})
+}
+
+// DeriveKey: HKDF-SHA256 of the state key, fixed per label and context,
+// different across them and across enclaves.
+func TestDeriveKey(t *testing.T) {
+	f := setup(t)
+	derive := func(f *fixture, label, ctx string) *protocol.Result {
+		signed, session := f.invoke(t, f.alice, "derive", label, ctx)
+		return f.open(t, signed, session)
+	}
+	a, b := derive(f, "slasa.test/v1", "sla-1"), derive(f, "slasa.test/v1", "sla-1")
+	if a.Status != shim.OK || len(a.Payload) != 64 || !bytes.Equal(a.Payload, b.Payload) {
+		t.Fatalf("derive: %+v %+v", a, b)
+	}
+	want, _ := hkdf.Key(sha256.New, f.enclave.stateKey, nil, "slasa.test/v1\x00sla-1", 32)
+	if string(a.Payload) != fmt.Sprintf("%x", want) {
+		t.Fatal("DeriveKey is not HKDF-SHA256(state key, label || 0 || context)")
+	}
+	for _, o := range []*protocol.Result{derive(f, "slasa.test/v1", "sla-2"), derive(f, "slasa.test/v2", "sla-1"), derive(setup(t), "slasa.test/v1", "sla-1")} {
+		if o.Status != shim.OK || bytes.Equal(o.Payload, a.Payload) {
+			t.Fatalf("another context, label or enclave derives the same key: %+v", o)
+		}
+	}
+	if r := derive(f, "", "x"); r.Status == shim.OK || !strings.Contains(r.Message, "must be non-empty and without NUL bytes") {
+		t.Fatalf("empty label: %+v", r)
 	}
 }

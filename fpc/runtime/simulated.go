@@ -238,7 +238,7 @@ func (s *Simulated) Invoke(host Host, req *protocol.RequestMessage) (*protocol.S
 	if err != nil {
 		return nil, err
 	}
-	svc := &services{id: s.id, chaincode: info.Chaincode, sign: s.signKey, decrypt: s.chaincode, cfg: s.cfg}
+	svc := &services{id: s.id, chaincode: info.Chaincode, sign: s.signKey, decrypt: s.chaincode, cfg: s.cfg, stateKey: s.stateKey}
 	stub := newEnclaveStub(host, info.Timestamp, svc, s.state, session.Request)
 	resp := s.cc.Invoke(stub)
 	result := protocol.Result{Status: resp.Status, Message: resp.Message, Payload: resp.Payload}

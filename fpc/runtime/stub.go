@@ -2,11 +2,13 @@ package runtime
 
 import (
 	"crypto/ecdsa"
+	"crypto/hkdf"
 	"crypto/rand"
 	"crypto/rsa"
 	"crypto/sha256"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/golang/protobuf/ptypes/timestamp"
@@ -148,6 +150,9 @@ func (s *enclaveStub) DelState(key string) error {
 
 func (s *enclaveStub) setWrite(w protocol.Write) {
 	if i, ok := s.wIdx[w.Key]; ok {
+		if !w.Delete {
+			w.Policy = s.writes[i].Policy // a rewrite keeps the key's policy
+		}
 		s.writes[i] = w
 		return
 	}
@@ -180,13 +185,32 @@ func (s *enclaveStub) GetTxTimestamp() (*timestamp.Timestamp, error) {
 	return &timestamp.Timestamp{Seconds: s.ts.Unix(), Nanos: int32(s.ts.Nanosecond())}, nil
 }
 
+// SetStateValidationParameter names the key-level endorsement policy (a
+// Fabric validation parameter) that a key this transaction writes must
+// carry: it goes with the key's write into the signed write set, and
+// __endorse sets it on every endorsing peer when the write creates the key
+// (never on an existing key: a key's policy is set once). Call it after
+// the key's PutState; a later PutState of the key keeps it.
+func (s *enclaveStub) SetStateValidationParameter(key string, ep []byte) error {
+	i, ok := s.wIdx[key]
+	// mutate:check enclave-policy-with-write
+	if !ok || s.writes[i].Delete {
+		return fmt.Errorf("key-level policy of %q: the key is not written by this transaction; name a key's policy with its write", key)
+	}
+	if len(ep) == 0 {
+		return fmt.Errorf("key-level policy of %q: empty", key)
+	}
+	s.writes[i].Policy = append([]byte(nil), ep...)
+	return nil
+}
+
 // Unsupported inside an enclave.
 
-func (s *enclaveStub) SetStateValidationParameter(string, []byte) error {
-	return errUnsupported("state-based endorsement")
-}
+// GetStateValidationParameter is not offered: the host could answer
+// anything; __endorse decides whether a key is created on each endorsing
+// peer.
 func (s *enclaveStub) GetStateValidationParameter(string) ([]byte, error) {
-	return nil, errUnsupported("state-based endorsement")
+	return nil, errUnsupported("reading a key-level endorsement policy")
 }
 func (s *enclaveStub) GetStateByRange(string, string) (shim.StateQueryIteratorInterface, error) {
 	return nil, errUnsupported("GetStateByRange (range queries)")
@@ -273,6 +297,13 @@ type Services interface {
 	// CA roots the chaincode trusts and the chaincode names. Callers must
 	// not modify it.
 	DeployConfig() *deploycfg.Config
+	// DeriveKey returns a 32-byte key derived from the enclave's sealed
+	// state key: HKDF-SHA256 (RFC 5869) with the state key as input keying
+	// material, no salt, and info = label || 0x00 || context. The same
+	// enclave always derives the same key for the same label and context;
+	// nobody without the state key can compute it. label must not be empty
+	// and must not contain a NUL byte. The runtime derives no key itself.
+	DeriveKey(label string, context []byte) ([]byte, error)
 }
 
 // services carries the enclave's secrets for one invocation.
@@ -282,6 +313,7 @@ type services struct {
 	sign      *ecdsa.PrivateKey
 	decrypt   *rsa.PrivateKey
 	cfg       *deploycfg.Config
+	stateKey  []byte
 }
 
 var _ Services = (*enclaveStub)(nil)
@@ -297,3 +329,19 @@ func (s *enclaveStub) SignAsEnclave(msg []byte) ([]byte, error) {
 func (s *enclaveStub) ChaincodeDecryptionKey() *rsa.PrivateKey { return s.svc.decrypt }
 
 func (s *enclaveStub) DeployConfig() *deploycfg.Config { return s.svc.cfg }
+
+func (s *enclaveStub) DeriveKey(label string, context []byte) ([]byte, error) {
+	return deriveKey(s.svc.stateKey, label, context)
+}
+
+// deriveKey is HKDF-SHA256(secret, no salt, label || 0x00 || context), 32
+// bytes.
+func deriveKey(secret []byte, label string, context []byte) ([]byte, error) {
+	if label == "" || strings.IndexByte(label, 0) >= 0 {
+		return nil, fmt.Errorf("derive key: label %q must be non-empty and without NUL bytes", label)
+	}
+	if len(secret) != protocol.KeySize {
+		return nil, errors.New("derive key: the enclave has no state key")
+	}
+	return hkdf.Key(sha256.New, secret, nil, label+"\x00"+string(context), protocol.KeySize)
+}

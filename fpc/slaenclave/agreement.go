@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/hyperledger/fabric-chaincode-go/pkg/statebased"
 	"github.com/hyperledger/fabric-chaincode-go/shim"
 
 	"github.com/slasa/slasa/driver"
@@ -14,14 +15,22 @@ import (
 	"github.com/slasa/slasa/sla"
 )
 
-// agreementState is the stored state of one registered SLA.
+// agreementState is the stored record of one registered SLA, written once
+// at registration.
 type agreementState struct {
+	Format int    `json:"format"`
 	SLAID  string `json:"sla_id"`
 	Digest string `json:"sla_digest"`
 	// Record is the signed SLA record as registered (JSON).
 	Record       []byte `json:"record"`
 	RegisteredAt string `json:"registered_at"`
-	// The batch chain head; LastSeq 0 before the first batch.
+}
+
+// headState is the head of an SLA's batch chain, rewritten by every batch
+// (small: the record is not rewritten).
+type headState struct {
+	Format int `json:"format"`
+	// LastSeq is 0 before the first batch.
 	LastSeq       int64  `json:"last_seq"`
 	LastCID       string `json:"last_cid"`
 	LastWindowEnd string `json:"last_window_end"`
@@ -35,6 +44,7 @@ type agreementState struct {
 // covered window always starts at the period start (windows are
 // contiguous), so CoveredEnd describes it.
 type periodState struct {
+	Format     int    `json:"format"`
 	Period     string `json:"period"`
 	PeriodEnd  string `json:"period_end"`
 	CoveredEnd string `json:"covered_end"`
@@ -45,17 +55,36 @@ type periodState struct {
 	// the period is complete, the batch whose window ends at its end.
 	LastCID   string `json:"last_cid"`
 	Evaluated bool   `json:"evaluated"`
-	// Accumulator is the driver aggregate (driver.Accumulator binary form);
-	// dropped once the period's verdict is frozen.
-	Accumulator []byte `json:"accumulator,omitempty"`
+	// Aggregate is the header of the driver aggregate
+	// (driver.Accumulator.MarshalPaged), whose pages are stored under
+	// their own keys (pageKey) and listed by name in it; dropped, with the
+	// pages, once the period's verdict is frozen.
+	Aggregate []byte `json:"aggregate,omitempty"`
 }
 
 // agreement is a loaded SLA.
 type agreement struct {
-	key   string
-	state agreementState
-	sla   *sla.SLA
-	plan  *driver.Plan
+	key, headKey string
+	state        agreementState
+	head         headState
+	sla          *sla.SLA
+	plan         *driver.Plan
+	// policy is the key-level endorsement policy of every key of the SLA:
+	// a peer of the provider's and of the client's organization.
+	policy []byte
+}
+
+// partiesPolicy returns the validation parameter "a peer of each party's
+// organization" (one organization when both parties belong to it).
+func partiesPolicy(s *sla.SLA) ([]byte, error) {
+	ep, err := statebased.NewStateEP(nil)
+	if err != nil {
+		return nil, err
+	}
+	if err := ep.AddOrgs(statebased.RoleTypePeer, s.Parties.Provider.MSPID, s.Parties.Client.MSPID); err != nil {
+		return nil, fmt.Errorf("SLA %q: key-level policy: %w", s.ID, err)
+	}
+	return ep.Policy()
 }
 
 func slaKey(stub shim.ChaincodeStubInterface, id string) (string, error) {
@@ -66,6 +95,10 @@ func slaKey(stub shim.ChaincodeStubInterface, id string) (string, error) {
 	return k, nil
 }
 
+func headKey(stub shim.ChaincodeStubInterface, id string) (string, error) {
+	return stub.CreateCompositeKey(keyHead, []string{id})
+}
+
 func periodKey(stub shim.ChaincodeStubInterface, id string, p driver.Period) (string, error) {
 	return periodKeyOf(stub, id, p.String())
 }
@@ -74,8 +107,21 @@ func periodKeyOf(stub shim.ChaincodeStubInterface, id, start string) (string, er
 	return stub.CreateCompositeKey(keyPeriod, []string{id, start})
 }
 
+// pageKey keys page name of the aggregate of period p.
+func pageKey(stub shim.ChaincodeStubInterface, id string, p driver.Period, name string) (string, error) {
+	return stub.CreateCompositeKey(keyPage, []string{id, p.String(), name})
+}
+
 func verdictKey(stub shim.ChaincodeStubInterface, id string, p driver.Period) (string, error) {
 	return stub.CreateCompositeKey(keyVerdict, []string{id, p.String()})
+}
+
+// checkFormat refuses state written by another version of the chaincode.
+func checkFormat(what string, f int) error {
+	if f != stateFormat {
+		return fmt.Errorf("%s: stored in state format %d; this enclave reads format %d (register the SLA again with a new id)", what, f, stateFormat)
+	}
+	return nil
 }
 
 // loadAgreement reads a registered SLA and compiles its plan.
@@ -87,13 +133,25 @@ func loadAgreement(stub shim.ChaincodeStubInterface, id string) (*agreement, err
 	if err != nil {
 		return nil, err
 	}
-	a := &agreement{key: key}
+	hk, err := headKey(stub, id)
+	if err != nil {
+		return nil, err
+	}
+	a := &agreement{key: key, headKey: hk}
 	found, err := getJSON(stub, key, &a.state)
 	if err != nil {
 		return nil, fmt.Errorf("SLA %q: %w", id, err)
 	}
 	if !found {
 		return nil, fmt.Errorf("slaID: SLA %q is not registered with the enclave", id)
+	}
+	if err := checkFormat(fmt.Sprintf("SLA %q", id), a.state.Format); err != nil {
+		return nil, err
+	}
+	if found, err := getJSON(stub, hk, &a.head); err != nil {
+		return nil, fmt.Errorf("SLA %q: chain head: %w", id, err)
+	} else if !found {
+		return nil, fmt.Errorf("SLA %q: its chain head is not in the state", id)
 	}
 	rec, err := signedsla.Parse(a.state.Record)
 	if err != nil {
@@ -104,6 +162,9 @@ func loadAgreement(stub shim.ChaincodeStubInterface, id string) (*agreement, err
 	}
 	if a.plan, err = driver.Compile(a.sla); err != nil {
 		return nil, fmt.Errorf("stored SLA %q: %w", id, err)
+	}
+	if a.policy, err = partiesPolicy(a.sla); err != nil {
+		return nil, err
 	}
 	return a, nil
 }
@@ -168,14 +229,31 @@ func registerAgreement(stub shim.ChaincodeStubInterface, args []string) (*Status
 			return nil, fmt.Errorf("SLA %q is already registered with digest %s; a different document (digest %s) cannot reuse its id", doc.ID, existing.Digest, rec.Digest)
 		}
 		// Idempotent: the same agreement again changes nothing.
-		return statusOf(stub, &agreement{key: key, state: existing})
+		a, err := loadAgreement(stub, doc.ID)
+		if err != nil {
+			return nil, err
+		}
+		return statusOf(stub, a)
 	}
 	raw, err := rec.Marshal()
 	if err != nil {
 		return nil, err
 	}
-	a := &agreement{key: key, state: agreementState{SLAID: doc.ID, Digest: rec.Digest, Record: raw, RegisteredAt: now.Format(time.RFC3339Nano)}}
-	if err := putJSON(stub, key, &a.state); err != nil {
+	hk, err := headKey(stub, doc.ID)
+	if err != nil {
+		return nil, err
+	}
+	policy, err := partiesPolicy(doc)
+	if err != nil {
+		return nil, err
+	}
+	a := &agreement{key: key, headKey: hk, policy: policy,
+		state: agreementState{Format: stateFormat, SLAID: doc.ID, Digest: rec.Digest, Record: raw, RegisteredAt: now.Format(time.RFC3339Nano)},
+		head:  headState{Format: stateFormat, Periods: []string{}}}
+	if err := putJSON(stub, key, &a.state, policy); err != nil {
+		return nil, err
+	}
+	if err := putJSON(stub, hk, &a.head, policy); err != nil {
 		return nil, err
 	}
 	return statusOf(stub, a)
@@ -201,9 +279,9 @@ type PeriodStatus = enclaveapi.PeriodStatus
 // read by its key.
 func statusOf(stub shim.ChaincodeStubInterface, a *agreement) (*Status, error) {
 	st := &Status{SLAID: a.state.SLAID, SLADigest: a.state.Digest, RegisteredAt: a.state.RegisteredAt,
-		LastSeq: a.state.LastSeq, LastCID: a.state.LastCID, LastWindowEnd: a.state.LastWindowEnd,
+		LastSeq: a.head.LastSeq, LastCID: a.head.LastCID, LastWindowEnd: a.head.LastWindowEnd,
 		Periods: []PeriodStatus{}, EvaluatedPeriods: []string{}}
-	for _, start := range a.state.Periods {
+	for _, start := range a.head.Periods {
 		key, err := periodKeyOf(stub, a.state.SLAID, start)
 		if err != nil {
 			return nil, err

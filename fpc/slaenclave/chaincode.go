@@ -30,9 +30,17 @@ const (
 // Composite key object types of the chaincode's state.
 const (
 	keySLA     = "slaenclave.sla"
+	keyHead    = "slaenclave.head"
 	keyPeriod  = "slaenclave.period"
+	keyPage    = "slaenclave.page"
 	keyVerdict = "slaenclave.verdict"
 )
+
+// stateFormat is the version of the chaincode's state layout: 2 splits
+// the agreement into its record and its chain head and stores a period's
+// aggregate as a header and pages (driver.Accumulator.MarshalPaged).
+// State of another version is refused.
+const stateFormat = 2
 
 // Services are what the enclave offers this chaincode beyond the stub. The
 // stub of the slasa FPC runtime implements it (it is structurally
@@ -51,6 +59,9 @@ type Services interface {
 	// DeployConfig is the deploy configuration the enclave was initialised
 	// with and attested: the CA roots the chaincode trusts.
 	DeployConfig() *deploycfg.Config
+	// DeriveKey returns a 32-byte key derived from the enclave's sealed
+	// state key (HKDF-SHA256, info = label || 0x00 || context).
+	DeriveKey(label string, context []byte) ([]byte, error)
 }
 
 // Chaincode is the SLA enclave chaincode. The zero value is ready to use.
@@ -142,13 +153,24 @@ func getJSON(stub shim.ChaincodeStubInterface, key string, v any) (found bool, e
 	return true, nil
 }
 
-// putJSON encodes v and writes it under key.
-func putJSON(stub shim.ChaincodeStubInterface, key string, v any) error {
+// putJSON encodes v and writes it under key, which carries the key-level
+// endorsement policy policy (see put).
+func putJSON(stub shim.ChaincodeStubInterface, key string, v any, policy []byte) error {
 	raw, err := marshal(v)
 	if err != nil {
 		return fmt.Errorf("encode state: %w", err)
 	}
-	if err := stub.PutState(key, raw); err != nil {
+	return put(stub, key, raw, policy)
+}
+
+// put writes value under key and names the key-level endorsement policy
+// the key carries: the runtime's __endorse sets it when the write creates
+// the key, never again.
+func put(stub shim.ChaincodeStubInterface, key string, value, policy []byte) error {
+	if err := stub.PutState(key, value); err != nil {
+		return fmt.Errorf("write state: %w", err)
+	}
+	if err := stub.SetStateValidationParameter(key, policy); err != nil {
 		return fmt.Errorf("write state: %w", err)
 	}
 	return nil

@@ -2,50 +2,49 @@ package slaenclave
 
 import (
 	"bytes"
-	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
-	"errors"
 	"fmt"
 
 	"github.com/hyperledger/fabric-chaincode-go/shim"
 
 	"github.com/slasa/slasa/driver"
-	"github.com/slasa/slasa/internal/strictjson"
+	"github.com/slasa/slasa/fpc/enclaveapi"
 	"github.com/slasa/slasa/verdict"
 )
 
-// Evaluation is the result of Evaluate: the enclave's signed verdict and
-// the detailed report it commits to.
-type Evaluation struct {
-	Verdict verdict.Signed `json:"verdict"`
-	// Report is the exact report bytes: the driver.Outcome as compact JSON
-	// without HTML escaping. verdict.report_digest is its hex SHA-256.
-	Report json.RawMessage `json:"report"`
+// Evaluation is the result of Evaluate: the enclave's signed verdict, the
+// detailed report it commits to and the SLA's report key.
+type Evaluation = enclaveapi.Evaluation
+
+// ParseEvaluation decodes an Evaluate result, keeping the verdict and
+// report bytes exactly as they appear in data.
+func ParseEvaluation(data []byte) (*Evaluation, error) { return enclaveapi.ParseEvaluation(data) }
+
+// frozenEvaluation is what the verdict key stores: the signed verdict and
+// the report (the report key is derived again on every Evaluate).
+type frozenEvaluation struct {
+	Format  int    `json:"format"`
+	Verdict []byte `json:"verdict"`
+	Report  []byte `json:"report"`
 }
 
-// ParseEvaluation decodes an Evaluate result, keeping the report bytes
-// exactly as they appear in data.
-func ParseEvaluation(data []byte) (*Evaluation, error) {
-	var e Evaluation
-	if err := strictjson.Unmarshal(data, &e); err != nil {
-		return nil, fmt.Errorf("decode evaluation: %w", err)
+// reportKey derives the SLA's report key from the enclave's sealed state
+// key (HKDF-SHA256, label verdict.ReportKeyLabel, the SLA id as context).
+func reportKey(svc Services, slaID string) ([]byte, error) {
+	k, err := svc.DeriveKey(verdict.ReportKeyLabel, []byte(slaID))
+	if err != nil {
+		return nil, fmt.Errorf("report key: %w", err)
 	}
-	if len(e.Verdict.Signature) == 0 {
-		return nil, errors.New("evaluation: verdict.signature must not be empty")
-	}
-	return &e, nil
+	return k, nil
 }
 
-// CheckReport checks that the report is the one the verdict commits to. It
-// does not check the verdict's signature; use verdict.Verify with the key
-// from the enclave registry.
-func (e *Evaluation) CheckReport() error {
-	sum := sha256.Sum256(e.Report)
-	if got := hex.EncodeToString(sum[:]); got != e.Verdict.Verdict.ReportDigest {
-		return fmt.Errorf("evaluation: the report's SHA-256 %s is not the verdict's report_digest %s", got, e.Verdict.Verdict.ReportDigest)
+// evaluation returns the Evaluate result of a frozen verdict.
+func evaluation(svc Services, slaID string, f *frozenEvaluation) (*Evaluation, error) {
+	key, err := reportKey(svc, slaID)
+	if err != nil {
+		return nil, err
 	}
-	return nil
+	return &Evaluation{Format: enclaveapi.EvaluationFormat, Verdict: f.Verdict, Report: f.Report, ReportKey: hex.EncodeToString(key)}, nil
 }
 
 func evaluate(stub shim.ChaincodeStubInterface, args []string) (*Evaluation, error) {
@@ -72,11 +71,14 @@ func evaluate(stub shim.ChaincodeStubInterface, args []string) (*Evaluation, err
 	if err != nil {
 		return nil, err
 	}
-	var frozen Evaluation
+	var frozen frozenEvaluation
 	if found, err := getJSON(stub, vk, &frozen); err != nil {
 		return nil, fmt.Errorf("frozen verdict of period %s: %w", p, err)
 	} else if found {
-		return &frozen, nil
+		if err := checkFormat("frozen verdict of period "+p.String(), frozen.Format); err != nil {
+			return nil, err
+		}
+		return evaluation(svc, slaID, &frozen)
 	}
 
 	pk, err := periodKey(stub, slaID, p)
@@ -93,6 +95,9 @@ func evaluate(stub shim.ChaincodeStubInterface, args []string) (*Evaluation, err
 		return nil, fmt.Errorf("period %s of SLA %q is incomplete: no batch covers any of it yet (covered: none of %s..%s)",
 			p, slaID, p, p.End.Format("2006-01-02T15:04:05Z07:00"))
 	}
+	if err := checkFormat("period "+p.String(), ps.Format); err != nil {
+		return nil, err
+	}
 	// mutate:check enclave-complete
 	if ps.CoveredEnd != ps.PeriodEnd {
 		return nil, fmt.Errorf("period %s of SLA %q is incomplete: batches cover %s..%s of %s..%s",
@@ -102,8 +107,8 @@ func evaluate(stub shim.ChaincodeStubInterface, args []string) (*Evaluation, err
 	if err != nil {
 		return nil, err
 	}
-	if err := acc.UnmarshalBinary(ps.Accumulator); err != nil {
-		return nil, fmt.Errorf("period %s: %w", p, err)
+	if err := loadAggregate(stub, a, p, acc, &ps, (*driver.Accumulator).PageNames); err != nil {
+		return nil, err
 	}
 	out, err := acc.Outcome()
 	if err != nil {
@@ -114,11 +119,14 @@ func evaluate(stub shim.ChaincodeStubInterface, args []string) (*Evaluation, err
 		return nil, fmt.Errorf("period %s: encode report: %w", p, err)
 	}
 	report = bytes.TrimSuffix(report, []byte("\n"))
-	sum := sha256.Sum256(report)
+	key, err := reportKey(svc, slaID)
+	if err != nil {
+		return nil, err
+	}
 	v := verdict.Verdict{
 		SLAID: slaID, SLADigest: a.state.Digest, Period: out.Period, PeriodEnd: out.PeriodEnd,
 		Violated: out.Violated, CreditBPS: out.CreditBPS, CreditAmount: out.CreditAmount, PenaltyAmount: out.PenaltyAmount,
-		Currency: out.Currency, Terminate: out.Terminate, ReportDigest: hex.EncodeToString(sum[:]),
+		Currency: out.Currency, Terminate: out.Terminate, ReportDigest: verdict.ReportDigest(key, report),
 		BatchSeq: ps.LastSeq, BatchCID: ps.LastCID, Chaincode: svc.ChaincodeName(), EnclaveID: svc.EnclaveID(),
 	}
 	if err := v.Validate(); err != nil {
@@ -132,15 +140,30 @@ func evaluate(stub shim.ChaincodeStubInterface, args []string) (*Evaluation, err
 	if err != nil {
 		return nil, fmt.Errorf("sign verdict: %w", err)
 	}
-	ev := &Evaluation{Verdict: verdict.Signed{Verdict: v, Signature: sig}, Report: report}
+	signed, err := marshal(verdict.Signed{Verdict: v, Signature: sig})
+	if err != nil {
+		return nil, err
+	}
+	f := &frozenEvaluation{Format: stateFormat, Verdict: signed, Report: report}
 	// Freeze: the verdict and its report are stored; the aggregate is no
-	// longer needed and is dropped.
-	if err := putJSON(stub, vk, ev); err != nil {
+	// longer needed: its header is dropped and its pages deleted (they are
+	// never read again: a frozen period's verdict is read first, and its
+	// batches are refused).
+	if err := putJSON(stub, vk, f, a.policy); err != nil {
 		return nil, err
 	}
-	ps.Evaluated, ps.Accumulator = true, nil
-	if err := putJSON(stub, pk, &ps); err != nil {
+	for _, name := range acc.PageNames() {
+		key, err := pageKey(stub, slaID, p, name)
+		if err != nil {
+			return nil, err
+		}
+		if err := stub.DelState(key); err != nil {
+			return nil, fmt.Errorf("delete page %s: %w", name, err)
+		}
+	}
+	ps.Evaluated, ps.Aggregate = true, nil
+	if err := putJSON(stub, pk, &ps, a.policy); err != nil {
 		return nil, err
 	}
-	return ev, nil
+	return evaluation(svc, slaID, f)
 }

@@ -179,6 +179,9 @@ func (s *shimDouble) fetch(id string) ([]byte, error) {
 // ---------------------------------------------------------------- fixture
 
 type fixture struct {
+	// ledger validates and commits transactions as peers do (endorseTx,
+	// commit); f.call runs on its stub directly, committing at once.
+	ledger   *fpctest.Ledger
 	stub     *shimtest.MockStub
 	registry *fpctest.RegistryDouble
 	shim     *shimDouble
@@ -199,8 +202,8 @@ func newFixture(t *testing.T, cfg *deploycfg.Config) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	f.stub = shimtest.NewMockStub(ccName, pcc)
-	f.stub.ChannelID = channel
+	f.ledger = fpctest.NewLedger(ccName, channel, pcc, fpctest.AnyOf(2, "ProviderOrgMSP", "ClientOrgMSP", "Org3MSP"))
+	f.stub = f.ledger.Stub
 	f.stub.MockPeerChaincode("ercc", shimtest.NewMockStub("ercc", f.registry), channel)
 	f.stub.MockPeerChaincode("_lifecycle", shimtest.NewMockStub("_lifecycle", fpctest.LifecycleDouble{Chaincode: ccName, Version: "sim-1", Sequence: 1}), channel)
 	return f
@@ -305,6 +308,54 @@ func (f *fixture) submit(t *testing.T, c *user, fn string, args ...string) outco
 		t.Fatalf("__endorse %s: %s", fn, e.Message)
 	}
 	return out
+}
+
+// endorseTx sends fn(args) encrypted through __invoke and simulates the
+// __endorse of the enclave's response on the ledger, uncommitted: commit
+// it with the endorsing organizations of your choice.
+func (f *fixture) endorseTx(t *testing.T, c *user, fn string, args ...string) *fpctest.Tx {
+	t.Helper()
+	ek, err := f.record.EncryptionKey()
+	if err != nil {
+		t.Fatal(err)
+	}
+	msg, session, err := protocol.SealRequest(protocol.Request{Function: fn, Args: args}, ek)
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw, _ := json.Marshal(msg)
+	resp := f.call(t, c, []byte(protocol.FnInvoke), raw)
+	if resp.Status != shim.OK {
+		t.Fatalf("__invoke %s: %s", fn, resp.Message)
+	}
+	var sr protocol.SignedResponse
+	_ = json.Unmarshal(resp.Payload, &sr)
+	vk, _ := f.record.VerifyingKey()
+	r, err := protocol.VerifyResponse(&sr, vk)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res, err := session.OpenResult(r); err != nil || res.Status != shim.OK {
+		t.Fatalf("%s: %v %+v", fn, err, res)
+	}
+	f.tx++
+	txID := fmt.Sprintf("tx%d", f.tx)
+	args2 := [][]byte{[]byte(protocol.FnEndorse), resp.Payload}
+	tx := f.ledger.Simulate(txID, c.creator, c.proposal(t, txID, f.at, args2...), args2)
+	if tx.Response.Status != shim.OK {
+		t.Fatalf("__endorse %s: %s", fn, tx.Response.Message)
+	}
+	return tx
+}
+
+// commit validates tx as endorsed by the peers of orgs and requires the
+// validation code want.
+func (f *fixture) commit(t *testing.T, tx *fpctest.Tx, want string, orgs ...string) {
+	t.Helper()
+	code, err := f.ledger.Commit(tx, orgs)
+	if err != nil || code != want {
+		t.Fatalf("commit endorsed by %v: %s %v, want %s", orgs, code, err, want)
+	}
 }
 
 // must submits and fails the test unless the chaincode succeeded.
@@ -415,21 +466,20 @@ func line(at time.Time, probe, zone string, ok bool, latency int64) string {
 }
 
 // batch seals a batch to the enclave, stores it in the shim double and
-// returns its CID; header.records is the number of records.
+// returns its CID; its record count is the number of records.
 func (f *fixture) batch(t *testing.T, logger *user, h logbatch.Header, records string) string {
 	t.Helper()
-	h.Records = int64(strings.Count(records, "\n"))
-	return f.batchAsIs(t, logger, h, records)
+	return f.batchCounted(t, logger, h, records, int64(strings.Count(records, "\n")))
 }
 
-// batchAsIs is batch with the header as given.
-func (f *fixture) batchAsIs(t *testing.T, logger *user, h logbatch.Header, records string) string {
+// batchCounted is batch with the record count as given.
+func (f *fixture) batchCounted(t *testing.T, logger *user, h logbatch.Header, records string, count int64) string {
 	t.Helper()
 	ek, err := f.record.EncryptionKey()
 	if err != nil {
 		t.Fatal(err)
 	}
-	data, err := logbatch.Seal(h, []byte(records), ek, logger.certPEM, logger.key)
+	data, err := logbatch.Seal(h, []byte(records), count, ek, logger.certPEM, logger.key)
 	if err != nil {
 		t.Fatal(err)
 	}

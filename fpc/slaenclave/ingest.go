@@ -63,7 +63,7 @@ func ingestBatch(stub shim.ChaincodeStubInterface, args []string) (*IngestResult
 	}
 	// The chain position first: a replayed or skipped batch is rejected
 	// without fetching it.
-	want := a.state.LastSeq + 1
+	want := a.head.LastSeq + 1
 	switch {
 	// mutate:check ingest-replay
 	case seq < want:
@@ -116,8 +116,8 @@ func ingestBatch(stub shim.ChaincodeStubInterface, args []string) (*IngestResult
 			return nil, fmt.Errorf("batch %s: %w", cidStr, err)
 		}
 		// mutate:check ingest-prev-cid
-		if prev != a.state.LastCID {
-			return nil, fmt.Errorf("batch %s: header.prev_cid is %s, expected the last ingested batch %s (seq %d)", cidStr, prev, a.state.LastCID, a.state.LastSeq)
+		if prev != a.head.LastCID {
+			return nil, fmt.Errorf("batch %s: header.prev_cid is %s, expected the last ingested batch %s (seq %d)", cidStr, prev, a.head.LastCID, a.head.LastSeq)
 		}
 	}
 
@@ -151,20 +151,20 @@ func ingestBatch(stub shim.ChaincodeStubInterface, args []string) (*IngestResult
 	if frozen != nil {
 		return nil, fmt.Errorf("batch %s: period %s of SLA %q is already evaluated; its verdict is frozen and takes no more batches", cidStr, p, slaID)
 	}
-	if a.state.LastWindowEnd == "" {
+	if a.head.LastWindowEnd == "" {
 		// mutate:check ingest-first-start
 		if !start.Equal(p.Start) {
 			return nil, fmt.Errorf("batch %s: the first batch of SLA %q must start at a billing period start; window_start %s is inside the period %s",
 				cidStr, slaID, ws, p)
 		}
 	} else {
-		last, err := time.Parse(time.RFC3339Nano, a.state.LastWindowEnd)
+		last, err := time.Parse(time.RFC3339Nano, a.head.LastWindowEnd)
 		if err != nil {
 			return nil, fmt.Errorf("stored chain head: %w", err)
 		}
 		// mutate:check ingest-contiguous
 		if !start.Equal(last) {
-			return nil, fmt.Errorf("batch %s: window is not contiguous: window_start is %s, expected %s (the end of batch %d)", cidStr, ws, a.state.LastWindowEnd, a.state.LastSeq)
+			return nil, fmt.Errorf("batch %s: window is not contiguous: window_start is %s, expected %s (the end of batch %d)", cidStr, ws, a.head.LastWindowEnd, a.head.LastSeq)
 		}
 	}
 
@@ -182,38 +182,82 @@ func ingestBatch(stub shim.ChaincodeStubInterface, args []string) (*IngestResult
 		return nil, err
 	}
 	if found {
-		if err := acc.UnmarshalBinary(ps.Accumulator); err != nil {
-			return nil, fmt.Errorf("period %s: %w", p, err)
+		if err := checkFormat("period "+p.String(), ps.Format); err != nil {
+			return nil, err
+		}
+		// The header, then the pages the batch's window can touch, by name.
+		window := func(acc *driver.Accumulator) []string { return acc.PagesIn(start.UnixMilli(), end.UnixMilli()) }
+		if err := loadAggregate(stub, a, p, acc, &ps, window); err != nil {
+			return nil, err
 		}
 	} else {
-		ps = periodState{Period: p.String(), PeriodEnd: p.End.Format(time.RFC3339), FirstSeq: seq}
-		a.state.Periods = append(a.state.Periods, ps.Period)
+		ps = periodState{Format: stateFormat, Period: p.String(), PeriodEnd: p.End.Format(time.RFC3339), FirstSeq: seq}
+		a.head.Periods = append(a.head.Periods, ps.Period)
 	}
-	if err := fold(acc, opened.Records, start, end, h.Records); err != nil {
+	if err := fold(acc, opened.Records, start, end, opened.Count); err != nil {
 		return nil, fmt.Errorf("batch %s: %w", cidStr, err)
 	}
-	if ps.Accumulator, err = acc.MarshalBinary(); err != nil {
+	header, dirty, err := acc.MarshalPaged()
+	if err != nil {
 		return nil, fmt.Errorf("period %s: encode aggregate: %w", p, err)
 	}
+	// Only the pages the batch changed are written, and the small header.
+	for _, pg := range dirty {
+		key, err := pageKey(stub, slaID, p, pg.Name)
+		if err != nil {
+			return nil, err
+		}
+		if err := put(stub, key, pg.Data, a.policy); err != nil {
+			return nil, err
+		}
+	}
+	ps.Aggregate = header
 	// RFC3339Nano writes whole seconds exactly as RFC3339 does, so the
 	// covered end compares with the period end as a string.
 	ps.CoveredEnd, ps.Batches, ps.LastSeq, ps.LastCID = we, ps.Batches+1, seq, cidStr
-	if err := putJSON(stub, pk, &ps); err != nil {
+	if err := putJSON(stub, pk, &ps, a.policy); err != nil {
 		return nil, err
 	}
-	a.state.LastSeq, a.state.LastCID, a.state.LastWindowEnd = seq, cidStr, we
-	if err := putJSON(stub, a.key, &a.state); err != nil {
+	a.head.LastSeq, a.head.LastCID, a.head.LastWindowEnd = seq, cidStr, we
+	if err := putJSON(stub, a.headKey, &a.head, a.policy); err != nil {
 		return nil, err
 	}
 	return &IngestResult{SLAID: slaID, Seq: seq, CID: cidStr, Period: ps.Period, PeriodEnd: ps.PeriodEnd,
 		CoveredEnd: ps.CoveredEnd, Complete: ps.CoveredEnd == ps.PeriodEnd}, nil
 }
 
+// loadAggregate restores the aggregate of period p into acc: the header
+// from the period's state, then the stored pages pages names, each read by
+// its key (no range query).
+func loadAggregate(stub shim.ChaincodeStubInterface, a *agreement, p driver.Period, acc *driver.Accumulator, ps *periodState, pages func(*driver.Accumulator) []string) error {
+	if err := acc.UnmarshalHeader(ps.Aggregate); err != nil {
+		return fmt.Errorf("period %s: %w", p, err)
+	}
+	for _, name := range pages(acc) {
+		key, err := pageKey(stub, a.state.SLAID, p, name)
+		if err != nil {
+			return err
+		}
+		data, err := stub.GetState(key)
+		if err != nil {
+			return fmt.Errorf("period %s: page %s: %w", p, name, err)
+		}
+		if data == nil {
+			return fmt.Errorf("period %s: page %s is listed in the period's aggregate but not in the state", p, name)
+		}
+		if err := acc.LoadPage(name, data); err != nil {
+			return fmt.Errorf("period %s: %w", p, err)
+		}
+	}
+	return nil
+}
+
 // foldChunk is how many decoded records are added to the aggregate at once.
 const foldChunk = 1024
 
 // fold decodes the batch's JSON Lines records, checks that each lies in the
-// window [start, end) and that there are exactly want of them, and adds
+// window [start, end) and that there are exactly want of them (the count
+// the logger signed, in the batch's encrypted body), and adds
 // them to acc. On error acc may hold part of the batch; the caller then
 // discards it (nothing is written).
 func fold(acc *driver.Accumulator, records []byte, start, end time.Time, want int64) error {
@@ -247,7 +291,7 @@ func fold(acc *driver.Accumulator, records []byte, start, end time.Time, want in
 	}
 	// mutate:check ingest-records-count
 	if n != want {
-		return fmt.Errorf("header.records is %d but the batch holds %d records", want, n)
+		return fmt.Errorf("the batch's record count (in its encrypted body) is %d but it holds %d records", want, n)
 	}
 	acc.Add(buf)
 	return nil

@@ -191,8 +191,6 @@ func TestLifecycle(t *testing.T) {
 		f.shim.put(huge.String(), make([]byte, logbatch.MaxBatchBytes+1))
 		other := f.batch(t, w.other, header(id, 2, cid1, sec(150), sec(300)), good2)
 		foreign := f.batch(t, w.foreignLogger, header(id, 2, cid1, sec(150), sec(300)), good2)
-		miscounted := header(id, 2, cid1, sec(150), sec(300))
-		miscounted.Records = int64(strings.Count(good2, "\n")) - 1
 		for _, tc := range []struct {
 			name, seq, cid, want string
 		}{
@@ -235,9 +233,9 @@ func TestLifecycle(t *testing.T) {
 				f.batch(t, w.logger, header(id, 2, cid1, sec(150), sec(300)), good2+line(sec(100), probeMarker+"-zone-a", "zone-a", true, 1)),
 				"records: line 91: time " + sec(100).Format("2006-01-02T15:04:05Z") + " is outside the batch window"},
 			// ingest-records-count
-			{"header.records does not count the records", "2",
-				f.batchAsIs(t, w.logger, miscounted, good2),
-				"header.records is 89 but the batch holds 90 records"},
+			{"the record count does not count the records", "2",
+				f.batchCounted(t, w.logger, header(id, 2, cid1, sec(150), sec(300)), good2, int64(strings.Count(good2, "\n"))-1),
+				"the batch's record count (in its encrypted body) is 89 but it holds 90 records"},
 			{"unregistered SLA", "1", cid1, `slaID: SLA "nope" is not registered`},
 		} {
 			slaID := id
@@ -298,12 +296,13 @@ func TestLifecycle(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		vk, _ := f.record.VerifyingKey()
-		if err := verdict.Verify(&ev.Verdict, vk); err != nil {
-			t.Fatalf("verdict does not verify with the registered enclave key: %v", err)
-		}
-		if err := ev.CheckReport(); err != nil {
+		sv, err := ev.Check()
+		if err != nil {
 			t.Fatal(err)
+		}
+		vk, _ := f.record.VerifyingKey()
+		if err := verdict.Verify(sv, vk); err != nil {
+			t.Fatalf("verdict does not verify with the registered enclave key: %v", err)
 		}
 		// 30 sub-intervals of 10 s, one down (zones a and b fail): 29/30 =
 		// 96.66..% < 99.0 -> 2500 bps of 123457 = 30864.25 -> 30864; the
@@ -312,9 +311,9 @@ func TestLifecycle(t *testing.T) {
 		// ends at the period's end).
 		want := verdict.Verdict{SLAID: id, SLADigest: mustDigest(t, doc), Period: period0, PeriodEnd: sec(300).Format(time.RFC3339),
 			Violated: true, CreditBPS: 2500, CreditAmount: 30864, PenaltyAmount: 500, Currency: "USD", Terminate: false,
-			ReportDigest: ev.Verdict.Verdict.ReportDigest, BatchSeq: 2, BatchCID: cid2, Chaincode: ccName, EnclaveID: f.record.EnclaveID}
-		if ev.Verdict.Verdict != want {
-			t.Fatalf("verdict\n got %+v\nwant %+v", ev.Verdict.Verdict, want)
+			ReportDigest: sv.Verdict.ReportDigest, BatchSeq: 2, BatchCID: cid2, Chaincode: ccName, EnclaveID: f.record.EnclaveID}
+		if sv.Verdict != want {
+			t.Fatalf("verdict\n got %+v\nwant %+v", sv.Verdict, want)
 		}
 		var out struct {
 			Metrics []struct {
@@ -357,7 +356,8 @@ func TestLifecycle(t *testing.T) {
 
 	t.Run("no plaintext on the ledger", func(t *testing.T) {
 		ev, _ := slaenclave.ParseEvaluation(first)
-		secrets := []string{probeMarker, latencyMarker, "96.6666", "290/3", "zone-a", "provider@providerorg", "Compute region SLA", ev.Verdict.Verdict.ReportDigest}
+		sv, _ := ev.Check()
+		secrets := []string{probeMarker, latencyMarker, "96.6666", "290/3", "zone-a", "provider@providerorg", "Compute region SLA", sv.Verdict.ReportDigest, ev.ReportKey}
 		if len(f.stub.State) < 6 {
 			t.Fatalf("only %d state entries", len(f.stub.State))
 		}
@@ -424,12 +424,16 @@ func TestChainStartAndEmptyBatches(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	v := ev.Verdict.Verdict
+	sv, err := ev.Check()
+	if err != nil {
+		t.Fatal(err)
+	}
+	v := sv.Verdict
 	if v.Violated || v.CreditBPS != 0 || v.CreditAmount != 0 || v.PenaltyAmount != 0 || v.Terminate || v.BatchSeq != 2 || v.BatchCID != second {
 		t.Fatalf("a period without data: %+v", v)
 	}
 	vk, _ := f.record.VerifyingKey()
-	if err := verdict.Verify(&ev.Verdict, vk); err != nil {
+	if err := verdict.Verify(sv, vk); err != nil {
 		t.Fatal(err)
 	}
 

@@ -5,8 +5,6 @@ package cli
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -22,6 +20,7 @@ import (
 	"github.com/slasa/slasa/driver"
 	fpcclient "github.com/slasa/slasa/fpc/client"
 	"github.com/slasa/slasa/fpc/credentials"
+	"github.com/slasa/slasa/fpc/enclaveapi"
 	"github.com/slasa/slasa/verdict"
 	"github.com/spf13/cobra"
 )
@@ -197,28 +196,22 @@ func escrowStatus(raw json.RawMessage) string {
 }
 
 // decodeEvaluation decodes the enclave's Evaluate result and checks the
-// report against the verdict's report digest.
+// report against the verdict's report digest: HMAC-SHA256 under the SLA's
+// report key, which the enclave returned with it.
 func decodeEvaluation(out []byte) (*verdictReport, error) {
-	var ev struct {
-		Verdict json.RawMessage `json:"verdict"`
-		Report  json.RawMessage `json:"report"`
-	}
-	if err := json.Unmarshal(out, &ev); err != nil {
-		return nil, fmt.Errorf("evaluation: %w", err)
-	}
-	sv, err := verdict.ParseSigned(ev.Verdict)
+	ev, err := enclaveapi.ParseEvaluation(out)
 	if err != nil {
-		return nil, fmt.Errorf("evaluation: verdict: %w", err)
+		return nil, err
 	}
-	sum := sha256.Sum256(ev.Report)
-	if hex.EncodeToString(sum[:]) != sv.Verdict.ReportDigest {
-		return nil, fmt.Errorf("evaluation: the report's SHA-256 %x is not the verdict's report_digest %s", sum, sv.Verdict.ReportDigest)
+	sv, err := ev.Check()
+	if err != nil {
+		return nil, err
 	}
 	o, err := driver.ParseOutcome(ev.Report)
 	if err != nil {
 		return nil, fmt.Errorf("evaluation: report: %w", err)
 	}
-	return &verdictReport{Verdict: sv, Report: o, Verified: "report digest matches"}, nil
+	return &verdictReport{Verdict: sv, Report: o, Verified: "report matches the verdict's report digest (HMAC-SHA256 under the SLA's report key)"}, nil
 }
 
 func short(s string) string {

@@ -5,7 +5,6 @@ import (
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
-	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"strings"
@@ -18,6 +17,11 @@ import (
 const testReport = `{"sla_id":"demo-1","period":"2026-01-01T00:00:00Z","period_end":"2026-01-01T00:02:00Z","metrics":[{"id":"availability","name":"Uptime","unit":"percent","value":"95.8333","exact":"575/6","no_data":false,"objective":">= 99.99","met":false,"credit_bps":3000,"penalty_amount":0,"terminate":false,"driver":"availability@1","samples":{"valid":360,"failed":10,"rejected_rule":0,"missing_measurement":0},"details":{"sub_intervals":120,"counted":120,"down":5}}],"violated":true,"credit_bps":3000,"credit_amount":30000,"penalty_amount":0,"currency":"USD","terminate":false,"samples":{"read":360,"events":0,"accepted":360,"outside_period":0,"unknown_zone":0,"zone_region_mismatch":0,"duplicate":0,"too_many_probes":0}}`
 
 func testEvaluation(t *testing.T, report string) []byte {
+	return testEvaluationKey(t, report, testReportKey)
+}
+
+// testEvaluationKey is testEvaluation returning reportKey as the report key.
+func testEvaluationKey(t *testing.T, report string, reportKey []byte) []byte {
 	t.Helper()
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
@@ -27,16 +31,18 @@ func testEvaluation(t *testing.T, report string) []byte {
 	if err != nil {
 		t.Fatal(err)
 	}
-	sum := sha256.Sum256([]byte(testReport))
 	sv, err := verdict.Sign(verdict.Verdict{SLAID: "demo-1", SLADigest: strings.Repeat("ab", 32), Period: "2026-01-01T00:00:00Z",
 		PeriodEnd: "2026-01-01T00:02:00Z", Violated: true, CreditBPS: 3000, CreditAmount: 30000, Currency: "USD",
-		ReportDigest: hex.EncodeToString(sum[:]), BatchSeq: 2, BatchCID: "bafy-batch-2", Chaincode: "slaenclave", EnclaveID: id}, key)
+		ReportDigest: verdict.ReportDigest(testReportKey, []byte(testReport)), BatchSeq: 2, BatchCID: "bafy-batch-2", Chaincode: "slaenclave", EnclaveID: id}, key)
 	if err != nil {
 		t.Fatal(err)
 	}
 	v, _ := json.Marshal(sv)
-	return []byte(`{"verdict":` + string(v) + `,"report":` + report + `}`)
+	return []byte(`{"format":"slasa.evaluation/v2","verdict":` + string(v) + `,"report":` + report + `,"report_key":"` + hex.EncodeToString(reportKey) + `"}`)
 }
+
+// testReportKey is the report key of the test evaluations.
+var testReportKey = bytes.Repeat([]byte{0x5a}, 32)
 
 func TestDecodeEvaluation(t *testing.T) {
 	tests := []struct {
@@ -45,11 +51,16 @@ func TestDecodeEvaluation(t *testing.T) {
 		err    string
 	}{
 		{"exact report", testReport, ""},
-		{"report changed", strings.Replace(testReport, `"down":5`, `"down":4`, 1), "is not the verdict's report_digest"},
-		{"report reformatted", strings.Replace(testReport, `{"sla_id"`, `{ "sla_id"`, 1), "is not the verdict's report_digest"},
+		{"report changed", strings.Replace(testReport, `"down":5`, `"down":4`, 1), ", not the verdict's report_digest"},
+		{"report reformatted", strings.Replace(testReport, `{"sla_id"`, `{ "sla_id"`, 1), ", not the verdict's report_digest"},
+		{"another report key", "key", ", not the verdict's report_digest"},
 	}
 	for _, tc := range tests {
-		rep, err := decodeEvaluation(testEvaluation(t, tc.report))
+		raw := testEvaluation(t, tc.report)
+		if tc.report == "key" {
+			raw = testEvaluationKey(t, testReport, bytes.Repeat([]byte{1}, 32))
+		}
+		rep, err := decodeEvaluation(raw)
 		if tc.err != "" {
 			if err == nil || !strings.Contains(err.Error(), tc.err) {
 				t.Errorf("%s: error %v, want %q", tc.name, err, tc.err)
@@ -71,8 +82,12 @@ func TestDecodeEvaluation(t *testing.T) {
 			}
 		}
 	}
-	if _, err := decodeEvaluation([]byte(`{"verdict":{},"report":{}}`)); err == nil {
+	if _, err := decodeEvaluation([]byte(`{"format":"slasa.evaluation/v2","verdict":{},"report":{},"report_key":""}`)); err == nil {
 		t.Error("an empty verdict was accepted")
+	}
+	old := strings.Replace(string(testEvaluation(t, testReport)), `"format":"slasa.evaluation/v2"`, `"format":"slasa.evaluation/v1"`, 1)
+	if _, err := decodeEvaluation([]byte(old)); err == nil || err.Error() != `evaluation: format "slasa.evaluation/v1" is not "slasa.evaluation/v2"` {
+		t.Errorf("evaluation of format 1: %v", err)
 	}
 }
 

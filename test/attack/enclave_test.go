@@ -348,8 +348,8 @@ func sealBatch(t *testing.T, s *testSLA, seq int64, prev string, from, to time.T
 		t.Fatal(err)
 	}
 	recs, n := records(from, to)
-	h := logbatch.Header{SLAID: s.id, Seq: seq, PrevCID: prev, WindowStart: rfc(from), WindowEnd: rfc(to), Records: n}
-	b, err := logbatch.Seal(h, recs, ek, certPEM, key)
+	h := logbatch.Header{SLAID: s.id, Seq: seq, PrevCID: prev, WindowStart: rfc(from), WindowEnd: rfc(to)}
+	b, err := logbatch.Seal(h, recs, n, ek, certPEM, key)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -171,7 +171,7 @@ func seal(t *testing.T, ekRec *credentials.Record, signer string, h logbatch.Hea
 		t.Fatal(err)
 	}
 	cert, key := net.UserKey(t, signer)
-	b, err := logbatch.Seal(h, recs, ek, cert, key)
+	b, err := logbatch.Seal(h, recs, int64(bytes.Count(recs, []byte("\n"))), ek, cert, key)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -393,9 +393,9 @@ func TestEnclave(t *testing.T) {
 		t.Logf("waiting %s for the period [%s, %s) to end", wait.Round(time.Second), start.Format(time.RFC3339), end.Format(time.RFC3339))
 		time.Sleep(wait)
 	}
-	rec1, n1 := records(start, mid, start)
-	rec2, n2 := records(mid, end, start)
-	h1 := logbatch.Header{SLAID: id, Seq: 1, WindowStart: start.Format(time.RFC3339), WindowEnd: mid.Format(time.RFC3339), Records: n1}
+	rec1, _ := records(start, mid, start)
+	rec2, _ := records(mid, end, start)
+	h1 := logbatch.Header{SLAID: id, Seq: 1, WindowStart: start.Format(time.RFC3339), WindowEnd: mid.Format(time.RFC3339)}
 	b1 := batchT{h: h1, bytes: seal(t, rec, "logger", h1, rec1)}
 	b1.cid = ipfsAdd(t, b1.bytes)
 	anchor(t, b1)
@@ -406,7 +406,7 @@ func TestEnclave(t *testing.T) {
 		t.Fatalf("status after batch 1: %+v", s)
 	}
 
-	h2 := logbatch.Header{SLAID: id, Seq: 2, PrevCID: b1.cid, WindowStart: mid.Format(time.RFC3339), WindowEnd: end.Format(time.RFC3339), Records: n2}
+	h2 := logbatch.Header{SLAID: id, Seq: 2, PrevCID: b1.cid, WindowStart: mid.Format(time.RFC3339), WindowEnd: end.Format(time.RFC3339)}
 
 	t.Run("batch signed by another identity", func(t *testing.T) {
 		bad := seal(t, rec, "provider", h2, rec2)
@@ -456,24 +456,27 @@ func TestEnclave(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Evaluate: %s", fabnet.ErrorText(err))
 	}
-	var ev struct {
-		Verdict verdict.Signed  `json:"verdict"`
-		Report  json.RawMessage `json:"report"`
-	}
-	if err := json.Unmarshal(out, &ev); err != nil {
+	ev, err := enclaveapi.ParseEvaluation(out)
+	if err != nil {
 		t.Fatal(err)
 	}
-	sum := sha256.Sum256(ev.Report)
-	v := ev.Verdict.Verdict
-	if v.ReportDigest != hex.EncodeToString(sum[:]) || !v.Violated || v.CreditBPS != 3000 || v.CreditAmount != 30000 ||
+	signed, err := ev.Check() // the report's HMAC-SHA256 under the returned report key is report_digest
+	if err != nil {
+		t.Fatal(err)
+	}
+	v := signed.Verdict
+	if !v.Violated || v.CreditBPS != 3000 || v.CreditAmount != 30000 ||
 		v.BatchSeq != 2 || v.BatchCID != b2.cid || v.EnclaveID != rec.EnclaveID {
 		t.Fatalf("verdict %+v (report %s)", v, ev.Report)
+	}
+	if sum := sha256.Sum256(ev.Report); v.ReportDigest == hex.EncodeToString(sum[:]) {
+		t.Fatal("report_digest is the report's unkeyed SHA-256")
 	}
 	vk, err := rec.VerifyingKey()
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := verdict.Verify(&ev.Verdict, vk); err != nil {
+	if err := verdict.Verify(signed, vk); err != nil {
 		t.Fatal(err)
 	}
 	t.Logf("verdict: violated=%v credit %d bps = %d; report %s", v.Violated, v.CreditBPS, v.CreditAmount, ev.Report)
@@ -499,8 +502,7 @@ func TestEnclave(t *testing.T) {
 		}
 	})
 
-	raw, _ := json.Marshal(ev.Verdict)
-	net.MustSubmit(t, "provider", "refund", "SettleVerdict", string(raw))
+	net.MustSubmit(t, "provider", "refund", "SettleVerdict", string(ev.Verdict))
 	if c, p := balance(t, "client"), balance(t, "provider"); c != 1000000-fee+30000 || p != fee-30000 {
 		t.Fatalf("balances after settlement: client %d provider %d", c, p)
 	}

@@ -15,6 +15,8 @@ package pipeline
 import (
 	"bytes"
 	"context"
+	"crypto/rsa"
+	"crypto/x509"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -556,12 +558,13 @@ func TestPipeline(t *testing.T) {
 		t.Errorf("P2 settlement %+v, want no violation", *e2.Settlement)
 	}
 
-	// ---- Every sample is accounted for: the batch headers (signed, not
-	// encrypted) count exactly the samples the service saw, the chain is
+	// ---- Every sample is accounted for: the batches (their record counts,
+	// signed and encrypted) count exactly the samples the service saw, the chain is
 	// contiguous from P0's start, and each period was settled once.
 	lg.kill()
 	as = anchors(t, id)
 	sh := shell.NewShell(strings.TrimSpace(readFile(t, filepath.Join(run, "ipfs", "api"))))
+	keys := sealedEnclaveKeys(t, run)
 	var total int64
 	prevCID, prevEnd := "", M.Format(time.RFC3339)
 	for i, a := range as {
@@ -581,7 +584,20 @@ func TestPipeline(t *testing.T) {
 		if b.Header.Seq != a.Seq || b.Header.WindowStart != a.PeriodStart || b.Header.WindowEnd != a.PeriodEnd {
 			t.Fatalf("batch %d header %+v does not match its anchor %+v", a.Seq, b.Header, a)
 		}
-		total += b.Header.Records
+		// The record count is in the encrypted body: open the batch with
+		// the (simulated) enclave's key, as the test runs the host.
+		ek, ok := keys[b.Header.RecipientKeyID]
+		if !ok {
+			t.Fatalf("batch %d is encrypted to key %s, no enclave's sealed key", a.Seq, b.Header.RecipientKeyID)
+		}
+		opened, err := logbatch.Open(raw, ek)
+		if err != nil {
+			t.Fatalf("batch %d: %v", a.Seq, err)
+		}
+		if lines := int64(bytes.Count(opened.Records, []byte("\n"))); lines != opened.Count {
+			t.Fatalf("batch %d counts %d records and holds %d lines", a.Seq, opened.Count, lines)
+		}
+		total += opened.Count
 		prevCID, prevEnd = a.CID, a.PeriodEnd
 	}
 	end, _ := time.Parse(time.RFC3339, prevEnd)
@@ -664,4 +680,39 @@ func enclaveHead(t *testing.T, id string) int64 {
 		t.Fatal(err)
 	}
 	return st.LastSeq
+}
+
+// sealedEnclaveKeys returns the chaincode decryption keys the SIMULATED
+// enclaves of the network sealed in their organizations' folders
+// (network/deploy.sh: $RUN/orgs/<org>/enclave/<chaincode>-keys.json), by
+// recipient key id.
+func sealedEnclaveKeys(t *testing.T, run string) map[string]*rsa.PrivateKey {
+	t.Helper()
+	files, err := filepath.Glob(filepath.Join(run, "orgs", "*", "enclave", "*-keys.json"))
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no sealed enclave keys under %s: %v", run, err)
+	}
+	out := map[string]*rsa.PrivateKey{}
+	for _, f := range files {
+		var sealed struct {
+			ChaincodeKey []byte `json:"chaincode_key"`
+		}
+		if err := json.Unmarshal([]byte(readFile(t, f)), &sealed); err != nil {
+			t.Fatalf("%s: %v", f, err)
+		}
+		k, err := x509.ParsePKCS8PrivateKey(sealed.ChaincodeKey)
+		if err != nil {
+			t.Fatalf("%s: %v", f, err)
+		}
+		rk, ok := k.(*rsa.PrivateKey)
+		if !ok {
+			t.Fatalf("%s: not an RSA key", f)
+		}
+		id, err := logbatch.KeyID(&rk.PublicKey)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out[id] = rk
+	}
+	return out
 }
