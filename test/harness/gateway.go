@@ -13,9 +13,9 @@ import (
 )
 
 // Gateway returns a fabric-gateway connection, through its own organization's peer, for the identity
-// name ("provider", "logger", "issuer", "client", "provider-admin", "client-admin", "other",
-// "other-admin", and on a SLASA_SECOND_CA=1 network "provider-ca2" and "provider-admin-role"; see
-// Identity).
+// name ("<org>" and "<org>-admin" of every organization: "provider", "client", "vendor", "other",
+// "org5", ...; "logger", "issuer", and on a SLASA_SECOND_CA=1 network "provider-ca2" and
+// "provider-admin-role"; see Identity).
 // Connections are cached and closed by Stop; callers must not close them.
 func (n *Network) Gateway(name string) (*client.Gateway, error) {
 	org, user, err := Identity(name)
@@ -30,7 +30,10 @@ func (n *Network) Gateway(name string) (*client.Gateway, error) {
 	if n.Info == nil {
 		return nil, fmt.Errorf("the network is not running")
 	}
-	o := n.Info.Orgs[org]
+	o, ok := n.Info.Orgs[org]
+	if !ok {
+		return nil, fmt.Errorf("identity %q: %w", name, fabnet.MissingOrgError(org))
+	}
 	u, ok := o.Users[user]
 	if !ok {
 		return nil, fmt.Errorf("identity %q: user %q of %s not in network.json", name, user, o.MSPID)
