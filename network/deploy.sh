@@ -13,9 +13,9 @@
 # organizations run in parallel); then commit, endorsed by every organization's peer (the channel's
 # LifecycleEndorsement is MAJORITY Endorsement). Redeploying a CCNAME bumps its sequence and restarts the servers.
 #
-# POLICY is a signature policy. Default for agreement, refund, ercc and slaenclave: OutOf(2, <every organization
-# with a peer>.peer), any two organizations (see network/README.md, "Endorsement policies"); for the test and
-# benchmark chaincodes smoke, baseline and guarded: AND('ProviderOrgMSP.peer','ClientOrgMSP.peer').
+# POLICY is a signature policy, or any-two: OutOf(2, <every organization with a peer>.peer), any two organizations
+# (see network/README.md, "Endorsement policies"), the default for agreement, refund, ercc and slaenclave; the test
+# and benchmark chaincodes smoke, baseline and guarded default to AND('ProviderOrgMSP.peer','ClientOrgMSP.peer').
 #
 # The servers of agreement, refund, ercc and slaenclave (and of the test chaincode guarded) get their
 # organization's deploy configuration (SLASA_DEPLOY_CONFIG=$SLASA_RUN_DIR/orgs/ORG/deploy-config.json, written by
@@ -31,9 +31,10 @@ usage() {
 usage: network/deploy.sh NAME [CCNAME] [--name CCNAME] [--policy POLICY]
   NAME     smoke | agreement | refund | ercc | slaenclave | baseline | guarded   (see the table in network/deploy.sh)
   CCNAME   chaincode name on the channel (default NAME)
-  POLICY   endorsement signature policy (default: agreement, refund, ercc, slaenclave: any two organizations,
+  POLICY   endorsement signature policy, or any-two: any two organizations,
            OutOf(2,'ProviderOrgMSP.peer','ClientOrgMSP.peer','VendorOrgMSP.peer',...) over every organization
-           with a peer; smoke, baseline, guarded: AND('ProviderOrgMSP.peer','ClientOrgMSP.peer'))
+           with a peer (default: agreement, refund, ercc, slaenclave: any-two; smoke, baseline, guarded:
+           AND('ProviderOrgMSP.peer','ClientOrgMSP.peer'))
 EOF
 	exit 2
 }
@@ -81,9 +82,10 @@ network_running || die "the network is not running (run folder $SLASA_RUN_DIR); 
 if [ -z "$POLICY" ]; then
 	case "$NAME" in
 	smoke | baseline | guarded) POLICY="AND('ProviderOrgMSP.peer','ClientOrgMSP.peer')" ;;
-	*) POLICY="$(any_two_policy)" ;;
+	*) POLICY=any-two ;;
 	esac
 fi
+[ "$POLICY" != any-two ] || POLICY="$(any_two_policy)"
 require_bins
 export PATH="$SLASA_BIN_DIR:$PATH"
 export FABRIC_CFG_PATH="$SLASA_RUN_DIR/config"

@@ -52,7 +52,8 @@ type Chaincode struct {
 }
 
 // AnyTwoPolicy is a Chaincode.Policy: OutOf(2, <every organization with a peer>.peer), the default of
-// the application chaincodes, for any source (deploy.sh computes it from the network's organizations).
+// the application chaincodes, for any source (deploy.sh's --policy any-two; Info.AnyTwoPolicy spells
+// it out).
 const AnyTwoPolicy = "any-two"
 
 // Options configure Start. The zero value starts a single-orderer network of three organizations with
@@ -247,14 +248,7 @@ func (n *Network) Deploy(cc Chaincode) error {
 	if cc.Name != "" {
 		args = append(args, "--name", cc.Name)
 	}
-	if cc.Policy == AnyTwoPolicy {
-		if n.Info == nil {
-			if err := n.refresh(); err != nil {
-				return err
-			}
-		}
-		args = append(args, "--policy", n.Info.AnyTwoPolicy())
-	} else if cc.Policy != "" {
+	if cc.Policy != "" {
 		args = append(args, "--policy", cc.Policy)
 	}
 	start := time.Now()
