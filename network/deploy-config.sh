@@ -18,7 +18,8 @@
 #   SLASA_ATTESTATION       attestation the registry accepts: simulated (default) or sgx
 #   SLASA_CC_AGREEMENT, SLASA_CC_REFUND, SLASA_CC_REGISTRY, SLASA_CC_ENCLAVE
 #                           chaincode names (default agreement, refund, ercc, slaenclave)
-# The approving organizations are those with a peer (ProviderOrgMSP, ClientOrgMSP).
+# The approving organizations are every organization with a peer (ProviderOrgMSP, ClientOrgMSP, VendorOrgMSP, and
+# with SLASA_ORGS >= 4 OtherOrgMSP, Org5MSP, ...).
 set -euo pipefail
 # shellcheck source=lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"

@@ -8,9 +8,14 @@
 # source can be deployed twice under two names. Every organization with a peer runs its OWN server process of the
 # chaincode: go build the server binary; per organization package a connection.json pointing at its own server
 # (hence its own package ID), install it on its own peer, (re)start its server (node chaincode-CCNAME-ORG: PID,
-# log and environment in the run folder) and approve the definition with its own package ID; then commit.
-# Redeploying a CCNAME bumps its sequence and restarts the servers. POLICY is a signature policy, default
-# AND('ProviderOrgMSP.peer','ClientOrgMSP.peer').
+# log and environment in the run folder; CORE_PEER_LOCALMSPID names its organization's MSP, which the chaincode
+# reads with shim.GetMSPID()) and approve the definition with its own package ID (installs and approvals of the
+# organizations run in parallel); then commit, endorsed by every organization's peer (the channel's
+# LifecycleEndorsement is MAJORITY Endorsement). Redeploying a CCNAME bumps its sequence and restarts the servers.
+#
+# POLICY is a signature policy, or any-two: OutOf(2, <every organization with a peer>.peer), any two organizations
+# (see network/README.md, "Endorsement policies"), the default for agreement, refund, ercc and slaenclave; the test
+# and benchmark chaincodes smoke, baseline and guarded default to AND('ProviderOrgMSP.peer','ClientOrgMSP.peer').
 #
 # The servers of agreement, refund, ercc and slaenclave (and of the test chaincode guarded) get their
 # organization's deploy configuration (SLASA_DEPLOY_CONFIG=$SLASA_RUN_DIR/orgs/ORG/deploy-config.json, written by
@@ -26,7 +31,10 @@ usage() {
 usage: network/deploy.sh NAME [CCNAME] [--name CCNAME] [--policy POLICY]
   NAME     smoke | agreement | refund | ercc | slaenclave | baseline | guarded   (see the table in network/deploy.sh)
   CCNAME   chaincode name on the channel (default NAME)
-  POLICY   endorsement signature policy (default AND('ProviderOrgMSP.peer','ClientOrgMSP.peer'))
+  POLICY   endorsement signature policy, or any-two: any two organizations,
+           OutOf(2,'ProviderOrgMSP.peer','ClientOrgMSP.peer','VendorOrgMSP.peer',...) over every organization
+           with a peer (default: agreement, refund, ercc, slaenclave: any-two; smoke, baseline, guarded:
+           AND('ProviderOrgMSP.peer','ClientOrgMSP.peer'))
 EOF
 	exit 2
 }
@@ -52,7 +60,7 @@ chaincode_source() {
 NAME="$1"
 shift
 CCNAME="$NAME"
-POLICY="AND('ProviderOrgMSP.peer','ClientOrgMSP.peer')"
+POLICY=""
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--name) [ $# -ge 2 ] || usage; CCNAME="$2"; shift 2 ;;
@@ -71,6 +79,13 @@ case "$CCNAME" in *[!a-zA-Z0-9_-]* | [!a-zA-Z]*) die "chaincode name '$CCNAME' m
 
 load_state
 network_running || die "the network is not running (run folder $SLASA_RUN_DIR); run make network-up first"
+if [ -z "$POLICY" ]; then
+	case "$NAME" in
+	smoke | baseline | guarded) POLICY="AND('ProviderOrgMSP.peer','ClientOrgMSP.peer')" ;;
+	*) POLICY=any-two ;;
+	esac
+fi
+[ "$POLICY" != any-two ] || POLICY="$(any_two_policy)"
 require_bins
 export PATH="$SLASA_BIN_DIR:$PATH"
 export FABRIC_CFG_PATH="$SLASA_RUN_DIR/config"
@@ -124,8 +139,26 @@ committed_seq() {
 cur="$(committed_seq)"
 seq=$((${cur:-0} + 1))
 
-# ---- per organization: package (CCaaS: connection.json inside code.tar.gz, plus metadata.json) and install it on
-# the organization's own peer (an already installed identical package is fine).
+# each_peer_org FUNC: runs FUNC ORG for every organization with a peer at once, each one's output in
+# $work/FUNC-ORG.log; fails naming every organization whose FUNC failed, with the output of the first.
+each_peer_org() {
+	local fn="$1" org pids=() failed="" i=0
+	for org in $PEER_ORGS; do
+		"$fn" "$org" >"$work/$fn-$org.log" 2>&1 &
+		pids+=($!)
+	done
+	for org in $PEER_ORGS; do
+		wait "${pids[$i]}" || failed="$failed $org"
+		i=$((i + 1))
+	done
+	[ -z "$failed" ] && return 0
+	org="${failed# }" org="${org%% *}"
+	cat "$work/$fn-$org.log" >&2
+	die "$fn failed for:$failed (logs: $work/$fn-ORG.log)"
+}
+
+# ---- per organization: package (CCaaS: connection.json inside code.tar.gz, plus metadata.json), then install it
+# on the organization's own peer (an already installed identical package is fine), all organizations at once.
 declare -A pkgid
 for org in $PEER_ORGS; do
 	label="${CCNAME}_${seq}_$org"
@@ -138,10 +171,15 @@ for org in $PEER_ORGS; do
 	tar -C "$pkgdir" -czf "$work/$label.tar.gz" metadata.json code.tar.gz
 	pkgid[$org]="$(peer lifecycle chaincode calculatepackageid "$work/$label.tar.gz")" ||
 		die "peer lifecycle chaincode calculatepackageid failed"
-	out="$( (peer_env "$org" && peer lifecycle chaincode install "$work/$label.tar.gz") 2>&1)" ||
-		echo "$out" | grep -q "chaincode already successfully installed" ||
-		{ echo "$out" >&2; die "installing $label on peer-$org failed"; }
 done
+install_on_peer() {
+	local out
+	out="$( (peer_env "$1" && peer lifecycle chaincode install "$work/${CCNAME}_${seq}_$1.tar.gz") 2>&1)" && return 0
+	echo "$out" | grep -q "chaincode already successfully installed" && return 0
+	echo "$out"
+	return 1
+}
+each_peer_org install_on_peer
 
 # ---- (re)start each organization's server
 # A network deployed by an older deploy.sh ran one server for both organizations: stop it.
@@ -184,30 +222,34 @@ for org in $PEER_ORGS; do
 		"$SLASA_RUN_DIR/pids/$node.pid" port_in_use "$(port_of "$org")"
 done
 
-# ---- each organization approves with its own package ID, then commit
-ca_of() { echo "$SLASA_RUN_DIR/crypto/peerOrganizations/$1/peers/peer0.$1/tls/ca.crt"; }
-approve() {
+# ---- each organization approves with its own package ID (all at once), then commit
+approve_once() {
 	# shellcheck disable=SC2046
 	(peer_env "$1" && peer lifecycle chaincode approveformyorg $(orderer_flags 1) -C "$SLASA_CHANNEL" -n "$CCNAME" \
 		--version "$seq" --package-id "${pkgid[$1]}" --sequence "$seq" --signature-policy "$POLICY" --waitForEvent)
 }
-for org in $PEER_ORGS; do
-	tries=0
-	until out="$(approve "$org" 2>&1)"; do
+approve() {
+	local tries=0 out
+	until out="$(approve_once "$1" 2>&1)"; do
 		tries=$((tries + 1))
 		# Right after start the orderer may still be electing a Raft leader: retry a few times.
-		if [ "$tries" -ge 10 ] || ! echo "$out" | grep -Eqi "no Raft leader|SERVICE_UNAVAILABLE|connection refused|deadline exceeded"; then
-			echo "$out" >&2
-			die "approving $CCNAME sequence $seq for $org failed"
+		if [ "$tries" -ge 10 ] || ! echo "$out" | grep -Eqi "no Raft leader|SERVICE_UNAVAILABLE|connection refused|deadline exceeded|MVCC_READ_CONFLICT"; then
+			echo "$out"
+			echo "approving $CCNAME sequence $seq for $1 failed"
+			return 1
 		fi
 		sleep 1
 	done
+	echo "$out"
+}
+each_peer_org approve
+commit_peers=()
+for org in $PEER_ORGS; do
+	commit_peers+=(--peerAddresses "127.0.0.1:$(peer_port "$org")" --tlsRootCertFiles "$(peer_tls_ca "$org")")
 done
 # shellcheck disable=SC2046
 (peer_env provider && peer lifecycle chaincode commit $(orderer_flags 1) -C "$SLASA_CHANNEL" -n "$CCNAME" \
-	--version "$seq" --sequence "$seq" --signature-policy "$POLICY" --waitForEvent \
-	--peerAddresses "127.0.0.1:$PROVIDER_PEER_PORT" --tlsRootCertFiles "$(ca_of "$PROVIDER_DOMAIN")" \
-	--peerAddresses "127.0.0.1:$CLIENT_PEER_PORT" --tlsRootCertFiles "$(ca_of "$CLIENT_DOMAIN")") \
+	--version "$seq" --sequence "$seq" --signature-policy "$POLICY" --waitForEvent "${commit_peers[@]}") \
 	>"$work/commit.log" 2>&1 || { cat "$work/commit.log" >&2; die "committing $CCNAME sequence $seq failed"; }
 
 committed_on() {

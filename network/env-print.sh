@@ -9,16 +9,18 @@ set -euo pipefail
 
 org="${1:-}" user="${2:-admin}"
 [ -f "$SLASA_RUN_DIR/state.env" ] || die "no network at $SLASA_RUN_DIR; run make network-up first"
-case "$org" in provider | client | other | orderer-admin) ;; *) die "usage: source network/env.sh provider|client|other|orderer-admin [USER]" ;; esac
 load_state
-case "$org:$user" in
-orderer-admin:* | *:admin | provider:provider | provider:logger | provider:issuer | client:client | other:other) ;;
-provider:provider-ca2 | provider:provider-admin-role)
-	[ -d "$SLASA_RUN_DIR/crypto/peerOrganizations/$PROVIDER_DOMAIN/users/$user@$PROVIDER_DOMAIN" ] ||
-		die "user '$user' exists only on a network started with SLASA_SECOND_CA=1"
-	;;
-*) die "unknown user '$user' of $org (ProviderOrg: admin provider logger issuer, with SLASA_SECOND_CA=1 also provider-ca2 provider-admin-role; ClientOrg: admin client; OtherOrg: admin other)" ;;
-esac
+usage="source network/env.sh ORG [USER] with ORG one of orderer-admin $ALL_ORGS"
+[ -n "$org" ] || die "usage: $usage"
+if [ "$org" != orderer-admin ]; then
+	case " $ALL_ORGS " in *" $org "*) ;; *) die "unknown organization '$org' on this network (SLASA_ORGS=$SLASA_ORGS); usage: $usage" ;; esac
+	users="admin $(org_user "$org")"
+	[ "$org" != provider ] || users="$users logger issuer provider-ca2 provider-admin-role"
+	case " $users " in *" $user "*) ;; *) die "unknown user '$user' of $org (want one of: $users)" ;; esac
+	domain="$(org_domain "$org")"
+	[ "$user" = admin ] || [ -d "$SLASA_RUN_DIR/crypto/peerOrganizations/$domain/users/$user@$domain" ] ||
+		die "user '$user' of $org has no MSP folder in $SLASA_RUN_DIR (provider-ca2 and provider-admin-role exist only on a network started with SLASA_SECOND_CA=1)"
+fi
 
 emit() { printf 'export %s=%q\n' "$1" "$2"; }
 case ":$PATH:" in *":$SLASA_BIN_DIR:"*) emit PATH "$PATH" ;; *) emit PATH "$SLASA_BIN_DIR:$PATH" ;; esac
@@ -27,8 +29,8 @@ emit CHANNEL "$SLASA_CHANNEL"
 emit ORDERER_ADDRESS "127.0.0.1:$(orderer_port 1)"
 emit ORDERER_CA "$SLASA_RUN_DIR/crypto/ordererOrganizations/$ORDERER_DOMAIN/tlsca/tlsca.$ORDERER_DOMAIN-cert.pem"
 emit ORDERER_FLAGS "$(orderer_flags 1)"
-peers="$SLASA_RUN_DIR/crypto/peerOrganizations"
-emit PEER_FLAGS "--peerAddresses 127.0.0.1:$PROVIDER_PEER_PORT --tlsRootCertFiles $peers/$PROVIDER_DOMAIN/peers/peer0.$PROVIDER_DOMAIN/tls/ca.crt --peerAddresses 127.0.0.1:$CLIENT_PEER_PORT --tlsRootCertFiles $peers/$CLIENT_DOMAIN/peers/peer0.$CLIENT_DOMAIN/tls/ca.crt"
+# ProviderOrg's and ClientOrg's peers: enough for the default policies (AND of the two; any two organizations).
+emit PEER_FLAGS "--peerAddresses 127.0.0.1:$(peer_port provider) --tlsRootCertFiles $(peer_tls_ca provider) --peerAddresses 127.0.0.1:$(peer_port client) --tlsRootCertFiles $(peer_tls_ca client)"
 if [ "$org" = orderer-admin ]; then
 	a="$SLASA_RUN_DIR/crypto/ordererOrganizations/$ORDERER_DOMAIN/users/Admin@$ORDERER_DOMAIN/tls"
 	emit ORDERER_ADMIN_ADDRESS "127.0.0.1:$(orderer_admin_port 1)"

@@ -21,30 +21,22 @@ EOF
 		done
 		cat <<EOF
 PeerOrgs:
-  - Name: ProviderOrg
-    Domain: $PROVIDER_DOMAIN
+EOF
+		local org count
+		for org in $ALL_ORGS; do
+			count=0
+			if org_has_peer "$org"; then count=1; fi
+			cat <<EOF
+  - Name: $(org_name "$org")
+    Domain: $(org_domain "$org")
     EnableNodeOUs: true
     Template:
-      Count: 1
+      Count: $count
       SANS: [127.0.0.1, localhost]
-    Users:
-      Count: 0
-  - Name: ClientOrg
-    Domain: $CLIENT_DOMAIN
-    EnableNodeOUs: true
-    Template:
-      Count: 1
-      SANS: [127.0.0.1, localhost]
-    Users:
-      Count: 0
-  - Name: OtherOrg
-    Domain: $OTHER_DOMAIN
-    EnableNodeOUs: true
-    Template:
-      Count: 0
     Users:
       Count: 0
 EOF
+		done
 	} >"$f"
 }
 
@@ -70,10 +62,13 @@ EOF
 			echo "      - 127.0.0.1:$(orderer_port "$n")"
 		done
 		local org msp domain
-		# OtherOrgMSP has no peer. With three organizations, MAJORITY Endorsement (lifecycle approvals and
-		# commits) and MAJORITY Admins need two of them, which ProviderOrg and ClientOrg give.
-		for org in ProviderOrgMSP:$PROVIDER_DOMAIN ClientOrgMSP:$CLIENT_DOMAIN OtherOrgMSP:$OTHER_DOMAIN; do
-			msp="${org%%:*}" domain="${org#*:}"
+		# Every application organization is a channel member with the same policies. Its Endorsement policy,
+		# OR('<MSP>.peer'), is what the application's MAJORITY Endorsement (lifecycle approvals and commits)
+		# counts; a peerless OtherOrg (SLASA_ORGS=3) never gives it, the other organizations' peers make the
+		# majority. Anchor peers are set after the channel exists, one channel configuration update per
+		# organization with a peer (up.sh).
+		for org in $ALL_ORGS; do
+			msp="$(org_msp "$org")" domain="$(org_domain "$org")"
 			cat <<EOF
   - &$msp
     Name: $msp
@@ -146,7 +141,7 @@ Profiles:
       Organizations: [*OrdererOrg]
     Application:
       <<: *ApplicationDefaults
-      Organizations: [*ProviderOrgMSP, *ClientOrgMSP, *OtherOrgMSP]
+      Organizations: [$(for org in $ALL_ORGS; do printf '*%s, ' "$(org_msp "$org")"; done | sed 's/, $//')]
 EOF
 	} >"$f"
 }

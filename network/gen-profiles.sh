@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # shellcheck source-path=SCRIPTDIR
 # Writes $SLASA_RUN_DIR/network.json (the machine-readable description of the running network that the Go
-# harness, the CLI and Caliper read) and one connection profile per organization,
-# $SLASA_RUN_DIR/connection-provider.json and connection-client.json (OtherOrg, without a peer, uses ClientOrg's
-# peer and profile). Called by up.sh and deploy.sh.
+# harness, the CLI and Caliper read) and one connection profile per organization with a peer,
+# $SLASA_RUN_DIR/connection-ORG.json (connection-provider.json, connection-client.json, connection-vendor.json, ...;
+# a peerless OtherOrg uses ClientOrg's peer and profile). Called by up.sh and deploy.sh.
 set -euo pipefail
 # shellcheck source=lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -20,12 +20,16 @@ user_json() {
 		'{commonName: $cn, mspDir: $msp, certPath: $cert, keyPath: $key}'
 }
 
-# org_json ORG MSPID DOMAIN PORT CCPORT OPSPORT USERS...: one organization. Each USER is KEY or KEY:NAME: the user
-# KEY of network.json, in the folder users/KEY@DOMAIN, with the common name NAME@DOMAIN (NAME defaults to KEY).
-# A user whose folder does not exist (an optional identity of SLASA_SECOND_CA=1) is left out.
+# org_json ORG USERS...: one organization (key ORG). Each USER is KEY or KEY:NAME: the user KEY of network.json, in
+# the folder users/KEY@DOMAIN, with the common name NAME@DOMAIN (NAME defaults to KEY). A user whose folder does
+# not exist (an optional identity of SLASA_SECOND_CA=1) is left out. The peer and connection profile are those of
+# the organization whose Gateway ORG's clients use (gateway_org: ORG itself, or ClientOrg for a peerless OtherOrg,
+# then named in gatewayOf).
 org_json() {
-	local org="$1" msp="$2" domain="$3" port="$4" ccport="$5" ops="$6"
-	shift 6
+	local org="$1" msp domain gw gwdomain
+	shift
+	msp="$(org_msp "$org")" domain="$(org_domain "$org")" gw="$(gateway_org "$org")"
+	gwdomain="$(org_domain "$gw")"
 	local users='{}' u key name
 	users="$(jq -n --argjson a "$(user_json "$domain" "Admin@$domain" "Admin@$domain")" '{admin: $a}')"
 	for u in "$@"; do
@@ -34,16 +38,17 @@ org_json() {
 		users="$(jq -n --argjson us "$users" --arg n "$key" \
 			--argjson v "$(user_json "$domain" "$key@$domain" "$name@$domain")" '$us + {($n): $v}')"
 	done
-	local pdir="$crypto/peerOrganizations/$domain/peers/peer0.$domain"
-	jq -n --arg msp "$msp" --arg domain "$domain" --arg name "peer0.$domain" --arg addr "127.0.0.1:$port" \
-		--arg cc "127.0.0.1:$ccport" --arg ops "127.0.0.1:$ops" --arg tlsca "$pdir/tls/ca.crt" \
+	local gwof=""
+	[ "$gw" = "$org" ] || gwof="$gw"
+	jq -n --arg msp "$msp" --arg domain "$domain" --arg name "peer0.$gwdomain" --arg addr "127.0.0.1:$(peer_port "$gw")" \
+		--arg cc "127.0.0.1:$(peer_cc_port "$gw")" --arg ops "127.0.0.1:$(peer_ops_port "$gw")" --arg tlsca "$(peer_tls_ca "$gw")" \
 		--arg orgtlsca "$crypto/peerOrganizations/$domain/tlsca/tlsca.$domain-cert.pem" \
-		--arg profile "$SLASA_RUN_DIR/connection-$org.json" --argjson users "$users" \
-		--arg mspdir "$crypto/peerOrganizations/$domain/msp" \
+		--arg profile "$SLASA_RUN_DIR/connection-$gw.json" --argjson users "$users" \
+		--arg mspdir "$crypto/peerOrganizations/$domain/msp" --arg gwof "$gwof" \
 		'{mspId: $msp, domain: $domain, mspDir: $mspdir, tlsCACert: $orgtlsca, connectionProfile: $profile,
 		  peer: {name: $name, address: $addr, hostnameOverride: $name, tlsCACert: $tlsca,
 		         chaincodeAddress: $cc, operationsAddress: $ops},
-		  users: $users}'
+		  users: $users} + (if $gwof == "" then {} else {gatewayOf: $gwof} end)'
 }
 
 orderers='[]'
@@ -63,30 +68,31 @@ if [ -d "$SLASA_RUN_DIR/chaincodes" ]; then
 	done
 fi
 
-provider="$(org_json provider ProviderOrgMSP "$PROVIDER_DOMAIN" "$PROVIDER_PEER_PORT" "$PROVIDER_CC_PORT" "$PROVIDER_OPS_PORT" \
-	provider logger issuer provider-ca2:provider provider-admin-role:provider)"
-client="$(org_json client ClientOrgMSP "$CLIENT_DOMAIN" "$CLIENT_PEER_PORT" "$CLIENT_CC_PORT" "$CLIENT_OPS_PORT" client)"
-# OtherOrg has no peer: its "peer" is ClientOrg's, whose Gateway its clients use (gatewayOf names that org).
-other='null'
-if [ -d "$crypto/peerOrganizations/$OTHER_DOMAIN" ]; then
-	other="$(org_json other OtherOrgMSP "$OTHER_DOMAIN" "$CLIENT_PEER_PORT" "$CLIENT_CC_PORT" "$CLIENT_OPS_PORT" other |
-		jq --argjson c "$client" '.peer = $c.peer | .connectionProfile = $c.connectionProfile | .gatewayOf = "client"')"
-fi
+# Every application organization under its key. Named users: provider, logger, issuer (and with SLASA_SECOND_CA=1
+# provider-ca2, provider-admin-role) in ProviderOrg, the organization's own user in the others (client, vendor,
+# other, user1 of OrgK). A peerless OtherOrg's "peer" is ClientOrg's, whose Gateway its clients use (gatewayOf).
+orgs='{}'
+for org in $ALL_ORGS; do
+	users="$(org_user "$org")"
+	[ "$org" != provider ] || users="provider logger issuer provider-ca2:provider provider-admin-role:provider"
+	# shellcheck disable=SC2086 # users is a list
+	orgs="$(jq -n --argjson os "$orgs" --arg k "$org" --argjson o "$(org_json "$org" $users)" '$os + {($k): $o}')"
+done
 tmp="$SLASA_RUN_DIR/network.json.tmp"
 jq -n --arg ch "$SLASA_CHANNEL" --argjson base "$SLASA_PORT_BASE" --arg run "$SLASA_RUN_DIR" --arg bin "$SLASA_BIN_DIR" \
 	--arg cfg "$SLASA_RUN_DIR/config" --arg fv "$SLASA_FABRIC_VERSION" --argjson orderers "$orderers" \
 	--arg otlsca "$ocrypto/tlsca/tlsca.$ORDERER_DOMAIN-cert.pem" \
 	--arg oadmin "$ocrypto/users/Admin@$ORDERER_DOMAIN" \
-	--argjson provider "$provider" --argjson client "$client" --argjson other "$other" --argjson cc "$chaincodes" \
+	--argjson orgs "$orgs" --argjson cc "$chaincodes" \
 	'{fabricVersion: $fv, channel: $ch, portBase: $base, runDir: $run, binDir: $bin, fabricCfgPath: $cfg,
 	  ordererOrg: {mspId: "OrdererMSP", tlsCACert: $otlsca,
 	               admin: {mspDir: ($oadmin + "/msp"), tlsClientCert: ($oadmin + "/tls/client.crt"), tlsClientKey: ($oadmin + "/tls/client.key")}},
-	  orderers: $orderers, orgs: ({provider: $provider, client: $client} + (if $other == null then {} else {other: $other} end)),
+	  orderers: $orderers, orgs: $orgs,
 	  chaincodes: $cc}' >"$tmp"
 mv "$tmp" "$SLASA_RUN_DIR/network.json"
 
 # Connection profiles in the common-connection-profile format used by fabric-samples and Caliper.
-for org in provider client; do
+for org in $PEER_ORGS; do
 	jq --arg org "$org" '
 		.orgs[$org] as $o |
 		{name: ("slasa-" + $org), version: "1.0.0",

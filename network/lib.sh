@@ -6,7 +6,8 @@
 # Environment (all optional):
 #   SLASA_RUN_DIR     run folder holding every generated file, log and PID (default <repo>/.run)
 #   SLASA_CACHE_DIR   cache folder for the built binaries (default <repo>/.cache); binaries in $SLASA_CACHE_DIR/bin
-#   SLASA_PORT_BASE   first port of the network's port block (default 27000)
+#   SLASA_PORT_BASE   first port of the network's 500-port block (default 27000)
+#   SLASA_ORGS        number of organizations with a peer, 3..20 (default 3; see the table below)
 #   SLASA_CHANNEL     channel name (default slasa)
 #   ORDERERS          number of Raft orderers, 1 or 3 (default 1)
 #   SLASA_TIMEOUT     seconds to wait for each readiness signal (default 90)
@@ -29,35 +30,83 @@ SLASA_FABRIC_VERSION=2.5.9
 SLASA_FABRIC_COMMIT=7c3876255bf0
 SLASA_FABRIC_BINS="peer orderer configtxgen configtxlator cryptogen osnadmin"
 
-# Domains of the three organizations (cryptogen names every certificate after them).
+# Organizations. OrdererOrg orders; the application organizations (channel members) are, in this order,
+# ProviderOrg, ClientOrg, VendorOrg, OtherOrg, then Org5 .. OrgN for SLASA_ORGS=N (3 <= N <= 20, default 3):
+#
+#   key       cryptogen name  MSP ID           domain                   named user   peer index
+#   provider  ProviderOrg     ProviderOrgMSP   providerorg.slasa.local  provider (and logger, issuer)  0
+#   client    ClientOrg       ClientOrgMSP     clientorg.slasa.local    client       1
+#   vendor    VendorOrg       VendorOrgMSP     vendororg.slasa.local    vendor       2
+#   other     OtherOrg        OtherOrgMSP      otherorg.slasa.local     other        3 (a peer only when N >= 4)
+#   orgK      OrgK            OrgKMSP          orgK.slasa.local         user1        K-1 (K = 5..N)
+#
+# N counts the organizations with a peer. With N = 3, OtherOrg is a channel member without a peer (MSP only):
+# its clients reach the channel through ClientOrg's peer (its Gateway); the security tests use it as an outsider.
+# internal/fabnet (OrgSpecOf, NetworkOrgs) mirrors this table for the Go side.
 ORDERER_DOMAIN=orderer.slasa.local
-PROVIDER_DOMAIN=providerorg.slasa.local
-CLIENT_DOMAIN=clientorg.slasa.local
-# OtherOrg is a channel member without a peer (MSP only): a third organization whose clients reach the channel
-# through ClientOrg's peer (its Gateway); the security tests use it as an outsider to an SLA.
-OTHER_DOMAIN=otherorg.slasa.local
+SLASA_MIN_ORGS=3
+SLASA_MAX_ORGS=20 # peer i listens at B+100+10*i, below the chaincode block at B+300
 
-# The organizations with a peer, by their short name (network.json's orgs key). Each one runs its own chaincode
-# servers and approves the deploy configuration.
-PEER_ORGS="provider client"
-
-# org_msp ORG / org_domain ORG: MSP ID and domain of an organization (provider, client or other).
+# org_msp ORG / org_domain ORG / org_name ORG / org_user ORG / org_index ORG: the table above, by key.
 org_msp() {
-	case "$1" in
-	provider) echo ProviderOrgMSP ;;
-	client) echo ClientOrgMSP ;;
-	other) echo OtherOrgMSP ;;
-	*) die "unknown org '$1' (want provider, client or other)" ;;
-	esac
+	local n
+	n="$(org_name "$1")" || exit 1
+	echo "${n}MSP"
 }
 org_domain() {
 	case "$1" in
-	provider) echo "$PROVIDER_DOMAIN" ;;
-	client) echo "$CLIENT_DOMAIN" ;;
-	other) echo "$OTHER_DOMAIN" ;;
-	*) die "unknown org '$1' (want provider, client or other)" ;;
+	provider | client | vendor | other) echo "${1}org.slasa.local" ;;
+	*) org_name "$1" >/dev/null && echo "$1.slasa.local" ;;
 	esac
 }
+org_name() {
+	case "$1" in
+	provider) echo ProviderOrg ;;
+	client) echo ClientOrg ;;
+	vendor) echo VendorOrg ;;
+	other) echo OtherOrg ;;
+	org[5-9] | org1[0-9] | org20) echo "Org${1#org}" ;;
+	*) die "unknown org '$1' (want provider, client, vendor, other or org5..org$SLASA_MAX_ORGS)" ;;
+	esac
+}
+org_user() {
+	case "$1" in
+	provider | client | vendor | other) echo "$1" ;;
+	*) org_name "$1" >/dev/null && echo user1 ;;
+	esac
+}
+org_index() {
+	case "$1" in
+	provider) echo 0 ;;
+	client) echo 1 ;;
+	vendor) echo 2 ;;
+	other) echo 3 ;;
+	*) org_name "$1" >/dev/null && echo $((${1#org} - 1)) ;;
+	esac
+}
+# org_has_peer ORG: true when the organization runs a peer (every org but OtherOrg with SLASA_ORGS=3).
+org_has_peer() { case " $PEER_ORGS " in *" $1 "*) return 0 ;; esac; return 1; }
+# gateway_org ORG: the organization whose peer ORG's clients use: ORG itself, or ClientOrg for a peerless OtherOrg.
+gateway_org() { if org_has_peer "$1"; then echo "$1"; else echo client; fi; }
+
+# set_orgs: ALL_ORGS (every application organization, in table order) and PEER_ORGS (those with a peer) from
+# SLASA_ORGS. Each organization with a peer runs its own chaincode servers and approves the deploy configuration.
+set_orgs() {
+	SLASA_ORGS="${SLASA_ORGS:-3}"
+	case "$SLASA_ORGS" in '' | *[!0-9]* | 0*) die "SLASA_ORGS must be a number from $SLASA_MIN_ORGS to $SLASA_MAX_ORGS, got '$SLASA_ORGS'" ;; esac
+	if [ "$SLASA_ORGS" -lt "$SLASA_MIN_ORGS" ] || [ "$SLASA_ORGS" -gt "$SLASA_MAX_ORGS" ]; then
+		die "SLASA_ORGS must be a number from $SLASA_MIN_ORGS to $SLASA_MAX_ORGS (organizations with a peer), got $SLASA_ORGS"
+	fi
+	ALL_ORGS="provider client vendor other"
+	PEER_ORGS="provider client vendor"
+	[ "$SLASA_ORGS" -lt 4 ] || PEER_ORGS="$PEER_ORGS other"
+	local k
+	for k in $(seq 5 "$SLASA_ORGS"); do
+		ALL_ORGS="$ALL_ORGS org$k"
+		PEER_ORGS="$PEER_ORGS org$k"
+	done
+}
+
 # org_of_msp MSPID: the peer organization whose MSP ID is MSPID.
 org_of_msp() {
 	local o
@@ -65,6 +114,14 @@ org_of_msp() {
 		[ "$(org_msp "$o")" = "$1" ] && { echo "$o"; return 0; }
 	done
 	die "MSP '$1' is not the MSP of an organization with a peer ($(for o in $PEER_ORGS; do org_msp "$o"; done | paste -sd, -))"
+}
+
+# any_two_policy: the default endorsement policy of the application chaincodes, OutOf(2, <every peer org>.peer):
+# any two organizations' peers (see network/README.md, "Endorsement policies").
+any_two_policy() {
+	local o p=""
+	for o in $PEER_ORGS; do p="$p,'$(org_msp "$o").peer'"; done
+	echo "OutOf(2$p)"
 }
 
 # Operator choices of the deploy configuration (network/deploy-config.sh) and the chaincode names deploy-all.sh
@@ -109,55 +166,68 @@ tail_log() {
 	fi
 }
 
-# load_state: read the state recorded by up.sh (port base, orderer count, channel) when the network exists,
-# else derive it from the environment. Always sets the port variables.
+# load_state: read the state recorded by up.sh (port base, orderer count, channel, organizations) when the network
+# exists, else derive it from the environment. Always sets the organization and port variables.
 load_state() {
 	if [ -f "$SLASA_RUN_DIR/state.env" ]; then
+		# A network of an older up.sh has no SLASA_ORGS in its state: it had two organizations with a peer.
+		SLASA_ORGS=""
 		# shellcheck disable=SC1091
 		. "$SLASA_RUN_DIR/state.env"
+		[ -n "$SLASA_ORGS" ] || die "$SLASA_RUN_DIR/state.env records no SLASA_ORGS: the network was started by an older network/up.sh; stop it (network/down.sh) and start it again"
 	else
 		SLASA_PORT_BASE="${SLASA_PORT_BASE:-27000}"
 		ORDERERS="${ORDERERS:-1}"
 		SLASA_CHANNEL="${SLASA_CHANNEL:-slasa}"
 	fi
 	SLASA_SECOND_CA="${SLASA_SECOND_CA:-0}"
+	set_orgs
 	set_ports
 }
 
-# Port layout, relative to SLASA_PORT_BASE (B):
-#   orderer N (N=1..3): B+10*(N-1)+0 listen (clients and Raft cluster), +1 admin (osnadmin), +2 operations
-#   ProviderOrg peer:   B+100 listen, +101 chaincode listener, +102 operations
-#   ClientOrg peer:     B+110 listen, +111 chaincode listener, +112 operations
-#   chaincode servers:  B+200 .. B+249, one per deployed chaincode name
+# Port layout: a block of SLASA_PORT_BLOCK (500) ports from SLASA_PORT_BASE (B):
+#   orderer N (N=1..3):  B+10*(N-1)+0 listen (clients and Raft cluster), +1 admin (osnadmin), +2 operations
+#   IPFS, shim:          B+80 IPFS API, B+81 IPFS gateway, B+82 tunneling shim
+#   peer of org index i: B+100+10*i listen, +1 chaincode listener, +2 operations (i = 0..19, see org_index)
+#   chaincode servers:   B+300 .. B+499, one per organization with a peer and deployed chaincode name
+SLASA_PORT_BLOCK=500
 set_ports() {
 	case "$SLASA_PORT_BASE" in '' | *[!0-9]*) die "SLASA_PORT_BASE must be a number, got '$SLASA_PORT_BASE'" ;; esac
-	if [ "$SLASA_PORT_BASE" -lt 1024 ] || [ "$SLASA_PORT_BASE" -gt 65280 ]; then
-		die "SLASA_PORT_BASE must be between 1024 and 65280 (the block needs 250 ports), got $SLASA_PORT_BASE"
+	if [ "$SLASA_PORT_BASE" -lt 1024 ] || [ "$SLASA_PORT_BASE" -gt $((65536 - SLASA_PORT_BLOCK)) ]; then
+		die "SLASA_PORT_BASE must be between 1024 and $((65536 - SLASA_PORT_BLOCK)) (the block needs $SLASA_PORT_BLOCK ports), got $SLASA_PORT_BASE"
 	fi
 	case "$ORDERERS" in 1 | 3) ;; *) die "ORDERERS must be 1 or 3, got '$ORDERERS'" ;; esac
-	PROVIDER_PEER_PORT=$((SLASA_PORT_BASE + 100))
-	PROVIDER_CC_PORT=$((SLASA_PORT_BASE + 101))
-	PROVIDER_OPS_PORT=$((SLASA_PORT_BASE + 102))
-	CLIENT_PEER_PORT=$((SLASA_PORT_BASE + 110))
-	CLIENT_CC_PORT=$((SLASA_PORT_BASE + 111))
-	CLIENT_OPS_PORT=$((SLASA_PORT_BASE + 112))
 	SHIM_PORT=$((SLASA_PORT_BASE + 82)) # the tunneling shim (IPFS uses +80 and +81, see ipfs/lib.sh)
-	CC_PORT_FIRST=$((SLASA_PORT_BASE + 200))
-	CC_PORT_LAST=$((SLASA_PORT_BASE + 249))
+	CC_PORT_FIRST=$((SLASA_PORT_BASE + 300))
+	CC_PORT_LAST=$((SLASA_PORT_BASE + SLASA_PORT_BLOCK - 1))
 }
 orderer_port() { echo $((SLASA_PORT_BASE + 10 * ($1 - 1))); }
 orderer_admin_port() { echo $((SLASA_PORT_BASE + 10 * ($1 - 1) + 1)); }
 orderer_ops_port() { echo $((SLASA_PORT_BASE + 10 * ($1 - 1) + 2)); }
+# peer_port ORG / peer_cc_port ORG / peer_ops_port ORG: the ports of the organization's peer.
+peer_port() { echo $((SLASA_PORT_BASE + 100 + 10 * $(org_index "$1"))); }
+peer_cc_port() { echo $((SLASA_PORT_BASE + 101 + 10 * $(org_index "$1"))); }
+peer_ops_port() { echo $((SLASA_PORT_BASE + 102 + 10 * $(org_index "$1"))); }
+# peer_tls_ca ORG: the TLS CA certificate of the organization's peer (to verify it).
+peer_tls_ca() {
+	local d
+	d="$(org_domain "$1")"
+	echo "$SLASA_RUN_DIR/crypto/peerOrganizations/$d/peers/peer0.$d/tls/ca.crt"
+}
 
 # all_network_ports: every port up.sh binds, one a line.
 all_network_ports() {
-	local n
+	local n o
 	for n in $(seq 1 "$ORDERERS"); do
 		orderer_port "$n"
 		orderer_admin_port "$n"
 		orderer_ops_port "$n"
 	done
-	echo "$PROVIDER_PEER_PORT $PROVIDER_CC_PORT $PROVIDER_OPS_PORT $CLIENT_PEER_PORT $CLIENT_CC_PORT $CLIENT_OPS_PORT" | tr ' ' '\n'
+	for o in $PEER_ORGS; do
+		peer_port "$o"
+		peer_cc_port "$o"
+		peer_ops_port "$o"
+	done
 	if [ "${SLASA_WITH_IPFS:-1}" != 0 ]; then echo "$SHIM_PORT"; fi
 }
 
@@ -272,24 +342,19 @@ require_bins() {
 }
 
 # Peer CLI environment for an organization's admin (or another user of that org).
-# peer_env ORG [USER]  with ORG provider|client|other and USER admin (default) or a cryptogen user name.
-# OtherOrg has no peer: its identities talk to ClientOrg's peer.
+# peer_env ORG [USER]  with ORG an organization key (provider, client, vendor, other, orgK) and USER admin (default)
+# or a user name of the organization. A peerless OtherOrg's identities talk to ClientOrg's peer.
 peer_env() {
-	local org="$1" user="${2:-admin}" domain msp port peerdomain=""
-	case "$org" in
-	provider) domain=$PROVIDER_DOMAIN msp=ProviderOrgMSP port=$PROVIDER_PEER_PORT ;;
-	client) domain=$CLIENT_DOMAIN msp=ClientOrgMSP port=$CLIENT_PEER_PORT ;;
-	other) domain=$OTHER_DOMAIN msp=OtherOrgMSP port=$CLIENT_PEER_PORT peerdomain=$CLIENT_DOMAIN ;;
-	*) die "unknown org '$org' (want provider, client or other)" ;;
-	esac
-	peerdomain="${peerdomain:-$domain}"
+	local org="$1" user="${2:-admin}" domain msp gw port tlsca
+	domain="$(org_domain "$org")" msp="$(org_msp "$org")" gw="$(gateway_org "$org")"
+	port="$(peer_port "$gw")" tlsca="$(peer_tls_ca "$gw")"
 	local uname="Admin"
 	[ "$user" = admin ] || uname="$user"
 	export FABRIC_CFG_PATH="$SLASA_RUN_DIR/config"
 	export CORE_PEER_TLS_ENABLED=true
 	export CORE_PEER_LOCALMSPID="$msp"
 	export CORE_PEER_ADDRESS="127.0.0.1:$port"
-	export CORE_PEER_TLS_ROOTCERT_FILE="$SLASA_RUN_DIR/crypto/peerOrganizations/$peerdomain/peers/peer0.$peerdomain/tls/ca.crt"
+	export CORE_PEER_TLS_ROOTCERT_FILE="$tlsca"
 	export CORE_PEER_MSPCONFIGPATH="$SLASA_RUN_DIR/crypto/peerOrganizations/$domain/users/$uname@$domain/msp"
 }
 

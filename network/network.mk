@@ -6,7 +6,7 @@
 #   make network-up [ORDERERS=3]     start the network (SLASA_PORT_BASE, SLASA_RUN_DIR, SLASA_CHANNEL honoured)
 #   make network-down                stop exactly the recorded processes, remove the run folder
 #   make deploy                      agreement, refund, ercc, slaenclave; config record; enclave setup
-#   make deploy NAME=smoke [CCNAME=smoke2] [POLICY="OR('ProviderOrgMSP.peer')"]
+#   make deploy NAME=smoke [CCNAME=smoke2] [POLICY="OR('ProviderOrgMSP.peer')" or POLICY=any-two]
 #   make test-integration            go test -tags integration ./test/... (own network, own ports)
 
 # Expanded at include time: MAKEFILE_LIST changes as other files are included.

@@ -4,7 +4,8 @@
 #
 #   network/node.sh stop|start|restart NODE
 #
-# NODE: orderer1..orderer3, peer-provider, peer-client, or one organization's chaincode server
+# NODE: orderer1..orderer3, peer-ORG (peer-provider, peer-client, peer-vendor, ...: every organization with a
+# peer), or one organization's chaincode server
 # chaincode-CCNAME-ORG (e.g. chaincode-agreement-client; network.json: chaincodes.CCNAME.servers.ORG.node).
 # start reuses the environment recorded at network-up or deploy (run folder nodes/NODE.env) and waits for
 # /healthz (a chaincode server: for its port to listen).
@@ -20,8 +21,11 @@ pidfile="$SLASA_RUN_DIR/pids/$node.pid"
 ready=()
 case "$node" in
 orderer[1-3]) cmd=(orderer) ready=(http_ok "http://127.0.0.1:$(orderer_ops_port "${node#orderer}")/healthz") ;;
-peer-provider) cmd=(peer node start) ready=(http_ok "http://127.0.0.1:$PROVIDER_OPS_PORT/healthz") ;;
-peer-client) cmd=(peer node start) ready=(http_ok "http://127.0.0.1:$CLIENT_OPS_PORT/healthz") ;;
+peer-*)
+	org="${node#peer-}"
+	org_has_peer "$org" || die "unknown node '$node': $org is not an organization with a peer ($PEER_ORGS)"
+	cmd=(peer node start) ready=(http_ok "http://127.0.0.1:$(peer_ops_port "$org")/healthz")
+	;;
 chaincode-*-*)
 	# chaincode-CCNAME-ORG: ORG has no '-', CCNAME may.
 	ccorg="${node##*-}" ccname="${node#chaincode-}"

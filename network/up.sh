@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # shellcheck source-path=SCRIPTDIR
-# Brings up the slasa Fabric network as native processes: ORDERERS etcdraft orderers (1 or 3) of OrdererOrg,
-# one peer each of ProviderOrg and ClientOrg (and OtherOrg: a channel member without a peer), TLS everywhere, channel $SLASA_CHANNEL created with osnadmin, both
-# peers joined, anchor peers set with a channel config update. Everything lives in $SLASA_RUN_DIR.
+# Brings up the slasa Fabric network as native processes: ORDERERS etcdraft orderers (1 or 3) of OrdererOrg and
+# one peer of each of the SLASA_ORGS (default 3) peer organizations (ProviderOrg, ClientOrg, VendorOrg, then
+# OtherOrg and Org5..OrgN; with SLASA_ORGS=3 OtherOrg is a channel member without a peer), TLS everywhere, channel
+# $SLASA_CHANNEL created with osnadmin, every peer joined, anchor peers set with one channel config update per peer
+# organization, and gossip waited for until every peer knows every other. Everything lives in $SLASA_RUN_DIR.
 # SLASA_SECOND_CA=1 adds a second root CA of ProviderOrg and the users provider-ca2 and provider-admin-role.
 # See network/README.md. On a running network it says so and changes nothing.
 set -euo pipefail
@@ -29,6 +31,7 @@ SLASA_PORT_BASE="${SLASA_PORT_BASE:-27000}"
 ORDERERS="${ORDERERS:-1}"
 SLASA_CHANNEL="${SLASA_CHANNEL:-slasa}"
 SLASA_SECOND_CA="${SLASA_SECOND_CA:-0}"
+set_orgs
 case "$SLASA_SECOND_CA" in 0 | 1) ;; *) die "SLASA_SECOND_CA must be 0 or 1, got '$SLASA_SECOND_CA'" ;; esac
 case "$SLASA_CHANNEL" in *[!a-z0-9.-]* | [!a-z]*) die "SLASA_CHANNEL '$SLASA_CHANNEL' must start with a lower-case letter and hold only a-z, 0-9, '.', '-'" ;; esac
 set_ports
@@ -45,7 +48,7 @@ started=$SECONDS
 mkdir -p "$SLASA_RUN_DIR"/{config,logs,pids,channel,chaincodes}
 touch "$SLASA_RUN_DIR/.slasa-run"
 printf '%s=%q\n' SLASA_PORT_BASE "$SLASA_PORT_BASE" ORDERERS "$ORDERERS" SLASA_CHANNEL "$SLASA_CHANNEL" \
-	SLASA_SECOND_CA "$SLASA_SECOND_CA" SLASA_RECORDED_BIN_DIR "$SLASA_BIN_DIR" >"$SLASA_RUN_DIR/state.env"
+	SLASA_SECOND_CA "$SLASA_SECOND_CA" SLASA_ORGS "$SLASA_ORGS" SLASA_RECORDED_BIN_DIR "$SLASA_BIN_DIR" >"$SLASA_RUN_DIR/state.env"
 
 # On any failure: stop what was started and remove the run folder (keep it with SLASA_KEEP_ON_FAILURE=1).
 cleanup_on_failure() {
@@ -68,11 +71,13 @@ gen_configtx
 gen_node_config
 cryptogen generate --config="$SLASA_RUN_DIR/config/crypto-config.yaml" --output="$crypto" >"$SLASA_RUN_DIR/logs/cryptogen.log" 2>&1 ||
 	{ tail_log "$SLASA_RUN_DIR/logs/cryptogen.log"; die "cryptogen failed"; }
-# cryptogen only creates numbered users; issue the named ones from the same organization CAs. The issuer is an
-# admin of ProviderOrg: only an admin of the issuer MSP may mint.
+# cryptogen only creates numbered users; issue the named ones from the same organization CAs: provider, logger and
+# issuer in ProviderOrg (the issuer is an admin: only an admin of the issuer MSP may mint), then one user per
+# organization (client, vendor, other, user1 of each OrgK).
 mkuser="$(mkuser_bin)"
 [ -x "$mkuser" ] || die "missing $mkuser; run network/build-bins.sh (make fabric-bins) first"
-pcrypto="$crypto/peerOrganizations/$PROVIDER_DOMAIN"
+pdomain="$(org_domain provider)"
+pcrypto="$crypto/peerOrganizations/$pdomain"
 if [ "$SLASA_SECOND_CA" = 1 ]; then
 	# A second root CA of ProviderOrg (ca2.providerorg.slasa.local), added to the organization's MSP folder
 	# before configtxgen reads it, with the NodeOU identifiers unbound from the first CA (see mkuser).
@@ -85,11 +90,13 @@ done
 if [ "$SLASA_SECOND_CA" = 1 ]; then
 	# Two impostors of provider@providerorg.slasa.local for the attack suite: the same common name from ca2,
 	# and the same common name with the admin role from the first CA.
-	"$mkuser" -org-dir "$pcrypto" -name provider -ca ca2 -out "provider-ca2@$PROVIDER_DOMAIN"
-	"$mkuser" -org-dir "$pcrypto" -name provider -ou admin -out "provider-admin-role@$PROVIDER_DOMAIN"
+	"$mkuser" -org-dir "$pcrypto" -name provider -ca ca2 -out "provider-ca2@$pdomain"
+	"$mkuser" -org-dir "$pcrypto" -name provider -ou admin -out "provider-admin-role@$pdomain"
 fi
-"$mkuser" -org-dir "$crypto/peerOrganizations/$CLIENT_DOMAIN" -name client
-"$mkuser" -org-dir "$crypto/peerOrganizations/$OTHER_DOMAIN" -name other
+for org in $ALL_ORGS; do
+	[ "$org" = provider ] && continue
+	"$mkuser" -org-dir "$crypto/peerOrganizations/$(org_domain "$org")" -name "$(org_user "$org")"
+done
 FABRIC_CFG_PATH="$SLASA_RUN_DIR/config" configtxgen -profile SlasaChannel -channelID "$SLASA_CHANNEL" \
 	-outputBlock "$SLASA_RUN_DIR/channel/genesis.block" >"$SLASA_RUN_DIR/logs/configtxgen.log" 2>&1 ||
 	{ tail_log "$SLASA_RUN_DIR/logs/configtxgen.log"; die "configtxgen failed"; }
@@ -134,12 +141,13 @@ write_orderer_env() {
 }
 
 # ---- peers
+# Every peer skips pulling the private data of transactions that are invalid anyway: otherwise a transaction that
+# writes an organization's implicit collection without its endorsement stalls that organization's peer for 60 s
+# per block (pullRetryThreshold) while it asks the other members for data none of them has.
 write_peer_env() {
 	local org="$1" domain msp port ccport opsport
-	case "$org" in
-	provider) domain=$PROVIDER_DOMAIN msp=ProviderOrgMSP port=$PROVIDER_PEER_PORT ccport=$PROVIDER_CC_PORT opsport=$PROVIDER_OPS_PORT ;;
-	client) domain=$CLIENT_DOMAIN msp=ClientOrgMSP port=$CLIENT_PEER_PORT ccport=$CLIENT_CC_PORT opsport=$CLIENT_OPS_PORT ;;
-	esac
+	domain="$(org_domain "$org")" msp="$(org_msp "$org")"
+	port="$(peer_port "$org")" ccport="$(peer_cc_port "$org")" opsport="$(peer_ops_port "$org")"
 	local name="peer0.$domain" data="$SLASA_RUN_DIR/peers/$org"
 	local pdir="$crypto/peerOrganizations/$domain/peers/$name"
 	mkdir -p "$data"
@@ -160,6 +168,8 @@ write_peer_env() {
 		CORE_PEER_GOSSIP_BOOTSTRAP="127.0.0.1:$port" \
 		CORE_PEER_GOSSIP_EXTERNALENDPOINT="127.0.0.1:$port" \
 		CORE_PEER_GOSSIP_RECONNECTINTERVAL=2s \
+		CORE_PEER_GOSSIP_MEMBERSHIPTRACKERINTERVAL=1s \
+		CORE_PEER_GOSSIP_PVTDATA_SKIPPULLINGINVALIDTRANSACTIONSDURINGCOMMIT=true \
 		CORE_PEER_TLS_ENABLED=true \
 		CORE_PEER_TLS_CERT_FILE="$pdir/tls/server.crt" \
 		CORE_PEER_TLS_KEY_FILE="$pdir/tls/server.key" \
@@ -177,20 +187,18 @@ for n in $(seq 1 "$ORDERERS"); do
 	write_orderer_env "$n"
 	start_node "orderer$n" orderer
 done
-write_peer_env provider
-write_peer_env client
-start_node peer-provider peer node start
-start_node peer-client peer node start
+for org in $PEER_ORGS; do
+	write_peer_env "$org"
+	start_node "peer-$org" peer node start
+done
 
 for n in $(seq 1 "$ORDERERS"); do
 	wait_for "orderer$n /healthz" "$SLASA_RUN_DIR/logs/orderer$n.log" "$SLASA_RUN_DIR/pids/orderer$n.pid" \
 		http_ok "http://127.0.0.1:$(orderer_ops_port "$n")/healthz"
 done
-for org in provider client; do
-	ops=$PROVIDER_OPS_PORT
-	[ "$org" = client ] && ops=$CLIENT_OPS_PORT
+for org in $PEER_ORGS; do
 	wait_for "peer-$org /healthz" "$SLASA_RUN_DIR/logs/peer-$org.log" "$SLASA_RUN_DIR/pids/peer-$org.pid" \
-		http_ok "http://127.0.0.1:$ops/healthz"
+		http_ok "http://127.0.0.1:$(peer_ops_port "$org")/healthz"
 done
 log "orderers and peers are healthy ($((SECONDS - started))s)"
 
@@ -213,7 +221,7 @@ channel_height() { # ORG: the peer's block height on the channel (0 when not joi
 }
 height_at_least() { local h; h="$(channel_height "$1")"; [ -n "$h" ] && [ "$h" -ge "$2" ]; }
 
-for org in provider client; do
+for org in $PEER_ORGS; do
 	(peer_env "$org" && peer channel join -b "$SLASA_RUN_DIR/channel/genesis.block") >"$SLASA_RUN_DIR/logs/join-$org.log" 2>&1 ||
 		{ tail_log "$SLASA_RUN_DIR/logs/join-$org.log"; tail_log "$SLASA_RUN_DIR/logs/peer-$org.log"; die "peer-$org failed to join $SLASA_CHANNEL"; }
 done
@@ -221,7 +229,8 @@ done
 # ---- anchor peers: one channel config update per organization (fetch, edit with jq, compute the update with
 # configtxlator, sign and submit as the organization's admin).
 set_anchor_peer() {
-	local org="$1" msp="$2" port="$3" want_height="$4" w="$SLASA_RUN_DIR/channel/anchor-$1"
+	local org="$1" want_height="$2" w="$SLASA_RUN_DIR/channel/anchor-$1" msp port
+	msp="$(org_msp "$org")" port="$(peer_port "$org")"
 	mkdir -p "$w"
 	(
 		peer_env "$org"
@@ -246,21 +255,32 @@ set_anchor_peer() {
 	wait_for "block $want_height on peer-$org (anchor peer update of $msp)" "$SLASA_RUN_DIR/logs/peer-$org.log" \
 		"$SLASA_RUN_DIR/pids/peer-$org.pid" height_at_least "$org" "$want_height"
 }
-for org in provider client; do
+for org in $PEER_ORGS; do
 	wait_for "peer-$org joined $SLASA_CHANNEL" "$SLASA_RUN_DIR/logs/peer-$org.log" "$SLASA_RUN_DIR/pids/peer-$org.pid" \
 		height_at_least "$org" 1
 done
-set_anchor_peer provider ProviderOrgMSP "$PROVIDER_PEER_PORT" 2
-set_anchor_peer client ClientOrgMSP "$CLIENT_PEER_PORT" 3
-for org in provider client; do
-	wait_for "channel height 3 on peer-$org" "$SLASA_RUN_DIR/logs/peer-$org.log" "$SLASA_RUN_DIR/pids/peer-$org.pid" \
-		height_at_least "$org" 3
+# One update per organization, in table order: block 1 + i holds the i-th organization's anchor peer.
+height=1
+for org in $PEER_ORGS; do
+	height=$((height + 1))
+	set_anchor_peer "$org" "$height"
+done
+for org in $PEER_ORGS; do
+	wait_for "channel height $height on peer-$org" "$SLASA_RUN_DIR/logs/peer-$org.log" "$SLASA_RUN_DIR/pids/peer-$org.pid" \
+		height_at_least "$org" "$height"
 done
 
-# ---- gossip: the Gateway plans cross-organization endorsements from gossip membership.
-for org in provider client; do
-	wait_for "gossip membership on peer-$org" "$SLASA_RUN_DIR/logs/peer-$org.log" "$SLASA_RUN_DIR/pids/peer-$org.pid" \
-		grep -q "Membership view has changed" "$SLASA_RUN_DIR/logs/peer-$org.log"
+# ---- gossip: the Gateway plans cross-organization endorsements from gossip membership. Wait until every peer
+# knows every other peer on the channel (the gauge gossip_membership_total_peers_known of its /metrics).
+peers_known() { # ORG: how many other peers of the channel the organization's peer knows
+	curl -fsS --max-time 2 "http://127.0.0.1:$(peer_ops_port "$1")/metrics" 2>/dev/null |
+		awk -v ch="$SLASA_CHANNEL" '$1 == "gossip_membership_total_peers_known{channel=\"" ch "\"}" { print $2 }'
+}
+knows_all_peers() { local k; k="$(peers_known "$1")"; [ -n "$k" ] && [ "${k%.*}" -ge "$2" ]; }
+npeers="$(echo "$PEER_ORGS" | wc -w)"
+for org in $PEER_ORGS; do
+	wait_for "gossip membership on peer-$org (all $((npeers - 1)) other peers)" "$SLASA_RUN_DIR/logs/peer-$org.log" \
+		"$SLASA_RUN_DIR/pids/peer-$org.pid" knows_all_peers "$org" "$((npeers - 1))"
 done
 
 "$SLASA_NETWORK_DIR/gen-profiles.sh"
@@ -283,5 +303,5 @@ if [ "${SLASA_WITH_IPFS:-1}" != 0 ]; then
 	wait_for "tunneling shim on port $SHIM_PORT" "$SLASA_RUN_DIR/logs/shim-tunnel.log" "$SLASA_RUN_DIR/pids/shim-tunnel.pid" shim_healthy
 fi
 trap - EXIT
-log "network up in $((SECONDS - started))s: channel $SLASA_CHANNEL, $ORDERERS orderer(s), ports $SLASA_PORT_BASE..$((SLASA_PORT_BASE + 249)), run folder $SLASA_RUN_DIR"
+log "network up in $((SECONDS - started))s: channel $SLASA_CHANNEL, $ORDERERS orderer(s), $SLASA_ORGS peer organization(s), ports $SLASA_PORT_BASE..$((SLASA_PORT_BASE + SLASA_PORT_BLOCK - 1)), run folder $SLASA_RUN_DIR"
 log "try: source network/env.sh provider && peer channel list"

@@ -23,8 +23,10 @@
 #   7. tears the network down (also on failure or Ctrl-C). Caliper's output stays in BENCH_OUT_DIR.
 #
 # Environment: BENCH_SLAS (400), BENCH_BATCHES (3 per SLA), BENCH_WORKERS (2), BENCH_LOAD (32 in flight per worker),
-# BENCH_PORT_BASE (33500), BENCH_RUN_DIR (<cache>/bench-run), BENCH_OUT_DIR (<cache>/bench-caliper),
-# BENCH_TIMEOUT (600 s for the Caliper run), SLASA_CACHE_DIR (<repo>/.cache).
+# BENCH_PORT_BASE (33500: the network's 500-port block 33500..33999, above the Go harness's 20000..32499),
+# BENCH_RUN_DIR (<cache>/bench-run), BENCH_OUT_DIR (<cache>/bench-caliper), BENCH_TIMEOUT (600 s for the Caliper
+# run), SLASA_CACHE_DIR (<repo>/.cache), SLASA_ORGS (3: organizations with a peer; Caliper acts as ProviderOrg's
+# and ClientOrg's users, the Gateway picks the endorsers of the any-two policy).
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"

@@ -31,7 +31,8 @@ func addNetworkFlags(root *cobra.Command) {
 	root.PersistentFlags().String("run-dir", "",
 		"run folder of the network (holds network.json); default $SLASA_RUN_DIR, else <repo>/.run")
 	root.PersistentFlags().String("as", "",
-		"identity to act as: "+strings.Join(fabnet.IdentityNames(), ", ")+" (each command has a default)")
+		"identity to act as: "+strings.Join(fabnet.IdentityNames(), ", ")+
+			fmt.Sprintf(", and orgK, orgK-admin for K = 5..N on a network with SLASA_ORGS=N (N <= %d; provider-ca2 and provider-admin-role need SLASA_SECOND_CA=1; each command has a default)", fabnet.MaxOrgs))
 }
 
 // DefaultRunDir returns the run folder used when --run-dir is not given:

@@ -78,7 +78,7 @@ func newIdentityCommand() *cobra.Command {
 				org, user, _ := fabnet.Identity(id)
 				o, ok := info.Orgs[org]
 				if !ok {
-					return fmt.Errorf("identity %q: organization %q not in the network description", id, org)
+					return fmt.Errorf("identity %q: %w", id, fabnet.MissingOrgError(org))
 				}
 				u, ok := o.Users[user]
 				if !ok {

@@ -51,7 +51,7 @@ func (info *Info) Connect(identityName string) (*Connection, error) {
 	}
 	org, ok := info.Orgs[orgName]
 	if !ok {
-		return nil, fmt.Errorf("identity %q: organization %q not in the network description", identityName, orgName)
+		return nil, fmt.Errorf("identity %q: %w", identityName, MissingOrgError(orgName))
 	}
 	u, ok := org.Users[userName]
 	if !ok {

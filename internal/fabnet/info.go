@@ -30,8 +30,9 @@ type Info struct {
 	OrdererOrg OrdererOrg `json:"ordererOrg"`
 	// Orderers lists the orderer nodes (1 or 3).
 	Orderers []Orderer `json:"orderers"`
-	// Orgs maps "provider" and "client" to the peer organizations, and "other" (when present) to
-	// OtherOrg, a channel member without a peer of its own.
+	// Orgs maps the keys of the organization table (see OrgSpec: "provider", "client", "vendor",
+	// "other", "org5", ...) to the application organizations of the channel. Every one has a peer,
+	// except OtherOrg on a network with SLASA_ORGS=3 (GatewayOf "client").
 	Orgs map[string]Org `json:"orgs"`
 	// Chaincodes maps deployed chaincode names to their deployments.
 	Chaincodes map[string]Deployment `json:"chaincodes"`
@@ -73,19 +74,20 @@ type Orderer struct {
 	TLSCACert string `json:"tlsCACert"`
 }
 
-// Org is a peer organization.
+// Org is an application organization of the channel.
 type Org struct {
-	// MSPID is the organization's MSP ID (ProviderOrgMSP or ClientOrgMSP).
+	// MSPID is the organization's MSP ID (ProviderOrgMSP, ClientOrgMSP, VendorOrgMSP, OtherOrgMSP,
+	// Org5MSP, ...).
 	MSPID string `json:"mspId"`
-	// Domain is the organization's domain (providerorg.slasa.local, clientorg.slasa.local or
-	// otherorg.slasa.local).
+	// Domain is the organization's domain (providerorg.slasa.local, ..., org5.slasa.local, ...).
 	Domain string `json:"domain"`
 	// MSPDir is the organization's channel MSP folder (cacerts, intermediatecerts, tlscacerts,
 	// config.yaml), the one the channel configuration was made from.
 	MSPDir string `json:"mspDir,omitempty"`
 	// TLSCACert is the PEM file of the organization's TLS CA.
 	TLSCACert string `json:"tlsCACert"`
-	// ConnectionProfile is the organization's generated connection profile (JSON).
+	// ConnectionProfile is the generated connection profile (JSON) of the organization whose peer
+	// Peer is.
 	ConnectionProfile string `json:"connectionProfile"`
 	// Peer is the organization's peer; for an organization without a peer (GatewayOf set), the
 	// peer of that other organization, whose Gateway its clients use.
@@ -93,7 +95,8 @@ type Org struct {
 	// GatewayOf names the organization ("client") whose peer Peer is, when the organization has no
 	// peer of its own; empty otherwise.
 	GatewayOf string `json:"gatewayOf,omitempty"`
-	// Users maps user names ("admin", "provider", "logger", "issuer", "client", "other") to identities.
+	// Users maps user names ("admin", "provider", "logger", "issuer", "client", "vendor", "other",
+	// "user1") to identities.
 	Users map[string]User `json:"users"`
 }
 
@@ -147,7 +150,8 @@ type Deployment struct {
 	Log string `json:"log"`
 	// HostOrg is the organization key ("provider") of the enclave host, whose server Address names.
 	HostOrg string `json:"hostOrg,omitempty"`
-	// Servers maps each organization key with a peer ("provider", "client") to its own server.
+	// Servers maps each organization key with a peer ("provider", "client", "vendor", ...) to its own
+	// server.
 	Servers map[string]Server `json:"servers,omitempty"`
 }
 
@@ -188,46 +192,6 @@ func ReadInfo(path string) (*Info, error) {
 		}
 	}
 	return &info, nil
-}
-
-// identities maps the identity names accepted by Connect to their organization and network.json user.
-var identities = map[string][2]string{
-	"provider":       {"provider", "provider"},
-	"logger":         {"provider", "logger"},
-	"issuer":         {"provider", "issuer"},
-	"provider-admin": {"provider", "admin"},
-	"client":         {"client", "client"},
-	"client-admin":   {"client", "admin"},
-	"other":          {"other", "other"},
-	"other-admin":    {"other", "admin"},
-	// Only on a network started with SLASA_SECOND_CA=1: provider@providerorg.slasa.local issued by
-	// ProviderOrg's second root CA, and the same common name with the NodeOU role admin.
-	"provider-ca2":        {"provider", "provider-ca2"},
-	"provider-admin-role": {"provider", "provider-admin-role"},
-}
-
-// Identity names the organization and user of an identity name accepted by Connect:
-// "provider", "logger", "issuer" (an admin: only an admin of the issuer MSP may mint) and
-// "provider-admin" belong to ProviderOrg; "client" and "client-admin" to ClientOrg; "other"
-// (other@otherorg.slasa.local) and "other-admin" to OtherOrg, a channel member without a peer whose
-// clients use ClientOrg's peer. "provider-ca2" and "provider-admin-role" (ProviderOrg, on a network
-// started with SLASA_SECOND_CA=1) carry provider's common name from a second root CA and with the
-// admin role.
-func Identity(name string) (org, user string, err error) {
-	if ou, ok := identities[name]; ok {
-		return ou[0], ou[1], nil
-	}
-	return "", "", fmt.Errorf("identity %q: unknown (want one of %v)", name, IdentityNames())
-}
-
-// IdentityNames lists the identity names Connect accepts, sorted.
-func IdentityNames() []string {
-	names := make([]string, 0, len(identities))
-	for n := range identities {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	return names
 }
 
 // Server returns the server of organization org (a key of Orgs) of the deployment.

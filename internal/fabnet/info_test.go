@@ -21,6 +21,19 @@ func TestIdentity(t *testing.T) {
 		{"other-admin", "other", "admin", ""},
 		{"provider-ca2", "provider", "provider-ca2", ""},
 		{"provider-admin-role", "provider", "provider-admin-role", ""},
+		{"vendor", "vendor", "vendor", ""},
+		{"vendor-admin", "vendor", "admin", ""},
+		{"org5", "org5", "user1", ""},
+		{"org5-admin", "org5", "admin", ""},
+		{"org20", "org20", "user1", ""},
+		{"org12-admin", "org12", "admin", ""},
+		{"org4", "", "", "unknown"},
+		{"org21", "", "", "unknown"},
+		{"org05", "", "", "unknown"},
+		{"org", "", "", "unknown"},
+		{"user1", "", "", "unknown"},
+		{"logger-admin", "", "", "unknown"},
+		{"-admin", "", "", "unknown"},
 		{"Provider", "", "", "unknown"},
 		{"orderer", "", "", "unknown"},
 		{"", "", "", "unknown"},
@@ -77,7 +90,7 @@ func TestReadInfo(t *testing.T) {
 
 func TestIdentityNames(t *testing.T) {
 	got := strings.Join(IdentityNames(), ",")
-	want := "client,client-admin,issuer,logger,other,other-admin,provider,provider-admin,provider-admin-role,provider-ca2"
+	want := "client,client-admin,issuer,logger,other,other-admin,provider,provider-admin,provider-admin-role,provider-ca2,vendor,vendor-admin"
 	if got != want {
 		t.Errorf("IdentityNames = %s, want %s", got, want)
 	}

@@ -13,9 +13,9 @@ import (
 )
 
 // Gateway returns a fabric-gateway connection, through its own organization's peer, for the identity
-// name ("provider", "logger", "issuer", "client", "provider-admin", "client-admin", "other",
-// "other-admin", and on a SLASA_SECOND_CA=1 network "provider-ca2" and "provider-admin-role"; see
-// Identity).
+// name ("<org>" and "<org>-admin" of every organization: "provider", "client", "vendor", "other",
+// "org5", ...; "logger", "issuer", and on a SLASA_SECOND_CA=1 network "provider-ca2" and
+// "provider-admin-role"; see Identity).
 // Connections are cached and closed by Stop; callers must not close them.
 func (n *Network) Gateway(name string) (*client.Gateway, error) {
 	org, user, err := Identity(name)
@@ -30,7 +30,10 @@ func (n *Network) Gateway(name string) (*client.Gateway, error) {
 	if n.Info == nil {
 		return nil, fmt.Errorf("the network is not running")
 	}
-	o := n.Info.Orgs[org]
+	o, ok := n.Info.Orgs[org]
+	if !ok {
+		return nil, fmt.Errorf("identity %q: %w", name, fabnet.MissingOrgError(org))
+	}
 	u, ok := o.Users[user]
 	if !ok {
 		return nil, fmt.Errorf("identity %q: user %q of %s not in network.json", name, user, o.MSPID)
@@ -74,8 +77,9 @@ func LoadIdentity(mspID string, u User) (*identity.X509Identity, identity.Sign, 
 	return fabnet.LoadIdentity(mspID, u)
 }
 
-// Height returns the block height of the channel on the peer of org ("provider" or "client"), read
-// through the Gateway from the peer's query system chaincode (qscc GetChainInfo).
+// Height returns the block height of the channel on the peer of org (an organization with a peer:
+// "provider", "client", "vendor", ...), read through the Gateway from the peer's query system
+// chaincode (qscc GetChainInfo).
 func (n *Network) Height(org string) (uint64, error) {
 	gw, err := n.Gateway(org + "-admin")
 	if err != nil {
@@ -92,12 +96,12 @@ func (n *Network) Height(org string) (uint64, error) {
 	return info.GetHeight(), nil
 }
 
-// WaitForBlock waits until the peers of both organizations have committed block number block (their
+// WaitForBlock waits until the peers of every organization have committed block number block (their
 // height exceeds it), at most timeout. A transaction committed on one peer (what Submit waits for)
-// reaches the other peer a little later; wait before reading it through the other organization.
+// reaches the other peers a little later; wait before reading it through another organization.
 func (n *Network) WaitForBlock(block uint64, timeout time.Duration) error {
 	deadline := time.Now().Add(timeout)
-	for _, org := range []string{"provider", "client"} {
+	for _, org := range n.PeerOrgs() {
 		for {
 			h, err := n.Height(org)
 			if err == nil && h > block {
@@ -116,7 +120,7 @@ func (n *Network) WaitForBlock(block uint64, timeout time.Duration) error {
 }
 
 // SubmitAndSync submits a transaction as the identity name, waits for it to commit successfully, then
-// waits (up to a minute) until both organizations' peers hold its block, so that any identity can read
+// waits (up to a minute) until every organization's peer holds its block, so that any identity can read
 // the result next. It returns the transaction's result.
 func (n *Network) SubmitAndSync(identityName, chaincode, function string, args ...string) ([]byte, error) {
 	return n.SubmitAndSyncOptions(identityName, chaincode, function, client.WithArguments(args...))
@@ -144,4 +148,21 @@ func (n *Network) SubmitAndSyncOptions(identityName, chaincode, function string,
 		return nil, err
 	}
 	return result, nil
+}
+
+// PeerOrgs returns the keys of the organizations with a peer of their own, sorted ("client",
+// "provider", "vendor", ...; fabnet.Info.PeerOrgs).
+func (n *Network) PeerOrgs() []string {
+	if n.Info == nil {
+		return nil
+	}
+	return n.Info.PeerOrgs()
+}
+
+// PeerMSPIDs returns the MSP IDs of the organizations with a peer of their own, sorted.
+func (n *Network) PeerMSPIDs() []string {
+	if n.Info == nil {
+		return nil
+	}
+	return n.Info.PeerMSPIDs()
 }

@@ -35,6 +35,7 @@ import (
 	"time"
 
 	"github.com/hyperledger/fabric-gateway/pkg/client"
+	"github.com/slasa/slasa/internal/fabnet"
 	"google.golang.org/grpc"
 )
 
@@ -44,17 +45,28 @@ type Chaincode struct {
 	Source string
 	// Name is the chaincode name on the channel; empty means Source.
 	Name string
-	// Policy is the endorsement signature policy; empty means deploy.sh's default (both organizations).
+	// Policy is the endorsement signature policy; empty means deploy.sh's default (agreement, refund,
+	// ercc, slaenclave: any two organizations with a peer, Network.AnyTwoPolicy; smoke, baseline,
+	// guarded: AND of ProviderOrg's and ClientOrg's peers). AnyTwoPolicy asks for the former.
 	Policy string
 }
 
-// Options configure Start. The zero value starts a single-orderer network and deploys nothing.
+// AnyTwoPolicy is a Chaincode.Policy: OutOf(2, <every organization with a peer>.peer), the default of
+// the application chaincodes, for any source (deploy.sh's --policy any-two; Info.AnyTwoPolicy spells
+// it out).
+const AnyTwoPolicy = "any-two"
+
+// Options configure Start. The zero value starts a single-orderer network of three organizations with
+// a peer and deploys nothing.
 type Options struct {
 	// Orderers is the number of Raft orderers, 1 (default) or 3.
 	Orderers int
+	// Orgs is the number of organizations with a peer (SLASA_ORGS), 3 (default) to 20: ProviderOrg,
+	// ClientOrg, VendorOrg, then OtherOrg (with 3, a channel member without a peer) and Org5 .. OrgN.
+	Orgs int
 	// Channel is the channel name; empty means "slasa".
 	Channel string
-	// PortBase fixes the first port of the network's 250-port block; 0 picks a free block.
+	// PortBase fixes the first port of the network's 500-port block (PortBlock); 0 picks a free block.
 	PortBase int
 	// Chaincodes are deployed, in order, after the network is up.
 	Chaincodes []Chaincode
@@ -120,6 +132,12 @@ func Start(opts Options) (*Network, error) {
 	if opts.Channel == "" {
 		opts.Channel = "slasa"
 	}
+	if opts.Orgs == 0 {
+		opts.Orgs = fabnet.DefaultOrgs
+	}
+	if opts.Orgs < fabnet.MinOrgs || opts.Orgs > fabnet.MaxOrgs {
+		return nil, fmt.Errorf("Options.Orgs: %d must be %d..%d", opts.Orgs, fabnet.MinOrgs, fabnet.MaxOrgs)
+	}
 	logw := opts.Log
 	if logw == nil {
 		logw = os.Stderr
@@ -156,6 +174,7 @@ func Start(opts Options) (*Network, error) {
 			"SLASA_RUN_DIR="+n.runDir,
 			"SLASA_PORT_BASE="+strconv.Itoa(base),
 			"ORDERERS="+strconv.Itoa(opts.Orderers),
+			"SLASA_ORGS="+strconv.Itoa(opts.Orgs),
 			"SLASA_CHANNEL="+opts.Channel,
 		)
 		n.env = append(n.env, opts.Env...)
@@ -240,9 +259,9 @@ func (n *Network) Deploy(cc Chaincode) error {
 	return n.refresh()
 }
 
-// PeerCLI runs the peer CLI as USER of ORG through `source network/env.sh ORG USER` (org "provider" or
-// "client"; user "admin" or a user name) and returns its standard output; on failure the error
-// carries the combined output.
+// PeerCLI runs the peer CLI as USER of ORG through `source network/env.sh ORG USER` (an organization
+// key: "provider", "client", "vendor", "other", "org5", ...; user "admin" or a user name of the
+// organization) and returns its standard output; on failure the error carries the combined output.
 func (n *Network) PeerCLI(org, user string, args ...string) (string, error) {
 	script := `source network/env.sh "$1" "$2" >/dev/null 2>&1 || exit 3; shift 2; exec peer "$@"`
 	cmd := exec.Command("bash", append([]string{"-c", script, "peer-cli", org, user}, args...)...)
@@ -347,10 +366,15 @@ func (n *Network) logf(format string, args ...any) {
 	fmt.Fprintf(n.log, "[harness] "+format+"\n", args...)
 }
 
-// FreePortBase picks a random 250-port block between 20000 and 32500 (below Linux's usual ephemeral
-// range) whose ports are all free on 127.0.0.1.
+// PortBlock is the number of ports of a network's block (network/lib.sh SLASA_PORT_BLOCK): orderers,
+// IPFS and the shim below base+100, one peer per organization at base+100+10*i, chaincode servers at
+// base+300 .. base+499.
+const PortBlock = 500
+
+// FreePortBase picks a random PortBlock-port block between 20000 and 32500 (below Linux's usual
+// ephemeral range) whose ports are all free on 127.0.0.1.
 func FreePortBase() (int, error) {
-	const lo, hi, size = 20000, 32500, 250
+	const lo, hi, size = 20000, 32500, PortBlock
 	blocks := (hi - lo) / size
 	first := rand.IntN(blocks)
 	for i := 0; i < blocks; i++ {

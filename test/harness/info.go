@@ -13,7 +13,7 @@ type (
 	OrdererAdmin = fabnet.OrdererAdmin
 	// Orderer is one orderer node.
 	Orderer = fabnet.Orderer
-	// Org is a peer organization.
+	// Org is an application organization of the channel.
 	Org = fabnet.Org
 	// Peer is one peer node.
 	Peer = fabnet.Peer

@@ -7,6 +7,10 @@
 // through them; each organization's deploy configuration is written from the real channel
 // configuration block and is the same for all; `slasa config record` and `slasa config show` drive a
 // contract wired to internal/ccguard (test/chaincode/guarded) like agreement, refund and ercc.
+//
+// The consortium tests (issue 15) check the organization table on the default network (three
+// organizations with a peer) and on networks of SLASA_ORGS=4 and 5 they start themselves: every peer
+// up, joined and gossiping, every identity a member, and the any-two endorsement policy.
 package network
 
 import (
@@ -26,8 +30,9 @@ var net *harness.Network
 
 func TestMain(m *testing.M) {
 	os.Exit(harness.Run(m, harness.Options{
-		Env:        []string{"SLASA_SECOND_CA=1", "SLASA_WITH_IPFS=0", "SLASA_MAX_CLOCK_SKEW=3m"},
-		Chaincodes: []harness.Chaincode{{Source: "smoke"}, {Source: "baseline"}, {Source: "guarded"}},
+		Env: []string{"SLASA_SECOND_CA=1", "SLASA_WITH_IPFS=0", "SLASA_MAX_CLOCK_SKEW=3m"},
+		Chaincodes: []harness.Chaincode{{Source: "smoke"}, {Source: "baseline"}, {Source: "guarded"},
+			{Source: "smoke", Name: anyTwo, Policy: harness.AnyTwoPolicy}},
 	}, &net))
 }
 
@@ -48,11 +53,13 @@ func TestIdentities(t *testing.T) {
 		{"provider-admin-role", "provider@providerorg.slasa.local", "ProviderOrgMSP", "admin", caDN},
 		{"client", "client@clientorg.slasa.local", "ClientOrgMSP", "client", ""},
 		{"client-admin", "Admin@clientorg.slasa.local", "ClientOrgMSP", "admin", ""},
+		{"vendor", "vendor@vendororg.slasa.local", "VendorOrgMSP", "client", ""},
+		{"vendor-admin", "Admin@vendororg.slasa.local", "VendorOrgMSP", "admin", ""},
 		{"other", "other@otherorg.slasa.local", "OtherOrgMSP", "client", ""},
 		{"other-admin", "Admin@otherorg.slasa.local", "OtherOrgMSP", "admin", ""},
 	}
-	if len(tests) != len(fabnet.IdentityNames()) {
-		t.Fatalf("the table covers %d identities, fabnet knows %v", len(tests), fabnet.IdentityNames())
+	if len(tests) != len(fabnet.IdentityNames()) || len(tests) != len(net.Info.IdentityNames()) {
+		t.Fatalf("the table covers %d identities, fabnet knows %v, the network %v", len(tests), fabnet.IdentityNames(), net.Info.IdentityNames())
 	}
 	for _, tt := range tests {
 		t.Run(tt.identity, func(t *testing.T) {
@@ -95,7 +102,7 @@ func TestIdentities(t *testing.T) {
 			}
 		})
 	}
-	// A transaction of the ca2 identity is endorsed by both organizations' peers and commits.
+	// A transaction of the ca2 identity is endorsed by the two organizations' peers and commits.
 	if _, err := net.SubmitAndSync("provider-ca2", "smoke", "Put", "from-ca2", "v"); err != nil {
 		t.Fatalf("Put as provider-ca2: %s", fabnet.ErrorText(err))
 	}
@@ -108,13 +115,21 @@ func TestIdentities(t *testing.T) {
 func TestServersPerOrganization(t *testing.T) {
 	for _, cc := range []string{"smoke", "baseline"} {
 		d := net.Info.Chaincodes[cc]
+		if len(d.Servers) != 3 {
+			t.Errorf("%s servers %v, want one per organization with a peer", cc, d.Servers)
+		}
 		p, errP := d.Server("provider")
 		c, errC := d.Server("client")
-		if errP != nil || errC != nil {
-			t.Fatalf("%s servers: %v, %v", cc, errP, errC)
+		v, errV := d.Server("vendor")
+		if errP != nil || errC != nil || errV != nil {
+			t.Fatalf("%s servers: %v, %v, %v", cc, errP, errC, errV)
 		}
-		if p.Address == c.Address || p.PackageID == c.PackageID || p.Node != "chaincode-"+cc+"-provider" || c.MSPID != "ClientOrgMSP" {
-			t.Errorf("%s servers: provider %+v, client %+v; want their own address, package and node", cc, p, c)
+		if p.Address == c.Address || p.PackageID == c.PackageID || p.Node != "chaincode-"+cc+"-provider" || c.MSPID != "ClientOrgMSP" ||
+			v.Address == p.Address || v.Address == c.Address || v.MSPID != "VendorOrgMSP" || v.Node != "chaincode-"+cc+"-vendor" {
+			t.Errorf("%s servers: provider %+v, client %+v, vendor %+v; want their own address, package and node", cc, p, c, v)
+		}
+		if d.Policy != "AND('ProviderOrgMSP.peer','ClientOrgMSP.peer')" {
+			t.Errorf("%s policy %s, want the test chaincodes' default AND of ProviderOrg and ClientOrg", cc, d.Policy)
 		}
 		if d.Address != p.Address || d.PackageID != p.PackageID || d.HostOrg != "provider" {
 			t.Errorf("%s: address %s, packageId %s, hostOrg %q; want the host (provider) server's", cc, d.Address, d.PackageID, d.HostOrg)
@@ -148,7 +163,7 @@ func TestServersPerOrganization(t *testing.T) {
 		t.Fatal(err)
 	}
 	after := net.Info.Chaincodes["baseline"]
-	for _, org := range []string{"provider", "client"} {
+	for _, org := range []string{"provider", "client", "vendor"} {
 		b, a := before.Servers[org], after.Servers[org]
 		if after.Sequence != before.Sequence+1 || a.Address != b.Address || a.PackageID == b.PackageID || !strings.HasPrefix(a.PackageID, "baseline_2_"+org+":") {
 			t.Errorf("redeploy %s: sequence %d -> %d, %+v -> %+v", org, before.Sequence, after.Sequence, b, a)
@@ -164,18 +179,20 @@ func TestDeployConfig(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c, err := os.ReadFile(net.DeployConfigPath("client"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if string(p) != string(c) {
-		t.Fatal("the organizations' deploy configurations differ")
+	for _, org := range []string{"client", "vendor"} {
+		c, err := os.ReadFile(net.DeployConfigPath(org))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if string(p) != string(c) {
+			t.Fatalf("the deploy configurations of provider and %s differ", org)
+		}
 	}
 	cfg, err := net.DeployConfig("client")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if cfg.Channel != net.Info.Channel || !slices.Equal(cfg.Orgs, []string{"ClientOrgMSP", "ProviderOrgMSP"}) ||
+	if cfg.Channel != net.Info.Channel || !slices.Equal(cfg.Orgs, []string{"ClientOrgMSP", "ProviderOrgMSP", "VendorOrgMSP"}) ||
 		cfg.IssuerMSPID != "ProviderOrgMSP" || cfg.Enclave != (deploycfg.Enclave{HostMSPID: "ProviderOrgMSP", Attestation: "simulated"}) ||
 		cfg.Chaincodes != (deploycfg.Chaincodes{Agreement: "agreement", Refund: "refund", Registry: "ercc", Enclave: "slaenclave"}) {
 		t.Errorf("config %+v", cfg)
@@ -184,7 +201,7 @@ func TestDeployConfig(t *testing.T) {
 	var ids []string
 	for _, m := range cfg.MSPs {
 		ids = append(ids, m.MSPID)
-		org := map[string]string{"ProviderOrgMSP": "provider", "ClientOrgMSP": "client", "OtherOrgMSP": "other"}[m.MSPID]
+		org := map[string]string{"ProviderOrgMSP": "provider", "ClientOrgMSP": "client", "VendorOrgMSP": "vendor", "OtherOrgMSP": "other"}[m.MSPID]
 		entries, err := os.ReadDir(net.Info.Orgs[org].MSPDir + "/cacerts")
 		if err != nil {
 			t.Fatal(err)
@@ -202,7 +219,7 @@ func TestDeployConfig(t *testing.T) {
 			}
 		}
 	}
-	if strings.Join(ids, ",") != "ClientOrgMSP,OtherOrgMSP,ProviderOrgMSP" {
+	if strings.Join(ids, ",") != "ClientOrgMSP,OtherOrgMSP,ProviderOrgMSP,VendorOrgMSP" {
 		t.Errorf("msps %v", ids)
 	}
 	want, _ := cfg.Digest()
@@ -230,8 +247,8 @@ func showGuarded(t *testing.T) ([]configRow, error) {
 	if jerr := json.Unmarshal([]byte(out), &rows); jerr != nil {
 		t.Fatalf("config show --json: %v (%v): %s", jerr, err, out)
 	}
-	if len(rows) != 2 || rows[0].Peer != "client" || rows[1].Peer != "provider" {
-		t.Fatalf("config show rows %+v, want the client and provider peers", rows)
+	if len(rows) != 3 || rows[0].Peer != "client" || rows[1].Peer != "provider" || rows[2].Peer != "vendor" {
+		t.Fatalf("config show rows %+v, want the client, provider and vendor peers", rows)
 	}
 	return rows, err
 }
@@ -249,11 +266,11 @@ func TestConfigRecordAndShow(t *testing.T) {
 
 	// Before Configure: nothing runs, and show says nothing is recorded (exit status 1).
 	if _, err := guarded("provider").SubmitTransaction("Ping"); err == nil ||
-		!strings.Contains(fabnet.ErrorText(err), "the deploy configuration is not recorded on the channel yet: an admin of ClientOrgMSP or ProviderOrgMSP must call Configure") {
+		!strings.Contains(fabnet.ErrorText(err), "the deploy configuration is not recorded on the channel yet: an admin of ClientOrgMSP or ProviderOrgMSP or VendorOrgMSP must call Configure") {
 		t.Fatalf("Ping before Configure: %v", fabnet.ErrorText(err))
 	}
 	rows, err := showGuarded(t)
-	if err == nil || !strings.Contains(err.Error(), "2 of 2 answers do not show this peer's deploy configuration recorded") {
+	if err == nil || !strings.Contains(err.Error(), "3 of 3 answers do not show this peer's deploy configuration recorded") {
 		t.Errorf("config show before record: %v", err)
 	}
 	for _, r := range rows {
@@ -268,7 +285,7 @@ func TestConfigRecordAndShow(t *testing.T) {
 		t.Errorf("record as provider: %v", err)
 	}
 	_, err = net.CLI("--as", "other-admin", "config", "record", "--chaincodes", "guarded", "--config", net.DeployConfigPath("provider"))
-	if err == nil || !strings.Contains(err.Error(), "is not a member of ClientOrgMSP or ProviderOrgMSP") {
+	if err == nil || !strings.Contains(err.Error(), "is not a member of ClientOrgMSP or ProviderOrgMSP or VendorOrgMSP") {
 		t.Errorf("record as other-admin: %v", err)
 	}
 
@@ -291,7 +308,7 @@ func TestConfigRecordAndShow(t *testing.T) {
 		t.Fatal(err)
 	}
 	if rec.Digest != d || len(rec.Chaincodes) != 1 || !rec.Chaincodes[0].Recorded || rec.Chaincodes[0].TxID == "" ||
-		strings.Join(rec.Chaincodes[0].SeenBy, ",") != "client,provider" {
+		strings.Join(rec.Chaincodes[0].SeenBy, ",") != "client,provider,vendor" {
 		t.Fatalf("record: %s", out)
 	}
 	// Again, by the other organization's admin: already recorded, nothing changes.
@@ -326,7 +343,7 @@ func TestConfigRecordAndShow(t *testing.T) {
 		}
 	}
 	if _, err := net.CLI("config", "generate", "--config-block", net.RunDir()+"/orgs/client/config-block.pb",
-		"--orgs", "ProviderOrgMSP,ClientOrgMSP", "--issuer", "ClientOrgMSP", "--enclave-host", "ProviderOrgMSP",
+		"--orgs", "ProviderOrgMSP,ClientOrgMSP,VendorOrgMSP", "--issuer", "ClientOrgMSP", "--enclave-host", "ProviderOrgMSP",
 		"--attestation", "simulated", "--out", net.DeployConfigPath("client")); err != nil {
 		t.Fatal(err)
 	}
@@ -335,7 +352,7 @@ func TestConfigRecordAndShow(t *testing.T) {
 		t.Fatal(err)
 	}
 	rows, err = showGuarded(t)
-	if err == nil || rows[0].Digest == d || rows[0].RecordedDigest != d || rows[0].Agrees || !rows[1].Agrees {
+	if err == nil || rows[0].Digest == d || rows[0].RecordedDigest != d || rows[0].Agrees || !rows[1].Agrees || !rows[2].Agrees {
 		t.Errorf("show with ClientOrg's other file: %v, %+v", err, rows)
 	}
 	if _, err := guarded("provider").SubmitTransaction("Ping"); err == nil ||

@@ -100,4 +100,15 @@ func (c *Contract) MSPID(ctx contractapi.TransactionContextInterface) (string, e
 	return ctx.GetClientIdentity().GetMSPID()
 }
 
+// PeerMSPID returns the MSP ID of the organization whose chaincode server runs this transaction: the
+// server's CORE_PEER_LOCALMSPID, which network/deploy.sh sets for every organization's server
+// (shim.GetMSPID). Evaluated on one organization's peer, it names that organization.
+func (c *Contract) PeerMSPID(_ contractapi.TransactionContextInterface) (string, error) {
+	msp, err := shim.GetMSPID()
+	if err != nil {
+		return "", fmt.Errorf("this chaincode server's organization: %w", err)
+	}
+	return msp, nil
+}
+
 func main() { ccserver.Main("smoke", &Contract{}) }
