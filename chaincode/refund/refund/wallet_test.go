@@ -137,6 +137,7 @@ func TestPlantedCredits(t *testing.T) {
 	clientPolicy, _ := ccpolicy.OwnerAndOneOf(CO, n.Config.Orgs)
 	foreign, _ := ccpolicy.AllOf(VO, PO)
 	peerless, _ := ccpolicy.OwnerAndOneOf(CO, []string{"OtherOrgMSP"})
+	vendorOwned, _ := ccpolicy.OwnerAndOneOf(VO, n.Config.Orgs)
 	ts := fmt.Sprintf("%020d", n.World.Now.Add(-time.Hour).UnixNano())
 	credit := func(wallet string, amount int64, tx string) []byte {
 		b, _ := json.Marshal(refund.Credit{Wallet: wallet, Amount: amount, Kind: "mint", TxID: tx, Timestamp: "2025-12-01T00:00:00Z"})
@@ -156,6 +157,7 @@ func TestPlantedCredits(t *testing.T) {
 		{"malformed key", "delta/client/" + ts + "/evil6", credit("client", 900, ""), clientPolicy},
 		{"foreign policy", "delta/client/" + ts + "/evil7/000", credit("client", 900, "evil7"), foreign},
 		{"no policy", "delta/client/" + ts + "/evil8/000", credit("client", 900, "evil8"), nil},
+		{"another owner's wallet policy", "delta/client/" + ts + "/evil10/000", credit("client", 900, "evil10"), vendorOwned},
 		{"co-endorser without a peer", "delta/client/" + ts + "/evil9/000", credit("client", 900, "evil9"), peerless},
 		{"a compacted credit again", folded, credit("client", 1000, strings.Split(folded, "/")[3]), clientPolicy},
 	} {
