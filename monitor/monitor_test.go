@@ -149,7 +149,7 @@ func (w *world) failing(fn string) error {
 
 // endorsedBy records the endorsing organizations orgs of a transaction fn
 // of the SLA id and fails unless they are exactly the SLA's provider's and
-// client's (sorted; one when both are of one organization).
+// client's (sorted, fabnet.SLAOrgs).
 func (w *world) endorsedBy(fn, id string, orgs []string) error {
 	got := strings.Join(orgs, ",")
 	w.endorsers[fn+" "+id] = got
