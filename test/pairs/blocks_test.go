@@ -188,6 +188,7 @@ func checkEndorsers(t *testing.T, ps []*pair, from, to uint64) {
 		want := p.orgs()
 		kinds := map[string]int{}
 		invalid := map[string]int{}
+		wrong := 0
 		for i := range txs {
 			tx := &txs[i]
 			if !tx.touches(p.id) {
@@ -196,6 +197,7 @@ func checkEndorsers(t *testing.T, ps []*pair, from, to uint64) {
 			got := slices.Clone(tx.endorsers)
 			sort.Strings(got)
 			if !slices.Equal(got, want) {
+				wrong++
 				t.Errorf("%s: transaction %s (block %d, %s, %s) endorsed by %v, want exactly one peer of each of %v",
 					p.id, tx.txID, tx.block, tx.kind(), tx.code, tx.endorsers, want)
 			}
@@ -220,6 +222,6 @@ func checkEndorsers(t *testing.T, ps []*pair, from, to uint64) {
 		for _, k := range sortedKeys(kinds) {
 			summary = append(summary, fmt.Sprintf("%s %d", k, kinds[k]))
 		}
-		t.Logf("%s: every transaction endorsed by exactly %s: %s; invalid: %v", p.id, strings.Join(want, " and "), strings.Join(summary, ", "), invalid)
+		t.Logf("%s: %d transactions endorsed by others than exactly %s; valid: %s; invalid: %v", p.id, wrong, strings.Join(want, " and "), strings.Join(summary, ", "), invalid)
 	}
 }
