@@ -39,7 +39,7 @@ type ConnectOptions struct {
 func (o *ConnectOptions) Register(fs *flag.FlagSet, defIdentity string) {
 	def := os.Getenv("SLASA_RUN_DIR")
 	fs.StringVar(&o.NetworkDir, "network-dir", def, "slasa run folder holding network.json (default $SLASA_RUN_DIR); with -identity, replaces the -peer/-msp flags")
-	fs.StringVar(&o.Identity, "identity", defIdentity, "identity name in network.json (provider, client, logger, issuer, provider-admin, client-admin)")
+	fs.StringVar(&o.Identity, "identity", defIdentity, "identity name in network.json: <org> or <org>-admin of any organization (provider, client, vendor, other, org5, ...), logger, issuer")
 	fs.StringVar(&o.Peer, "peer", "", "peer gateway address host:port (instead of -network-dir)")
 	fs.StringVar(&o.PeerTLSCA, "peer-tls-ca", "", "PEM file of the peer's TLS CA (with -peer)")
 	fs.StringVar(&o.PeerHostOverride, "peer-host-override", "", "TLS server name of the peer (with -peer; default: the host of -peer)")

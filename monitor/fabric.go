@@ -38,9 +38,10 @@ func decode[T any](fn string, out []byte, err error) (*T, error) {
 	return &v, nil
 }
 
-// RegisterAgreement submits RegisterAgreement.
-func (e *EnclaveClient) RegisterAgreement(ctx context.Context, signedRecord []byte) (*Status, error) {
-	out, _, err := e.FPC.Submit(ctx, "RegisterAgreement", string(signedRecord))
+// RegisterAgreement submits RegisterAgreement, endorsed by exactly the
+// organizations orgs (the SLA's provider's and client's).
+func (e *EnclaveClient) RegisterAgreement(ctx context.Context, signedRecord []byte, orgs []string) (*Status, error) {
+	out, _, err := e.FPC.SubmitEndorsedBy(ctx, orgs, "RegisterAgreement", string(signedRecord))
 	return decode[Status]("RegisterAgreement", out, err)
 }
 
@@ -50,15 +51,17 @@ func (e *EnclaveClient) Status(ctx context.Context, slaID string) (*Status, erro
 	return decode[Status]("GetAgreementStatus", out, err)
 }
 
-// IngestBatch submits IngestBatch.
-func (e *EnclaveClient) IngestBatch(ctx context.Context, slaID string, seq int64, cid string) (*IngestResult, error) {
-	out, _, err := e.FPC.Submit(ctx, "IngestBatch", slaID, strconv.FormatInt(seq, 10), cid)
+// IngestBatch submits IngestBatch, endorsed by exactly the organizations
+// orgs.
+func (e *EnclaveClient) IngestBatch(ctx context.Context, slaID string, seq int64, cid string, orgs []string) (*IngestResult, error) {
+	out, _, err := e.FPC.SubmitEndorsedBy(ctx, orgs, "IngestBatch", slaID, strconv.FormatInt(seq, 10), cid)
 	return decode[IngestResult]("IngestBatch", out, err)
 }
 
-// Evaluate submits Evaluate (a write: the first endorsed verdict is frozen).
-func (e *EnclaveClient) Evaluate(ctx context.Context, slaID, period string) (*Evaluation, error) {
-	out, _, err := e.FPC.Submit(ctx, "Evaluate", slaID, period)
+// Evaluate submits Evaluate (a write: the first endorsed verdict is
+// frozen), endorsed by exactly the organizations orgs.
+func (e *EnclaveClient) Evaluate(ctx context.Context, slaID, period string, orgs []string) (*Evaluation, error) {
+	out, _, err := e.FPC.SubmitEndorsedBy(ctx, orgs, "Evaluate", slaID, period)
 	return decode[Evaluation]("Evaluate", out, err)
 }
 

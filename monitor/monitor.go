@@ -32,12 +32,14 @@ type Agreements interface {
 	GetLogBatch(ctx context.Context, slaID string, seq int64) (*signedsla.Anchor, error)
 }
 
-// Enclave is what the monitor needs of the SLA enclave chaincode.
+// Enclave is what the monitor needs of the SLA enclave chaincode. Its
+// transactions (RegisterAgreement, IngestBatch, Evaluate) are endorsed by
+// exactly the organizations orgs: the SLA's provider's and client's.
 type Enclave interface {
-	RegisterAgreement(ctx context.Context, signedRecord []byte) (*Status, error)
+	RegisterAgreement(ctx context.Context, signedRecord []byte, orgs []string) (*Status, error)
 	Status(ctx context.Context, slaID string) (*Status, error)
-	IngestBatch(ctx context.Context, slaID string, seq int64, cid string) (*IngestResult, error)
-	Evaluate(ctx context.Context, slaID, period string) (*Evaluation, error)
+	IngestBatch(ctx context.Context, slaID string, seq int64, cid string, orgs []string) (*IngestResult, error)
+	Evaluate(ctx context.Context, slaID, period string, orgs []string) (*Evaluation, error)
 	// VerifyingKey is the verdict key of enclave enclaveID of the SLA
 	// enclave chaincode, from the enclave registry.
 	VerifyingKey(ctx context.Context, enclaveID string) (*ecdsa.PublicKey, error)
@@ -356,9 +358,15 @@ func (m *Monitor) Reconcile(ctx context.Context, id string) error {
 	if !m.isParty(s) {
 		return m.skip(id, fmt.Sprintf("%s is neither the provider nor the client", m.cfg.Me))
 	}
+	// Every transaction of the SLA is endorsed by its two parties'
+	// organizations only, never by a third one.
+	orgs, err := ag.Orgs()
+	if err != nil {
+		return fmt.Errorf("SLA %s: %w", id, err)
+	}
 	snap := m.Snapshot().SLAs[id]
 	if snap == nil || !snap.Registered {
-		if _, err := m.cfg.Enclave.RegisterAgreement(ctx, ag.Signed); err != nil {
+		if _, err := m.cfg.Enclave.RegisterAgreement(ctx, ag.Signed, orgs); err != nil {
 			return fmt.Errorf("RegisterAgreement: %w", err)
 		}
 		m.C.Registered.Add(1)
@@ -371,7 +379,7 @@ func (m *Monitor) Reconcile(ctx context.Context, id string) error {
 	if err != nil {
 		return fmt.Errorf("GetAgreementStatus: %w", err)
 	}
-	if st, err = m.ingest(ctx, id, st); err != nil {
+	if st, err = m.ingest(ctx, id, st, orgs); err != nil {
 		return err
 	}
 	return m.settle(ctx, ag, s, st)
@@ -390,7 +398,7 @@ func (m *Monitor) isParty(s *sla.SLA) bool {
 
 // ingest passes every anchored batch after the enclave's chain head to
 // IngestBatch, in order, and returns the enclave's status afterwards.
-func (m *Monitor) ingest(ctx context.Context, id string, st *Status) (*Status, error) {
+func (m *Monitor) ingest(ctx context.Context, id string, st *Status, orgs []string) (*Status, error) {
 	ingested := false
 	for seq := st.LastSeq + 1; ; seq++ {
 		a, err := m.cfg.Agreements.GetLogBatch(ctx, id, seq)
@@ -400,7 +408,7 @@ func (m *Monitor) ingest(ctx context.Context, id string, st *Status) (*Status, e
 		if err != nil {
 			return nil, err
 		}
-		res, err := m.cfg.Enclave.IngestBatch(ctx, id, seq, a.CID)
+		res, err := m.cfg.Enclave.IngestBatch(ctx, id, seq, a.CID, orgs)
 		if err != nil {
 			return nil, fmt.Errorf("IngestBatch %d (%s): %w", seq, a.CID, err)
 		}
@@ -552,7 +560,11 @@ func (m *Monitor) settlePeriod(ctx context.Context, ag *logger.AgreementView, pe
 		m.log.Info("period already settled", "sla", id, "period", period)
 		return m.markSettled(id, period)
 	}
-	ev, err := m.cfg.Enclave.Evaluate(ctx, id, period)
+	orgs, err := ag.Orgs()
+	if err != nil {
+		return fmt.Errorf("SLA %s: %w", id, err)
+	}
+	ev, err := m.cfg.Enclave.Evaluate(ctx, id, period, orgs)
 	if err != nil {
 		return fmt.Errorf("Evaluate %s: %w", period, err)
 	}
@@ -567,10 +579,6 @@ func (m *Monitor) settlePeriod(ctx context.Context, ag *logger.AgreementView, pe
 	}
 	m.log.Info("period evaluated", "sla", id, "period", period, "violated", v.Violated, "credit_bps", v.CreditBPS,
 		"credit_amount", v.CreditAmount, "penalty_amount", v.PenaltyAmount, "batch_seq", v.BatchSeq, "batch_cid", v.BatchCID)
-	orgs, err := ag.Orgs()
-	if err != nil {
-		return fmt.Errorf("SLA %s: %w", id, err)
-	}
 	res, err := m.cfg.Refund.SettleVerdict(ctx, ev.Verdict, orgs)
 	if err != nil {
 		// The settlement may have committed although we saw an error, or

@@ -23,6 +23,7 @@ import (
 
 	"github.com/slasa/slasa/driver"
 	"github.com/slasa/slasa/fpc/enclaveapi"
+	"github.com/slasa/slasa/internal/fabnet"
 	"github.com/slasa/slasa/internal/identity"
 	"github.com/slasa/slasa/logger"
 	"github.com/slasa/slasa/signedsla"
@@ -44,6 +45,12 @@ func me(t *testing.T) identity.ID {
 
 func testSLA(t *testing.T, id string) (*sla.SLA, []byte) {
 	t.Helper()
+	return testSLAOf(t, id, nil)
+}
+
+// testSLAOf is testSLA with the parties changed by parties (when not nil).
+func testSLAOf(t *testing.T, id string, parties func(*sla.SLA)) (*sla.SLA, []byte) {
+	t.Helper()
 	data, err := os.ReadFile(filepath.Join("..", "examples", "aws-ec2-region", "sla.json"))
 	if err != nil {
 		t.Fatal(err)
@@ -56,6 +63,9 @@ func testSLA(t *testing.T, id string) (*sla.SLA, []byte) {
 	s.Interval.BillingCycle = sla.BillingCycle{Unit: sla.CycleSeconds, Seconds: 60}
 	s.Interval.SubIntervalSeconds = 10
 	s.Validity = sla.Validity{Start: t0.Format(time.RFC3339), End: t0.Add(5 * time.Minute).Format(time.RFC3339)}
+	if parties != nil {
+		parties(s)
+	}
 	doc, _ := json.Marshal(s)
 	s, err = sla.Parse(doc)
 	if err != nil {
@@ -66,7 +76,7 @@ func testSLA(t *testing.T, id string) (*sla.SLA, []byte) {
 		t.Fatal(err)
 	}
 	rec := signedsla.Record{Version: signedsla.Version, Document: doc, Digest: digest,
-		Provider: signedsla.Signature{MSPID: "ProviderOrgMSP", Signature: []byte{1}}, Client: signedsla.Signature{MSPID: "ClientOrgMSP", Signature: []byte{2}}}
+		Provider: signedsla.Signature{MSPID: s.Parties.Provider.MSPID, Signature: []byte{1}}, Client: signedsla.Signature{MSPID: s.Parties.Client.MSPID, Signature: []byte{2}}}
 	raw, _ := json.Marshal(rec)
 	return s, raw
 }
@@ -100,6 +110,13 @@ type world struct {
 	escrow      map[string]map[string]*Escrow
 	settleCalls int
 
+	// me is the monitor's identity (zero: the example SLA's client).
+	me identity.ID
+	// endorsers are the endorsing organizations of each transaction, by
+	// "<function> <SLA id>"; a transaction naming other organizations than
+	// the SLA's two parties' fails.
+	endorsers map[string]string
+
 	// fail maps a function name to the number of calls that fail;
 	// commitThenFail makes the next SettleVerdict commit but report an error.
 	fail           map[string]int
@@ -110,7 +127,7 @@ func newWorld(t *testing.T) *world {
 	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	return &world{t: t, now: t0, key: key, slas: map[string]*logger.AgreementView{}, docs: map[string]*sla.SLA{}, anchors: map[string][]signedsla.Anchor{},
 		registered: map[string]bool{}, head: map[string]int64{}, covered: map[string]map[string]time.Time{}, frozen: map[string]map[string][]byte{},
-		badCID: map[string]bool{}, escrow: map[string]map[string]*Escrow{}, fail: map[string]int{},
+		badCID: map[string]bool{}, escrow: map[string]map[string]*Escrow{}, fail: map[string]int{}, endorsers: map[string]string{},
 		keys: map[string]*ecdsa.PrivateKey{enclaveIDOf(key): key}}
 }
 
@@ -130,9 +147,32 @@ func (w *world) failing(fn string) error {
 	return nil
 }
 
+// endorsedBy records the endorsing organizations orgs of a transaction fn
+// of the SLA id and fails unless they are exactly the SLA's provider's and
+// client's (sorted, fabnet.SLAOrgs).
+func (w *world) endorsedBy(fn, id string, orgs []string) error {
+	got := strings.Join(orgs, ",")
+	w.endorsers[fn+" "+id] = got
+	d, ok := w.docs[id]
+	if !ok {
+		return fmt.Errorf("%s: SLA %q not found", fn, id)
+	}
+	want, err := fabnet.SLAOrgs(d.Parties.Provider.MSPID, d.Parties.Client.MSPID)
+	if err != nil {
+		return err
+	}
+	if got != strings.Join(want, ",") {
+		return fmt.Errorf("%s of SLA %q endorsed by %q, not by its parties' organizations %q", fn, id, got, strings.Join(want, ","))
+	}
+	return nil
+}
+
 // addSLA adds an ACTIVE SLA accepted at t0 with `paid` periods in escrow.
-func (w *world) addSLA(id string, paid int) {
-	s, raw := testSLA(w.t, id)
+func (w *world) addSLA(id string, paid int) { w.addSLAOf(id, paid, nil) }
+
+// addSLAOf is addSLA with the parties changed by parties (testSLAOf).
+func (w *world) addSLAOf(id string, paid int, parties func(*sla.SLA)) {
+	s, raw := testSLAOf(w.t, id, parties)
 	w.docs[id] = s
 	w.slas[id] = &logger.AgreementView{ID: id, Status: StatusActive, Signed: raw, AcceptedAt: t0.Format(time.RFC3339),
 		PaidThrough: t0.Add(time.Duration(paid) * time.Minute).Format(time.RFC3339), PaidPeriods: int64(paid),
@@ -181,7 +221,7 @@ func (w *world) GetLogBatch(_ context.Context, id string, seq int64) (*signedsla
 	return &a, nil
 }
 
-func (w *world) RegisterAgreement(_ context.Context, rec []byte) (*Status, error) {
+func (w *world) RegisterAgreement(_ context.Context, rec []byte, orgs []string) (*Status, error) {
 	if err := w.failing("RegisterAgreement"); err != nil {
 		return nil, err
 	}
@@ -191,6 +231,9 @@ func (w *world) RegisterAgreement(_ context.Context, rec []byte) (*Status, error
 	}
 	s, err := sla.Parse(r.Document)
 	if err != nil {
+		return nil, err
+	}
+	if err := w.endorsedBy("RegisterAgreement", s.ID, orgs); err != nil {
 		return nil, err
 	}
 	w.registered[s.ID] = true
@@ -223,8 +266,11 @@ func (w *world) Status(_ context.Context, id string) (*Status, error) {
 	return st, nil
 }
 
-func (w *world) IngestBatch(_ context.Context, id string, seq int64, cid string) (*IngestResult, error) {
+func (w *world) IngestBatch(_ context.Context, id string, seq int64, cid string, orgs []string) (*IngestResult, error) {
 	if err := w.failing("IngestBatch"); err != nil {
+		return nil, err
+	}
+	if err := w.endorsedBy("IngestBatch", id, orgs); err != nil {
 		return nil, err
 	}
 	if !w.registered[id] {
@@ -248,8 +294,11 @@ func (w *world) IngestBatch(_ context.Context, id string, seq int64, cid string)
 	return &IngestResult{SLAID: id, Seq: seq, CID: cid, Period: p.Format(time.RFC3339), CoveredEnd: a.PeriodEnd, Complete: end.Equal(p.Add(time.Minute))}, nil
 }
 
-func (w *world) Evaluate(_ context.Context, id, period string) (*Evaluation, error) {
+func (w *world) Evaluate(_ context.Context, id, period string, orgs []string) (*Evaluation, error) {
 	if err := w.failing("Evaluate"); err != nil {
+		return nil, err
+	}
+	if err := w.endorsedBy("Evaluate", id, orgs); err != nil {
 		return nil, err
 	}
 	if out, ok := w.frozen[id][period]; ok {
@@ -346,12 +395,12 @@ func (w *world) SettleVerdict(_ context.Context, raw []byte, orgs []string) (*Se
 	if err := w.failing("SettleVerdict"); err != nil {
 		return nil, err
 	}
-	// Endorsed by exactly the SLA's two parties' organizations.
-	if strings.Join(orgs, ",") != "ClientOrgMSP,ProviderOrgMSP" {
-		return nil, fmt.Errorf("SettleVerdict endorsed by %v", orgs)
-	}
 	signed, err := verdict.ParseSigned(raw)
 	if err != nil {
+		return nil, err
+	}
+	// Endorsed by exactly the SLA's two parties' organizations.
+	if err := w.endorsedBy("SettleVerdict", signed.Verdict.SLAID, orgs); err != nil {
 		return nil, err
 	}
 	if err := verdict.Verify(signed, &w.key.PublicKey); err != nil {
@@ -376,7 +425,11 @@ func (w *world) SettleVerdict(_ context.Context, raw []byte, orgs []string) (*Se
 
 func (w *world) monitor(dir string) *Monitor {
 	w.t.Helper()
-	m, err := New(Config{StateDir: dir, Me: me(w.t), Agreements: w, Enclave: w, Refund: w, Now: func() time.Time { return w.now }, Log: quiet,
+	who := w.me
+	if who == (identity.ID{}) {
+		who = me(w.t)
+	}
+	m, err := New(Config{StateDir: dir, Me: who, Agreements: w, Enclave: w, Refund: w, Now: func() time.Time { return w.now }, Log: quiet,
 		BackoffMin: time.Nanosecond, BackoffMax: time.Nanosecond})
 	if err != nil {
 		w.t.Fatal(err)
@@ -435,6 +488,39 @@ func TestMonitorSettlesCompletePaidPeriods(t *testing.T) {
 	m.ReconcileAll(context.Background())
 	if w.settleCalls != 3 {
 		t.Fatalf("%d settle calls after renewal", w.settleCalls)
+	}
+}
+
+// An SLA between two organizations other than the example's (VendorOrg
+// provides, OtherOrg is the client and runs the monitor): every enclave
+// transaction and the settlement are endorsed by exactly VendorOrg's and
+// OtherOrg's organizations, never by the example's or the enclave host's.
+func TestMonitorAnyPair(t *testing.T) {
+	w := newWorld(t)
+	w.addSLAOf("vo", 1, func(s *sla.SLA) {
+		p, c := &s.Parties.Provider, &s.Parties.Client
+		p.MSPID, p.CommonName, p.Wallet = "VendorOrgMSP", "vendor@vendororg.slasa.local", "vendor"
+		p.Subject = "CN=vendor@vendororg.slasa.local,OU=client,L=San Francisco,ST=California,C=US"
+		p.Issuer = "CN=ca.vendororg.slasa.local,O=vendororg.slasa.local,L=San Francisco,ST=California,C=US"
+		c.MSPID, c.CommonName, c.Wallet = "OtherOrgMSP", "other@otherorg.slasa.local", "other"
+		c.Subject = "CN=other@otherorg.slasa.local,OU=client,L=San Francisco,ST=California,C=US"
+		c.Issuer = "CN=ca.otherorg.slasa.local,O=otherorg.slasa.local,L=San Francisco,ST=California,C=US"
+	})
+	w.me = w.docs["vo"].Parties.Client.ID()
+	for i := 0; i < 6; i++ {
+		w.anchor("vo")
+	}
+	w.now = t0.Add(2 * time.Minute)
+	m := w.monitor(t.TempDir())
+	m.HandleEvent(event(t, EventSLASigned, map[string]any{"sla_id": "vo"}))
+	m.ReconcileAll(context.Background())
+	if got := w.settledPeriods("vo"); len(got) != 1 || m.C.Errors.Load() != 0 {
+		t.Fatalf("settled %v with %d errors", got, m.C.Errors.Load())
+	}
+	for _, fn := range []string{"RegisterAgreement", "IngestBatch", "Evaluate", "SettleVerdict"} {
+		if got := w.endorsers[fn+" vo"]; got != "OtherOrgMSP,VendorOrgMSP" {
+			t.Errorf("%s endorsed by %q, want OtherOrgMSP,VendorOrgMSP", fn, got)
+		}
 	}
 }
 
@@ -770,7 +856,7 @@ func TestCheckEvaluationSignature(t *testing.T) {
 		w.anchor("s1")
 	}
 	w.covered["s1"] = map[string]time.Time{"2026-03-01T00:00:00Z": t0.Add(time.Minute)}
-	ev, err := w.Evaluate(context.Background(), "s1", "2026-03-01T00:00:00Z")
+	ev, err := w.Evaluate(context.Background(), "s1", "2026-03-01T00:00:00Z", []string{"ClientOrgMSP", "ProviderOrgMSP"})
 	if err != nil {
 		t.Fatal(err)
 	}

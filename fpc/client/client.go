@@ -205,13 +205,32 @@ func (c *Client) Query(ctx context.Context, fn string, args ...string) ([]byte, 
 
 // Submit runs fn in the enclave, then submits the enclave's signed response
 // to __endorse and waits for the transaction to commit. It returns the
-// verified, decrypted payload and the transaction id.
+// verified, decrypted payload and the transaction id. The Gateway chooses
+// the endorsing organizations of __endorse from the policies of the keys
+// written (any organizations that satisfy the chaincode policy for a key
+// the transaction creates); SubmitEndorsedBy names them.
 func (c *Client) Submit(ctx context.Context, fn string, args ...string) ([]byte, string, error) {
+	return c.SubmitEndorsedBy(ctx, nil, fn, args...)
+}
+
+// SubmitEndorsedBy is Submit with __endorse endorsed by peers of exactly
+// the organizations orgs (MSP IDs; client.WithEndorsingOrganizations), e.g.
+// an SLA's two parties' organizations, so that no third organization
+// endorses a transaction of the SLA, also when it creates keys (validated
+// by the chaincode policy, which other pairs of organizations satisfy too).
+// The enclave host's organization need not be among them: it only answers
+// __invoke, an evaluation that is not part of the transaction. Empty orgs
+// lets the Gateway choose (Submit).
+func (c *Client) SubmitEndorsedBy(ctx context.Context, orgs []string, fn string, args ...string) ([]byte, string, error) {
 	r, err := c.invoke(ctx, fn, args)
 	if err != nil {
 		return nil, "", err
 	}
-	proposal, err := c.contract.NewProposal(protocol.FnEndorse, client.WithBytesArguments(r.signed))
+	opts := []client.ProposalOption{client.WithBytesArguments(r.signed)}
+	if len(orgs) > 0 {
+		opts = append(opts, client.WithEndorsingOrganizations(orgs...))
+	}
+	proposal, err := c.contract.NewProposal(protocol.FnEndorse, opts...)
 	if err != nil {
 		return nil, "", fmt.Errorf("%s: build %s proposal: %w", fn, protocol.FnEndorse, err)
 	}

@@ -19,6 +19,7 @@ import (
 
 	"github.com/hyperledger/fabric-gateway/pkg/client"
 	"github.com/hyperledger/fabric-gateway/pkg/identity"
+	"github.com/hyperledger/fabric-protos-go-apiv2/common"
 	"github.com/hyperledger/fabric-protos-go-apiv2/gateway"
 	"github.com/hyperledger/fabric-protos-go-apiv2/peer"
 	"google.golang.org/grpc"
@@ -41,6 +42,39 @@ type fakeGateway struct {
 
 	mu      sync.Mutex
 	targets map[string][]string // function -> target organizations
+	// endorsers are the endorsing organizations each Endorse named, in order.
+	endorsers [][]string
+}
+
+// Endorse records the endorsing organizations the client named and
+// returns a prepared transaction without endorsements.
+func (g *fakeGateway) Endorse(_ context.Context, req *gateway.EndorseRequest) (*gateway.EndorseResponse, error) {
+	g.mu.Lock()
+	g.endorsers = append(g.endorsers, req.GetEndorsingOrganizations())
+	g.mu.Unlock()
+	ch, err := proto.Marshal(&common.ChannelHeader{ChannelId: req.GetChannelId(), TxId: req.GetTransactionId()})
+	if err != nil {
+		return nil, err
+	}
+	tx, err := proto.Marshal(&peer.Transaction{Actions: []*peer.TransactionAction{{}}})
+	if err != nil {
+		return nil, err
+	}
+	payload, err := proto.Marshal(&common.Payload{Header: &common.Header{ChannelHeader: ch}, Data: tx})
+	if err != nil {
+		return nil, err
+	}
+	return &gateway.EndorseResponse{PreparedTransaction: &common.Envelope{Payload: payload}}, nil
+}
+
+// Submit accepts every transaction.
+func (g *fakeGateway) Submit(context.Context, *gateway.SubmitRequest) (*gateway.SubmitResponse, error) {
+	return &gateway.SubmitResponse{}, nil
+}
+
+// CommitStatus reports every transaction valid.
+func (g *fakeGateway) CommitStatus(context.Context, *gateway.SignedCommitStatusRequest) (*gateway.CommitStatusResponse, error) {
+	return &gateway.CommitStatusResponse{Result: peer.TxValidationCode_VALID, BlockNumber: 7}, nil
 }
 
 func (g *fakeGateway) Evaluate(_ context.Context, req *gateway.EvaluateRequest) (*gateway.EvaluateResponse, error) {
@@ -185,5 +219,37 @@ func TestResponseOfAnotherKey(t *testing.T) {
 	var ve *VerificationError
 	if !errors.As(err, &ve) || !errors.Is(err, protocol.ErrBadSignature) {
 		t.Fatalf("error %v, want a VerificationError with %v", err, protocol.ErrBadSignature)
+	}
+}
+
+// SubmitEndorsedBy names exactly the given organizations as the endorsers
+// of __endorse (an SLA's two parties, not the enclave host's organization
+// that answered __invoke); Submit names none and lets the Gateway plan.
+func TestSubmitEndorsedBy(t *testing.T) {
+	g := newFake(t)
+	c := New(connect(t, g), "slaenclave")
+	out, _, err := c.SubmitEndorsedBy(context.Background(), []string{"OtherOrgMSP", "VendorOrgMSP"}, "RegisterAgreement", "{}")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(out) != "answer to RegisterAgreement" {
+		t.Fatalf("payload %q", out)
+	}
+	if _, _, err := c.Submit(context.Background(), "IngestBatch", "sla-1", "1", "cid"); err != nil {
+		t.Fatal(err)
+	}
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if len(g.endorsers) != 2 {
+		t.Fatalf("%d endorsements, want 2", len(g.endorsers))
+	}
+	if got := strings.Join(g.endorsers[0], ","); got != "OtherOrgMSP,VendorOrgMSP" {
+		t.Errorf("SubmitEndorsedBy: __endorse endorsed by %q, want OtherOrgMSP,VendorOrgMSP", got)
+	}
+	if got := strings.Join(g.endorsers[1], ","); got != "" {
+		t.Errorf("Submit: __endorse endorsed by %q, want the Gateway's choice (none named)", got)
+	}
+	if got := strings.Join(g.targets[protocol.FnInvoke], ","); got != "ProviderOrgMSP" {
+		t.Errorf("__invoke targeted %q, want the enclave host ProviderOrgMSP", got)
 	}
 }
