@@ -402,7 +402,7 @@ func impostorLogger(t *testing.T) (string, *ecdsa.PrivateKey) {
 // ingest submits IngestBatch through the enclave as who.
 func ingest(t *testing.T, who string, s *testSLA, b batch) error {
 	t.Helper()
-	_, _, err := enclaveClient(t, who).Submit(context.Background(), "IngestBatch", s.id, fmt.Sprint(b.h.Seq), b.cid)
+	_, _, err := enclaveClient(t, who).SubmitEndorsedBy(context.Background(), partiesOrgs, "IngestBatch", s.id, fmt.Sprint(b.h.Seq), b.cid)
 	return err
 }
 
@@ -423,7 +423,7 @@ func enclaveAttacks(t *testing.T, shim *shimProxy) {
 		if err := json.Unmarshal([]byte(readSLA(provider, s.id)), &ag); err != nil {
 			t.Fatal(err)
 		}
-		if _, _, err := enclaveClient(t, provider).Submit(ctx, "RegisterAgreement", string(ag.Signed)); err != nil {
+		if _, _, err := enclaveClient(t, provider).SubmitEndorsedBy(ctx, partiesOrgs, "RegisterAgreement", string(ag.Signed)); err != nil {
 			t.Fatalf("RegisterAgreement %s: %s", s.id, fabnet.ErrorText(err))
 		}
 	}
@@ -451,7 +451,7 @@ func enclaveAttacks(t *testing.T, shim *shimProxy) {
 		fb := sealBatch(t, f, 1, "", start, start.Add(third), loggerPEM, loggerKey)
 		fb.h.Seq = 2 // submitted as E's next batch
 		refused(t, func() error {
-			_, _, err := enclaveClient(t, provider).Submit(ctx, "IngestBatch", e.id, "2", fb.cid)
+			_, _, err := enclaveClient(t, provider).SubmitEndorsedBy(ctx, partiesOrgs, "IngestBatch", e.id, "2", fb.cid)
 			return err
 		}, fmt.Sprintf("header.sla_id %q is not the requested SLA %q", f.id, e.id))
 	})
@@ -489,7 +489,7 @@ func enclaveAttacks(t *testing.T, shim *shimProxy) {
 			t.Fatalf("IngestBatch %s #%d: %s", e.id, b.h.Seq, fabnet.ErrorText(err))
 		}
 	}
-	out, _, err := enclaveClient(t, client).Submit(ctx, "Evaluate", e.id, rfc(start))
+	out, _, err := enclaveClient(t, client).SubmitEndorsedBy(ctx, partiesOrgs, "Evaluate", e.id, rfc(start))
 	if err != nil {
 		t.Fatalf("Evaluate: %s", fabnet.ErrorText(err))
 	}
@@ -513,3 +513,9 @@ func enclaveAttacks(t *testing.T, shim *shimProxy) {
 	}
 	w.conserved(t)
 }
+
+// partiesOrgs are the organizations that endorse the enclave transactions of
+// the test SLAs (all between ProviderOrg and ClientOrg): exactly the two
+// parties', as the monitor names them, never a third organization the
+// Gateway might pick for the keys a transaction creates.
+var partiesOrgs = []string{"ClientOrgMSP", "ProviderOrgMSP"}

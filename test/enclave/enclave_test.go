@@ -234,7 +234,7 @@ func lyingShim(t *testing.T, id string, h logbatch.Header, recs []byte) {
 	rec := redeployEnclave(t, proxy.URL)
 	batch := seal(t, rec, "logger", h, recs)
 	c := ipfsAdd(t, batch)
-	_, _, err = enclaveClient(t, "logger").Submit(ctx, "IngestBatch", h.SLAID, fmt.Sprint(h.Seq), c)
+	_, _, err = enclaveClient(t, "logger").SubmitEndorsedBy(ctx, partiesOrgs, "IngestBatch", h.SLAID, fmt.Sprint(h.Seq), c)
 	if err == nil || !strings.Contains(fabnet.ErrorText(err), "batch bytes do not match cid") {
 		t.Fatalf("IngestBatch through the lying shim: %v, want a CID mismatch", err)
 	}
@@ -298,7 +298,7 @@ func anchor(t *testing.T, b batchT) {
 func rejectIngest(t *testing.T, id string, seq int64, cid, want string) {
 	t.Helper()
 	before := status(t, id)
-	_, _, err := enclaveClient(t, "logger").Submit(context.Background(), "IngestBatch", id, fmt.Sprint(seq), cid)
+	_, _, err := enclaveClient(t, "logger").SubmitEndorsedBy(context.Background(), partiesOrgs, "IngestBatch", id, fmt.Sprint(seq), cid)
 	if err == nil {
 		t.Fatalf("IngestBatch seq %d %s accepted, want an error containing %q", seq, cid, want)
 	}
@@ -383,7 +383,7 @@ func TestEnclave(t *testing.T) {
 	if _, err := signedsla.Parse(ag.Signed); err != nil {
 		t.Fatalf("GetSLA signed record: %v", err)
 	}
-	if _, _, err := enclaveClient(t, "provider").Submit(ctx, "RegisterAgreement", string(ag.Signed)); err != nil {
+	if _, _, err := enclaveClient(t, "provider").SubmitEndorsedBy(ctx, partiesOrgs, "RegisterAgreement", string(ag.Signed)); err != nil {
 		t.Fatalf("RegisterAgreement: %s", fabnet.ErrorText(err))
 	}
 
@@ -399,7 +399,7 @@ func TestEnclave(t *testing.T) {
 	b1 := batchT{h: h1, bytes: seal(t, rec, "logger", h1, rec1)}
 	b1.cid = ipfsAdd(t, b1.bytes)
 	anchor(t, b1)
-	if _, _, err := enclaveClient(t, "logger").Submit(ctx, "IngestBatch", id, "1", b1.cid); err != nil {
+	if _, _, err := enclaveClient(t, "logger").SubmitEndorsedBy(ctx, partiesOrgs, "IngestBatch", id, "1", b1.cid); err != nil {
 		t.Fatalf("IngestBatch 1: %s", fabnet.ErrorText(err))
 	}
 	if s := status(t, id); s.LastSeq != 1 || s.LastCID != b1.cid {
@@ -426,7 +426,7 @@ func TestEnclave(t *testing.T) {
 	b2 := batchT{h: h2, bytes: seal(t, rec, "logger", h2, rec2)}
 	b2.cid = ipfsAdd(t, b2.bytes)
 	anchor(t, b2)
-	if _, _, err := enclaveClient(t, "logger").Submit(ctx, "IngestBatch", id, "2", b2.cid); err != nil {
+	if _, _, err := enclaveClient(t, "logger").SubmitEndorsedBy(ctx, partiesOrgs, "IngestBatch", id, "2", b2.cid); err != nil {
 		t.Fatalf("IngestBatch 2: %s", fabnet.ErrorText(err))
 	}
 
@@ -452,7 +452,7 @@ func TestEnclave(t *testing.T) {
 	})
 
 	// ---- evaluation by the client and settlement.
-	out, _, err := enclaveClient(t, "client").Submit(ctx, "Evaluate", id, start.Format(time.RFC3339))
+	out, _, err := enclaveClient(t, "client").SubmitEndorsedBy(ctx, partiesOrgs, "Evaluate", id, start.Format(time.RFC3339))
 	if err != nil {
 		t.Fatalf("Evaluate: %s", fabnet.ErrorText(err))
 	}
@@ -664,3 +664,9 @@ func collectValues(v any, out *[]string) {
 		}
 	}
 }
+
+// partiesOrgs are the organizations that endorse the enclave transactions of
+// the test SLAs (all between ProviderOrg and ClientOrg): exactly the two
+// parties', as the monitor names them, never a third organization the
+// Gateway might pick for the keys a transaction creates.
+var partiesOrgs = []string{"ClientOrgMSP", "ProviderOrgMSP"}
