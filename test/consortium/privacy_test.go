@@ -8,6 +8,8 @@ import (
 	"crypto/rsa"
 	"crypto/x509"
 	"encoding/base32"
+	"encoding/base64"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -232,6 +234,8 @@ func TestOutsiderLearnsNoTerms(t *testing.T) {
 	for _, mv := range v.Report.Metrics {
 		secrets = append(secrets, secret{"the report's value " + mv.Value, []byte(mv.Value)}, secret{"the report's exact value " + mv.Exact, []byte(mv.Exact)})
 	}
+	// The same, base64 (as JSON carries bytes) or hex encoded; every log line carries the log marker.
+	secrets = append(secrets, encoded(secrets)...)
 	for i, l := range lines {
 		secrets = append(secrets, secret{fmt.Sprintf("log line %d", i+1), l})
 	}
@@ -260,15 +264,21 @@ func TestOutsiderLearnsNoTerms(t *testing.T) {
 		t.Fatalf("OtherOrg's blocks hold no record of SLA %s", id)
 	}
 	checkPublicRecord(t, raw, id, digest)
-	// The terms went into the two parties' implicit collections only: hashed writes in the block,
-	// endorsed by exactly the two parties.
+	// The terms went into the two parties' implicit collections only (hashed writes in the block),
+	// endorsed by exactly the two parties. (The lifecycle's approvals write each organization's own
+	// implicit collection of _lifecycle.)
 	for _, tx := range txs {
+		terms := false
 		for c := range tx.Collections {
-			if c != "agreement/_implicit_org_ProviderOrgMSP" && c != "agreement/_implicit_org_ClientOrgMSP" {
+			switch {
+			case strings.HasPrefix(c, "_lifecycle/"):
+			case c == "agreement/_implicit_org_ProviderOrgMSP", c == "agreement/_implicit_org_ClientOrgMSP":
+				terms = true
+			default:
 				t.Errorf("transaction %s writes private data of %s", tx.TxID, c)
 			}
 		}
-		if len(tx.Collections) > 0 && tx.Code == peer.TxValidationCode_VALID && strings.Join(tx.Endorsers, ",") != "ClientOrgMSP,ProviderOrgMSP" {
+		if terms && tx.Code == peer.TxValidationCode_VALID && strings.Join(tx.Endorsers, ",") != "ClientOrgMSP,ProviderOrgMSP" {
 			t.Errorf("transaction %s writes the terms, endorsed by %v", tx.TxID, tx.Endorsers)
 		}
 	}
@@ -288,8 +298,16 @@ func TestOutsiderLearnsNoTerms(t *testing.T) {
 		}
 	}
 	// Control: the client reads the terms with the same call.
-	if got := nw.MustGetSLA(t, "client", id); !bytes.Contains(got, []byte(terms["title"])) {
-		t.Fatalf("control: GetSLA as the client lacks the title marker:\n%s", got)
+	var view struct {
+		Signed struct {
+			Document []byte `json:"document"`
+		} `json:"signed"`
+	}
+	if err := json.Unmarshal(nw.MustGetSLA(t, "client", id), &view); err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(view.Signed.Document, doc) || !bytes.Contains(view.Signed.Document, []byte(terms["title"])) {
+		t.Fatalf("control: GetSLA as the client returns the document %q, want the proposed one", view.Signed.Document)
 	}
 
 	// OtherOrg's peer's files (ledger: blocks, state, private data, transient store, history) and
@@ -309,15 +327,31 @@ func TestOutsiderLearnsNoTerms(t *testing.T) {
 	t.Logf("OtherOrg's peer's files: %d files, %d bytes: none of %d secrets", len(onDisk), size, len(secrets))
 	// Control: the same scan of ClientOrg's peer's files finds every term (its private data).
 	clientDisk, _ := fileHaystacks(t, filepath.Join(run, "peers", "client"))
-	var termSecrets []secret
-	for _, sc := range secrets {
-		if strings.Contains(sc.name, " marker ") && sc.name != "the log marker" || sc.name == "the nonce" {
-			termSecrets = append(termSecrets, sc)
-		}
+	termSecrets := []secret{{"the nonce", []byte(s.Nonce)}}
+	for _, k := range names {
+		termSecrets = append(termSecrets, secret{"the " + k + " marker " + terms[k], []byte(terms[k])})
 	}
 	if got := foundSecrets(termSecrets, clientDisk); len(got) != len(termSecrets) {
 		t.Fatalf("control: ClientOrg's peer's files hold %d of the %d terms (%v); the file scan cannot see", len(got), len(termSecrets), got)
 	}
+}
+
+// encoded returns the base64 forms (standard alphabet, at each of the three alignments in a longer
+// encoded text: the characters that depend on the secret's bytes only) and the hex form of each
+// secret.
+func encoded(secrets []secret) []secret {
+	var out []secret
+	for _, s := range secrets {
+		for k := 0; k < 3; k++ {
+			enc := base64.StdEncoding.EncodeToString(append(make([]byte, k), s.value...))
+			from, to := 4*((k+2)/3), 4*((k+len(s.value))/3)
+			if to-from >= 8 {
+				out = append(out, secret{fmt.Sprintf("%s (base64, offset %d)", s.name, k), []byte(enc[from:to])})
+			}
+		}
+		out = append(out, secret{s.name + " (hex)", []byte(hex.EncodeToString(s.value))})
+	}
+	return out
 }
 
 // checkPublicRecord checks the SLA record as it is in the blocks: its id, parties, status and digest
