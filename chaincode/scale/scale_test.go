@@ -99,6 +99,7 @@ func run(t *testing.T, size int) result {
 		ids[i], digests[i] = s.ID, n.Activate(s, 0)
 	}
 	r.activate = time.Since(start)
+	activated := len(n.World.Blocks)
 
 	// GetSLA as the client, on its own peer.
 	step := max(1, size/getSamples)
@@ -161,6 +162,7 @@ func run(t *testing.T, size int) result {
 		verdicts = append(verdicts, cctest.SignVerdict(t, n.Verdict(s, digests[i], jan, feb, bps, fee*bps/10000, 0), n.EnclaveKey))
 	}
 	r.anchor = time.Since(start)
+	anchored := len(n.World.Blocks)
 	n.World.Now = time.Date(2026, 2, 1, 1, 0, 0, 0, time.UTC)
 
 	// Settlements: blocks of blockSize, simulated against the same state.
@@ -187,10 +189,21 @@ func run(t *testing.T, size int) result {
 	for _, kv := range n.World.PrivateSnapshot() {
 		r.private += stateBytes(kv)
 	}
-	for _, b := range n.World.Blocks[blocksBefore:] {
+	var phase [3]int64 // activation, anchors, settlements
+	for i, b := range n.World.Blocks[blocksBefore:] {
+		switch j := blocksBefore + i; {
+		case j < activated:
+			phase[0] += txBytes(b)
+		case j < anchored:
+			phase[1] += txBytes(b)
+		default:
+			phase[2] += txBytes(b)
+		}
 		r.blocks += txBytes(b)
 		r.txs++
 	}
+	t.Logf("%d SLAs: block bytes per SLA: ProposeSLA + AcceptSLA %d, AnchorLogBatch %d, SettleVerdict %d",
+		size, phase[0]/int64(size), phase[1]/int64(size), phase[2]/int64(size))
 	t.Logf("%d SLAs: activated in %s, anchored in %s, settled in %s", size, r.activate.Round(time.Millisecond), r.anchor.Round(time.Millisecond), r.settle.Round(time.Millisecond))
 	return r
 }
