@@ -92,7 +92,10 @@ func TestScaleNetwork(t *testing.T) {
 	total := envInt(t, "SLASA_SCALE_SLAS", 1000)
 	workers := envInt(t, "SLASA_SCALE_WORKERS", 16)
 	var report []string
-	row := func(measure, value string) { report = append(report, fmt.Sprintf("| %s | %s |", measure, value)) }
+	row := func(measure, value string) {
+		t.Logf("%s: %s", measure, value)
+		report = append(report, fmt.Sprintf("| %s | %s |", measure, value))
+	}
 
 	// The network and the application.
 	t0 := time.Now()
