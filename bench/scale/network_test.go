@@ -564,6 +564,9 @@ func rate(count int, d time.Duration) string {
 }
 
 func percentiles(lat []time.Duration) string {
+	if len(lat) == 0 {
+		return "none"
+	}
 	s := slices.Clone(lat)
 	slices.Sort(s)
 	at := func(p float64) time.Duration { return s[min(len(s)-1, int(p*float64(len(s))))] }
