@@ -287,6 +287,9 @@ func TestScaleNetwork(t *testing.T) {
 	d, _ = runLanes(t, n, settles, workers)
 	row(fmt.Sprintf("SettleVerdict of every SLA's paid period (%d in flight, half with a 10 %% credit)", workers), rate(total, d))
 	row("transactions retried (failed once: endorsement or commit)", strconv.FormatInt(retries.Load(), 10))
+	if r := sub.report(); r != "" {
+		t.Logf("failed attempts: %s", r)
+	}
 
 	// The ledger.
 	h := height(t, n)
@@ -385,6 +388,38 @@ type lane []job
 type submitter struct {
 	n       *harness.Network
 	retries *atomic.Int64
+
+	mu sync.Mutex
+	// failures counts the failed attempts by function and reason (the
+	// commit's validation code, or "endorsement").
+	failures map[string]int
+	// examples holds the first error of each function and reason.
+	examples map[string]string
+}
+
+func (s *submitter) failed(fn, reason string, err error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	k := fn + " " + reason
+	if s.failures == nil {
+		s.failures, s.examples = map[string]int{}, map[string]string{}
+	}
+	s.failures[k]++
+	if _, ok := s.examples[k]; !ok {
+		s.examples[k] = err.Error()
+	}
+}
+
+// report returns the failed attempts by function and reason, with an example of each.
+func (s *submitter) report() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []string
+	for k, c := range s.failures {
+		out = append(out, fmt.Sprintf("%s: %d (e.g. %s)", k, c, s.examples[k]))
+	}
+	slices.Sort(out)
+	return strings.Join(out, "; ")
 }
 
 // job submits fn of chaincode cc as who and waits for its commit (not for the other peers); a
@@ -405,15 +440,18 @@ func (s *submitter) job(who, cc, fn string, opts ...client.ProposalOption) job {
 			_, commit, err := c.SubmitAsync(fn, opts...)
 			if err != nil {
 				last = fmt.Errorf("%s %s.%s: %s", who, cc, fn, fabnet.ErrorText(err))
+				s.failed(fn, "endorsement", last)
 				continue
 			}
 			st, err := commit.Status()
 			if err != nil {
 				last = fmt.Errorf("%s %s.%s: commit status: %s", who, cc, fn, fabnet.ErrorText(err))
+				s.failed(fn, "commit status", last)
 				continue
 			}
 			if !st.Successful {
 				last = fmt.Errorf("%s %s.%s: transaction %s committed with status %s", who, cc, fn, st.TransactionID, st.Code)
+				s.failed(fn, st.Code.String(), last)
 				continue
 			}
 			return st.BlockNumber, nil
