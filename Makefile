@@ -87,3 +87,4 @@ test-integration: ipfs-bin
 # Caliper and Go benchmarks of the suite (bench/RESULTS.md).
 include bench/bench.mk
 bench-latency: ipfs-bin fabric-bins
+bench-scale: fabric-bins

@@ -10,12 +10,16 @@
 #                         fold; and the same through the tunneling shim and a real kubo)
 #   make bench-growth     bytes the enclave's transactions add to the blocks per SLA-month (1-second samples of 3
 #                         probes, 1-minute and 1-hour batches; the real enclave code on ledger doubles, ~15 min)
+#   make bench-scale      many SLAs: the chaincodes on the fakes with SCALE_FAKE_SLAS (100, 1,000, 10,000), then a
+#                         network of its own of SCALE_ORGS organizations (10) with SCALE_SLAS SLAs (1,000) between
+#                         pairs of them: network start and memory, GetSLA/ListSLAs latency, propose/accept/anchor/
+#                         settle throughput, ledger height, peers' disk use (logged tables; see bench/RESULTS.md)
 
 BENCH_DIR := $(patsubst %/,%,$(dir $(lastword $(MAKEFILE_LIST))))
 BENCH_GO ?= go
 BENCH_ENV = SLASA_CACHE_DIR="$(or $(SLASA_CACHE_DIR),$(CACHE_DIR),$(CURDIR)/.cache)"
 
-.PHONY: bench-caliper bench-enclave bench-growth bench-latency
+.PHONY: bench-caliper bench-enclave bench-growth bench-latency bench-scale
 
 bench-caliper: ## Caliper benchmark against a no-op baseline on a network of its own; updates bench/RESULTS.md
 	$(BENCH_ENV) bash $(BENCH_DIR)/caliper/run.sh
@@ -28,3 +32,13 @@ bench-growth: ## ledger bytes per SLA-month of the enclave (real enclave code, F
 
 bench-latency: ## anchored-to-ingested latency of log batches through the SLA enclave, on a network of its own
 	$(BENCH_ENV) $(BENCH_GO) test -count=1 -tags integration -timeout 15m -v -run TestAnchorToIngestLatency ./$(BENCH_DIR)/latency/
+
+SCALE_FAKE_SLAS ?= 100,1000,10000
+SCALE_ORGS ?= 10
+SCALE_SLAS ?= 1000
+SCALE_WORKERS ?= 16
+
+bench-scale: ## SLAs at scale: chaincodes on the fakes (100..10,000 SLAs), then 1,000 SLAs on a 10-organization network
+	SLASA_SCALE_FAKE_SLAS=$(SCALE_FAKE_SLAS) $(BENCH_GO) test -count=1 -timeout 30m -v -run '^TestScale$$' ./chaincode/scale/
+	$(BENCH_ENV) SLASA_SCALE_ORGS=$(SCALE_ORGS) SLASA_SCALE_SLAS=$(SCALE_SLAS) SLASA_SCALE_WORKERS=$(SCALE_WORKERS) \
+		$(BENCH_GO) test -count=1 -tags integration -timeout 90m -v -run '^TestScaleNetwork$$' ./$(BENCH_DIR)/scale/

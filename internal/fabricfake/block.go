@@ -3,6 +3,7 @@ package fabricfake
 import (
 	"bytes"
 	"fmt"
+	"sort"
 
 	"github.com/hyperledger/fabric-protos-go-apiv2/ledger/queryresult"
 	"github.com/hyperledger/fabric-protos-go-apiv2/peer"
@@ -251,9 +252,10 @@ func (v *blockValidation) phantom(rr *rangeRead) string {
 	}
 	var keys []string
 	var vers []Version
-	for _, k := range v.w.Keys(rr.ns) {
-		if k < rr.start || (end != "" && k >= end) || (last != "" && k > last) {
-			continue
+	all := v.w.keys(rr.ns)
+	for _, k := range all[sort.SearchStrings(all, rr.start):] {
+		if (end != "" && k >= end) || (last != "" && k > last) {
+			break
 		}
 		keys = append(keys, k)
 		vers = append(vers, v.w.versions[rr.ns][k])
@@ -306,14 +308,14 @@ func (v *blockValidation) apply(sh *txShared, txNum uint64) {
 			switch {
 			case hasWrite && wr.delete:
 				if _, ok := w.state[ns][key]; ok {
-					delete(w.sorted, ns)
+					w.keyRemoved(ns, key)
 				}
 				delete(w.state[ns], key)
 				delete(w.meta[ns], key)
 				delete(w.versions[ns], key)
 			case hasWrite:
 				if _, ok := w.state[ns][key]; !ok {
-					delete(w.sorted, ns)
+					w.keyAdded(ns, key)
 				}
 				w.state[ns][key] = wr.value
 				w.versions[ns][key] = ver

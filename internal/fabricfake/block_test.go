@@ -2,6 +2,7 @@ package fabricfake_test
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -426,5 +427,51 @@ func TestPolicyEvaluation(t *testing.T) {
 	}
 	if _, err := fabricfake.PolicySatisfied([]byte("junk"), fabricfake.EndorsedBy(P)); err == nil {
 		t.Error("junk policy")
+	}
+}
+
+// The sorted keys a range query seeks in follow every commit: keys added,
+// deleted and added again, between range reads.
+func TestRangeQueriesSeeCommittedKeys(t *testing.T) {
+	l := newLab(t, 1)
+	want := map[string]bool{}
+	check := func() {
+		t.Helper()
+		var keys []string
+		for k := range want {
+			keys = append(keys, k)
+		}
+		slices.Sort(keys)
+		if got := l.w.Keys("lab"); !slices.Equal(got, keys) {
+			t.Fatalf("Keys = %v, want %v", got, keys)
+		}
+		// A range read of owner o's items counts them.
+		n := 0
+		for _, k := range keys {
+			if strings.HasPrefix(k, "\x00item\x00o\x00") {
+				n++
+			}
+		}
+		l.submit(valid, []string{P}, "CountAndAdd", "o", fmt.Sprint(1000+len(want)))
+		k := "\x00item\x00o\x00" + fmt.Sprint(1000+len(want)) + "\x00"
+		if got := string(l.w.State("lab", k)); got != fmt.Sprint(n) {
+			t.Fatalf("range read counted %s items, want %d", got, n)
+		}
+		want[k] = true
+	}
+	for i := 0; i < 30; i++ {
+		k := fmt.Sprintf("k%02d", (i*7)%20)
+		if want[k] && i%3 == 0 {
+			l.submit(valid, []string{P}, "Del", k)
+			delete(want, k)
+		} else {
+			l.submit(valid, []string{P}, "Put", k, "v")
+			want[k] = true
+		}
+		if i%4 == 0 {
+			l.submit(valid, []string{P}, "AddItem", "o", fmt.Sprint(i))
+			want["\x00item\x00o\x00"+fmt.Sprint(i)+"\x00"] = true
+		}
+		check()
 	}
 }

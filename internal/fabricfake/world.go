@@ -3,6 +3,7 @@ package fabricfake
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -55,7 +56,7 @@ type World struct {
 	history    map[string]map[string][]*queryresult.KeyModification
 	chaincodes map[string]shim.Chaincode
 	ccPolicy   map[string][]byte
-	// sorted caches Keys until a key is added or deleted.
+	// sorted caches the sorted keys of each namespace (see keys).
 	sorted   map[string][]string
 	txCount  int
 	blockNum uint64
@@ -176,8 +177,13 @@ func (w *World) simulate(c Call) (Result, *Tx) {
 // when absent).
 func (w *World) State(chaincode, key string) []byte { return w.state[chaincode][key] }
 
-// Keys returns the committed keys of a chaincode's namespace, sorted.
-func (w *World) Keys(chaincode string) []string {
+// Keys returns the committed keys of a chaincode's namespace, sorted (a
+// copy).
+func (w *World) Keys(chaincode string) []string { return slices.Clone(w.keys(chaincode)) }
+
+// keys returns the cached sorted keys of a namespace, which commits keep
+// up to date; callers must not keep it across a commit.
+func (w *World) keys(chaincode string) []string {
 	if keys, ok := w.sorted[chaincode]; ok {
 		return keys
 	}
@@ -188,6 +194,25 @@ func (w *World) Keys(chaincode string) []string {
 	sort.Strings(keys)
 	w.sorted[chaincode] = keys
 	return keys
+}
+
+// keyAdded and keyRemoved keep the sorted keys of a namespace in step with
+// its state, so that a range query after a commit seeks instead of sorting
+// the namespace again.
+func (w *World) keyAdded(ns, key string) {
+	if keys, ok := w.sorted[ns]; ok {
+		if i, found := slices.BinarySearch(keys, key); !found {
+			w.sorted[ns] = slices.Insert(keys, i, key)
+		}
+	}
+}
+
+func (w *World) keyRemoved(ns, key string) {
+	if keys, ok := w.sorted[ns]; ok {
+		if i, found := slices.BinarySearch(keys, key); found {
+			w.sorted[ns] = slices.Delete(keys, i, i+1)
+		}
+	}
 }
 
 // Snapshot returns a copy of every namespace's committed state, for
@@ -214,7 +239,7 @@ func (w *World) Put(chaincode, key string, value []byte) {
 	}
 	w.blockNum++
 	if _, ok := w.state[chaincode][key]; !ok {
-		delete(w.sorted, chaincode)
+		w.keyAdded(chaincode, key)
 	}
 	w.state[chaincode][key] = append([]byte(nil), value...)
 	w.versions[chaincode][key] = Version{Block: w.blockNum}
@@ -577,9 +602,12 @@ func (tx *Tx) rangeQuery(start, end string, pageSize int32, bookmark string, pag
 	var kvs []*queryresult.KV
 	var vers []Version
 	next := ""
-	for _, k := range tx.shared.w.Keys(tx.ns) {
-		if k < from || (end != "" && k >= end) {
-			continue
+	// Seek to the range's first key, as the peer's state database does:
+	// a query costs what it returns, not the size of the namespace.
+	keys := tx.shared.w.keys(tx.ns)
+	for _, k := range keys[sort.SearchStrings(keys, from):] {
+		if end != "" && k >= end {
+			break
 		}
 		if pageSize > 0 && int32(len(kvs)) == pageSize {
 			next = k

@@ -8,7 +8,6 @@ import (
 	"io"
 	"net/http"
 	"os"
-	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -63,7 +62,7 @@ func TestConsortium(t *testing.T) {
 				t.Fatal(err)
 			}
 			deployed := time.Since(start)
-			rss, procs := runRSS(t, n.RunDir())
+			rss, procs := n.ResidentMemory()
 			t.Logf("%d organizations: network up in %s, smoke deployed (%d servers) in %s; %d processes, %d MB resident",
 				size, up.Round(time.Second), size, deployed.Round(time.Second), procs, rss>>20)
 			checkConsortium(t, n, size)
@@ -267,28 +266,4 @@ func peersKnown(t *testing.T, opsAddress, channel string) int {
 	}
 	t.Errorf("metrics of %s: no %s", opsAddress, strings.TrimSpace(prefix))
 	return -1
-}
-
-// runRSS sums the resident memory of the network's recorded processes (run folder pids/).
-func runRSS(t *testing.T, runDir string) (bytes int64, procs int) {
-	t.Helper()
-	files, _ := filepath.Glob(filepath.Join(runDir, "pids", "*.pid"))
-	for _, f := range files {
-		pid, err := os.ReadFile(f)
-		if err != nil {
-			continue
-		}
-		status, err := os.ReadFile("/proc/" + strings.TrimSpace(string(pid)) + "/status")
-		if err != nil {
-			continue
-		}
-		for _, line := range strings.Split(string(status), "\n") {
-			if v, ok := strings.CutPrefix(line, "VmRSS:"); ok {
-				kb, _ := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 10, 64)
-				bytes += kb << 10
-				procs++
-			}
-		}
-	}
-	return bytes, procs
 }

@@ -1,0 +1,61 @@
+package harness
+
+import (
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+)
+
+// ResidentMemory sums the resident memory (VmRSS) of the network's recorded processes (the run
+// folder's pids/: orderers, peers, chaincode servers, kubo) and counts them.
+func (n *Network) ResidentMemory() (bytes int64, procs int) {
+	files, _ := filepath.Glob(filepath.Join(n.runDir, "pids", "*.pid"))
+	for _, f := range files {
+		pid, err := os.ReadFile(f)
+		if err != nil {
+			continue
+		}
+		status, err := os.ReadFile("/proc/" + strings.TrimSpace(string(pid)) + "/status")
+		if err != nil {
+			continue
+		}
+		for _, line := range strings.Split(string(status), "\n") {
+			if v, ok := strings.CutPrefix(line, "VmRSS:"); ok {
+				kb, _ := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 10, 64)
+				bytes += kb << 10
+				procs++
+			}
+		}
+	}
+	return bytes, procs
+}
+
+// PeerLedgerDir is the ledger folder (CORE_PEER_FILESYSTEMPATH: block files, state and history
+// databases, private data store) of the peer of the organization org.
+func (n *Network) PeerLedgerDir(org string) string {
+	return filepath.Join(n.runDir, "peers", org, "ledger")
+}
+
+// DiskUsage returns the disk space the files under dir occupy (allocated blocks, as du counts them).
+func DiskUsage(dir string) (int64, error) {
+	var total int64
+	err := filepath.WalkDir(dir, func(_ string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		info, err := d.Info()
+		if err != nil {
+			return err
+		}
+		if st, ok := info.Sys().(*syscall.Stat_t); ok {
+			total += st.Blocks * 512
+		} else {
+			total += info.Size()
+		}
+		return nil
+	})
+	return total, err
+}
