@@ -231,10 +231,37 @@ func (p *preparer) conn(who string) (*fabnet.Connection, error) {
 	return c, nil
 }
 
-// submit submits a transaction as who and waits for its commit; it retries
-// a few times on errors that a lagging peer explains (the other
-// organization's peer has not seen the block the transaction depends on).
+// submit submits fn(args) as who, the Gateway planning the endorsements
+// (submitOptions).
 func (p *preparer) submit(who, cc, fn string, args ...string) (string, error) {
+	return p.submitOptions(who, cc, fn, client.WithArguments(args...))
+}
+
+// submitSLA submits fn(args) of the agreement chaincode as who for the SLA
+// s, as the workloads do (workloads/base.js): endorsed by exactly the SLA's
+// two organizations (s.Orgs), with the document as transient data "sla"
+// when withDoc (ProposeSLA and AcceptSLA read it there, never from the
+// arguments).
+func (p *preparer) submitSLA(who, fn string, s SLAPayload, withDoc bool, args ...string) (string, error) {
+	if len(s.Orgs) == 0 {
+		return "", fmt.Errorf("SLA %s: no endorsing organizations", s.ID)
+	}
+	opts := []client.ProposalOption{client.WithArguments(args...), client.WithEndorsingOrganizations(s.Orgs...)}
+	if withDoc {
+		opts = append(opts, client.WithTransient(map[string][]byte{transientSLA: []byte(s.Doc)}))
+	}
+	return p.submitOptions(who, ccAgreement, fn, opts...)
+}
+
+// transientSLA is the transient key of the SLA document of ProposeSLA and
+// AcceptSLA (agreement.TransientSLA).
+const transientSLA = "sla"
+
+// submitOptions submits fn with the proposal options opts as who and
+// waits for its commit; it retries a few times on errors that a lagging
+// peer explains (the other organization's peer has not seen the block the
+// transaction depends on).
+func (p *preparer) submitOptions(who, cc, fn string, opts ...client.ProposalOption) (string, error) {
 	c, err := p.conn(who)
 	if err != nil {
 		return "", err
@@ -244,7 +271,7 @@ func (p *preparer) submit(who, cc, fn string, args ...string) (string, error) {
 		if try > 0 {
 			time.Sleep(time.Duration(try) * 500 * time.Millisecond)
 		}
-		out, err := c.Network.GetContract(cc).SubmitTransaction(fn, args...)
+		out, err := c.Network.GetContract(cc).Submit(fn, opts...)
 		if err == nil {
 			return string(out), nil
 		}
@@ -537,7 +564,7 @@ func (p *preparer) shared(pl *Payloads) error {
 		go func(s SLAPayload) {
 			defer wg.Done()
 			defer func() { <-sem }()
-			if _, err := p.submit("provider", ccAgreement, "ProposeSLA", s.Doc, s.ProviderSignature); err != nil {
+			if _, err := p.submitSLA("provider", "ProposeSLA", s, true, s.ProviderSignature); err != nil {
 				errs <- err
 			}
 		}(s)
@@ -549,7 +576,7 @@ func (p *preparer) shared(pl *Payloads) error {
 	}
 	time.Sleep(time.Second) // the proposals reach the client's peer
 	for _, s := range pl.Shared {
-		if _, err := p.submit("client", ccAgreement, "AcceptSLA", s.ID, s.Digest, s.ClientSignature); err != nil {
+		if _, err := p.submitSLA("client", "AcceptSLA", s, true, s.ID, s.Digest, s.ClientSignature); err != nil {
 			return err
 		}
 	}

@@ -235,8 +235,8 @@ func runReport(args []string) error {
 	fmt.Fprintf(&b, "%s\n\n", beginMarker)
 	fmt.Fprintf(&b, "Run of %s UTC: %d SLAs, %d log batches per SLA, %d Caliper workers, fixed-load %d transactions in flight in every round.\n\n",
 		time.Now().UTC().Format("2006-01-02 15:04"), len(pl.SLAs), pl.Batches, pl.Workers, load)
-	b.WriteString("| round | succ | fail | send rate (TPS) | throughput (TPS) | avg latency (s) | max latency (s) | peer-provider CPU % / RSS MB | peer-client CPU % / RSS MB | orderer CPU % / RSS MB | chaincode servers CPU % |\n")
-	b.WriteString("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n")
+	b.WriteString("| round | succ | fail | send rate (TPS) | throughput (TPS) | avg latency (s) | max latency (s) | peer-provider CPU % / RSS MB | peer-client CPU % / RSS MB | peer-vendor CPU % / RSS MB | orderer CPU % / RSS MB | chaincode servers CPU % |\n")
+	b.WriteString("|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n")
 	procs := processes(samples)
 	for idx, r := range rounds {
 		w, haveW := windowOf(windows, idx)
@@ -265,8 +265,8 @@ func runReport(args []string) error {
 				cc = fmt.Sprintf("%.0f", sum)
 			}
 		}
-		fmt.Fprintf(&b, "| %s | %d | %d | %.1f | %.1f | %s | %s | %s | %s | %s | %s |\n", r.Label, r.Succ, r.Fail, r.SendTPS, r.TPS,
-			r.AvgLatency, r.MaxLatency, cell("peer-provider"), cell("peer-client"), cell("orderer1"), cc)
+		fmt.Fprintf(&b, "| %s | %d | %d | %.1f | %.1f | %s | %s | %s | %s | %s | %s | %s |\n", r.Label, r.Succ, r.Fail, r.SendTPS, r.TPS,
+			r.AvgLatency, r.MaxLatency, cell("peer-provider"), cell("peer-client"), cell("peer-vendor"), cell("orderer1"), cc)
 	}
 	b.WriteString("\nCPU is in percent of one core (2 cores = 200 %), averaged over the round from /proc; RSS is the peak in the round.\n\n")
 

@@ -222,7 +222,7 @@ func runSettle(args []string) (err error) {
 	// 5. The shared SLAs' batches, anchored here (outside the measured
 	// rounds): one SLA's batches in sequence, the SLAs concurrently.
 	t := time.Now()
-	if err := anchorAll(info, sharedAnchors); err != nil {
+	if err := anchorAll(info, pl.Shared, sharedAnchors); err != nil {
 		return err
 	}
 	logf("settle: anchored the %d batches of each of the %d shared SLAs in %s", pl.Batches, len(sharedAnchors), time.Since(t).Round(time.Millisecond))
@@ -238,27 +238,31 @@ func runSettle(args []string) (err error) {
 	return nil
 }
 
-// anchorAll submits AnchorLogBatch as the logger for every SLA's anchors,
-// 32 SLAs at a time, each SLA's batches in order.
-func anchorAll(info *fabnet.Info, anchors [][][]string) error {
+// anchorAll submits AnchorLogBatch as the logger for every SLA's anchors
+// (anchors[i] are those of slas[i], endorsed by its two organizations), 32
+// SLAs at a time, each SLA's batches in order.
+func anchorAll(info *fabnet.Info, slas []SLAPayload, anchors [][][]string) error {
+	if len(slas) != len(anchors) {
+		return fmt.Errorf("anchors of %d SLAs for %d SLAs", len(anchors), len(slas))
+	}
 	p := &preparer{info: info, conns: map[string]*fabnet.Connection{}}
 	defer p.close()
 	sem := make(chan struct{}, 32)
 	errs := make(chan error, len(anchors))
 	var wg sync.WaitGroup
-	for _, batches := range anchors {
+	for i, batches := range anchors {
 		wg.Add(1)
 		sem <- struct{}{}
-		go func(batches [][]string) {
+		go func(s SLAPayload, batches [][]string) {
 			defer wg.Done()
 			defer func() { <-sem }()
 			for _, a := range batches {
-				if _, err := p.submit("logger", ccAgreement, "AnchorLogBatch", a...); err != nil {
+				if _, err := p.submitSLA("logger", "AnchorLogBatch", s, false, a...); err != nil {
 					errs <- err
 					return
 				}
 			}
-		}(batches)
+		}(slas[i], batches)
 	}
 	wg.Wait()
 	close(errs)

@@ -22,20 +22,35 @@ const cache = new Map();
 // So send() files the organizations under the arguments array it hands to
 // the connector, which the connector passes on unchanged as
 // proposalOptions.arguments, and the contracts' newProposal is wrapped to add
-// them (see withEndorsingOrganizations).
+// them (see withEndorsingOrganizations). The wrapping is done in send(), just
+// before each such request: the connector makes new Gateways and Contracts
+// whenever it gets a context again (Caliper releases the context after a
+// round's preparation and gets a new one to execute it), so contracts
+// wrapped in initializeWorkloadModule are gone by the time the round runs.
 const endorsers = new WeakMap();
 
 /**
- * Wraps newProposal of every contract of the connector's Gateways (once) so
- * that a proposal whose arguments array was filed in endorsers names those
- * organizations.
- * @param {object} sutAdapter Caliper's Peer Gateway connector
+ * Checks that the connector is Caliper 0.6.0's Peer Gateway connector,
+ * whose contracts withEndorsingOrganizations wraps.
+ * @param {object} sutAdapter Caliper's Fabric connector
+ * @returns {Map} the connector's contracts by identity
  */
-function withEndorsingOrganizations(sutAdapter) {
+function contractsByIdentity(sutAdapter) {
     const byIdentity = sutAdapter.contractInstancesByIdentity;
     if (!(byIdentity instanceof Map)) {
         throw new Error('the Caliper Fabric connector is not the Peer Gateway connector of Caliper 0.6.0: cannot name endorsing organizations');
     }
+    return byIdentity;
+}
+
+/**
+ * Wraps newProposal of every contract of the connector's current Gateways
+ * (each contract once) so that a proposal whose arguments array was filed in
+ * endorsers names those organizations.
+ * @param {object} sutAdapter Caliper's Peer Gateway connector
+ */
+function withEndorsingOrganizations(sutAdapter) {
+    const byIdentity = contractsByIdentity(sutAdapter);
     for (const contracts of byIdentity.values()) {
         for (const contract of contracts.values()) {
             if (contract.slasaWrapped) {
@@ -120,7 +135,7 @@ class SlasaWorkload extends WorkloadModuleBase {
         for (let i = workerIndex; i < this.payloads.slas.length; i += totalWorkers) {
             this.mine.push(i);
         }
-        withEndorsingOrganizations(sutAdapter);
+        contractsByIdentity(sutAdapter);
         if (roundArguments.settle) {
             this.settle = await waitForSettlePayloads(roundArguments.settle, roundArguments.settleWanted, roundArguments.settleError, 5 * 60 * 1000);
         }
@@ -164,6 +179,10 @@ class SlasaWorkload extends WorkloadModuleBase {
         }
         const request = { contractId, contractFunction: fn, contractArguments: [...args], invokerIdentity: identity, invokerMspId, readOnly };
         if (sla) {
+            if (!Array.isArray(sla.orgs) || sla.orgs.length === 0) {
+                throw new Error(`${fn}: the SLA payload names no endorsing organizations`);
+            }
+            withEndorsingOrganizations(this.sutAdapter);
             endorsers.set(request.contractArguments, sla.orgs);
             if (withDoc) {
                 request.transientMap = { sla: sla.doc };

@@ -9,8 +9,9 @@ const { SlasaWorkload } = require('./base');
 
 class SettleWorkload extends SlasaWorkload {
     async submitTransaction() {
-        const v = this.settle.verdicts[this.nextSLA()];
-        return this.send('refund', 'SettleVerdict', [v], 'provider');
+        const i = this.nextSLA();
+        // Endorsed by exactly the SLA's two organizations (base.js).
+        return this.send('refund', 'SettleVerdict', [this.settle.verdicts[i]], 'provider', false, this.payloads.slas[i]);
     }
 }
 

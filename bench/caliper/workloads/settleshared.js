@@ -11,11 +11,14 @@ const { SlasaWorkload } = require('./base');
 
 class SettleSharedWorkload extends SlasaWorkload {
     async submitTransaction() {
-        const v = this.settle.shared_verdicts[this.nextSLA()];
-        if (!v) {
-            throw new Error(`worker ${this.workerIndex}: no verdict of a shared SLA for transaction ${this.txIndex}`);
+        const i = this.nextSLA();
+        const v = this.settle.shared_verdicts[i];
+        const s = this.payloads.shared[i];
+        if (!v || !s) {
+            throw new Error(`worker ${this.workerIndex}: no verdict of shared SLA ${i} for transaction ${this.txIndex}`);
         }
-        return this.send('refund', 'SettleVerdict', [v], 'provider');
+        // Endorsed by exactly the SLA's two organizations (base.js).
+        return this.send('refund', 'SettleVerdict', [v], 'provider', false, s);
     }
 }
 

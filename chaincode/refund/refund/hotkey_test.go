@@ -9,6 +9,7 @@ import (
 
 	"github.com/slasa/slasa/chaincode/internal/cctest"
 	"github.com/slasa/slasa/chaincode/refund/refund"
+	"github.com/slasa/slasa/internal/fabricfake"
 )
 
 // No hot key: 1,000 SLAs of one provider with one client, whose January
@@ -16,10 +17,30 @@ import (
 // against the same state and committed in one block, after a transfer out
 // of the provider's wallet and a compaction of the client's in the same
 // block (both rewrite a wallet's base): every settlement is valid (no MVCC
-// or phantom conflict), and the balances are exactly the sums.
+// or phantom conflict, every key-level and chaincode policy met), and the
+// balances are exactly the sums. On two organizations every peer endorses;
+// on three (the any-two chaincode policy over ProviderOrg, ClientOrg and
+// VendorOrg, as on the Caliper network) each transaction is endorsed by
+// exactly the organizations its client names: the SLA's two for the
+// settlements (as the round settle-shared-provider does), the owner's and
+// the other party's for the transfer and the compaction.
 func TestThousandSettlementsOfOneProviderInOneBlock(t *testing.T) {
+	every := fabricfake.Endorsers{Every: true}
+	parties := fabricfake.EndorsedBy("ProviderOrgMSP", "ClientOrgMSP")
+	for _, tc := range []struct {
+		name     string
+		net      func(testing.TB) *cctest.Net
+		endorsed fabricfake.Endorsers
+	}{
+		{"two organizations", cctest.New, every},
+		{"three organizations, the SLA's two endorse", cctest.NewThreeOrgs, parties},
+	} {
+		t.Run(tc.name, func(t *testing.T) { settleOneBlock(t, tc.net(t), tc.endorsed) })
+	}
+}
+
+func settleOneBlock(t *testing.T, n *cctest.Net, endorsed fabricfake.Endorsers) {
 	const slas = 1000
-	n := cctest.New(t)
 	first := cctest.ExampleSLA(t, "sla-0000")
 	fee := first.Price.AmountMinor
 	n.Fund(first, slas*fee)
@@ -45,10 +66,10 @@ func TestThousandSettlementsOfOneProviderInOneBlock(t *testing.T) {
 	}
 
 	b := n.World.NewBlock()
-	b.Submit(n.Provider, RF, "Transfer", "provider", "client", "600")
-	b.Submit(n.Client, RF, "Compact", "client")
+	b.SubmitEndorsed(endorsed, n.Provider, RF, "Transfer", "provider", "client", "600")
+	b.SubmitEndorsed(endorsed, n.Client, RF, "Compact", "client")
 	for _, v := range verdicts {
-		b.Submit(n.Logger, RF, "SettleVerdict", v)
+		b.SubmitEndorsed(endorsed, n.Provider, RF, "SettleVerdict", v)
 	}
 	res := b.Commit()
 	codes := map[peer.TxValidationCode]int{}
