@@ -78,7 +78,7 @@ func TestOutsiderLearnsNoTerms(t *testing.T) {
 		t.Fatalf("OtherOrg must have a peer of its own (SLASA_ORGS=4): %+v", o)
 	}
 	run := nw.RunDir()
-	bins := buildBins(t)
+	bins := harness.BuildCommands(t, "cloud-logger", "slasa-monitor")
 	work := t.TempDir()
 
 	nw.MustSubmit(t, "client", "refund", "OpenAccount", "client")

@@ -8,7 +8,6 @@ import (
 	"net/http"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strings"
 	"sync"
 	"syscall"
@@ -16,27 +15,7 @@ import (
 	"time"
 
 	"github.com/slasa/slasa/logger"
-	"github.com/slasa/slasa/test/harness"
 )
-
-// buildBins builds the Cloud Logger and the monitor into a temporary folder.
-func buildBins(t *testing.T) string {
-	t.Helper()
-	root, err := harness.RepoRoot()
-	if err != nil {
-		t.Fatal(err)
-	}
-	dir := t.TempDir()
-	for _, c := range []string{"cloud-logger", "slasa-monitor"} {
-		cmd := exec.Command("go", "build", "-o", filepath.Join(dir, c), "./cmd/"+c)
-		cmd.Dir = root
-		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
-		if out, err := cmd.CombinedOutput(); err != nil {
-			t.Fatalf("go build ./cmd/%s: %v\n%s", c, err, out)
-		}
-	}
-	return dir
-}
 
 // service is the probed HTTP service: /<zone> answers 200, or 503 for the sample times and zones
 // of an injected outage (the probes send the sample time in logger.SampleTimeHeader).

@@ -134,20 +134,6 @@ func start(t *testing.T, log, bin string, args ...string) *proc {
 	return p
 }
 
-func buildBins(t *testing.T, root string) string {
-	t.Helper()
-	dir := t.TempDir()
-	for _, c := range []string{"cloud-logger", "slasa-monitor", "demo-service"} {
-		cmd := exec.Command("go", "build", "-o", filepath.Join(dir, c), "./cmd/"+c)
-		cmd.Dir = root
-		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
-		if out, err := cmd.CombinedOutput(); err != nil {
-			t.Fatalf("go build ./cmd/%s: %v\n%s", c, err, out)
-		}
-	}
-	return dir
-}
-
 type escrowView struct {
 	Status     string `json:"status"`
 	Settlement *struct {
@@ -201,7 +187,7 @@ func TestStory(t *testing.T) {
 		t.Fatal(err)
 	}
 	run := nw.RunDir()
-	bins := buildBins(t, root)
+	bins := harness.BuildCommands(t, "cloud-logger", "slasa-monitor", "demo-service")
 	work := t.TempDir()
 
 	// make deploy recorded the deploy configuration and registered the enclave: every peer agrees.

@@ -101,7 +101,7 @@ func pairs() []*pair {
 func TestPairs(t *testing.T) {
 	start := time.Now()
 	run := nw.RunDir()
-	bins := buildBins(t)
+	bins := harness.BuildCommands(t, "cloud-logger", "slasa-monitor")
 	work := t.TempDir()
 	ps := pairs()
 	tag := strconv.FormatInt(time.Now().UnixNano(), 36)
@@ -501,24 +501,6 @@ func (p *proc) kill() {
 	_ = p.cmd.Process.Kill()
 	_ = p.cmd.Wait()
 	p.cmd = nil
-}
-
-func buildBins(t *testing.T) string {
-	t.Helper()
-	root, err := harness.RepoRoot()
-	if err != nil {
-		t.Fatal(err)
-	}
-	dir := t.TempDir()
-	for _, c := range []string{"cloud-logger", "slasa-monitor"} {
-		cmd := exec.Command("go", "build", "-o", filepath.Join(dir, c), "./cmd/"+c)
-		cmd.Dir = root
-		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
-		if out, err := cmd.CombinedOutput(); err != nil {
-			t.Fatalf("go build ./cmd/%s: %v\n%s", c, err, out)
-		}
-	}
-	return dir
 }
 
 // ---- ledger reads

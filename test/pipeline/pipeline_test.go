@@ -171,24 +171,6 @@ func (p *proc) kill() {
 	p.cmd = nil
 }
 
-func buildBins(t *testing.T) string {
-	t.Helper()
-	root, err := harness.RepoRoot()
-	if err != nil {
-		t.Fatal(err)
-	}
-	dir := t.TempDir()
-	for _, c := range []string{"cloud-logger", "slasa-monitor", "shim-tunnel"} {
-		cmd := exec.Command("go", "build", "-o", filepath.Join(dir, c), "./cmd/"+c)
-		cmd.Dir = root
-		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
-		if out, err := cmd.CombinedOutput(); err != nil {
-			t.Fatalf("go build ./cmd/%s: %v\n%s", c, err, out)
-		}
-	}
-	return dir
-}
-
 // ---- the shim and kubo
 
 func shimAddr(t *testing.T) string {
@@ -391,7 +373,7 @@ func sleepUntil(at time.Time) { time.Sleep(time.Until(at)) }
 
 func TestPipeline(t *testing.T) {
 	run := nw.RunDir()
-	bins := buildBins(t)
+	bins := harness.BuildCommands(t, "cloud-logger", "slasa-monitor", "shim-tunnel")
 	work := t.TempDir()
 
 	// The application is deployed and configured (TestMain); the issuer's admin funds the client.
