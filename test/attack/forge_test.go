@@ -85,7 +85,14 @@ func submitAt(ctx context.Context, gw *gwclient.Gateway, key *ecdsa.PrivateKey, 
 	if err != nil {
 		return err
 	}
-	tx, err := forged.EndorseWithContext(ctx)
+	return endorseAndCommit(ctx, forged)
+}
+
+// endorseAndCommit endorses a proposal, submits the transaction and waits
+// for its commit: the endorsement or submit error, or an error naming the
+// validation code of a transaction invalidated at commit.
+func endorseAndCommit(ctx context.Context, p *gwclient.Proposal) error {
+	tx, err := p.EndorseWithContext(ctx)
 	if err != nil {
 		return err
 	}
@@ -98,7 +105,7 @@ func submitAt(ctx context.Context, gw *gwclient.Gateway, key *ecdsa.PrivateKey, 
 		return err
 	}
 	if !status.Successful {
-		return fmt.Errorf("transaction %s failed to commit: %s", status.TransactionID, status.Code)
+		return fmt.Errorf("transaction %s was invalidated at commit: %s", status.TransactionID, status.Code)
 	}
 	return nil
 }

@@ -300,20 +300,5 @@ func submitTo(who, org, cc, fn string, args ...string) error {
 	if err != nil {
 		return err
 	}
-	tx, err := p.EndorseWithContext(ctx)
-	if err != nil {
-		return err
-	}
-	commit, err := tx.SubmitWithContext(ctx)
-	if err != nil {
-		return err
-	}
-	status, err := commit.StatusWithContext(ctx)
-	if err != nil {
-		return err
-	}
-	if !status.Successful {
-		return fmt.Errorf("transaction %s was invalidated at commit: %s", status.TransactionID, status.Code)
-	}
-	return nil
+	return endorseAndCommit(ctx, p)
 }
