@@ -67,10 +67,11 @@
 // AcceptSLA asks the enclave registry (ercc QueryEnclave, chaincode-to-
 // chaincode) for the enclave currently registered for the configured enclave
 // chaincode and stores it in the agreement (field enclave, EnclavePin): the
-// chaincode, enclave id, chaincode version and sequence, attestation type and
-// deploy configuration digest. The refund chaincode pays only verdicts of
-// that enclave, verified with that enclave's key (ercc QueryEnclaveByID), so
-// a later registration, a redeploy or a rotated key does not take over the
+// chaincode, enclave id, chaincode version and sequence, attestation type,
+// deploy configuration digest and verifying key (whose SHA-256 must be the
+// enclave id). The refund chaincode pays only verdicts of that enclave,
+// verified with the pinned key (the registry never changes a registration),
+// so a later registration, a redeploy or a rotated key does not take over the
 // SLA. Only an explicit handover moves the pin: ApproveEnclaveHandover by the
 // provider and by the client naming the same enclave id, which the registry
 // knows for the pinned chaincode and which is not the current pin. The old

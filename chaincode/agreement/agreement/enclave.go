@@ -20,6 +20,12 @@ type EnclavePin struct {
 	ChaincodeSequence int64  `json:"chaincode_sequence"`
 	AttestationType   string `json:"attestation_type"`
 	ConfigDigest      string `json:"config_digest"`
+	// EnclaveVK is the registered verifying key of the enclave (PEM "PUBLIC
+	// KEY"), whose SHA-256 is EnclaveID: the refund chaincode verifies
+	// verdicts with it without asking the registry again (a registration is
+	// never changed). Empty in pins made before the key was copied; the
+	// refund chaincode then reads it from the registry.
+	EnclaveVK string `json:"enclave_vk,omitempty"`
 	// PinnedAt and PinnedTxID are the transaction that pinned it (AcceptSLA
 	// or the approval that completed a handover).
 	PinnedAt   string `json:"pinned_at"`
@@ -78,11 +84,28 @@ func (c *Contract) pinOf(ctx contractapi.TransactionContextInterface, rec *crede
 		return nil, fmt.Errorf("enclave %s of chaincode %q was initialised with the deploy configuration %q, not this peer's (%s); register an enclave initialised with it",
 			rec.EnclaveID, chaincode, rec.ConfigDigest, c.g.Digest())
 	}
+	id, err := keyID(rec.EnclaveVK)
+	if err != nil {
+		return nil, fmt.Errorf("enclave %s of chaincode %q: %w", rec.EnclaveID, chaincode, err)
+	}
+	// mutate:check pin-key
+	if id != rec.EnclaveID {
+		return nil, fmt.Errorf("the registry's record of enclave %s of chaincode %q holds the key of enclave %s", rec.EnclaveID, chaincode, id)
+	}
 	return &EnclavePin{
 		Chaincode: rec.Chaincode, EnclaveID: rec.EnclaveID, ChaincodeVersion: rec.ChaincodeVersion,
 		ChaincodeSequence: rec.ChaincodeSequence, AttestationType: rec.AttestationType, ConfigDigest: rec.ConfigDigest,
-		PinnedAt: format(now), PinnedTxID: ctx.GetStub().GetTxID(),
+		EnclaveVK: rec.EnclaveVK, PinnedAt: format(now), PinnedTxID: ctx.GetStub().GetTxID(),
 	}, nil
+}
+
+// keyID returns the enclave id of a verifying key in PEM.
+func keyID(vk string) (string, error) {
+	pub, err := credentials.ParseECDSAPublicKey(vk)
+	if err != nil {
+		return "", err
+	}
+	return credentials.EnclaveID(pub)
 }
 
 // currentEnclave returns the pin of the enclave the registry holds now for

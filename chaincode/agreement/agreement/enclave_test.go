@@ -27,7 +27,8 @@ func TestAcceptPinsTheRegisteredEnclave(t *testing.T) {
 	n.Activate(cctest.ExampleSLA(t, "sla-1"), 100_000)
 	a := get(t, n, "sla-1")
 	want := agreement.EnclavePin{Chaincode: cctest.Enclave, EnclaveID: n.EnclaveID, ChaincodeVersion: "1.0", ChaincodeSequence: 1,
-		AttestationType: "simulated", ConfigDigest: n.Guard.Digest(), PinnedAt: a.AcceptedAt, PinnedTxID: a.Enclave.PinnedTxID}
+		AttestationType: "simulated", ConfigDigest: n.Guard.Digest(), EnclaveVK: n.Registry.Records[cctest.Enclave][n.EnclaveID].EnclaveVK,
+		PinnedAt: a.AcceptedAt, PinnedTxID: a.Enclave.PinnedTxID}
 	if a.Enclave == nil || *a.Enclave != want || a.Enclave.PinnedTxID == "" || len(a.EnclaveHistory) != 0 || a.Handover != nil {
 		t.Fatalf("pin %+v, want %+v", a.Enclave, want)
 	}
@@ -62,6 +63,21 @@ func TestAcceptRefusesEnclavesItCannotPin(t *testing.T) {
 			n.Registry.Records[cctest.Enclave][n.EnclaveID] = rec
 		}, func(n *cctest.Net) string {
 			return fmt.Sprintf(`SLA "sla-1": pin the enclave: the registry answered with enclave %q of chaincode "evil", not an enclave of chaincode "slaenclave"`, n.EnclaveID)
+		}},
+		{"the registry's record holds another enclave's key", func(n *cctest.Net) {
+			rec := n.Registry.Records[cctest.Enclave][n.EnclaveID]
+			_, other := n.NewEnclave()
+			rec.EnclaveVK = n.Registry.Records[cctest.Enclave][other].EnclaveVK
+			n.Registry.Records[cctest.Enclave][n.EnclaveID] = rec
+			n.Registry.Current[cctest.Enclave] = n.EnclaveID
+		}, func(n *cctest.Net) string {
+			var other string
+			for id := range n.Registry.Records[cctest.Enclave] {
+				if id != n.EnclaveID {
+					other = id
+				}
+			}
+			return fmt.Sprintf(`SLA "sla-1": pin the enclave: the registry's record of enclave %s of chaincode "slaenclave" holds the key of enclave %s`, n.EnclaveID, other)
 		}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -79,9 +79,12 @@
 // the SLA's agreement record (read from the agreement chaincode,
 // GetSettlementView):
 // the verdict must name the pinned chaincode and enclave id, and its
-// signature must verify with that enclave's key, read from the enclave
-// registry by id (ercc QueryEnclaveByID). A later registration, a redeploy or
-// the old key after a handover does not settle anything.
+// signature must verify with that enclave's registered key. The agreement
+// chaincode copies the key from the enclave registry into the pin when it
+// pins the enclave, and the pinned id is the key's SHA-256, so settlement
+// reads it with the SLA (a pin made before the key was copied is looked up
+// in the registry by id, ercc QueryEnclaveByID). A later registration, a
+// redeploy or the old key after a handover does not settle anything.
 //
 // # Time
 //

@@ -125,9 +125,12 @@ type slaView struct {
 }
 
 // pinView is the part of the agreement's enclave pin that settlement needs.
+// EnclaveVK is the registered key the agreement chaincode copied from the
+// registry when it pinned the enclave (empty in pins made before it did).
 type pinView struct {
 	Chaincode string `json:"chaincode"`
 	EnclaveID string `json:"enclave_id"`
+	EnclaveVK string `json:"enclave_vk"`
 }
 
 var currencyCode = regexp.MustCompile(`^[A-Z]{3}$`)
@@ -267,9 +270,28 @@ func (c *Contract) DepositEscrow(ctx contractapi.TransactionContextInterface, de
 	return putWithPolicy(ctx, k, "escrow", e, policy)
 }
 
-// pinnedKey asks the enclave registry for the record of the pinned enclave
-// (QueryEnclaveByID) and returns its verifying key.
+// pinnedKey returns the verifying key of the pinned enclave: the key the
+// pin holds, which must be the key of the pinned enclave id (the id is the
+// key's SHA-256; the agreement chaincode copied the key from the registry
+// when it pinned the enclave, and a registration never changes). A pin
+// without a key (pinned before the agreement chaincode copied it) is looked
+// up in the enclave registry (QueryEnclaveByID).
 func (c *Contract) pinnedKey(ctx contractapi.TransactionContextInterface, pin *pinView) (*ecdsa.PublicKey, error) {
+	if pin.EnclaveVK != "" {
+		pub, err := credentials.ParseECDSAPublicKey(pin.EnclaveVK)
+		if err != nil {
+			return nil, fmt.Errorf("the pinned enclave %s of chaincode %q: %w", pin.EnclaveID, pin.Chaincode, err)
+		}
+		id, err := credentials.EnclaveID(pub)
+		if err != nil {
+			return nil, err
+		}
+		// mutate:check settle-pin-key
+		if id != pin.EnclaveID {
+			return nil, fmt.Errorf("the pin of enclave %s of chaincode %q holds the key of enclave %s", pin.EnclaveID, pin.Chaincode, id)
+		}
+		return pub, nil
+	}
 	var rec credentials.Record
 	if err := ccall.JSON(ctx, &rec, c.g.Config().Chaincodes.Registry, "QueryEnclaveByID", pin.Chaincode, pin.EnclaveID); err != nil {
 		return nil, fmt.Errorf("the pinned enclave %s of chaincode %q: %w", pin.EnclaveID, pin.Chaincode, err)
@@ -297,8 +319,8 @@ func (c *Contract) pinnedKey(ctx contractapi.TransactionContextInterface, pin *p
 //     TERMINATED (a terminated SLA's escrowed periods are still settled)
 //     with the verdict's digest;
 //   - the verdict names the SLA's pinned enclave (chaincode and enclave id)
-//     and its signature verifies with that enclave's key from the registry
-//     (ercc QueryEnclaveByID);
+//     and its signature verifies with that enclave's registered key, which
+//     the pin holds (ercc QueryEnclaveByID for a pin without one);
 //   - the agreement chaincode holds log batch verdict.batch_seq of the SLA
 //     (read by the same GetSettlementView) with CID verdict.batch_cid and a
 //     window ending at the period's end.

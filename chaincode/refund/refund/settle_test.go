@@ -229,16 +229,31 @@ func TestSettleRegistryAndAgreementFaults(t *testing.T) {
 		setup func(n *cctest.Net)
 		want  func(n *cctest.Net) string
 	}{
-		{"pinned enclave not in the registry", func(n *cctest.Net) { delete(n.Registry.Records[cctest.Enclave], n.EnclaveID) }, func(n *cctest.Net) string {
+		{"pin holds another enclave's key", func(n *cctest.Net) {
+			_, b := n.NewEnclave()
+			setPinKey(n, n.Registry.Records[cctest.Enclave][b].EnclaveVK)
+		}, func(n *cctest.Net) string {
+			return fmt.Sprintf(`the pin of enclave %s of chaincode "slaenclave" holds the key of enclave %s`, n.EnclaveID, n.Registry.Current[cctest.Enclave])
+		}},
+		{"pin holds no public key", func(n *cctest.Net) { setPinKey(n, "junk") }, func(n *cctest.Net) string {
+			return fmt.Sprintf(`the pinned enclave %s of chaincode "slaenclave": enclave_vk: not a PEM "PUBLIC KEY" block`, n.EnclaveID)
+		}},
+		// Pins made before the agreement chaincode copied the key: the registry is asked.
+		{"pin without key, pinned enclave not in the registry", func(n *cctest.Net) {
+			setPinKey(n, "")
+			delete(n.Registry.Records[cctest.Enclave], n.EnclaveID)
+		}, func(n *cctest.Net) string {
 			return fmt.Sprintf(`the pinned enclave %s of chaincode "slaenclave": ercc QueryEnclaveByID: enclave %s of chaincode "slaenclave" is not registered`, n.EnclaveID, n.EnclaveID)
 		}},
-		{"registry answers with another enclave", func(n *cctest.Net) {
+		{"pin without key, registry answers with another enclave", func(n *cctest.Net) {
+			setPinKey(n, "")
 			_, b := n.NewEnclave()
 			n.Registry.Records[cctest.Enclave][n.EnclaveID] = n.Registry.Records[cctest.Enclave][b]
 		}, func(n *cctest.Net) string {
 			return fmt.Sprintf(`the registry answered with enclave %q of chaincode "slaenclave", not the pinned enclave %s of chaincode "slaenclave"`, n.Registry.Current[cctest.Enclave], n.EnclaveID)
 		}},
-		{"registry record with another key", func(n *cctest.Net) {
+		{"pin without key, registry record with another key", func(n *cctest.Net) {
+			setPinKey(n, "")
 			_, b := n.NewEnclave()
 			rec := n.Registry.Records[cctest.Enclave][b]
 			rec.EnclaveID = n.EnclaveID
@@ -269,6 +284,35 @@ func TestSettleRegistryAndAgreementFaults(t *testing.T) {
 			n.ExpectError(n.Logger, RF, "SettleVerdict", tc.want(n), cctest.SignVerdict(t, n.Verdict(s, d, jan, feb, 0, 0, 0), n.EnclaveKey))
 		})
 	}
+}
+
+// setPinKey sets the enclave key of sla-1's pin ("" removes it, as in a pin
+// made before the agreement chaincode copied the key).
+func setPinKey(n *cctest.Net, vk string) {
+	n.EditState(AG, cctest.SLAKey("sla-1"), func(m map[string]any) {
+		pin := m["enclave"].(map[string]any)
+		if vk == "" {
+			delete(pin, "enclave_vk")
+		} else {
+			pin["enclave_vk"] = vk
+		}
+	})
+}
+
+// The settlement verifies with the key in the pin and does not ask the
+// registry; a pin without a key (made before the agreement chaincode copied
+// it) is still settled with the registry's key.
+func TestSettleWithThePinnedKey(t *testing.T) {
+	t.Run("registry not asked", func(t *testing.T) {
+		n, s, d := settleSetup(t)
+		delete(n.Registry.Records[cctest.Enclave], n.EnclaveID)
+		n.MustSubmit(n.Provider, RF, "SettleVerdict", cctest.SignVerdict(t, n.Verdict(s, d, jan, feb, 0, 0, 0), n.EnclaveKey))
+	})
+	t.Run("pin without key", func(t *testing.T) {
+		n, s, d := settleSetup(t)
+		setPinKey(n, "")
+		n.MustSubmit(n.Provider, RF, "SettleVerdict", cctest.SignVerdict(t, n.Verdict(s, d, jan, feb, 0, 0, 0), n.EnclaveKey))
+	})
 }
 
 // A valid verdict settles only its own SLA.
