@@ -11,8 +11,8 @@ import (
 // is not reached within them has no deadline (Deadline returns ok false). On a 24x7 calendar there is no bound.
 const MaxSearchDays = 100 * 366
 
-// farFuture stands for "never" (the end of an open pause, the end of a 24x7 interval). Durations up to it
-// saturate at the largest time.Duration.
+// farFuture stands for "never": the end of a Deadline search that no open pause stops, the end of a 24x7
+// interval. Durations up to it saturate at the largest time.Duration.
 var farFuture = time.Unix(1<<62, 0).UTC()
 
 // span is a closed pause [from, to), to after from.
