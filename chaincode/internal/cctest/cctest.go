@@ -726,3 +726,27 @@ func SLAKey(id string) string {
 	k, _ := shim.CreateCompositeKey("sla", []string{id})
 	return k
 }
+
+// FuzzCall submits c for a fuzz target and checks what the project asks of
+// every entry point given bad input: the chaincode does not panic (a panic
+// fails the fuzz run), a refusal carries a message, and it changes no
+// state, public or private. A call that succeeds may change the state; its
+// result is returned for the target's own checks.
+func (n *Net) FuzzCall(t *testing.T, c fabricfake.Call) fabricfake.Result {
+	t.Helper()
+	before, beforePvt := n.World.Snapshot(), n.World.PrivateSnapshot()
+	r := n.World.SubmitCall(c)
+	if r.OK() {
+		return r
+	}
+	if strings.TrimSpace(r.Message) == "" {
+		t.Fatalf("%s.%s failed without a message", c.Chaincode, c.Fn)
+	}
+	if strings.Contains(strings.ToLower(r.Message), "panic") {
+		t.Fatalf("%s.%s: %s", c.Chaincode, c.Fn, r.Message)
+	}
+	if !sameState(before, n.World.Snapshot()) || !sameState(beforePvt, n.World.PrivateSnapshot()) {
+		t.Fatalf("%s.%s failed (%s) but changed the state", c.Chaincode, c.Fn, r.Message)
+	}
+	return r
+}
