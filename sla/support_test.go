@@ -520,3 +520,30 @@ func TestTimeZoneNames(t *testing.T) {
 		t.Errorf("timezones.go (%d names) is not the time zone database of this Go installation (%d names): run go generate ./sla", len(names), len(inZip))
 	}
 }
+
+// TestSupportDocExample checks that the support section shown in
+// schemas/README.md is the telecom example's.
+func TestSupportDocExample(t *testing.T) {
+	doc := string(readFile(t, "../schemas/README.md"))
+	_, section, ok := strings.Cut(doc, "\n## Support (trouble tickets)\n")
+	if !ok {
+		t.Fatal(`schemas/README.md has no section "Support (trouble tickets)"`)
+	}
+	_, block, ok := strings.Cut(section, "\n```json\n")
+	if ok {
+		block, _, ok = strings.Cut(block, "\n```\n")
+	}
+	if !ok {
+		t.Fatal("the section has no json block")
+	}
+	var shown, example map[string]any
+	if err := json.Unmarshal([]byte("{"+block+"}"), &shown); err != nil {
+		t.Fatalf("the json block does not decode: %v", err)
+	}
+	if err := json.Unmarshal(readFile(t, telecomFile), &example); err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(shown["support"], example["support"]) {
+		t.Errorf("schemas/README.md shows another support section than %s", telecomFile)
+	}
+}
