@@ -108,7 +108,7 @@ func (c *checker) support(s *SLA) {
 // businessHours checks a calendar of kind business_hours.
 func (c *checker) businessHours(base string, cal SupportCalendar) {
 	if cal.TimeZone != "" {
-		if _, err := LoadTimeZone(cal.TimeZone); err != nil {
+		if err := checkTimeZone(cal.TimeZone); err != nil {
 			c.add(base+".time_zone", "%v", err)
 		}
 	}

@@ -232,6 +232,18 @@ var timeZonePattern = regexp.MustCompile(`^[A-Z][A-Za-z0-9_+-]*(/[A-Z][A-Za-z0-9
 
 //go:generate go run gen_timezones.go
 
+// checkTimeZone is LoadTimeZone without loading: validation decides from
+// the embedded list of names alone, never from the host's files.
+func checkTimeZone(name string) error {
+	if len(name) > 64 || !timeZonePattern.MatchString(name) || name == "Local" {
+		return fmt.Errorf("%q is not an IANA time zone name like Europe/Rome", clip(name))
+	}
+	if !IsTimeZone(name) {
+		return fmt.Errorf("%q is not a time zone of the IANA time zone database", name)
+	}
+	return nil
+}
+
 // timeZoneSet holds the names of timeZoneNames.
 var timeZoneSet = sync.OnceValue(func() map[string]bool {
 	set := map[string]bool{}
@@ -253,13 +265,14 @@ func IsTimeZone(name string) bool {
 // LoadTimeZone loads the IANA time zone of a business-hours calendar. The
 // name must be one of the embedded database (see IsTimeZone); "Local" (the
 // host's zone) is refused. The database is embedded in the binary
-// (time/tzdata), so the zone loads even on a host without one.
+// (time/tzdata), so the zone loads even on a host without one. Note that
+// time.LoadLocation prefers the host's database (ZONEINFO, then the system
+// directory) when it has the zone, so the rules (offsets, daylight saving
+// dates) come from the host's copy there; whether a name is accepted does
+// not.
 func LoadTimeZone(name string) (*time.Location, error) {
-	if len(name) > 64 || !timeZonePattern.MatchString(name) || name == "Local" {
-		return nil, fmt.Errorf("%q is not an IANA time zone name like Europe/Rome", clip(name))
-	}
-	if !IsTimeZone(name) {
-		return nil, fmt.Errorf("%q is not a time zone of the IANA time zone database", name)
+	if err := checkTimeZone(name); err != nil {
+		return nil, err
 	}
 	loc, err := time.LoadLocation(name)
 	if err != nil {
