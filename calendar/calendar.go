@@ -72,7 +72,7 @@ func New(s Spec) (*Calendar, error) {
 	var errs []error
 	if s.TimeZone == "" {
 		errs = append(errs, errors.New("time_zone: required for a business-hours calendar"))
-	} else if loc, err := loadZone(s.TimeZone); err != nil {
+	} else if loc, err := LoadZone(s.TimeZone); err != nil {
 		errs = append(errs, fmt.Errorf("time_zone: %w", err))
 	} else {
 		c.loc = loc

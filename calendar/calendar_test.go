@@ -34,7 +34,7 @@ func mustNew(t testing.TB, s Spec) *Calendar {
 
 func mustZone(t testing.TB, name string) *time.Location {
 	t.Helper()
-	loc, err := loadZone(name)
+	loc, err := LoadZone(name)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -101,17 +101,17 @@ func TestNewAccepts(t *testing.T) {
 // TestEmbeddedZones checks that zones come from the embedded database: a zone the system might have under
 // another name is not found, and Rome has the rules the tests expect.
 func TestEmbeddedZones(t *testing.T) {
-	if _, err := loadZone("posixrules"); err == nil {
-		t.Error(`loadZone("posixrules") found a zone; only the embedded database's zones exist`)
+	if _, err := LoadZone("posixrules"); err == nil {
+		t.Error(`LoadZone("posixrules") found a zone; only the embedded database's zones exist`)
 	}
-	if _, err := loadZone("../zoneinfo.zip"); err == nil {
-		t.Error("loadZone accepted a path")
+	if _, err := LoadZone("../zoneinfo.zip"); err == nil {
+		t.Error("LoadZone accepted a path")
 	}
 	loc := mustZone(t, "Europe/Rome")
 	if _, off := time.Date(2026, 7, 1, 12, 0, 0, 0, loc).Zone(); off != 2*3600 {
 		t.Errorf("Europe/Rome offset in July %d, want 7200", off)
 	}
 	if mustZone(t, "Europe/Rome") != loc {
-		t.Error("loadZone does not cache locations")
+		t.Error("LoadZone does not cache locations")
 	}
 }

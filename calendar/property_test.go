@@ -23,7 +23,7 @@ var propertySpecs = []Spec{
 func refElapsed(s Spec, start, end time.Time, pauses []Interval) time.Duration {
 	loc := time.UTC
 	if s.TimeZone != "" {
-		loc, _ = loadZone(s.TimeZone)
+		loc, _ = LoadZone(s.TimeZone)
 	}
 	holiday := map[string]bool{}
 	for _, h := range s.Holidays {

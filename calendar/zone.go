@@ -31,8 +31,9 @@ var zones struct {
 	cache map[string]*time.Location
 }
 
-// loadZone loads the IANA zone name from the embedded database only.
-func loadZone(name string) (*time.Location, error) {
+// LoadZone loads the IANA zone name from the database embedded in the package (TZDataVersion), never from the
+// host's files, so every peer gets the same rules. Names that are not in it fail, "Local" included.
+func LoadZone(name string) (*time.Location, error) {
 	zones.once.Do(func() {
 		r, err := zip.NewReader(bytes.NewReader(zoneinfoZip), int64(len(zoneinfoZip)))
 		if err != nil {

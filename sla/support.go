@@ -4,12 +4,9 @@ import (
 	"fmt"
 	"regexp"
 	"strconv"
-	"strings"
-	"sync"
 	"time"
-	// The time zone database is embedded so that every peer resolves a
-	// calendar's time zone alike, whatever its operating system ships.
-	_ "time/tzdata"
+
+	"github.com/slasa/slasa/calendar"
 )
 
 // Calendar kinds of a support calendar.
@@ -230,53 +227,30 @@ func ParseDate(s string) (time.Time, error) {
 // host.
 var timeZonePattern = regexp.MustCompile(`^[A-Z][A-Za-z0-9_+-]*(/[A-Z][A-Za-z0-9_+-]*){0,2}$`)
 
-//go:generate go run gen_timezones.go
-
-// checkTimeZone is LoadTimeZone without loading: validation decides from
-// the embedded list of names alone, never from the host's files.
+// checkTimeZone is LoadTimeZone's check of the name: the zones of the
+// database embedded in package calendar (calendar.TZDataVersion), which
+// also computes the deadlines, never the host's files.
 func checkTimeZone(name string) error {
 	if len(name) > 64 || !timeZonePattern.MatchString(name) || name == "Local" {
 		return fmt.Errorf("%q is not an IANA time zone name like Europe/Rome", clip(name))
 	}
-	if !IsTimeZone(name) {
+	if _, err := calendar.LoadZone(name); err != nil {
 		return fmt.Errorf("%q is not a time zone of the IANA time zone database", name)
 	}
 	return nil
 }
 
-// timeZoneSet holds the names of timeZoneNames.
-var timeZoneSet = sync.OnceValue(func() map[string]bool {
-	set := map[string]bool{}
-	for _, name := range strings.Split(timeZoneNames, "\n") {
-		set[name] = true
-	}
-	return set
-})
-
 // IsTimeZone reports whether name is a zone of the IANA time zone database
-// that slasa embeds (time/tzdata of the Go release that generated
-// timezones.go). The answer depends on nothing else: not on the host's
-// database (which time.LoadLocation reads first, and which may hold more or
-// fewer names), so every peer accepts the same calendars.
-func IsTimeZone(name string) bool {
-	return len(name) <= 64 && timeZonePattern.MatchString(name) && timeZoneSet()[name]
-}
+// embedded in package calendar. The answer depends on nothing else: not on
+// the host's database, so every peer accepts the same calendars.
+func IsTimeZone(name string) bool { return checkTimeZone(name) == nil }
 
-// LoadTimeZone loads the IANA time zone of a business-hours calendar. The
-// name must be one of the embedded database (see IsTimeZone); "Local" (the
-// host's zone) is refused. The database is embedded in the binary
-// (time/tzdata), so the zone loads even on a host without one. Note that
-// time.LoadLocation prefers the host's database (ZONEINFO, then the system
-// directory) when it has the zone, so the rules (offsets, daylight saving
-// dates) come from the host's copy there; whether a name is accepted does
-// not.
+// LoadTimeZone loads the IANA time zone of a business-hours calendar from
+// the database embedded in package calendar (see IsTimeZone); "Local" (the
+// host's zone) is refused.
 func LoadTimeZone(name string) (*time.Location, error) {
 	if err := checkTimeZone(name); err != nil {
 		return nil, err
 	}
-	loc, err := time.LoadLocation(name)
-	if err != nil {
-		return nil, fmt.Errorf("time zone %q does not load: %v", name, err)
-	}
-	return loc, nil
+	return calendar.LoadZone(name)
 }
