@@ -38,7 +38,7 @@ var minorUnits = sync.OnceValues(func() (map[string]int, error) {
 		}
 		e, err := strconv.Atoi(f[1])
 		if err != nil || e < 0 || e > 4 {
-			return nil, fmt.Errorf("iso4217.txt line %d: minor unit %q is not 0 to 4 or N.A.", i+1, f[1])
+			return nil, fmt.Errorf("iso4217.txt line %d: minor unit %q is neither 0 to 4 nor N.A", i+1, f[1])
 		}
 		m[f[0]] = e
 	}
