@@ -40,9 +40,10 @@ var (
 		Subject: "CN=client@clientorg.slasa.local,OU=client,L=San Francisco,ST=California,C=US",
 		Issuer:  "CN=ca.clientorg.slasa.local,O=clientorg.slasa.local,L=San Francisco,ST=California,C=US",
 	}
+	// demoVerdict refers to demoVerdictRecord (VerdictID checks the id).
 	demoVerdict = VerdictRef{
-		VerdictID:    "5b1e0c2f9a7d4e3c8b6a1f0e2d4c6b8a9e7f5d3c1b2a4e6f8d0c2b4a6e8f0d2c",
-		EnclaveID:    "3f2a9c1d7e5b4a60",
+		VerdictID:    "32a80eb9576fb912c5499d0fac515d3d9262ab247f430da090cb2437042c6dcf",
+		EnclaveID:    "3F2A9C1D7E5B4A60C8D2E6F1A3B5C7D9E0F2A4B6C8D0E1F3A5B7C9D1E3F5A7B9",
 		ReportDigest: "9c8b7a6f5e4d3c2b1a0f9e8d7c6b5a4f3e2d1c0b9a8f7e6d5c4b3a2f1e0d9c8b",
 	}
 )

@@ -49,9 +49,8 @@ type LedgerRef struct {
 
 // VerdictRef names the enclave verdict a figure comes from.
 type VerdictRef struct {
-	// VerdictID identifies the signed verdict; the package takes it as the
-	// caller gives it (see the package documentation of the CLI that fills
-	// it).
+	// VerdictID identifies the signed verdict: VerdictID of the verdict
+	// rebuilt from the settlement record.
 	VerdictID string `json:"verdict_id"`
 	// EnclaveID is the pinned enclave that signed the verdict.
 	EnclaveID string `json:"enclave_id"`
