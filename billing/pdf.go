@@ -91,17 +91,7 @@ func (inv *Invoice) WritePDF(w io.Writer) error {
 
 	// Line items.
 	cols := []float64{10, 110, 22, 38}
-	pdf.SetFont("Helvetica", "B", 9)
-	pdf.SetFillColor(230, 230, 230)
-	for i, h := range []string{"#", "Description", "Rate", "Amount"} {
-		align := "L"
-		if i >= 2 {
-			align = "R"
-		}
-		pdf.CellFormat(cols[i], 7, h, "TB", 0, align, true, 0, "")
-	}
-	pdf.Ln(-1)
-	pdf.SetFont("Helvetica", "", 9)
+	tableHeader(pdf, cols)
 	for _, l := range inv.Lines {
 		itemRow(pdf, tr, cols, strconv.Itoa(l.No), l.Description, l.Rate, l.Amount.String())
 	}
@@ -186,6 +176,21 @@ func partyBlock(pdf *fpdf.Fpdf, tr func(string) string, title string, p Party, w
 	pdf.MultiCell(w, 4, tr("Organization (MSP): "+p.MSPID+"\nWallet: "+p.Wallet+"\n"+p.Subject), "", "L", false)
 }
 
+// tableHeader writes the line-item table's header row.
+func tableHeader(pdf *fpdf.Fpdf, cols []float64) {
+	pdf.SetFont("Helvetica", "B", 9)
+	pdf.SetFillColor(230, 230, 230)
+	for i, h := range []string{"#", "Description", "Rate", "Amount"} {
+		align := "L"
+		if i >= 2 {
+			align = "R"
+		}
+		pdf.CellFormat(cols[i], 7, h, "TB", 0, align, true, 0, "")
+	}
+	pdf.Ln(-1)
+	pdf.SetFont("Helvetica", "", 9)
+}
+
 // itemRow writes one line-item row; the description wraps, the other
 // cells take its height.
 func itemRow(pdf *fpdf.Fpdf, tr func(string) string, cols []float64, no, desc, rate, amount string) {
@@ -194,6 +199,7 @@ func itemRow(pdf *fpdf.Fpdf, tr func(string) string, cols []float64, no, desc, r
 	_, pageH := pdf.GetPageSize()
 	if pdf.GetY()+h > pageH-25 {
 		pdf.AddPage()
+		tableHeader(pdf, cols)
 	}
 	x, y := pdf.GetXY()
 	pdf.CellFormat(cols[0], 5.5, no, "", 0, "L", false, 0, "")

@@ -2,6 +2,7 @@ package billing
 
 import (
 	"bytes"
+	"fmt"
 	"image/png"
 	"os"
 	"os/exec"
@@ -56,6 +57,20 @@ func pdfTools(t *testing.T) (pdftotext, pdftoppm string) {
 	return pdftotext, pdftoppm
 }
 
+// manyPenalties is demoInvoice with 60 ticket penalties, all paid: more
+// lines than a page holds.
+func manyPenalties() InvoiceInput {
+	in := demoInvoice()
+	for i := range 60 {
+		in.Penalties = append(in.Penalties, PenaltyInput{
+			Description: fmt.Sprintf("ticket T-%03d resolved late", i+1), Owed: 500, Paid: 500,
+			Ref: in.Settlement.Ref, Verdict: demoVerdict,
+		})
+		in.Settlement.Refund += 500
+	}
+	return in
+}
+
 func TestInvoicePDFText(t *testing.T) {
 	pdftotext, pdftoppm := pdfTools(t)
 	for _, tt := range []struct {
@@ -72,6 +87,10 @@ func TestInvoicePDFText(t *testing.T) {
 		{"penalty", penaltyInvoice(), []string{
 			`SLA service credit, tier 100.00%\s+100.00%\s+USD -1,000.00`, `3\s+Penalty: fixed penalty[^\n]*USD -1,200.00`,
 			`Total due\s+USD -1,200.00`, `not included in the total due\): USD -300.00`,
+		}},
+		{"many pages", manyPenalties(), []string{
+			`62\s+Penalty: ticket T-060 resolved late[^\n]*USD -5.00`, `Total due\s+USD 400.00`,
+			`Page 1 of \d+\s+#\s+Description\s+Rate\s+Amount`, // the table header repeats
 		}},
 	} {
 		inv, err := NewInvoice(tt.in)
@@ -95,6 +114,16 @@ func TestInvoicePDFText(t *testing.T) {
 			if !regexp.MustCompile(w).Match(out) {
 				t.Errorf("%s: the PDF's text lacks %q; text:\n%s", tt.name, w, out)
 			}
+		}
+		// Every page numbered "Page i of n", i from 1 to n.
+		pages := regexp.MustCompile(`Page (\d+) of (\d+)`).FindAllSubmatch(out, -1)
+		for i, m := range pages {
+			if want := fmt.Sprint(i + 1); string(m[1]) != want || string(m[2]) != fmt.Sprint(len(pages)) {
+				t.Errorf("%s: page footer %q, want Page %s of %d", tt.name, m[0], want, len(pages))
+			}
+		}
+		if tt.name == "many pages" && len(pages) < 2 {
+			t.Errorf("%s: %d pages, want more than one", tt.name, len(pages))
 		}
 		if tt.name != "demo" {
 			continue
