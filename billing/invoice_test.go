@@ -141,3 +141,35 @@ func TestNewInvoiceErrors(t *testing.T) {
 		}
 	}
 }
+
+func TestInvoiceMinorUnits(t *testing.T) {
+	for _, tt := range []struct {
+		currency                     string
+		fee, credit                  int64
+		wantFee, wantCredit, wantDue string
+	}{
+		{"JPY", 150000, 15000, "JPY 150,000", "JPY -15,000", "JPY 135,000"},
+		{"BHD", 1500, 150, "BHD 1.500", "BHD -0.150", "BHD 1.350"},
+		{"EUR", 99999, 9999, "EUR 999.99", "EUR -99.99", "EUR 900.00"},
+	} {
+		in := demoInvoice()
+		in.Currency, in.Fee, in.Deposit.Amount = tt.currency, tt.fee, tt.fee
+		in.Settlement.CreditBPS, in.Settlement.Credit, in.Settlement.Released, in.Settlement.Refund = 1000, tt.credit, tt.fee-tt.credit, tt.credit
+		inv, err := NewInvoice(in)
+		if err != nil {
+			t.Fatalf("%s: %v", tt.currency, err)
+		}
+		var b strings.Builder
+		if err := inv.WriteTable(&b); err != nil {
+			t.Fatal(err)
+		}
+		for _, want := range []string{tt.wantFee, tt.wantCredit} {
+			if !strings.Contains(b.String(), want) {
+				t.Errorf("%s: table lacks %q:\n%s", tt.currency, want, b.String())
+			}
+		}
+		if got := inv.TotalDue.String(); got != tt.wantDue {
+			t.Errorf("%s: total due %s, want %s", tt.currency, got, tt.wantDue)
+		}
+	}
+}

@@ -61,3 +61,23 @@ func TestNewStatementErrors(t *testing.T) {
 		}
 	}
 }
+
+func TestStatementOneSLA(t *testing.T) {
+	in := demoStatement()
+	in.SLAID = "demo-sla"
+	var lines []StatementLineInput
+	for _, l := range in.Lines {
+		if l.SLAID == "demo-sla" {
+			l.BalanceAfter = nil
+			lines = append(lines, l)
+		}
+	}
+	in.Lines, in.Opening, in.Closing = lines, 0, -170000
+	st, err := NewStatement(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(st.Lines) != 3 || st.Closing.String() != "USD -1,700.00" || st.SLAID != "demo-sla" {
+		t.Errorf("statement of demo-sla: %d lines, closing %s", len(st.Lines), st.Closing)
+	}
+}
