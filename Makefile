@@ -5,7 +5,8 @@
 #
 # Tools the project needs are built from the Go module proxy into $(CACHE_DIR)
 # (default .cache/, ignored by git); nothing is expected to be installed by hand
-# except Go, make, bash and a C-free Linux userland.
+# except Go, make, bash and a C-free Linux userland (and Debian poppler-utils,
+# pdftotext and pdftoppm, for the invoice PDF test of package billing).
 
 SHELL        := /bin/bash
 GO           ?= go
