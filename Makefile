@@ -5,8 +5,9 @@
 #
 # Tools the project needs are built from the Go module proxy into $(CACHE_DIR)
 # (default .cache/, ignored by git); nothing is expected to be installed by hand
-# except Go, make, bash and a C-free Linux userland (and Debian poppler-utils,
-# pdftotext and pdftoppm, for the invoice PDF test of package billing).
+# except Go, make, bash and a C-free Linux userland; the Debian packages the tests
+# need (poppler-utils: pdftotext and pdftoppm for the invoice PDF test) are
+# installed by tools/system-packages.sh (make system-packages) when missing.
 
 SHELL        := /bin/bash
 GO           ?= go
@@ -17,7 +18,7 @@ STATICCHECK_VERSION := v0.8.2
 
 GO_PACKAGES  := ./...
 
-.PHONY: help build test test-unit lint fmt vet staticcheck bench fuzz clean demo mutate
+.PHONY: help build test test-unit system-packages lint fmt vet staticcheck bench fuzz clean demo mutate
 
 help: ## list the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | sort
@@ -32,8 +33,11 @@ demo: ## the whole story on a real local network in minutes (demo/demo.sh; leave
 
 test: test-unit mutate test-integration ## unit tests, the security-check mutants, then integration tests on a real network (the CI command)
 
-test-unit: ## unit tests only (fast, no network)
+test-unit: system-packages ## unit tests only (fast, no network)
 	$(GO) test -count=1 $(GO_PACKAGES)
+
+system-packages: ## install the Debian packages the tests need when missing (poppler-utils)
+	bash tools/system-packages.sh
 
 # MUTATE_FLAGS: e.g. -run ID, -pkg ./chaincode/..., -list, -json, -parallel 2, -timeout 5m
 MUTATE_FLAGS ?=
