@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"sort"
 	"strconv"
 	"unicode/utf16"
@@ -19,8 +20,10 @@ import (
 //
 // Definition. The typed model s is encoded with encoding/json (so fields
 // appear under their JSON names, optional fields tagged omitempty are left
-// out when empty, and the required lists metrics, monitoring.zones and
-// consequences.credit_tiers are written as [] when nil), and the result is
+// out when empty, and the required lists metrics, monitoring.zones,
+// consequences.credit_tiers, support.calendars, support.severities, the
+// days of each support hours range and the notify list of each escalation
+// level are written as [] when nil), and the result is
 // canonicalised per RFC 8785 (JSON Canonicalization Scheme, JCS):
 //
 //   - object members are sorted by their names compared as sequences of
@@ -96,6 +99,45 @@ func normalized(s *SLA) *SLA {
 	}
 	if c.Consequences.CreditTiers == nil {
 		c.Consequences.CreditTiers = []CreditTier{}
+	}
+	if s.Support != nil {
+		c.Support = normalizedSupport(s.Support)
+	}
+	return &c
+}
+
+// normalizedSupport returns a copy of sup whose required lists
+// (calendars, severities, the days of each hours range, the parties of
+// each escalation level) are empty rather than nil; sup is not modified.
+func normalizedSupport(sup *Support) *Support {
+	c := *sup
+	if c.Calendars == nil {
+		c.Calendars = []SupportCalendar{}
+	}
+	if c.Severities == nil {
+		c.Severities = []Severity{}
+	}
+	if slices.ContainsFunc(c.Calendars, func(cal SupportCalendar) bool {
+		return slices.ContainsFunc(cal.Hours, func(h HoursRange) bool { return h.Days == nil })
+	}) {
+		c.Calendars = slices.Clone(c.Calendars)
+		for i := range c.Calendars {
+			hours := slices.Clone(c.Calendars[i].Hours)
+			for j := range hours {
+				if hours[j].Days == nil {
+					hours[j].Days = []string{}
+				}
+			}
+			c.Calendars[i].Hours = hours
+		}
+	}
+	if slices.ContainsFunc(c.Escalation, func(e Escalation) bool { return e.Notify == nil }) {
+		c.Escalation = slices.Clone(c.Escalation)
+		for i := range c.Escalation {
+			if c.Escalation[i].Notify == nil {
+				c.Escalation[i].Notify = []string{}
+			}
+		}
 	}
 	return &c
 }

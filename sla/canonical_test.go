@@ -161,6 +161,16 @@ func fullSLA(t *testing.T) *SLA {
 		}
 	}
 	s.Interval.BillingCycle = BillingCycle{Unit: CycleSeconds, Seconds: 3600}
+	// A 24x7 calendar has no time zone, hours or holidays: make every
+	// calendar a business-hours one so that each field holds a value.
+	for i := range s.Support.Calendars {
+		if c := &s.Support.Calendars[i]; c.Kind == CalendarTwentyFourSeven {
+			c.Kind = CalendarBusinessHours
+			c.TimeZone = "UTC"
+			c.Hours = []HoursRange{{Days: []string{"sat", "sun"}, From: "00:00", To: "24:00"}}
+			c.Holidays = []string{"2026-12-31"}
+		}
+	}
 	if err := Validate(s); err != nil {
 		t.Fatal(err)
 	}

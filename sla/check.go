@@ -20,6 +20,7 @@ func check(s *SLA) []Problem {
 	c.zones(s)
 	c.metrics(s)
 	c.consequences(s)
+	c.support(s)
 	return c.problems
 }
 

@@ -103,6 +103,7 @@ func FuzzCanonical(f *testing.F) {
 var droppable = map[string]bool{
 	"description": true, "parameters": true, "rules": true, "valid": true, "failure": true,
 	"penalties": true, "collateral_wallet": true, "value": true, "measurement": true,
+	"pause_statuses": true, "escalation": true, "objectives": true, "holidays": true,
 }
 
 func isEmptyValue(v any) bool {

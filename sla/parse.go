@@ -45,7 +45,14 @@ const MaxDocumentBytes = 1 << 20
 //     not longer than the sub-interval; provider and client in different
 //     MSPs with different wallets; collateral wallet distinct from both;
 //     min_zones_down at most the number of zones; no value with the
-//     present/absent condition operators.
+//     present/absent condition operators; in the support section, unique
+//     calendar, severity and objective ids, targets naming existing
+//     calendars, business-hours calendars with a time zone of the embedded
+//     IANA database, ranges with from before to that do not overlap on a
+//     day, sorted unique valid holidays, pause statuses unique and not
+//     driven by the ticket chaincode, escalation levels in increasing
+//     order, penalties naming existing severities (one per severity and
+//     target), objective ids distinct from metric ids.
 //
 // Step 4 runs only when the document decodes into the typed model, and a
 // semantic problem is not reported at a path where (or below where) the
@@ -253,6 +260,9 @@ func schemaProblem(re gojsonschema.ResultError) (Problem, bool) {
 		if strings.HasSuffix(path, "billing_cycle.seconds") {
 			return Problem{path, `is only allowed when unit is "seconds"`}, true
 		}
+		if calendarOnlyField.MatchString(path) {
+			return Problem{path, `is only allowed when kind is "business_hours"`}, true
+		}
 		return Problem{path, "is not allowed here"}, true
 	case "enum":
 		return Problem{path, "must be one of " + unescapeHTML(fmt.Sprint(details["allowed"]))}, true
@@ -267,6 +277,10 @@ func schemaProblem(re gojsonschema.ResultError) (Problem, bool) {
 	}
 	return Problem{path, lowerFirst(re.Description())}, true
 }
+
+// calendarOnlyField matches the paths of the support calendar fields that
+// only a business-hours calendar has.
+var calendarOnlyField = regexp.MustCompile(`^support\.calendars\[[0-9]+\]\.(time_zone|hours|holidays)$`)
 
 // contextPath turns a gojsonschema context ("(root).metrics.0.unit") into
 // a JSON path ("metrics[0].unit"). All-digit segments are array indices:

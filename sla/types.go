@@ -8,7 +8,10 @@
 // down, how missing data is treated). The *interval* fixes the billing cycle
 // (evaluation period), the sampling period and the sub-interval (minute) used
 // by the algorithmic drivers. *Consequences* map metric values to service
-// credits and penalties.
+// credits and penalties. The optional *support* section sets the
+// trouble-ticket terms: acceptance and closure targets per severity, counted
+// in 24x7 or business-hours calendars, pauses, escalation, per-ticket
+// penalties and objectives over the tickets of a period.
 //
 // Everything that is endorsed on a ledger is an integer (minor currency
 // units, basis points, milliseconds) or an exact decimal string; there are no
@@ -77,6 +80,12 @@ type SLA struct {
 	Monitoring   Monitoring   `json:"monitoring"`
 	Metrics      []Metric     `json:"metrics"`
 	Consequences Consequences `json:"consequences"`
+	// Support holds the trouble-ticket terms (severities with acceptance
+	// and closure targets in calendars, pauses, escalation, per-ticket
+	// penalties and objectives); nil when the SLA has none. Documents
+	// without it keep the canonical form and digest they had before the
+	// section existed.
+	Support *Support `json:"support,omitempty"`
 }
 
 // Service describes the product the SLA covers; ProductID keys the product
