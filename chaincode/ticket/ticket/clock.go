@@ -53,15 +53,15 @@ func (r *TicketRecord) running() string {
 	return ""
 }
 
-// elapsed returns the time counted on target name's calendar from the
-// clock start to now, pauses excluded.
+// elapsed returns the time counted by target name's clock at now.
 func (r *TicketRecord) elapsed(name string, now time.Time) (time.Duration, error) {
 	tt, _ := r.Terms.target(name)
 	cal, err := tt.calendar()
 	if err != nil {
 		return 0, err
 	}
-	start, err := parseTime("clock_start", r.ClockStart)
+	c := r.clock(name)
+	start, err := parseTime(name+".start", c.Start)
 	if err != nil {
 		return 0, err
 	}
@@ -69,19 +69,16 @@ func (r *TicketRecord) elapsed(name string, now time.Time) (time.Duration, error
 	if err != nil {
 		return 0, err
 	}
+	carried := time.Duration(c.CarriedMS) * time.Millisecond
 	if now.Before(start) {
-		return 0, nil
+		return carried, nil
 	}
-	return cal.Elapsed(start, now, pauses), nil
+	return carried + cal.Elapsed(start, now, pauses), nil
 }
 
 // refreshDeadlines sets the target and the deadline of every target
-// without an outcome from the terms, the clock start and the pauses.
+// without an outcome from the terms, its clock and the pauses.
 func (r *TicketRecord) refreshDeadlines() error {
-	start, err := parseTime("clock_start", r.ClockStart)
-	if err != nil {
-		return err
-	}
 	pauses, err := r.intervals()
 	if err != nil {
 		return err
@@ -91,16 +88,45 @@ func (r *TicketRecord) refreshDeadlines() error {
 		if c.Outcome != nil {
 			continue
 		}
+		start, err := parseTime(name+".start", c.Start)
+		if err != nil {
+			return err
+		}
 		tt, _ := r.Terms.target(name)
 		cal, err := tt.calendar()
 		if err != nil {
 			return err
 		}
 		c.TargetMS = tt.TargetMS
-		c.Deadline = ""
-		if d, ok := cal.Deadline(start, time.Duration(tt.TargetMS)*time.Millisecond, pauses); ok {
-			c.Deadline = format(d)
+		c.Deadline = format(start)
+		if left := tt.TargetMS - c.CarriedMS; left > 0 {
+			c.Deadline = ""
+			if d, ok := cal.Deadline(start, time.Duration(left)*time.Millisecond, pauses); ok {
+				c.Deadline = format(d)
+			}
 		}
+	}
+	return nil
+}
+
+// restartClocks prepares the clocks without an outcome for new terms at
+// now: under "restart" they start again from zero, else the time counted
+// so far (under the current terms) is carried over.
+func (r *TicketRecord) restartClocks(now time.Time, restart bool) error {
+	for _, name := range []string{sla.TargetAcceptance, sla.TargetClosure} {
+		c := r.clock(name)
+		if c.Outcome != nil {
+			continue
+		}
+		carried := int64(0)
+		if !restart {
+			el, err := r.elapsed(name, now)
+			if err != nil {
+				return err
+			}
+			carried = el.Milliseconds()
+		}
+		c.Start, c.CarriedMS, c.Level = format(now), carried, 0
 	}
 	return nil
 }

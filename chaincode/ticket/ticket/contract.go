@@ -59,8 +59,7 @@
 // Every time is the transaction timestamp, checked by the guard against
 // the endorsing peers' clocks (ccguard, default skew 5 minutes); with every
 // party's peer endorsing, no party alone can shift it further. The clocks
-// of a ticket start at its creation (or at a severity change when the SLA
-// says severity_change "restart"). The acceptance clock runs until
+// of a ticket start at its creation. The acceptance clock runs until
 // AcknowledgeTicket, the closure clock until ResolveTicket; each counts
 // only the business time of its target's calendar outside the pauses. A
 // target's deadline is the instant its clock reaches the target (unknown,
@@ -72,11 +71,12 @@
 // of its currency; 0 when met). ReopenTicket clears the closure outcome:
 // the closure clock keeps counting from the ticket's start, the time the
 // ticket spent resolved included. ChangeSeverity takes the new severity's
-// terms for every target without an outcome: with "keep_elapsed" its
-// deadline is counted from the ticket's start as if the ticket had had the
-// new severity from the beginning, with "restart" from the change; targets
-// with an outcome keep it. Money is not paid here: the penalties are
-// settled through the enclave's verdict of the period.
+// terms for every target without an outcome: with "keep_elapsed" the time
+// counted so far (in the old calendar, whole milliseconds) stays counted
+// and the clock goes on in the new calendar towards the new target; with
+// "restart" the clock starts again from zero at the change. Targets with
+// an outcome keep it. Money is not paid here: the penalties are settled
+// through the enclave's verdict of the period.
 //
 // Escalate(slaID, ticketID, level) records escalation level n of the
 // running target (the acceptance target until acknowledgement, then the
@@ -246,12 +246,9 @@ type TicketRecord struct {
 	Description    string `json:"description"`
 	Status         string `json:"status"`
 	// PausedFrom is the status a paused ticket returns to.
-	PausedFrom string `json:"paused_from,omitempty"`
-	CreatedAt  string `json:"created_at"`
-	CreatedBy  string `json:"created_by"`
-	// ClockStart is when the clocks start: the creation, or the last
-	// severity change under severity_change "restart".
-	ClockStart string  `json:"clock_start"`
+	PausedFrom string  `json:"paused_from,omitempty"`
+	CreatedAt  string  `json:"created_at"`
+	CreatedBy  string  `json:"created_by"`
 	Pauses     []Pause `json:"pauses"`
 	// Terms are the SLA's terms for the ticket's severity, taken at
 	// creation and at each severity change.
@@ -271,11 +268,20 @@ type Pause struct {
 	To     string `json:"to,omitempty"`
 }
 
-// TargetClock is the state of one target of a ticket.
+// TargetClock is the state of one target of a ticket. Its counted time
+// at t is CarriedMS plus the time its calendar counts from Start to t,
+// pauses excluded.
 type TargetClock struct {
 	TargetMS int64 `json:"target_ms"`
+	// Start is when the clock last started counting in the current
+	// calendar: the creation, or a severity change.
+	Start string `json:"start"`
+	// CarriedMS is the time counted before Start, under earlier terms
+	// (severity_change "keep_elapsed"); 0 otherwise.
+	CarriedMS int64 `json:"carried_ms"`
 	// Deadline is when the target's clock reaches the target, "" while an
-	// open pause leaves it unknown.
+	// open pause leaves it unknown; the severity change itself when the
+	// carried time had reached the target already.
 	Deadline string `json:"deadline"`
 	// Outcome is set when the clock stopped (acknowledgement, resolution).
 	Outcome *Outcome `json:"outcome,omitempty"`

@@ -151,8 +151,9 @@ func (c *Contract) CreateTicket(ctx contractapi.TransactionContextInterface, sla
 		Customer: v.Parties.Client.id(), Provider: v.Parties.Provider.id(),
 		Severity: terms.Severity, Type: in.Type, Description: in.Description,
 		Status:    StatusOpen,
-		CreatedAt: format(now), CreatedBy: role, ClockStart: format(now),
+		CreatedAt: format(now), CreatedBy: role,
 		Pauses: []Pause{}, Terms: terms, Escalations: []EscalationRecord{}, Timeline: []Transition{},
+		Acceptance: TargetClock{Start: format(now)}, Closure: TargetClock{Start: format(now)},
 	}
 	if err := r.refreshDeadlines(); err != nil {
 		return fmt.Errorf("ticket %q of SLA %q: %w", ticketID, slaID, err)
@@ -192,10 +193,9 @@ func open(v *slaParties, now time.Time) error {
 // against the agreement's digest) and the input {"severity", "reason"}
 // (the new severity, other than the current one; reason 1..1024 bytes).
 // Targets with an outcome keep it; the others take the new target and
-// calendar, counted from the ticket's clock start (severity_change
-// "keep_elapsed") or from now ("restart", which also restarts the
-// clocks), and their escalation levels start again. Event
-// TicketSeverityChanged.
+// calendar from now on, with the time counted so far carried over
+// (severity_change "keep_elapsed") or from zero ("restart"), and their
+// escalation levels start again. Event TicketSeverityChanged.
 func (c *Contract) ChangeSeverity(ctx contractapi.TransactionContextInterface, slaID, ticketID string) error {
 	s, err := c.begin(ctx, "ChangeSeverity", slaID, ticketID, []string{TransientTicket, TransientSLA, TransientInput}, RoleCustomer, RoleProvider)
 	if err != nil {
@@ -228,15 +228,10 @@ func (c *Contract) ChangeSeverity(ctx contractapi.TransactionContextInterface, s
 		return fmt.Errorf("SLA %q: %w", slaID, err)
 	}
 	from := s.r.Severity
+	if err := s.r.restartClocks(s.now, terms.SeverityChange == sla.SeverityChangeRestart); err != nil {
+		return s.wrap(err)
+	}
 	s.r.Severity, s.r.Terms = terms.Severity, terms
-	if terms.SeverityChange == sla.SeverityChangeRestart {
-		s.r.ClockStart = format(s.now)
-	}
-	for _, t := range []*TargetClock{&s.r.Acceptance, &s.r.Closure} {
-		if t.Outcome == nil {
-			t.Level = 0
-		}
-	}
 	if err := s.r.refreshDeadlines(); err != nil {
 		return fmt.Errorf("ticket %q of SLA %q: %w", ticketID, slaID, err)
 	}
