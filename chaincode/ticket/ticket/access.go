@@ -96,6 +96,13 @@ type step struct {
 // record must be the current one, and the caller must hold one of allowed
 // roles (the first it holds is the role it acts in).
 func (c *Contract) begin(ctx contractapi.TransactionContextInterface, fn, slaID, ticketID string, keys []string, allowed ...string) (*step, error) {
+	params := []string{"slaID", "ticketID"}
+	if fn == "Escalate" {
+		params = append(params, "level")
+	}
+	if err := checkArgs(ctx, fn, params...); err != nil {
+		return nil, err
+	}
 	p, key, err := loadPublic(ctx, slaID, ticketID)
 	if err != nil {
 		return nil, err
@@ -133,6 +140,19 @@ func (c *Contract) begin(ctx contractapi.TransactionContextInterface, fn, slaID,
 		return nil, err
 	}
 	return &step{fn: fn, key: key, p: p, r: r, tm: tm, caller: caller, role: role, now: now}, nil
+}
+
+// checkArgs refuses a proposal with more arguments than fn's params (the
+// contract API ignores extra ones): free text passed as an argument by
+// mistake would be written to the block for every channel member.
+func checkArgs(ctx contractapi.TransactionContextInterface, fn string, params ...string) error {
+	_, args := ctx.GetStub().GetFunctionAndParameters()
+	// mutate:check args-count
+	if len(args) > len(params) {
+		return fmt.Errorf("arguments: %s takes %d (%s), not %d; pass everything else in the transient map under %q (the arguments are written to the block, the transient map is not)",
+			fn, len(params), strings.Join(params, ", "), len(args), TransientInput)
+	}
+	return nil
 }
 
 // statusError is the error of a transition the ticket's status does not

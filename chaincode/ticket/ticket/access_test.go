@@ -67,7 +67,7 @@ func TestWhoMayCallWhat(t *testing.T) {
 		refused := fmt.Sprintf("w-%s-%s", tc.fn, tc.status)
 		reach(t, n, s, refused, tc.status)
 		orgs := "ClientOrgMSP, ProviderOrgMSP, VendorOrgMSP"
-		if path[tc.status] == nil || len(path[tc.status]) == 0 {
+		if len(path[tc.status]) == 0 {
 			orgs = "ClientOrgMSP, ProviderOrgMSP"
 		}
 		for _, c := range callers(n) {

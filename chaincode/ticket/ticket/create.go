@@ -79,6 +79,9 @@ func describe(err error) string {
 // is written to the customer's and the provider's implicit collections,
 // so the transaction needs both organizations' peers. Event TicketCreated.
 func (c *Contract) CreateTicket(ctx contractapi.TransactionContextInterface, slaID, ticketID string) error {
+	if err := checkArgs(ctx, "CreateTicket", "slaID", "ticketID"); err != nil {
+		return err
+	}
 	if err := checkIDs(slaID, ticketID); err != nil {
 		return err
 	}

@@ -102,7 +102,13 @@ func TestTransientInputs(t *testing.T) {
 	c.Transient[ticket.TransientInput] = []byte(`{"reason":"a"} {"reason":"b"}`)
 	n.ExpectCallError(c, `transient "input": more than one JSON value`)
 	// The arguments are the ids only (and Escalate's level).
-	n.ExpectCallErrorPrefix(fabricfake.Call{ID: n.Vendor, Chaincode: cctest.Ticket, Fn: "UpdateTicket", Args: []string{"sla-1", "t1", "reason"}}, `Error: Incorrect number of params. Expected 2, received 3`)
+	c = n.TicketCall(n.Vendor, "UpdateTicket", "sla-1", "t1", map[string]string{"reason": "x"}, "router replaced")
+	n.ExpectCallError(c, `arguments: UpdateTicket takes 2 (slaID, ticketID), not 3; pass everything else in the transient map under "input" (the arguments are written to the block, the transient map is not)`)
+	c = n.TicketCall(n.Vendor, "Escalate", "sla-1", "t1", nil, "1", "x")
+	n.ExpectCallError(c, `arguments: Escalate takes 3 (slaID, ticketID, level), not 4; pass everything else in the transient map under "input" (the arguments are written to the block, the transient map is not)`)
+	c = cctest.CreateTicketCall(t, n.Client, s, "t9", "critical", "incident", "down")
+	c.Args = append(c.Args, "the VPN is down")
+	n.ExpectCallError(c, `arguments: CreateTicket takes 2 (slaID, ticketID), not 3; pass everything else in the transient map under "input" (the arguments are written to the block, the transient map is not)`)
 }
 
 // CreateTicket's checks: ids, the SLA's status, the document, the input.
@@ -110,7 +116,9 @@ func TestCreateTicketInputs(t *testing.T) {
 	n, s := setup(t)
 	doc, d := cctest.Doc(t, s)
 	n.At("2026-03-10T13:00:00Z")
-	base := func() fabricfake.Call { return cctest.CreateTicketCall(t, n.Client, s, "t1", "critical", "incident", "down") }
+	base := func() fabricfake.Call {
+		return cctest.CreateTicketCall(t, n.Client, s, "t1", "critical", "incident", "down")
+	}
 	with := func(edit func(*fabricfake.Call)) fabricfake.Call { c := base(); edit(&c); return c }
 	input := func(m map[string]string) func(*fabricfake.Call) {
 		return func(c *fabricfake.Call) { c.Transient[ticket.TransientInput] = cctest.TicketInput(t, m) }
