@@ -94,6 +94,12 @@ func TestEndorsement(t *testing.T) {
 	if got := policy(); got != "ClientOrgMSP,ProviderOrgMSP,VendorOrgMSP" {
 		t.Fatalf("policy at the end: %s", got)
 	}
+	// No transaction read private data: each endorser holds only its own
+	// organization's collection, so reading it would make the endorsers'
+	// results differ.
+	if len(n.World.PrivateReads) != 0 {
+		t.Fatalf("transactions read private data: %+v", n.World.PrivateReads)
+	}
 	// A forged write of the key by two organizations' peers is invalid.
 	var pub ticket.TicketPublic
 	_ = json.Unmarshal(n.World.State(cctest.Ticket, key), &pub)

@@ -337,6 +337,7 @@ func (c *Contract) Escalate(ctx contractapi.TransactionContextInterface, slaID, 
 	}
 	levels := s.r.Terms.Escalation
 	n, err := strconv.Atoi(level)
+	// mutate:check escalate-level
 	if err != nil || n < 1 || n > len(levels) {
 		return fmt.Errorf("level: %q is not a level of the SLA's escalation (1..%d)", clip(level), len(levels))
 	}
