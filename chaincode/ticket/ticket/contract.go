@@ -30,29 +30,31 @@
 // Who may call what (status "paused" means one of the SLA's pause
 // statuses):
 //
-//	CreateTicket     customer or provider               → open
-//	AssignVendor     provider                           open → assigned
-//	AcknowledgeTicket the assigned vendor               assigned → acknowledged (acceptance outcome)
-//	UpdateTicket     the assigned vendor                acknowledged, in_progress → in_progress
-//	ResolveTicket    the assigned vendor                acknowledged, in_progress → resolved (closure outcome)
-//	CloseTicket      customer or provider               resolved → closed
-//	ReopenTicket     customer or provider               resolved → in_progress (closure outcome cleared)
-//	PauseTicket      customer, provider or the vendor   open, assigned, acknowledged, in_progress → paused
-//	ResumeTicket     customer, provider or the vendor   paused → the status before the pause
-//	ChangeSeverity   customer or provider               any status but resolved and closed
-//	Escalate         customer, provider or the vendor   while a target runs
+//	CreateTicket       customer or provider          → open
+//	AssignVendor       provider                      open → assigned
+//	AcknowledgeTicket  the assigned vendor           assigned → acknowledged (acceptance outcome)
+//	UpdateTicket       the assigned vendor           acknowledged, in_progress → in_progress
+//	ResolveTicket      the assigned vendor           acknowledged, in_progress → resolved (closure outcome)
+//	CloseTicket        customer or provider          resolved → closed
+//	ReopenTicket       customer or provider          resolved → in_progress (closure outcome cleared)
+//	PauseTicket        customer, provider or vendor  open, assigned, acknowledged, in_progress → paused
+//	ResumeTicket       customer, provider or vendor  paused → the status before the pause
+//	ChangeSeverity     customer or provider          any status but resolved and closed
+//	Escalate           customer, provider or vendor  while a target runs
 //	GetTicket, GetTicketHistory
-//	                 members of the ticket's organizations, on a peer of their own
-//	ListTickets      anyone, on a peer of their own organization: the tickets in its collection
-//	Configure        an admin of an organization of the deploy configuration
-//	GetConfig        anyone
+//	                   members of the ticket's organizations, each on a peer of its own
+//	ListTickets        anyone, on a peer of its own organization: the tickets in its collection
+//	Configure          an admin of an organization of the deploy configuration
+//	GetConfig          anyone
 //
 // Pauses: the provider or the vendor pauses a ticket when it waits on the
 // customer, the customer when it asks for a hold; each pause is in the
 // timeline with who paused it, the pause status and the reason, and any of
 // the three may end it with ResumeTicket (the customer ends a pause it
 // disputes by resuming). An illegal transition is an error naming the
-// ticket's current status and changes nothing.
+// ticket's current status and changes nothing. The reads are open to every
+// member of the ticket's organizations, not only to the three identities:
+// each of those organizations holds the record on its peers.
 //
 // # Clocks
 //
@@ -68,8 +70,8 @@
 // records the counted time and the margin (target minus counted time, in
 // milliseconds, negative when breached) and the penalty owed for a breach
 // (the SLA's per-ticket penalty for the severity and target, in minor units
-// of its currency; 0 when met). ReopenTicket clears the closure outcome:
-// the closure clock keeps counting from the ticket's start, the time the
+// of its currency; 0 when met). ReopenTicket clears the closure outcome
+// and the closure clock counts on from where it started, the time the
 // ticket spent resolved included. ChangeSeverity takes the new severity's
 // terms for every target without an outcome: with "keep_elapsed" the time
 // counted so far (in the old calendar, whole milliseconds) stays counted
@@ -106,7 +108,8 @@
 // map too: the SLA document ("sla", for CreateTicket and ChangeSeverity)
 // and the function's input ("input", a JSON object: severity, type,
 // description, reasons, notes, vendor ticket id, pause status, vendor).
-// The arguments are slaID and ticketID only (and Escalate's level).
+// The arguments are slaID and ticketID only (and Escalate's level); a
+// proposal with more arguments is refused.
 //
 // What every channel member still learns from the blocks: the function
 // names and arguments (SLA ids, ticket ids, escalation levels), the
