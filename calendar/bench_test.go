@@ -33,3 +33,21 @@ func BenchmarkDeadlineSixWeeks(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkDeadlineHorizon is the worst case: a target never reached within MaxSearchDays on a calendar of 720
+// one-minute ranges a day in a zone with DST (only the dates of the DST changes are walked range by range).
+func BenchmarkDeadlineHorizon(b *testing.B) {
+	var hours []Range
+	for _, d := range everyDay {
+		for m := 0; m < minutesPerDay; m += 2 {
+			hours = append(hours, Range{d, m, m + 1})
+		}
+	}
+	c := mustNew(b, Spec{TimeZone: "Europe/Rome", Hours: hours})
+	start := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	for b.Loop() {
+		if d, ok := c.Deadline(start, 1<<62, nil); ok {
+			b.Fatalf("Deadline = %v, true beyond the horizon", d)
+		}
+	}
+}

@@ -34,6 +34,7 @@ type Calendar struct {
 	all      bool
 	loc      *time.Location
 	week     [7][]Range        // per weekday, sorted by From, non-overlapping
+	daySum   [7]time.Duration  // per weekday, the wall-clock length of its ranges
 	holidays map[date]struct{} // local dates on which nothing counts
 }
 
@@ -106,6 +107,9 @@ func New(s Spec) (*Calendar, error) {
 	}
 	for d := range c.week {
 		slices.SortFunc(c.week[d], func(a, b Range) int { return a.From - b.From })
+		for _, r := range c.week[d] {
+			c.daySum[d] += time.Duration(r.To-r.From) * time.Minute
+		}
 	}
 
 	var prev time.Time

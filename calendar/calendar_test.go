@@ -210,6 +210,8 @@ func TestElapsed(t *testing.T) {
 			r("2026-10-25 00:00"), r("2026-10-26 00:00"), nil, 25 * time.Hour},
 		{"Rome fall back 01-03", Spec{TimeZone: "Europe/Rome", Hours: weekdays(60, 180, time.Sunday)},
 			r("2026-10-25 00:00"), r("2026-10-26 00:00"), nil, 3 * time.Hour},
+		{"Rome fall back 02:30-04:00 from the second 02:30", Spec{TimeZone: "Europe/Rome", Hours: weekdays(150, 240, time.Sunday)},
+			r("2026-10-25 00:00"), r("2026-10-26 00:00"), nil, 90 * time.Minute},
 		{"New York spring forward 08-18", Spec{TimeZone: "America/New_York", Hours: weekdays(480, 1080, time.Sunday)},
 			n("2026-03-08 00:00"), n("2026-03-09 00:00"), nil, 10 * time.Hour},
 		{"New York spring forward 00-24", Spec{TimeZone: "America/New_York", Hours: weekdays(0, 1440, time.Sunday)},

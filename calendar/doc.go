@@ -27,9 +27,11 @@
 // between its ends: 00:00–24:00 counts 23 h on the day the clocks go forward and 25 h on the day they go back,
 // and 01:00–03:00 counts 1 h on 2026-03-29 in Europe/Rome (02:00–03:00 does not exist) and 3 h on 2026-11-01 in
 // America/New_York (01:00–02:00 happens twice). time.Date normalises a wall-clock time that does not exist by
-// moving it forward by the length of the gap (02:30 on 2026-03-29 in Europe/Rome is 03:30 CEST), and resolves a
-// repeated one to its first occurrence (01:30 on 2026-11-01 in America/New_York is 01:30 EDT); an end that
-// normalises before its start makes an empty range, and an instant that two ranges both cover counts once.
+// moving it forward by the length of the gap (02:30 on 2026-03-29 in Europe/Rome is 03:30 CEST), and picks one
+// occurrence of a repeated one, the zone's offset before the change west of Greenwich and after it east of it
+// (01:30 on 2026-11-01 in America/New_York is 01:30 EDT, the first; 02:30 on 2026-10-25 in Europe/Rome is
+// 02:30 CET, the second). An end that normalises before its start makes an empty range, and an instant that two
+// ranges both cover counts once. The package's tests pin these results.
 //
 // # Determinism
 //

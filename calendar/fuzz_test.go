@@ -59,9 +59,13 @@ func FuzzDeadline(f *testing.F) {
 	})
 }
 
-// check returns Deadline(start, target, pauses) after checking it against Elapsed.
+// check returns Deadline(start, target, pauses) after checking it against Elapsed and against the walk that
+// takes no date whole.
 func check(t *testing.T, c *Calendar, start time.Time, target time.Duration, pauses []Interval) (time.Time, bool) {
 	d, ok := c.Deadline(start, target, pauses)
+	if ds, oks := c.deadline(start, target, pauses, false); oks != ok || !ds.Equal(d) {
+		t.Fatalf("Deadline(%v, %v, %v) = %v, %v; date by date interval by interval %v, %v", start, target, pauses, d, ok, ds, oks)
+	}
 	if !ok {
 		return d, false
 	}
@@ -70,6 +74,9 @@ func check(t *testing.T, c *Calendar, start time.Time, target time.Duration, pau
 	}
 	if e := c.Elapsed(start, d, pauses); e != target {
 		t.Fatalf("Elapsed(%v, Deadline = %v, %v) = %v, want %v", start, d, pauses, e, target)
+	}
+	if e := c.elapsed(start, d, pauses, false); e != target {
+		t.Fatalf("Elapsed(%v, Deadline = %v, %v) interval by interval = %v, want %v", start, d, pauses, e, target)
 	}
 	if target > 0 {
 		if e := c.Elapsed(start, d.Add(-1), pauses); e >= target {

@@ -147,3 +147,24 @@ func TestHorizon(t *testing.T) {
 		t.Fatalf("Elapsed past the horizon %v, want %v (nothing past MaxSearchDays counts)", got, want)
 	}
 }
+
+// TestWholeDates checks over random cases on every fuzz calendar, DST changes included, that taking dates whole
+// changes no result: Elapsed and Deadline agree with the walk that goes interval by interval.
+func TestWholeDates(t *testing.T) {
+	rng := rand.New(rand.NewSource(160))
+	base := time.Date(2010, 1, 1, 0, 0, 0, 0, time.UTC)
+	for i := range 2000 {
+		c := mustNew(t, fuzzSpecs[i%len(fuzzSpecs)])
+		start := base.Add(time.Duration(rng.Int63n(20 * 365 * 24 * int64(time.Hour))))
+		end := start.Add(time.Duration(rng.Int63n(60 * 24 * int64(time.Hour))))
+		target := time.Duration(rng.Int63n(30 * 24 * int64(time.Hour)))
+		pauses := randomPauses(rng, start, time.Second, 60*24*3600)
+		if fast, slow := c.elapsed(start, end, pauses, true), c.elapsed(start, end, pauses, false); fast != slow {
+			t.Fatalf("case %d: Elapsed(%v, %v, %v) = %v taking dates whole, %v interval by interval", i, start, end, pauses, fast, slow)
+		}
+		d, ok := c.deadline(start, target, pauses, true)
+		if ds, oks := c.deadline(start, target, pauses, false); ok != oks || !d.Equal(ds) {
+			t.Fatalf("case %d: Deadline(%v, %v, %v) = %v, %v taking dates whole, %v, %v interval by interval", i, start, target, pauses, d, ok, ds, oks)
+		}
+	}
+}

@@ -11,8 +11,8 @@ import (
 // is not reached within them has no deadline (Deadline returns ok false). On a 24x7 calendar there is no bound.
 const MaxSearchDays = 100 * 366
 
-// farFuture stands for "never" (the end of an open pause, the end of a 24x7 interval). Durations up to it
-// saturate at the largest time.Duration.
+// farFuture stands for "never": the end of a Deadline search that no open pause stops, the end of a 24x7
+// interval. Durations up to it saturate at the largest time.Duration.
 var farFuture = time.Unix(1<<62, 0).UTC()
 
 // span is a closed pause [from, to), to after from.
@@ -72,7 +72,12 @@ func addSat(a, b time.Duration) time.Duration {
 // walk calls f, in time order, with the disjoint intervals [a, b) of [start, end) that count: business hours
 // (every instant on a 24x7 calendar) minus the pauses in spans (as from mergePauses). It stops when f returns
 // false, at end, or, on a business-hours calendar, after MaxSearchDays local days.
-func (c *Calendar) walk(start, end time.Time, spans []span, f func(a, b time.Time) bool) {
+//
+// When whole is not nil, a date whose business hours are all in [start, end), untouched by pauses and by a
+// change of the zone's offset, is first offered whole: whole(total) returns true when it takes the date's
+// counted time at once (then f is not called for it), false when it wants the date's intervals. Whole dates
+// keep the walk to a few operations a date however many ranges a date has.
+func (c *Calendar) walk(start, end time.Time, spans []span, f func(a, b time.Time) bool, whole func(total time.Duration) bool) {
 	if !start.Before(end) {
 		return
 	}
@@ -120,8 +125,43 @@ func (c *Calendar) walk(start, end time.Time, spans []span, f func(a, b time.Tim
 		if _, ok := c.holidays[date{y, m, d}]; ok {
 			continue
 		}
-		for _, r := range c.week[day.Weekday()] {
+		wd := day.Weekday()
+		rs := c.week[wd]
+		if len(rs) == 0 {
+			continue
+		}
+		if whole != nil {
 			// time.Date normalises wall-clock times that a DST change skips or repeats (see the package doc).
+			first := time.Date(y, m, d, 0, rs[0].From, 0, 0, c.loc)
+			last := time.Date(y, m, d, 0, rs[len(rs)-1].To, 0, 0, c.loc)
+			_, zoneEnd := first.ZoneBounds()
+			plain := (zoneEnd.IsZero() || !zoneEnd.Before(last)) &&
+				last.Sub(first) == time.Duration(rs[len(rs)-1].To-rs[0].From)*time.Minute
+			if plain && !first.Before(cursor) && !last.After(end) {
+				for pi < len(spans) && !spans[pi].to.After(first) {
+					pi++
+				}
+				switch {
+				case pi == len(spans) || !spans[pi].from.Before(last):
+					// No pause: the date counts the wall-clock length of its ranges.
+					if whole(c.daySum[wd]) {
+						cursor = last
+						if !cursor.Before(end) {
+							return
+						}
+						continue
+					}
+				case !spans[pi].from.After(first) && !spans[pi].to.Before(last):
+					// One pause covers the whole date: nothing counts.
+					cursor = last
+					if !cursor.Before(end) {
+						return
+					}
+					continue
+				}
+			}
+		}
+		for _, r := range rs {
 			a := time.Date(y, m, d, 0, r.From, 0, 0, c.loc)
 			b := time.Date(y, m, d, 0, r.To, 0, 0, c.loc)
 			if !emit(a, b) {
@@ -142,16 +182,28 @@ func maxTime(a, b time.Time) time.Time {
 // (pauses may overlap each other and non-business time; each instant is excluded at most once).
 // It is 0 when end is not after start. An open pause (To zero) excludes everything from its From on.
 func (c *Calendar) Elapsed(start, end time.Time, pauses []Interval) time.Duration {
+	return c.elapsed(start, end, pauses, true)
+}
+
+// elapsed is Elapsed, taking whole dates at once when fast is true.
+func (c *Calendar) elapsed(start, end time.Time, pauses []Interval, fast bool) time.Duration {
 	start, end = start.Round(0), end.Round(0)
 	spans, openFrom, open := mergePauses(pauses)
 	if open && openFrom.Before(end) {
 		end = openFrom
 	}
 	var total time.Duration
+	var whole func(time.Duration) bool
+	if fast {
+		whole = func(d time.Duration) bool {
+			total = addSat(total, d)
+			return true
+		}
+	}
 	c.walk(start, end, spans, func(a, b time.Time) bool {
 		total = addSat(total, b.Sub(a))
 		return true
-	})
+	}, whole)
 	return total
 }
 
@@ -159,6 +211,11 @@ func (c *Calendar) Elapsed(start, end time.Time, pauses []Interval) time.Duratio
 // cannot be known yet (an open pause starts before the target is reached), or when the target is not reached
 // within MaxSearchDays. target 0 (or negative) → start. t is in start's location.
 func (c *Calendar) Deadline(start time.Time, target time.Duration, pauses []Interval) (t time.Time, ok bool) {
+	return c.deadline(start, target, pauses, true)
+}
+
+// deadline is Deadline, taking whole dates at once when fast is true.
+func (c *Calendar) deadline(start time.Time, target time.Duration, pauses []Interval, fast bool) (t time.Time, ok bool) {
 	start = start.Round(0)
 	if target <= 0 {
 		return start, true
@@ -169,6 +226,16 @@ func (c *Calendar) Deadline(start time.Time, target time.Duration, pauses []Inte
 		end = openFrom
 	}
 	remaining := target
+	var whole func(time.Duration) bool
+	if fast {
+		whole = func(d time.Duration) bool {
+			if d < remaining {
+				remaining -= d
+				return true
+			}
+			return false // the deadline is on this date: walk its intervals
+		}
+	}
 	c.walk(start, end, spans, func(a, b time.Time) bool {
 		if d := b.Sub(a); d < remaining {
 			remaining -= d
@@ -176,7 +243,7 @@ func (c *Calendar) Deadline(start time.Time, target time.Duration, pauses []Inte
 		}
 		t, ok = a.Add(remaining), true
 		return false
-	})
+	}, whole)
 	if !ok {
 		return time.Time{}, false
 	}
