@@ -56,6 +56,8 @@ func TestEscalate(t *testing.T) {
 	}
 	step(t, n, n.Vendor, "ResolveTicket", "t1", "2026-03-10T15:40:00Z", nil)
 	escalate("2026-03-10T17:00:00Z", "2", `ticket "t1" of SLA "sla-1" is resolved: no target runs, nothing to escalate`)
+	step(t, n, n.Client, "CloseTicket", "t1", "2026-03-10T17:01:00Z", nil)
+	escalate("2026-03-10T17:02:00Z", "2", `ticket "t1" of SLA "sla-1" is closed: no target runs, nothing to escalate`)
 }
 
 // ChangeSeverity under "keep_elapsed": the time counted so far stays
