@@ -172,4 +172,11 @@ func TestBusinessHoursDeadlines(t *testing.T) {
 	if v.Clock == nil || *v.Clock != (ticket.ClockView{Target: "closure", At: "2026-12-28T09:00:00Z", ElapsedMS: 10_800_000, RemainingMS: 61_200_000, UsedBPS: 1500}) {
 		t.Fatalf("clock %+v", v.Clock)
 	}
+	// Across the change to summer time (Sunday 2026-03-29 in Rome): opened
+	// on Friday at 17:00 (UTC+1), one hour counts; the second is Monday
+	// 08:00-09:00 (UTC+2).
+	create(t, n, s, "t3", "medium", "2026-03-27T16:00:00Z")
+	if v := n.GetTicket(n.Client, "sla-1", "t3"); v.Record.Acceptance.Deadline != "2026-03-30T07:00:00Z" {
+		t.Fatalf("deadline across DST %q", v.Record.Acceptance.Deadline)
+	}
 }
