@@ -139,7 +139,8 @@ type Counters struct {
 	EscalationErrors   atomic.Int64
 }
 
-// Monitor reconciles SLAs with the enclave and the refund chaincode.
+// Monitor reconciles SLAs with the enclave and the refund chaincode, and
+// escalates their tickets on the ticket chaincode.
 type Monitor struct {
 	cfg  Config
 	log  *slog.Logger
