@@ -11,6 +11,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -173,9 +174,14 @@ func TestTicketEscalation(t *testing.T) {
 		client.WithTransient(map[string][]byte{"sla": doc, "input": in}), client.WithEndorsingOrganizations(orgs...)); err != nil {
 		t.Fatalf("CreateTicket: %s", fabnet.ErrorText(err))
 	}
+	// AssignVendor writes VendorOrg's collection too: its peer endorses as well.
 	vendor := nw.ID(t, "vendor")
-	mustTransition(t, "provider", "AssignVendor", s.ID, id, map[string]any{
-		"vendor": map[string]string{"msp_id": vendor.MSPID, "subject": vendor.Subject, "issuer": vendor.Issuer}})
+	assignOrgs := append(slices.Clone(orgs), vendor.MSPID)
+	slices.Sort(assignOrgs)
+	if err := transition("provider", "provider", "AssignVendor", s.ID, id, map[string]any{
+		"vendor": map[string]string{"msp_id": vendor.MSPID, "subject": vendor.Subject, "issuer": vendor.Issuer}}, assignOrgs...); err != nil {
+		t.Fatalf("AssignVendor: %s", fabnet.ErrorText(err))
+	}
 	v, _ := getTicket(t, "client", s.ID, id)
 	if len(v.Ticket.Orgs) != 3 {
 		t.Fatalf("ticket orgs %v, want the three", v.Ticket.Orgs)
