@@ -16,6 +16,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"sort"
 	"strconv"
 	"strings"
 	"testing"
@@ -234,9 +235,14 @@ func TestTicketStory(t *testing.T) {
 		t.Fatalf("ticket orgs %v, want %v", v.Ticket.Orgs, orgs)
 	}
 
-	// The provider assigns VendorOrg's vendor; from now on VendorOrg holds the record and endorses.
-	mustTransition(t, "provider", "AssignVendor", s.ID, id, map[string]any{
-		"vendor": map[string]string{"msp_id": vendor.MSPID, "subject": vendor.Subject, "issuer": vendor.Issuer}, "note": "yours"})
+	// The provider assigns VendorOrg's vendor: the record goes to VendorOrg's collection too, so VendorOrg
+	// endorses the assignment and every transition after it.
+	withVendor := append([]string{vendor.MSPID}, orgs...)
+	sort.Strings(withVendor)
+	if err := transition("provider", "provider", "AssignVendor", s.ID, id, map[string]any{
+		"vendor": map[string]string{"msp_id": vendor.MSPID, "subject": vendor.Subject, "issuer": vendor.Issuer}, "note": "yours"}, withVendor...); err != nil {
+		t.Fatalf("AssignVendor: %s", fabnet.ErrorText(err))
+	}
 	v, r = getTicket(t, "vendor", s.ID, id)
 	if r.Status != "assigned" || len(v.Ticket.Orgs) != 3 {
 		t.Fatalf("assigned ticket: status %s, orgs %v", r.Status, v.Ticket.Orgs)
