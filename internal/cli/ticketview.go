@@ -260,7 +260,7 @@ func writeTicketHistory(w io.Writer, timeline []ticketTransition) error {
 	t := &table{header: []string{"SEQ", "AT", "ACTION", "BY", "ROLE", "FROM", "TO", "NOTE", "TX"}}
 	for _, tr := range timeline {
 		t.add(strconv.FormatInt(tr.Seq, 10), timeText(tr.At), tr.Action, shortID(tr.By), tr.Role, orDash(tr.From), tr.To,
-			orDash(oneLine(tr.Note)), short(tr.TxID))
+			orDash(oneLine(tr.Note)), tr.TxID)
 	}
 	return t.write(w)
 }
