@@ -635,6 +635,17 @@ func TestTicketWatch(t *testing.T) {
 	}
 }
 
+// TestTicketWatchStops checks that watch ends without error when its context ends (--for here, an
+// interrupt alike) while no event comes.
+func TestTicketWatchStops(t *testing.T) {
+	f := &fakeTickets{msp: "ClientOrgMSP", events: make(chan *client.ChaincodeEvent)}
+	useFake(t, f)
+	code, out, stderr := run(t, "", "ticket", "watch", "--for", "50ms")
+	if code != ExitOK || out != "" || stderr != "watching ticket events (Ctrl-C to stop)\n" {
+		t.Errorf("exit %d, stdout %q, stderr %q", code, out, stderr)
+	}
+}
+
 func TestDurText(t *testing.T) {
 	for _, tc := range []struct {
 		ms   int64
