@@ -95,6 +95,45 @@ func (r *RefundClient) SettleVerdict(ctx context.Context, signedVerdict []byte, 
 	return decode[Settlement]("SettleVerdict", out, err)
 }
 
+// TicketClient calls the ticket chaincode through the Fabric Gateway. It
+// implements Tickets.
+type TicketClient struct {
+	Contract *client.Contract
+	// MSPID is the monitor's organization: the queries are evaluated on
+	// its peers, since the chaincode reads the records from the implicit
+	// collection of the organization of the peer it runs on, which must be
+	// the caller's.
+	MSPID string
+}
+
+// ListTickets evaluates ListTickets(slaID, any status, breached or not,
+// TicketPageSize, bookmark) on a peer of MSPID.
+func (c *TicketClient) ListTickets(ctx context.Context, slaID, bookmark string) (*TicketPage, error) {
+	out, err := c.Contract.EvaluateWithContext(ctx, "ListTickets",
+		client.WithArguments(slaID, "", "", strconv.Itoa(TicketPageSize), bookmark), client.WithEndorsingOrganizations(c.MSPID))
+	return decode[TicketPage]("ListTickets", out, err)
+}
+
+// GetTicket evaluates GetTicket on a peer of MSPID.
+func (c *TicketClient) GetTicket(ctx context.Context, slaID, ticketID string) (*TicketView, error) {
+	out, err := c.Contract.EvaluateWithContext(ctx, "GetTicket",
+		client.WithArguments(slaID, ticketID), client.WithEndorsingOrganizations(c.MSPID))
+	return decode[TicketView]("GetTicket", out, err)
+}
+
+// Escalate submits Escalate with the record in the transient map under
+// "ticket", endorsed by exactly the organizations orgs (the ticket's: each
+// holds the record in its implicit collection and must endorse), and waits
+// for the commit.
+func (c *TicketClient) Escalate(ctx context.Context, slaID, ticketID string, level int, record []byte, orgs []string) error {
+	_, err := c.Contract.SubmitWithContext(ctx, "Escalate", client.WithArguments(slaID, ticketID, strconv.Itoa(level)),
+		client.WithTransient(map[string][]byte{"ticket": record}), client.WithEndorsingOrganizations(orgs...))
+	if err != nil {
+		return fmt.Errorf("Escalate: %s", logger.GatewayError(err))
+	}
+	return nil
+}
+
 // Checkpointer persists the event position (client.FileCheckpointer).
 type Checkpointer interface {
 	client.Checkpoint

@@ -43,6 +43,9 @@ func (m *Monitor) Handler(connected *atomic.Bool) http.Handler {
 			{"monitor_settlements_total", &m.C.Settlements},
 			{"monitor_credits_minor_total", &m.C.Credits},
 			{"monitor_errors_total", &m.C.Errors},
+			{"monitor_escalations_total", &m.C.Escalations},
+			{"monitor_escalations_refused_total", &m.C.EscalationsRefused},
+			{"monitor_escalation_errors_total", &m.C.EscalationErrors},
 		} {
 			fmt.Fprintf(w, "%s %d\n", c.name, c.v.Load())
 		}

@@ -53,6 +53,22 @@ type Refund interface {
 	SettleVerdict(ctx context.Context, signedVerdict []byte, orgs []string) (*Settlement, error)
 }
 
+// Tickets is what the escalator needs of the ticket chaincode
+// (TicketClient implements it). Its queries run on a peer of the monitor's
+// own organization: the chaincode reads the records from the implicit
+// collection of the peer's organization, which must be the caller's.
+type Tickets interface {
+	// ListTickets returns the page of the SLA's tickets (any status) that
+	// starts at ticket id bookmark ("" for the first page).
+	ListTickets(ctx context.Context, slaID, bookmark string) (*TicketPage, error)
+	GetTicket(ctx context.Context, slaID, ticketID string) (*TicketView, error)
+	// Escalate submits Escalate(slaID, ticketID, level) with record (the
+	// ticket's current record as GetTicket returned it) in the transient
+	// map under "ticket", endorsed by exactly the organizations orgs (the
+	// ticket's), and waits for the commit.
+	Escalate(ctx context.Context, slaID, ticketID string, level int, record []byte, orgs []string) error
+}
+
 // Config configures a Monitor.
 type Config struct {
 	// StateDir holds the monitor's state file (and the event checkpoint,
@@ -67,6 +83,8 @@ type Config struct {
 	Agreements Agreements
 	Enclave    Enclave
 	Refund     Refund
+	// Tickets is the ticket chaincode; nil turns escalation off.
+	Tickets Tickets
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 	// Log receives one line per step; nil means slog.Default().
@@ -111,9 +129,18 @@ type Counters struct {
 	Settlements atomic.Int64
 	Credits     atomic.Int64
 	Errors      atomic.Int64
+	// Escalations counts the Escalate transactions the escalator
+	// submitted and saw committed; EscalationsRefused the submissions that
+	// failed while the ledger shows the level recorded or the ticket
+	// changed (not errors); EscalationErrors the escalation passes of an
+	// SLA that failed (each retried with backoff).
+	Escalations        atomic.Int64
+	EscalationsRefused atomic.Int64
+	EscalationErrors   atomic.Int64
 }
 
-// Monitor reconciles SLAs with the enclave and the refund chaincode.
+// Monitor reconciles SLAs with the enclave and the refund chaincode, and
+// escalates their tickets on the ticket chaincode.
 type Monitor struct {
 	cfg  Config
 	log  *slog.Logger
@@ -126,7 +153,10 @@ type Monitor struct {
 	st    State
 	retry map[string]time.Time // next attempt after a failure
 	wait  map[string]time.Duration
-	wake  chan struct{}
+	// escRetry and escWait are the same for the escalation passes.
+	escRetry map[string]time.Time
+	escWait  map[string]time.Duration
+	wake     chan struct{}
 }
 
 // New loads (or creates) the monitor's state.
@@ -156,7 +186,8 @@ func New(cfg Config) (*Monitor, error) {
 		return nil, fmt.Errorf("monitor state: %w", err)
 	}
 	m := &Monitor{cfg: cfg, log: cfg.Log, path: filepath.Join(cfg.StateDir, "monitor-state.json"),
-		retry: map[string]time.Time{}, wait: map[string]time.Duration{}, wake: make(chan struct{}, 1)}
+		retry: map[string]time.Time{}, wait: map[string]time.Duration{},
+		escRetry: map[string]time.Time{}, escWait: map[string]time.Duration{}, wake: make(chan struct{}, 1)}
 	if len(cfg.SLAs) > 0 {
 		m.only = map[string]bool{}
 		for _, id := range cfg.SLAs {
@@ -294,7 +325,10 @@ func (m *Monitor) Run(ctx context.Context) error {
 }
 
 // ReconcileAll reconciles every known SLA that is due (not skipped, not
-// done, not waiting after a failure), in id order.
+// done, not waiting after a failure), in id order; with Config.Tickets set
+// it also runs an escalation pass (Escalate) for every SLA that is not
+// skipped and not waiting after a failed pass, done or not (tickets may
+// outlive the SLA's term).
 func (m *Monitor) ReconcileAll(ctx context.Context) {
 	snap := m.Snapshot()
 	ids := make([]string, 0, len(snap.SLAs))
@@ -305,36 +339,50 @@ func (m *Monitor) ReconcileAll(ctx context.Context) {
 	now := m.cfg.Now()
 	for _, id := range ids {
 		s := snap.SLAs[id]
-		if s.Skip != "" || s.Done || ctx.Err() != nil {
+		if s.Skip != "" || ctx.Err() != nil {
 			continue
 		}
-		m.mu.Lock()
-		due := !now.Before(m.retry[id])
-		m.mu.Unlock()
-		if !due {
-			continue
+		if !s.Done {
+			m.attempt(ctx, id, now, m.retry, m.wait, m.Reconcile, &m.C.Errors, "reconcile failed")
 		}
-		err := m.Reconcile(ctx, id)
-		m.mu.Lock()
-		if err != nil {
-			w := m.wait[id]
-			if w == 0 {
-				w = m.cfg.BackoffMin
-			} else {
-				w = min(2*w, m.cfg.BackoffMax)
-			}
-			m.wait[id], m.retry[id] = w, now.Add(w)
-			m.mu.Unlock()
-			m.C.Errors.Add(1)
-			if ctx.Err() == nil {
-				m.log.Warn("reconcile failed", "sla", id, "err", err, "retry_in", w)
-			}
-			continue
+		if m.cfg.Tickets != nil && ctx.Err() == nil {
+			m.attempt(ctx, id, now, m.escRetry, m.escWait, m.Escalate, &m.C.EscalationErrors, "escalation failed")
 		}
-		delete(m.wait, id)
-		delete(m.retry, id)
-		m.mu.Unlock()
 	}
+}
+
+// attempt runs step for SLA id unless it waits after a failure (retry and
+// wait are the step's per-SLA schedule); a failure is counted in errs,
+// logged as msg and retried after a delay that doubles from BackoffMin up
+// to BackoffMax, a success clears the schedule.
+func (m *Monitor) attempt(ctx context.Context, id string, now time.Time, retry map[string]time.Time, wait map[string]time.Duration,
+	step func(context.Context, string) error, errs *atomic.Int64, msg string) {
+	m.mu.Lock()
+	due := !now.Before(retry[id])
+	m.mu.Unlock()
+	if !due {
+		return
+	}
+	err := step(ctx, id)
+	m.mu.Lock()
+	if err != nil {
+		w := wait[id]
+		if w == 0 {
+			w = m.cfg.BackoffMin
+		} else {
+			w = min(2*w, m.cfg.BackoffMax)
+		}
+		wait[id], retry[id] = w, now.Add(w)
+		m.mu.Unlock()
+		errs.Add(1)
+		if ctx.Err() == nil {
+			m.log.Warn(msg, "sla", id, "err", err, "retry_in", w)
+		}
+		return
+	}
+	delete(wait, id)
+	delete(retry, id)
+	m.mu.Unlock()
 }
 
 // Reconcile brings one SLA up to date: register, ingest, evaluate, settle.

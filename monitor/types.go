@@ -36,10 +36,33 @@
 // Only SLAs in which the monitor's identity (MSP ID, certificate subject and
 // issuer) is the provider or the client are handled (Evaluate and
 // GetAgreementStatus are reserved to them); others are recorded as skipped.
+//
+// # Escalation
+//
+// A chaincode runs no timers, so the monitor also escalates trouble tickets
+// (when Config.Tickets is set): every poll interval, for each SLA it is a
+// party of whose support section has escalation levels, it lists the SLA's
+// tickets its organization holds (ticket chaincode ListTickets on a peer of
+// its own organization, every page) and, for each ticket that is neither
+// resolved nor closed and whose running target is not paused, submits
+// Escalate for the level after the target's last recorded one once the
+// chaincode's clock (used_bps, computed by the chaincode at the query's
+// time) has reached that level's at_bps. It decides on a fresh GetTicket,
+// passes the record it returned in the transient map ("ticket") and names
+// the ticket's organizations as the endorsing organizations. One level per
+// ticket per pass; the chaincode checks the threshold again at the
+// transaction's time and records each level once. A submission that fails
+// while the ledger shows the level recorded (another party's escalator was
+// first, or the reply was lost) or the ticket changed in between is not an
+// error; other failures retry the SLA's escalation with backoff, apart
+// from its reconciliation.
 package monitor
 
 import (
+	"encoding/json"
+
 	"github.com/slasa/slasa/fpc/enclaveapi"
+	"github.com/slasa/slasa/sla"
 )
 
 // Status is the enclave's GetAgreementStatus (and RegisterAgreement) result.
@@ -100,3 +123,78 @@ const (
 	EventSLATerminated    = "SLATerminated"
 	EventLogBatchAnchored = "LogBatchAnchored"
 )
+
+// TicketView is the part of the ticket chaincode's TicketView (GetTicket,
+// ListTickets) the escalator reads. Record is the private record exactly as
+// the chaincode returned it: it goes back unchanged in the transient map of
+// Escalate.
+type TicketView struct {
+	Ticket TicketPublic    `json:"ticket"`
+	Record json.RawMessage `json:"record"`
+	// Clock is the running target's clock, computed by the chaincode at
+	// the query's time; nil when no target runs (resolved or closed).
+	Clock *TicketClock `json:"clock,omitempty"`
+}
+
+// TicketPublic is the ticket chaincode's public record of a ticket.
+type TicketPublic struct {
+	ID    string `json:"id"`
+	SLAID string `json:"sla_id"`
+	Seq   int64  `json:"seq"`
+	// Orgs are the ticket's organizations (customer's, provider's and,
+	// once assigned, vendor's): exactly they endorse its transitions.
+	Orgs []string `json:"orgs"`
+}
+
+// TicketClock is the ticket chaincode's ClockView: the running target's
+// clock at the query's time, in its calendar with the pauses excluded.
+type TicketClock struct {
+	// Target is sla.TargetAcceptance or sla.TargetClosure.
+	Target      string `json:"target"`
+	At          string `json:"at"`
+	ElapsedMS   int64  `json:"elapsed_ms"`
+	RemainingMS int64  `json:"remaining_ms"`
+	// UsedBPS is the share of the target used, in basis points (capped at
+	// 10000).
+	UsedBPS int64 `json:"used_bps"`
+	Paused  bool  `json:"paused"`
+}
+
+// TicketRecord is the part of the ticket chaincode's private record the
+// escalator reads.
+type TicketRecord struct {
+	ID     string `json:"id"`
+	SLAID  string `json:"sla_id"`
+	Status string `json:"status"`
+	Terms  struct {
+		// Escalation are the levels: level n is Escalation[n-1].
+		Escalation []sla.Escalation `json:"escalation"`
+	} `json:"terms"`
+	Acceptance TicketTarget `json:"acceptance"`
+	Closure    TicketTarget `json:"closure"`
+}
+
+// TicketTarget is the part of a target's clock the escalator reads.
+type TicketTarget struct {
+	// Level is the last escalation level recorded for the target (0:
+	// none).
+	Level int `json:"level"`
+}
+
+// TicketPage is a page of the ticket chaincode's ListTickets.
+type TicketPage struct {
+	Records []TicketView `json:"records"`
+	// Bookmark is the ticket id that starts the next page; "" after the
+	// last page.
+	Bookmark string `json:"bookmark"`
+}
+
+// Ticket statuses (ticket chaincode) in which no target runs.
+const (
+	TicketResolved = "resolved"
+	TicketClosed   = "closed"
+)
+
+// TicketPageSize is the page size the escalator asks ListTickets for (the
+// chaincode's largest).
+const TicketPageSize = 100

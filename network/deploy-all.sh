@@ -2,12 +2,12 @@
 # shellcheck source-path=SCRIPTDIR
 # Deploys the whole slasa application to the running network (what `make deploy` without NAME runs):
 #
-#   1. network/deploy.sh agreement, refund, ercc, slaenclave under the names SLASA_CC_AGREEMENT, SLASA_CC_REFUND,
-#      SLASA_CC_REGISTRY, SLASA_CC_ENCLAVE (each: build, then per organization package, install, start its own
+#   1. network/deploy.sh agreement, refund, ercc, slaenclave, ticket under the names SLASA_CC_AGREEMENT,
+#      SLASA_CC_REFUND, SLASA_CC_REGISTRY, SLASA_CC_ENCLAVE, SLASA_CC_TICKET (each: build, then per organization package, install, start its own
 #      server, approve; commit. A chaincode already deployed is redeployed with the next sequence, its state kept).
 #      The first one that needs it writes every organization's deploy configuration (network/deploy-config.sh).
 #   2. `slasa config record`: an admin of ProviderOrg records the deploy configuration on the ledger of agreement,
-#      refund and ercc (Configure), skipped where it is recorded already; waits until every peer sees it.
+#      refund, ercc and ticket (Configure), skipped where it is recorded already; waits until every peer sees it.
 #   3. `slasa enclave setup`: registers the enclave of the host organization (again after a redeploy).
 #
 # Idempotent: running it again on the same network redeploys and leaves the recorded configuration as it was.
@@ -32,16 +32,17 @@ name_of() {
 	refund) echo "$SLASA_CC_REFUND" ;;
 	ercc) echo "$SLASA_CC_REGISTRY" ;;
 	slaenclave) echo "$SLASA_CC_ENCLAVE" ;;
-	*) die "SLASA_DEPLOY_ALL: unknown source '$1' (want agreement, refund, ercc, slaenclave)" ;;
+	ticket) echo "$SLASA_CC_TICKET" ;;
+	*) die "SLASA_DEPLOY_ALL: unknown source '$1' (want agreement, refund, ercc, slaenclave, ticket)" ;;
 	esac
 }
 
 # ---- 1. chaincodes
 recorded=()
-for src in ${SLASA_DEPLOY_ALL:-agreement refund ercc slaenclave}; do
+for src in ${SLASA_DEPLOY_ALL:-agreement refund ercc slaenclave ticket}; do
 	name="$(name_of "$src")"
 	"$SLASA_NETWORK_DIR/deploy.sh" "$src" --name "$name"
-	case "$src" in agreement | refund | ercc) recorded+=("$name") ;; esac
+	case "$src" in agreement | refund | ercc | ticket) recorded+=("$name") ;; esac
 done
 
 slasa="$(build_cli)"

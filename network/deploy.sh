@@ -14,10 +14,10 @@
 # LifecycleEndorsement is MAJORITY Endorsement). Redeploying a CCNAME bumps its sequence and restarts the servers.
 #
 # POLICY is a signature policy, or any-two: OutOf(2, <every organization with a peer>.peer), any two organizations
-# (see network/README.md, "Endorsement policies"), the default for agreement, refund, ercc and slaenclave; the test
+# (see network/README.md, "Endorsement policies"), the default for agreement, refund, ercc, slaenclave and ticket; the test
 # and benchmark chaincodes smoke, baseline and guarded default to AND('ProviderOrgMSP.peer','ClientOrgMSP.peer').
 #
-# The servers of agreement, refund, ercc and slaenclave (and of the test chaincode guarded) get their
+# The servers of agreement, refund, ercc, slaenclave and ticket (and of the test chaincode guarded) get their
 # organization's deploy configuration (SLASA_DEPLOY_CONFIG=$SLASA_RUN_DIR/orgs/ORG/deploy-config.json, written by
 # network/deploy-config.sh when it is missing) and SLASA_MAX_CLOCK_SKEW when set. For slaenclave every organization's server also gets the tunneling
 # shim URL (SLASA_SHIM_URL_OVERRIDE replaces it; the security tests put a lying proxy there) and its own seal
@@ -29,11 +29,11 @@ set -euo pipefail
 usage() {
 	cat >&2 <<'EOF'
 usage: network/deploy.sh NAME [CCNAME] [--name CCNAME] [--policy POLICY]
-  NAME     smoke | agreement | refund | ercc | slaenclave | baseline | guarded   (see the table in network/deploy.sh)
+  NAME     smoke | agreement | refund | ercc | slaenclave | ticket | baseline | guarded   (see network/deploy.sh)
   CCNAME   chaincode name on the channel (default NAME)
   POLICY   endorsement signature policy, or any-two: any two organizations,
            OutOf(2,'ProviderOrgMSP.peer','ClientOrgMSP.peer','VendorOrgMSP.peer',...) over every organization
-           with a peer (default: agreement, refund, ercc, slaenclave: any-two; smoke, baseline, guarded:
+           with a peer (default: agreement, refund, ercc, slaenclave, ticket: any-two; smoke, baseline, guarded:
            AND('ProviderOrgMSP.peer','ClientOrgMSP.peer'))
 EOF
 	exit 2
@@ -50,6 +50,7 @@ chaincode_source() {
 	refund) echo "go chaincode/refund" ;;
 	ercc) echo "go fpc/ercc" ;;
 	slaenclave) echo "go fpc/slaenclave/cmd/slaenclave" ;;
+	ticket) echo "go chaincode/ticket" ;;
 	baseline) echo "go bench/chaincode/baseline" ;;
 	guarded) echo "go test/chaincode/guarded" ;;
 	*) return 1 ;;
@@ -72,7 +73,7 @@ while [ $# -gt 0 ]; do
 	*) CCNAME="$1"; shift ;;
 	esac
 done
-src="$(chaincode_source "$NAME")" || die "unknown chaincode '$NAME' (known: smoke, agreement, refund, ercc, slaenclave, baseline, guarded)"
+src="$(chaincode_source "$NAME")" || die "unknown chaincode '$NAME' (known: smoke, agreement, refund, ercc, slaenclave, ticket, baseline, guarded)"
 kind="${src%% *}" dir="${src#* }"
 case "$CCNAME" in *[!a-zA-Z0-9_-]* | [!a-zA-Z]*) die "chaincode name '$CCNAME' must start with a letter and hold only letters, digits, '_' and '-'" ;; esac
 [ -d "$SLASA_REPO_ROOT/$dir" ] || die "chaincode '$NAME' has no source yet: $dir does not exist"
@@ -112,7 +113,7 @@ port_of() { cat "$work/port-$1"; }
 
 # ---- the deploy configuration of every organization (before any server that needs one starts).
 needs_config=0
-case "$NAME" in agreement | refund | ercc | slaenclave | guarded) needs_config=1 ;; esac
+case "$NAME" in agreement | refund | ercc | slaenclave | ticket | guarded) needs_config=1 ;; esac
 if [ "$needs_config" = 1 ]; then
 	for org in $PEER_ORGS; do
 		if [ ! -f "$(deploy_config_file "$org")" ]; then

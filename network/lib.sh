@@ -133,6 +133,7 @@ SLASA_CC_AGREEMENT="${SLASA_CC_AGREEMENT:-agreement}"
 SLASA_CC_REFUND="${SLASA_CC_REFUND:-refund}"
 SLASA_CC_REGISTRY="${SLASA_CC_REGISTRY:-ercc}"
 SLASA_CC_ENCLAVE="${SLASA_CC_ENCLAVE:-slaenclave}"
+SLASA_CC_TICKET="${SLASA_CC_TICKET:-ticket}"
 
 # deploy_config_file ORG: the deploy configuration the organization's chaincode servers read.
 deploy_config_file() { echo "$SLASA_RUN_DIR/orgs/$1/deploy-config.json"; }

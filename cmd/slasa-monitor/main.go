@@ -1,7 +1,9 @@
 // Command slasa-monitor follows the agreement chaincode's events and drives
 // the SLA enclave and the refund chaincode: it registers signed SLAs in the
 // enclave, ingests every anchored log batch, evaluates every complete paid
-// period and settles its verdict. See package monitor and
+// period and settles its verdict; it also escalates the trouble tickets of
+// those SLAs whose escalation thresholds have passed (-escalate). See
+// package monitor and
 // docs/logger-monitor.md; run with -h for the flags.
 package main
 
@@ -41,6 +43,8 @@ func run() int {
 		stateDir, listen, addrFile   string
 		agreementCC, refundCC        string
 		enclaveCC, registryCC        string
+		ticketCC                     string
+		escalate                     bool
 		startBlock                   uint64
 		poll, backoffMin, backoffMax time.Duration
 	)
@@ -53,6 +57,8 @@ func run() int {
 	fs.StringVar(&refundCC, "refund-cc", "refund", "refund chaincode name")
 	fs.StringVar(&enclaveCC, "enclave-cc", "slaenclave", "SLA enclave chaincode name")
 	fs.StringVar(&registryCC, "registry-cc", fpcclient.DefaultRegistry, "enclave registry chaincode name")
+	fs.StringVar(&ticketCC, "ticket-cc", "ticket", "ticket chaincode name")
+	fs.BoolVar(&escalate, "escalate", true, "escalate the tickets of the SLAs it is a party of when a level's threshold has passed, every -poll")
 	fs.DurationVar(&poll, "poll", 5*time.Second, "reconcile every SLA at least this often, events or not")
 	fs.DurationVar(&backoffMin, "backoff-min", time.Second, "first retry delay of an SLA after a failure (doubles per retry)")
 	fs.DurationVar(&backoffMax, "backoff-max", time.Minute, "largest retry delay")
@@ -85,6 +91,10 @@ func run() int {
 	if err != nil {
 		return fail("identity certificate", "err", err)
 	}
+	var tickets monitor.Tickets
+	if escalate {
+		tickets = &monitor.TicketClient{Contract: gw.Network.GetContract(ticketCC), MSPID: gw.MSPID}
+	}
 	m, err := monitor.New(monitor.Config{
 		StateDir:   stateDir,
 		Me:         identity.FromCert(gw.MSPID, cert),
@@ -92,6 +102,7 @@ func run() int {
 		Agreements: &logger.AgreementClient{Contract: gw.Network.GetContract(agreementCC), MSPID: gw.MSPID},
 		Enclave:    &monitor.EnclaveClient{FPC: fpcclient.New(gw.Network, enclaveCC, fpcclient.WithRegistry(registryCC))},
 		Refund:     &monitor.RefundClient{Contract: gw.Network.GetContract(refundCC)},
+		Tickets:    tickets,
 		Log:        log,
 		Poll:       poll, BackoffMin: backoffMin, BackoffMax: backoffMax,
 	})
@@ -121,7 +132,7 @@ func run() int {
 		log.Info("serving /healthz and /metrics", "addr", ln.Addr().String())
 	}
 	log.Info("monitor running", "identity", identity.FromCert(gw.MSPID, cert).String(), "state_dir", stateDir,
-		"checkpoint_block", cp.BlockNumber(), "checkpoint_tx", cp.TransactionID())
+		"checkpoint_block", cp.BlockNumber(), "checkpoint_tx", cp.TransactionID(), "escalate", escalate)
 	var wg sync.WaitGroup
 	wg.Add(2)
 	go func() {

@@ -109,16 +109,16 @@ func (f *fakeLedger) blocks(blocks map[uint64][]string) {
 }
 
 var (
-	testProvider = sla.Party{MSPID: "ProviderOrgMSP", CommonName: "provider@providerorg.slasa.local", Wallet: "provider",
+	billProvider = sla.Party{MSPID: "ProviderOrgMSP", CommonName: "provider@providerorg.slasa.local", Wallet: "provider",
 		Subject: "CN=provider@providerorg.slasa.local,OU=client,L=San Francisco,ST=California,C=US",
 		Issuer:  "CN=ca.providerorg.slasa.local,O=providerorg.slasa.local,L=San Francisco,ST=California,C=US"}
-	testClient = sla.Party{MSPID: "ClientOrgMSP", CommonName: "client@clientorg.slasa.local", Wallet: "client",
+	billClient = sla.Party{MSPID: "ClientOrgMSP", CommonName: "client@clientorg.slasa.local", Wallet: "client",
 		Subject: "CN=client@clientorg.slasa.local,OU=client,L=San Francisco,ST=California,C=US",
 		Issuer:  "CN=ca.clientorg.slasa.local,O=clientorg.slasa.local,L=San Francisco,ST=California,C=US"}
 )
 
 const (
-	testSLA          = "demo-sla"
+	billSLA          = "demo-sla"
 	testP0           = "2026-12-06T10:00:00Z"
 	testP0End        = "2026-12-06T10:02:00Z"
 	testP1           = "2026-12-06T10:02:00Z"
@@ -129,7 +129,7 @@ const (
 
 // testVerdictP0 is the verdict the P0 settlement settled.
 func testVerdictP0() verdict.Verdict {
-	return verdict.Verdict{SLAID: testSLA, SLADigest: strings.Repeat("1f", 32), Period: testP0, PeriodEnd: testP0End,
+	return verdict.Verdict{SLAID: billSLA, SLADigest: strings.Repeat("1f", 32), Period: testP0, PeriodEnd: testP0End,
 		Violated: true, CreditBPS: 3000, CreditAmount: 30000, Currency: "USD", ReportDigest: testReportDigest,
 		BatchSeq: 12, BatchCID: "bafy-batch-12", Chaincode: "slaenclave", EnclaveID: testEnc}
 }
@@ -137,13 +137,13 @@ func testVerdictP0() verdict.Verdict {
 // escrowOf is the refund chaincode's escrow of a period, settled with v
 // when v is not nil.
 func escrowOf(period, end, depositTx string, v *verdict.Verdict, settleTx string, penaltyPaid int64) map[string]any {
-	e := map[string]any{"sla_id": testSLA, "period": period, "period_end": end, "amount": 100000, "currency": "USD",
-		"payer": testClient, "provider": testProvider, "product_id": "demo-web", "status": "HELD", "held": 100000,
+	e := map[string]any{"sla_id": billSLA, "period": period, "period_end": end, "amount": 100000, "currency": "USD",
+		"payer": billClient, "provider": billProvider, "product_id": "demo-web", "status": "HELD", "held": 100000,
 		"deposit_tx": depositTx, "deposit_at": period}
 	if v != nil {
 		e["status"], e["held"] = "SETTLED", 0
 		e["settlement"] = map[string]any{"sla_id": v.SLAID, "sla_digest": v.SLADigest, "period": v.Period, "period_end": v.PeriodEnd,
-			"provider": testProvider, "client": testClient, "product_id": "demo-web", "currency": v.Currency, "violated": v.Violated,
+			"provider": billProvider, "client": billClient, "product_id": "demo-web", "currency": v.Currency, "violated": v.Violated,
 			"fee": 100000, "credit_bps": v.CreditBPS, "credit": v.CreditAmount, "released": 100000 - v.CreditAmount,
 			"penalty_owed": v.PenaltyAmount, "penalty_paid": penaltyPaid, "penalty_unpaid": v.PenaltyAmount - penaltyPaid,
 			"refund": v.CreditAmount + penaltyPaid, "terminate": v.Terminate, "report_digest": v.ReportDigest,
@@ -164,12 +164,12 @@ func slaView(t *testing.T, provider, client sla.Party) map[string]any {
 	if err := json.Unmarshal(doc, &d); err != nil {
 		t.Fatal(err)
 	}
-	d["id"] = testSLA
+	d["id"] = billSLA
 	doc, _ = json.Marshal(d)
 	pub := func(p sla.Party) map[string]string {
 		return map[string]string{"msp_id": p.MSPID, "common_name": p.CommonName, "subject": p.Subject, "issuer": p.Issuer}
 	}
-	return map[string]any{"id": testSLA, "status": "ACTIVE", "digest": strings.Repeat("1f", 32),
+	return map[string]any{"id": billSLA, "status": "ACTIVE", "digest": strings.Repeat("1f", 32),
 		"parties": map[string]any{"provider": pub(provider), "client": pub(client)},
 		"signed":  signedsla.Record{Version: signedsla.Version, Document: doc, Digest: strings.Repeat("1f", 32)}}
 }
@@ -179,9 +179,9 @@ func slaView(t *testing.T, provider, client sla.Party) map[string]any {
 func demoLedger(t *testing.T) *fakeLedger {
 	f := newFakeLedger(t)
 	v := testVerdictP0()
-	f.set(escrowOf(testP0, testP0End, "tx-accept", &v, "tx-settle0", 0), "refund", "GetEscrow", testSLA, testP0)
-	f.set(escrowOf(testP1, testP1End, "tx-renew", nil, "", 0), "refund", "GetEscrow", testSLA, testP1)
-	f.set(slaView(t, testProvider, testClient), "agreement", "GetSLA", testSLA)
+	f.set(escrowOf(testP0, testP0End, "tx-accept", &v, "tx-settle0", 0), "refund", "GetEscrow", billSLA, testP0)
+	f.set(escrowOf(testP1, testP1End, "tx-renew", nil, "", 0), "refund", "GetEscrow", billSLA, testP1)
+	f.set(slaView(t, billProvider, billClient), "agreement", "GetSLA", billSLA)
 	f.blocks(map[uint64][]string{3: {"tx-mint"}, 12: {"tx-other", "tx-accept"}, 20: {"tx-renew"}, 31: {"tx-settle0"}, 40: {"tx-transfer"}, 44: {"tx-mint2"}})
 	return f
 }
@@ -189,7 +189,7 @@ func demoLedger(t *testing.T) *fakeLedger {
 func TestInvoiceFromLedger(t *testing.T) {
 	f := demoLedger(t)
 	src := newBillingSource(f, "agreement", "refund", "slasa")
-	inv, err := buildInvoice(context.Background(), src, testSLA, testP0, dueDate{Days: 14})
+	inv, err := buildInvoice(context.Background(), src, billSLA, testP0, dueDate{Days: 14})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -198,7 +198,7 @@ func TestInvoiceFromLedger(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	num, _ := billing.InvoiceNumber(testSLA, testP0)
+	num, _ := billing.InvoiceNumber(billSLA, testP0)
 	if inv.Number != num || inv.IssueDate != "2026-12-06" || inv.DueDate != "2026-12-20" || inv.Status != billing.StatusPaid ||
 		inv.Seller.Wallet != "provider" || inv.Buyer.MSPID != "ClientOrgMSP" || inv.SLATitle == "" ||
 		inv.Service != "Demo web service in three availability zones" {
@@ -212,7 +212,7 @@ func TestInvoiceFromLedger(t *testing.T) {
 	if inv.Subtotal.Minor != 100000 || inv.Credits.Minor != -30000 || inv.TotalDue.Minor != 70000 || inv.Paid.Minor != 70000 || inv.Balance.Minor != 0 {
 		t.Fatalf("totals %+v", inv)
 	}
-	if !f.ownOrg[fakeKey("agreement", "GetSLA", testSLA)] {
+	if !f.ownOrg[fakeKey("agreement", "GetSLA", billSLA)] {
 		t.Error("GetSLA was not evaluated on a peer of the caller's organization")
 	}
 	var buf bytes.Buffer
@@ -226,7 +226,7 @@ func TestInvoiceFromLedger(t *testing.T) {
 	}
 
 	// A period in escrow, a due date given.
-	inv, err = buildInvoice(context.Background(), src, testSLA, testP1, dueDate{Date: "2026-12-31"})
+	inv, err = buildInvoice(context.Background(), src, billSLA, testP1, dueDate{Date: "2026-12-31"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -242,8 +242,8 @@ func TestInvoicePenalty(t *testing.T) {
 	f := demoLedger(t)
 	v := testVerdictP0()
 	v.CreditBPS, v.CreditAmount, v.PenaltyAmount = 10000, 100000, 150000
-	f.set(escrowOf(testP0, testP0End, "tx-accept", &v, "tx-settle0", 120000), "refund", "GetEscrow", testSLA, testP0)
-	inv, err := buildInvoice(context.Background(), newBillingSource(f, "agreement", "refund", "slasa"), testSLA, testP0, dueDate{})
+	f.set(escrowOf(testP0, testP0End, "tx-accept", &v, "tx-settle0", 120000), "refund", "GetEscrow", billSLA, testP0)
+	inv, err := buildInvoice(context.Background(), newBillingSource(f, "agreement", "refund", "slasa"), billSLA, testP0, dueDate{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -254,7 +254,7 @@ func TestInvoicePenalty(t *testing.T) {
 }
 
 func TestInvoiceRefusals(t *testing.T) {
-	other := testClient
+	other := billClient
 	other.Subject = "CN=mallory@clientorg.slasa.local,OU=client,L=San Francisco,ST=California,C=US"
 	tests := []struct {
 		name  string
@@ -262,14 +262,14 @@ func TestInvoiceRefusals(t *testing.T) {
 		want  string
 	}{
 		{"escrow payer is not the SLA's client", func(f *fakeLedger) {
-			f.set(slaView(t, testProvider, other), "agreement", "GetSLA", testSLA)
+			f.set(slaView(t, billProvider, other), "agreement", "GetSLA", billSLA)
 		}, "the escrow's payer ClientOrgMSP/client@clientorg.slasa.local (issuer ca.clientorg.slasa.local) is not the SLA's client ClientOrgMSP/mallory@clientorg.slasa.local"},
 		{"escrow provider is not the SLA's provider", func(f *fakeLedger) {
-			f.set(slaView(t, other, testClient), "agreement", "GetSLA", testSLA)
+			f.set(slaView(t, other, billClient), "agreement", "GetSLA", billSLA)
 		}, "the escrow's provider ProviderOrgMSP/provider@providerorg.slasa.local (issuer ca.providerorg.slasa.local) is not the SLA's provider"},
 		{"no escrow", func(f *fakeLedger) {
-			delete(f.answers, fakeKey("refund", "GetEscrow", testSLA, testP0))
-			f.errs[fakeKey("refund", "GetEscrow", testSLA, testP0)] = errors.New(`refund.GetEscrow: endorsement failed: no escrow for period 2026-12-06T10:00:00Z of SLA "demo-sla"`)
+			delete(f.answers, fakeKey("refund", "GetEscrow", billSLA, testP0))
+			f.errs[fakeKey("refund", "GetEscrow", billSLA, testP0)] = errors.New(`refund.GetEscrow: endorsement failed: no escrow for period 2026-12-06T10:00:00Z of SLA "demo-sla"`)
 		}, "refund.GetEscrow: endorsement failed: no escrow for period"},
 		{"transaction invalid in its block", func(f *fakeLedger) {
 			f.set(fakeBlock(t, 31, []string{"tx-settle0"}, []peer.TxValidationCode{peer.TxValidationCode_MVCC_READ_CONFLICT}), "qscc", "GetBlockByTxID", "slasa", "tx-settle0")
@@ -284,17 +284,17 @@ func TestInvoiceRefusals(t *testing.T) {
 			v := testVerdictP0()
 			e := escrowOf(testP0, testP0End, "tx-accept", &v, "tx-settle0", 0)
 			e["settlement"].(map[string]any)["released"] = 80000
-			f.set(e, "refund", "GetEscrow", testSLA, testP0)
+			f.set(e, "refund", "GetEscrow", billSLA, testP0)
 		}, "invoice of period 2026-12-06T10:00:00Z of SLA demo-sla: settlement.released: 80000, but the escrowed fee 100000 minus the credit 30000 is 70000"},
 		{"escrow of another period", func(f *fakeLedger) {
-			f.set(escrowOf(testP1, testP1End, "tx-renew", nil, "", 0), "refund", "GetEscrow", testSLA, testP0)
+			f.set(escrowOf(testP1, testP1End, "tx-renew", nil, "", 0), "refund", "GetEscrow", billSLA, testP0)
 		}, "refund.GetEscrow: asked for period 2026-12-06T10:00:00Z of SLA demo-sla, got period 2026-12-06T10:02:00Z"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			f := demoLedger(t)
 			tc.setup(f)
-			_, err := buildInvoice(context.Background(), newBillingSource(f, "agreement", "refund", "slasa"), testSLA, testP0, dueDate{Days: 30})
+			_, err := buildInvoice(context.Background(), newBillingSource(f, "agreement", "refund", "slasa"), billSLA, testP0, dueDate{Days: 30})
 			if err == nil || !strings.Contains(err.Error(), tc.want) {
 				t.Fatalf("error %v, want %q", err, tc.want)
 			}
@@ -309,11 +309,11 @@ func clientHistory() []walletEntry {
 	return []walletEntry{
 		{TxID: "tx-mint", Timestamp: "2026-11-30T23:59:59.5Z", Kind: "mint", Amount: 1000000,
 			Counterparty: "ProviderOrgMSP/CN=issuer@providerorg.slasa.local,OU=admin (issuer CN=ca.providerorg.slasa.local,O=providerorg.slasa.local)"},
-		{TxID: "tx-accept", Timestamp: "2026-12-06T09:59:35.123456789Z", Kind: "escrow_deposit", Amount: -100000, Counterparty: "escrow", Reference: testSLA + "/" + testP0},
-		{TxID: "tx-renew", Timestamp: "2026-12-06T10:00:02Z", Kind: "escrow_deposit", Amount: -100000, Counterparty: "escrow", Reference: testSLA + "/" + testP1},
+		{TxID: "tx-accept", Timestamp: "2026-12-06T09:59:35.123456789Z", Kind: "escrow_deposit", Amount: -100000, Counterparty: "escrow", Reference: billSLA + "/" + testP0},
+		{TxID: "tx-renew", Timestamp: "2026-12-06T10:00:02Z", Kind: "escrow_deposit", Amount: -100000, Counterparty: "escrow", Reference: billSLA + "/" + testP1},
 		{TxID: "tx-transfer", Timestamp: "2026-12-31T23:59:59Z", Kind: "transfer_out", Amount: -2500, Counterparty: "provider"},
 		// Pending credits come last in History.
-		{TxID: "tx-settle0", Timestamp: "2026-12-06T10:02:09Z", Kind: "service_credit", Amount: 30000, Counterparty: "escrow", Reference: testSLA + "/" + testP0, Pending: true},
+		{TxID: "tx-settle0", Timestamp: "2026-12-06T10:02:09Z", Kind: "service_credit", Amount: 30000, Counterparty: "escrow", Reference: billSLA + "/" + testP0, Pending: true},
 		{TxID: "tx-mint2", Timestamp: "2027-01-01T00:00:00Z", Kind: "mint", Amount: 5000, Pending: true},
 	}
 }
@@ -340,7 +340,7 @@ func (f *fakeLedger) withHistory(wallet string, owner sla.Party, entries []walle
 
 func TestStatementFromLedger(t *testing.T) {
 	f := demoLedger(t)
-	f.withHistory("client", testClient, clientHistory(), 2)
+	f.withHistory("client", billClient, clientHistory(), 2)
 	src := newBillingSource(f, "agreement", "refund", "slasa")
 	st, err := buildStatement(context.Background(), src, statementRequest{Role: "client", Wallet: "client", Month: "2026-12"})
 	if err != nil {
@@ -362,7 +362,7 @@ func TestStatementFromLedger(t *testing.T) {
 	}
 	v := testVerdictP0()
 	vid, _ := billing.VerdictID(&v)
-	if c := st.Lines[2]; c.Verdict == nil || c.Verdict.VerdictID != vid || c.CreditBPS != 3000 || c.SLAID != testSLA || c.Period != testP0 ||
+	if c := st.Lines[2]; c.Verdict == nil || c.Verdict.VerdictID != vid || c.CreditBPS != 3000 || c.SLAID != billSLA || c.Period != testP0 ||
 		st.Lines[0].Verdict != nil || st.Lines[3].Counterparty != "provider" {
 		t.Fatalf("lines %+v", st.Lines)
 	}
@@ -371,11 +371,11 @@ func TestStatementFromLedger(t *testing.T) {
 	}
 
 	// One SLA: its lines, opening 0, closing their sum; the wallet from the SLA.
-	st, err = buildStatement(context.Background(), src, statementRequest{Role: "client", Month: "2026-12", SLAID: testSLA})
+	st, err = buildStatement(context.Background(), src, statementRequest{Role: "client", Month: "2026-12", SLAID: billSLA})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if st.SLAID != testSLA || st.Opening.Minor != 0 || st.Closing.Minor != -170000 || len(st.Lines) != 3 || st.Party.Wallet != "client" {
+	if st.SLAID != billSLA || st.Opening.Minor != 0 || st.Closing.Minor != -170000 || len(st.Lines) != 3 || st.Party.Wallet != "client" {
 		t.Fatalf("SLA statement %+v", st)
 	}
 
@@ -396,12 +396,12 @@ func TestStatementRefusals(t *testing.T) {
 		want  string
 	}{
 		{"history does not add up to the balance", statementRequest{Role: "client", Wallet: "client", Month: "2026-12"}, func(f *fakeLedger) {
-			f.set(walletAccount{ID: "client", Owner: identity.ID{MSPID: testClient.MSPID, Subject: testClient.Subject, Issuer: testClient.Issuer}, Base: 900000, Balance: 900000},
+			f.set(walletAccount{ID: "client", Owner: identity.ID{MSPID: billClient.MSPID, Subject: billClient.Subject, Issuer: billClient.Issuer}, Base: 900000, Balance: 900000},
 				"refund", "BalanceOf", "client")
 		}, "statement of wallet client for 2026-12: statement does not balance: opening USD 10,000.00 plus the lines is USD 8,275.00 after line 4 (lines[2], tx tx-transfer, block 40), but the closing balance is USD 8,950.00"},
-		{"wallet is not the SLA's", statementRequest{Role: "client", Wallet: "provider", Month: "2026-12", SLAID: testSLA}, nil,
+		{"wallet is not the SLA's", statementRequest{Role: "client", Wallet: "provider", Month: "2026-12", SLAID: billSLA}, nil,
 			"--wallet provider: the client of SLA demo-sla pays and is paid through wallet client"},
-		{"currency is not the SLA's", statementRequest{Role: "client", Month: "2026-12", SLAID: testSLA, Currency: "EUR"}, nil,
+		{"currency is not the SLA's", statementRequest{Role: "client", Month: "2026-12", SLAID: billSLA, Currency: "EUR"}, nil,
 			"--currency EUR: SLA demo-sla is priced in USD"},
 		{"currency differs from an escrow's", statementRequest{Role: "client", Wallet: "client", Month: "2026-12", Currency: "EUR"}, nil,
 			"history of wallet client: period 2026-12-06T10:00:00Z of SLA demo-sla is in USD, not EUR"},
@@ -410,7 +410,7 @@ func TestStatementRefusals(t *testing.T) {
 		{"bad timestamp", statementRequest{Role: "client", Wallet: "client", Month: "2026-12"}, func(f *fakeLedger) {
 			h := clientHistory()
 			h[1].Timestamp = "yesterday"
-			f.withHistory("client", testClient, h, 10)
+			f.withHistory("client", billClient, h, 10)
 		}, `history of wallet client, entry 1 (tx tx-accept): timestamp "yesterday"`},
 		{"wallet keeps changing", statementRequest{Role: "client", Wallet: "client", Month: "2026-12"}, func(f *fakeLedger) {
 			f.changing = true
@@ -419,7 +419,7 @@ func TestStatementRefusals(t *testing.T) {
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			f := demoLedger(t)
-			f.withHistory("client", testClient, clientHistory(), 3)
+			f.withHistory("client", billClient, clientHistory(), 3)
 			if tc.setup != nil {
 				tc.setup(f)
 			}
@@ -432,11 +432,11 @@ func TestStatementRefusals(t *testing.T) {
 }
 
 func TestStatementWalletOfTheParty(t *testing.T) {
-	caller := identity.ID{MSPID: testClient.MSPID, Subject: testClient.Subject, Issuer: testClient.Issuer}
+	caller := identity.ID{MSPID: billClient.MSPID, Subject: billClient.Subject, Issuer: billClient.Issuer}
 	list := func(ids ...string) map[string]any {
 		var recs []map[string]any
 		for _, id := range ids {
-			v := slaView(t, testProvider, testClient)
+			v := slaView(t, billProvider, billClient)
 			v["id"] = id
 			delete(v, "signed")
 			recs = append(recs, v)
@@ -444,8 +444,8 @@ func TestStatementWalletOfTheParty(t *testing.T) {
 		return map[string]any{"records": recs, "bookmark": ""}
 	}
 	f := demoLedger(t)
-	f.withHistory("client", testClient, clientHistory(), 10)
-	f.set(list(testSLA), "agreement", "ListSLAs", "client", "ClientOrgMSP", "client@clientorg.slasa.local", "100", "")
+	f.withHistory("client", billClient, clientHistory(), 10)
+	f.set(list(billSLA), "agreement", "ListSLAs", "client", "ClientOrgMSP", "client@clientorg.slasa.local", "100", "")
 	src := newBillingSource(f, "agreement", "refund", "slasa")
 	st, err := buildStatement(context.Background(), src, statementRequest{Role: "client", Month: "2026-12", Caller: caller})
 	if err != nil || st.Party.Wallet != "client" {
@@ -453,7 +453,7 @@ func TestStatementWalletOfTheParty(t *testing.T) {
 	}
 
 	// Two SLAs naming two wallets: the caller must choose.
-	view := slaView(t, testProvider, testClient)
+	view := slaView(t, billProvider, billClient)
 	var d map[string]any
 	_ = json.Unmarshal(view["signed"].(signedsla.Record).Document, &d)
 	d["id"] = "sla-2"
@@ -461,7 +461,7 @@ func TestStatementWalletOfTheParty(t *testing.T) {
 	doc, _ := json.Marshal(d)
 	view["id"], view["signed"] = "sla-2", signedsla.Record{Version: signedsla.Version, Document: doc}
 	f.set(view, "agreement", "GetSLA", "sla-2")
-	f.set(list(testSLA, "sla-2"), "agreement", "ListSLAs", "client", "ClientOrgMSP", "client@clientorg.slasa.local", "100", "")
+	f.set(list(billSLA, "sla-2"), "agreement", "ListSLAs", "client", "ClientOrgMSP", "client@clientorg.slasa.local", "100", "")
 	_, err = buildStatement(context.Background(), src, statementRequest{Role: "client", Month: "2026-12", Caller: caller})
 	if err == nil || err.Error() != "--wallet: your SLAs as client use several wallets: client (SLA demo-sla); client-2 (SLA sla-2); choose one with --wallet or --sla" {
 		t.Fatalf("error %v", err)

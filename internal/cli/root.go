@@ -57,6 +57,7 @@ func newRootCommand(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
 	addLifecycleCommands(root)
 	addConfigCommands(root)
 	root.AddCommand(newIdentityCommand())
+	addTicketCommands(root)
 	return root
 }
 

@@ -3,7 +3,9 @@ package fabricfake
 import (
 	"bytes"
 	"fmt"
+	"slices"
 	"sort"
+	"strings"
 
 	"github.com/hyperledger/fabric-protos-go-apiv2/ledger/queryresult"
 	"github.com/hyperledger/fabric-protos-go-apiv2/peer"
@@ -19,8 +21,10 @@ import (
 //     that has a validation parameter in the state committed before the
 //     block is validated by that parameter only; every other key (a new
 //     key, a key without a parameter) by the chaincode's endorsement
-//     policy (SetEndorsementPolicy). A transaction without writes is
-//     checked against its chaincode's policy. A write of a key whose
+//     policy (SetEndorsementPolicy). A write to an implicit organization
+//     collection needs a peer of that organization (the collection's
+//     policy) and nothing else. A transaction without writes, public or
+//     private, is checked against its chaincode's policy. A write of a key whose
 //     validation parameter an earlier transaction of the block set (and
 //     that passed this step) is invalid whatever its endorsements
 //     (Fabric's ValidationParameterUpdatedError). Failure:
@@ -180,9 +184,24 @@ func (v *blockValidation) endorsement(sh *txShared) string {
 			written[ns][k] = true
 		}
 	}
-	if len(written) == 0 {
+	private := sh.pvt.writes
+	if len(written) == 0 && len(private) == 0 {
 		top, _ := proposalChaincode(sh.proposal)
 		needCC[top] = true
+	}
+	// A write to an implicit organization collection is validated by the
+	// collection's endorsement policy, a peer of its organization
+	// (/Channel/Application/<Org>/Endorsement), instead of the chaincode's.
+	for _, ns := range sortedKeys(private) {
+		for _, coll := range sortedKeys(private[ns]) {
+			if len(private[ns][coll]) == 0 {
+				continue
+			}
+			owner, _ := strings.CutPrefix(coll, implicitPrefix)
+			if e := v.endorsersOf(sh); !e.Every && !slices.Contains(e.Orgs, owner) {
+				return fmt.Sprintf("collection %s of %s needs a peer of %s, endorsed by %s", coll, ns, owner, e)
+			}
+		}
 	}
 	for _, ns := range sortedKeys(written) {
 		for _, key := range sortedKeys(written[ns]) {

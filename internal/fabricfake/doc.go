@@ -18,7 +18,9 @@
 // the block, then MVCC (versions of the keys read, phantom reads of range
 // queries). A transaction carries the default endorsements (World.PeerOrgs)
 // unless the test names the endorsing organizations (SubmitEndorsed,
-// Block.SubmitEndorsed, Tx.EndorseBy). Private data is not modelled.
+// Block.SubmitEndorsed, Tx.EndorseBy). A write to an implicit
+// organization collection is validated by the collection's policy, a peer
+// of its organization.
 //
 // Test identities come from CA, which issues ECDSA P-256 certificates with
 // the common name and organizational units Fabric's cryptogen uses.

@@ -6,6 +6,10 @@ import (
 	"fmt"
 	"os"
 	"strings"
+	"unicode/utf8"
+
+	"github.com/hyperledger/fabric-chaincode-go/v2/shim"
+	"github.com/hyperledger/fabric-protos-go-apiv2/ledger/queryresult"
 )
 
 // Implicit organization collections, transient data and the organization of
@@ -31,10 +35,14 @@ import (
 //     variable to Call.Peer while the chaincode runs, so World calls must
 //     not run in parallel;
 //   - transient data reaches every chaincode of the transaction and never
-//     the block.
-//
-// The endorsement policy of a collection (its owner's peer) is not checked
-// here.
+//     the block;
+//   - a range query over a collection (GetPrivateDataByRange,
+//     GetPrivateDataByPartialCompositeKey) returns the committed keys of the
+//     range on a peer of the collection's organization and nothing on any
+//     other peer, which holds none of its data;
+//   - a write to a collection is validated at commit by the collection's
+//     endorsement policy, a peer of its organization (see Block), instead of
+//     the chaincode's policy.
 
 // implicitPrefix starts the name of an implicit organization collection.
 const implicitPrefix = "_implicit_org_"
@@ -78,6 +86,8 @@ type PrivateRead struct {
 	Namespace  string
 	Collection string
 	Key        string
+	// End is set for a range query: the range is [Key, End).
+	End string
 }
 
 // txPrivate is the private part of a transaction.
@@ -149,6 +159,43 @@ func (tx *Tx) wirePrivate() {
 	s.GetPrivateDataHashStub = tx.getPrivateDataHash
 	s.PutPrivateDataStub = tx.putPrivateData
 	s.DelPrivateDataStub = func(collection, key string) error { return tx.writePrivate(collection, key, write{delete: true}) }
+	s.GetPrivateDataByRangeStub = func(collection, start, end string) (shim.StateQueryIteratorInterface, error) {
+		if err := validateSimpleKeys(start, end); err != nil {
+			return nil, err
+		}
+		return tx.privateRange(collection, start, end)
+	}
+	s.GetPrivateDataByPartialCompositeKeyStub = func(collection, objectType string, keys []string) (shim.StateQueryIteratorInterface, error) {
+		start, err := shim.CreateCompositeKey(objectType, keys)
+		if err != nil {
+			return nil, err
+		}
+		return tx.privateRange(collection, start, start+string(rune(utf8.MaxRune)))
+	}
+}
+
+// privateRange returns the committed keys of collection in [start, end)
+// (end "" means no end), sorted, on a peer of the collection's
+// organization; an empty result on any other peer.
+func (tx *Tx) privateRange(collection, start, end string) (shim.StateQueryIteratorInterface, error) {
+	owner, err := checkCollection(collection, "range")
+	if err != nil {
+		return nil, err
+	}
+	w := tx.shared.w
+	w.PrivateReads = append(w.PrivateReads, PrivateRead{TxID: tx.shared.id, Peer: tx.shared.pvt.peer, Namespace: tx.ns, Collection: collection, Key: start, End: end})
+	it := &StateIterator{}
+	if owner != tx.shared.pvt.peer {
+		return it, nil
+	}
+	data := w.private[tx.ns][collection]
+	for _, k := range sortedKeys(data) {
+		if k < start || (end != "" && k >= end) {
+			continue
+		}
+		it.items = append(it.items, &queryresult.KV{Namespace: tx.ns, Key: k, Value: append([]byte(nil), data[k]...)})
+	}
+	return it, nil
 }
 
 // Peer returns the MSP ID of the organization whose peer runs the

@@ -10,12 +10,15 @@ import (
 	"testing"
 
 	"github.com/hyperledger/fabric-chaincode-go/v2/shim"
+	"github.com/hyperledger/fabric-protos-go-apiv2/ledger/queryresult"
 	"github.com/hyperledger/fabric-protos-go-apiv2/peer"
 )
 
 // privCC is a chaincode without checks that exposes the private data API:
 // put COLL KEY (value from transient "v"), get COLL KEY, hash COLL KEY,
-// del COLL KEY, msp, echo (returns transient "v").
+// del COLL KEY, msp, echo (returns transient "v"), putonly COLL KEY (no
+// public write), range COLL START END and partial COLL TYPE ATTR (the keys
+// found, comma-separated).
 type privCC struct{}
 
 func (privCC) Init(shim.ChaincodeStubInterface) *peer.Response { return shim.Success(nil) }
@@ -39,6 +42,23 @@ func (privCC) Invoke(stub shim.ChaincodeStubInterface) *peer.Response {
 		out = []byte(hex.EncodeToString(h))
 	case "del":
 		err = stub.DelPrivateData(args[0], args[1])
+	case "putonly":
+		err = stub.PutPrivateData(args[0], args[1], tm["v"])
+	case "range", "partial":
+		var it shim.StateQueryIteratorInterface
+		if fn == "range" {
+			it, err = stub.GetPrivateDataByRange(args[0], args[1], args[2])
+		} else {
+			it, err = stub.GetPrivateDataByPartialCompositeKey(args[0], args[1], args[2:])
+		}
+		var keys []string
+		for err == nil && it.HasNext() {
+			var kv *queryresult.KV
+			if kv, err = it.Next(); err == nil {
+				keys = append(keys, strings.ReplaceAll(kv.Key, "\x00", "|")+"="+string(kv.Value))
+			}
+		}
+		out = []byte(strings.Join(keys, ","))
 	case "msp":
 		var m string
 		m, err = shim.GetMSPID()
@@ -152,5 +172,78 @@ func TestLocalMSPAndTransient(t *testing.T) {
 	tx.SetPeer("X")
 	if m, _ := tx.Stub.GetTransient(); string(m["v"]) != "direct" || tx.Peer() != "X" {
 		t.Errorf("direct transient %q, peer %s", m["v"], tx.Peer())
+	}
+}
+
+func TestPrivateRangeQueries(t *testing.T) {
+	w := NewWorld()
+	w.Deploy("cc", privCC{})
+	p := MustNewCA("ProviderOrgMSP").MustIssue("p@providerorg.slasa.local", "client")
+	pc := ImplicitCollection("ProviderOrgMSP")
+	k := func(attrs ...string) string { key, _ := shim.CreateCompositeKey("t", attrs); return key }
+	for i, key := range []string{"a", "b", "c", k("s1", "x"), k("s1", "y"), k("s2", "z")} {
+		if r := w.SubmitCall(Call{ID: p, Chaincode: "cc", Fn: "putonly", Args: []string{pc, key}, Transient: map[string][]byte{"v": []byte(fmt.Sprint(i))}}); !r.OK() {
+			t.Fatal(r.Message)
+		}
+	}
+	for _, tc := range []struct {
+		fn   string
+		args []string
+		peer string
+		want string
+	}{
+		{"range", []string{pc, "a", "c"}, "", "a=0,b=1"},
+		{"range", []string{pc, "b", ""}, "", "b=1,c=2"},
+		{"partial", []string{pc, "t", "s1"}, "", "|t|s1|x|=3,|t|s1|y|=4"},
+		{"partial", []string{pc, "t"}, "", "|t|s1|x|=3,|t|s1|y|=4,|t|s2|z|=5"},
+		// Another organization's peer holds none of the collection.
+		{"partial", []string{pc, "t", "s1"}, "ClientOrgMSP", ""},
+	} {
+		r := w.EvaluateCall(Call{ID: p, Chaincode: "cc", Fn: tc.fn, Args: tc.args, Peer: tc.peer})
+		if got := strings.ReplaceAll(string(r.Payload), "\x00", "|"); !r.OK() || got != tc.want {
+			t.Errorf("%s %v on %q: %q %q, want %q", tc.fn, tc.args, tc.peer, got, r.Message, tc.want)
+		}
+	}
+	last := w.PrivateReads[len(w.PrivateReads)-1]
+	if last.Peer != "ClientOrgMSP" || last.Collection != pc || last.Key != k("s1") || last.End != k("s1")+string(rune(0x10ffff)) {
+		t.Errorf("private read %+v", last)
+	}
+	if r := w.Evaluate(p, "cc", "range", "coll", "a", "b"); r.Message != "collection coll is not defined (the fake knows implicit organization collections only)" {
+		t.Errorf("unknown collection: %q", r.Message)
+	}
+}
+
+// A write to an organization's implicit collection needs a peer of that
+// organization, and no other endorsement: the collection's policy replaces
+// the chaincode's.
+func TestImplicitCollectionPolicy(t *testing.T) {
+	w := NewWorld()
+	w.Deploy("cc", privCC{})
+	w.SetEndorsementPolicy("cc", SignaturePolicy(2, "ProviderOrgMSP", "ClientOrgMSP", "VendorOrgMSP"))
+	p := MustNewCA("ProviderOrgMSP").MustIssue("p@providerorg.slasa.local", "client")
+	pc, cc := ImplicitCollection("ProviderOrgMSP"), ImplicitCollection("ClientOrgMSP")
+	put := func(coll, key string, orgs ...string) Result {
+		return w.SubmitCall(Call{ID: p, Chaincode: "cc", Fn: "putonly", Args: []string{coll, key}, Transient: map[string][]byte{"v": []byte("v")}, Endorsers: orgs})
+	}
+	if r := put(cc, "k1", "ProviderOrgMSP", "VendorOrgMSP"); r.Code != peer.TxValidationCode_ENDORSEMENT_POLICY_FAILURE ||
+		r.Reason != "collection _implicit_org_ClientOrgMSP of cc needs a peer of ClientOrgMSP, endorsed by ProviderOrgMSP, VendorOrgMSP" || w.PrivateState("cc", cc, "k1") != nil {
+		t.Errorf("without the owner: %s %q", r.Code, r.Reason)
+	}
+	if r := put(cc, "k1", "ClientOrgMSP"); !r.OK() || w.PrivateState("cc", cc, "k1") == nil {
+		t.Errorf("the owner alone: %s %q", r.Code, r.Reason)
+	}
+	// Two collections need both owners.
+	b := w.NewBlock()
+	b.SubmitCall(EndorsedBy("ProviderOrgMSP"), Call{ID: p, Chaincode: "cc", Fn: "putonly", Args: []string{pc, "k2"}, Transient: map[string][]byte{"v": []byte("v")}})
+	b.SubmitCall(EndorsedBy("ClientOrgMSP"), Call{ID: p, Chaincode: "cc", Fn: "put", Args: []string{pc, "k3"}, Transient: map[string][]byte{"v": []byte("v")}})
+	res := b.Commit()
+	if !res[0].OK() || res[1].Code != peer.TxValidationCode_ENDORSEMENT_POLICY_FAILURE {
+		t.Errorf("own collection %s %q; with a public write %s %q", res[0].Code, res[0].Reason, res[1].Code, res[1].Reason)
+	}
+	// A public write next to a private one still needs the chaincode's
+	// policy.
+	if r := w.SubmitCall(Call{ID: p, Chaincode: "cc", Fn: "put", Args: []string{pc, "k4"}, Transient: map[string][]byte{"v": []byte("v")}, Endorsers: []string{"ProviderOrgMSP"}}); r.Code != peer.TxValidationCode_ENDORSEMENT_POLICY_FAILURE ||
+		!strings.HasPrefix(r.Reason, "chaincode cc needs") {
+		t.Errorf("public and private: %s %q", r.Code, r.Reason)
 	}
 }

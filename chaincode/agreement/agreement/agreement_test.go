@@ -486,6 +486,26 @@ func TestGetSLAHistory(t *testing.T) {
 	n.ExpectError(n.Client, AG, "GetSLAHistory", `SLA "x" does not exist`, "x")
 }
 
+// GetParties: the public fields of an SLA, for its parties' organizations
+// only.
+func TestGetParties(t *testing.T) {
+	n := cctest.New(t)
+	s := cctest.ExampleSLA(t, "sla-1")
+	d := n.Activate(s, 100_000)
+	for _, who := range []*fabricfake.Identity{n.Provider, n.Client, n.Other} {
+		var v agreement.PartiesView
+		if err := json.Unmarshal([]byte(n.MustEvaluate(who, AG, "GetParties", "sla-1")), &v); err != nil {
+			t.Fatal(err)
+		}
+		if v.ID != "sla-1" || v.Status != agreement.StatusActive || v.Digest != cctest.Hex(d) || v.Parties.Provider.ID() != cctest.ID(n.Provider) ||
+			v.Parties.Client.ID() != cctest.ID(n.Client) || v.ValidityStart != s.Validity.Start || v.ValidityEnd != s.Validity.End || v.EndsAt != "" {
+			t.Fatalf("GetParties as %s: %+v", who.MSPID, v)
+		}
+	}
+	n.ExpectError(n.Stranger, AG, "GetParties", `SLA "sla-1" is readable by ProviderOrgMSP and ClientOrgMSP only, not by OtherOrgMSP`, "sla-1")
+	n.ExpectError(n.Client, AG, "GetParties", `SLA "x" does not exist`, "x")
+}
+
 // Direct calls with fakes: failures of the ledger and of the identity.
 func TestLedgerAndIdentityFailures(t *testing.T) {
 	n := cctest.New(t)

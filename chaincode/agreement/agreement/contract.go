@@ -31,7 +31,7 @@
 //	ApproveEnclaveHandover provider or client   event EnclaveHandoverApproved, or EnclaveHandover when the pin moves
 //	AnchorLogBatch         the SLA's logger     event LogBatchAnchored
 //	GetSLA                 members of the provider's or the client's MSP, on a peer of their own organization
-//	GetSLAHistory, GetLogBatch, ListLogBatches, GetSettlementView
+//	GetSLAHistory, GetLogBatch, ListLogBatches, GetSettlementView, GetParties
 //	                       members of the provider's or the client's MSP
 //	ListSLAs               members of the MSP listed (the caller's own)
 //	Configure              an admin of an organization of the deploy configuration

@@ -28,6 +28,7 @@ var functions = []struct {
 	{"GetSLA", []string{"sla-1"}},
 	{"ListSLAs", []string{"client", "ClientOrgMSP", "", "10", ""}},
 	{"GetSLAHistory", []string{"sla-1"}},
+	{"GetParties", []string{"sla-1"}},
 	{"GetLogBatch", []string{"sla-1", "1"}},
 	{"ListLogBatches", []string{"sla-1", "10", ""}},
 }

@@ -460,6 +460,35 @@ func (c *Contract) GetSLA(ctx contractapi.TransactionContextInterface, id string
 	}})
 }
 
+// PartiesView is GetParties' answer: the public fields of an SLA another
+// chaincode needs to act for its parties (the ticket chaincode): its
+// status, digest, parties and validity, and when a terminated SLA ends.
+type PartiesView struct {
+	ID            string  `json:"id"`
+	Status        string  `json:"status"`
+	Digest        string  `json:"digest"`
+	Parties       Parties `json:"parties"`
+	ValidityStart string  `json:"validity_start"`
+	ValidityEnd   string  `json:"validity_end"`
+	EndsAt        string  `json:"ends_at,omitempty"`
+}
+
+// GetParties returns an SLA's PartiesView as JSON. Readable like
+// GetSLAHistory, by members of the provider's and the client's
+// organizations; it reads no private data, so a chaincode may call it in a
+// transaction that both parties' peers endorse.
+func (c *Contract) GetParties(ctx contractapi.TransactionContextInterface, id string) (string, error) {
+	a, err := load(ctx, id)
+	if err != nil {
+		return "", err
+	}
+	if err := readable(ctx, a); err != nil {
+		return "", err
+	}
+	return toJSON(PartiesView{ID: a.ID, Status: a.Status, Digest: a.Digest, Parties: a.Parties,
+		ValidityStart: a.ValidityStart, ValidityEnd: a.ValidityEnd, EndsAt: a.EndsAt})
+}
+
 // ListSLAs returns a page of the SLAs in which a party plays role
 // ("provider" or "client"), as JSON Page[Agreement], ordered by common name
 // then id. mspID must be the caller's own MSP; commonName selects the

@@ -1,6 +1,6 @@
 // Package cctest is the test fixture shared by the chaincode unit tests: an
-// in-memory channel (fabricfake.World) with the agreement and refund
-// chaincodes guarded by one organization's deploy configuration
+// in-memory channel (fabricfake.World) with the agreement, refund and
+// ticket chaincodes guarded by one organization's deploy configuration
 // (internal/ccguard), a fake enclave registry that keeps every registration,
 // the identities of the native network (and impostors of them) and a test
 // enclave key.
@@ -28,6 +28,7 @@ import (
 
 	"github.com/slasa/slasa/chaincode/agreement/agreement"
 	"github.com/slasa/slasa/chaincode/refund/refund"
+	"github.com/slasa/slasa/chaincode/ticket/ticket"
 	"github.com/slasa/slasa/fpc/credentials"
 	"github.com/slasa/slasa/internal/ccguard"
 	"github.com/slasa/slasa/internal/ccpolicy"
@@ -44,6 +45,7 @@ import (
 const (
 	Agreement = "agreement"
 	Refund    = "refund"
+	Ticket    = "ticket"
 	Registry  = "ercc"
 	Enclave   = "slaenclave"
 )
@@ -84,6 +86,8 @@ type Net struct {
 	// third organization with a peer of NewThreeOrgs (nil otherwise).
 	Vendor, VendorAdmin *fabricfake.Identity
 	VendorCA            *fabricfake.CA
+	// Vendor2 is another client of VendorOrgMSP (NewTickets).
+	Vendor2 *fabricfake.Identity
 	// The organizations' CAs. ProviderCA2 and ClientCA2 are second CAs of
 	// ProviderOrgMSP and ClientOrgMSP (another name, both trusted roots of
 	// their MSP), which can issue certificates with a party's common name.
@@ -170,8 +174,10 @@ func newNet(t testing.TB, vendor bool) *Net {
 	return n
 }
 
-// Deploy (re)deploys both chaincodes with a guard for cfg whose clock is the
-// world time plus Clock.
+// Deploy (re)deploys the chaincodes (agreement, refund, ticket) with a
+// guard for cfg whose clock is the world time plus Clock. Only New's and
+// NewThreeOrgs' Configure transactions run: the ticket chaincode is
+// configured by NewTickets.
 func (n *Net) Deploy(cfg *deploycfg.Config) {
 	n.T.Helper()
 	g, err := ccguard.New(cfg, ccguard.WithClock(func() time.Time { return n.World.Now.Add(n.Clock) }))
@@ -187,8 +193,13 @@ func (n *Net) Deploy(cfg *deploycfg.Config) {
 	if err != nil {
 		n.T.Fatalf("refund chaincode: %v", err)
 	}
+	tk, err := contractapi.NewChaincode(ticket.New(g))
+	if err != nil {
+		n.T.Fatalf("ticket chaincode: %v", err)
+	}
 	n.World.Deploy(Agreement, ag)
 	n.World.Deploy(Refund, rf)
+	n.World.Deploy(Ticket, tk)
 	// The design's chaincode-level policy: any two organizations of the
 	// configuration (each runs a peer); the default endorsements are those
 	// of every organization with a peer.
@@ -198,6 +209,7 @@ func (n *Net) Deploy(cfg *deploycfg.Config) {
 	}
 	n.World.SetEndorsementPolicy(Agreement, policy)
 	n.World.SetEndorsementPolicy(Refund, policy)
+	n.World.SetEndorsementPolicy(Ticket, policy)
 	n.World.PeerOrgs = cfg.Orgs
 }
 
@@ -207,6 +219,9 @@ func (n *Net) AgreementContract() *agreement.Contract { return agreement.New(n.G
 
 // RefundContract: see AgreementContract.
 func (n *Net) RefundContract() *refund.Contract { return refund.New(n.Guard) }
+
+// TicketContract: see AgreementContract.
+func (n *Net) TicketContract() *ticket.Contract { return ticket.New(n.Guard) }
 
 // NewEnclave generates an enclave key, registers it for Enclave (it becomes
 // the registry's current enclave) and returns it with its id.
