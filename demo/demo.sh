@@ -17,7 +17,9 @@
 #   5. the period closes; the monitor (as the client) feeds the batches to the enclave, gets the signed
 #      verdict and, once the batch whose window ends at the period's end is anchored, settles it on the
 #      refund chaincode: the credit is paid to the client;
-#   6. prints a summary, stops the demo's own processes and leaves the network up for exploration.
+#   6. prints a summary and the client's statement for the month (slasa statement), writes the period's
+#      invoice PDF into the run folder (slasa invoice --pdf), stops the demo's own processes and leaves the
+#      network up for exploration.
 #
 # Environment: SLASA_RUN_DIR, SLASA_CACHE_DIR, SLASA_PORT_BASE (as the network scripts),
 # DEMO_PERIOD_SECONDS (120), DEMO_OUTAGE_START (40: seconds into the period), DEMO_OUTAGE_SECONDS (5),
@@ -176,6 +178,12 @@ info "credit paid:       $credit (USD cents) to the client's wallet"
 info "client wallet:     $client_before -> $client_after  (fee 100000 paid into escrow, credit $credit back)"
 info "provider wallet:   $provider_before -> $provider_after  (fee minus credit released)"
 info "reputation:        $(jq -r '"\(.periods) settled period(s), \(.violated) violated, compliance \(.compliance_bps / 100) %, credits paid \(.credits)"' <<<"$rep") (ProviderOrgMSP, demo-web)"
+
+MONTH="$(date -u -d "@$start" +%Y-%m)"
+step "The client's statement for $MONTH, from the ledger (slasa statement --party client --month $MONTH)"
+slasa statement --party client --month "$MONTH" | sed 's/^/    /'
+slasa invoice "$ID" "$P0" --as provider --pdf "$WORK/invoice.pdf" >/dev/null
+info "invoice of the period (the provider's, PDF): $WORK/invoice.pdf  (slasa invoice $ID $P0 prints it as a table)"
 info "demo took $((SECONDS - started))s"
 
 step "The network stays up. Explore it:"
@@ -187,6 +195,8 @@ cat <<EOT
     $SHOWBIN/slasa sla history $ID
     $SHOWBIN/slasa verdict show $ID $P0 --as provider
     $SHOWBIN/slasa wallet history client
+    $SHOWBIN/slasa invoice $ID $P0 --as client
+    $SHOWBIN/slasa statement --party provider --month $MONTH --sla $ID
     $SHOWBIN/slasa wallet balance provider --as provider
     $SHOWBIN/slasa reputation ProviderOrgMSP
     $SHOWBIN/slasa config show

@@ -13,12 +13,14 @@ import (
 
 // addLifecycleCommands adds the network lifecycle commands (sla
 // propose|accept|renew|terminate|show|list|history|verify, wallet, verdict
-// show, reputation, watch), the connection flags and `slasa docs`.
+// show, reputation, watch, invoice, statement), the connection flags and
+// `slasa docs`.
 func addLifecycleCommands(root *cobra.Command) {
 	addConnectionFlags(root)
 	addAgreementCommands(root)
 	addWalletCommands(root)
 	addVerdictCommands(root)
+	addBillingCommands(root)
 	root.AddCommand(newDocsCommand())
 }
 

@@ -11,7 +11,9 @@
 // time, not by when the request arrives), so 2 of 60 one-second
 // sub-intervals are down: uptime 58/60 = 96.66..% < 99.0 -> 3000 bps of the
 // 100000 fee = 30000 credit. The second period has no outage: no credit, the
-// whole fee is released to the provider.
+// whole fee is released to the provider. At the end slasa invoice (table,
+// JSON, PDF) and slasa statement give exact figures from the ledger
+// (billing_test.go).
 package e2e
 
 import (
@@ -201,6 +203,7 @@ func TestStory(t *testing.T) {
 	slasa(t, "wallet", "open", "provider", "--as", "provider")
 	sync(t)
 	slasa(t, "wallet", "mint", "client", fmt.Sprint(minted))
+	mintedAt := time.Now()
 	sync(t)
 	clientBefore, providerBefore := balance(t, "client"), balance(t, "provider")
 	if clientBefore != minted || providerBefore != 0 {
@@ -395,4 +398,7 @@ func TestStory(t *testing.T) {
 	if !strings.Contains(refundEvents, "refund.RefundIssued") || !strings.Contains(refundEvents, "refund.PeriodSettled") {
 		t.Errorf("refund events:\n%s", refundEvents)
 	}
+
+	// Invoices and statements from the ledger.
+	checkBilling(t, id, P(0), P(1), mintedAt, work)
 }
