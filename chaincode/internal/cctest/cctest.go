@@ -349,7 +349,7 @@ func (n *Net) ExpectCallError(c fabricfake.Call, msg string) {
 	if r.Message != msg {
 		n.T.Fatalf("%s.%s error:\n got %q\nwant %q", c.Chaincode, c.Fn, r.Message, msg)
 	}
-	if !sameState(before, n.World.Snapshot()) || !sameState(beforePvt, n.World.PrivateSnapshot()) {
+	if !n.unchangedSince(before, beforePvt) {
 		n.T.Fatalf("%s.%s failed but changed the state", c.Chaincode, c.Fn)
 	}
 }
@@ -383,9 +383,15 @@ func (n *Net) ExpectCallErrorPrefix(c fabricfake.Call, prefix string) {
 	if !strings.HasPrefix(r.Message, prefix) {
 		n.T.Fatalf("%s.%s error:\n got %q\nwant prefix %q", c.Chaincode, c.Fn, r.Message, prefix)
 	}
-	if !sameState(before, n.World.Snapshot()) || !sameState(beforePvt, n.World.PrivateSnapshot()) {
+	if !n.unchangedSince(before, beforePvt) {
 		n.T.Fatalf("%s.%s failed but changed the state", c.Chaincode, c.Fn)
 	}
+}
+
+// unchangedSince reports whether the world's public and private state
+// equal the snapshots before and beforePvt.
+func (n *Net) unchangedSince(before, beforePvt map[string]map[string]string) bool {
+	return sameState(before, n.World.Snapshot()) && sameState(beforePvt, n.World.PrivateSnapshot())
 }
 
 func sameState(a, b map[string]map[string]string) bool {
@@ -724,7 +730,7 @@ func (n *Net) ExpectInvalidCall(orgs []string, code peer.TxValidationCode, c fab
 	if r.Code != code {
 		n.T.Fatalf("%s.%s endorsed by %v: %s (%s), want %s", c.Chaincode, c.Fn, orgs, r.Code, r.Reason, code)
 	}
-	if !sameState(before, n.World.Snapshot()) || !sameState(beforePvt, n.World.PrivateSnapshot()) {
+	if !n.unchangedSince(before, beforePvt) {
 		n.T.Fatalf("%s.%s endorsed by %v was invalid (%s) but changed the state", c.Chaincode, c.Fn, orgs, r.Code)
 	}
 	return r
@@ -760,7 +766,7 @@ func (n *Net) FuzzCall(t *testing.T, c fabricfake.Call) fabricfake.Result {
 	if strings.Contains(strings.ToLower(r.Message), "panic") {
 		t.Fatalf("%s.%s: %s", c.Chaincode, c.Fn, r.Message)
 	}
-	if !sameState(before, n.World.Snapshot()) || !sameState(beforePvt, n.World.PrivateSnapshot()) {
+	if !n.unchangedSince(before, beforePvt) {
 		t.Fatalf("%s.%s failed (%s) but changed the state", c.Chaincode, c.Fn, r.Message)
 	}
 	return r
