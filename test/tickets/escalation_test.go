@@ -189,6 +189,7 @@ func TestTicketEscalation(t *testing.T) {
 
 	// One TicketEscalated event per level.
 	var seqs []int64
+	var lastBlock uint64
 	deadline := time.After(3 * time.Minute)
 	for len(seqs) < len(levels) {
 		select {
@@ -209,13 +210,18 @@ func TestTicketEscalation(t *testing.T) {
 			}
 			t.Logf("TicketEscalated seq %d in block %d, tx %s", p.Seq, ev.BlockNumber, ev.TransactionID)
 			seqs = append(seqs, p.Seq)
+			lastBlock = ev.BlockNumber
 		case <-deadline:
 			t.Fatalf("%d TicketEscalated events in 3 minutes, want %d", len(seqs), len(levels))
 		}
 	}
 
 	// Each level once, in order, no earlier than its share of the target, by one of the two monitors'
-	// identities, with the level's notify list.
+	// identities, with the level's notify list. The events came from the client's peer; the vendor's
+	// peer may not have committed the last block yet.
+	if err := nw.WaitForBlock(lastBlock, time.Minute); err != nil {
+		t.Fatal(err)
+	}
 	var r escalationRecord
 	v, _ = getTicket(t, "vendor", s.ID, id)
 	if err := json.Unmarshal(v.Record, &r); err != nil {
@@ -250,14 +256,24 @@ func TestTicketEscalation(t *testing.T) {
 	}
 
 	// Both monitors counted: three escalations committed between them, no escalation error.
+	// A monitor counts an escalation once its commit status has come back, which may be a moment after
+	// the block's event reached the test: read the counters until they add up, for at most 30 seconds.
 	var submitted int64
+	for wait := time.Now().Add(30 * time.Second); ; time.Sleep(200 * time.Millisecond) {
+		submitted = 0
+		for _, m := range mons {
+			submitted += m.metrics(t)["monitor_escalations_total"]
+		}
+		if submitted >= int64(len(levels)) || time.Now().After(wait) {
+			break
+		}
+	}
 	for _, m := range mons {
 		c := m.metrics(t)
 		t.Logf("monitor %s: escalations %d, refused %d, errors %d", m.who, c["monitor_escalations_total"], c["monitor_escalations_refused_total"], c["monitor_escalation_errors_total"])
 		if c["monitor_escalation_errors_total"] != 0 {
 			t.Errorf("monitor %s: %d escalation errors", m.who, c["monitor_escalation_errors_total"])
 		}
-		submitted += c["monitor_escalations_total"]
 	}
 	if submitted != int64(len(levels)) {
 		t.Fatalf("the monitors committed %d escalations, want %d", submitted, len(levels))
