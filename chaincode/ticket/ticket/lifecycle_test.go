@@ -20,7 +20,7 @@ func vendorInput(id *fabricfake.Identity) map[string]any {
 }
 
 // setup activates a support SLA "sla-1" at 2026-03-10T12:00:00Z.
-func setup(t *testing.T) (*cctest.Net, *sla.SLA) {
+func setup(t testing.TB) (*cctest.Net, *sla.SLA) {
 	t.Helper()
 	n := cctest.NewTickets(t)
 	s := cctest.SupportSLA(t, "sla-1")
@@ -30,7 +30,7 @@ func setup(t *testing.T) (*cctest.Net, *sla.SLA) {
 }
 
 // create opens ticket id on s as the client at ts.
-func create(t *testing.T, n *cctest.Net, s *sla.SLA, id, severity, ts string) {
+func create(t testing.TB, n *cctest.Net, s *sla.SLA, id, severity, ts string) {
 	t.Helper()
 	n.At(ts)
 	n.MustCall(cctest.CreateTicketCall(t, n.Client, s, id, severity, "incident", "the VPN is down"))
