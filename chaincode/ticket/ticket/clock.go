@@ -6,6 +6,7 @@ import (
 
 	"github.com/slasa/slasa/calendar"
 	"github.com/slasa/slasa/sla"
+	"github.com/slasa/slasa/ticketclock"
 )
 
 // The clocks of a ticket: integer arithmetic on time.Time and
@@ -69,11 +70,7 @@ func (r *TicketRecord) elapsed(name string, now time.Time) (time.Duration, error
 	if err != nil {
 		return 0, err
 	}
-	carried := time.Duration(c.CarriedMS) * time.Millisecond
-	if now.Before(start) {
-		return carried, nil
-	}
-	return carried + cal.Elapsed(start, now, pauses), nil
+	return ticketclock.Elapsed(cal, start, now, time.Duration(c.CarriedMS)*time.Millisecond, pauses), nil
 }
 
 // refreshDeadlines sets the target and the deadline of every target
@@ -149,12 +146,10 @@ func (r *TicketRecord) stop(name string, now time.Time) error {
 // otherwise, and then penalty is owed. The counted time and the margin are
 // in whole milliseconds (truncated towards zero).
 func outcome(targetMS int64, elapsed time.Duration, penalty int64) Outcome {
-	target := time.Duration(targetMS) * time.Millisecond
-	o := Outcome{ElapsedMS: elapsed.Milliseconds(), MarginMS: (target - elapsed).Milliseconds()}
-	if elapsed <= target {
-		o.Result = OutcomeMet
-	} else {
-		o.Result, o.PenaltyMinor = OutcomeBreached, penalty
+	j := ticketclock.Judge(targetMS, elapsed, penalty)
+	o := Outcome{Result: OutcomeMet, ElapsedMS: j.ElapsedMS, MarginMS: j.MarginMS, PenaltyMinor: j.PenaltyMinor}
+	if j.Breached {
+		o.Result = OutcomeBreached
 	}
 	return o
 }
