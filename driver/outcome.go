@@ -29,13 +29,18 @@ type Outcome struct {
 	// (in favour of the payer of the fee; exact integer arithmetic).
 	CreditAmount int64 `json:"credit_amount"`
 	// PenaltyAmount sums the penalties of the metrics that missed their
-	// objective.
+	// objective and those of the tickets' breached targets (Support).
 	PenaltyAmount int64  `json:"penalty_amount"`
 	Currency      string `json:"currency"`
 	// Terminate is true when a metric is worse than the termination
 	// threshold.
 	Terminate bool         `json:"terminate"`
 	Samples   SampleCounts `json:"samples"`
+	// Support is the result of the SLA's support section (trouble
+	// tickets): its objectives and the tickets' targets counted in the
+	// period; nil when the SLA has none. Its penalty amount is part of
+	// PenaltyAmount, a missed objective makes the period Violated.
+	Support *SupportOutcome `json:"support,omitempty"`
 }
 
 // MetricOutcome is the result of one metric in one period.
@@ -199,6 +204,13 @@ func (a *Accumulator) Outcome() (*Outcome, error) {
 		o.PenaltyAmount += mo.PenaltyAmount
 		o.Terminate = o.Terminate || mo.Terminate
 		o.Metrics = append(o.Metrics, mo)
+	}
+	if a.sup != nil {
+		o.Support = a.supportOutcome()
+		o.PenaltyAmount += o.Support.PenaltyAmount
+		for _, so := range o.Support.Objectives {
+			o.Violated = o.Violated || !so.Met
+		}
 	}
 	o.CreditBPS = min(sum, s.Consequences.MaxCreditBPS)
 	amt := new(big.Int).Mul(big.NewInt(s.Price.AmountMinor), big.NewInt(o.CreditBPS))
