@@ -135,7 +135,7 @@ func (c *Contract) begin(ctx contractapi.TransactionContextInterface, fn, slaID,
 	if role == "" {
 		return nil, fmt.Errorf("%s: only the ticket's %s may call it on ticket %q of SLA %q, not %s", fn, strings.Join(allowed, " or "), ticketID, slaID, caller.ID)
 	}
-	now, err := c.g.TxTime(ctx)
+	now, err := c.txTime(ctx)
 	if err != nil {
 		return nil, err
 	}

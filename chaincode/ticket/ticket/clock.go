@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/hyperledger/fabric-contract-api-go/v2/contractapi"
+
 	"github.com/slasa/slasa/calendar"
 	"github.com/slasa/slasa/sla"
 	"github.com/slasa/slasa/ticketclock"
@@ -11,6 +13,19 @@ import (
 
 // The clocks of a ticket: integer arithmetic on time.Time and
 // time.Duration (nanoseconds), reported in whole milliseconds.
+
+// txTime is the guard's skew-checked transaction time truncated to the
+// millisecond: the ticket clocks work in whole milliseconds, the resolution
+// of the logs the Cloud Logger's ticket feed writes, so that the SLA
+// enclave, replaying a ticket from its log events, counts exactly the
+// chaincode's times (package ticketclock).
+func (c *Contract) txTime(ctx contractapi.TransactionContextInterface) (time.Time, error) {
+	now, err := c.g.TxTime(ctx)
+	if err != nil {
+		return time.Time{}, err
+	}
+	return now.Truncate(time.Millisecond), nil
+}
 
 // intervals returns the ticket's pauses for package calendar (an open
 // pause has a zero To).

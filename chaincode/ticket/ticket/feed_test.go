@@ -105,9 +105,9 @@ func TestFeedCrossCheck(t *testing.T) {
 	crossCheck(t, n, s, "t1")
 
 	// Paused while waiting on the customer, resolved in time.
-	create(t, n, s, "t2", "critical", "2026-03-11T09:00:00.250Z")
+	create(t, n, s, "t2", "critical", "2026-03-11T09:00:00.9996Z")
 	step(t, n, n.Provider, "AssignVendor", "t2", "2026-03-11T09:01:00Z", vendorInput(n.Vendor))
-	step(t, n, n.Vendor, "AcknowledgeTicket", "t2", "2026-03-11T09:10:00.750Z", nil)
+	step(t, n, n.Vendor, "AcknowledgeTicket", "t2", "2026-03-11T09:10:01.0001Z", nil)
 	step(t, n, n.Client, "PauseTicket", "t2", "2026-03-11T09:30:00Z", map[string]string{"status": "waiting_on_customer", "reason": "on site visit"})
 	step(t, n, n.Client, "ResumeTicket", "t2", "2026-03-11T13:30:00Z", nil)
 	step(t, n, n.Vendor, "ResolveTicket", "t2", "2026-03-11T14:00:00Z", nil)
