@@ -463,6 +463,9 @@ func (a *Accumulator) OpenTickets() []Ticket {
 			if e.at >= a.g.EndMS {
 				break
 			}
+			if (e.typ == logs.EventOpened || e.typ == logs.EventSeverityChanged) && e.sev < 0 {
+				continue // a later opening without a known severity: the replay ignores it
+			}
 			te := TicketEvent{TimeMS: e.at, Type: e.typ.String()}
 			if e.sev >= 0 {
 				te.Severity = a.plan.support.sevs[e.sev].id
@@ -592,7 +595,8 @@ func unmarshalSupport(d *dec, nIncidents, nSev int) (*supportState, error) {
 		evs := make([]ticketEv, 0, k)
 		for j := 0; j < k && d.err == nil; j++ {
 			ev := ticketEv{at: d.i(), typ: logs.EventType(d.u()), sev: int32(d.i())}
-			if ev.typ < logs.EventOpened || ev.typ > logs.EventSeverityChanged || ev.sev < -2 || int(ev.sev) >= nSev {
+			named := ev.typ == logs.EventOpened || ev.typ == logs.EventSeverityChanged
+			if ev.typ < logs.EventOpened || ev.typ > logs.EventSeverityChanged || ev.sev < -2 || int(ev.sev) >= nSev || !named && ev.sev != -1 {
 				return nil, fmt.Errorf("ticket state: bad event: corrupt data")
 			}
 			evs = append(evs, ev)
