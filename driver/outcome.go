@@ -21,7 +21,10 @@ type Outcome struct {
 	Period    string          `json:"period"`
 	PeriodEnd string          `json:"period_end"`
 	Metrics   []MetricOutcome `json:"metrics"`
-	// Violated is true when some metric missed its objective.
+	// Violated is true when some metric missed its objective, or (SLAs
+	// with a support section) a support objective was missed or a ticket
+	// target counted in the period was breached: a verdict that carries a
+	// penalty is a violated one.
 	Violated bool `json:"violated"`
 	// CreditBPS = min(sum of the metrics' credit_bps, max_credit_bps).
 	CreditBPS int64 `json:"credit_bps"`
@@ -39,7 +42,8 @@ type Outcome struct {
 	// Support is the result of the SLA's support section (trouble
 	// tickets): its objectives and the tickets' targets counted in the
 	// period; nil when the SLA has none. Its penalty amount is part of
-	// PenaltyAmount, a missed objective makes the period Violated.
+	// PenaltyAmount; a missed objective or a breached target makes the
+	// period Violated.
 	Support *SupportOutcome `json:"support,omitempty"`
 }
 
@@ -210,6 +214,9 @@ func (a *Accumulator) Outcome() (*Outcome, error) {
 		o.PenaltyAmount += o.Support.PenaltyAmount
 		for _, so := range o.Support.Objectives {
 			o.Violated = o.Violated || !so.Met
+		}
+		for _, to := range o.Support.Tickets {
+			o.Violated = o.Violated || to.Result == "breached"
 		}
 	}
 	o.CreditBPS = min(sum, s.Consequences.MaxCreditBPS)

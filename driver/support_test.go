@@ -170,6 +170,11 @@ func TestSupportTelecomTickets(t *testing.T) {
 	if !reflect.DeepEqual(oa.Support, wantApril) {
 		t.Errorf("April support outcome\n got %+v\nwant %+v", oa.Support, wantApril)
 	}
+	// Both objectives met, but T-D's closure was breached: the period is
+	// violated (a verdict with a penalty must be).
+	if !oa.Violated {
+		t.Error("April: a breached ticket target does not make the period violated")
+	}
 	if len(aa2.OpenTickets()) != 0 {
 		t.Errorf("April leaves open tickets: %+v", aa2.OpenTickets())
 	}
