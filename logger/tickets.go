@@ -26,8 +26,8 @@ import (
 // where the SLA enclave's support evaluation reads them (package driver).
 
 // ErrBadTicketEvent marks a chaincode event whose payload is not a ticket
-// event; it is skipped.
-var ErrBadTicketEvent = errors.New("not a ticket event")
+// event, or whose ticket's timeline the feed cannot read; it is skipped.
+var ErrBadTicketEvent = errors.New("ticket event skipped")
 
 // TicketReader reads a ticket's timeline as a party: GetTicket on a peer
 // of the logger's organization (one of the ticket's organizations).
@@ -180,8 +180,9 @@ func (f *TicketFeed) save() error {
 // "ticket_id", "seq"}): for a logged SLA, unless the transition is handled
 // already, it reads the ticket's timeline and appends the incident events
 // of the transitions not handled yet, in order. A payload that is not a
-// ticket event returns an error wrapping ErrBadTicketEvent; any other error
-// (the ticket unreadable, the peer behind the event, a spool failure)
+// ticket event, or whose ticket's timeline cannot be turned into events,
+// returns an error wrapping ErrBadTicketEvent (skipped for good); any other
+// error (the ticket unreadable, the peer behind the event, a spool failure)
 // leaves the rest for a retry.
 func (f *TicketFeed) Handle(ctx context.Context, payload []byte) error {
 	var ev struct {
@@ -190,7 +191,7 @@ func (f *TicketFeed) Handle(ctx context.Context, payload []byte) error {
 		Seq      int64  `json:"seq"`
 	}
 	if err := strictjson.Unmarshal(payload, &ev); err != nil || ev.SLAID == "" || ev.TicketID == "" || ev.Seq < 1 {
-		return fmt.Errorf("%w: payload %.200q", ErrBadTicketEvent, payload)
+		return fmt.Errorf("%w: not a ticket event: payload %.200q", ErrBadTicketEvent, payload)
 	}
 	sink, ok := f.cfg.Sinks[ev.SLAID]
 	if !ok {
@@ -223,11 +224,18 @@ func (f *TicketFeed) write(ctx context.Context, key ticketKey, sink TicketSink, 
 			key.ticket, key.sla, len(timeline), seq)
 	}
 	evs, err := ticketfeed.Events(timeline, done)
-	if err != nil {
-		return fmt.Errorf("ticket %q of SLA %q: %w", key.ticket, key.sla, err)
-	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	if err != nil {
+		// A record the feed cannot read (e.g. written by an older chaincode
+		// without severities in its timeline) will not change: skipped,
+		// never retried.
+		f.written[key] = int64(len(timeline))
+		if serr := f.save(); serr != nil {
+			return serr
+		}
+		return fmt.Errorf("%w: ticket %q of SLA %q: %v; its transitions are not logged", ErrBadTicketEvent, key.ticket, key.sla, err)
+	}
 	for _, e := range evs {
 		line, err := ticketfeed.Line(key.ticket, e, sink.Source)
 		if err != nil {

@@ -155,12 +155,18 @@ func TestTicketFeed(t *testing.T) {
 		}
 	}
 	reader.timelines["sla-1/T-2"] = []ticketfeed.Transition{tr(1, "2026-03-02T11:00:00Z", "CreateTicket", "")}
-	if err := f.Handle(ctx, payload("sla-1", "T-2", 1)); err == nil || err.Error() != `ticket "T-2" of SLA "sla-1": timeline[0].severity: "" is not a severity id` || len(spool.lines) != 3 {
+	if err := f.Handle(ctx, payload("sla-1", "T-2", 1)); !errors.Is(err, ErrBadTicketEvent) ||
+		err.Error() != `ticket event skipped: ticket "T-2" of SLA "sla-1": timeline[0].severity: "" is not a severity id; its transitions are not logged` || len(spool.lines) != 3 {
 		t.Fatalf("bad timeline: %v", err)
+	}
+	// Skipped for good: the same event again reads nothing.
+	reads = reader.reads
+	if err := f.Handle(ctx, payload("sla-1", "T-2", 1)); err != nil || reader.reads != reads {
+		t.Fatalf("the skipped ticket again: %v, %d reads", err, reader.reads-reads)
 	}
 
 	data, _ := os.ReadFile(state)
-	if string(data) != "{\n \"tickets\": [\n  {\n   \"sla_id\": \"sla-1\",\n   \"ticket_id\": \"T-1\",\n   \"seq\": 5\n  }\n ]\n}" {
+	if string(data) != "{\n \"tickets\": [\n  {\n   \"sla_id\": \"sla-1\",\n   \"ticket_id\": \"T-1\",\n   \"seq\": 5\n  },\n  {\n   \"sla_id\": \"sla-1\",\n   \"ticket_id\": \"T-2\",\n   \"seq\": 1\n  }\n ]\n}" {
 		t.Errorf("state file %s", data)
 	}
 	if err := os.WriteFile(state, []byte(`{"tickets":[{"sla_id":"sla-1","ticket_id":"","seq":1}]}`), 0o600); err != nil {
