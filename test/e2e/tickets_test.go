@@ -20,11 +20,11 @@ import (
 )
 
 // Scaled-down support terms of the ticket story: a critical ticket is
-// acknowledged within 10 s and resolved within 60 s (24x7); a breach costs
+// acknowledged within 10 s and resolved within 50 s (24x7); a breach costs
 // 5000 and 20000.
 const (
 	tkAcceptMS  = 10_000
-	tkCloseMS   = 60_000
+	tkCloseMS   = 50_000
 	tkAcceptPen = 5_000
 	tkClosePen  = 20_000
 )
@@ -103,6 +103,8 @@ func ticketOutcomes(t *testing.T, id, ticket string) (acc, clo *tkOutcome) {
 // settlement). T1 is acknowledged late (5000) and resolved in time in P0;
 // T2 is acknowledged in time in P0, paused 10 s waiting on the customer,
 // resolved late and closed in P1 (20000, carried across the period end).
+// Each transition's time is the chaincode's; the test checks the figures
+// the enclave computed from the logs against the chaincode's outcomes.
 func TestTicketPenalties(t *testing.T) {
 	root, err := harness.RepoRoot()
 	if err != nil {
@@ -189,8 +191,8 @@ func TestTicketPenalties(t *testing.T) {
 	tk("vendor", "resolve", id, "T1", "--note", "restarted")
 	tk("client", "close", id, "T1")
 
-	// T2: acknowledged at once, paused 10 s, resolved 80 s after its
-	// opening (70 s counted > 60 s), closed in P1.
+	// T2: acknowledged at once, paused about 10 s, resolved 70 s after its
+	// opening (about 58 s counted > 50 s), closed in P1.
 	t2 := time.Now()
 	tk("client", "create", id, "T2", "--severity", "critical", "--type", "outage", "--description", "zone-b is slow")
 	tk("provider", "assign", id, "T2", "--vendor", "vendor")
@@ -201,7 +203,7 @@ func TestTicketPenalties(t *testing.T) {
 	if time.Now().After(P(1)) {
 		t.Fatalf("T2 was acknowledged after P0 ended: the transitions are too slow for this test's periods")
 	}
-	time.Sleep(time.Until(t2.Add(80 * time.Second)))
+	time.Sleep(time.Until(t2.Add(70 * time.Second)))
 	tk("vendor", "resolve", id, "T2", "--note", "replaced the switch")
 	tk("client", "close", id, "T2")
 	if time.Now().After(P(2).Add(-5 * time.Second)) {
