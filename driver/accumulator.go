@@ -173,7 +173,9 @@ type Accumulator struct {
 	nProbes int // non-nil bitmaps
 	counts  SampleCounts
 	metrics []metricAcc
-	single  int // index of the only metric reading samples, -1 when none or several
+	// sup holds the ticket events when the SLA has a support section.
+	sup    *supportState
+	single int // index of the only metric reading samples, -1 when none or several
 	// pg is the storage state of the page-level API (paged.go), nil when
 	// the accumulator is not restored from or written to pages.
 	pg *paging
@@ -203,6 +205,9 @@ func (p *Plan) NewAccumulator(period Period) (*Accumulator, error) {
 	}
 	for _, mp := range p.metrics {
 		a.metrics = append(a.metrics, newMetricAcc(mp, mp.calc.NewState(g)))
+	}
+	if p.support != nil {
+		a.sup = &supportState{}
 	}
 	a.single = -1
 	for i, mp := range p.metrics {
@@ -502,6 +507,9 @@ func (a *Accumulator) addOther(s *logs.Sample) {
 		for j := range a.metrics {
 			a.metrics[j].st.AddEvent(s)
 		}
+		if a.sup != nil {
+			a.sup.add(a.plan.support, a.in, s)
+		}
 	case s.TimeMS < a.g.StartMS || s.TimeMS >= a.g.EndMS:
 		c.OutsidePeriod++
 	case s.Zone >= uint32(len(a.zoneRegion)):
@@ -695,6 +703,9 @@ func (a *Accumulator) MarshalBinary() ([]byte, error) {
 		}
 		e.bytes(states[i])
 	}
+	if a.sup != nil {
+		a.sup.marshal(&e)
+	}
 	return e.b, nil
 }
 
@@ -750,10 +761,16 @@ func (a *Accumulator) UnmarshalBinary(b []byte) error {
 		metrics[i] = newMetricAcc(ma.mp, st)
 		metrics[i].counts = counts
 	}
+	var sup *supportState
+	if a.sup != nil && d.err == nil {
+		if sup, err = unmarshalSupport(&d, in.Incidents.Len(), len(a.plan.support.sevs)); err != nil {
+			return fmt.Errorf("accumulator: %w", err)
+		}
+	}
 	if err := d.done(); err != nil {
 		return fmt.Errorf("accumulator: %w", err)
 	}
-	a.in, a.counts, a.bitmaps, a.nProbes, a.metrics, a.pg = in, c, bitmaps, nProbes, metrics, nil
+	a.in, a.counts, a.bitmaps, a.nProbes, a.metrics, a.pg, a.sup = in, c, bitmaps, nProbes, metrics, nil, sup
 	return nil
 }
 

@@ -1,6 +1,7 @@
 package driver
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -92,6 +93,58 @@ func FuzzAccumulatorUnmarshalHeader(f *testing.F) {
 		b, _ := plan.NewAccumulator(period)
 		if err := b.UnmarshalHeader(again); err != nil {
 			t.Fatalf("re-marshalled header refused: %v", err)
+		}
+	})
+}
+
+// FuzzSupportUnmarshal: restoring an arbitrary state of an SLA with a
+// support section never panics; an accepted state gives an outcome and its
+// open tickets, which a next period accepts as its carry.
+func FuzzSupportUnmarshal(f *testing.F) {
+	s := testSLA(sla.CycleSeconds, 600)
+	s.Support = &sla.Support{
+		Calendars:      []sla.SupportCalendar{{ID: "always", Kind: sla.CalendarTwentyFourSeven}},
+		Severities:     []sla.Severity{{ID: "critical", Acceptance: sla.Target{TargetMS: 60000, Calendar: "always"}, Closure: sla.Target{TargetMS: 120000, Calendar: "always"}}},
+		SeverityChange: sla.SeverityChangeKeepElapsed,
+		Penalties:      []sla.TicketPenalty{{Severity: "critical", Target: sla.TargetAcceptance, AmountMinor: 5}},
+		Objectives:     []sla.SupportObjective{{ID: "respond", Measure: sla.TargetAcceptance, Operator: sla.OpLE, TargetMS: 60000}},
+	}
+	plan, err := Compile(s)
+	if err != nil {
+		f.Fatal(err)
+	}
+	period, _ := ParsePeriod(s, "2026-01-01T00:00:00Z")
+	next, _ := ParsePeriod(s, "2026-01-01T00:10:00Z")
+	acc, _ := plan.NewAccumulator(period)
+	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	var b strings.Builder
+	for i, ev := range []string{`"opened","severity":"critical"`, `"acknowledged"`, `"paused"`, `"resumed"`, `"resolved"`, `"reopened"`} {
+		fmt.Fprintf(&b, `{"time":%q,"source":{"probe":"t","zone":"zone-a","region":"region-1"},"event":{"incident":"T","type":%s}}`+"\n",
+			ts(t0.Add(time.Duration(i)*time.Second)), ev)
+	}
+	if err := acc.AddFrom(strings.NewReader(b.String())); err != nil {
+		f.Fatal(err)
+	}
+	state, _ := acc.MarshalBinary()
+	f.Add(state)
+	header, _, _ := acc.MarshalPaged()
+	f.Add(header)
+	f.Fuzz(func(t *testing.T, data []byte) {
+		for _, restore := range []func(*Accumulator, []byte) error{(*Accumulator).UnmarshalBinary, (*Accumulator).UnmarshalHeader} {
+			a, _ := plan.NewAccumulator(period)
+			if restore(a, data) != nil {
+				continue
+			}
+			if a.checkPaging(true) != nil {
+				continue // pages to load first
+			}
+			if _, err := a.Outcome(); err != nil {
+				t.Fatal(err)
+			}
+			n, _ := plan.NewAccumulator(next)
+			if err := n.CarryTickets(a.OpenTickets()); err != nil {
+				t.Fatalf("the open tickets of an accepted state are refused as a carry: %v", err)
+			}
 		}
 	})
 }

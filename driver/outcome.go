@@ -21,7 +21,10 @@ type Outcome struct {
 	Period    string          `json:"period"`
 	PeriodEnd string          `json:"period_end"`
 	Metrics   []MetricOutcome `json:"metrics"`
-	// Violated is true when some metric missed its objective.
+	// Violated is true when some metric missed its objective, or (SLAs
+	// with a support section) a support objective was missed or a ticket
+	// target counted in the period was breached: a verdict that carries a
+	// penalty is a violated one.
 	Violated bool `json:"violated"`
 	// CreditBPS = min(sum of the metrics' credit_bps, max_credit_bps).
 	CreditBPS int64 `json:"credit_bps"`
@@ -29,13 +32,19 @@ type Outcome struct {
 	// (in favour of the payer of the fee; exact integer arithmetic).
 	CreditAmount int64 `json:"credit_amount"`
 	// PenaltyAmount sums the penalties of the metrics that missed their
-	// objective.
+	// objective and those of the tickets' breached targets (Support).
 	PenaltyAmount int64  `json:"penalty_amount"`
 	Currency      string `json:"currency"`
 	// Terminate is true when a metric is worse than the termination
 	// threshold.
 	Terminate bool         `json:"terminate"`
 	Samples   SampleCounts `json:"samples"`
+	// Support is the result of the SLA's support section (trouble
+	// tickets): its objectives and the tickets' targets counted in the
+	// period; nil when the SLA has none. Its penalty amount is part of
+	// PenaltyAmount; a missed objective or a breached target makes the
+	// period Violated.
+	Support *SupportOutcome `json:"support,omitempty"`
 }
 
 // MetricOutcome is the result of one metric in one period.
@@ -199,6 +208,16 @@ func (a *Accumulator) Outcome() (*Outcome, error) {
 		o.PenaltyAmount += mo.PenaltyAmount
 		o.Terminate = o.Terminate || mo.Terminate
 		o.Metrics = append(o.Metrics, mo)
+	}
+	if a.sup != nil {
+		o.Support = a.supportOutcome()
+		o.PenaltyAmount += o.Support.PenaltyAmount
+		for _, so := range o.Support.Objectives {
+			o.Violated = o.Violated || !so.Met
+		}
+		for _, to := range o.Support.Tickets {
+			o.Violated = o.Violated || to.Result == "breached"
+		}
 	}
 	o.CreditBPS = min(sum, s.Consequences.MaxCreditBPS)
 	amt := new(big.Int).Mul(big.NewInt(s.Price.AmountMinor), big.NewInt(o.CreditBPS))

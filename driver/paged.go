@@ -345,6 +345,9 @@ func (a *Accumulator) marshalHeader() ([]byte, error) {
 		}
 		e.bytes(st)
 	}
+	if a.sup != nil {
+		a.sup.marshal(&e)
+	}
 	return e.b, nil
 }
 
@@ -470,10 +473,17 @@ func (a *Accumulator) UnmarshalHeader(b []byte) error {
 		metrics[i] = newMetricAcc(ma.mp, st)
 		metrics[i].counts = mc
 	}
+	var sup *supportState
+	if a.sup != nil && d.err == nil {
+		var err error
+		if sup, err = unmarshalSupport(&d, in.Incidents.Len(), len(a.plan.support.sevs)); err != nil {
+			return fmt.Errorf("accumulator header: %w", err)
+		}
+	}
 	if err := d.done(); err != nil {
 		return fmt.Errorf("accumulator header: %w", err)
 	}
-	a.in, a.counts, a.bitmaps, a.nProbes, a.metrics, a.pg = in, c, bitmaps, nProbes, metrics, pg
+	a.in, a.counts, a.bitmaps, a.nProbes, a.metrics, a.pg, a.sup = in, c, bitmaps, nProbes, metrics, pg, sup
 	return nil
 }
 

@@ -48,7 +48,9 @@ type Plan struct {
 	vstart, vend time.Time
 	measurements []string
 	metrics      []*metricPlan
-	fingerprint  [32]byte
+	// support is the compiled support section, nil without one.
+	support     *supportPlan
+	fingerprint [32]byte
 }
 
 const (
@@ -372,6 +374,9 @@ func Compile(s *sla.SLA) (*Plan, error) {
 		} else {
 			p.metrics[mi].term = w
 		}
+	}
+	if s.Support != nil {
+		p.support = compileSupport(s.Support, add)
 	}
 	if len(problems) > 0 {
 		sort.SliceStable(problems, func(i, j int) bool { return problems[i].Path < problems[j].Path })

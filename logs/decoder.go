@@ -22,6 +22,20 @@ var measurementNameRE = regexp.MustCompile(`^[a-z][a-z0-9_]{0,63}$`)
 // ValidMeasurementName reports whether name matches ^[a-z][a-z0-9_]{0,63}$.
 func ValidMeasurementName(name string) bool { return validName([]byte(name)) }
 
+// ValidSeverity reports whether s is a valid event.severity: a severity id
+// of the SLA's support section, ^[a-z][a-z0-9_-]{0,63}$.
+func ValidSeverity(s string) bool {
+	if len(s) == 0 || len(s) > 64 || s[0] < 'a' || s[0] > 'z' {
+		return false
+	}
+	for _, c := range []byte(s[1:]) {
+		if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '_' || c == '-') {
+			return false
+		}
+	}
+	return true
+}
+
 func validName(b []byte) bool {
 	if len(b) == 0 || len(b) > 64 || b[0] < 'a' || b[0] > 'z' {
 		return false

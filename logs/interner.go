@@ -86,6 +86,10 @@ type Interner struct {
 	Zones     Table // source.zone
 	Regions   Table // source.region
 	Incidents Table // event.incident
+	// Severities holds event.severity (Sample.Severity - 1). It is not
+	// part of an accumulator's saved state: its ids are read as the
+	// samples are added.
+	Severities Table
 }
 
 // NewInterner returns an empty Interner.

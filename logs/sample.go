@@ -1,7 +1,8 @@
 // Package logs reads monitoring logs: JSON Lines files with one record per
 // line, either a sample of named integer measurements taken by a probe, or an
-// incident event (opened, acknowledged, resolved) raised by a ticketing
-// system.
+// incident event (opened, acknowledged, resolved; for trouble tickets also
+// paused, resumed, reopened, closed and severity_changed, with the ticket's
+// severity) raised by a ticketing system.
 //
 // A line looks like
 //
@@ -37,22 +38,38 @@ const (
 // EventType is the type of an incident event.
 type EventType uint8
 
-// Incident event types, in lifecycle order.
+// Incident event types, in lifecycle order. The first three are those of
+// any ticketing system (the mean-time drivers read them); the others are
+// the further transitions of a trouble ticket of the ticket chaincode, which
+// the SLA's support section evaluates (see package driver).
 const (
-	EventOpened       EventType = 1
-	EventAcknowledged EventType = 2
-	EventResolved     EventType = 3
+	EventOpened          EventType = 1
+	EventAcknowledged    EventType = 2
+	EventResolved        EventType = 3
+	EventPaused          EventType = 4 // the ticket's clocks stop
+	EventResumed         EventType = 5 // they run again
+	EventReopened        EventType = 6 // a resolved ticket is back in progress
+	EventClosed          EventType = 7 // the resolution is accepted: final
+	EventSeverityChanged EventType = 8 // event.severity is the new severity
 )
+
+// eventTypes are the JSON spellings, indexed by EventType.
+var eventTypes = [...]string{"none", "opened", "acknowledged", "resolved", "paused", "resumed", "reopened", "closed", "severity_changed"}
+
+// ParseEventType returns the event type of its JSON spelling.
+func ParseEventType(s string) (EventType, bool) {
+	for i := 1; i < len(eventTypes); i++ {
+		if eventTypes[i] == s {
+			return EventType(i), true
+		}
+	}
+	return 0, false
+}
 
 // String returns the JSON spelling of the event type.
 func (t EventType) String() string {
-	switch t {
-	case EventOpened:
-		return "opened"
-	case EventAcknowledged:
-		return "acknowledged"
-	case EventResolved:
-		return "resolved"
+	if int(t) < len(eventTypes) {
+		return eventTypes[t]
 	}
 	return "none"
 }
@@ -71,6 +88,9 @@ type Sample struct {
 	Probe, Zone, Region uint32
 	// Incident is the interned incident id of an event record.
 	Incident uint32
+	// Severity is the interned event.severity of an event record
+	// (Interner.Severities) plus one; 0 when the event has none.
+	Severity uint32
 	// Present has bit i set when the record carries measurement i.
 	Present uint8
 	// Kind is KindMeasurement or KindEvent.

@@ -49,6 +49,9 @@ func TestSchemaAgrees(t *testing.T) {
 	lines = append(lines,
 		`{"time":"2026-03-01T00:00:00Z",`+src+`,"measurements":{}}`,
 		`{"time":"2026-03-01T00:00:00.123456789Z",`+src+`,"measurements":{"x_1":-9223372036854775808}}`,
+		`{"time":"2026-03-01T00:00:00Z",`+src+`,"event":{"incident":"T-1","type":"opened","severity":"critical"}}`,
+		`{"time":"2026-03-01T00:00:00Z",`+src+`,"event":{"incident":"T-1","type":"paused"}}`,
+		`{"time":"2026-03-01T00:00:00Z",`+src+`,"event":{"incident":"T-1","type":"severity_changed","severity":"p-2"}}`,
 	)
 	for _, l := range lines {
 		if !decodes(l) || !valid(l) {
@@ -63,7 +66,9 @@ func TestSchemaAgrees(t *testing.T) {
 		`{"time":"2026-03-01T00:00:00Z",` + src + `,"measurements":{"ok":"1"}}`,
 		`{"time":"2026-03-01T00:00:00Z",` + src + `,"measurements":{"ok":1.5}}`,
 		`{"time":"2026-03-01T00:00:00Z",` + src + `,"measurements":{"ok":null}}`,
-		`{"time":"2026-03-01T00:00:00Z",` + src + `,"event":{"incident":"i","type":"closed"}}`,
+		`{"time":"2026-03-01T00:00:00Z",` + src + `,"event":{"incident":"i","type":"escalated"}}`,
+		`{"time":"2026-03-01T00:00:00Z",` + src + `,"event":{"incident":"i","type":"opened","severity":"Critical"}}`,
+		`{"time":"2026-03-01T00:00:00Z",` + src + `,"event":{"incident":"i","type":"opened","note":"x"}}`,
 		`{"time":"2026-03-01T00:00:00Z",` + src + `,"event":{"incident":"","type":"opened"}}`,
 		`{"time":"2026-03-01T00:00:00Z","source":{"probe":"p","zone":"z"},"measurements":{}}`,
 		`{"time":"2026-03-01T00:00:00Z","source":{"probe":"p","zone":"z","region":"r","x":"y"},"measurements":{}}`,

@@ -19,6 +19,7 @@ func parseStrict(b []byte, names []string, in *Interner, s *Sample) *LineError {
 	var (
 		seen                       = map[string]bool{}
 		probe, zone, region, incid string
+		severity                   string
 		evType                     EventType
 		ms                         int64
 		present                    uint8
@@ -140,8 +141,8 @@ func parseStrict(b []byte, names []string, in *Interner, s *Sample) *LineError {
 					return le
 				}
 				f := key + "." + k
-				if k != "incident" && k != "type" {
-					return &LineError{Field: f, Reason: "unknown field (expected incident, type)"}
+				if k != "incident" && k != "type" && k != "severity" {
+					return &LineError{Field: f, Reason: "unknown field (expected incident, type, severity)"}
 				}
 				if eseen[k] {
 					return &LineError{Field: f, Reason: "duplicate key"}
@@ -158,16 +159,18 @@ func parseStrict(b []byte, names []string, in *Interner, s *Sample) *LineError {
 					incid = v
 					continue
 				}
-				switch v {
-				case "opened":
-					evType = EventOpened
-				case "acknowledged":
-					evType = EventAcknowledged
-				case "resolved":
-					evType = EventResolved
-				default:
-					return &LineError{Field: f, Reason: fmt.Sprintf("%q is not one of opened, acknowledged, resolved", v)}
+				if k == "severity" {
+					if !ValidSeverity(v) {
+						return &LineError{Field: f, Reason: "must match ^[a-z][a-z0-9_-]{0,63}$ (a severity id of the SLA's support section)"}
+					}
+					severity = v
+					continue
 				}
+				t, ok := ParseEventType(v)
+				if !ok {
+					return &LineError{Field: f, Reason: fmt.Sprintf("%q is not one of opened, acknowledged, resolved, paused, resumed, reopened, closed, severity_changed", v)}
+				}
+				evType = t
 			}
 			if le := p.close(key); le != nil {
 				return le
@@ -176,6 +179,12 @@ func parseStrict(b []byte, names []string, in *Interner, s *Sample) *LineError {
 				if !eseen[k] {
 					return &LineError{Field: key + "." + k, Reason: "missing"}
 				}
+			}
+			switch {
+			case evType == EventSeverityChanged && severity == "":
+				return &LineError{Field: key + ".severity", Reason: "missing (a severity_changed event names the new severity)"}
+			case severity != "" && evType != EventOpened && evType != EventSeverityChanged:
+				return &LineError{Field: key + ".severity", Reason: fmt.Sprintf("only an opened or severity_changed event has a severity, not %s", evType)}
 			}
 		default:
 			return &LineError{Field: key, Reason: "unknown field (expected time, source, measurements or event)"}
@@ -209,14 +218,20 @@ func parseStrict(b []byte, names []string, in *Interner, s *Sample) *LineError {
 	if !(ok1 && ok2 && ok3) {
 		return &LineError{Field: "source", Reason: "too many distinct sources"}
 	}
-	var iid uint32
+	var iid, sev uint32
 	if kind == KindEvent {
 		var ok bool
 		if iid, ok = in.Incidents.InternString(incid); !ok {
 			return &LineError{Field: "event.incident", Reason: "too many distinct incidents"}
 		}
+		if severity != "" {
+			if sev, ok = in.Severities.InternString(severity); !ok {
+				return &LineError{Field: "event.severity", Reason: "too many distinct severities"}
+			}
+			sev++
+		}
 	}
-	*s = Sample{TimeMS: ms, Values: values, Probe: pid, Zone: zid, Region: rid, Incident: iid, Present: present, Kind: kind, Event: evType}
+	*s = Sample{TimeMS: ms, Values: values, Probe: pid, Zone: zid, Region: rid, Incident: iid, Severity: sev, Present: present, Kind: kind, Event: evType}
 	return nil
 }
 

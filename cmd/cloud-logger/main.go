@@ -23,10 +23,13 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/hyperledger/fabric-gateway/pkg/client"
+
 	fpcclient "github.com/slasa/slasa/fpc/client"
 	"github.com/slasa/slasa/internal/flagvalue"
 	"github.com/slasa/slasa/internal/strictjson"
 	"github.com/slasa/slasa/logger"
+	"github.com/slasa/slasa/logger/ticketfeed"
 	"github.com/slasa/slasa/sla"
 )
 
@@ -59,6 +62,9 @@ func run() int {
 		backoffMin, backoffMx time.Duration
 		keepSealed            bool
 		okStatusMax           int
+		tickets               bool
+		ticketCC, ticketProbe string
+		ticketStart           uint64
 	)
 	fs := flag.NewFlagSet("cloud-logger", flag.ContinueOnError)
 	conn.Register(fs, "logger")
@@ -82,6 +88,10 @@ func run() int {
 	fs.StringVar(&listen, "listen", "", "address for GET /healthz and /metrics (e.g. 127.0.0.1:27084); empty: none")
 	fs.DurationVar(&backoffMin, "backoff-min", 500*time.Millisecond, "first retry delay after an IPFS or Fabric failure (doubles per retry)")
 	fs.DurationVar(&backoffMx, "backoff-max", 30*time.Second, "largest retry delay")
+	fs.BoolVar(&tickets, "tickets", false, "follow the ticket chaincode's events and log every ticket transition of the logged SLAs (those with a support section) as an incident event (needs -cut-delay >= 10s)")
+	fs.StringVar(&ticketCC, "ticket-cc", "ticket", "ticket chaincode name (with -tickets)")
+	fs.Uint64Var(&ticketStart, "ticket-start-block", 0, "block to follow the ticket events from when the checkpoint (state-dir/tickets-checkpoint.json) is empty (with -tickets)")
+	fs.StringVar(&ticketProbe, "ticket-probe", "tickets", "source.probe of the ticket events (with -tickets); the zone is the SLA's first monitoring zone")
 	fs.BoolVar(&keepSealed, "keep-sealed", false, "keep the sealed batch files after anchoring (state-dir/<sla>/sealed)")
 	if err := fs.Parse(os.Args[1:]); err != nil {
 		return 2
@@ -103,6 +113,9 @@ func run() int {
 	}
 	if cutDelay <= probeTimeout {
 		return fail("-cut-delay must exceed -probe-timeout", "cut_delay", cutDelay, "probe_timeout", probeTimeout)
+	}
+	if tickets && cutDelay < minTicketCutDelay {
+		return fail("-tickets needs -cut-delay of at least 10s: a ticket transition reaches the logger after its block commits, and a window must not be cut before", "cut_delay", cutDelay)
 	}
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
@@ -266,12 +279,39 @@ func run() int {
 			log.Info("ingest finished", "sla", target, "lines", st.Lines, "accepted", st.Accepted, "rejected", st.Rejected, "err", err)
 		}()
 	}
+	var feed *logger.TicketFeed
+	if tickets {
+		sinks := map[string]logger.TicketSink{}
+		for _, s := range docs {
+			if s.Support == nil {
+				log.Warn("-tickets: the SLA has no support section; its tickets are not logged", "sla", s.ID)
+				continue
+			}
+			z := s.Monitoring.Zones[0]
+			sinks[s.ID] = logger.TicketSink{Append: pubs[s.ID].Spool().Append, Source: ticketfeed.Source{Probe: ticketProbe, Zone: z.ID, Region: z.Region}}
+		}
+		feed, err = logger.NewTicketFeed(logger.TicketFeedConfig{Reader: &logger.TicketClient{Contract: gw.Network.GetContract(ticketCC), MSPID: gw.MSPID},
+			Sinks: sinks, StatePath: filepath.Join(stateDir, "tickets-state.json"), Log: log})
+		if err != nil {
+			return fail("-tickets", "err", err)
+		}
+		cp, err := client.NewFileCheckpointer(filepath.Join(stateDir, "tickets-checkpoint.json"))
+		if err != nil {
+			return fail("-tickets: checkpoint", "err", err)
+		}
+		defer cp.Close()
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			_ = logger.FollowTickets(runCtx, gw.Network, ticketCC, cp, ticketStart, feed, log)
+		}()
+	}
 	if listen != "" {
 		ln, err := net.Listen("tcp", listen)
 		if err != nil {
 			return fail("-listen", "err", err)
 		}
-		srv := &http.Server{Handler: handler(pubs, order), ReadHeaderTimeout: 5 * time.Second}
+		srv := &http.Server{Handler: handler(pubs, order, feed), ReadHeaderTimeout: 5 * time.Second}
 		go func() { _ = srv.Serve(ln) }()
 		defer srv.Close()
 		log.Info("serving /healthz and /metrics", "addr", ln.Addr().String())
@@ -290,7 +330,10 @@ func run() int {
 	return 0
 }
 
-func handler(pubs map[string]*logger.Publisher, order []string) http.Handler {
+// minTicketCutDelay is the least -cut-delay with -tickets.
+const minTicketCutDelay = 10 * time.Second
+
+func handler(pubs map[string]*logger.Publisher, order []string, feed *logger.TicketFeed) http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		var stats []logger.Stats
@@ -298,7 +341,11 @@ func handler(pubs map[string]*logger.Publisher, order []string) http.Handler {
 			stats = append(stats, pubs[id].Stats())
 		}
 		w.Header().Set("Content-Type", "application/json")
-		_ = json.NewEncoder(w).Encode(map[string]any{"status": "ok", "slas": stats})
+		res := map[string]any{"status": "ok", "slas": stats}
+		if feed != nil {
+			res["tickets"] = feed.Stats()
+		}
+		_ = json.NewEncoder(w).Encode(res)
 	})
 	mux.HandleFunc("GET /metrics", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
@@ -314,6 +361,11 @@ func handler(pubs map[string]*logger.Publisher, order []string) http.Handler {
 			} {
 				fmt.Fprintf(w, "%s{sla=%q} %d\n", kv.k, id, kv.v)
 			}
+		}
+		if feed != nil {
+			st := feed.Stats()
+			fmt.Fprintf(w, "logger_ticket_events_total %d\nlogger_ticket_lines_total %d\nlogger_ticket_late_total %d\nlogger_ticket_errors_total %d\n",
+				st.Events, st.Written, st.Late, st.Errors)
 		}
 	})
 	return mux

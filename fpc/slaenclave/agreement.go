@@ -60,6 +60,11 @@ type periodState struct {
 	// their own keys (pageKey) and listed by name in it; dropped, with the
 	// pages, once the period's verdict is frozen.
 	Aggregate []byte `json:"aggregate,omitempty"`
+	// Tickets are the tickets open at the period's end (SLAs with a
+	// support section), kept when the verdict is frozen and the aggregate
+	// dropped, to carry them into the next period
+	// (driver.Accumulator.OpenTickets).
+	Tickets []driver.Ticket `json:"tickets,omitempty"`
 }
 
 // agreement is a loaded SLA.

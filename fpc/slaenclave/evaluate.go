@@ -161,6 +161,9 @@ func evaluate(stub shim.ChaincodeStubInterface, args []string) (*Evaluation, err
 			return nil, fmt.Errorf("delete page %s: %w", name, err)
 		}
 	}
+	if a.sla.Support != nil {
+		ps.Tickets = acc.OpenTickets()
+	}
 	ps.Evaluated, ps.Aggregate = true, nil
 	if err := putJSON(stub, pk, &ps, a.policy); err != nil {
 		return nil, err

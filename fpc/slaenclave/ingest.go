@@ -191,6 +191,9 @@ func ingestBatch(stub shim.ChaincodeStubInterface, args []string) (*IngestResult
 			return nil, err
 		}
 	} else {
+		if err := carryTickets(stub, a, acc); err != nil {
+			return nil, err
+		}
 		ps = periodState{Format: stateFormat, Period: p.String(), PeriodEnd: p.End.Format(time.RFC3339), FirstSeq: seq}
 		a.head.Periods = append(a.head.Periods, ps.Period)
 	}
@@ -224,6 +227,50 @@ func ingestBatch(stub shim.ChaincodeStubInterface, args []string) (*IngestResult
 	}
 	return &IngestResult{SLAID: slaID, Seq: seq, CID: cidStr, Period: ps.Period, PeriodEnd: ps.PeriodEnd,
 		CoveredEnd: ps.CoveredEnd, Complete: ps.CoveredEnd == ps.PeriodEnd}, nil
+}
+
+// carryTickets seeds the new period's aggregate acc with the tickets open
+// at the end of the previous period of the chain (SLAs with a support
+// section): those its frozen verdict kept, else those of its aggregate's
+// header (the previous period is complete: windows are contiguous). The
+// previous period is the last one of the chain head, read by its key (no
+// range query); the first period of the chain carries nothing.
+func carryTickets(stub shim.ChaincodeStubInterface, a *agreement, acc *driver.Accumulator) error {
+	if a.sla.Support == nil || len(a.head.Periods) == 0 {
+		return nil
+	}
+	prevStart := a.head.Periods[len(a.head.Periods)-1]
+	key, err := periodKeyOf(stub, a.state.SLAID, prevStart)
+	if err != nil {
+		return err
+	}
+	var prev periodState
+	found, err := getJSON(stub, key, &prev)
+	if err != nil {
+		return fmt.Errorf("period %s: %w", prevStart, err)
+	}
+	if !found {
+		return fmt.Errorf("period %s is listed in the chain head but not in the state", prevStart)
+	}
+	carry := prev.Tickets
+	if !prev.Evaluated {
+		pp, err := driver.ParsePeriod(a.sla, prevStart)
+		if err != nil {
+			return fmt.Errorf("period %s: %w", prevStart, err)
+		}
+		pacc, err := a.plan.NewAccumulator(pp)
+		if err != nil {
+			return err
+		}
+		if err := pacc.UnmarshalHeader(prev.Aggregate); err != nil {
+			return fmt.Errorf("period %s: %w", prevStart, err)
+		}
+		carry = pacc.OpenTickets()
+	}
+	if err := acc.CarryTickets(carry); err != nil {
+		return fmt.Errorf("tickets carried from period %s: %w", prevStart, err)
+	}
+	return nil
 }
 
 // loadAggregate restores the aggregate of period p into acc: the header

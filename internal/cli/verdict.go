@@ -247,16 +247,22 @@ func writeVerdict(w io.Writer, r *verdictReport) error {
 			Amount     int64  `json:"amount"`
 			Currency   string `json:"currency"`
 			Settlement *struct {
-				Credit   int64  `json:"credit"`
-				Released int64  `json:"released"`
-				TxID     string `json:"tx_id"`
+				Credit        int64  `json:"credit"`
+				Released      int64  `json:"released"`
+				PenaltyOwed   int64  `json:"penalty_owed"`
+				PenaltyPaid   int64  `json:"penalty_paid"`
+				PenaltyUnpaid int64  `json:"penalty_unpaid"`
+				TxID          string `json:"tx_id"`
 			} `json:"settlement"`
 		}
 		if json.Unmarshal(r.Escrow, &e) == nil {
 			line := e.Status + ", fee " + money(e.Amount, e.Currency)
-			if e.Settlement != nil {
-				line += fmt.Sprintf(": %s credited to the client, %s released to the provider (tx %s)",
-					money(e.Settlement.Credit, e.Currency), money(e.Settlement.Released, e.Currency), e.Settlement.TxID)
+			if st := e.Settlement; st != nil {
+				line += fmt.Sprintf(": %s credited to the client, %s released to the provider", money(st.Credit, e.Currency), money(st.Released, e.Currency))
+				if st.PenaltyOwed > 0 {
+					line += fmt.Sprintf("; penalty %s paid from the collateral wallet, %s unpaid", money(st.PenaltyPaid, e.Currency), money(st.PenaltyUnpaid, e.Currency))
+				}
+				line += " (tx " + st.TxID + ")"
 			}
 			fields = append(fields, [2]string{"escrow", line})
 		}
@@ -273,7 +279,30 @@ func writeVerdict(w io.Writer, r *verdictReport) error {
 		}
 		t.add(m.ID, val, m.Objective, yesNo(m.Met), bps(m.CreditBPS), detailsText(m.Details))
 	}
-	return t.write(w)
+	if o.Support == nil {
+		return t.write(w)
+	}
+	for _, so := range o.Support.Objectives {
+		val := so.ValueMS + " ms"
+		if so.NoData {
+			val = "no data"
+		}
+		t.add(so.ID, val, so.Objective+" ms", yesNo(so.Met), "-", fmt.Sprintf("%s tickets=%d", so.Measure, so.Tickets))
+	}
+	if err := t.write(w); err != nil {
+		return err
+	}
+	sup := o.Support
+	fmt.Fprintf(w, "\ntickets: %d targets counted, penalty %s, %d open at the period end (carried), %d ignored\n",
+		len(sup.Tickets), money(sup.PenaltyAmount, o.Currency), sup.Open, sup.Ignored)
+	if len(sup.Tickets) == 0 {
+		return nil
+	}
+	tt := &table{header: []string{"TICKET", "SEVERITY", "TARGET", "RESULT", "ELAPSED MS", "MARGIN MS", "PENALTY", "AT"}}
+	for _, to := range sup.Tickets {
+		tt.add(to.Ticket, to.Severity, to.Target, to.Result, fmt.Sprint(to.ElapsedMS), fmt.Sprint(to.MarginMS), money(to.PenaltyMinor, o.Currency), to.At)
+	}
+	return tt.write(w)
 }
 
 // detailsText renders a metric's driver details as k=v pairs, sorted by key.

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/slasa/slasa/driver"
 	"github.com/slasa/slasa/sla"
 	"github.com/slasa/slasa/verdict"
 )
@@ -161,6 +162,46 @@ func TestCheckPinned(t *testing.T) {
 		err := checkPinned(v, tc.pin)
 		if tc.err == "" && err != nil || tc.err != "" && (err == nil || !strings.Contains(err.Error(), tc.err)) {
 			t.Errorf("%s: error %v, want %q", tc.name, err, tc.err)
+		}
+	}
+}
+
+// A report with a support section shows its objectives with the metrics
+// and a table of the tickets' counted targets; the escrow line names the
+// penalty paid and unpaid.
+func TestWriteVerdictSupport(t *testing.T) {
+	o, err := driver.ParseOutcome([]byte(testReport))
+	if err != nil {
+		t.Fatal(err)
+	}
+	o.Support = &driver.SupportOutcome{
+		Objectives: []driver.SupportObjectiveOutcome{
+			{ID: "mttrespond", Measure: "acceptance", Objective: "<= 10000", Tickets: 2, ValueMS: "9500.5", Exact: "19001/2", Met: true},
+			{ID: "mttresolve", Measure: "closure", Objective: "<= 60000", NoData: true, Met: true},
+		},
+		Tickets: []driver.TicketOutcome{
+			{Ticket: "T1", Severity: "critical", Target: "acceptance", Result: "breached", At: "2026-01-01T00:00:15.000Z", ElapsedMS: 13001, MarginMS: -3001, TargetMS: 10000, PenaltyMinor: 5000},
+			{Ticket: "T2", Severity: "critical", Target: "acceptance", Result: "met", At: "2026-01-01T00:00:40.000Z", ElapsedMS: 6000, MarginMS: 4000, TargetMS: 10000},
+		},
+		PenaltyAmount: 5000, Open: 1,
+	}
+	sv := &verdict.Signed{Verdict: verdict.Verdict{SLAID: "demo-1", Period: "2026-01-01T00:00:00Z", PeriodEnd: "2026-01-01T00:02:00Z", PenaltyAmount: 5000, Currency: "USD"}}
+	rep := &verdictReport{Verdict: sv, Report: o, Verified: "ok",
+		Escrow: json.RawMessage(`{"status":"SETTLED","amount":100000,"currency":"USD","settlement":{"credit":0,"released":100000,"penalty_owed":5000,"penalty_paid":0,"penalty_unpaid":5000,"tx_id":"tx9"}}`)}
+	var b bytes.Buffer
+	if err := writeVerdict(&b, rep); err != nil {
+		t.Fatal(err)
+	}
+	for _, w := range []string{
+		"penalty:     50.00 USD\n",
+		"escrow:      SETTLED, fee 1000.00 USD: 0.00 USD credited to the client, 1000.00 USD released to the provider; penalty 0.00 USD paid from the collateral wallet, 50.00 USD unpaid (tx tx9)\n",
+		"mttrespond    9500.5 ms        <= 10000 ms  yes  -       acceptance tickets=2\n",
+		"mttresolve    no data          <= 60000 ms  yes  -       closure tickets=0\n",
+		"tickets: 2 targets counted, penalty 50.00 USD, 1 open at the period end (carried), 0 ignored\n",
+		"T1      critical  acceptance  breached  13001       -3001      50.00 USD  2026-01-01T00:00:15.000Z\n",
+	} {
+		if !strings.Contains(b.String(), w) {
+			t.Errorf("output lacks %q:\n%s", w, b.String())
 		}
 	}
 }

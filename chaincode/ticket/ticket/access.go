@@ -135,7 +135,7 @@ func (c *Contract) begin(ctx contractapi.TransactionContextInterface, fn, slaID,
 	if role == "" {
 		return nil, fmt.Errorf("%s: only the ticket's %s may call it on ticket %q of SLA %q, not %s", fn, strings.Join(allowed, " or "), ticketID, slaID, caller.ID)
 	}
-	now, err := c.g.TxTime(ctx)
+	now, err := c.txTime(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -167,7 +167,7 @@ func (s *step) finish(ctx contractapi.TransactionContextInterface, from, note, e
 	s.p.Seq++
 	s.r.Timeline = append(s.r.Timeline, Transition{
 		Seq: s.p.Seq, TxID: ctx.GetStub().GetTxID(), At: format(s.now), Action: s.fn,
-		By: s.caller.ID, Role: s.role, From: from, To: s.r.Status, Note: note,
+		By: s.caller.ID, Role: s.role, From: from, To: s.r.Status, Severity: s.r.Severity, Note: note,
 	})
 	if err := putTicket(ctx, s.key, s.p, s.r); err != nil {
 		return err

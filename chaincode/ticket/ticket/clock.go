@@ -4,12 +4,28 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/hyperledger/fabric-contract-api-go/v2/contractapi"
+
 	"github.com/slasa/slasa/calendar"
 	"github.com/slasa/slasa/sla"
+	"github.com/slasa/slasa/ticketclock"
 )
 
 // The clocks of a ticket: integer arithmetic on time.Time and
 // time.Duration (nanoseconds), reported in whole milliseconds.
+
+// txTime is the guard's skew-checked transaction time truncated to the
+// millisecond: the ticket clocks work in whole milliseconds, the resolution
+// of the logs the Cloud Logger's ticket feed writes, so that the SLA
+// enclave, replaying a ticket from its log events, counts exactly the
+// chaincode's times (package ticketclock).
+func (c *Contract) txTime(ctx contractapi.TransactionContextInterface) (time.Time, error) {
+	now, err := c.g.TxTime(ctx)
+	if err != nil {
+		return time.Time{}, err
+	}
+	return now.Truncate(time.Millisecond), nil
+}
 
 // intervals returns the ticket's pauses for package calendar (an open
 // pause has a zero To).
@@ -69,11 +85,7 @@ func (r *TicketRecord) elapsed(name string, now time.Time) (time.Duration, error
 	if err != nil {
 		return 0, err
 	}
-	carried := time.Duration(c.CarriedMS) * time.Millisecond
-	if now.Before(start) {
-		return carried, nil
-	}
-	return carried + cal.Elapsed(start, now, pauses), nil
+	return ticketclock.Elapsed(cal, start, now, time.Duration(c.CarriedMS)*time.Millisecond, pauses), nil
 }
 
 // refreshDeadlines sets the target and the deadline of every target
@@ -149,12 +161,10 @@ func (r *TicketRecord) stop(name string, now time.Time) error {
 // otherwise, and then penalty is owed. The counted time and the margin are
 // in whole milliseconds (truncated towards zero).
 func outcome(targetMS int64, elapsed time.Duration, penalty int64) Outcome {
-	target := time.Duration(targetMS) * time.Millisecond
-	o := Outcome{ElapsedMS: elapsed.Milliseconds(), MarginMS: (target - elapsed).Milliseconds()}
-	if elapsed <= target {
-		o.Result = OutcomeMet
-	} else {
-		o.Result, o.PenaltyMinor = OutcomeBreached, penalty
+	j := ticketclock.Judge(targetMS, elapsed, penalty)
+	o := Outcome{Result: OutcomeMet, ElapsedMS: j.ElapsedMS, MarginMS: j.MarginMS, PenaltyMinor: j.PenaltyMinor}
+	if j.Breached {
+		o.Result = OutcomeBreached
 	}
 	return o
 }

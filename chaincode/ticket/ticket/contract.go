@@ -329,6 +329,10 @@ type Transition struct {
 	Role   string      `json:"role"`
 	From   string      `json:"from,omitempty"`
 	To     string      `json:"to"`
+	// Severity is the ticket's severity after the transition (the new one
+	// after ChangeSeverity): with At and Action, what the Cloud Logger's
+	// ticket feed writes into the SLA's logs (logger/ticketfeed).
+	Severity string `json:"severity"`
 	// Note is the transition's free text (reason, resolution, note).
 	Note string `json:"note,omitempty"`
 }

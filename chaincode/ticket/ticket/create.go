@@ -104,7 +104,7 @@ func (c *Contract) CreateTicket(ctx contractapi.TransactionContextInterface, sla
 	if role == "" {
 		return fmt.Errorf("CreateTicket: only the SLA's client (the customer) or provider may open a ticket on SLA %q, not %s", slaID, caller.ID)
 	}
-	now, err := c.g.TxTime(ctx)
+	now, err := c.txTime(ctx)
 	if err != nil {
 		return err
 	}

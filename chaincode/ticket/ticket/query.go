@@ -106,7 +106,7 @@ func (c *Contract) GetTicket(ctx contractapi.TransactionContextInterface, slaID,
 	if err != nil {
 		return "", err
 	}
-	now, err := c.g.TxTime(ctx)
+	now, err := c.txTime(ctx)
 	if err != nil {
 		return "", err
 	}
@@ -173,7 +173,7 @@ func (c *Contract) ListTickets(ctx contractapi.TransactionContextInterface, slaI
 			return "", err
 		}
 	}
-	now, err := c.g.TxTime(ctx)
+	now, err := c.txTime(ctx)
 	if err != nil {
 		return "", err
 	}

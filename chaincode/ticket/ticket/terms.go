@@ -7,6 +7,7 @@ import (
 
 	"github.com/slasa/slasa/calendar"
 	"github.com/slasa/slasa/sla"
+	"github.com/slasa/slasa/ticketclock"
 )
 
 // MaxTargetMS bounds a target (ten years of 366 days): the clock
@@ -103,45 +104,8 @@ func (t *TicketTerms) target(name string) (TermTarget, int64) {
 }
 
 // calendar builds the target's calendar.
-func (tt TermTarget) calendar() (*calendar.Calendar, error) {
-	spec, err := CalendarSpec(tt.Calendar)
-	if err != nil {
-		return nil, err
-	}
-	c, err := calendar.New(spec)
-	if err != nil {
-		return nil, fmt.Errorf("calendar %q: %w", tt.Calendar.ID, err)
-	}
-	return c, nil
-}
+func (tt TermTarget) calendar() (*calendar.Calendar, error) { return ticketclock.Calendar(tt.Calendar) }
 
 // CalendarSpec converts a support calendar of an SLA into the calendar
-// package's Spec.
-func CalendarSpec(c sla.SupportCalendar) (calendar.Spec, error) {
-	switch c.Kind {
-	case sla.CalendarTwentyFourSeven:
-		return calendar.Spec{TwentyFourSeven: true, TimeZone: c.TimeZone, Holidays: c.Holidays}, nil
-	case sla.CalendarBusinessHours:
-	default:
-		return calendar.Spec{}, fmt.Errorf("calendar %q: kind %q is not %s or %s", c.ID, c.Kind, sla.CalendarTwentyFourSeven, sla.CalendarBusinessHours)
-	}
-	spec := calendar.Spec{TimeZone: c.TimeZone, Holidays: slices.Clone(c.Holidays)}
-	for i, h := range c.Hours {
-		from, err := sla.ParseClock(h.From)
-		if err != nil {
-			return calendar.Spec{}, fmt.Errorf("calendar %q: hours[%d].from: %w", c.ID, i, err)
-		}
-		to, err := sla.ParseClock(h.To)
-		if err != nil {
-			return calendar.Spec{}, fmt.Errorf("calendar %q: hours[%d].to: %w", c.ID, i, err)
-		}
-		for j, d := range h.Days {
-			day, ok := sla.ParseDay(d)
-			if !ok {
-				return calendar.Spec{}, fmt.Errorf("calendar %q: hours[%d].days[%d]: %q is not a week day mon..sun", c.ID, i, j, d)
-			}
-			spec.Hours = append(spec.Hours, calendar.Range{Day: day, From: from, To: to})
-		}
-	}
-	return spec, nil
-}
+// package's Spec (ticketclock.CalendarSpec).
+func CalendarSpec(c sla.SupportCalendar) (calendar.Spec, error) { return ticketclock.CalendarSpec(c) }
