@@ -180,14 +180,21 @@ import (
 
 // Event names.
 const (
-	EventRefundIssued  = "RefundIssued"
-	EventPeriodSettled = "PeriodSettled"
+	EventRefundIssued       = "RefundIssued"
+	EventPeriodSettled      = "PeriodSettled"
+	EventEscrowExpired      = "EscrowExpired"
+	EventCollateralReleased = "CollateralReleased"
 )
 
-// Escrow statuses.
+// Escrow statuses: HELD until the period is settled with its verdict
+// (SETTLED), claimed after its verdict deadline (EXPIRED), or refunded to
+// the client because the SLA was terminated before the period started
+// (REFUNDED).
 const (
-	EscrowHeld    = "HELD"
-	EscrowSettled = "SETTLED"
+	EscrowHeld     = "HELD"
+	EscrowSettled  = "SETTLED"
+	EscrowExpired  = "EXPIRED"
+	EscrowRefunded = "REFUNDED"
 )
 
 const (
