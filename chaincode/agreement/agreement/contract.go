@@ -84,9 +84,13 @@
 // Payments are chaincode-to-chaincode calls to the refund chaincode's
 // DepositEscrow in the same transaction: the fee leaves the client's wallet
 // and is held in escrow per (SLA, period) or the whole transaction fails.
-// Termination of an ACTIVE SLA takes effect at the end of the paid term
-// (ends_at): the escrowed periods are still monitored and settled, no further
-// period can be paid.
+// ProposeSLA of an SLA with consequences.collateral_minor calls the refund
+// chaincode's LockCollateral in the same way: the provider's collateral is
+// locked into the SLA's hold, or the proposal fails. Termination of an
+// ACTIVE SLA refunds a paid period that has not started (refund
+// RefundUnstarted, same transaction) and takes effect at the end of the
+// period under way (ends_at): that period is still monitored and settled,
+// no further period can be paid.
 //
 // # Terms private to the parties
 //
