@@ -157,7 +157,7 @@ func (c *Contract) LockCollateral(ctx contractapi.TransactionContextInterface, l
 	if have < l.Amount {
 		return fmt.Errorf("consequences.collateral_minor: the collateral wallet %q holds %d, less than the collateral %d %s of SLA %q", l.Wallet, max(have, 0), l.Amount, l.Currency, l.SLAID)
 	}
-	if err := b.debit(l.Wallet, l.Amount, KindCollateralLock, "collateral-hold", l.SLAID); err != nil {
+	if err := b.debit(l.Wallet, l.Amount, KindCollateralLock, "collateral-hold", l.SLAID+"/"); err != nil {
 		return err
 	}
 	if err := b.flush(); err != nil {
@@ -258,7 +258,7 @@ func (c *Contract) ReleaseCollateral(ctx contractapi.TransactionContextInterface
 		return "", err
 	}
 	if h.Held > 0 {
-		if err := b.credit(h.Wallet, h.Provider.MSPID, h.Held, KindCollateralRelease, "collateral-hold", slaID); err != nil {
+		if err := b.credit(h.Wallet, h.Provider.MSPID, h.Held, KindCollateralRelease, "collateral-hold", slaID+"/"); err != nil {
 			return "", err
 		}
 	}
