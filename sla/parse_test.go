@@ -223,7 +223,7 @@ func TestProblems(t *testing.T) {
 		{"collateral without wallet", set("consequences.collateral_minor", num("5000")), "consequences.collateral_minor", "needs consequences.collateral_wallet"},
 		{"collateral negative", all(set("consequences.collateral_wallet", "collateral"), set("consequences.collateral_minor", num("-1"))), "consequences.collateral_minor", "greater than or equal to 0"},
 		// Escrow expiry.
-		{"expiry too short", set("consequences.escrow_expiry", map[string]any{"verdict_within_seconds": num("3599"), "outcome": "refund_client"}), "consequences.escrow_expiry.verdict_within_seconds", "greater than or equal to 3600"},
+		{"expiry too short", set("consequences.escrow_expiry", map[string]any{"verdict_within_seconds": num("59"), "outcome": "refund_client"}), "consequences.escrow_expiry.verdict_within_seconds", "greater than or equal to 60"},
 		{"expiry unknown outcome", set("consequences.escrow_expiry", map[string]any{"verdict_within_seconds": num("604800"), "outcome": "burn"}), "consequences.escrow_expiry.outcome", "must be one of"},
 		{"expiry split without bps", set("consequences.escrow_expiry", map[string]any{"verdict_within_seconds": num("604800"), "outcome": "split"}), "consequences.escrow_expiry.client_bps", `must be 1..10000 with outcome "split"`},
 		{"expiry bps without split", set("consequences.escrow_expiry", map[string]any{"verdict_within_seconds": num("604800"), "outcome": "refund_client", "client_bps": num("5000")}), "consequences.escrow_expiry.client_bps", `is only for outcome "split", not "refund_client"`},
