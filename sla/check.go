@@ -254,6 +254,9 @@ func (c *checker) consequences(s *SLA) {
 	if cons.CollateralMinor > 0 && cons.CollateralWallet == "" {
 		c.add("consequences.collateral_minor", "needs consequences.collateral_wallet, the provider's wallet the collateral is locked from")
 	}
+	if cons.CollateralMinor > 0 && cons.EscrowExpiry == nil {
+		c.add("consequences.collateral_minor", "needs consequences.escrow_expiry: the collateral is released once every period is settled, and a period whose verdict never comes would keep it locked for ever")
+	}
 	if x := cons.EscrowExpiry; x != nil {
 		switch {
 		case x.Outcome == ExpirySplit && x.ClientBPS == 0:

@@ -221,6 +221,7 @@ func TestProblems(t *testing.T) {
 		{"collateral is client wallet", set("consequences.collateral_wallet", "client"), "consequences.collateral_wallet", "must differ from the client's wallet"},
 		{"collateral is provider wallet", set("consequences.collateral_wallet", "provider"), "consequences.collateral_wallet", "must differ from the provider's wallet"},
 		{"collateral without wallet", set("consequences.collateral_minor", num("5000")), "consequences.collateral_minor", "needs consequences.collateral_wallet"},
+		{"collateral without expiry", all(set("consequences.collateral_wallet", "collateral"), set("consequences.collateral_minor", num("5000"))), "consequences.collateral_minor", "needs consequences.escrow_expiry"},
 		{"collateral negative", all(set("consequences.collateral_wallet", "collateral"), set("consequences.collateral_minor", num("-1"))), "consequences.collateral_minor", "greater than or equal to 0"},
 		// Escrow expiry.
 		{"expiry too short", set("consequences.escrow_expiry", map[string]any{"verdict_within_seconds": num("59"), "outcome": "refund_client"}), "consequences.escrow_expiry.verdict_within_seconds", "greater than or equal to 60"},
