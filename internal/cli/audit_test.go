@@ -90,9 +90,9 @@ func TestAuditCollateral(t *testing.T) {
 
 func TestScorePages(t *testing.T) {
 	var s score
-	s.add(score{Periods: 3, Violated: 1, Credits: 10, Penalties: 1, ComplianceBPS: 6666, Bookmark: "b"})
-	s.add(score{Periods: 1, Violated: 1, Credits: 5, ComplianceBPS: 0})
-	if s.Periods != 4 || s.Violated != 2 || s.Credits != 15 || s.Penalties != 1 || s.ComplianceBPS != 5000 || s.Bookmark != "" {
+	s.add(score{Periods: 3, Violated: 1, NoVerdict: 2, Credits: 10, Penalties: 1, ComplianceBPS: 6666, Bookmark: "b"})
+	s.add(score{Periods: 1, Violated: 1, NoVerdict: 1, Credits: 5, ComplianceBPS: 0})
+	if s.Periods != 4 || s.Violated != 2 || s.NoVerdict != 3 || s.Credits != 15 || s.Penalties != 1 || s.ComplianceBPS != 5000 || s.Bookmark != "" {
 		t.Fatalf("%+v", s)
 	}
 }
