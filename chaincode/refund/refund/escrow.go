@@ -368,8 +368,10 @@ func (c *Contract) pinnedKey(ctx contractapi.TransactionContextInterface, pin *p
 // SettleVerdict settles one (SLA, period) with the enclave's signed verdict
 // (verdict.Signed as JSON). It pays only when every check holds:
 //
-//   - the period is in escrow and not yet settled, with the verdict's
-//     period end, currency and at most the escrowed fee as credit;
+//   - the period is in escrow and still held (not settled, not claimed
+//     after its verdict deadline, not refunded at termination), with the
+//     verdict's period end, currency and at most the escrowed fee as
+//     credit;
 //   - the submitter (who relays the verdict) belongs to the provider's or
 //     the client's MSP;
 //   - the transaction time is at or after the period's end;
@@ -386,10 +388,12 @@ func (c *Contract) pinnedKey(ctx contractapi.TransactionContextInterface, pin *p
 // The credit goes to the client's wallet and the rest of the fee to the
 // provider's, each as a new credit key: the settlement reads neither
 // wallet's base, so settlements of one provider and one client never
-// conflict. The penalty is paid from the collateral wallet as far as its
-// balance allows: the one debit of a settlement (settlements that pay a
-// penalty from one collateral wallet at the same moment serialise on its
-// base). The settlement is recorded once per (SLA, period) in the escrow
+// conflict. The penalty is paid from the SLA's collateral hold (an SLA
+// with consequences.collateral_minor) as far as it holds money; for an SLA
+// with a collateral wallet but no locked collateral, from that wallet as
+// far as its balance allows: the one debit of a settlement (settlements
+// that pay a penalty from one collateral wallet or hold at the same moment
+// serialise on it). The settlement is recorded once per (SLA, period) in the escrow
 // (policy: both parties), with the provider's score entry (created with
 // the same policy). Event RefundIssued when the client received money,
 // else PeriodSettled.
