@@ -121,18 +121,21 @@ func TestMoneyConservation(t *testing.T) {
 			all.claims += c.claims
 			all.claimsEarly += c.claimsEarly
 			all.drawn += c.drawn
+			all.locks += c.locks
+			all.locksShort += c.locksShort
 		})
 	}
-	t.Logf("over all seeds: %d claims, %d early claims refused, %d drawn from collateral holds", all.claims, all.claimsEarly, all.drawn)
-	if all.claims == 0 || all.claimsEarly == 0 || all.drawn == 0 {
-		t.Fatalf("the sequences test too little: %d claims, %d early claims refused, %d drawn from collateral holds", all.claims, all.claimsEarly, all.drawn)
+	t.Logf("over all seeds: %d claims, %d early claims refused, %d drawn from collateral holds, %d collateral locks, %d refused for want of collateral",
+		all.claims, all.claimsEarly, all.drawn, all.locks, all.locksShort)
+	if all.claims == 0 || all.claimsEarly == 0 || all.drawn == 0 || all.locks == 0 || all.locksShort == 0 {
+		t.Fatalf("the sequences test too little: %+v", all)
 	}
 }
 
 // coverage counts what a conservation run exercised.
 type coverage struct {
-	claims, claimsEarly int
-	drawn               int64
+	claims, claimsEarly, locks, locksShort int
+	drawn                                  int64
 }
 
 // op is one transaction of the conservation test: what to submit, and
@@ -206,7 +209,8 @@ func conservation(t *testing.T, seed int64) coverage {
 	settledBefore := map[string]string{}
 	anchored := map[string]int{}
 	handovers, refusedEarly, compacted, conflicts, blocks := 0, 0, 0, 0, 0
-	claims, claimsEarly, releases := 0, 0, 0
+	claims, claimsEarly, releases, locks, locksShort := 0, 0, 0, 0, 0
+	var proposed []string // SLAs proposed with collateral during the run
 	var drawn int64
 	escPrefix, _ := shim.CreateCompositeKey("escrow", nil)
 	// held lists the escrows of an SLA (all when slaID is "") still held.
@@ -237,7 +241,7 @@ func conservation(t *testing.T, seed int64) coverage {
 	money := func() op {
 		month := rng.Intn(len(months) - 1)
 		a := slas[rng.Intn(len(slas))]
-		switch rng.Intn(8) {
+		switch rng.Intn(10) {
 		case 0: // mint, sometimes as an identity that is not an issuer admin
 			w := wallets[rng.Intn(len(wallets))]
 			amt := rng.Int63n(5000) + 1
@@ -289,18 +293,45 @@ func conservation(t *testing.T, seed int64) coverage {
 				}
 				claims++
 			}}
-		case 7: // release the collateral, allowed only once the SLA is over and every period is settled
+		case 7: // release a collateral, allowed only once the SLA is over and every period is settled
 			at(month+1, time.Duration(rng.Int63n(int64(30*24*time.Hour))))
 			who := []*fabricfake.Identity{n.Client, n.Provider, n.Stranger}[rng.Intn(3)]
-			return op{who, RF, "ReleaseCollateral", []string{slas[1].s.ID}, nil, func(step int, r fabricfake.Result) {
+			id := slas[1].s.ID
+			if len(proposed) > 0 && rng.Intn(2) == 0 {
+				id = proposed[rng.Intn(len(proposed))]
+			}
+			return op{who, RF, "ReleaseCollateral", []string{id}, nil, func(step int, r fabricfake.Result) {
 				if !r.OK() {
 					return
 				}
-				if h := held(slas[1].s.ID); len(h) > 0 || who == n.Stranger {
-					t.Fatalf("step %d: the collateral of %s was released by %s with %d periods held", step, slas[1].s.ID, who.MSPID, len(h))
+				if h := held(id); len(h) > 0 || who == n.Stranger {
+					t.Fatalf("step %d: the collateral of %s was released by %s with %d periods held", step, id, who.MSPID, len(h))
 				}
 				releases++
 			}}
+		case 8: // a provider proposes an SLA with collateral: a lock, refused when the wallet is short
+			s := cctest.ExampleSLA(t, fmt.Sprintf("col-%d-%d", seed, len(proposed)+rng.Intn(1000000)))
+			s.Consequences.CollateralWallet = "collateral"
+			s.Consequences.CollateralMinor = rng.Int63n(6000) + 1
+			s.Consequences.EscrowExpiry = &sla.EscrowExpiry{VerdictWithinSeconds: 3600, Outcome: sla.ExpiryRefundClient}
+			at(month, time.Duration(rng.Int63n(int64(20*24*time.Hour))))
+			doc, d := cctest.Doc(t, s)
+			c := cctest.ProposeCall(n.Provider, doc, cctest.Sign(t, n.Provider, d))
+			return op{c.ID, c.Chaincode, c.Fn, c.Args, c.Transient, func(step int, r fabricfake.Result) {
+				switch {
+				case r.OK():
+					proposed = append(proposed, s.ID)
+					locks++
+				case strings.Contains(r.Message, "consequences.collateral_minor: the collateral wallet"):
+					locksShort++
+				}
+			}}
+		case 9: // a party withdraws a proposal with collateral
+			if len(proposed) == 0 {
+				return op{n.Client, RF, "GetSupply", nil, nil, noCheck}
+			}
+			who := []*fabricfake.Identity{n.Client, n.Provider}[rng.Intn(2)]
+			return op{who, cctest.Agreement, "TerminateSLA", []string{proposed[rng.Intn(len(proposed))], "withdrawn"}, nil, noCheck}
 		default: // settle, sometimes before the period ends, by a key that is not pinned, or a replay
 			fee := a.s.Price.AmountMinor
 			bps := rng.Int63n(10001)
@@ -431,16 +462,26 @@ func conservation(t *testing.T, seed int64) coverage {
 				n.MustSubmit(n.Provider, RF, "ReleaseCollateral", slas[1].s.ID)
 				releases++
 			}
+			for _, id := range proposed {
+				n.Submit(n.Client, cctest.Agreement, "TerminateSLA", id, "the end")
+				if err := json.Unmarshal([]byte(n.MustEvaluate(n.Provider, RF, "GetCollateral", id)), &h); err != nil {
+					t.Fatal(err)
+				}
+				if h.Status == refund.HoldLocked {
+					n.MustSubmit(n.Provider, RF, "ReleaseCollateral", id)
+					releases++
+				}
+			}
 			conserved(step)
 			if w, e, hs, _, _ := totals(t, n); e != 0 || hs != 0 || w != minted {
 				t.Fatalf("after the end: wallets %d, escrow %d, holds %d, minted %d", w, e, hs, minted)
 			}
 		}
 	}
-	t.Logf("%d periods settled or claimed, %d handovers, %d early settlements refused, %d compactions, %d blocks, %d conflicts, %d claims (%d early refused), %d releases, %d drawn from the collateral",
-		len(settledBefore), handovers, refusedEarly, compacted, blocks, conflicts, claims, claimsEarly, releases, drawn)
+	t.Logf("%d periods settled or claimed, %d handovers, %d early settlements refused, %d compactions, %d blocks, %d conflicts, %d claims (%d early refused), %d releases, %d drawn from the collateral, %d locks (%d short)",
+		len(settledBefore), handovers, refusedEarly, compacted, blocks, conflicts, claims, claimsEarly, releases, drawn, locks, locksShort)
 	if len(settledBefore) == 0 || handovers == 0 || refusedEarly == 0 || compacted == 0 || conflicts == 0 || releases == 0 {
 		t.Fatalf("the sequence tests too little: %d periods settled, %d handovers, %d early settlements, %d compactions, %d conflicts, %d claims, %d releases", len(settledBefore), handovers, refusedEarly, compacted, conflicts, claims, releases)
 	}
-	return coverage{claims: claims, claimsEarly: claimsEarly, drawn: drawn}
+	return coverage{claims: claims, claimsEarly: claimsEarly, drawn: drawn, locks: locks, locksShort: locksShort}
 }
