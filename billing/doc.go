@@ -58,5 +58,7 @@
 // caller knows it, and against the closing balance; a difference is an error
 // that names the line. Line kinds are the refund chaincode's wallet history
 // kinds (mint, transfers, escrow deposit and release, service credit,
-// penalty paid and received), each with its sign.
+// penalty paid and received, collateral lock, release and penalty, the
+// shares of an expired escrow, the refund of a period not started at
+// termination), each with its sign.
 package billing

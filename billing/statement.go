@@ -18,12 +18,27 @@ const (
 	KindServiceCredit   = "service_credit"   // credit refunded from escrow to the client: +
 	KindPenaltyPaid     = "penalty_paid"     // penalty paid from the provider's collateral wallet: -
 	KindPenaltyReceived = "penalty_received" // penalty received by the client: +
+	// The SLA's collateral: locked from the provider's collateral wallet
+	// into the SLA's hold when it proposed the SLA (-), what is left of it
+	// back after the SLA is over (+), and a penalty the client received
+	// from the hold (+).
+	KindCollateralLock    = "collateral_lock"
+	KindCollateralRelease = "collateral_release"
+	KindCollateralPenalty = "collateral_penalty"
+	// An escrow whose verdict did not come by its deadline, claimed: the
+	// client's share (+) and the provider's (+); the fee of a period not
+	// started when the SLA was terminated, back to the client (+).
+	KindExpiryRefund      = "expiry_refund"
+	KindExpiryRelease     = "expiry_release"
+	KindTerminationRefund = "termination_refund"
 )
 
 // kindSigns is the sign each kind's amount has: +1 money in, -1 money out.
 var kindSigns = map[string]int{
 	KindMint: 1, KindTransferIn: 1, KindTransferOut: -1, KindEscrowDeposit: -1,
 	KindEscrowRelease: 1, KindServiceCredit: 1, KindPenaltyPaid: -1, KindPenaltyReceived: 1,
+	KindCollateralLock: -1, KindCollateralRelease: 1, KindCollateralPenalty: 1,
+	KindExpiryRefund: 1, KindExpiryRelease: 1, KindTerminationRefund: 1,
 }
 
 // StatementInput is what a statement of one party's account for one
@@ -114,14 +129,20 @@ type Statement struct {
 
 // descriptions of the kinds, for lines without one.
 var kindText = map[string]string{
-	KindMint:            "Money issued",
-	KindTransferIn:      "Transfer received",
-	KindTransferOut:     "Transfer sent",
-	KindEscrowDeposit:   "Period fee paid into escrow",
-	KindEscrowRelease:   "Escrow released to the provider",
-	KindServiceCredit:   "SLA service credit refunded from escrow",
-	KindPenaltyPaid:     "Penalty paid from collateral",
-	KindPenaltyReceived: "Penalty received from the provider's collateral",
+	KindMint:              "Money issued",
+	KindTransferIn:        "Transfer received",
+	KindTransferOut:       "Transfer sent",
+	KindEscrowDeposit:     "Period fee paid into escrow",
+	KindEscrowRelease:     "Escrow released to the provider",
+	KindServiceCredit:     "SLA service credit refunded from escrow",
+	KindPenaltyPaid:       "Penalty paid from collateral",
+	KindPenaltyReceived:   "Penalty received from the provider's collateral",
+	KindCollateralLock:    "Collateral locked for the SLA",
+	KindCollateralRelease: "Collateral released after the SLA",
+	KindCollateralPenalty: "Penalty received from the SLA's locked collateral",
+	KindExpiryRefund:      "Escrow refunded: no verdict by the deadline",
+	KindExpiryRelease:     "Escrow released: no verdict by the deadline",
+	KindTerminationRefund: "Fee refunded: period not started at termination",
 }
 
 // NewStatement checks the input and builds the statement: the lines in

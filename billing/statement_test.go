@@ -81,3 +81,37 @@ func TestStatementOneSLA(t *testing.T) {
 		t.Errorf("statement of demo-sla: %d lines, closing %s", len(st.Lines), st.Closing)
 	}
 }
+
+// TestStatementMoneyKinds: the collateral, expiry and termination lines
+// have their signs and descriptions.
+func TestStatementMoneyKinds(t *testing.T) {
+	for _, tc := range []struct {
+		kind   string
+		amount int64
+		desc   string
+	}{
+		{KindCollateralLock, -400000, "Collateral locked for the SLA"},
+		{KindCollateralRelease, 100000, "Collateral released after the SLA"},
+		{KindCollateralPenalty, 50000, "Penalty received from the SLA's locked collateral"},
+		{KindExpiryRefund, 30000, "Escrow refunded: no verdict by the deadline"},
+		{KindExpiryRelease, 70000, "Escrow released: no verdict by the deadline"},
+		{KindTerminationRefund, 100000, "Fee refunded: period not started at termination"},
+	} {
+		in := demoStatement()
+		l := in.Lines[1]
+		l.Kind, l.Amount, l.BalanceAfter, l.Description = tc.kind, tc.amount, nil, ""
+		in.Lines = []StatementLineInput{l}
+		in.Closing = in.Opening + tc.amount
+		st, err := NewStatement(in)
+		if err != nil {
+			t.Fatalf("%s: %v", tc.kind, err)
+		}
+		if st.Lines[0].Description != tc.desc {
+			t.Errorf("%s: description %q", tc.kind, st.Lines[0].Description)
+		}
+		in.Lines[0].Amount, in.Closing = -tc.amount, in.Opening-tc.amount
+		if _, err := NewStatement(in); err == nil || !strings.Contains(err.Error(), "has the wrong sign for a "+tc.kind+" line") {
+			t.Errorf("%s with the wrong sign: %v", tc.kind, err)
+		}
+	}
+}

@@ -604,8 +604,8 @@ func (m *Monitor) settlePeriod(ctx context.Context, ag *logger.AgreementView, pe
 	if err != nil {
 		return fmt.Errorf("GetEscrow %s: %w", period, err)
 	}
-	if esc.Status == EscrowSettled {
-		m.log.Info("period already settled", "sla", id, "period", period)
+	if escrowClosed(esc.Status) {
+		m.log.Info("period already settled", "sla", id, "period", period, "status", esc.Status)
 		return m.markSettled(id, period)
 	}
 	orgs, err := ag.Orgs()
@@ -631,7 +631,7 @@ func (m *Monitor) settlePeriod(ctx context.Context, ag *logger.AgreementView, pe
 	if err != nil {
 		// The settlement may have committed although we saw an error, or
 		// another party's monitor may have settled first.
-		if esc2, err2 := m.cfg.Refund.GetEscrow(ctx, id, period); err2 == nil && esc2.Status == EscrowSettled {
+		if esc2, err2 := m.cfg.Refund.GetEscrow(ctx, id, period); err2 == nil && escrowClosed(esc2.Status) {
 			m.log.Info("period settled (seen after an error)", "sla", id, "period", period, "err", err)
 			return m.markSettled(id, period)
 		}

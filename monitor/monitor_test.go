@@ -491,6 +491,28 @@ func TestMonitorSettlesCompletePaidPeriods(t *testing.T) {
 	}
 }
 
+// A period whose escrow was claimed after its verdict deadline (EXPIRED)
+// or refunded at termination (REFUNDED) takes no verdict: the monitor
+// neither evaluates nor relays it, and counts it as done.
+func TestMonitorSkipsClosedEscrow(t *testing.T) {
+	w := newWorld(t)
+	w.addSLA("s1", 2)
+	w.escrow["s1"]["2026-03-01T00:00:00Z"].Status = EscrowExpired
+	w.escrow["s1"]["2026-03-01T00:01:00Z"].Status = EscrowRefunded
+	m := w.monitor(t.TempDir())
+	if err := m.HandleEvent(event(t, EventSLASigned, map[string]any{"sla_id": "s1"})); err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 15; i++ {
+		w.anchor("s1")
+	}
+	w.now = t0.Add(3 * time.Minute)
+	m.ReconcileAll(context.Background())
+	if w.settleCalls != 0 || len(w.frozen["s1"]) != 0 {
+		t.Fatalf("%d settle calls, %d evaluations of closed escrow", w.settleCalls, len(w.frozen["s1"]))
+	}
+}
+
 // An SLA between two organizations other than the example's (VendorOrg
 // provides, OtherOrg is the client and runs the monitor): every enclave
 // transaction and the settlement are endorsed by exactly VendorOrg's and

@@ -19,8 +19,8 @@
 //  3. evaluate and settle: every period the enclave reports complete (or
 //     already evaluated) whose fee is in escrow (the periods from the first
 //     one that had not started at the acceptance up to paid_through), that
-//     has ended by the monitor's clock and whose escrow is not SETTLED
-//     (refund GetEscrow) is evaluated (Evaluate returns the frozen verdict
+//     has ended by the monitor's clock and whose escrow is still HELD (not
+//     settled, claimed after its deadline or refunded; refund GetEscrow) is evaluated (Evaluate returns the frozen verdict
 //     when there is one); the answer is checked (the verdict is for the SLA
 //     and period asked, the report's SHA-256 is its report_digest, its
 //     signature verifies with the enclave key from the registry, and the
@@ -102,11 +102,19 @@ type Settlement struct {
 	TxID        string `json:"tx_id"`
 }
 
-// Escrow statuses (refund chaincode).
+// Escrow statuses (refund chaincode): HELD until settled, claimed after its
+// verdict deadline (EXPIRED) or refunded at termination (REFUNDED).
 const (
-	EscrowHeld    = "HELD"
-	EscrowSettled = "SETTLED"
+	EscrowHeld     = "HELD"
+	EscrowSettled  = "SETTLED"
+	EscrowExpired  = "EXPIRED"
+	EscrowRefunded = "REFUNDED"
 )
+
+// escrowClosed reports whether an escrow takes no verdict any more.
+func escrowClosed(status string) bool {
+	return status == EscrowSettled || status == EscrowExpired || status == EscrowRefunded
+}
 
 // Agreement statuses (agreement chaincode).
 const (

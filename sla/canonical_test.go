@@ -161,6 +161,8 @@ func fullSLA(t *testing.T) *SLA {
 		}
 	}
 	s.Interval.BillingCycle = BillingCycle{Unit: CycleSeconds, Seconds: 3600}
+	s.Consequences.CollateralMinor = 250000
+	s.Consequences.EscrowExpiry = &EscrowExpiry{VerdictWithinSeconds: 604800, Outcome: ExpirySplit, ClientBPS: 5000}
 	// A 24x7 calendar has no time zone, hours or holidays: make every
 	// calendar a business-hours one so that each field holds a value.
 	for i := range s.Support.Calendars {

@@ -251,6 +251,20 @@ func (c *checker) consequences(s *SLA) {
 		seen[p.Metric] = i
 	}
 
+	if cons.CollateralMinor > 0 && cons.CollateralWallet == "" {
+		c.add("consequences.collateral_minor", "needs consequences.collateral_wallet, the provider's wallet the collateral is locked from")
+	}
+	if cons.CollateralMinor > 0 && cons.EscrowExpiry == nil {
+		c.add("consequences.collateral_minor", "needs consequences.escrow_expiry: the collateral is released once every period is settled, and a period whose verdict never comes would keep it locked for ever")
+	}
+	if x := cons.EscrowExpiry; x != nil {
+		switch {
+		case x.Outcome == ExpirySplit && x.ClientBPS == 0:
+			c.add("consequences.escrow_expiry.client_bps", "must be 1..10000 with outcome %q (use %q for nothing to the client)", ExpirySplit, ExpiryReleaseProvider)
+		case x.Outcome != ExpirySplit && x.ClientBPS != 0:
+			c.add("consequences.escrow_expiry.client_bps", "is only for outcome %q, not %q", ExpirySplit, x.Outcome)
+		}
+	}
 	if t := cons.Termination; t != nil {
 		if m, ok := s.Metric(t.Metric); !ok {
 			c.add("consequences.termination.metric", "unknown metric %q", t.Metric)

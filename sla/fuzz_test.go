@@ -102,7 +102,7 @@ func FuzzCanonical(f *testing.F) {
 // (or keeping them) must not change the digest.
 var droppable = map[string]bool{
 	"description": true, "parameters": true, "rules": true, "valid": true, "failure": true,
-	"penalties": true, "collateral_wallet": true, "value": true, "measurement": true,
+	"penalties": true, "collateral_wallet": true, "collateral_minor": true, "value": true, "measurement": true,
 	"pause_statuses": true, "escalation": true, "objectives": true, "holidays": true,
 }
 

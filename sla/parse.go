@@ -44,6 +44,9 @@ const MaxDocumentBytes = 1 << 20
 //     billing periods; sub-interval dividing every period; sampling period
 //     not longer than the sub-interval; provider and client in different
 //     MSPs with different wallets; collateral wallet distinct from both;
+//     a collateral amount only with a collateral wallet and an escrow
+//     expiry; an escrow expiry's
+//     client_bps with the split outcome only (and then 1..10000);
 //     min_zones_down at most the number of zones; no value with the
 //     present/absent condition operators; in the support section, unique
 //     calendar, severity and objective ids, targets naming existing

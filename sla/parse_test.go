@@ -220,6 +220,15 @@ func TestProblems(t *testing.T) {
 		{"same wallet", set("parties.client.wallet", "provider"), "parties.client.wallet", "must differ from the provider's wallet"},
 		{"collateral is client wallet", set("consequences.collateral_wallet", "client"), "consequences.collateral_wallet", "must differ from the client's wallet"},
 		{"collateral is provider wallet", set("consequences.collateral_wallet", "provider"), "consequences.collateral_wallet", "must differ from the provider's wallet"},
+		{"collateral without wallet", set("consequences.collateral_minor", num("5000")), "consequences.collateral_minor", "needs consequences.collateral_wallet"},
+		{"collateral without expiry", all(set("consequences.collateral_wallet", "collateral"), set("consequences.collateral_minor", num("5000"))), "consequences.collateral_minor", "needs consequences.escrow_expiry"},
+		{"collateral negative", all(set("consequences.collateral_wallet", "collateral"), set("consequences.collateral_minor", num("-1"))), "consequences.collateral_minor", "greater than or equal to 0"},
+		// Escrow expiry.
+		{"expiry too short", set("consequences.escrow_expiry", map[string]any{"verdict_within_seconds": num("59"), "outcome": "refund_client"}), "consequences.escrow_expiry.verdict_within_seconds", "greater than or equal to 60"},
+		{"expiry unknown outcome", set("consequences.escrow_expiry", map[string]any{"verdict_within_seconds": num("604800"), "outcome": "burn"}), "consequences.escrow_expiry.outcome", "must be one of"},
+		{"expiry split without bps", set("consequences.escrow_expiry", map[string]any{"verdict_within_seconds": num("604800"), "outcome": "split"}), "consequences.escrow_expiry.client_bps", `must be 1..10000 with outcome "split"`},
+		{"expiry bps without split", set("consequences.escrow_expiry", map[string]any{"verdict_within_seconds": num("604800"), "outcome": "refund_client", "client_bps": num("5000")}), "consequences.escrow_expiry.client_bps", `is only for outcome "split", not "refund_client"`},
+		{"expiry bps above 10000", set("consequences.escrow_expiry", map[string]any{"verdict_within_seconds": num("604800"), "outcome": "split", "client_bps": num("10001")}), "consequences.escrow_expiry.client_bps", "less than or equal to 10000"},
 		// Semantic: rules.
 		{"min zones down above zones", set("metrics.0.rules.min_zones_down", num("4")), "metrics[0].rules.min_zones_down", "4 is more than the number of zones (3)"},
 		{"value with present", set("metrics.0.rules.valid.0.value", num("1")), "metrics[0].rules.valid[0].value", `must be left out with op "present"`},

@@ -250,9 +250,40 @@ type Consequences struct {
 	// CollateralWallet is the provider's collateral account that covers
 	// penalties beyond the escrowed fee; empty when there is none.
 	CollateralWallet string `json:"collateral_wallet,omitempty"`
+	// CollateralMinor is the collateral in minor units of the price's
+	// currency that the provider locks from CollateralWallet into a
+	// collateral hold when it proposes the SLA (the refund chaincode); the
+	// penalties beyond the period's fee are paid from the hold, which goes
+	// back to the provider only after the SLA's last period is settled or
+	// expired. 0 (left out) when nothing is locked: penalties are then
+	// paid from CollateralWallet as far as it has funds, which the
+	// provider can empty.
+	CollateralMinor int64 `json:"collateral_minor,omitempty"`
+	// EscrowExpiry says how long after a period's end its verdict may take
+	// and what happens to the escrowed fee without one; nil when a
+	// period's escrow waits for its verdict for ever.
+	EscrowExpiry *EscrowExpiry `json:"escrow_expiry,omitempty"`
 	// Termination lets the client terminate when a metric is worse than
 	// a threshold.
 	Termination *Termination `json:"termination,omitempty"`
+}
+
+// Outcomes of an escrow whose verdict did not come in time.
+const (
+	ExpiryRefundClient    = "refund_client"
+	ExpiryReleaseProvider = "release_provider"
+	ExpirySplit           = "split"
+)
+
+// EscrowExpiry is the deadline of a period's verdict and the outcome
+// without one: after period end + VerdictWithinSeconds either party may
+// claim the escrow (refund ClaimExpiredEscrow), which pays the fee to the
+// client (refund_client), to the provider (release_provider), or ClientBPS
+// basis points of it to the client and the rest to the provider (split).
+type EscrowExpiry struct {
+	VerdictWithinSeconds int64  `json:"verdict_within_seconds"`
+	Outcome              string `json:"outcome"`
+	ClientBPS            int64  `json:"client_bps,omitempty"`
 }
 
 // CreditTier grants CreditBPS of the period's fee when the metric's value is

@@ -440,9 +440,10 @@ func newTerminateCommand() *cobra.Command {
 	var reason string
 	cmd := &cobra.Command{
 		Use:   "terminate ID [--reason TEXT]",
-		Short: "Withdraw a proposed SLA or terminate an active one at the end of its paid term (a party; TerminateSLA)",
+		Short: "Withdraw a proposed SLA or terminate an active one at the end of the period under way (a party; TerminateSLA)",
 		Long: "Submits TerminateSLA as the SLA's provider or client (default --as client): a PROPOSED SLA is\n" +
-			"withdrawn, an ACTIVE one ends at the end of its paid term (its escrowed periods are still settled).\n" +
+			"withdrawn (its collateral can be released at once), an ACTIVE one ends at the end of the period\n" +
+			"under way, which is still judged; a paid period that has not started is refunded to the client.\n" +
 			"--reason (1..256 bytes on one line) is recorded with the caller's identity and role.",
 		Args: exactArgs(1, "ID"),
 		RunE: func(cmd *cobra.Command, args []string) error {

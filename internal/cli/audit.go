@@ -32,6 +32,22 @@ type auditEscrows struct {
 	Bookmark string          `json:"bookmark"`
 }
 
+// holdSummary and auditHolds are the refund chaincode's HoldSummary and
+// HoldsPage (AuditCollateral).
+type holdSummary struct {
+	SLAID    string `json:"sla_id"`
+	Status   string `json:"status"`
+	Amount   int64  `json:"amount"`
+	Held     int64  `json:"held"`
+	Drawn    int64  `json:"drawn"`
+	Released int64  `json:"released"`
+}
+
+type auditHolds struct {
+	Holds    []holdSummary `json:"holds"`
+	Bookmark string        `json:"bookmark"`
+}
+
 // supplyRecord is the refund chaincode's Supply.
 type supplyRecord struct {
 	IssuerMSPID string `json:"issuer_msp_id"`
@@ -46,6 +62,8 @@ type audit struct {
 	Balances   int64          `json:"balances"`
 	Escrows    int            `json:"escrows"`
 	Held       int64          `json:"held"`
+	Holds      int            `json:"holds"`
+	Collateral int64          `json:"collateral"`
 	Supply     int64          `json:"supply"`
 	Supplies   []supplyRecord `json:"supplies"`
 	Difference int64          `json:"difference"`
@@ -54,11 +72,13 @@ type audit struct {
 	PagesRead  int            `json:"pages_read"`
 }
 
-// check adds up the wallets, the held escrow and the supplies and lists
-// what does not add up: the balances plus the held escrow must equal the
-// supply (only Mint creates money), no balance may be negative, and an
-// escrow holds its amount until it is settled, then nothing.
-func (a *audit) check(wallets []walletAccount, escrows []escrowSummary, supplies []supplyRecord) {
+// check adds up the wallets, the held escrow, the held collateral and the
+// supplies and lists what does not add up: the balances plus the held
+// escrow and collateral must equal the supply (only Mint creates money), no
+// balance may be negative, an escrow holds its amount until it is settled,
+// expired or refunded, then nothing, and a collateral hold's held, drawn
+// and released money add up to its amount (held 0 once released).
+func (a *audit) check(wallets []walletAccount, escrows []escrowSummary, holds []holdSummary, supplies []supplyRecord) {
 	a.Problems = []string{}
 	a.Supplies = supplies
 	overflow := false
@@ -82,8 +102,18 @@ func (a *audit) check(wallets []walletAccount, escrows []escrowSummary, supplies
 		a.Escrows++
 		sum(&a.Held, e.Held)
 		switch {
-		case e.Status == "HELD" && e.Held != e.Amount, e.Status == "SETTLED" && e.Held != 0, e.Status != "HELD" && e.Status != "SETTLED":
+		case e.Status == "HELD" && e.Held != e.Amount,
+			(e.Status == "SETTLED" || e.Status == "EXPIRED" || e.Status == "REFUNDED") && e.Held != 0,
+			e.Status != "HELD" && e.Status != "SETTLED" && e.Status != "EXPIRED" && e.Status != "REFUNDED":
 			a.Problems = append(a.Problems, fmt.Sprintf("escrow %s/%s is %s and holds %d of %d", e.SLAID, e.Period, e.Status, e.Held, e.Amount))
+		}
+	}
+	for _, h := range holds {
+		a.Holds++
+		sum(&a.Collateral, h.Held)
+		if h.Held < 0 || h.Drawn < 0 || h.Released < 0 || h.Held+h.Drawn+h.Released != h.Amount ||
+			(h.Status != "LOCKED" && h.Status != "RELEASED") || (h.Status == "RELEASED" && h.Held != 0) {
+			a.Problems = append(a.Problems, fmt.Sprintf("collateral of %s is %s and holds %d of %d (drawn %d, released %d)", h.SLAID, h.Status, h.Held, h.Amount, h.Drawn, h.Released))
 		}
 	}
 	for _, s := range supplies {
@@ -91,12 +121,13 @@ func (a *audit) check(wallets []walletAccount, escrows []escrowSummary, supplies
 	}
 	total := a.Balances
 	sum(&total, a.Held)
+	sum(&total, a.Collateral)
 	a.Difference = total - a.Supply
 	if overflow {
 		a.Problems = append(a.Problems, "the sums overflow int64: more money than can exist")
 	}
 	if a.Difference != 0 {
-		a.Problems = append(a.Problems, fmt.Sprintf("wallets %d + held escrow %d = %d, but the supply is %d: %+d", a.Balances, a.Held, total, a.Supply, a.Difference))
+		a.Problems = append(a.Problems, fmt.Sprintf("wallets %d + held escrow %d + held collateral %d = %d, but the supply is %d: %+d", a.Balances, a.Held, a.Collateral, total, a.Supply, a.Difference))
 	}
 	a.Consistent = len(a.Problems) == 0
 }
@@ -105,10 +136,12 @@ func newAuditCommand() *cobra.Command {
 	var size int
 	cmd := &cobra.Command{
 		Use:   "audit [--page-size N]",
-		Short: "Recompute the money on the ledger: every wallet and escrow against the supply (default --as issuer)",
-		Long: "Reads every wallet (AuditWallets), every escrow (AuditEscrows) and the supply of each issuer\n" +
-			"(GetSupply), a page at a time, and checks that the wallets' balances plus the held escrow equal\n" +
-			"the money minted, that no balance is negative and that every escrow holds its amount until settled.\n" +
+		Short: "Recompute the money on the ledger: every wallet, escrow and collateral hold against the supply (default --as issuer)",
+		Long: "Reads every wallet (AuditWallets), every escrow (AuditEscrows), every collateral hold\n" +
+			"(AuditCollateral) and the supply of each issuer (GetSupply), a page at a time, and checks that the\n" +
+			"wallets' balances plus the held escrow and collateral equal the money minted, that no balance is\n" +
+			"negative, that every escrow holds its amount until settled, expired or refunded, and that every\n" +
+			"hold's held, drawn and released money add up to its amount.\n" +
 			"Two colluding organizations can create credit keys (money from nothing) without the issuer: this\n" +
 			"is how it shows. Exits 1 when something does not add up. For admins of the issuer and of the deploy\n" +
 			"configuration's organizations (default --as issuer).",
@@ -156,6 +189,22 @@ func newAuditCommand() *cobra.Command {
 					break
 				}
 			}
+			var holds []holdSummary
+			for bookmark := ""; ; {
+				out, err := evaluateJSON(cmd, s, cc, "AuditCollateral", strconv.Itoa(size), bookmark)
+				if err != nil {
+					return err
+				}
+				var p auditHolds
+				if err := json.Unmarshal(out, &p); err != nil {
+					return fmt.Errorf("%s.AuditCollateral: decode: %w", cc, err)
+				}
+				a.PagesRead++
+				holds = append(holds, p.Holds...)
+				if bookmark = p.Bookmark; bookmark == "" {
+					break
+				}
+			}
 			out, err := evaluateJSON(cmd, s, cc, "GetSupply")
 			if err != nil {
 				return err
@@ -164,7 +213,7 @@ func newAuditCommand() *cobra.Command {
 			if err := json.Unmarshal(out, &supplies); err != nil {
 				return fmt.Errorf("%s.GetSupply: decode: %w", cc, err)
 			}
-			a.check(wallets, escrows, supplies)
+			a.check(wallets, escrows, holds, supplies)
 			if jsonFlag(cmd) {
 				if err := writeJSON(cmd.OutOrStdout(), a); err != nil {
 					return err
@@ -196,8 +245,9 @@ func writeAudit(w io.Writer, a audit) error {
 	if err := writeFields(w, [][2]string{
 		{"wallets", fmt.Sprintf("%d, balances %d", a.Wallets, a.Balances)},
 		{"escrows", fmt.Sprintf("%d, held %d", a.Escrows, a.Held)},
+		{"collateral holds", fmt.Sprintf("%d, held %d", a.Holds, a.Collateral)},
 		{"supply", fmt.Sprintf("%d (%s)", a.Supply, orDash(strings.Join(supplies, ", ")))},
-		{"wallets + escrow - supply", strconv.FormatInt(a.Difference, 10)},
+		{"wallets + escrow + collateral - supply", strconv.FormatInt(a.Difference, 10)},
 		{"ledger", verdict},
 	}); err != nil {
 		return err

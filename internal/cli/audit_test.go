@@ -11,7 +11,7 @@ func TestAuditCheck(t *testing.T) {
 	held := []escrowSummary{{SLAID: "s", Period: "p1", Status: "HELD", Amount: 500, Held: 500}, {SLAID: "s", Period: "p0", Status: "SETTLED", Amount: 500}}
 	supply := []supplyRecord{{IssuerMSPID: "ProviderOrgMSP", Minted: 2000}}
 	var a audit
-	a.check(ok, held, supply)
+	a.check(ok, held, nil, supply)
 	if !a.Consistent || a.Balances != 1500 || a.Held != 500 || a.Supply != 2000 || a.Difference != 0 || a.Wallets != 2 || a.Escrows != 2 {
 		t.Fatalf("%+v", a)
 	}
@@ -23,20 +23,20 @@ func TestAuditCheck(t *testing.T) {
 		want     []string
 	}{
 		{"money from nothing", append(ok, walletAccount{ID: "x", Pending: 7, Balance: 7}), held, supply,
-			[]string{"wallets 1507 + held escrow 500 = 2007, but the supply is 2000: +7"}},
+			[]string{"wallets 1507 + held escrow 500 + held collateral 0 = 2007, but the supply is 2000: +7"}},
 		{"negative balance", []walletAccount{ok[0], {ID: "provider", Base: -10, Balance: -10}, {ID: "z", Base: 810, Balance: 810}}, held, supply,
 			[]string{"wallet provider has a negative balance -10"}},
 		{"balance is not base + pending", []walletAccount{ok[0], {ID: "provider", Base: 700, Balance: 800}}, held, supply,
 			[]string{"wallet provider: base 700 + pending 0 is not its balance 800"}},
 		{"settled escrow still holding", ok, []escrowSummary{held[0], {SLAID: "s", Period: "p0", Status: "SETTLED", Amount: 500, Held: 500}}, []supplyRecord{{Minted: 2500}},
 			[]string{"escrow s/p0 is SETTLED and holds 500 of 500"}},
-		{"no supply", ok, held, nil, []string{"wallets 1500 + held escrow 500 = 2000, but the supply is 0: +2000"}},
+		{"no supply", ok, held, nil, []string{"wallets 1500 + held escrow 500 + held collateral 0 = 2000, but the supply is 0: +2000"}},
 		{"overflow", []walletAccount{{ID: "a", Base: 1 << 62, Balance: 1 << 62}, {ID: "b", Base: 1 << 62, Balance: 1 << 62}}, nil, nil,
 			[]string{"the sums overflow int64: more money than can exist"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var a audit
-			a.check(tc.wallets, tc.escrows, tc.supplies)
+			a.check(tc.wallets, tc.escrows, nil, tc.supplies)
 			if a.Consistent {
 				t.Fatal("consistent")
 			}
@@ -57,11 +57,42 @@ func TestAuditCheck(t *testing.T) {
 	}
 }
 
+// TestAuditCollateral: held collateral counts with the money; expired and
+// refunded escrow holds nothing; a hold must add up.
+func TestAuditCollateral(t *testing.T) {
+	wallets := []walletAccount{{ID: "client", Base: 1000, Balance: 1000}}
+	escrows := []escrowSummary{{SLAID: "s", Period: "p1", Status: "EXPIRED", Amount: 500}, {SLAID: "s", Period: "p2", Status: "REFUNDED", Amount: 500}}
+	holds := []holdSummary{{SLAID: "s", Status: "LOCKED", Amount: 400, Held: 300, Drawn: 100}, {SLAID: "r", Status: "RELEASED", Amount: 200, Drawn: 50, Released: 150}}
+	var a audit
+	a.check(wallets, escrows, holds, []supplyRecord{{Minted: 1300}})
+	if !a.Consistent || a.Collateral != 300 || a.Holds != 2 {
+		t.Fatalf("%+v", a)
+	}
+	for _, tc := range []struct {
+		name  string
+		holds []holdSummary
+		want  string
+	}{
+		{"does not add up", []holdSummary{{SLAID: "s", Status: "LOCKED", Amount: 400, Held: 300}}, "collateral of s is LOCKED and holds 300 of 400 (drawn 0, released 0)"},
+		{"released but holding", []holdSummary{{SLAID: "s", Status: "RELEASED", Amount: 300, Held: 300}}, "collateral of s is RELEASED and holds 300 of 300 (drawn 0, released 0)"},
+	} {
+		var b audit
+		b.check(wallets, escrows, tc.holds, []supplyRecord{{Minted: 1300}})
+		found := false
+		for _, p := range b.Problems {
+			found = found || p == tc.want
+		}
+		if b.Consistent || !found {
+			t.Fatalf("%s: problems %q, want %q", tc.name, b.Problems, tc.want)
+		}
+	}
+}
+
 func TestScorePages(t *testing.T) {
 	var s score
-	s.add(score{Periods: 3, Violated: 1, Credits: 10, Penalties: 1, ComplianceBPS: 6666, Bookmark: "b"})
-	s.add(score{Periods: 1, Violated: 1, Credits: 5, ComplianceBPS: 0})
-	if s.Periods != 4 || s.Violated != 2 || s.Credits != 15 || s.Penalties != 1 || s.ComplianceBPS != 5000 || s.Bookmark != "" {
+	s.add(score{Periods: 3, Violated: 1, NoVerdict: 2, Credits: 10, Penalties: 1, ComplianceBPS: 6666, Bookmark: "b"})
+	s.add(score{Periods: 1, Violated: 1, NoVerdict: 1, Credits: 5, ComplianceBPS: 0})
+	if s.Periods != 4 || s.Violated != 2 || s.NoVerdict != 3 || s.Credits != 15 || s.Penalties != 1 || s.ComplianceBPS != 5000 || s.Bookmark != "" {
 		t.Fatalf("%+v", s)
 	}
 }

@@ -323,11 +323,16 @@ type statementRequest struct {
 }
 
 // slaPeriodOf splits a wallet history reference "SLA/period" (the period
-// is an RFC 3339 time, without '/').
+// is an RFC 3339 time, without '/'), or "SLA/" (a collateral lock or
+// release: period "").
 func slaPeriodOf(ref string) (string, string, bool) {
 	i := strings.LastIndex(ref, "/")
-	if i <= 0 || i == len(ref)-1 {
+	if i <= 0 {
 		return "", "", false
+	}
+	if i == len(ref)-1 {
+		// "<sla>/": the SLA's collateral lock or release, of no period.
+		return ref[:i], "", true
 	}
 	if _, err := time.Parse(time.RFC3339, ref[i+1:]); err != nil {
 		return "", "", false
@@ -418,6 +423,8 @@ func buildStatement(ctx context.Context, src *billingSource, req statementReques
 		}
 		if named {
 			line.SLAID, line.Period = slaID, period
+		}
+		if named && period != "" {
 			k := slaID + "/" + period
 			esc, ok := escrows[k]
 			if !ok {

@@ -480,6 +480,7 @@ func TestSLAPeriodOf(t *testing.T) {
 		{"demo-sla/2026-12-06T10:00:00Z", "demo-sla", "2026-12-06T10:00:00Z"},
 		{"a/b/2026-12-06T10:00:00Z", "a/b", "2026-12-06T10:00:00Z"},
 		{"demo-sla/not-a-time", "", ""},
+		{"demo-sla/", "demo-sla", ""},
 		{"/2026-12-06T10:00:00Z", "", ""},
 		{"", "", ""},
 	} {

@@ -21,6 +21,7 @@ func addLifecycleCommands(root *cobra.Command) {
 	addWalletCommands(root)
 	addVerdictCommands(root)
 	addBillingCommands(root)
+	addMoneyCommands(root)
 	root.AddCommand(newDocsCommand())
 }
 

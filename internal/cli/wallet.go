@@ -72,6 +72,7 @@ type score struct {
 	ProductID     string `json:"product_id"`
 	Periods       int64  `json:"periods"`
 	Violated      int64  `json:"violated"`
+	NoVerdict     int64  `json:"no_verdict"`
 	Credits       int64  `json:"credits"`
 	Penalties     int64  `json:"penalties"`
 	ComplianceBPS int64  `json:"compliance_bps"`
@@ -83,6 +84,7 @@ type score struct {
 func (s *score) add(p score) {
 	s.Periods += p.Periods
 	s.Violated += p.Violated
+	s.NoVerdict += p.NoVerdict
 	s.Credits += p.Credits
 	s.Penalties += p.Penalties
 	s.ComplianceBPS = 0
@@ -444,5 +446,6 @@ func scoreFields(sc score) [][2]string {
 	}
 	return [][2]string{{"provider", sc.Provider}, {"product", orDash(sc.ProductID)},
 		{"settled periods", strconv.FormatInt(sc.Periods, 10)}, {"violated periods", strconv.FormatInt(sc.Violated, 10)},
+		{"no verdict", strconv.FormatInt(sc.NoVerdict, 10)},
 		{"compliance", compliance}, {"credits paid", strconv.FormatInt(sc.Credits, 10)}, {"penalties paid", strconv.FormatInt(sc.Penalties, 10)}}
 }

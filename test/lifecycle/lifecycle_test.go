@@ -264,4 +264,5 @@ func TestLifecycle(t *testing.T) {
 	t.Run("settle", func(t *testing.T) {
 		testSettle(t, enc, settleCase{id: id, doc: doc, hexd: hexd, p1: p1, p1End: p1End, p2: p2, p2End: p2End, a1: a1, a2: a2, a3: a3})
 	})
+	t.Run("money", func(t *testing.T) { testMoney(t, enc) })
 }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/slasa/slasa/chaincode/agreement/agreement"
 	"github.com/slasa/slasa/chaincode/internal/cctest"
+	"github.com/slasa/slasa/chaincode/refund/refund"
 	"github.com/slasa/slasa/internal/fabricfake"
 	"github.com/slasa/slasa/signedsla"
 	"github.com/slasa/slasa/sla"
@@ -398,15 +399,45 @@ func TestTerminateSLA(t *testing.T) {
 	n.ExpectError(n.Provider, AG, "TerminateSLA", `SLA "sla-1" is WITHDRAWN; only a PROPOSED or ACTIVE SLA can be terminated`, "sla-1", "again")
 	n.ExpectCallError(cctest.WithDocument(n.Client, doc, "AcceptSLA", "sla-1", cctest.Hex(d), cctest.Sign(t, n.Client, d)), `SLA "sla-1" is WITHDRAWN, not PROPOSED`)
 
-	// Terminate an active SLA: effective at the end of the paid term.
+	// Terminate an active SLA before its only paid period started: the
+	// period is refunded and the SLA ends at once.
 	s2 := cctest.ExampleSLA(t, "sla-2")
 	n.At("2026-04-10T00:00:00Z")
+	before := n.Balance("client")
 	n.Activate(s2, 0) // pays May
 	doc2, _ := cctest.Doc(t, s2)
 	n.MustSubmit(n.Provider, AG, "TerminateSLA", "sla-2", "end of service")
 	a = get(t, n, "sla-2")
-	if a.Status != agreement.StatusTerminated || a.EndsAt != "2026-06-01T00:00:00Z" || a.TerminatedBy != cctest.ID(n.Provider) || a.TerminatedAs != "provider" {
+	if a.Status != agreement.StatusTerminated || a.EndsAt != a.TerminatedAt || a.RefundedPeriod != "2026-05-01T00:00:00Z" || a.PaidPeriods != 0 ||
+		a.TerminatedBy != cctest.ID(n.Provider) || a.TerminatedAs != "provider" {
 		t.Fatalf("terminated %+v", a)
+	}
+	if got := n.Balance("client"); got != before {
+		t.Fatalf("client balance %d after the refund of the unstarted period, want %d", got, before)
+	}
+
+	// Terminate mid-period with the next period paid: the next one is
+	// refunded, the current one is judged when it ends (ends_at).
+	s3 := cctest.ExampleSLA(t, "sla-3")
+	n.At("2026-04-20T00:00:00Z")
+	n.Activate(s3, 200_000) // pays May
+	n.At("2026-05-10T00:00:00Z")
+	n.MustRenew(s3) // pays June
+	paid := n.Balance("client")
+	n.At("2026-05-15T00:00:00Z")
+	n.MustSubmit(n.Client, AG, "TerminateSLA", "sla-3", "moving on")
+	a = get(t, n, "sla-3")
+	if a.EndsAt != "2026-06-01T00:00:00Z" || a.RefundedPeriod != "2026-06-01T00:00:00Z" || a.PaidThrough != "2026-06-01T00:00:00Z" || a.PaidPeriods != 1 {
+		t.Fatalf("terminated mid-period %+v", a)
+	}
+	if got := n.Balance("client"); got != paid+s3.Price.AmountMinor {
+		t.Fatalf("client balance %d, want %d (June refunded)", got, paid+s3.Price.AmountMinor)
+	}
+	var may, june refund.Escrow
+	_ = json.Unmarshal([]byte(n.MustEvaluate(n.Client, cctest.Refund, "GetEscrow", "sla-3", "2026-05-01T00:00:00Z")), &may)
+	_ = json.Unmarshal([]byte(n.MustEvaluate(n.Client, cctest.Refund, "GetEscrow", "sla-3", "2026-06-01T00:00:00Z")), &june)
+	if may.Status != refund.EscrowHeld || june.Status != refund.EscrowRefunded || june.Held != 0 || june.Refunded == nil {
+		t.Fatalf("escrow after termination: May %s, June %s %+v", may.Status, june.Status, june.Refunded)
 	}
 	n.ExpectCallError(cctest.WithDocument(n.Client, doc2, "RenewSLA", "sla-2"), `SLA "sla-2" is TERMINATED, not ACTIVE`)
 	n.ExpectError(n.Client, AG, "TerminateSLA", `SLA "sla-2" is TERMINATED; only a PROPOSED or ACTIVE SLA can be terminated`, "sla-2", "again")

@@ -204,6 +204,10 @@ type SettlementView struct {
 	Digest  string            `json:"digest"`
 	Enclave *EnclavePin       `json:"enclave"`
 	Batch   *signedsla.Anchor `json:"batch"`
+	// ValidityEnd and EndsAt (set when terminated) tell the refund
+	// chaincode's ReleaseCollateral when the SLA is over.
+	ValidityEnd string `json:"validity_end"`
+	EndsAt      string `json:"ends_at"`
 }
 
 // GetSettlementView returns the SettlementView of an SLA and its log batch
@@ -228,7 +232,7 @@ func (c *Contract) GetSettlementView(ctx contractapi.TransactionContextInterface
 	if err != nil {
 		return "", err
 	}
-	v := SettlementView{ID: a.ID, Status: a.Status, Digest: a.Digest, Enclave: a.Enclave}
+	v := SettlementView{ID: a.ID, Status: a.Status, Digest: a.Digest, Enclave: a.Enclave, ValidityEnd: a.ValidityEnd, EndsAt: a.EndsAt}
 	if rec != nil {
 		v.Batch = &rec.Anchor
 	}

@@ -84,9 +84,13 @@
 // Payments are chaincode-to-chaincode calls to the refund chaincode's
 // DepositEscrow in the same transaction: the fee leaves the client's wallet
 // and is held in escrow per (SLA, period) or the whole transaction fails.
-// Termination of an ACTIVE SLA takes effect at the end of the paid term
-// (ends_at): the escrowed periods are still monitored and settled, no further
-// period can be paid.
+// ProposeSLA of an SLA with consequences.collateral_minor calls the refund
+// chaincode's LockCollateral in the same way: the provider's collateral is
+// locked into the SLA's hold, or the proposal fails. Termination of an
+// ACTIVE SLA refunds a paid period that has not started (refund
+// RefundUnstarted, same transaction) and takes effect at the end of the
+// period under way (ends_at): that period is still monitored and settled,
+// no further period can be paid.
 //
 // # Terms private to the parties
 //
@@ -264,6 +268,10 @@ type Agreement struct {
 	TerminatedAs string      `json:"terminated_as,omitempty"`
 	Reason       string      `json:"reason,omitempty"`
 	EndsAt       string      `json:"ends_at,omitempty"`
+	// RefundedPeriod is the paid period that had not started at the
+	// termination: its fee went back to the client (refund
+	// RefundUnstarted).
+	RefundedPeriod string `json:"refunded_period,omitempty"`
 }
 
 // EscrowDeposit is the argument of the refund chaincode's DepositEscrow:
@@ -278,6 +286,25 @@ type EscrowDeposit struct {
 	Provider         sla.Party `json:"provider"`
 	CollateralWallet string    `json:"collateral_wallet,omitempty"`
 	ProductID        string    `json:"product_id"`
+	// SLADigest and Collateral name the collateral the provider locked at
+	// the proposal (consequences.collateral_minor, 0 for none); Expiry is
+	// consequences.escrow_expiry.
+	SLADigest  string            `json:"sla_digest,omitempty"`
+	Collateral int64             `json:"collateral,omitempty"`
+	Expiry     *sla.EscrowExpiry `json:"expiry,omitempty"`
+}
+
+// CollateralLock is the argument of the refund chaincode's LockCollateral:
+// the SLA's collateral, locked from the provider's collateral wallet when
+// it proposes the SLA.
+type CollateralLock struct {
+	SLAID     string    `json:"sla_id"`
+	SLADigest string    `json:"sla_digest"`
+	Amount    int64     `json:"amount"`
+	Currency  string    `json:"currency"`
+	Wallet    string    `json:"wallet"`
+	Provider  sla.Party `json:"provider"`
+	Client    sla.Party `json:"client"`
 }
 
 // PartyRef names an identity in events and records: MSP ID, common name,

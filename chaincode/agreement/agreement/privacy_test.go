@@ -134,7 +134,7 @@ func TestTermsStayPrivate(t *testing.T) {
 	for _, f := range fields {
 		switch f {
 		case "id", "status", "digest", "parties", "validity_start", "validity_end", "signatures", "proposed_at", "accepted_at", "last_period",
-			"paid_through", "paid_periods", "enclave", "enclave_history", "handover", "terminated_at", "terminated_by", "terminated_as", "reason", "ends_at":
+			"paid_through", "paid_periods", "enclave", "enclave_history", "handover", "terminated_at", "terminated_by", "terminated_as", "reason", "ends_at", "refunded_period":
 		default:
 			t.Errorf("the public record has field %q", f)
 		}

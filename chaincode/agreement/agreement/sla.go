@@ -135,6 +135,11 @@ func (c *Contract) ProposeSLA(ctx contractapi.TransactionContextInterface, provi
 	if err := putDocument(ctx, doc.ID, raw, doc.Parties.Provider.MSPID, doc.Parties.Client.MSPID); err != nil {
 		return err
 	}
+	if doc.Consequences.CollateralMinor > 0 {
+		if err := c.lockCollateral(ctx, doc, a.Digest); err != nil {
+			return err
+		}
+	}
 	return emit(ctx, EventSLAProposed, event(a))
 }
 
@@ -342,6 +347,11 @@ func (c *Contract) deposit(ctx contractapi.TransactionContextInterface, a *Agree
 		Provider:         doc.Parties.Provider,
 		CollateralWallet: doc.Consequences.CollateralWallet,
 		ProductID:        doc.Service.ProductID,
+		Collateral:       doc.Consequences.CollateralMinor,
+		Expiry:           doc.Consequences.EscrowExpiry,
+	}
+	if dep.Collateral > 0 {
+		dep.SLADigest = a.Digest
 	}
 	arg, err := json.Marshal(dep)
 	if err != nil {
@@ -353,11 +363,37 @@ func (c *Contract) deposit(ctx contractapi.TransactionContextInterface, a *Agree
 	return nil
 }
 
+// lockCollateral locks the SLA's collateral (consequences.collateral_minor)
+// from the provider's collateral wallet into the SLA's collateral hold by
+// calling the configured refund chaincode's LockCollateral in this
+// transaction (ProposeSLA, submitted by the provider).
+func (c *Contract) lockCollateral(ctx contractapi.TransactionContextInterface, doc *sla.SLA, digest string) error {
+	lock := CollateralLock{
+		SLAID: doc.ID, SLADigest: digest, Amount: doc.Consequences.CollateralMinor, Currency: doc.Price.Currency,
+		Wallet: doc.Consequences.CollateralWallet, Provider: doc.Parties.Provider, Client: doc.Parties.Client,
+	}
+	arg, err := json.Marshal(lock)
+	if err != nil {
+		return fmt.Errorf("encode collateral lock: %w", err)
+	}
+	if _, err := ccall.Call(ctx, c.g.Config().Chaincodes.Refund, "LockCollateral", string(arg)); err != nil {
+		return fmt.Errorf("lock the collateral of SLA %q: %w", doc.ID, err)
+	}
+	return nil
+}
+
 // TerminateSLA ends an SLA. A PROPOSED SLA is withdrawn (status WITHDRAWN)
-// by either party, with nothing paid. An ACTIVE SLA is terminated (status
-// TERMINATED) by either party, effective at the end of its paid term
-// (ends_at = paid_through): periods already in escrow are still settled,
-// no further period can be paid. The submitter must be the provider or the
+// by either party, with nothing paid (its locked collateral, if any, can
+// be released at once: refund ReleaseCollateral). An ACTIVE SLA is
+// terminated (status TERMINATED) by either party at any time, also when a
+// settled verdict said terminate: the period under way is still judged
+// when it ends (its escrow is settled or, after its verdict deadline,
+// claimed), and a paid period that has not started at the transaction
+// time is refunded to the client in this transaction (refund
+// RefundUnstarted), so the SLA ends (ends_at) at the end of the period
+// under way, or at once when none had started. No further period can be
+// paid; the collateral is released after ends_at once every paid period
+// is settled, expired or refunded. The submitter must be the provider or the
 // client (MSP ID, certificate subject and issuer); terminated_by records its
 // identity, terminated_as its role. reason is required (at most 256 bytes
 // of UTF-8 on one line). Event SLATerminated.
@@ -392,6 +428,22 @@ func (c *Contract) TerminateSLA(ctx contractapi.TransactionContextInterface, id 
 	} else {
 		a.Status = StatusTerminated
 		a.EndsAt = a.PaidThrough
+		last, err := time.Parse(time.RFC3339, a.LastPeriod)
+		if err != nil {
+			return fmt.Errorf("SLA %q: last period: %w", id, err)
+		}
+		if now.Before(last) {
+			if _, err := ccall.Call(ctx, c.g.Config().Chaincodes.Refund, "RefundUnstarted", id, a.LastPeriod); err != nil {
+				return fmt.Errorf("refund period %s of SLA %q, which has not started: %w", a.LastPeriod, id, err)
+			}
+			a.RefundedPeriod = a.LastPeriod
+			a.EndsAt = a.LastPeriod
+			if a.PaidPeriods == 1 {
+				a.EndsAt = format(now)
+			}
+			a.PaidThrough = a.LastPeriod
+			a.PaidPeriods--
+		}
 	}
 	a.TerminatedAt = format(now)
 	a.TerminatedBy = caller.ID

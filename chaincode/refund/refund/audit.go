@@ -56,8 +56,9 @@ func (c *Contract) auditor(ctx contractapi.TransactionContextInterface) error {
 // AuditWallets returns one page (pageSize "" or "0" for DefaultPageSize,
 // at most MaxPageSize) of every wallet's Account (base, pending credits and
 // balance), in wallet id order, as a WalletsPage. With AuditEscrows and
-// GetSupply it lets an auditor recompute the money on the ledger: the
-// balances plus the held escrow must equal the supply. For admins of the
+// GetSupply (and AuditCollateral) it lets an auditor recompute the money
+// on the ledger: the balances plus the held escrow and collateral must
+// equal the supply. For admins of the
 // issuer and of the deploy configuration's organizations.
 func (c *Contract) AuditWallets(ctx contractapi.TransactionContextInterface, size, bookmark string) (string, error) {
 	if err := c.auditor(ctx); err != nil {
@@ -125,6 +126,58 @@ func (c *Contract) AuditEscrows(ctx contractapi.TransactionContextInterface, siz
 			return "", fmt.Errorf("decode escrow %q: %w", kv.Key, err)
 		}
 		page.Escrows = append(page.Escrows, EscrowSummary{SLAID: e.SLAID, Period: e.Period, Status: e.Status, Amount: e.Amount, Held: e.Held})
+	}
+	page.Bookmark = meta.GetBookmark()
+	return toJSON(page)
+}
+
+// HoldSummary is a collateral hold as AuditCollateral lists it.
+type HoldSummary struct {
+	SLAID    string `json:"sla_id"`
+	Status   string `json:"status"`
+	Amount   int64  `json:"amount"`
+	Held     int64  `json:"held"`
+	Drawn    int64  `json:"drawn"`
+	Released int64  `json:"released"`
+}
+
+// HoldsPage is one page of AuditCollateral.
+type HoldsPage struct {
+	Holds    []HoldSummary `json:"holds"`
+	Bookmark string        `json:"bookmark"`
+}
+
+// AuditCollateral returns one page of every collateral hold (SLA, status,
+// amount, held, drawn, released), in key order, as a HoldsPage; paged and
+// readable as AuditWallets. The balances plus the held escrow plus the
+// held collateral must equal the supply.
+func (c *Contract) AuditCollateral(ctx contractapi.TransactionContextInterface, size, bookmark string) (string, error) {
+	if err := c.auditor(ctx); err != nil {
+		return "", err
+	}
+	n, err := pageSize(size, DefaultPageSize, MaxPageSize)
+	if err != nil {
+		return "", err
+	}
+	if err := c.bookmarkOf(ctx, keyHold, bookmark); err != nil {
+		return "", err
+	}
+	it, meta, err := ctx.GetStub().GetStateByPartialCompositeKeyWithPagination(keyHold, nil, n, bookmark)
+	if err != nil {
+		return "", fmt.Errorf("read collateral holds: %w", err)
+	}
+	defer it.Close()
+	page := HoldsPage{Holds: []HoldSummary{}}
+	for it.HasNext() {
+		kv, err := it.Next()
+		if err != nil {
+			return "", fmt.Errorf("read collateral holds: %w", err)
+		}
+		var h Hold
+		if err := json.Unmarshal(kv.Value, &h); err != nil {
+			return "", fmt.Errorf("decode collateral hold %q: %w", kv.Key, err)
+		}
+		page.Holds = append(page.Holds, HoldSummary{SLAID: h.SLAID, Status: h.Status, Amount: h.Amount, Held: h.Held, Drawn: h.Drawn, Released: h.Released})
 	}
 	page.Bookmark = meta.GetBookmark()
 	return toJSON(page)

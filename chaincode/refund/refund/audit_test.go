@@ -100,7 +100,7 @@ func TestAudit(t *testing.T) {
 		{n.Client, fmt.Sprintf(`the caller %s is not an admin of ClientOrgMSP (NodeOU role "client", admin required)`, cctest.ID(n.Client))},
 		{n.OtherAdmin, fmt.Sprintf(`the caller %s is not a member of ClientOrgMSP or ProviderOrgMSP or VendorOrgMSP`, cctest.ID(n.OtherAdmin))},
 	} {
-		for _, fn := range []string{"AuditWallets", "AuditEscrows"} {
+		for _, fn := range []string{"AuditWallets", "AuditEscrows", "AuditCollateral"} {
 			n.ExpectError(tc.who, RF, fn, "the audit is for admins of the issuer and of the deploy configuration's organizations: "+tc.want, "", "")
 		}
 	}
@@ -109,4 +109,43 @@ func TestAudit(t *testing.T) {
 	n.ExpectError(n.Issuer, RF, "AuditWallets", fmt.Sprintf("bookmark: %q is not a bookmark of the account keys", escrowKey), "", escrowKey)
 	n.ExpectError(n.Issuer, RF, "AuditEscrows", fmt.Sprintf("bookmark: %q is not a bookmark of the escrow keys", cctest.AccountKey("client")), "", cctest.AccountKey("client"))
 	n.ExpectError(n.Issuer, RF, "AuditEscrows", `pageSize: "5000" is not a page size (0 for 100, at most 1000)`, "5000", "")
+}
+
+// TestAuditCollateral: the held collateral is part of the money on the
+// ledger: wallets + held escrow + held collateral = supply.
+func TestAuditCollateral(t *testing.T) {
+	n := cctest.New(t)
+	for i, amount := range []int64{4000, 2500} {
+		s := collateralSLA(t, "refund_client", 0)
+		s.ID = fmt.Sprintf("sla-%d", i+1)
+		n.Fund(s, 0)
+		n.MustSubmit(n.Issuer, RF, "Mint", "collateral", fmt.Sprint(amount))
+		s.Consequences.CollateralMinor = amount
+		n.MustPropose(s)
+	}
+	for _, size := range []string{"", "1"} {
+		var holds []refund.HoldSummary
+		for bookmark := ""; ; {
+			var p refund.HoldsPage
+			if err := json.Unmarshal([]byte(n.MustEvaluate(n.Issuer, RF, "AuditCollateral", size, bookmark)), &p); err != nil {
+				t.Fatal(err)
+			}
+			holds = append(holds, p.Holds...)
+			if bookmark = p.Bookmark; bookmark == "" {
+				break
+			}
+		}
+		wallets, held := auditSums(t, n, n.Issuer, size)
+		var sum, locked int64
+		for _, w := range wallets {
+			sum += w.Balance
+		}
+		for _, h := range holds {
+			locked += h.Held
+		}
+		if len(holds) != 2 || locked != 6500 || held != 0 || sum+held+locked != supplyOf(t, n) {
+			t.Fatalf("page size %q: %d holds, locked %d, balances %d, held %d, supply %d", size, len(holds), locked, sum, held, supplyOf(t, n))
+		}
+	}
+	n.ExpectError(n.Issuer, RF, "AuditCollateral", fmt.Sprintf("bookmark: %q is not a bookmark of the hold keys", cctest.AccountKey("client")), "", cctest.AccountKey("client"))
 }

@@ -27,8 +27,12 @@
 //	Transfer, Compact   the owner of the wallet (paying, compacted)
 //	BalanceOf, History  the wallet's owner, or an admin of the issuer MSP
 //	DepositEscrow       the SLA's client, only inside a transaction of the configured agreement chaincode
+//	LockCollateral      the SLA's provider, only inside a transaction of the configured agreement chaincode (ProposeSLA)
+//	RefundUnstarted     the SLA's provider or client, only inside a transaction of the agreement chaincode (TerminateSLA)
 //	SettleVerdict       members of the SLA's provider's or client's MSP (who relay the verdict)
-//	GetEscrow           members of the SLA's provider's or client's MSP
+//	ClaimExpiredEscrow  members of the SLA's provider's or client's MSP, at or after the period's verdict deadline
+//	ReleaseCollateral   members of the SLA's provider's or client's MSP, once the SLA is over and no period is held
+//	GetEscrow, GetCollateral   members of the SLA's provider's or client's MSP
 //	GetReputation, GetProductScore, GetSupply, GetConfig   anyone
 //	Configure           an admin of an organization of the deploy configuration
 //
@@ -44,7 +48,8 @@
 //
 //	wallet base, credits, history   a peer of the owner's organization AND a peer of one other
 //	                                organization of the deploy configuration (ccpolicy.OwnerAndOneOf)
-//	escrow, score entry             peers of the SLA's provider's and client's organizations (ccpolicy.AllOf)
+//	escrow, collateral hold,        peers of the SLA's provider's and client's organizations (ccpolicy.AllOf)
+//	score entry
 //	supply of an issuer MSP         a peer of the issuer's organization
 //
 // A key's creation is validated by the chaincode-level policy (the design's
@@ -105,9 +110,22 @@
 //
 // Amounts are int64 minor units. Every operation checks for negative
 // amounts, overflow and insufficient balance, and never lets a balance go
-// below zero. Money exists in wallets and in escrow; only Mint creates it
-// and adds it to the issuer's supply key, so the sum of all wallet balances
-// and held escrow equals the supply.
+// below zero. Money exists in wallets, in escrow and in collateral holds;
+// only Mint creates it and adds it to the issuer's supply key, so the sum
+// of all wallet balances, held escrow and held collateral equals the
+// supply.
+//
+// Nothing stays stuck: an SLA's collateral (consequences.collateral_minor)
+// is locked from the provider's collateral wallet into its hold when the
+// provider proposes it (LockCollateral), pays the verdicts' penalties, and
+// goes back to the wallet once the SLA is over and none of its periods is
+// still in escrow (ReleaseCollateral). A period's escrow leaves HELD once:
+// settled with its verdict (SETTLED), claimed after its verdict deadline
+// (EXPIRED, ClaimExpiredEscrow, when the SLA has an escrow_expiry), or
+// refunded because the SLA was terminated before the period started
+// (REFUNDED, RefundUnstarted). The statuses exclude each other: each of
+// these transactions reads the escrow key as HELD and rewrites it, so two
+// of them in one block conflict and only the first commits.
 //
 // A wallet is its base key (owner, base) and its credit keys. Every CREDIT
 // (a mint, a transfer in, a settlement's service credit, release or
@@ -138,7 +156,10 @@
 // Fabric delivers one chaincode event per transaction. SettleVerdict sets
 // RefundIssued when the client received money (a credit or a penalty), else
 // PeriodSettled; both carry the same Settlement payload, which names both
-// parties by MSP ID, common name, subject, issuer and wallet. Wallet
+// parties by MSP ID, common name, subject, issuer and wallet.
+// ClaimExpiredEscrow sets EscrowExpired (the Expiry), ReleaseCollateral
+// CollateralReleased (the Hold); LockCollateral and RefundUnstarted run
+// inside an agreement chaincode transaction and set none. Wallet
 // operations (Compact included) set no event. DepositEscrow sets none: it runs inside the
 // agreement chaincode's transaction, and events of a called chaincode are not
 // delivered.
@@ -154,7 +175,8 @@
 //	account~<id>                                    a wallet's base (id, owner, base)
 //	delta/<wallet>/<ts ns, 20 digits>/<txid>/<n>    a Credit, pending
 //	entry/<wallet>/<ts ns, 20 digits>/<txid>/<n>    a History Entry: a debit, or a credit Compact moved
-//	escrow~<sla>~<period>                           an Escrow (with its Settlement)
+//	escrow~<sla>~<period>                           an Escrow (with its Settlement, Expiry or refund)
+//	hold~<sla>                                      a collateral Hold
 //	rep~<provider msp>~<product>~<sla>~<period>     a ScoreEntry per settled period
 //
 // Credits and entries are simple keys so that a range can end at a time
@@ -180,14 +202,21 @@ import (
 
 // Event names.
 const (
-	EventRefundIssued  = "RefundIssued"
-	EventPeriodSettled = "PeriodSettled"
+	EventRefundIssued       = "RefundIssued"
+	EventPeriodSettled      = "PeriodSettled"
+	EventEscrowExpired      = "EscrowExpired"
+	EventCollateralReleased = "CollateralReleased"
 )
 
-// Escrow statuses.
+// Escrow statuses: HELD until the period is settled with its verdict
+// (SETTLED), claimed after its verdict deadline (EXPIRED), or refunded to
+// the client because the SLA was terminated before the period started
+// (REFUNDED).
 const (
-	EscrowHeld    = "HELD"
-	EscrowSettled = "SETTLED"
+	EscrowHeld     = "HELD"
+	EscrowSettled  = "SETTLED"
+	EscrowExpired  = "EXPIRED"
+	EscrowRefunded = "REFUNDED"
 )
 
 const (

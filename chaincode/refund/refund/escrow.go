@@ -35,6 +35,13 @@ type Deposit struct {
 	Provider         sla.Party `json:"provider"`
 	CollateralWallet string    `json:"collateral_wallet,omitempty"`
 	ProductID        string    `json:"product_id"`
+	// SLADigest and Collateral name the SLA's locked collateral
+	// (consequences.collateral_minor; 0 for none): the deposit is refused
+	// unless the SLA's collateral hold is locked with them.
+	SLADigest  string `json:"sla_digest,omitempty"`
+	Collateral int64  `json:"collateral,omitempty"`
+	// Expiry is the SLA's consequences.escrow_expiry (nil for none).
+	Expiry *sla.EscrowExpiry `json:"expiry,omitempty"`
 }
 
 // Escrow is one period's fee held for an SLA, and its settlement.
@@ -46,6 +53,14 @@ type Escrow struct {
 	DepositTx  string      `json:"deposit_tx"`
 	DepositAt  string      `json:"deposit_at"`
 	Settlement *Settlement `json:"settlement,omitempty"`
+	// VerdictDeadline is the period's end plus the Expiry's
+	// verdict_within_seconds, fixed at the deposit: from then on either
+	// party may claim the escrow (ClaimExpiredEscrow).
+	VerdictDeadline string `json:"verdict_deadline,omitempty"`
+	// Expired is the outcome of the claim (status EXPIRED), Refunded of
+	// the refund at termination (status REFUNDED).
+	Expired  *Expiry   `json:"expired,omitempty"`
+	Refunded *Refunded `json:"refunded,omitempty"`
 }
 
 // Settlement is the outcome of SettleVerdict for one (SLA, period); it is
@@ -67,8 +82,9 @@ type Settlement struct {
 	Credit   int64 `json:"credit"`
 	Released int64 `json:"released"`
 	// PenaltyOwed is the verdict's penalty; PenaltyPaid what the
+	// collateral hold (an SLA with collateral_minor) or else the
 	// collateral wallet paid to the client; PenaltyUnpaid the rest (no
-	// collateral wallet, or not enough in it).
+	// collateral, or not enough left in it).
 	PenaltyOwed   int64  `json:"penalty_owed"`
 	PenaltyPaid   int64  `json:"penalty_paid"`
 	PenaltyUnpaid int64  `json:"penalty_unpaid"`
@@ -93,6 +109,9 @@ type ScoreEntry struct {
 	Violated    bool   `json:"violated"`
 	Credit      int64  `json:"credit"`
 	PenaltyPaid int64  `json:"penalty_paid"`
+	// NoVerdict marks a period whose escrow expired without a verdict
+	// (ClaimExpiredEscrow): not evaluated.
+	NoVerdict bool `json:"no_verdict,omitempty"`
 }
 
 // Score is a provider's (or one of its products') reputation.
@@ -102,6 +121,9 @@ type Score struct {
 	// Periods evaluated (settled), of which Violated missed an objective.
 	Periods  int64 `json:"periods"`
 	Violated int64 `json:"violated"`
+	// NoVerdict counts the periods whose escrow expired without a verdict
+	// (not in Periods).
+	NoVerdict int64 `json:"no_verdict"`
 	// Credits and Penalties paid in minor units.
 	Credits   int64 `json:"credits"`
 	Penalties int64 `json:"penalties"`
@@ -122,6 +144,10 @@ type slaView struct {
 	Digest  string            `json:"digest"`
 	Enclave *pinView          `json:"enclave"`
 	Batch   *signedsla.Anchor `json:"batch"`
+	// ValidityEnd and EndsAt (a terminated SLA's end) tell
+	// ReleaseCollateral when the SLA is over.
+	ValidityEnd string `json:"validity_end"`
+	EndsAt      string `json:"ends_at"`
 }
 
 // pinView is the part of the agreement's enclave pin that settlement needs.
@@ -133,7 +159,10 @@ type pinView struct {
 	EnclaveVK string `json:"enclave_vk"`
 }
 
-var currencyCode = regexp.MustCompile(`^[A-Z]{3}$`)
+var (
+	currencyCode = regexp.MustCompile(`^[A-Z]{3}$`)
+	digestHex    = regexp.MustCompile(`^[0-9a-f]{64}$`)
+)
 
 func instant(field, s string) (time.Time, error) {
 	t, err := time.Parse(time.RFC3339, s)
@@ -173,8 +202,28 @@ func (d *Deposit) validate() error {
 	if !start.Before(end) {
 		return fmt.Errorf("deposit.period_end: %s is not after the period start %s", d.PeriodEnd, d.Period)
 	}
+	if d.Collateral < 0 {
+		return fmt.Errorf("deposit.collateral: %d is negative", d.Collateral)
+	}
+	if d.Collateral > 0 && !digestHex.MatchString(d.SLADigest) {
+		return fmt.Errorf("deposit.sla_digest: %q is not 64 lower-case hex digits", d.SLADigest)
+	}
+	if x := d.Expiry; x != nil {
+		switch {
+		case x.VerdictWithinSeconds < 1 || x.VerdictWithinSeconds > maxVerdictWithin:
+			return fmt.Errorf("deposit.expiry.verdict_within_seconds: %d is not 1..%d", x.VerdictWithinSeconds, maxVerdictWithin)
+		case x.Outcome != sla.ExpiryRefundClient && x.Outcome != sla.ExpiryReleaseProvider && x.Outcome != sla.ExpirySplit:
+			return fmt.Errorf("deposit.expiry.outcome: %q is not %s, %s or %s", x.Outcome, sla.ExpiryRefundClient, sla.ExpiryReleaseProvider, sla.ExpirySplit)
+		case x.ClientBPS < 0 || x.ClientBPS > 10000:
+			return fmt.Errorf("deposit.expiry.client_bps: %d is not 0..10000", x.ClientBPS)
+		}
+	}
 	return nil
 }
+
+// maxVerdictWithin bounds a verdict deadline after a period's end (365
+// days, as the schema).
+const maxVerdictWithin = 365 * 24 * 3600
 
 func escrowKey(ctx contractapi.TransactionContextInterface, slaID, period string) (string, error) {
 	return key(ctx, keyEscrow, slaID, period)
@@ -255,6 +304,11 @@ func (c *Contract) DepositEscrow(ctx contractapi.TransactionContextInterface, de
 			return err
 		}
 	}
+	if d.Collateral > 0 {
+		if err := checkHold(ctx, &d); err != nil {
+			return err
+		}
+	}
 	ref := d.SLAID + "/" + d.Period
 	if err := b.debit(d.Payer.Wallet, d.Amount, KindEscrow, "escrow", ref); err != nil {
 		return err
@@ -267,6 +321,10 @@ func (c *Contract) DepositEscrow(ctx contractapi.TransactionContextInterface, de
 		return fmt.Errorf("escrow policy: %w", err)
 	}
 	e := Escrow{Deposit: d, Status: EscrowHeld, Held: d.Amount, DepositTx: ctx.GetStub().GetTxID(), DepositAt: b.now.Format(time.RFC3339)}
+	if d.Expiry != nil {
+		end, _ := instant("deposit.period_end", d.PeriodEnd) // validated above
+		e.VerdictDeadline = end.Add(time.Duration(d.Expiry.VerdictWithinSeconds) * time.Second).UTC().Format(time.RFC3339)
+	}
 	return putWithPolicy(ctx, k, "escrow", e, policy)
 }
 
@@ -310,8 +368,10 @@ func (c *Contract) pinnedKey(ctx contractapi.TransactionContextInterface, pin *p
 // SettleVerdict settles one (SLA, period) with the enclave's signed verdict
 // (verdict.Signed as JSON). It pays only when every check holds:
 //
-//   - the period is in escrow and not yet settled, with the verdict's
-//     period end, currency and at most the escrowed fee as credit;
+//   - the period is in escrow and still held (not settled, not claimed
+//     after its verdict deadline, not refunded at termination), with the
+//     verdict's period end, currency and at most the escrowed fee as
+//     credit;
 //   - the submitter (who relays the verdict) belongs to the provider's or
 //     the client's MSP;
 //   - the transaction time is at or after the period's end;
@@ -328,10 +388,12 @@ func (c *Contract) pinnedKey(ctx contractapi.TransactionContextInterface, pin *p
 // The credit goes to the client's wallet and the rest of the fee to the
 // provider's, each as a new credit key: the settlement reads neither
 // wallet's base, so settlements of one provider and one client never
-// conflict. The penalty is paid from the collateral wallet as far as its
-// balance allows: the one debit of a settlement (settlements that pay a
-// penalty from one collateral wallet at the same moment serialise on its
-// base). The settlement is recorded once per (SLA, period) in the escrow
+// conflict. The penalty is paid from the SLA's collateral hold (an SLA
+// with consequences.collateral_minor) as far as it holds money; for an SLA
+// with a collateral wallet but no locked collateral, from that wallet as
+// far as its balance allows: the one debit of a settlement (settlements
+// that pay a penalty from one collateral wallet or hold at the same moment
+// serialise on it). The settlement is recorded once per (SLA, period) in the escrow
 // (policy: both parties), with the provider's score entry (created with
 // the same policy). Event RefundIssued when the client received money,
 // else PeriodSettled.
@@ -365,9 +427,10 @@ func (c *Contract) SettleVerdict(ctx contractapi.TransactionContextInterface, si
 	if caller.ID.MSPID != e.Provider.MSPID && caller.ID.MSPID != e.Payer.MSPID {
 		return "", fmt.Errorf("verdicts of SLA %q are relayed by members of %s and %s only, not by %s", v.SLAID, e.Provider.MSPID, e.Payer.MSPID, caller.ID)
 	}
+	held := e.stillHeld()
 	// mutate:check settle-replay
-	if e.Status == EscrowSettled {
-		return "", fmt.Errorf("verdict.period: period %s of SLA %q is already settled (tx %s)", v.Period, v.SLAID, e.Settlement.TxID)
+	if held != nil {
+		return "", fmt.Errorf("verdict.period: %w", held)
 	}
 	// mutate:check settle-period-end
 	if v.PeriodEnd != e.PeriodEnd {
@@ -467,7 +530,30 @@ func (c *Contract) SettleVerdict(ctx contractapi.TransactionContextInterface, si
 			return "", err
 		}
 	}
-	if s.PenaltyOwed > 0 && e.CollateralWallet != "" {
+	if s.PenaltyOwed > 0 && e.Collateral > 0 {
+		// The SLA's collateral hold pays the penalty as far as it holds
+		// money (settlements of one SLA that pay a penalty serialise on
+		// its hold).
+		h, hk, err := loadHold(ctx, v.SLAID)
+		if err != nil {
+			return "", err
+		}
+		// mutate:check settle-hold
+		if h == nil || h.Status != HoldLocked {
+			return "", fmt.Errorf("SLA %q has no locked collateral hold to pay its penalty from", v.SLAID)
+		}
+		s.PenaltyPaid = min(s.PenaltyOwed, h.Held)
+		if s.PenaltyPaid > 0 {
+			if err := b.credit(e.Payer.Wallet, e.Payer.MSPID, s.PenaltyPaid, KindCollateralPenalty, "collateral-hold", ref); err != nil {
+				return "", err
+			}
+			h.Held -= s.PenaltyPaid
+			h.Drawn += s.PenaltyPaid
+			if err := putJSON(ctx, hk, "collateral hold", h); err != nil {
+				return "", err
+			}
+		}
+	} else if s.PenaltyOwed > 0 && e.CollateralWallet != "" {
 		// The one debit of a settlement: the provider's collateral wallet
 		// (settlements that pay no penalty read no wallet).
 		col, err := b.base(e.CollateralWallet)
@@ -499,15 +585,7 @@ func (c *Contract) SettleVerdict(ctx contractapi.TransactionContextInterface, si
 	if err := putJSON(ctx, k, "escrow", e); err != nil {
 		return "", err
 	}
-	rk, err := key(ctx, keyRep, e.Provider.MSPID, e.ProductID, v.SLAID, v.Period)
-	if err != nil {
-		return "", err
-	}
-	repPolicy, err := ccpolicy.AllOf(e.Provider.MSPID, e.Payer.MSPID)
-	if err != nil {
-		return "", fmt.Errorf("score entry policy: %w", err)
-	}
-	if err := putWithPolicy(ctx, rk, "score entry", ScoreEntry{SLAID: v.SLAID, Period: v.Period, Violated: v.Violated, Credit: s.Credit, PenaltyPaid: s.PenaltyPaid}, repPolicy); err != nil {
+	if err := c.putScore(ctx, &e, ScoreEntry{SLAID: v.SLAID, Period: v.Period, Violated: v.Violated, Credit: s.Credit, PenaltyPaid: s.PenaltyPaid}); err != nil {
 		return "", err
 	}
 	name := EventPeriodSettled
@@ -591,6 +669,10 @@ func score(ctx contractapi.TransactionContextInterface, providerMSP, productID, 
 		if err := json.Unmarshal(kv.Value, &e); err != nil {
 			return nil, fmt.Errorf("decode score entry: %w", err)
 		}
+		if e.NoVerdict {
+			s.NoVerdict++
+			continue
+		}
 		s.Periods++
 		if e.Violated {
 			s.Violated++
@@ -622,6 +704,7 @@ func (s *Score) Add(page *Score) error {
 	var err error
 	s.Periods += page.Periods
 	s.Violated += page.Violated
+	s.NoVerdict += page.NoVerdict
 	if s.Credits, err = add(s.Credits, page.Credits); err != nil {
 		return err
 	}

@@ -67,6 +67,19 @@ const (
 	KindCredit      = "service_credit"
 	KindPenaltyOut  = "penalty_paid"
 	KindPenaltyIn   = "penalty_received"
+	// KindCollateralLock is the collateral leaving the provider's
+	// collateral wallet into the SLA's hold, KindCollateralRelease what is
+	// left of it coming back; KindCollateralPenalty a penalty the client
+	// received from the hold.
+	KindCollateralLock    = "collateral_lock"
+	KindCollateralRelease = "collateral_release"
+	KindCollateralPenalty = "collateral_penalty"
+	// KindExpiryRefund and KindExpiryRelease are the client's and the
+	// provider's shares of an expired escrow; KindTerminationRefund the fee
+	// of a period that had not started when the SLA was terminated.
+	KindExpiryRefund      = "expiry_refund"
+	KindExpiryRelease     = "expiry_release"
+	KindTerminationRefund = "termination_refund"
 )
 
 const (

@@ -159,6 +159,9 @@ func TestCreateTicketInputs(t *testing.T) {
 	proposed := cctest.SupportSLA(t, "sla-3")
 	n.MustPropose(proposed)
 	n.ExpectCallError(cctest.CreateTicketCall(t, n.Client, proposed, "t1", "critical", "incident", "down"), `SLA "sla-3" is PROPOSED; tickets are opened on an ACTIVE SLA`)
+	// Terminated once April (paid) has begun: April is still judged (a
+	// period not started at the termination would be refunded).
+	n.At("2026-04-10T00:00:00Z")
 	n.MustSubmit(n.Client, cctest.Agreement, "TerminateSLA", "sla-1", "moving")
 	n.At("2026-04-30T23:59:59Z")
 	n.MustCall(cctest.CreateTicketCall(t, n.Client, s, "t2", "critical", "incident", "down"))
