@@ -104,10 +104,11 @@ jq --arg id "$ID" --arg s "$P0" --arg e "$(iso $((start + 30 * PERIOD)))" --argj
 	| .support.objectives |= map(if .measure == "acceptance" then .target_ms = $a else .target_ms = $c end)' \
 	examples/telecom/sla.json >"$WORK/sla.json"
 
-step "Wallets: the client's and the provider's; the issuer mints two months of the telecom fee for the client"
-for w in client provider; do
-	if out="$(slasa wallet open "$w" --as "$w" 2>&1)"; then info "wallet $w opened"
-	elif grep -q "already exists" <<<"$out"; then info "wallet $w exists"
+COLLATERAL="$(jq -r .consequences.collateral_wallet "$WORK/sla.json")"
+step "Wallets: the client's, the provider's and its collateral wallet $COLLATERAL (the SLA's penalties are paid from it); the issuer mints two months of the telecom fee for the client"
+for w in client:client provider:provider "$COLLATERAL:provider"; do
+	if out="$(slasa wallet open "${w%%:*}" --as "${w#*:}" 2>&1)"; then info "wallet ${w%%:*} opened"
+	elif grep -q "already exists" <<<"$out"; then info "wallet ${w%%:*} exists"
 	else die "$out"; fi
 done
 slasa wallet mint client "$(jq -r '.price.amount_minor * 2' "$WORK/sla.json")" --as issuer >/dev/null
