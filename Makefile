@@ -2,6 +2,7 @@
 #
 #   make test    every test: unit tests, then integration tests on a real local network
 #   make demo    the whole story on a real local network (see README)
+#   make demo-tickets  the trouble-ticket act (demo/tickets.sh)
 #
 # Tools the project needs are built from the Go module proxy into $(CACHE_DIR)
 # (default .cache/, ignored by git); nothing is expected to be installed by hand
@@ -18,7 +19,7 @@ STATICCHECK_VERSION := v0.8.2
 
 GO_PACKAGES  := ./...
 
-.PHONY: help build test test-unit system-packages lint fmt vet staticcheck bench fuzz clean demo mutate
+.PHONY: help build test test-unit system-packages lint fmt vet staticcheck bench fuzz clean demo demo-tickets mutate
 
 help: ## list the targets
 	@grep -hE '^[a-zA-Z_-]+:.*## ' $(MAKEFILE_LIST) | sed -E 's/:.*## /\t/' | sort
@@ -30,6 +31,9 @@ build: ## build every package and the slasa CLI into .cache/bin
 
 demo: ## the whole story on a real local network in minutes (demo/demo.sh; leaves the network up)
 	SLASA_CACHE_DIR="$(CACHE_DIR)" bash demo/demo.sh
+
+demo-tickets: ## the trouble-ticket act on a real local network in about 2.5 minutes (demo/tickets.sh; leaves the network up)
+	SLASA_CACHE_DIR="$(CACHE_DIR)" bash demo/tickets.sh
 
 test: test-unit mutate test-integration ## unit tests, the security-check mutants, then integration tests on a real network (the CI command)
 

@@ -4,20 +4,23 @@
 #   1. installs Caliper 0.6.0 (npm ci from package-lock.json) and binds it to Fabric 2.5, once;
 #   2. starts a native Fabric network in its own run folder and port block (BENCH_RUN_DIR, BENCH_PORT_BASE),
 #      so a network of yours (.run, port 27000) is left alone;
-#   3. deploys agreement, refund, ercc, the baseline chaincode and a test enclave chaincode (smoke as benchenclave,
-#      the enclave chaincode its deploy configuration names: SLASA_CC_ENCLAVE), each organization with its own
-#      servers, and records the deploy configuration with `slasa config record` as provider-admin;
+#   3. deploys agreement, refund, ercc, ticket, the baseline chaincode and a test enclave chaincode (smoke as
+#      benchenclave, the enclave chaincode its deploy configuration names: SLASA_CC_ENCLAVE), each organization with
+#      its own servers, and records the deploy configuration with `slasa config record` as provider-admin;
 #   4. bench/caliper/gen prepare: registers a simulated enclave key for benchenclave as provider-admin (attesting the
 #      deploy configuration's digest), opens one client and one provider wallet per SLA and has the issuer's admin fund
 #      the client's (one Mint at a time: every Mint updates the issuer's supply key), and precomputes the signed SLAs
 #      (30-second billing periods for 3 batches) plus Caliper's network and benchmark configuration; it also proposes
 #      and accepts as many "shared" SLAs, which all use one provider wallet and one client wallet (accepted one at a
-#      time: each deposit debits the one client wallet);
+#      time: each deposit debits the one client wallet), and the ticket SLA of the ticket rounds (the template with
+#      examples/telecom's support terms);
 #   5. runs Caliper with a /proc sampler of the peers, orderer and chaincode servers, and gen settle next to it: once
 #      the accept round has ended (each SLA paid its first period that had not started) and every paid period is
 #      over, it signs the anchors covering each paid period and the verdicts naming its last batch, which the anchor
 #      and settle rounds wait for before they start; it anchors the shared SLAs' batches itself, so that the round
-#      settle-shared-provider settles every SLA of one provider and one client wallet concurrently;
+#      settle-shared-provider settles every SLA of one provider and one client wallet concurrently; and gen tickets:
+#      once the create-ticket round has opened every ticket of the ticket SLA, it has the provider assign each to
+#      VendorOrg's vendor and the vendor acknowledge it, and hands the records to the update-ticket round;
 #   6. bench/caliper/gen report: summary table and ratios into bench/RESULTS.md; exits non-zero when any
 #      transaction failed (Caliper's own exit code does not say so);
 #   7. tears the network down (also on failure or Ctrl-C). Caliper's output stays in BENCH_OUT_DIR.
@@ -25,8 +28,9 @@
 # Environment: BENCH_SLAS (400), BENCH_BATCHES (3 per SLA), BENCH_WORKERS (2), BENCH_LOAD (32 in flight per worker),
 # BENCH_PORT_BASE (33500: the network's 500-port block 33500..33999, above the Go harness's 20000..32499),
 # BENCH_RUN_DIR (<cache>/bench-run), BENCH_OUT_DIR (<cache>/bench-caliper), BENCH_TIMEOUT (600 s for the Caliper
-# run), SLASA_CACHE_DIR (<repo>/.cache), SLASA_ORGS (3: organizations with a peer; Caliper acts as ProviderOrg's
-# and ClientOrg's users, the Gateway picks the endorsers of the any-two policy).
+# run), SLASA_CACHE_DIR (<repo>/.cache), SLASA_ORGS (3: organizations with a peer; Caliper acts as ProviderOrg's,
+# ClientOrg's and VendorOrg's users; the SLA and ticket transactions name their endorsing organizations, the
+# Gateway picks the endorsers of the baseline's policy).
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -64,15 +68,16 @@ gen="$cache/bin/slasa-bench-gen"
 # ---- the network, torn down whatever happens
 monitor_pid=""
 settle_pid=""
+tickets_pid=""
 stop_bg() {
 	local pid
-	for pid in "$monitor_pid" "$settle_pid"; do
+	for pid in "$monitor_pid" "$settle_pid" "$tickets_pid"; do
 		if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then
 			kill "$pid" 2>/dev/null || true
 			wait "$pid" 2>/dev/null || true
 		fi
 	done
-	monitor_pid="" settle_pid=""
+	monitor_pid="" settle_pid="" tickets_pid=""
 }
 teardown() {
 	local rc=$?
@@ -97,15 +102,16 @@ rm -rf "$out"
 mkdir -p "$out"
 log "starting the network (run folder $SLASA_RUN_DIR, port base $SLASA_PORT_BASE)"
 bash network/up.sh
-for cc in agreement refund ercc baseline; do
+for cc in agreement refund ercc ticket baseline; do
 	bash network/deploy.sh "$cc"
 done
 # The test enclave chaincode: any deployed chaincode under the configured enclave name will do for ercc and the
 # refund chaincode (the verdicts are signed by a key registered for it in ercc); smoke is the smallest.
 bash network/deploy.sh smoke --name "$SLASA_CC_ENCLAVE"
-# The deploy configuration on the ledger of agreement, refund and ercc, as the operator does (deploy-all.sh step 2).
+# The deploy configuration on the ledger of agreement, refund, ercc and ticket, as the operator does (deploy-all.sh
+# step 2).
 go build -o "$SLASA_RUN_DIR/bin/slasa" ./cmd/slasa
-"$SLASA_RUN_DIR/bin/slasa" --run-dir "$SLASA_RUN_DIR" --as provider-admin config record
+"$SLASA_RUN_DIR/bin/slasa" --run-dir "$SLASA_RUN_DIR" --as provider-admin config record --chaincodes agreement,refund,ercc,ticket
 
 log "preparing ($slas SLAs, $batches batches each, $workers workers x $load in flight)"
 "$gen" prepare -run-dir "$SLASA_RUN_DIR" -out "$out" -slas "$slas" -batches "$batches" -workers "$workers" -load "$load"
@@ -114,6 +120,8 @@ log "preparing ($slas SLAs, $batches batches each, $workers workers x $load in f
 monitor_pid=$!
 "$gen" settle -run-dir "$SLASA_RUN_DIR" -out "$out" 2>"$out/settle.log" &
 settle_pid=$!
+"$gen" tickets -run-dir "$SLASA_RUN_DIR" -out "$out" 2>"$out/tickets.log" &
+tickets_pid=$!
 
 log "running Caliper (at most ${BENCH_TIMEOUT:-600} s)"
 caliper_rc=0
@@ -125,6 +133,7 @@ caliper_rc=0
 	--caliper-flow-only-test) >"$out/caliper.log" 2>&1 || caliper_rc=$?
 stop_bg
 [ ! -s "$out/settle.log" ] || cat "$out/settle.log" >&2
+[ ! -s "$out/tickets.log" ] || cat "$out/tickets.log" >&2
 grep -E '^\|' "$out/caliper.log" | tail -n 12 >&2 || true
 if [ "$caliper_rc" -ne 0 ]; then
 	log "Caliper exited with $caliper_rc (log: $out/caliper.log)"

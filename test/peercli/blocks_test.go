@@ -98,9 +98,9 @@ func readDoc(t *testing.T) string {
 }
 
 // TestDocumentCoversTheLifecycle keeps the document complete: every step the README promises (the
-// deploy configuration recorded on the three contract chaincodes, wallets, an enclave registered and
-// looked up by id, the lifecycle, the handover, anchors, settlement) has a command in a bash block
-// (which the integration test runs).
+// deploy configuration recorded on the contract chaincodes, wallets, an enclave registered and
+// looked up by id, the lifecycle, the handover, anchors, settlement, a trouble ticket's transitions
+// and queries) has a command in a bash block (which the integration test runs).
 func TestDocumentCoversTheLifecycle(t *testing.T) {
 	blocks, err := bashBlocks(readDoc(t))
 	if err != nil {
@@ -116,6 +116,12 @@ func TestDocumentCoversTheLifecycle(t *testing.T) {
 		`"GetEscrow"`, "slasa verdict sign", `"SettleVerdict"`,
 		// Terms private to the parties: the document as transient data, read back from the own copy.
 		"--transient", "{sla: ($sla | @base64)}", ".signed.document", "source network/env.sh other other",
+		// Trouble tickets: every transition and query, by the customer, the provider and the vendor.
+		"network/deploy.sh ticket", "source network/env.sh vendor vendor", "slasa identity --as vendor --json",
+		`"CreateTicket"`, "ticket_tx AssignVendor", "ticket_tx AcknowledgeTicket", "ticket_tx PauseTicket",
+		"ticket_tx ResumeTicket", "ticket_tx UpdateTicket", "ticket_tx ResolveTicket", "ticket_tx ReopenTicket",
+		"ticket_tx CloseTicket", "ticket_tx Escalate", "ticket_query GetTicket", "ticket_query ListTickets",
+		"ticket_query GetTicketHistory",
 	} {
 		if !strings.Contains(code, want) {
 			t.Errorf("%s: no bash block contains %q", docPath, want)

@@ -97,11 +97,19 @@ func TestPeerCLIDocument(t *testing.T) {
 		"pinned by SLA",      // SettleVerdict by the enclave handed over from
 		"is already settled", // SettleVerdict again
 		`"attestation_type": "simulated"`,
+		// Step 8, the trouble ticket.
+		"arguments: CreateTicket takes 2 (slaID, ticketID), not 3",                           // text as an argument
+		"only the ticket's vendor may call it",                                               // AcknowledgeTicket by the provider
+		"is readable by ClientOrgMSP, ProviderOrgMSP, VendorOrgMSP only, not by OtherOrgMSP", // GetTicket by OtherOrg
+		"is at escalation level 1 of its acceptance target; the next level is 2, not 1",      // Escalate level 1 again
+		"is resolved; ResolveTicket needs status acknowledged or in_progress",                // ResolveTicket twice
 	} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("the script's output lacks %q", want)
 		}
 	}
+
+	checkTicket(t)
 
 	// The SLA was handed over from the first test enclave key to the second, which settled the period.
 	enclaveOf := func(file string) string {
@@ -178,5 +186,101 @@ func TestPeerCLIDocument(t *testing.T) {
 	}
 	if s := escrow.Settlement; escrow.Status != "SETTLED" || s.EnclaveID != pinB || s.BatchSeq != 2 || s.BatchCID != "bafydemobatch2" || s.Credit != 30000 {
 		t.Errorf("escrow of %s %s: %+v", a.ID, a.LastPeriod, escrow)
+	}
+}
+
+// checkTicket checks through the Gateway, as each of the ticket's organizations, what step 8 of the
+// document did to ticket TT-1: closed after the document's transitions, in that order, escalated once,
+// both targets with an outcome, the same record in the three organizations' collections.
+func checkTicket(t *testing.T) {
+	t.Helper()
+	c, err := net.Contract("provider", "agreement")
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := c.EvaluateTransaction("ListSLAs", "provider", "ProviderOrgMSP", "", "10", "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var page struct {
+		Records []struct {
+			ID string `json:"id"`
+		} `json:"records"`
+	}
+	if err := json.Unmarshal(res, &page); err != nil || len(page.Records) != 1 {
+		t.Fatalf("ListSLAs: %v %s", err, res)
+	}
+	slaID := page.Records[0].ID
+	type view struct {
+		Ticket struct {
+			Orgs []string `json:"orgs"`
+		} `json:"ticket"`
+		Record struct {
+			Status         string `json:"status"`
+			VendorTicketID string `json:"vendor_ticket_id"`
+			Acceptance     struct {
+				Outcome *struct {
+					Result string `json:"result"`
+				} `json:"outcome"`
+			} `json:"acceptance"`
+			Closure struct {
+				Outcome *struct {
+					Result string `json:"result"`
+				} `json:"outcome"`
+			} `json:"closure"`
+			Escalations []struct {
+				Target string `json:"target"`
+				Level  int    `json:"level"`
+			} `json:"escalations"`
+			Timeline []struct {
+				Action string `json:"action"`
+				Role   string `json:"role"`
+			} `json:"timeline"`
+		} `json:"record"`
+	}
+	var records []string
+	for _, who := range []string{"client", "provider", "vendor"} {
+		tc, err := net.Contract(who, "ticket")
+		if err != nil {
+			t.Fatal(err)
+		}
+		res, err := tc.EvaluateTransaction("GetTicket", slaID, "TT-1")
+		if err != nil {
+			t.Fatalf("%s GetTicket: %v", who, err)
+		}
+		var v view
+		if err := json.Unmarshal(res, &v); err != nil {
+			t.Fatal(err)
+		}
+		var raw struct {
+			Record json.RawMessage `json:"record"`
+		}
+		if err := json.Unmarshal(res, &raw); err != nil {
+			t.Fatal(err)
+		}
+		records = append(records, string(raw.Record))
+		if who != "client" {
+			continue
+		}
+		r := v.Record
+		var steps []string
+		for _, tr := range r.Timeline {
+			steps = append(steps, tr.Action+"/"+tr.Role)
+		}
+		want := "CreateTicket/customer AssignVendor/provider Escalate/customer AcknowledgeTicket/vendor PauseTicket/vendor " +
+			"ResumeTicket/customer UpdateTicket/vendor ResolveTicket/vendor ReopenTicket/customer ResolveTicket/vendor CloseTicket/customer"
+		if got := strings.Join(steps, " "); got != want {
+			t.Errorf("TT-1 timeline\n got %s\nwant %s", got, want)
+		}
+		if r.Status != "closed" || r.VendorTicketID != "VND-4711" || len(r.Escalations) != 1 || r.Escalations[0].Target != "acceptance" ||
+			r.Escalations[0].Level != 1 || r.Acceptance.Outcome == nil || r.Closure.Outcome == nil || r.Closure.Outcome.Result != "met" {
+			t.Errorf("TT-1: %+v", r)
+		}
+		if strings.Join(v.Ticket.Orgs, ",") != "ClientOrgMSP,ProviderOrgMSP,VendorOrgMSP" {
+			t.Errorf("TT-1 orgs %v", v.Ticket.Orgs)
+		}
+	}
+	if records[0] != records[1] || records[0] != records[2] {
+		t.Errorf("the three organizations' records of TT-1 differ:\n%s", strings.Join(records, "\n"))
 	}
 }

@@ -7,14 +7,15 @@ import (
 )
 
 // caliperOrgs are the organizations Caliper acts for: the provider's (provider,
-// logger) and the client's (client). Other organizations of the network, if
-// any, are left out.
+// logger), the client's (client) and the vendor's (vendor, who updates the
+// tickets). Other organizations of the network, if any, are left out.
 var caliperOrgs = []struct {
 	org   string
 	users []string
 }{
 	{"provider", []string{"provider", "logger"}},
 	{"client", []string{"client"}},
+	{"vendor", []string{"vendor"}},
 }
 
 // caliperNetwork is Caliper's network configuration (format 2.0.0 of the
@@ -40,7 +41,7 @@ func caliperNetwork(info *fabnet.Info) map[string]any {
 		})
 	}
 	var contracts []any
-	for _, cc := range []string{ccAgreement, ccRefund, ccBaseline} {
+	for _, cc := range []string{ccAgreement, ccRefund, ccBaseline, ccTicket} {
 		contracts = append(contracts, map[string]any{"id": cc})
 	}
 	return map[string]any{
@@ -68,6 +69,11 @@ const (
 	// wallet and one client wallet, concurrently.
 	roundSettleShared = "settle-shared-provider"
 	roundGetSLA       = "get-sla"
+	// roundCreateTicket opens one ticket per SLA, all on the one ticket SLA
+	// at once; roundUpdateTicket has the vendor update each of them (after
+	// gen tickets assigned and acknowledged them), all at once.
+	roundCreateTicket = "create-ticket"
+	roundUpdateTicket = "update-ticket"
 )
 
 // caliperBenchmark is Caliper's benchmark configuration: every round at the
@@ -91,6 +97,8 @@ func caliperBenchmark(f prepareFlags, out string) map[string]any {
 		}
 	}
 	reads := n * f.batches
+	tickets := map[string]any{"tickets": filepath.Join(out, ticketsFile), "ticketsWanted": filepath.Join(out, ticketsWantedFile),
+		"ticketsError": filepath.Join(out, ticketsErrorFile)}
 	return map[string]any{"test": map[string]any{
 		"name":        "slasa",
 		"description": "slasa chaincodes against the no-op/put baseline chaincode, same network, same concurrency",
@@ -105,6 +113,8 @@ func caliperBenchmark(f prepareFlags, out string) map[string]any {
 			round(roundSettle, "settle", n, settle),
 			round(roundSettleShared, "settleshared", n, settle),
 			round(roundGetSLA, "getsla", reads, nil),
+			round(roundCreateTicket, "createticket", n, nil),
+			round(roundUpdateTicket, "updateticket", n, tickets),
 		},
 	}}
 }

@@ -10,12 +10,19 @@
 //	    and has the issuer's admin fund the client's, signs N SLA documents
 //	    (billing periods of B 10-second log windows), and writes
 //	    payloads.json, the test enclave's key, network.yaml and benchmark.yaml
-//	    (Caliper's configuration) into DIR.
+//	    (Caliper's configuration) into DIR; it also proposes and accepts the
+//	    shared SLAs and the ticket SLA (the template with the support terms
+//	    of examples/telecom) of the ticket rounds.
 //	gen settle -run-dir RUN -out DIR
 //	    runs next to Caliper: once the accept round has ended and every
 //	    SLA's paid period is over, signs B anchors covering each paid period
 //	    and its verdict, naming the last batch, into DIR/settle.json, which
 //	    the anchor and settle rounds wait for.
+//	gen tickets -run-dir RUN -out DIR
+//	    runs next to Caliper: once the create-ticket round has ended, has the
+//	    provider assign every ticket of the ticket SLA to VendorOrg's vendor
+//	    and the vendor acknowledge it, and writes each ticket's current record
+//	    into DIR/tickets.json, which the update-ticket round waits for.
 //	gen monitor -run-dir RUN -out FILE
 //	    samples CPU time and resident memory of the network's peers, orderers
 //	    and chaincode servers from /proc once a second until SIGINT/SIGTERM.
@@ -40,6 +47,8 @@ func main() {
 		err = runPrepare(os.Args[2:])
 	case "settle":
 		err = runSettle(os.Args[2:])
+	case "tickets":
+		err = runTickets(os.Args[2:])
 	case "monitor":
 		err = runMonitor(os.Args[2:])
 	case "report":
@@ -54,6 +63,6 @@ func main() {
 }
 
 func usage() {
-	fmt.Fprintln(os.Stderr, "usage: gen prepare|settle|monitor|report [flags] (gen SUBCOMMAND -h for the flags)")
+	fmt.Fprintln(os.Stderr, "usage: gen prepare|settle|tickets|monitor|report [flags] (gen SUBCOMMAND -h for the flags)")
 	os.Exit(2)
 }

@@ -15,6 +15,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -42,6 +43,7 @@ const (
 	ccRegistry  = "ercc"
 	ccBaseline  = "baseline"
 	ccEnclave   = "benchenclave"
+	ccTicket    = "ticket"
 )
 
 // windowSeconds is the width of one log batch window; a billing period of
@@ -55,6 +57,11 @@ const (
 	settleWantedFile = "settle.wanted"
 	settleErrorFile  = "settle.error"
 	enclaveKeyFile   = "enclave-key.pem"
+	// gen tickets writes ticketsFile (or ticketsErrorFile) once the
+	// update-ticket round asks for it (ticketsWantedFile).
+	ticketsFile       = "tickets.json"
+	ticketsWantedFile = "tickets.wanted"
+	ticketsErrorFile  = "tickets.error"
 )
 
 // Payloads is what the workload modules read (payloads.json).
@@ -82,6 +89,26 @@ type Payloads struct {
 	Shared               []SLAPayload `json:"shared"`
 	SharedProviderWallet string       `json:"shared_provider_wallet"`
 	SharedClientWallet   string       `json:"shared_client_wallet"`
+	// TicketSLA is the one SLA of the ticket rounds: the template with the
+	// support terms of -ticket-terms, between the shared wallets, proposed
+	// and accepted by gen prepare. Tickets are the ids of its tickets, one
+	// per SLA of SLAs (split between the workers like the SLAs): the
+	// create-ticket round opens them all at once, each under a key of its
+	// own; gen tickets assigns them to VendorOrg's vendor, who
+	// acknowledges them; the update-ticket round has the vendor update them
+	// all at once, endorsed by TicketOrgs (the customer's, the provider's
+	// and the vendor's organizations).
+	TicketSLA  SLAPayload `json:"ticket_sla"`
+	Tickets    []string   `json:"tickets"`
+	TicketOrgs []string   `json:"ticket_orgs"`
+}
+
+// TicketsPayloads is what the update-ticket round reads (tickets.json),
+// written by gen tickets once every ticket is acknowledged: Records[i] is
+// ticket i's current record as GetTicket returned it to the vendor, passed
+// back in the transient map under "ticket".
+type TicketsPayloads struct {
+	Records []string `json:"records"`
 }
 
 // SettlePayloads is what the anchor and settle rounds read (settle.json),
@@ -112,6 +139,7 @@ type SLAPayload struct {
 
 type prepareFlags struct {
 	runDir, out, example string
+	ticketTerms          string
 	slas, batches        int
 	workers, load        int
 	setupConcurrency     int
@@ -123,6 +151,7 @@ func runPrepare(args []string) error {
 	fs.StringVar(&f.runDir, "run-dir", "", "run folder of the running network (holds network.json)")
 	fs.StringVar(&f.out, "out", "", "output folder for payloads.json, network.yaml and benchmark.yaml")
 	fs.StringVar(&f.example, "sla", filepath.Join("examples", "aws-ec2-region", "sla.json"), "SLA document used as the template")
+	fs.StringVar(&f.ticketTerms, "ticket-terms", filepath.Join("examples", "telecom", "sla.json"), "SLA document whose support section the ticket SLA takes")
 	fs.IntVar(&f.slas, "slas", 400, "number of distinct SLAs (a multiple of -workers)")
 	fs.IntVar(&f.batches, "batches", 3, "consecutive log batches anchored per SLA")
 	fs.IntVar(&f.workers, "workers", 2, "Caliper workers")
@@ -147,7 +176,7 @@ func runPrepare(args []string) error {
 	if err != nil {
 		return err
 	}
-	for _, cc := range []string{ccAgreement, ccRefund, ccRegistry, ccBaseline, ccEnclave} {
+	for _, cc := range []string{ccAgreement, ccRefund, ccRegistry, ccBaseline, ccEnclave, ccTicket} {
 		if _, ok := info.Chaincodes[cc]; !ok {
 			return fmt.Errorf("chaincode %q is not deployed on the network of %s", cc, f.runDir)
 		}
@@ -175,7 +204,7 @@ func runPrepare(args []string) error {
 	if err := p.shared(pl); err != nil {
 		return err
 	}
-	logf("proposed and accepted %d SLAs sharing the wallets %s and %s in %s", len(pl.Shared), pl.SharedProviderWallet, pl.SharedClientWallet, time.Since(t).Round(time.Millisecond))
+	logf("proposed and accepted %d SLAs sharing the wallets %s and %s, and the ticket SLA %s, in %s", len(pl.Shared), pl.SharedProviderWallet, pl.SharedClientWallet, pl.TicketSLA.ID, time.Since(t).Round(time.Millisecond))
 	if err := writeJSON(filepath.Join(f.out, payloadsFile), pl); err != nil {
 		return err
 	}
@@ -483,7 +512,80 @@ func (p *preparer) payloads() (*Payloads, error) {
 			pl.Shared = append(pl.Shared, sp)
 		}
 	}
+	if err := p.ticketPayloads(pl, base, start, end, signProvider, signClient); err != nil {
+		return nil, err
+	}
 	return pl, nil
+}
+
+// ticketPayloads makes the ticket SLA (the template with the support terms
+// of -ticket-terms, the shared wallets, the same validity and periods as
+// the other SLAs) with both signatures, its ticket ids and the
+// organizations that endorse a ticket once it has a vendor.
+func (p *preparer) ticketPayloads(pl *Payloads, base *sla.SLA, start, end time.Time, signProvider, signClient identity.Sign) error {
+	raw, err := os.ReadFile(p.f.ticketTerms)
+	if err != nil {
+		return err
+	}
+	terms, err := sla.Parse(raw)
+	if err != nil {
+		return fmt.Errorf("%s: %w", p.f.ticketTerms, err)
+	}
+	if terms.Support == nil {
+		return fmt.Errorf("%s: no support section", p.f.ticketTerms)
+	}
+	s := *base
+	s.ID = pl.RunTag + "-tickets"
+	if s.Nonce, err = sla.NewNonce(); err != nil {
+		return err
+	}
+	if s.Parties.Provider, err = p.party("provider", pl.SharedProviderWallet); err != nil {
+		return err
+	}
+	if s.Parties.Client, err = p.party("client", pl.SharedClientWallet); err != nil {
+		return err
+	}
+	if s.Parties.Logger, err = p.party("logger", ""); err != nil {
+		return err
+	}
+	period := int64(p.f.batches * windowSeconds)
+	s.Validity = sla.Validity{Start: start.Format(time.RFC3339), End: end.Format(time.RFC3339)}
+	s.Interval.BillingCycle = sla.BillingCycle{Unit: sla.CycleSeconds, Seconds: period}
+	s.Interval.SubIntervalSeconds = windowSeconds
+	s.Support = terms.Support
+	doc, err := json.Marshal(&s)
+	if err != nil {
+		return err
+	}
+	d, _, err := sla.DigestOf(doc)
+	if err != nil {
+		return fmt.Errorf("ticket SLA: %w", err)
+	}
+	ps, err := signProvider(d[:])
+	if err != nil {
+		return err
+	}
+	cs, err := signClient(d[:])
+	if err != nil {
+		return err
+	}
+	orgs, err := fabnet.SLAOrgs(s.Parties.Provider.MSPID, s.Parties.Client.MSPID)
+	if err != nil {
+		return fmt.Errorf("ticket SLA: %w", err)
+	}
+	pl.TicketSLA = SLAPayload{ID: s.ID, Doc: string(doc), Digest: fmt.Sprintf("%x", d[:]),
+		ProviderSignature: base64.StdEncoding.EncodeToString(ps), ClientSignature: base64.StdEncoding.EncodeToString(cs), Orgs: orgs}
+	for i := 0; i < p.f.slas; i++ {
+		pl.Tickets = append(pl.Tickets, fmt.Sprintf("%s-t-%05d", pl.RunTag, i))
+	}
+	vendor, err := p.party("vendor", "")
+	if err != nil {
+		return err
+	}
+	pl.TicketOrgs = append(append([]string(nil), orgs...), vendor.MSPID)
+	slices.Sort(pl.TicketOrgs)
+	pl.TicketOrgs = slices.Compact(pl.TicketOrgs)
+	return nil
 }
 
 // wallets opens one client wallet (funded with one period's fee) and one
@@ -535,7 +637,8 @@ func (p *preparer) wallets(pl *Payloads) error {
 		return <-errs
 	}
 	open := []job{{"client", "OpenAccount", []string{pl.SharedClientWallet}}, {"provider", "OpenAccount", []string{pl.SharedProviderWallet}}}
-	mint := []job{{"issuer", "Mint", []string{pl.SharedClientWallet, strconv.FormatInt(fee*int64(len(pl.Shared)), 10)}}}
+	// A period's fee per shared SLA and one for the ticket SLA.
+	mint := []job{{"issuer", "Mint", []string{pl.SharedClientWallet, strconv.FormatInt(fee*int64(len(pl.Shared)+1), 10)}}}
 	for i := range pl.SLAs {
 		c := fmt.Sprintf("%s-c-%05d", pl.RunTag, i)
 		open = append(open, job{"client", "OpenAccount", []string{c}}, job{"provider", "OpenAccount", []string{fmt.Sprintf("%s-p-%05d", pl.RunTag, i)}})
@@ -550,15 +653,16 @@ func (p *preparer) wallets(pl *Payloads) error {
 	return run(mint, 1)
 }
 
-// shared proposes the shared SLAs (concurrently: each writes keys of its
-// own) and accepts them one at a time: each acceptance's deposit debits
-// the one shared client wallet, and debits of one wallet are serialised by
-// its base key.
+// shared proposes the shared SLAs and the ticket SLA (concurrently: each
+// writes keys of its own) and accepts them one at a time: each
+// acceptance's deposit debits the one shared client wallet, and debits of
+// one wallet are serialised by its base key.
 func (p *preparer) shared(pl *Payloads) error {
+	all := append(append([]SLAPayload(nil), pl.Shared...), pl.TicketSLA)
 	sem := make(chan struct{}, p.f.setupConcurrency)
-	errs := make(chan error, len(pl.Shared))
+	errs := make(chan error, len(all))
 	var wg sync.WaitGroup
-	for _, s := range pl.Shared {
+	for _, s := range all {
 		wg.Add(1)
 		sem <- struct{}{}
 		go func(s SLAPayload) {
@@ -575,7 +679,7 @@ func (p *preparer) shared(pl *Payloads) error {
 		return err
 	}
 	time.Sleep(time.Second) // the proposals reach the client's peer
-	for _, s := range pl.Shared {
+	for _, s := range all {
 		if _, err := p.submitSLA("client", "AcceptSLA", s, true, s.ID, s.Digest, s.ClientSignature); err != nil {
 			return err
 		}

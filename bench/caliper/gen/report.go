@@ -24,11 +24,12 @@ const (
 	endMarker   = "<!-- caliper:end -->"
 )
 
-// Targets of issues 8 and 15, in percent of the baseline Put throughput.
+// Targets of issues 8, 15 and 16, in percent of the baseline Put throughput.
 const (
 	targetAnchorPct       = 80
 	targetProposePct      = 50
 	targetSettleSharedPct = 80
+	targetTicketPct       = 70
 )
 
 // RoundResult is one row of Caliper's summary table.
@@ -178,7 +179,8 @@ func runReport(args []string) error {
 		byLabel[r.Label] = r
 	}
 	var problems []string
-	want := []string{roundWarmup, roundBaselinePut, roundBaselineGet, roundPropose, roundAccept, roundAnchor, roundSettle, roundSettleShared, roundGetSLA}
+	want := []string{roundWarmup, roundBaselinePut, roundBaselineGet, roundPropose, roundAccept, roundAnchor, roundSettle, roundSettleShared, roundGetSLA,
+		roundCreateTicket, roundUpdateTicket}
 	for _, l := range want {
 		r, ok := byLabel[l]
 		switch {
@@ -299,6 +301,9 @@ func runReport(args []string) error {
 	fmt.Fprintf(&b, "| SettleVerdict (a provider and a client wallet per SLA) | %.1f | %.0f | | |\n", byLabel[roundSettle].TPS, ratio(byLabel[roundSettle].TPS))
 	shared := byLabel[roundSettleShared].TPS
 	fmt.Fprintf(&b, "| SettleVerdict, every SLA of one provider and one client wallet | %.1f | %.0f | >= %d %% | %s |\n", shared, ratio(shared), targetSettleSharedPct, verdictOf(ratio(shared), targetSettleSharedPct))
+	ct, ut := byLabel[roundCreateTicket].TPS, byLabel[roundUpdateTicket].TPS
+	fmt.Fprintf(&b, "| CreateTicket, every ticket of one SLA at once (customer's and provider's peers) | %.1f | %.0f | >= %d %% | %s |\n", ct, ratio(ct), targetTicketPct, verdictOf(ratio(ct), targetTicketPct))
+	fmt.Fprintf(&b, "| UpdateTicket, every ticket of one SLA at once (the vendor; three organizations' peers) | %.1f | %.0f | >= %d %% | %s |\n", ut, ratio(ut), targetTicketPct, verdictOf(ratio(ut), targetTicketPct))
 	getTPS := byLabel[roundBaselineGet].TPS
 	if getTPS > 0 {
 		fmt.Fprintf(&b, "| GetSLA (query) vs baseline Get | %.1f | %.0f of Get (%.1f) | | |\n", byLabel[roundGetSLA].TPS, byLabel[roundGetSLA].TPS/getTPS*100, getTPS)

@@ -129,7 +129,7 @@ func TestReadProc(t *testing.T) {
 func summaryOf(tps map[string]float64, fail map[string]int) string {
 	var b strings.Builder
 	b.WriteString(`<table><tr><th>Name</th><th>Succ</th><th>Fail</th><th>Send Rate (TPS)</th><th>Max Latency (s)</th><th>Min Latency (s)</th><th>Avg Latency (s)</th><th>Throughput (TPS)</th></tr>`)
-	for _, l := range []string{roundWarmup, roundBaselinePut, roundBaselineGet, roundPropose, roundAccept, roundAnchor, roundSettle, roundSettleShared, roundGetSLA} {
+	for _, l := range []string{roundWarmup, roundBaselinePut, roundBaselineGet, roundPropose, roundAccept, roundAnchor, roundSettle, roundSettleShared, roundGetSLA, roundCreateTicket, roundUpdateTicket} {
 		if v, ok := tps[l]; ok {
 			b.WriteString("<tr><td>" + l + "</td><td>100</td><td>" + strconv.Itoa(fail[l]) + "</td><td>1</td><td>1</td><td>1</td><td>1</td><td>" + strconv.FormatFloat(v, 'f', 1, 64) + "</td></tr>")
 		}
@@ -139,7 +139,7 @@ func summaryOf(tps map[string]float64, fail map[string]int) string {
 
 func TestReportSharedProvider(t *testing.T) {
 	all := map[string]float64{roundWarmup: 50, roundBaselinePut: 100, roundBaselineGet: 200, roundPropose: 60, roundAccept: 60,
-		roundAnchor: 90, roundSettle: 70, roundSettleShared: 85, roundGetSLA: 150}
+		roundAnchor: 90, roundSettle: 70, roundSettleShared: 85, roundGetSLA: 150, roundCreateTicket: 75, roundUpdateTicket: 65}
 	run := func(tps map[string]float64, fail map[string]int, peerLog string) (string, error) {
 		dir, runDir := t.TempDir(), t.TempDir()
 		if err := os.WriteFile(filepath.Join(dir, "report.html"), []byte(summaryOf(tps, fail)), 0o644); err != nil {
@@ -160,6 +160,14 @@ func TestReportSharedProvider(t *testing.T) {
 	if err != nil || !strings.Contains(md, "| SettleVerdict, every SLA of one provider and one client wallet | 85.0 | 85 | >= 80 % | met |") {
 		t.Fatalf("%v\n%s", err, md)
 	}
+	for _, row := range []string{
+		"| CreateTicket, every ticket of one SLA at once (customer's and provider's peers) | 75.0 | 75 | >= 70 % | met |",
+		"| UpdateTicket, every ticket of one SLA at once (the vendor; three organizations' peers) | 65.0 | 65 | >= 70 % | MISSED |",
+	} {
+		if !strings.Contains(md, row) {
+			t.Fatalf("no row %q in\n%s", row, md)
+		}
+	}
 	slow := map[string]float64{}
 	for k, v := range all {
 		slow[k] = v
@@ -178,6 +186,10 @@ func TestReportSharedProvider(t *testing.T) {
 	if _, err := run(slow, nil, ""); err == nil || !strings.Contains(err.Error(), "round settle-shared-provider is missing from the report") {
 		t.Fatalf("missing round: %v", err)
 	}
+	delete(all, roundUpdateTicket)
+	if _, err := run(all, nil, ""); err == nil || !strings.Contains(err.Error(), "round update-ticket is missing from the report") {
+		t.Fatalf("missing ticket round: %v", err)
+	}
 }
 
 func TestBenchmarkHasSharedProviderRound(t *testing.T) {
@@ -194,4 +206,32 @@ func TestBenchmarkHasSharedProviderRound(t *testing.T) {
 		}
 	}
 	t.Fatal("no settle-shared-provider round")
+}
+
+func TestBenchmarkHasTicketRounds(t *testing.T) {
+	b := caliperBenchmark(prepareFlags{slas: 40, batches: 3, workers: 2, load: 4}, "/out")
+	rounds := b["test"].(map[string]any)["rounds"].([]any)
+	var got []string
+	for _, r := range rounds {
+		m := r.(map[string]any)
+		w := m["workload"].(map[string]any)
+		switch m["label"] {
+		case roundCreateTicket:
+			if m["txNumber"] != 40 || w["module"] != "workloads/createticket.js" {
+				t.Fatalf("round %+v", m)
+			}
+		case roundUpdateTicket:
+			a := w["arguments"].(map[string]any)
+			if m["txNumber"] != 40 || w["module"] != "workloads/updateticket.js" || a["tickets"] != "/out/tickets.json" ||
+				a["ticketsWanted"] != "/out/tickets.wanted" || a["ticketsError"] != "/out/tickets.error" {
+				t.Fatalf("round %+v", m)
+			}
+		default:
+			continue
+		}
+		got = append(got, m["label"].(string))
+	}
+	if strings.Join(got, ",") != "create-ticket,update-ticket" {
+		t.Fatalf("ticket rounds %v, want create-ticket then update-ticket", got)
+	}
 }

@@ -79,20 +79,22 @@ function loadPayloads(path) {
 }
 
 /**
- * Says that a round waits for the settle payloads (the marker file
- * wantedPath: every earlier round, the accept round included, has ended),
- * then waits (polling) until the settle payloads file exists and reads it;
- * fails with the generator's message when gen settle wrote its error file
- * instead. gen settle writes the file once every SLA is accepted and its
- * paid period has ended (anchors and verdicts need both), so the rounds that
- * read it wait here, in their preparation, outside the measured round.
- * @param {string} path absolute path of settle.json
- * @param {string} wantedPath absolute path of the marker file settle.wanted
- * @param {string} errorPath absolute path of settle.error
+ * Says that a round waits for payloads a generator running next to Caliper
+ * makes (the marker file wantedPath: every earlier round has ended), then
+ * waits (polling) until the payloads file exists and reads it; fails with
+ * the generator's message when it wrote its error file instead. gen settle
+ * writes settle.json once every SLA is accepted and its paid period has
+ * ended (anchors and verdicts need both); gen tickets writes tickets.json
+ * once every ticket of the create-ticket round is assigned and
+ * acknowledged. The rounds that read them wait here, in their preparation,
+ * outside the measured round.
+ * @param {string} path absolute path of the payloads (settle.json, tickets.json)
+ * @param {string} wantedPath absolute path of the marker file (settle.wanted, tickets.wanted)
+ * @param {string} errorPath absolute path of the generator's error file
  * @param {number} timeoutMs give up after this long
- * @returns {Promise<object>} the parsed settle payloads
+ * @returns {Promise<object>} the parsed payloads
  */
-async function waitForSettlePayloads(path, wantedPath, errorPath, timeoutMs) {
+async function waitForPayloads(path, wantedPath, errorPath, timeoutMs) {
     const deadline = Date.now() + timeoutMs;
     if (!fs.existsSync(wantedPath)) {
         fs.writeFileSync(wantedPath, `${new Date().toISOString()}\n`);
@@ -105,10 +107,10 @@ async function waitForSettlePayloads(path, wantedPath, errorPath, timeoutMs) {
             return loadPayloads(path);
         }
         if (fs.existsSync(errorPath)) {
-            throw new Error(`gen settle failed: ${fs.readFileSync(errorPath, 'utf8').trim()}`);
+            throw new Error(`the generator of ${path} failed: ${fs.readFileSync(errorPath, 'utf8').trim()}`);
         }
         if (Date.now() > deadline) {
-            throw new Error(`${path} did not appear within ${timeoutMs / 1000} s (is gen settle running?)`);
+            throw new Error(`${path} did not appear within ${timeoutMs / 1000} s (are gen settle and gen tickets running?)`);
         }
         await new Promise((resolve) => setTimeout(resolve, 250));
     }
@@ -137,7 +139,10 @@ class SlasaWorkload extends WorkloadModuleBase {
         }
         contractsByIdentity(sutAdapter);
         if (roundArguments.settle) {
-            this.settle = await waitForSettlePayloads(roundArguments.settle, roundArguments.settleWanted, roundArguments.settleError, 5 * 60 * 1000);
+            this.settle = await waitForPayloads(roundArguments.settle, roundArguments.settleWanted, roundArguments.settleError, 5 * 60 * 1000);
+        }
+        if (roundArguments.tickets) {
+            this.tickets = await waitForPayloads(roundArguments.tickets, roundArguments.ticketsWanted, roundArguments.ticketsError, 10 * 60 * 1000);
         }
         this.started = Date.now();
     }
@@ -169,10 +174,12 @@ class SlasaWorkload extends WorkloadModuleBase {
      * @param {string} identity invoker identity (a name in network.yaml)
      * @param {boolean} readOnly evaluate instead of submit
      * @param {object} [sla] the SLA payload of a transaction of an SLA: its organizations endorse it
+     *        (or any object whose orgs name the endorsing organizations)
      * @param {boolean} [withDoc] pass the SLA's document as transient data (key "sla")
+     * @param {object} [transient] more transient data: key to string (the ticket chaincode's "ticket" and "input")
      * @returns {Promise<object>} Caliper's TxStatus
      */
-    send(contractId, fn, args, identity, readOnly = false, sla = undefined, withDoc = false) {
+    send(contractId, fn, args, identity, readOnly = false, sla = undefined, withDoc = false, transient = undefined) {
         const invokerMspId = this.payloads.identities[identity];
         if (!invokerMspId) {
             throw new Error(`identity ${identity} is not in payloads.json`);
@@ -187,6 +194,9 @@ class SlasaWorkload extends WorkloadModuleBase {
             if (withDoc) {
                 request.transientMap = { sla: sla.doc };
             }
+        }
+        if (transient) {
+            request.transientMap = { ...(request.transientMap || {}), ...transient };
         }
         return this.sutAdapter.sendRequests(request);
     }
