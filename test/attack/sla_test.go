@@ -8,8 +8,6 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -32,22 +30,7 @@ type testSLA struct {
 
 func newSLA(t *testing.T, prefix string, start time.Time) *testSLA {
 	t.Helper()
-	root, err := harness.RepoRoot()
-	if err != nil {
-		t.Fatal(err)
-	}
-	data, err := os.ReadFile(filepath.Join(root, "examples", "aws-ec2-region", "sla.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	s, err := sla.Parse(data)
-	if err != nil {
-		t.Fatal(err)
-	}
-	s.ID = fmt.Sprintf("%s-%d", prefix, time.Now().UnixNano())
-	if s.Nonce, err = sla.NewNonce(); err != nil {
-		t.Fatal(err)
-	}
+	s := harness.ExampleSLA(t, "aws-ec2-region", fmt.Sprintf("%s-%d", prefix, time.Now().UnixNano()))
 	s.Validity = sla.Validity{Start: rfc(start), End: rfc(start.Add(24 * time.Hour))}
 	s.Interval.BillingCycle = sla.BillingCycle{Unit: sla.CycleSeconds, Seconds: period}
 	s.Interval.SubIntervalSeconds = 1

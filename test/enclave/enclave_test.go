@@ -109,25 +109,8 @@ func balance(t *testing.T, account string) int64 {
 // makeSLA is the aws-ec2-region example with a 30-second billing cycle starting at start.
 func makeSLA(t *testing.T, id string, start time.Time) (string, [32]byte) {
 	t.Helper()
-	root, err := harness.RepoRoot()
-	if err != nil {
-		t.Fatal(err)
-	}
-	data, err := os.ReadFile(filepath.Join(root, "examples", "aws-ec2-region", "sla.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	s, err := sla.Parse(data)
-	if err != nil {
-		t.Fatal(err)
-	}
-	s.ID = id
-	if s.Nonce, err = sla.NewNonce(); err != nil {
-		t.Fatal(err)
-	}
-	s.Validity = sla.Validity{Start: start.Format(time.RFC3339), End: start.Add(24 * time.Hour).Format(time.RFC3339)}
-	s.Interval.BillingCycle = sla.BillingCycle{Unit: sla.CycleSeconds, Seconds: period}
-	s.Interval.SubIntervalSeconds = 1
+	s := harness.ExampleSLA(t, "aws-ec2-region", id)
+	harness.ShortPeriods(s, start, 24*time.Hour, time.Duration(period)*time.Second)
 	doc, err := json.Marshal(s)
 	if err != nil {
 		t.Fatal(err)

@@ -2,7 +2,10 @@ package harness
 
 import (
 	"fmt"
+	"os"
+	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/hyperledger/fabric-gateway/pkg/client"
 
@@ -104,4 +107,35 @@ func (n *Network) MustGetSLA(t testing.TB, identityName, id string) []byte {
 		t.Fatalf("%s agreement.GetSLA: %s", identityName, fabnet.ErrorText(err))
 	}
 	return out
+}
+
+// ExampleSLA returns the example SLA examples/<name>/sla.json of the
+// repository, parsed, with id and a fresh nonce (so that its digest is new).
+func ExampleSLA(t testing.TB, name, id string) *sla.SLA {
+	t.Helper()
+	root, err := RepoRoot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, err := os.ReadFile(filepath.Join(root, "examples", name, "sla.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := sla.Parse(data)
+	if err != nil {
+		t.Fatalf("examples/%s/sla.json: %v", name, err)
+	}
+	s.ID = id
+	if s.Nonce, err = sla.NewNonce(); err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+// ShortPeriods makes s valid from start for validity, in billing periods of
+// period (whole seconds) with 1-second sub-intervals: the tests' clock.
+func ShortPeriods(s *sla.SLA, start time.Time, validity, period time.Duration) {
+	s.Validity = sla.Validity{Start: start.Format(time.RFC3339), End: start.Add(validity).Format(time.RFC3339)}
+	s.Interval.BillingCycle = sla.BillingCycle{Unit: sla.CycleSeconds, Seconds: int64(period / time.Second)}
+	s.Interval.SubIntervalSeconds = 1
 }

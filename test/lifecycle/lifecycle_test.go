@@ -27,7 +27,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -123,25 +122,8 @@ func sleepUntil(t *testing.T, what string, at time.Time) {
 // exampleSLA is the aws-ec2-region example as SLA id, valid from start for a day in 30-second periods.
 func exampleSLA(t *testing.T, id string, start time.Time) (string, [32]byte) {
 	t.Helper()
-	root, err := harness.RepoRoot()
-	if err != nil {
-		t.Fatal(err)
-	}
-	data, err := os.ReadFile(filepath.Join(root, "examples", "aws-ec2-region", "sla.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	s, err := sla.Parse(data)
-	if err != nil {
-		t.Fatal(err)
-	}
-	s.ID = id
-	if s.Nonce, err = sla.NewNonce(); err != nil {
-		t.Fatal(err)
-	}
-	s.Validity = sla.Validity{Start: start.Format(time.RFC3339), End: start.Add(24 * time.Hour).Format(time.RFC3339)}
-	s.Interval.BillingCycle = sla.BillingCycle{Unit: sla.CycleSeconds, Seconds: int64(period / time.Second)}
-	s.Interval.SubIntervalSeconds = 1
+	s := harness.ExampleSLA(t, "aws-ec2-region", id)
+	harness.ShortPeriods(s, start, 24*time.Hour, period)
 	doc, err := json.Marshal(s)
 	if err != nil {
 		t.Fatal(err)

@@ -6,8 +6,6 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -24,25 +22,8 @@ import (
 // day in 30-second periods, changed by edit.
 func moneySLA(t *testing.T, id string, start time.Time, edit func(*sla.SLA)) ([]byte, [32]byte, string) {
 	t.Helper()
-	root, err := harness.RepoRoot()
-	if err != nil {
-		t.Fatal(err)
-	}
-	data, err := os.ReadFile(filepath.Join(root, "examples", "aws-ec2-region", "sla.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	s, err := sla.Parse(data)
-	if err != nil {
-		t.Fatal(err)
-	}
-	s.ID = id
-	if s.Nonce, err = sla.NewNonce(); err != nil {
-		t.Fatal(err)
-	}
-	s.Validity = sla.Validity{Start: start.Format(time.RFC3339), End: start.Add(24 * time.Hour).Format(time.RFC3339)}
-	s.Interval.BillingCycle = sla.BillingCycle{Unit: sla.CycleSeconds, Seconds: int64(period / time.Second)}
-	s.Interval.SubIntervalSeconds = 1
+	s := harness.ExampleSLA(t, "aws-ec2-region", id)
+	harness.ShortPeriods(s, start, 24*time.Hour, period)
 	edit(s)
 	doc, err := json.Marshal(s)
 	if err != nil {

@@ -294,22 +294,7 @@ func TestPairs(t *testing.T) {
 // and credit tier, 60-second periods from M and 1-second sub-intervals.
 func slaDoc(t *testing.T, p *pair, logger sla.Party, M time.Time) (*sla.SLA, []byte) {
 	t.Helper()
-	root, err := harness.RepoRoot()
-	if err != nil {
-		t.Fatal(err)
-	}
-	data, err := os.ReadFile(filepath.Join(root, "examples", "aws-ec2-region", "sla.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	s, err := sla.Parse(data)
-	if err != nil {
-		t.Fatal(err)
-	}
-	s.ID = p.id
-	if s.Nonce, err = sla.NewNonce(); err != nil {
-		t.Fatal(err)
-	}
+	s := harness.ExampleSLA(t, "aws-ec2-region", p.id)
 	s.Parties.Provider = partyOf(t, p.provider, p.provWallet)
 	s.Parties.Client = partyOf(t, p.client, p.cliWallet)
 	s.Parties.Logger = logger

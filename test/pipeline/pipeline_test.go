@@ -389,23 +389,9 @@ func TestPipeline(t *testing.T) {
 	if time.Until(M) < 25*time.Second {
 		M = M.Add(time.Minute)
 	}
-	root, _ := harness.RepoRoot()
-	data, err := os.ReadFile(filepath.Join(root, "examples", "aws-ec2-region", "sla.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	s, err := sla.Parse(data)
-	if err != nil {
-		t.Fatal(err)
-	}
 	id := fmt.Sprintf("pipe-%d", time.Now().UnixNano())
-	s.ID = id
-	if s.Nonce, err = sla.NewNonce(); err != nil {
-		t.Fatal(err)
-	}
-	s.Validity = sla.Validity{Start: M.Format(time.RFC3339), End: M.Add(time.Hour).Format(time.RFC3339)}
-	s.Interval.BillingCycle = sla.BillingCycle{Unit: sla.CycleSeconds, Seconds: 60}
-	s.Interval.SubIntervalSeconds = 1
+	s := harness.ExampleSLA(t, "aws-ec2-region", id)
+	harness.ShortPeriods(s, M, time.Hour, time.Minute)
 	doc, _ := json.Marshal(s)
 	d, _, err := sla.DigestOf(doc)
 	if err != nil {

@@ -15,7 +15,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
-	"path/filepath"
 	"sort"
 	"strconv"
 	"strings"
@@ -93,22 +92,7 @@ func marker(t *testing.T, prefix string) string {
 // AcceptSLA pays its first month, which has not started) and a critical severity scaled down to seconds.
 func telecomSLA(t *testing.T) (*sla.SLA, []byte) {
 	t.Helper()
-	root, err := harness.RepoRoot()
-	if err != nil {
-		t.Fatal(err)
-	}
-	raw, err := os.ReadFile(filepath.Join(root, "examples", "telecom", "sla.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	s, err := sla.Parse(raw)
-	if err != nil {
-		t.Fatal(err)
-	}
-	s.ID = fmt.Sprintf("tickets-%d", time.Now().UnixNano())
-	if s.Nonce, err = sla.NewNonce(); err != nil {
-		t.Fatal(err)
-	}
+	s := harness.ExampleSLA(t, "telecom", fmt.Sprintf("tickets-%d", time.Now().UnixNano()))
 	y := time.Now().UTC().Year() + 1
 	s.Validity = sla.Validity{Start: fmt.Sprintf("%d-01-01T00:00:00Z", y), End: fmt.Sprintf("%d-01-01T00:00:00Z", y+1)}
 	s.Consequences.CollateralWallet = ""
