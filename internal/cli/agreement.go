@@ -595,19 +595,12 @@ func newListCommand() *cobra.Command {
 			}
 			ctx, cancel := withTimeout(cmd)
 			defer cancel()
-			out, err := s.Network.GetContract(cc).EvaluateWithContext(ctx, "ListSLAs", clientArgs(role, s.MSPID, cn, strconv.Itoa(pageSize), bookmark)...)
+			out, page, err := listSLAPage(ctx, s.evaluate, cc, role, s.MSPID, cn, pageSize, bookmark)
 			if err != nil {
-				return explain(cc+".ListSLAs", err)
+				return err
 			}
 			if jsonFlag(cmd) {
 				return writeJSON(cmd.OutOrStdout(), out)
-			}
-			var page struct {
-				Records  []agreementRecord `json:"records"`
-				Bookmark string            `json:"bookmark"`
-			}
-			if err := json.Unmarshal(out, &page); err != nil {
-				return fmt.Errorf("%s.ListSLAs: decode: %w", cc, err)
 			}
 			return writeSLAList(cmd, page.Records, page.Bookmark, pageSize)
 		},
@@ -619,6 +612,37 @@ func newListCommand() *cobra.Command {
 	agreementCCFlag(cmd)
 	addJSONFlag(cmd)
 	return cmd
+}
+
+// evaluateFunc evaluates cc.fn(args) and returns the chaincode's answer
+// (errors not yet explained).
+type evaluateFunc func(ctx context.Context, cc, fn string, args ...string) ([]byte, error)
+
+// evaluate evaluates cc.fn(args) on a peer the Gateway chooses.
+func (s *session) evaluate(ctx context.Context, cc, fn string, args ...string) ([]byte, error) {
+	return s.Network.GetContract(cc).EvaluateWithContext(ctx, fn, clientArgs(args...)...)
+}
+
+// slaPage is one page of ListSLAs (agreement.Page[Agreement]).
+type slaPage struct {
+	Records  []agreementRecord `json:"records"`
+	Bookmark string            `json:"bookmark"`
+}
+
+// listSLAPage evaluates one page of ListSLAs: the SLAs in which the
+// identities of mspID with common name cn ("" for all of them) play role
+// (provider or client). It returns the chaincode's answer and its decoded
+// page; slasa sla list and the console read their pages with it.
+func listSLAPage(ctx context.Context, ev evaluateFunc, cc, role, mspID, cn string, pageSize int, bookmark string) ([]byte, *slaPage, error) {
+	out, err := ev(ctx, cc, "ListSLAs", role, mspID, cn, strconv.Itoa(pageSize), bookmark)
+	if err != nil {
+		return nil, nil, explain(cc+".ListSLAs", err)
+	}
+	var page slaPage
+	if err := json.Unmarshal(out, &page); err != nil {
+		return nil, nil, fmt.Errorf("%s.ListSLAs: decode: %w", cc, err)
+	}
+	return out, &page, nil
 }
 
 func writeSLAList(cmd *cobra.Command, recs []agreementRecord, bookmark string, pageSize int) error {
