@@ -283,10 +283,10 @@ func TestConsoleSignIn(t *testing.T) {
 		t.Errorf("/ of a client: %d %q", code, loc)
 	}
 	// Sign-out needs the CSRF token.
-	code, _, body = c.get("/events")
+	_, _, body = c.get("/events")
 	csrf := c.csrf(body)
-	code2, _, body2 := c.post("/logout", url.Values{})
-	wantPage(t, "sign-out without a token", code2, http.StatusForbidden, body2, "CSRF token is missing or wrong: nothing was submitted")
+	code, _, body = c.post("/logout", url.Values{})
+	wantPage(t, "sign-out without a token", code, http.StatusForbidden, body, "CSRF token is missing or wrong: nothing was submitted")
 	if code, _, _ = c.get("/events"); code != http.StatusOK {
 		t.Fatalf("still signed in after a refused sign-out: %d", code)
 	}
