@@ -163,9 +163,13 @@ type gatewayConsole struct {
 
 func (g gatewayConsole) Caller() identity.ID { return g.id }
 
-// dialConsoleUser opens the gateway session of a configured user.
-func dialConsoleUser(runDir string, u consoleUser) (consoleLedger, error) {
+// dialConsoleUser opens the gateway session of a configured user, on
+// channel when the user names none ("" for the run folder's, else slasa).
+func dialConsoleUser(runDir, channel string, u consoleUser) (consoleLedger, error) {
 	ex, explicit := u.explicit()
+	if ex.Channel == "" {
+		ex.Channel = channel
+	}
 	if !explicit {
 		if _, _, err := fabnet.Identity(u.As); err != nil {
 			return nil, fmt.Errorf("as: %w", err)
@@ -236,7 +240,13 @@ type consoleServer struct {
 // newConsoleServer builds the console of cfg over the users' open
 // connections.
 func newConsoleServer(cfg *consoleConfig, ledgers map[string]consoleLedger, tlsOn bool) (*consoleServer, error) {
-	dummy, err := bcrypt.GenerateFromPassword([]byte(randomToken()), bcrypt.DefaultCost)
+	cost := bcrypt.DefaultCost
+	if len(cfg.Users) > 0 {
+		if c, err := bcrypt.Cost([]byte(cfg.Users[0].PasswordBcrypt)); err == nil {
+			cost = c
+		}
+	}
+	dummy, err := bcrypt.GenerateFromPassword([]byte(randomToken()), cost)
 	if err != nil {
 		return nil, err
 	}
@@ -473,7 +483,7 @@ func runConsole(cmd *cobra.Command, _ []string) error {
 		}
 	}()
 	for _, u := range cfg.Users {
-		l, err := dialConsoleUser(runDir, u)
+		l, err := dialConsoleUser(runDir, get("channel"), u)
 		if err != nil {
 			return fmt.Errorf("user %s: %w", u.Name, err)
 		}
