@@ -69,7 +69,7 @@ func (s *consoleServer) routes() error {
 	tmpls := map[string]*template.Template{}
 	funcs := template.FuncMap{
 		"money": money, "bps": bps, "dur": durText, "time": timeText, "idText": idText, "shortID": shortID,
-		"join": strings.Join, "orDash": orDash, "yesNo": yesNo,
+		"join": strings.Join, "orDash": orDash, "yesNo": yesNo, "short": short,
 		"remaining": remainingText, "targetShort": targetShort, "deadline": deadlineText, "outcome": outcomeText,
 		"status": ticketStatusText, "assignee": assigneeText, "penalty": penaltyText, "clock": clockText,
 		"party": func(p agreementParty) string { return p.String() },
