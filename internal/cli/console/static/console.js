@@ -36,7 +36,8 @@ function cell(row, text, cls) {
 function startEvents() {
   const table = document.getElementById("events");
   const ticket = document.getElementById("ticket");
-  if (!table && !ticket) { return; }
+  const list = document.getElementById("ticketlist");
+  if (!table && !ticket && !list) { return; }
   const state = document.getElementById("stream-state");
   const src = new EventSource("/events/stream");
   src.onopen = () => { if (state) { state.textContent = "connected"; } };
@@ -52,7 +53,8 @@ function startEvents() {
       cell(row, ev.tx_id, "mono");
       table.tBodies[0].prepend(row);
     }
-    if (ticket && ev.sla_id === ticket.dataset.sla && ev.ticket_id === ticket.dataset.ticket) {
+    if ((ticket && ev.sla_id === ticket.dataset.sla && ev.ticket_id === ticket.dataset.ticket) ||
+        (list && ev.chaincode === "ticket" && ev.sla_id === list.dataset.sla)) {
       document.getElementById("changed").classList.remove("hidden");
     }
   });
