@@ -25,6 +25,7 @@ import (
 
 	"github.com/slasa/slasa/driver"
 	"github.com/slasa/slasa/internal/identity"
+	"github.com/slasa/slasa/signedsla"
 	"github.com/slasa/slasa/sla"
 )
 
@@ -417,6 +418,35 @@ func cycleText(c sla.BillingCycle) string {
 	return strings.ReplaceAll(c.Unit, "_", " ") + " (UTC)"
 }
 
+// signatureCheck verifies the SLA's signed record offline, as slasa sla
+// verify does: both signatures over the recomputed digest, the
+// certificates being the parties, chained to the run folder's MSP root CAs
+// when the user's identity has a run folder. It returns the result in words
+// and its state: valid, unsigned (the client has not signed yet) or
+// invalid.
+func signatureCheck(l consoleLedger, a *agreementRecord) (string, string) {
+	rec, err := signedsla.Parse(a.Signed)
+	if err == nil && len(rec.Client.Signature) == 0 {
+		return "the client has not signed it yet", "unsigned"
+	}
+	if rec, err = signedRecord(a); err != nil {
+		return err.Error(), "invalid"
+	}
+	opts := signedsla.Options{}
+	chained := "the certificates are not chained to MSP root CAs (the signed-in identity has no run folder)"
+	if info := l.Network(); info != nil {
+		pools, src, err := rootPools(info, nil)
+		if err != nil {
+			return err.Error(), "invalid"
+		}
+		opts.Roots, chained = pools, "the certificates chain to "+src
+	}
+	if _, err := verifySigned(a, rec, opts); err != nil {
+		return err.Error(), "invalid"
+	}
+	return "valid: the provider's and the client's signatures over the digest recomputed from the document, by the SLA's parties; " + chained, "valid"
+}
+
 func (s *consoleServer) slaPage(w http.ResponseWriter, r *http.Request, cs *consoleSession, l consoleLedger) {
 	id := r.PathValue("id")
 	ctx, cancel := pageContext(r)
@@ -427,6 +457,7 @@ func (s *consoleServer) slaPage(w http.ResponseWriter, r *http.Request, cs *cons
 		s.fail(w, cs, http.StatusBadGateway, err.Error())
 		return
 	}
+	sig, sigState := signatureCheck(l, a)
 	var periods []periodRow
 	if a.LastPeriod != "" && a.PaidPeriods > 0 {
 		p, err := driver.ParsePeriod(doc, a.LastPeriod)
@@ -450,7 +481,7 @@ func (s *consoleServer) slaPage(w http.ResponseWriter, r *http.Request, cs *cons
 		"A": a, "Doc": doc, "Fee": money(doc.Price.AmountMinor, doc.Price.Currency), "Cycle": cycleText(doc.Interval.BillingCycle),
 		"Metrics": metricViews(doc), "MaxCredit": bps(doc.Consequences.MaxCreditBPS), "Periods": periods,
 		"MorePeriods": a.PaidPeriods > consolePeriods, "Current": currentPeriod(a, doc, s.now()),
-		"Tickets": doc.Support != nil}})
+		"Tickets": doc.Support != nil, "Signatures": sig, "SignatureState": sigState}})
 }
 
 // ---- tickets ----

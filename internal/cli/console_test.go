@@ -3,6 +3,7 @@ package cli
 import (
 	"bufio"
 	"context"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -20,8 +21,10 @@ import (
 	"golang.org/x/crypto/bcrypt"
 
 	"github.com/slasa/slasa/internal/fabnet"
+	"github.com/slasa/slasa/internal/fabricfake"
 	"github.com/slasa/slasa/internal/identity"
 	"github.com/slasa/slasa/signedsla"
+	"github.com/slasa/slasa/sla"
 )
 
 // fakeConsole is a consoleLedger: the ticket functions and the
@@ -633,4 +636,77 @@ func TestConsoleEvents(t *testing.T) {
 	if got[0] != "event: chaincode" || got[1] != want {
 		t.Errorf("stream sent\n%s\nwant\n%s", strings.Join(got, "\n"), want)
 	}
+}
+
+// signedConsoleSLA is consoleSLAView with its parties' certificates issued by two test CAs and both
+// signatures over the document's digest.
+func signedConsoleSLA(t *testing.T) map[string]any {
+	t.Helper()
+	v := consoleSLAView(t)
+	rec := v["signed"].(signedsla.Record)
+	var d map[string]any
+	if err := json.Unmarshal(rec.Document, &d); err != nil {
+		t.Fatal(err)
+	}
+	prov := fabricfake.MustNewCA("ProviderOrgMSP").MustIssue("provider@providerorg.slasa.local", "client")
+	cli := fabricfake.MustNewCA("ClientOrgMSP").MustIssue("client@clientorg.slasa.local", "client")
+	parties := d["parties"].(map[string]any)
+	for role, who := range map[string]*fabricfake.Identity{"provider": prov, "client": cli} {
+		id := identity.FromCert(who.MSPID, who.Cert)
+		p := parties[role].(map[string]any)
+		p["msp_id"], p["subject"], p["issuer"] = id.MSPID, id.Subject, id.Issuer
+	}
+	doc, err := json.Marshal(d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dg, _, err := sla.DigestOf(doc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ps, err := signedsla.Sign(dg, prov.Key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cs, err := signedsla.Sign(dg, cli.Key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	v["signed"] = signedsla.Record{Version: signedsla.Version, Document: doc, Digest: hex.EncodeToString(dg[:]),
+		Provider: signedsla.Signature{MSPID: prov.MSPID, Certificate: string(prov.CertPEM), Signature: ps},
+		Client:   signedsla.Signature{MSPID: cli.MSPID, Certificate: string(cli.CertPEM), Signature: cs}}
+	v["digest"] = hex.EncodeToString(dg[:])
+	return v
+}
+
+// TestConsoleSLASignatures: the SLA page verifies the signed record offline as slasa sla verify does.
+func TestConsoleSLASignatures(t *testing.T) {
+	c := newConsoleTest(t, roleProvider, "")
+	c.signIn()
+	view := signedConsoleSLA(t)
+	c.fake.set(view, "agreement", "GetSLA", billSLA)
+	for _, p := range []string{testP0, testP1} {
+		c.fake.set(escrowOf(p, p, "tx-d", nil, "", 0), "refund", "GetEscrow", billSLA, p)
+	}
+	code, _, body := c.get("/slas/" + billSLA)
+	wantPage(t, "signed SLA", code, http.StatusOK, body, `<dd id="signatures" class="sig-valid">valid: the provider&#39;s and the client&#39;s signatures over the digest recomputed from the document, by the SLA&#39;s parties; the certificates are not chained to MSP root CAs (the signed-in identity has no run folder)</dd>`)
+
+	// The client's signature made with another key: invalid, in red.
+	rec := view["signed"].(signedsla.Record)
+	other := fabricfake.MustNewCA("ClientOrgMSP").MustIssue("client@clientorg.slasa.local", "client")
+	dg, _ := hex.DecodeString(rec.Digest)
+	if rec.Client.Signature, _ = signedsla.Sign([32]byte(dg), other.Key); rec.Client.Signature == nil {
+		t.Fatal("sign")
+	}
+	view["signed"] = rec
+	c.fake.set(view, "agreement", "GetSLA", billSLA)
+	code, _, body = c.get("/slas/" + billSLA)
+	wantPage(t, "forged signature", code, http.StatusOK, body, `<dd id="signatures" class="sig-invalid">SLA demo-sla: the signed record does NOT verify: client: verify signature of &#34;client@clientorg.slasa.local&#34;: signature does not verify with the certificate&#39;s public key</dd>`)
+
+	// A proposal the client has not signed.
+	rec.Client = signedsla.Signature{}
+	view["signed"], view["status"] = rec, "PROPOSED"
+	c.fake.set(view, "agreement", "GetSLA", billSLA)
+	code, _, body = c.get("/slas/" + billSLA)
+	wantPage(t, "unsigned", code, http.StatusOK, body, `<dd id="signatures" class="sig-unsigned">the client has not signed it yet</dd>`)
 }
