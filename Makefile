@@ -7,8 +7,9 @@
 # Tools the project needs are built from the Go module proxy into $(CACHE_DIR)
 # (default .cache/, ignored by git); nothing is expected to be installed by hand
 # except Go, make, bash and a C-free Linux userland; the Debian packages the tests
-# need (poppler-utils: pdftotext and pdftoppm for the invoice PDF test) are
-# installed by tools/system-packages.sh (make system-packages) when missing.
+# need (poppler-utils: pdftotext and pdftoppm for the invoice PDF test; chromium for
+# the web console's browser test) are installed by tools/system-packages.sh (make
+# system-packages) when missing.
 
 SHELL        := /bin/bash
 GO           ?= go
@@ -40,7 +41,7 @@ test: test-unit mutate test-integration ## unit tests, the security-check mutant
 test-unit: system-packages ## unit tests only (fast, no network)
 	$(GO) test -count=1 $(GO_PACKAGES)
 
-system-packages: ## install the Debian packages the tests need when missing (poppler-utils)
+system-packages: ## install the Debian packages the tests need when missing (poppler-utils, chromium)
 	bash tools/system-packages.sh
 
 # MUTATE_FLAGS: e.g. -run ID, -pkg ./chaincode/..., -list, -json, -parallel 2, -timeout 5m
@@ -91,7 +92,7 @@ include network/network.mk
 include ipfs/ipfs.mk
 
 # Integration tests need kubo too; build it before go test's timeout starts.
-test-integration: ipfs-bin
+test-integration: ipfs-bin system-packages
 
 # Caliper and Go benchmarks of the suite (bench/RESULTS.md).
 include bench/bench.mk

@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the tests need when their commands are missing (make test runs it first):
 #   poppler-utils  pdftotext, pdftoppm: the invoice PDF test of package billing.
+#   chromium       headless Chromium: the web console's browser test (test/tickets TestConsoleBrowser, chromedp).
 # It uses apt-get as root, or through sudo when that works without a password; otherwise it fails and says what to
 # install. Nothing is done when every command is already on PATH.
 set -euo pipefail
 
 missing=()
 command -v pdftotext >/dev/null 2>&1 && command -v pdftoppm >/dev/null 2>&1 || missing+=(poppler-utils)
+command -v chromium >/dev/null 2>&1 || missing+=(chromium)
 [ "${#missing[@]}" -eq 0 ] && exit 0
 
 if [ "$(id -u)" -eq 0 ]; then

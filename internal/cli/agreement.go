@@ -596,19 +596,12 @@ func newListCommand() *cobra.Command {
 			}
 			ctx, cancel := withTimeout(cmd)
 			defer cancel()
-			out, err := s.Network.GetContract(cc).EvaluateWithContext(ctx, "ListSLAs", clientArgs(role, s.MSPID, cn, strconv.Itoa(pageSize), bookmark)...)
+			out, page, err := listSLAPage(ctx, s.evaluate, cc, role, s.MSPID, cn, pageSize, bookmark)
 			if err != nil {
-				return explain(cc+".ListSLAs", err)
+				return err
 			}
 			if jsonFlag(cmd) {
 				return writeJSON(cmd.OutOrStdout(), out)
-			}
-			var page struct {
-				Records  []agreementRecord `json:"records"`
-				Bookmark string            `json:"bookmark"`
-			}
-			if err := json.Unmarshal(out, &page); err != nil {
-				return fmt.Errorf("%s.ListSLAs: decode: %w", cc, err)
 			}
 			return writeSLAList(cmd, page.Records, page.Bookmark, pageSize)
 		},
@@ -620,6 +613,37 @@ func newListCommand() *cobra.Command {
 	agreementCCFlag(cmd)
 	addJSONFlag(cmd)
 	return cmd
+}
+
+// evaluateFunc evaluates cc.fn(args) and returns the chaincode's answer
+// (errors not yet explained).
+type evaluateFunc func(ctx context.Context, cc, fn string, args ...string) ([]byte, error)
+
+// evaluate evaluates cc.fn(args) on a peer the Gateway chooses.
+func (s *session) evaluate(ctx context.Context, cc, fn string, args ...string) ([]byte, error) {
+	return s.Network.GetContract(cc).EvaluateWithContext(ctx, fn, clientArgs(args...)...)
+}
+
+// slaPage is one page of ListSLAs (agreement.Page[Agreement]).
+type slaPage struct {
+	Records  []agreementRecord `json:"records"`
+	Bookmark string            `json:"bookmark"`
+}
+
+// listSLAPage evaluates one page of ListSLAs: the SLAs in which the
+// identities of mspID with common name cn ("" for all of them) play role
+// (provider or client). It returns the chaincode's answer and its decoded
+// page; slasa sla list and the console read their pages with it.
+func listSLAPage(ctx context.Context, ev evaluateFunc, cc, role, mspID, cn string, pageSize int, bookmark string) ([]byte, *slaPage, error) {
+	out, err := ev(ctx, cc, "ListSLAs", role, mspID, cn, strconv.Itoa(pageSize), bookmark)
+	if err != nil {
+		return nil, nil, explain(cc+".ListSLAs", err)
+	}
+	var page slaPage
+	if err := json.Unmarshal(out, &page); err != nil {
+		return nil, nil, fmt.Errorf("%s.ListSLAs: decode: %w", cc, err)
+	}
+	return out, &page, nil
 }
 
 func writeSLAList(cmd *cobra.Command, recs []agreementRecord, bookmark string, pageSize int) error {
@@ -718,29 +742,23 @@ func newVerifyCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			rec, err := signedsla.Parse(a.Signed)
+			rec, err := signedRecord(a)
 			if err != nil {
-				return fmt.Errorf("SLA %s: signed record: %w", args[0], err)
-			}
-			if len(rec.Client.Signature) == 0 {
-				return fmt.Errorf("SLA %s is %s: the client has not signed it yet", args[0], a.Status)
+				return err
 			}
 			opts := signedsla.Options{}
 			chained := "not chained (--no-chain)"
 			if !noChain {
-				pools, src, err := rootPools(s, roots)
+				pools, src, err := rootPools(s.Info, roots)
 				if err != nil {
 					return err
 				}
 				opts.Roots = pools
 				chained = "chained to " + src
 			}
-			doc, err := rec.Verify(opts)
+			doc, err := verifySigned(a, rec, opts)
 			if err != nil {
-				return fmt.Errorf("SLA %s: the signed record does NOT verify: %w", args[0], err)
-			}
-			if rec.Digest != a.Digest {
-				return fmt.Errorf("SLA %s: the signed record's digest %s differs from the agreement's %s", args[0], rec.Digest, a.Digest)
+				return err
 			}
 			res := map[string]any{"id": args[0], "valid": true, "digest": rec.Digest,
 				"provider": agreementParty(doc.Parties.Provider).String(), "client": agreementParty(doc.Parties.Client).String(), "certificates": chained}
@@ -759,9 +777,39 @@ func newVerifyCommand() *cobra.Command {
 	return cmd
 }
 
-// rootPools builds the MSP root pools from --root flags, or else from the run
-// folder's MSP folders.
-func rootPools(s *session, roots []string) (map[string]*x509.CertPool, string, error) {
+// signedRecord parses the Signed record of a (GetSLA's answer) and checks
+// that both parties signed it.
+func signedRecord(a *agreementRecord) (*signedsla.Record, error) {
+	rec, err := signedsla.Parse(a.Signed)
+	if err != nil {
+		return nil, fmt.Errorf("SLA %s: signed record: %w", a.ID, err)
+	}
+	if len(rec.Client.Signature) == 0 {
+		return nil, fmt.Errorf("SLA %s is %s: the client has not signed it yet", a.ID, a.Status)
+	}
+	return rec, nil
+}
+
+// verifySigned verifies rec, the Signed record of a, offline: the
+// document's canonical digest, both signatures, that the certificates are
+// the SLA's parties (and chain to opts.Roots when set), and that the
+// digest is the agreement's. slasa sla verify and the console's SLA page
+// verify with it.
+func verifySigned(a *agreementRecord, rec *signedsla.Record, opts signedsla.Options) (*sla.SLA, error) {
+	doc, err := rec.Verify(opts)
+	if err != nil {
+		return nil, fmt.Errorf("SLA %s: the signed record does NOT verify: %w", a.ID, err)
+	}
+	if rec.Digest != a.Digest {
+		return nil, fmt.Errorf("SLA %s: the signed record's digest %s differs from the agreement's %s", a.ID, rec.Digest, a.Digest)
+	}
+	return doc, nil
+}
+
+// rootPools returns the MSP root CAs to chain the parties' certificates
+// to: the --root MSPID=FILE.pem given, else those of the run folder's MSP
+// folders (info; nil for an explicit identity).
+func rootPools(info *fabnet.Info, roots []string) (map[string]*x509.CertPool, string, error) {
 	pools := map[string]*x509.CertPool{}
 	add := func(msp, pemData string) error {
 		if pools[msp] == nil {
@@ -788,10 +836,10 @@ func rootPools(s *session, roots []string) (map[string]*x509.CertPool, string, e
 		}
 		return pools, "the --root CAs", nil
 	}
-	if s.Info == nil {
+	if info == nil {
 		return nil, "", usageError{errors.New("sla verify: give --root MSPID=CA.pem for each party's MSP, or --no-chain")}
 	}
-	msps, err := setup.ChannelMSPs(s.Info)
+	msps, err := setup.ChannelMSPs(info)
 	if err != nil {
 		return nil, "", err
 	}

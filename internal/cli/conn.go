@@ -174,6 +174,21 @@ func connect(cmd *cobra.Command, def string) (*session, error) {
 	if err != nil {
 		return nil, err
 	}
+	if !explicit {
+		if as, err = identityFlag(cmd, def); err != nil {
+			return nil, err
+		}
+	}
+	runDir, _ := cmd.Flags().GetString("run-dir")
+	return dialSession(runDir, as, ex, explicit)
+}
+
+// dialSession opens a session: as the explicit identity ex when explicit
+// (checked by ex.check), else as the identity as of the run folder runDir
+// ("" for DefaultRunDir), with ex.Channel and ex.Key overriding the run
+// folder's channel and key when set. The CLI's commands (connect) and the
+// console's signed-in users connect through it.
+func dialSession(runDir, as string, ex explicitFlags, explicit bool) (*session, error) {
 	if explicit {
 		cn, _, err := certCommonName(ex.Cert)
 		if err != nil {
@@ -200,18 +215,14 @@ func connect(cmd *cobra.Command, def string) (*session, error) {
 		return &session{Network: gw.GetNetwork(channel), Gateway: gw, MSPID: ex.MSPID, CN: cn, CertPath: ex.Cert, KeyPath: ex.Key,
 			close: func() error { gw.Close(); return conn.Close() }}, nil
 	}
-	id, err := identityFlag(cmd, def)
-	if err != nil {
-		return nil, err
-	}
-	info, err := loadNetwork(cmd)
+	info, err := loadNetworkDir(runDir)
 	if err != nil {
 		return nil, err
 	}
 	if ex.Channel != "" {
 		info.Channel = ex.Channel
 	}
-	c, err := info.Connect(id)
+	c, err := info.Connect(as)
 	if err != nil {
 		return nil, err
 	}
@@ -220,7 +231,7 @@ func connect(cmd *cobra.Command, def string) (*session, error) {
 		keyPath = ex.Key
 	}
 	return &session{Network: c.Network, Gateway: c.Gateway, MSPID: c.MSPID, CN: c.User.CommonName, CertPath: c.User.CertPath,
-		KeyPath: keyPath, Identity: id, Info: info, close: c.Close}, nil
+		KeyPath: keyPath, Identity: as, Info: info, close: c.Close}, nil
 }
 
 // withTimeout returns the command's context bounded by --timeout.

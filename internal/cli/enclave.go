@@ -62,6 +62,12 @@ func DefaultRunDir() (string, error) {
 // loadNetwork reads the network description named by the --run-dir flag.
 func loadNetwork(cmd *cobra.Command) (*fabnet.Info, error) {
 	dir, _ := cmd.Flags().GetString("run-dir")
+	return loadNetworkDir(dir)
+}
+
+// loadNetworkDir reads the network description of the run folder dir (""
+// for DefaultRunDir).
+func loadNetworkDir(dir string) (*fabnet.Info, error) {
 	if dir == "" {
 		var err error
 		if dir, err = DefaultRunDir(); err != nil {

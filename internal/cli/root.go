@@ -58,6 +58,7 @@ func newRootCommand(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
 	addConfigCommands(root)
 	root.AddCommand(newIdentityCommand())
 	addTicketCommands(root)
+	addConsoleCommand(root)
 	return root
 }
 

@@ -376,6 +376,42 @@ func getTicket(ctx context.Context, l ticketLedger, cc, slaID, ticketID string, 
 	return v, nil
 }
 
+// ticketPage is one page of ListTickets: each record as the chaincode
+// returned it and decoded, and the bookmark of the next page ("" at the
+// end).
+type ticketPage struct {
+	raws     []json.RawMessage
+	views    []*ticketView
+	bookmark string
+}
+
+// listTicketPage evaluates one page of ListTickets (the tickets of slaID
+// that the caller's organization holds; status "" for any, breached "",
+// "true" or "false") on a peer of the caller's organization: slasa ticket
+// list reads every page with it, the console one page per request.
+func listTicketPage(ctx context.Context, l ticketLedger, cc, slaID, status, breached string, pageSize int, bookmark string) (*ticketPage, error) {
+	out, err := l.Evaluate(ctx, cc, "ListTickets", slaID, status, breached, strconv.Itoa(pageSize), bookmark)
+	if err != nil {
+		return nil, explain(cc+".ListTickets", err)
+	}
+	var page struct {
+		Records  []json.RawMessage `json:"records"`
+		Bookmark string            `json:"bookmark"`
+	}
+	if err := json.Unmarshal(out, &page); err != nil {
+		return nil, fmt.Errorf("%s.ListTickets: decode: %w", cc, err)
+	}
+	p := &ticketPage{bookmark: page.Bookmark}
+	for _, r := range page.Records {
+		v, err := decodeTicketView(r)
+		if err != nil {
+			return nil, fmt.Errorf("%s.ListTickets: decode: %w", cc, err)
+		}
+		p.raws, p.views = append(p.raws, r), append(p.views, v)
+	}
+	return p, nil
+}
+
 // ticketTx is a transition of one ticket: the chaincode function, its
 // input (nil: none), the SLA document (nil: none), the extra endorsing
 // organization (AssignVendor: the vendor's), extra arguments (Escalate's
@@ -388,6 +424,56 @@ type ticketTx struct {
 	extraOrg string
 	args     []string
 	check    func(v *ticketView) error
+}
+
+// ticketAction is a transition whose only input is one text: a note
+// (optional) or a reason (required). slasa ticket ack, resume, resolve,
+// close and reopen and the console's ticket forms build their
+// transactions with it.
+type ticketAction struct {
+	// Name is the command's and the console form's name, Fn the chaincode
+	// function, Done the past tense the command prints.
+	Name, Fn, Done string
+	// Field is the input's field (and the flag): note or reason; Required
+	// whether it may be empty.
+	Field    string
+	Required bool
+	// Roles are the parties the chaincode lets take it (client, provider,
+	// vendor; the chaincode calls the client the customer).
+	Roles []string
+}
+
+// ticketActions are the one-text transitions.
+var ticketActions = []ticketAction{
+	{Name: "ack", Fn: "AcknowledgeTicket", Done: "acknowledged", Field: "note", Roles: []string{"vendor"}},
+	{Name: "resume", Fn: "ResumeTicket", Done: "resumed", Field: "note", Roles: []string{"client", "provider", "vendor"}},
+	{Name: "resolve", Fn: "ResolveTicket", Done: "resolved", Field: "note", Roles: []string{"vendor"}},
+	{Name: "close", Fn: "CloseTicket", Done: "closed", Field: "note", Roles: []string{"client", "provider"}},
+	{Name: "reopen", Fn: "ReopenTicket", Done: "reopened", Field: "reason", Required: true, Roles: []string{"client", "provider"}},
+}
+
+// findTicketAction returns the one-text transition called name.
+func findTicketAction(name string) (ticketAction, bool) {
+	for _, a := range ticketActions {
+		if a.Name == name {
+			return a, true
+		}
+	}
+	return ticketAction{}, false
+}
+
+// tx checks text as the chaincode checks the input (at most 1024 bytes of
+// UTF-8 without NUL; required for a reason) and builds the transition: the
+// input {field: text}, none for an empty note.
+func (a ticketAction) tx(text string) (ticketTx, error) {
+	if err := checkFlagText(a.Field, text, maxTicketNote, a.Required, false); err != nil {
+		return ticketTx{}, err
+	}
+	var input any
+	if text != "" {
+		input = map[string]string{a.Field: text}
+	}
+	return ticketTx{fn: a.Fn, input: input}, nil
 }
 
 // transitionResult is what a transition prints.

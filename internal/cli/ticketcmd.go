@@ -22,24 +22,29 @@ import (
 func addTicketCommands(root *cobra.Command) {
 	t := subcommand(root, "ticket", "Trouble tickets of an SLA with its support clocks (the ticket chaincode)")
 	t.AddCommand(newTicketCreateCommand(), newTicketAssignCommand(),
-		newTicketNoteCommand("ack", "AcknowledgeTicket", "acknowledged", "vendor",
+		newTicketTextCommand("ack", "vendor",
 			"Acknowledge an assigned ticket as its vendor: stops the acceptance clock (AcknowledgeTicket)",
 			"Records the acceptance outcome: met when the counted time is at most the severity's acceptance target,\n"+
 				"else breached, with the margin and the penalty the SLA sets for it. Only the assigned vendor may\n"+
 				"acknowledge (default --as vendor)."),
 		newTicketUpdateCommand(),
 		newTicketPauseCommand(),
-		newTicketNoteCommand("resume", "ResumeTicket", "resumed", "vendor",
+		newTicketTextCommand("resume", "vendor",
 			"End a ticket's pause: its clocks run again and it returns to the status it was paused in (ResumeTicket)",
 			"The ticket's customer, provider or assigned vendor may resume it (default --as vendor)."),
-		newTicketNoteCommand("resolve", "ResolveTicket", "resolved", "vendor",
+		newTicketTextCommand("resolve", "vendor",
 			"Resolve an acknowledged or in-progress ticket as its vendor: stops the closure clock (ResolveTicket)",
 			"Records the closure outcome (met or breached, the margin, the penalty). Only the assigned vendor may\n"+
 				"resolve (default --as vendor)."),
-		newTicketNoteCommand("close", "CloseTicket", "closed", "client",
+		newTicketTextCommand("close", "client",
 			"Close a resolved ticket as its customer or provider (CloseTicket)",
 			"Default --as client."),
-		newTicketReopenCommand(), newTicketSeverityCommand(), newTicketEscalateCommand(),
+		newTicketTextCommand("reopen", "client",
+			"Put a resolved ticket back in progress and clear its closure outcome (ReopenTicket)",
+			"The closure clock counts on from where it started, the time the ticket spent resolved included.\n"+
+				"--reason (required, at most 1024 bytes) goes into the timeline. The customer or the provider may\n"+
+				"reopen (default --as client)."),
+		newTicketSeverityCommand(), newTicketEscalateCommand(),
 		newTicketShowCommand(), newTicketListCommand(), newTicketHistoryCommand(), newTicketWatchCommand())
 }
 
@@ -78,20 +83,20 @@ func runTransition(cmd *cobra.Command, def, done, slaID, ticketID string, build 
 	return writeTransition(cmd, done, res)
 }
 
-// noteInput is the optional note of a transition (nil without one).
-func noteInput(note string) any {
-	if note == "" {
-		return nil
+// newTicketTextCommand is the one-text transition name of ticketActions:
+// its input is an optional --note or a required --reason.
+func newTicketTextCommand(name, def, short, long string) *cobra.Command {
+	a, ok := findTicketAction(name)
+	if !ok {
+		panic("no ticket action " + name)
 	}
-	return map[string]string{"note": note}
-}
-
-// newTicketNoteCommand is a transition whose only input is an optional
-// --note.
-func newTicketNoteCommand(name, fn, done, def, short, long string) *cobra.Command {
-	var note string
+	var text string
+	use, help := name+" SLA TICKET [--note TEXT]", "note recorded in the ticket's timeline (optional, at most 1024 bytes)"
+	if a.Required {
+		use, help = name+" SLA TICKET --"+a.Field+" TEXT", "why the resolution is not accepted (required, at most 1024 bytes)"
+	}
 	cmd := &cobra.Command{
-		Use:   name + " SLA TICKET [--note TEXT]",
+		Use:   use,
 		Short: short,
 		Long:  long + "\n" + transitionLong,
 		Args:  exactArgs(2, "SLA TICKET"),
@@ -99,15 +104,16 @@ func newTicketNoteCommand(name, fn, done, def, short, long string) *cobra.Comman
 			if err := checkTicketArgs(args[0], args[1]); err != nil {
 				return err
 			}
-			if err := checkFlagText("note", note, maxTicketNote, false, false); err != nil {
+			tx, err := a.tx(text)
+			if err != nil {
 				return err
 			}
-			return runTransition(cmd, def, done, args[0], args[1], func(context.Context, ticketLedger) (ticketTx, error) {
-				return ticketTx{fn: fn, input: noteInput(note)}, nil
+			return runTransition(cmd, def, a.Done, args[0], args[1], func(context.Context, ticketLedger) (ticketTx, error) {
+				return tx, nil
 			})
 		},
 	}
-	cmd.Flags().StringVar(&note, "note", "", "note recorded in the ticket's timeline (optional, at most 1024 bytes)")
+	cmd.Flags().StringVar(&text, a.Field, "", help)
 	ticketCCFlag(cmd)
 	addJSONFlag(cmd)
 	return cmd
@@ -311,33 +317,6 @@ func newTicketPauseCommand() *cobra.Command {
 	return cmd
 }
 
-func newTicketReopenCommand() *cobra.Command {
-	var reason string
-	cmd := &cobra.Command{
-		Use:   "reopen SLA TICKET --reason TEXT",
-		Short: "Put a resolved ticket back in progress and clear its closure outcome (ReopenTicket)",
-		Long: "The closure clock counts on from where it started, the time the ticket spent resolved included.\n" +
-			"--reason (required, at most 1024 bytes) goes into the timeline. The customer or the provider may\n" +
-			"reopen (default --as client)." + "\n" + transitionLong,
-		Args: exactArgs(2, "SLA TICKET"),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			if err := checkTicketArgs(args[0], args[1]); err != nil {
-				return err
-			}
-			if err := checkFlagText("reason", reason, maxTicketNote, true, false); err != nil {
-				return err
-			}
-			return runTransition(cmd, "client", "reopened", args[0], args[1], func(context.Context, ticketLedger) (ticketTx, error) {
-				return ticketTx{fn: "ReopenTicket", input: map[string]string{"reason": reason}}, nil
-			})
-		},
-	}
-	cmd.Flags().StringVar(&reason, "reason", "", "why the resolution is not accepted (required, at most 1024 bytes)")
-	ticketCCFlag(cmd)
-	addJSONFlag(cmd)
-	return cmd
-}
-
 func newTicketSeverityCommand() *cobra.Command {
 	var severity, reason, slaFile string
 	cmd := &cobra.Command{
@@ -497,31 +476,18 @@ func newTicketListCommand() *cobra.Command {
 			seen := map[string]bool{}
 			bookmark := ""
 			for {
-				out, err := l.Evaluate(ctx, cc, "ListTickets", args[0], status, filter, strconv.Itoa(pageSize), bookmark)
+				page, err := listTicketPage(ctx, l, cc, args[0], status, filter, pageSize, bookmark)
 				if err != nil {
-					return explain(cc+".ListTickets", err)
+					return err
 				}
-				var page struct {
-					Records  []json.RawMessage `json:"records"`
-					Bookmark string            `json:"bookmark"`
-				}
-				if err := json.Unmarshal(out, &page); err != nil {
-					return fmt.Errorf("%s.ListTickets: decode: %w", cc, err)
-				}
-				for _, r := range page.Records {
-					v, err := decodeTicketView(r)
-					if err != nil {
-						return fmt.Errorf("%s.ListTickets: decode: %w", cc, err)
-					}
-					raws, views = append(raws, r), append(views, v)
-				}
-				if page.Bookmark == "" {
+				raws, views = append(raws, page.raws...), append(views, page.views...)
+				if page.bookmark == "" {
 					break
 				}
-				if seen[page.Bookmark] {
-					return fmt.Errorf("%s.ListTickets: the bookmark %q came back twice", cc, page.Bookmark)
+				if seen[page.bookmark] {
+					return fmt.Errorf("%s.ListTickets: the bookmark %q came back twice", cc, page.bookmark)
 				}
-				seen[page.Bookmark], bookmark = true, page.Bookmark
+				seen[page.bookmark], bookmark = true, page.bookmark
 			}
 			if jsonFlag(cmd) {
 				if raws == nil {

@@ -1,0 +1,302 @@
+//go:build integration
+
+package tickets
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"image/png"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+	"golang.org/x/crypto/bcrypt"
+
+	"github.com/slasa/slasa/test/harness"
+)
+
+// consolePassword is the test users' password.
+const consolePassword = "console test password"
+
+// consoleURL is the line slasa console prints when it serves.
+var consoleURL = regexp.MustCompile(`^slasa console for \S+: (http://127\.0\.0\.1:\d+/) \(1 users\)$`)
+
+// startConsole runs `slasa console` for one user (name, role, the local network's identity as) of
+// organization org and returns its URL; the process is killed at the test's end (its output shown when
+// the test failed).
+func startConsole(t *testing.T, bin, work, org, name, role, as string) string {
+	t.Helper()
+	hash, err := bcrypt.GenerateFromPassword([]byte(consolePassword), bcrypt.MinCost)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := json.Marshal(map[string]any{"organization": org, "users": []map[string]string{
+		{"name": name, "password_bcrypt": string(hash), "role": role, "as": as}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(work, "console-"+as+".json")
+	if err := os.WriteFile(path, cfg, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(filepath.Join(bin, "slasa"), "--run-dir", nw.RunDir(), "console", "--config", path, "--listen", "127.0.0.1:0")
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		_ = cmd.Process.Kill()
+		_ = cmd.Wait()
+		if t.Failed() {
+			t.Logf("---- slasa console (%s) stderr\n%s", as, stderr.String())
+		}
+	})
+	first := make(chan string, 1)
+	go func() {
+		sc := bufio.NewScanner(out)
+		if sc.Scan() {
+			first <- sc.Text()
+		}
+		close(first)
+		for sc.Scan() {
+		}
+	}()
+	select {
+	case line := <-first:
+		m := consoleURL.FindStringSubmatch(line)
+		if m == nil {
+			t.Fatalf("slasa console (%s) printed %q\n%s", as, line, stderr.String())
+		}
+		return m[1]
+	case <-time.After(time.Minute):
+		t.Fatalf("slasa console (%s) did not start in a minute\n%s", as, stderr.String())
+	}
+	return ""
+}
+
+// chromium starts headless Chromium (Debian's chromium package) and returns a context to drive it with.
+func chromium(t *testing.T) context.Context {
+	t.Helper()
+	path, err := exec.LookPath("chromium")
+	if err != nil {
+		t.Fatalf("chromium is not installed (make system-packages installs it): %v", err)
+	}
+	opts := append(chromedp.DefaultExecAllocatorOptions[:], chromedp.ExecPath(path), chromedp.NoSandbox, chromedp.WindowSize(1280, 1000),
+		chromedp.UserDataDir(t.TempDir()))
+	alloc, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+	ctx, cancelCtx := chromedp.NewContext(alloc)
+	ctx, cancelTimeout := context.WithTimeout(ctx, 4*time.Minute)
+	t.Cleanup(func() { cancelTimeout(); cancelCtx(); cancelAlloc() })
+	return ctx
+}
+
+// screenshot saves a PNG of the whole page in the test's artifact folder and fails the test unless it
+// is a picture of something: at least 4 distinct colours, none covering more than 98 % of its pixels.
+func screenshot(t *testing.T, ctx context.Context, name string) {
+	t.Helper()
+	buf, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
+	if err != nil {
+		t.Fatalf("screenshot %s: %v", name, err)
+	}
+	img, err := png.Decode(bytes.NewReader(buf))
+	if err != nil {
+		t.Fatalf("screenshot %s: %v", name, err)
+	}
+	counts := map[[4]uint32]int{}
+	b := img.Bounds()
+	for y := b.Min.Y; y < b.Max.Y; y += 2 {
+		for x := b.Min.X; x < b.Max.X; x += 2 {
+			r, g, bl, a := img.At(x, y).RGBA()
+			counts[[4]uint32{r, g, bl, a}]++
+		}
+	}
+	total, most := 0, 0
+	for _, n := range counts {
+		total += n
+		most = max(most, n)
+	}
+	if len(counts) < 4 || most*100 > total*98 {
+		t.Errorf("screenshot %s looks blank: %d colours, the commonest on %d of %d sampled pixels", name, len(counts), most, total)
+	}
+	path := filepath.Join(t.ArtifactDir(), name+".png")
+	if err := os.WriteFile(path, buf, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("screenshot %s: %s (%dx%d, %d colours)", name, path, b.Dx(), b.Dy(), len(counts))
+}
+
+// signIn opens the console's sign-in page and signs in.
+func signIn(t *testing.T, ctx context.Context, base, name string) {
+	t.Helper()
+	if err := chromedp.Do(ctx,
+		chromedp.Navigate(base+"login"),
+		chromedp.WaitVisible(chromedp.CSS(`input[name="user"]`)),
+		chromedp.SendKeys(chromedp.CSS(`input[name="user"]`), name),
+		chromedp.SendKeys(chromedp.CSS(`input[name="password"]`), consolePassword),
+		chromedp.Submit(chromedp.CSS(`form.login`)),
+		chromedp.WaitVisible(chromedp.CSS(`form.logout`)),
+	); err != nil {
+		t.Fatalf("sign in as %s at %s: %v", name, base, err)
+	}
+}
+
+// pageText returns the text of the page's main element.
+func pageText(t *testing.T, ctx context.Context) string {
+	t.Helper()
+	text, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS("main")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return text
+}
+
+// TestConsoleBrowser drives slasa console in headless Chromium on the real network: the client's
+// console (ClientOrg) lists the client's SLAs page by page until the new SLA shows and opens the ticket
+// the client opened and the provider assigned; the vendor's console (VendorOrg) opens the same ticket
+// and acknowledges it through its form, a transaction the vendor's identity signs on the server. The
+// ledger then holds the acknowledgement with the browser's note. A screenshot of each page goes to the
+// test's artifact folder and must not be blank.
+func TestConsoleBrowser(t *testing.T) {
+	s, doc := telecomSLA(t)
+	activate(t, s, doc)
+	id := "WEB-1"
+	desc := marker(t, "WEBDESC")
+	for _, args := range [][]string{
+		{"--as", "client", "ticket", "create", s.ID, id, "--severity", "critical", "--type", "outage", "--description", desc},
+		{"--as", "provider", "ticket", "assign", s.ID, id, "--vendor", "vendor"},
+	} {
+		if out, err := nw.CLI(args...); err != nil {
+			t.Fatalf("%v\n%s", err, out)
+		}
+	}
+	// Each organization's peer holds the assigned ticket before its console reads it.
+	for _, who := range []string{"client", "vendor"} {
+		deadline := time.Now().Add(30 * time.Second)
+		for {
+			out, err := nw.CLI("--as", who, "ticket", "show", s.ID, id)
+			if err == nil && field(out, "status") == "assigned" {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("%s's peer: ticket %s not assigned after 30s: %v\n%s", who, id, err, out)
+			}
+			time.Sleep(500 * time.Millisecond)
+		}
+	}
+
+	bin := harness.BuildCommands(t, "slasa")
+	work := t.TempDir()
+	clientURL := startConsole(t, bin, work, "ClientOrgMSP", "carol", "client", "client")
+	vendorURL := startConsole(t, bin, work, "VendorOrgMSP", "vic", "vendor", "vendor")
+
+	// The client: the SLA list (following Next page), then the ticket.
+	ctx := chromium(t)
+	signIn(t, ctx, clientURL, "carol")
+	found := false
+	for page := 0; page < 50 && !found; page++ {
+		if err := chromedp.Do(ctx, chromedp.WaitVisible(chromedp.CSS("main h1"))); err != nil {
+			t.Fatal(err)
+		}
+		text := pageText(t, ctx)
+		if found = strings.Contains(text, s.ID); found {
+			break
+		}
+		next, err := chromedp.Run(ctx, chromedp.Evaluate[string](`(document.querySelector('p.pager a[href^="/slas?"]') || {href: ""}).href`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if next == "" {
+			t.Fatalf("SLA %s is on no page of the client's SLA list; last page:\n%s", s.ID, text)
+		}
+		if err := chromedp.Do(ctx, chromedp.Navigate(next)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if !found {
+		t.Fatalf("SLA %s not in the first 50 pages of the client's SLA list", s.ID)
+	}
+	text := pageText(t, ctx)
+	for _, want := range []string{"ClientOrgMSP/client@clientorg.slasa.local", "ProviderOrgMSP/provider@providerorg.slasa.local", s.Service.ProductID, "ACTIVE"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("SLA list: no %q in\n%s", want, text)
+		}
+	}
+	screenshot(t, ctx, "client-slas")
+
+	ticketPath := fmt.Sprintf("tickets/%s/%s", s.ID, id)
+	if err := chromedp.Do(ctx, chromedp.Navigate(clientURL+ticketPath), chromedp.WaitVisible(chromedp.ID("timeline"))); err != nil {
+		t.Fatal(err)
+	}
+	text = pageText(t, ctx)
+	for _, want := range []string{desc, "assigned", "critical", "CreateTicket", "AssignVendor", "VendorOrgMSP/vendor@vendororg.slasa.local"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("client's ticket page: no %q in\n%s", want, text)
+		}
+	}
+	forms, err := chromedp.Run(ctx, chromedp.Evaluate[int](`document.querySelectorAll('form.action').length`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if forms != 0 {
+		t.Errorf("the client is offered %d actions on an assigned ticket, want none", forms)
+	}
+	screenshot(t, ctx, "client-ticket")
+
+	// The vendor acknowledges the ticket in its console.
+	vctx := chromium(t)
+	signIn(t, vctx, vendorURL, "vic")
+	ack := fmt.Sprintf(`form[action="/%s/ack"]`, ticketPath)
+	note := "on it, from the browser"
+	if err := chromedp.Do(vctx,
+		chromedp.Navigate(vendorURL+ticketPath),
+		chromedp.WaitVisible(chromedp.CSS(ack)),
+		chromedp.SendKeys(chromedp.CSS(ack+` textarea[name="note"]`), note),
+		chromedp.Click(chromedp.CSS(ack+` button`)),
+		chromedp.WaitVisible(chromedp.ID("notice")),
+	); err != nil {
+		t.Fatalf("acknowledge in the vendor's console: %v\n%s", err, pageText(t, vctx))
+	}
+	text = pageText(t, vctx)
+	if !strings.Contains(text, "Ticket acknowledged: transaction AcknowledgeTicket committed (tx ") || !strings.Contains(text, note) {
+		t.Errorf("vendor's ticket page after the acknowledgement:\n%s", text)
+	}
+	screenshot(t, vctx, "vendor-ticket-acknowledged")
+
+	// The ledger: acknowledged by the vendor with the browser's note.
+	out, err := nw.CLI("--as", "vendor", "ticket", "show", s.ID, id, "--json")
+	if err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	var v struct {
+		Record struct {
+			Status   string `json:"status"`
+			Timeline []struct {
+				Action string `json:"action"`
+				Role   string `json:"role"`
+				Note   string `json:"note"`
+			} `json:"timeline"`
+		} `json:"record"`
+	}
+	if err := json.Unmarshal([]byte(out), &v); err != nil {
+		t.Fatal(err)
+	}
+	last := v.Record.Timeline[len(v.Record.Timeline)-1]
+	if v.Record.Status != "acknowledged" || last.Action != "AcknowledgeTicket" || last.Role != "vendor" || last.Note != note {
+		t.Fatalf("after the browser's acknowledgement: status %s, last transition %+v", v.Record.Status, last)
+	}
+}
