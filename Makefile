@@ -36,10 +36,10 @@ demo: ## the whole story on a real local network in minutes (demo/demo.sh; leave
 demo-tickets: ## the trouble-ticket act on a real local network in about 2.5 minutes (demo/tickets.sh; leaves the network up)
 	SLASA_CACHE_DIR="$(CACHE_DIR)" bash demo/tickets.sh
 
-test: test-unit mutate test-integration ## unit tests, the security-check mutants, then integration tests on a real network (the CI command)
+test: lint test-unit mutate test-integration ## lint, unit tests (race detector), the security-check mutants, then integration tests on a real network (the CI command)
 
-test-unit: system-packages ## unit tests only (fast, no network)
-	$(GO) test -count=1 $(GO_PACKAGES)
+test-unit: system-packages ## unit tests only (no network), with the race detector
+	$(GO) test -race -count=1 $(GO_PACKAGES)
 
 system-packages: ## install the Debian packages the tests need when missing (poppler-utils, chromium)
 	bash tools/system-packages.sh
