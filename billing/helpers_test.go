@@ -96,5 +96,13 @@ func demoStatement() StatementInput {
 			{Time: "2026-12-31T23:59:59Z", Ref: LedgerRef{TxID: "c9d0", Block: 40}, Kind: KindTransferOut,
 				Counterparty: "supplier", Description: "Transfer to supplier", Amount: -65000},
 		},
+		// Given out of order: NewStatement orders by SLA and period.
+		Periods: []PeriodInput{
+			{SLAID: "demo-sla", Period: "2026-12-06T10:02:00Z", PeriodEnd: "2026-12-06T10:04:00Z", Fee: 100000,
+				Status: EscrowHeld, Held: 100000, Deposit: LedgerRef{TxID: "b7c8", Block: 20}},
+			{SLAID: "demo-sla", Period: "2026-12-06T10:00:00Z", PeriodEnd: "2026-12-06T10:02:00Z", Fee: 100000,
+				Status: EscrowSettled, Deposit: LedgerRef{TxID: "a1b2c3d4", Block: 12}, Verdict: &demoVerdict,
+				CreditBPS: 3000, Credit: 30000, Closed: &LedgerRef{TxID: "f0e1d2c3", Block: 31}},
+		},
 	}
 }

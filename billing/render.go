@@ -218,6 +218,32 @@ func (st *Statement) WriteTable(w io.Writer) error {
 			fmt.Fprintf(ew, "Line %d verdict: id %s, enclave %s, report digest %s\n", l.No, dash(l.Verdict.VerdictID), dash(l.Verdict.EnclaveID), dash(l.Verdict.ReportDigest))
 		}
 	}
+	if len(st.Periods) > 0 {
+		fmt.Fprintf(ew, "\nSLA periods (escrow as the ledger holds it now)\n")
+		tw := tabwriter.NewWriter(ew, 0, 0, 2, ' ', 0)
+		fmt.Fprintf(tw, "SLA period\tEscrow\tFee\tTier\tCredit\tPenalty paid (owed)\tBack to client\tNet paid\tPaid in\tClosed\n")
+		for _, p := range st.Periods {
+			rate, closed := "-", "-"
+			if p.Rate != "" {
+				rate = p.Rate
+			}
+			if p.Closed != nil {
+				closed = fmt.Sprintf("tx %s, block %d", p.Closed.TxID, p.Closed.Block)
+			}
+			net := p.Net.String()
+			if p.EscrowStatus == EscrowHeld {
+				net += " (not final)"
+			}
+			fmt.Fprintf(tw, "%s %s\t%s\t%s\t%s\t%s\t%s (%s)\t%s\t%s\ttx %s, block %d\t%s\n", p.SLAID, p.Period, p.EscrowStatus,
+				p.Fee, rate, p.Credit, p.PenaltyPaid, p.PenaltyOwed, p.BackToClient, net, p.Deposit.TxID, p.Deposit.Block, closed)
+		}
+		tw.Flush()
+		for _, p := range st.Periods {
+			if p.Verdict != nil {
+				fmt.Fprintf(ew, "Period %s %s verdict: id %s\n", p.SLAID, p.Period, dash(p.Verdict.VerdictID))
+			}
+		}
+	}
 	return ew.err
 }
 
@@ -226,10 +252,16 @@ var statementCSVHeader = []string{
 	"party_msp_id", "wallet", "month", "row_type", "no", "time", "kind", "sla_id", "period", "counterparty",
 	"description", "amount_minor", "balance_minor", "currency", "amount", "balance", "tx_id", "block", "tx_index",
 	"credit_bps", "verdict_id", "enclave_id", "report_digest",
+	"escrow_status", "fee_minor", "credit_minor", "penalty_owed_minor", "penalty_paid_minor", "back_to_client_minor",
+	"net_minor", "closed_tx_id", "closed_block",
 }
 
 // WriteCSV writes the statement as RFC 4180 CSV with a header row: an
-// "opening" row, one "line" row per line, a "closing" row.
+// "opening" row, one "line" row per line, a "closing" row, then one
+// "period" row per SLA period (its escrow: status, fee, credit, penalty,
+// what went back to the client, net; tx_id and block name the deposit,
+// closed_tx_id and closed_block the transaction that ended the escrow).
+// The last nine columns are empty on the other rows.
 func (st *Statement) WriteCSV(w io.Writer) error {
 	cw := csv.NewWriter(w)
 	cw.UseCRLF = true
@@ -239,8 +271,10 @@ func (st *Statement) WriteCSV(w io.Writer) error {
 	num := func(a Amount) string { s, _ := a.FormatNumber(); return s }
 	edge := func(rowType, ts, desc string, bal Amount) []string {
 		return []string{st.Party.MSPID, st.Party.Wallet, st.Month, rowType, "", ts, "", st.SLAID, "", "", desc,
-			"", strconv.FormatInt(bal.Minor, 10), st.Currency, "", num(bal), "", "", "", "", "", "", ""}
+			"", strconv.FormatInt(bal.Minor, 10), st.Currency, "", num(bal), "", "", "", "", "", "", "",
+			"", "", "", "", "", "", "", "", ""}
 	}
+	minor := func(a Amount) string { return strconv.FormatInt(a.Minor, 10) }
 	rows := [][]string{edge("opening", st.From, "Opening balance", st.Opening)}
 	for _, l := range st.Lines {
 		v := VerdictRef{}
@@ -252,9 +286,23 @@ func (st *Statement) WriteCSV(w io.Writer) error {
 			l.Kind, l.SLAID, l.Period, l.Counterparty, l.Description,
 			strconv.FormatInt(l.Amount.Minor, 10), strconv.FormatInt(l.Balance.Minor, 10), st.Currency,
 			num(l.Amount), num(l.Balance), l.Ref.TxID, strconv.FormatUint(l.Ref.Block, 10), strconv.Itoa(l.TxIndex),
-			bps, v.VerdictID, v.EnclaveID, v.ReportDigest})
+			bps, v.VerdictID, v.EnclaveID, v.ReportDigest, "", "", "", "", "", "", "", "", ""})
 	}
 	rows = append(rows, edge("closing", st.To, "Closing balance", st.Closing))
+	for _, p := range st.Periods {
+		v, bps, closedTx, closedBlock := VerdictRef{}, "", "", ""
+		if p.Verdict != nil {
+			v, bps = *p.Verdict, strconv.FormatInt(p.CreditBPS, 10)
+		}
+		if p.Closed != nil {
+			closedTx, closedBlock = p.Closed.TxID, strconv.FormatUint(p.Closed.Block, 10)
+		}
+		rows = append(rows, []string{st.Party.MSPID, st.Party.Wallet, st.Month, "period", "", p.PeriodEnd, "", p.SLAID, p.Period, "",
+			"Escrow " + p.EscrowStatus, "", "", st.Currency, "", "", p.Deposit.TxID, strconv.FormatUint(p.Deposit.Block, 10), "",
+			bps, v.VerdictID, v.EnclaveID, v.ReportDigest,
+			p.EscrowStatus, minor(p.Fee), minor(p.Credit), minor(p.PenaltyOwed), minor(p.PenaltyPaid), minor(p.BackToClient),
+			minor(p.Net), closedTx, closedBlock})
+	}
 	if err := cw.WriteAll(rows); err != nil {
 		return err
 	}

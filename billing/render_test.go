@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/csv"
 	"encoding/json"
+	"fmt"
 	"strings"
 	"testing"
 )
@@ -60,8 +61,28 @@ func TestStatementRenderGolden(t *testing.T) {
 	golden(t, "statement-demo.json", js.Bytes())
 	golden(t, "statement-demo.csv", cs.Bytes())
 	rows := checkCSV(t, "statement", cs.Bytes(), statementCSVHeader)
-	if got := len(rows); got != 1+1+len(st.Lines)+1 {
-		t.Errorf("statement CSV has %d rows, want header, opening, %d lines, closing", got, len(st.Lines))
+	if got := len(rows); got != 1+1+len(st.Lines)+1+len(st.Periods) {
+		t.Errorf("statement CSV has %d rows, want header, opening, %d lines, closing, %d periods", got, len(st.Lines), len(st.Periods))
+	}
+	// The periods in SLA and period order: the settled one nets the fee
+	// less the credit, the held one the whole fee.
+	want := []string{
+		"period demo-sla 2026-12-06T10:00:00Z SETTLED fee 100000 credit 30000 back 30000 net 70000 closed f0e1d2c3",
+		"period demo-sla 2026-12-06T10:02:00Z HELD fee 100000 credit 0 back 0 net 100000 closed ",
+	}
+	col := map[string]int{}
+	for i, h := range rows[0] {
+		col[h] = i
+	}
+	var got []string
+	for _, r := range rows[1:] {
+		if r[col["row_type"]] == "period" {
+			got = append(got, fmt.Sprintf("period %s %s %s fee %s credit %s back %s net %s closed %s", r[col["sla_id"]], r[col["period"]],
+				r[col["escrow_status"]], r[col["fee_minor"]], r[col["credit_minor"]], r[col["back_to_client_minor"]], r[col["net_minor"]], r[col["closed_tx_id"]]))
+		}
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("statement CSV period rows:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
 }
 

@@ -3,6 +3,7 @@ package billing
 import (
 	"fmt"
 	"sort"
+	"strings"
 	"time"
 )
 
@@ -59,6 +60,9 @@ type StatementInput struct {
 	Opening  int64
 	Closing  int64
 	Lines    []StatementLineInput
+	// Periods are the escrows of the SLA periods the lines name, one per
+	// period.
+	Periods []PeriodInput
 }
 
 // StatementLineInput is one change of the account, from the wallet's
@@ -89,6 +93,68 @@ type StatementLineInput struct {
 	// after this line; the statement checks its running balance
 	// against it.
 	BalanceAfter *int64
+}
+
+// Escrow statuses of a period (the refund chaincode's Escrow.Status).
+const (
+	EscrowHeld     = "HELD"     // paid in, no verdict settled and not claimed yet
+	EscrowSettled  = "SETTLED"  // an enclave-signed verdict was settled
+	EscrowExpired  = "EXPIRED"  // no verdict by the deadline: claimed and shared as the SLA says
+	EscrowRefunded = "REFUNDED" // refunded to the client: the SLA was terminated before the period started
+)
+
+// PeriodInput is the escrow of one SLA period that a statement's lines
+// name, as the refund chaincode holds it when the statement is made
+// (GetEscrow): the fee paid in, its status and how it ended.
+type PeriodInput struct {
+	SLAID     string
+	Period    string
+	PeriodEnd string
+	// Fee is the period's fee paid into escrow; Held what is still held.
+	Fee    int64
+	Status string
+	Held   int64
+	// Deposit is the transaction that paid the fee in.
+	Deposit LedgerRef
+	// For a SETTLED period: the verdict, its credit tier and credit, the
+	// penalty owed and what the collateral paid of it, and the
+	// settlement's transaction.
+	Verdict     *VerdictRef
+	CreditBPS   int64
+	Credit      int64
+	PenaltyOwed int64
+	PenaltyPaid int64
+	// For an EXPIRED or REFUNDED period: what went back to the client.
+	ToClient int64
+	// Closed is the transaction that ended the escrow (settlement, claim
+	// or refund); empty while it is held.
+	Closed *LedgerRef
+}
+
+// PeriodSummary is one SLA period of a statement: what the client paid,
+// how the escrow ended, and the net amount the client paid for it.
+type PeriodSummary struct {
+	SLAID        string      `json:"sla_id"`
+	Period       string      `json:"period"`
+	PeriodEnd    string      `json:"period_end,omitempty"`
+	EscrowStatus string      `json:"escrow_status"`
+	Fee          Amount      `json:"fee"`
+	Held         Amount      `json:"held"`
+	Deposit      LedgerRef   `json:"deposit"`
+	Verdict      *VerdictRef `json:"verdict,omitempty"`
+	CreditBPS    int64       `json:"credit_bps"`
+	Rate         string      `json:"rate,omitempty"`
+	Credit       Amount      `json:"credit"`
+	PenaltyOwed  Amount      `json:"penalty_owed"`
+	PenaltyPaid  Amount      `json:"penalty_paid"`
+	// BackToClient is what the client got back: the credit and the
+	// penalty paid for a settled period, its share of an expired one, the
+	// whole fee of a refunded one. Net is Fee - BackToClient: what the
+	// client paid for the period (negative when penalties exceed the fee);
+	// while HELD it is the fee, not yet final.
+	BackToClient Amount     `json:"back_to_client"`
+	Net          Amount     `json:"net"`
+	Closed       *LedgerRef `json:"closed,omitempty"`
 }
 
 // StatementLine is a line of a statement, in ledger order.
@@ -125,6 +191,9 @@ type Statement struct {
 	MoneyIn  Amount `json:"money_in"`
 	MoneyOut Amount `json:"money_out"`
 	Closing  Amount `json:"closing_balance"`
+	// Periods summarises each SLA period the lines name (by SLA, then
+	// period start).
+	Periods []PeriodSummary `json:"periods"`
 }
 
 // descriptions of the kinds, for lines without one.
@@ -252,5 +321,96 @@ func NewStatement(in StatementInput) (*Statement, error) {
 		return nil, fmt.Errorf("statement does not balance: opening %s plus the lines is %s %s, but the closing balance is %s",
 			money(in.Opening), money(balance), after, money(in.Closing))
 	}
+	if st.Periods, err = periodSummaries(in); err != nil {
+		return nil, err
+	}
 	return st, nil
+}
+
+// periodSummaries checks the statement's periods (one per SLA period its
+// lines name, each consistent in itself) and summarises them, ordered by
+// SLA and period start.
+func periodSummaries(in StatementInput) ([]PeriodSummary, error) {
+	named := map[string]bool{}
+	for _, l := range in.Lines {
+		if l.SLAID != "" && l.Period != "" {
+			named[l.SLAID+"/"+l.Period] = true
+		}
+	}
+	money := func(m int64) Amount { return Amount{Minor: m, Currency: in.Currency} }
+	seen := map[string]bool{}
+	out := make([]PeriodSummary, 0, len(in.Periods))
+	for i, p := range in.Periods {
+		field := fmt.Sprintf("periods[%d]", i)
+		k := p.SLAID + "/" + p.Period
+		switch {
+		case !named[k]:
+			return nil, fmt.Errorf("%s: period %s of SLA %q is named by no line of the statement", field, p.Period, p.SLAID)
+		case seen[k]:
+			return nil, fmt.Errorf("%s: period %s of SLA %q is given twice", field, p.Period, p.SLAID)
+		case p.Fee <= 0:
+			return nil, fmt.Errorf("%s.fee: %d is not positive", field, p.Fee)
+		case p.Held < 0 || p.Held > p.Fee:
+			return nil, fmt.Errorf("%s.held: %d is not 0 to the fee %d", field, p.Held, p.Fee)
+		case p.CreditBPS < 0 || p.CreditBPS > 10000:
+			return nil, fmt.Errorf("%s.credit_bps: %d is not 0 to 10000", field, p.CreditBPS)
+		case p.Credit < 0 || p.Credit > p.Fee:
+			return nil, fmt.Errorf("%s.credit: %d is not 0 to the fee %d", field, p.Credit, p.Fee)
+		case p.PenaltyOwed < 0 || p.PenaltyPaid < 0 || p.PenaltyPaid > p.PenaltyOwed:
+			return nil, fmt.Errorf("%s.penalty_paid: %d is not 0 to the penalty owed %d", field, p.PenaltyPaid, p.PenaltyOwed)
+		case p.ToClient < 0 || p.ToClient > p.Fee:
+			return nil, fmt.Errorf("%s.to_client: %d is not 0 to the fee %d", field, p.ToClient, p.Fee)
+		}
+		seen[k] = true
+		if err := checkRef(field+".deposit", p.Deposit); err != nil {
+			return nil, err
+		}
+		if p.Closed != nil {
+			if err := checkRef(field+".closed", *p.Closed); err != nil {
+				return nil, err
+			}
+		}
+		sum := PeriodSummary{SLAID: p.SLAID, Period: p.Period, PeriodEnd: p.PeriodEnd, EscrowStatus: p.Status,
+			Fee: money(p.Fee), Held: money(p.Held), Deposit: p.Deposit, Closed: p.Closed,
+			Credit: money(0), PenaltyOwed: money(0), PenaltyPaid: money(0)}
+		var back int64
+		switch p.Status {
+		case EscrowHeld:
+			if p.Held != p.Fee || p.Closed != nil || p.Verdict != nil {
+				return nil, fmt.Errorf("%s: a HELD escrow holds the whole fee and has no verdict or closing transaction", field)
+			}
+		case EscrowSettled:
+			if p.Held != 0 || p.Closed == nil || p.Verdict == nil {
+				return nil, fmt.Errorf("%s: a SETTLED escrow holds nothing and names its verdict and settlement", field)
+			}
+			sum.Verdict, sum.CreditBPS, sum.Rate = p.Verdict, p.CreditBPS, FormatBPS(p.CreditBPS)
+			sum.Credit, sum.PenaltyOwed, sum.PenaltyPaid = money(p.Credit), money(p.PenaltyOwed), money(p.PenaltyPaid)
+			back = p.Credit + p.PenaltyPaid
+		case EscrowExpired, EscrowRefunded:
+			if p.Held != 0 || p.Closed == nil || p.Verdict != nil {
+				return nil, fmt.Errorf("%s: an %s escrow holds nothing, names its closing transaction and has no verdict", field, p.Status)
+			}
+			if p.Status == EscrowRefunded && p.ToClient != p.Fee {
+				return nil, fmt.Errorf("%s.to_client: a REFUNDED escrow gave the client the whole fee %d, not %d", field, p.Fee, p.ToClient)
+			}
+			back = p.ToClient
+		default:
+			return nil, fmt.Errorf("%s.status %q: not HELD, SETTLED, EXPIRED or REFUNDED", field, p.Status)
+		}
+		sum.BackToClient, sum.Net = money(back), money(p.Fee-back)
+		out = append(out, sum)
+	}
+	for k := range named {
+		if !seen[k] {
+			slaID, period, _ := strings.Cut(k, "/")
+			return nil, fmt.Errorf("periods: no escrow given for period %s of SLA %q, which a line names", period, slaID)
+		}
+	}
+	sort.Slice(out, func(a, b int) bool {
+		if out[a].SLAID != out[b].SLAID {
+			return out[a].SLAID < out[b].SLAID
+		}
+		return out[a].Period < out[b].Period
+	})
+	return out, nil
 }

@@ -100,7 +100,7 @@ func TestStatementMoneyKinds(t *testing.T) {
 		in := demoStatement()
 		l := in.Lines[1]
 		l.Kind, l.Amount, l.BalanceAfter, l.Description = tc.kind, tc.amount, nil, ""
-		in.Lines = []StatementLineInput{l}
+		in.Lines, in.Periods = []StatementLineInput{l}, nil
 		in.Closing = in.Opening + tc.amount
 		st, err := NewStatement(in)
 		if err != nil {
@@ -112,6 +112,66 @@ func TestStatementMoneyKinds(t *testing.T) {
 		in.Lines[0].Amount, in.Closing = -tc.amount, in.Opening-tc.amount
 		if _, err := NewStatement(in); err == nil || !strings.Contains(err.Error(), "has the wrong sign for a "+tc.kind+" line") {
 			t.Errorf("%s with the wrong sign: %v", tc.kind, err)
+		}
+	}
+}
+
+// TestStatementPeriods: each bad period is refused naming the field, and
+// the summaries of every escrow status add up.
+func TestStatementPeriods(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		edit func(in *StatementInput)
+		err  string
+	}{
+		{"not named by a line", func(in *StatementInput) { in.Periods[0].Period = "2026-12-06T11:00:00Z" }, `periods[0]: period 2026-12-06T11:00:00Z of SLA "demo-sla" is named by no line`},
+		{"twice", func(in *StatementInput) { in.Periods[1] = in.Periods[0] }, `periods[1]: period 2026-12-06T10:02:00Z of SLA "demo-sla" is given twice`},
+		{"missing", func(in *StatementInput) { in.Periods = in.Periods[:1] }, `periods: no escrow given for period 2026-12-06T10:00:00Z of SLA "demo-sla"`},
+		{"fee", func(in *StatementInput) { in.Periods[0].Fee = 0 }, "periods[0].fee: 0 is not positive"},
+		{"held", func(in *StatementInput) { in.Periods[0].Held = 100001 }, "periods[0].held: 100001 is not 0 to the fee 100000"},
+		{"credit bps", func(in *StatementInput) { in.Periods[1].CreditBPS = 10001 }, "periods[1].credit_bps: 10001 is not 0 to 10000"},
+		{"credit", func(in *StatementInput) { in.Periods[1].Credit = 100001 }, "periods[1].credit: 100001 is not 0 to the fee 100000"},
+		{"penalty", func(in *StatementInput) { in.Periods[1].PenaltyPaid = 1 }, "periods[1].penalty_paid: 1 is not 0 to the penalty owed 0"},
+		{"to client", func(in *StatementInput) { in.Periods[1].ToClient = -1 }, "periods[1].to_client: -1 is not 0 to the fee 100000"},
+		{"deposit", func(in *StatementInput) { in.Periods[0].Deposit = LedgerRef{} }, "periods[0].deposit"},
+		{"status", func(in *StatementInput) { in.Periods[0].Status = "GONE" }, `periods[0].status "GONE": not HELD, SETTLED, EXPIRED or REFUNDED`},
+		{"held with a verdict", func(in *StatementInput) { in.Periods[0].Verdict = &demoVerdict }, "periods[0]: a HELD escrow holds the whole fee"},
+		{"settled without verdict", func(in *StatementInput) { in.Periods[1].Verdict = nil }, "periods[1]: a SETTLED escrow holds nothing and names its verdict"},
+		{"expired with a verdict", func(in *StatementInput) { in.Periods[1].Status = EscrowExpired }, "periods[1]: an EXPIRED escrow holds nothing, names its closing transaction and has no verdict"},
+		{"refunded in part", func(in *StatementInput) {
+			in.Periods[1].Status, in.Periods[1].Verdict, in.Periods[1].ToClient = EscrowRefunded, nil, 5
+		}, "periods[1].to_client: a REFUNDED escrow gave the client the whole fee 100000, not 5"},
+	} {
+		in := demoStatement()
+		tc.edit(&in)
+		if _, err := NewStatement(in); err == nil || !strings.Contains(err.Error(), tc.err) {
+			t.Errorf("%s: error %v, want %q", tc.name, err, tc.err)
+		}
+	}
+
+	// Every status: what went back to the client and the net paid.
+	closed := &LedgerRef{TxID: "f0e1d2c3", Block: 31}
+	for _, tc := range []struct {
+		status              string
+		credit, paid, share int64
+		verdict             *VerdictRef
+		back, net           int64
+	}{
+		{EscrowSettled, 30000, 0, 0, &demoVerdict, 30000, 70000},
+		{EscrowSettled, 100000, 25000, 0, &demoVerdict, 125000, -25000},
+		{EscrowExpired, 0, 0, 40000, nil, 40000, 60000},
+		{EscrowRefunded, 0, 0, 100000, nil, 100000, 0},
+	} {
+		in := demoStatement()
+		p := &in.Periods[1]
+		p.Status, p.Credit, p.PenaltyOwed, p.PenaltyPaid, p.ToClient, p.Verdict, p.Closed = tc.status, tc.credit, tc.paid, tc.paid, tc.share, tc.verdict, closed
+		st, err := NewStatement(in)
+		if err != nil {
+			t.Fatalf("%s: %v", tc.status, err)
+		}
+		got := st.Periods[0]
+		if got.EscrowStatus != tc.status || got.BackToClient.Minor != tc.back || got.Net.Minor != tc.net || got.Fee.Minor != 100000 {
+			t.Errorf("%s: %+v, want back %d net %d", tc.status, got, tc.back, tc.net)
 		}
 	}
 }

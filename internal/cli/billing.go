@@ -162,6 +162,49 @@ type escrowRecord struct {
 	DepositTx        string            `json:"deposit_tx"`
 	DepositAt        string            `json:"deposit_at"`
 	Settlement       *settlementRecord `json:"settlement"`
+	// Expired is the claim of an escrow without a verdict by its deadline,
+	// Refunded the refund of a period not started at termination.
+	Expired *struct {
+		ToClient int64  `json:"to_client"`
+		TxID     string `json:"tx_id"`
+	} `json:"expired"`
+	Refunded *struct {
+		Amount int64  `json:"amount"`
+		TxID   string `json:"tx_id"`
+	} `json:"refunded"`
+}
+
+// periodInput is the statement's summary input of the escrow e: its
+// deposit and the transaction that ended it located in their blocks.
+func (b *billingSource) periodInput(ctx context.Context, e *escrowRecord) (billing.PeriodInput, error) {
+	p := billing.PeriodInput{SLAID: e.SLAID, Period: e.Period, PeriodEnd: e.PeriodEnd, Fee: e.Amount, Status: e.Status, Held: e.Held}
+	var err error
+	if p.Deposit, err = b.ref(ctx, e.DepositTx); err != nil {
+		return p, fmt.Errorf("period %s of SLA %s, deposit: %w", e.Period, e.SLAID, err)
+	}
+	closedBy := ""
+	switch {
+	case e.Settlement != nil:
+		s := e.Settlement
+		v, err := s.verdictRef()
+		if err != nil {
+			return p, err
+		}
+		p.Verdict, p.CreditBPS, p.Credit, p.PenaltyOwed, p.PenaltyPaid = &v, s.CreditBPS, s.Credit, s.PenaltyOwed, s.PenaltyPaid
+		closedBy = s.TxID
+	case e.Expired != nil:
+		p.ToClient, closedBy = e.Expired.ToClient, e.Expired.TxID
+	case e.Refunded != nil:
+		p.ToClient, closedBy = e.Refunded.Amount, e.Refunded.TxID
+	}
+	if closedBy != "" {
+		ref, err := b.ref(ctx, closedBy)
+		if err != nil {
+			return p, fmt.Errorf("period %s of SLA %s, tx %s that ended the escrow: %w", e.Period, e.SLAID, closedBy, err)
+		}
+		p.Closed = &ref
+	}
+	return p, nil
 }
 
 // settlementRecord is the refund chaincode's Settlement: every field of
@@ -466,6 +509,18 @@ func buildStatement(ctx context.Context, src *billingSource, req statementReques
 		return nil, usageError{fmt.Errorf("--currency: no line of wallet %s in %s names an SLA period, so its currency is unknown; give --currency", wallet, req.Month)}
 	}
 	in.Currency = currency
+	keys := make([]string, 0, len(escrows))
+	for k := range escrows {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		p, err := src.periodInput(ctx, escrows[k])
+		if err != nil {
+			return nil, fmt.Errorf("statement of wallet %s for %s: %w", wallet, req.Month, err)
+		}
+		in.Periods = append(in.Periods, p)
+	}
 	st, err := billing.NewStatement(in)
 	if err != nil {
 		return nil, fmt.Errorf("statement of wallet %s for %s: %w", wallet, req.Month, err)
@@ -713,8 +768,12 @@ func newStatementCommand() *cobra.Command {
 			"account is the whole wallet: the opening balance is what its history added up to before the month,\n" +
 			"the closing balance its balance now less what came after the month, and the lines must add up to\n" +
 			"it. With --sla only that SLA's lines count, the balances are their sums before and through the\n" +
-			"month. The wallet is --wallet, else the one the SLA (--sla), else the one your SLAs name for you\n" +
-			"as --party. For the wallet's owner or an admin of the issuer (default --as the party).",
+			"month. After the lines, one summary per SLA period the lines name, as its escrow stands now: the\n" +
+			"fee, the escrow status (HELD, SETTLED, EXPIRED, REFUNDED), the verdict's tier, credit and id, the\n" +
+			"penalty owed and paid, what went back to the client, the net paid, and the transactions that paid\n" +
+			"the fee in and ended the escrow. The wallet is --wallet, else the one the SLA (--sla), else the one\n" +
+			"your SLAs name for you as --party. For the wallet's owner or an admin of the issuer (default --as\n" +
+			"the party).",
 		Args: exactArgs(0, "none"),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			agreementCC, _ := cmd.Flags().GetString("agreement-cc")

@@ -366,6 +366,26 @@ func TestStatementFromLedger(t *testing.T) {
 		st.Lines[0].Verdict != nil || st.Lines[3].Counterparty != "provider" {
 		t.Fatalf("lines %+v", st.Lines)
 	}
+	// The two periods the lines name: P0 settled (credit 30 %), P1 still held.
+	var periods []string
+	for _, p := range st.Periods {
+		closed := "-"
+		if p.Closed != nil {
+			closed = fmt.Sprintf("%s/%d", p.Closed.TxID, p.Closed.Block)
+		}
+		periods = append(periods, fmt.Sprintf("%s %s fee %d credit %d back %d net %d paid in %s/%d closed %s",
+			p.Period, p.EscrowStatus, p.Fee.Minor, p.Credit.Minor, p.BackToClient.Minor, p.Net.Minor, p.Deposit.TxID, p.Deposit.Block, closed))
+	}
+	if len(st.Periods) != 2 || st.Periods[0].Verdict == nil || st.Periods[0].Verdict.VerdictID != vid || st.Periods[1].Verdict != nil {
+		t.Fatalf("periods %+v", st.Periods)
+	}
+	wantPeriods := []string{
+		"2026-12-06T10:00:00Z SETTLED fee 100000 credit 30000 back 30000 net 70000 paid in tx-accept/12 closed tx-settle0/31",
+		"2026-12-06T10:02:00Z HELD fee 100000 credit 0 back 0 net 100000 paid in tx-renew/20 closed -",
+	}
+	if fmt.Sprint(periods) != fmt.Sprint(wantPeriods) {
+		t.Fatalf("periods\n%q\nwant\n%q", periods, wantPeriods)
+	}
 	if h, b := f.calls[fakeKey("refund", "History", "client", "1000", "bm-4")], f.calls[fakeKey("refund", "BalanceOf", "client")]; h != 1 || b != 2 {
 		t.Errorf("last history page read %d times, the balance %d times; want once, and twice around it", h, b)
 	}

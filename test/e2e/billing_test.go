@@ -79,6 +79,24 @@ type statementJSON struct {
 			VerdictID string `json:"verdict_id"`
 		} `json:"verdict"`
 	} `json:"lines"`
+	Periods []struct {
+		SLAID        string     `json:"sla_id"`
+		Period       string     `json:"period"`
+		EscrowStatus string     `json:"escrow_status"`
+		Fee          amountJSON `json:"fee"`
+		Credit       amountJSON `json:"credit"`
+		BackToClient amountJSON `json:"back_to_client"`
+		Net          amountJSON `json:"net"`
+		Deposit      struct {
+			TxID string `json:"tx_id"`
+		} `json:"deposit"`
+		Closed *struct {
+			TxID string `json:"tx_id"`
+		} `json:"closed"`
+		Verdict *struct {
+			VerdictID string `json:"verdict_id"`
+		} `json:"verdict"`
+	} `json:"periods"`
 }
 
 // periodLedger is what the ledger says of a settled period, read with
@@ -252,10 +270,29 @@ func checkBilling(t *testing.T, id string, p0, p1 time.Time, mintedAt time.Time,
 	if v := st.Lines[3].Verdict; v == nil || v.VerdictID != l0.verdictID {
 		t.Errorf("the credit line's verdict %+v, want %s", v, l0.verdictID)
 	}
+	// Its SLA periods: both settled; the first nets the fee less the 30 %
+	// credit, the second the whole fee.
+	if len(st.Periods) != 2 {
+		t.Fatalf("statement periods %+v, want the story's two", st.Periods)
+	}
+	for i, w := range []struct {
+		period      string
+		l           periodLedger
+		credit, net int64
+	}{{iso(p0), l0, credit, fee - credit}, {iso(p1), l1, 0, fee}} {
+		p := st.Periods[i]
+		if p.SLAID != id || p.Period != w.period || p.EscrowStatus != "SETTLED" || p.Fee.Minor != fee || p.Credit.Minor != w.credit ||
+			p.BackToClient.Minor != w.credit || p.Net.Minor != w.net || p.Deposit.TxID != w.l.depositTx ||
+			p.Closed == nil || p.Closed.TxID != w.l.settleTx || p.Verdict == nil || p.Verdict.VerdictID != w.l.verdictID {
+			t.Errorf("statement period %d %+v; want %s settled, credit %d, net %d, deposit %s, settlement %s, verdict %s",
+				i+1, p, w.period, w.credit, w.net, w.l.depositTx, w.l.settleTx, w.l.verdictID)
+		}
+	}
 	text := slasa(t, "statement", "--party", "client", "--month", month)
 	flatSt := strings.Join(strings.Fields(text), " ")
 	for _, w := range []string{"STATEMENT " + month + ", all SLAs", "Opening balance USD 0.00", "Closing balance USD 8,300.00",
-		"Money in: USD 10,300.00 Money out: USD -2,000.00"} {
+		"Money in: USD 10,300.00 Money out: USD -2,000.00", "SLA periods (escrow as the ledger holds it now)",
+		id + " " + iso(p0) + " SETTLED USD 1,000.00 30.00% USD 300.00"} {
 		if !strings.Contains(flatSt, w) {
 			t.Errorf("statement table lacks %q:\n%s", w, text)
 		}
