@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# shellcheck source-path=SCRIPTDIR
 # The slasa story on a real local network, in minutes (what `make demo` runs):
 #
 #   1. builds what is missing (Fabric binaries and kubo into the cache folder; slasa, cloud-logger, slasa-monitor
@@ -29,7 +30,7 @@
 set -euo pipefail
 
 DEMO_NAME=demo
-# shellcheck source=demo/lib.sh
+# shellcheck source=lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 PERIOD="${DEMO_PERIOD_SECONDS:-120}"
 OUT_START="${DEMO_OUTAGE_START:-40}"
