@@ -32,7 +32,7 @@ build: ## build every package and the slasa CLI into .cache/bin
 demo: ## the whole story on a real local network in minutes (demo/demo.sh; leaves the network up)
 	SLASA_CACHE_DIR="$(CACHE_DIR)" bash demo/demo.sh
 
-demo-tickets: ## the trouble-ticket act on a real local network in about 2.5 minutes (demo/tickets.sh; leaves the network up)
+demo-tickets: ## the trouble-ticket act on a real local network in about 5 minutes, to the period's verdict and refund (demo/tickets.sh; leaves the network up)
 	SLASA_CACHE_DIR="$(CACHE_DIR)" bash demo/tickets.sh
 
 test: test-unit mutate test-integration ## unit tests, the security-check mutants, then integration tests on a real network (the CI command)

@@ -212,9 +212,11 @@ period_verdict_and_refund() {
 	jq -r '.report.support.tickets[] | "\(.ticket) \(.severity) \(.target): \(.result), \(.elapsed_ms / 1000)s of \(.target_ms / 1000)s, penalty \(.penalty_minor)"' <<<"$v" | indent
 	jq -r --arg cur "$CUR" '"ticket penalties \(.report.support.penalty_amount), total penalty \(.verdict.verdict.penalty_amount), credit \(.verdict.verdict.credit_bps / 100) % = \(.verdict.verdict.credit_amount) (minor units of \($cur)); violated: \(.verdict.verdict.violated)"' <<<"$v" | indent
 	jq -r '.escrow.settlement | "SettleVerdict tx \(.tx_id): credit \(.credit) to the client, \(.released) released to the provider, penalty \(.penalty_owed) owed: \(.penalty_paid) paid from the collateral, \(.penalty_unpaid) unpaid"' <<<"$v" | indent
-	info "client wallet: $client_before -> $client_after ($((client_after - client_before)) after the fee went into escrow)"
-	info "$COLLATERAL: $(bal "$COLLATERAL"); the SLA's collateral hold (slasa collateral show $ID):"
-	slasa collateral show "$ID" --as provider | indent
+	info "the metrics count each incident on the wall clock, from its opening to its first acknowledgement / resolution;"
+	info "the ticket objectives count each target in its calendar without the pauses, to the last resolution"
+	info "client wallet: $client_before -> $client_after ($((client_after - client_before)) since the period's fee went into escrow: credit plus penalty paid)"
+	slasa wallet history client --all --json | jq -r --arg ref "$ID/$P0" '.entries[] | select(.reference == $ref and (.kind != "escrow_deposit")) | "client ledger line: \(.kind) \(if .amount > 0 then "+" else "" end)\(.amount) (tx \(.tx_id))"' | indent
+	slasa collateral show "$ID" --as provider | jq -r '"collateral hold of \(.sla_id) (slasa collateral show): \(.status), \(.amount) locked from \(.wallet), \(.drawn) drawn, \(.held) held"' | indent
 }
 period_verdict_and_refund
 cleanup; PIDS=()
