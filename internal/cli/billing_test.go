@@ -269,8 +269,8 @@ func TestInvoiceRefusals(t *testing.T) {
 		}, "the escrow's provider ProviderOrgMSP/provider@providerorg.slasa.local (issuer ca.providerorg.slasa.local) is not the SLA's provider"},
 		{"no escrow", func(f *fakeLedger) {
 			delete(f.answers, fakeKey("refund", "GetEscrow", billSLA, testP0))
-			f.errs[fakeKey("refund", "GetEscrow", billSLA, testP0)] = errors.New(`refund.GetEscrow: endorsement failed: no escrow for period 2026-12-06T10:00:00Z of SLA "demo-sla"`)
-		}, "refund.GetEscrow: endorsement failed: no escrow for period"},
+			f.errs[fakeKey("refund", "GetEscrow", billSLA, testP0)] = errors.New(`refund.GetEscrow: endorsement failed: period: no escrow for period 2026-12-06T10:00:00Z of SLA "demo-sla"`)
+		}, "refund.GetEscrow: endorsement failed: period: no escrow for period"},
 		{"transaction invalid in its block", func(f *fakeLedger) {
 			f.set(fakeBlock(t, 31, []string{"tx-settle0"}, []peer.TxValidationCode{peer.TxValidationCode_MVCC_READ_CONFLICT}), "qscc", "GetBlockByTxID", "slasa", "tx-settle0")
 		}, "settlement of period 2026-12-06T10:00:00Z: qscc.GetBlockByTxID tx-settle0: transaction 0 of block 31 is MVCC_READ_CONFLICT, not VALID"},

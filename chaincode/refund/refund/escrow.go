@@ -229,6 +229,25 @@ func escrowKey(ctx contractapi.TransactionContextInterface, slaID, period string
 	return key(ctx, keyEscrow, slaID, period)
 }
 
+// loadEscrow reads the escrow of (SLA, period) and its key; an escrow that
+// does not exist is an error naming field, the argument that chose it.
+func loadEscrow(ctx contractapi.TransactionContextInterface, field, slaID, period string) (*Escrow, string, error) {
+	k, err := escrowKey(ctx, slaID, period)
+	if err != nil {
+		return nil, "", err
+	}
+	var e Escrow
+	ok, err := getJSON(ctx, k, "escrow", &e)
+	if err != nil {
+		return nil, "", err
+	}
+	// mutate:check escrow-exists
+	if !ok {
+		return nil, "", fmt.Errorf("%s: no escrow for period %s of SLA %q", field, period, slaID)
+	}
+	return &e, k, nil
+}
+
 // ownedBy checks that wallet id exists in b and is owned by owner.
 func ownedBy(b *book, role, id string, owner identity.ID) error {
 	a, err := b.base(id)
@@ -410,18 +429,9 @@ func (c *Contract) SettleVerdict(ctx contractapi.TransactionContextInterface, si
 	if err := v.Validate(); err != nil {
 		return "", err
 	}
-	k, err := escrowKey(ctx, v.SLAID, v.Period)
+	e, k, err := loadEscrow(ctx, "verdict.period", v.SLAID, v.Period)
 	if err != nil {
 		return "", err
-	}
-	var e Escrow
-	ok, err := getJSON(ctx, k, "escrow", &e)
-	if err != nil {
-		return "", err
-	}
-	// mutate:check settle-escrow-exists
-	if !ok {
-		return "", fmt.Errorf("verdict.period: no escrow for period %s of SLA %q", v.Period, v.SLAID)
 	}
 	// mutate:check settle-relayer
 	if caller.ID.MSPID != e.Provider.MSPID && caller.ID.MSPID != e.Payer.MSPID {
@@ -585,7 +595,7 @@ func (c *Contract) SettleVerdict(ctx contractapi.TransactionContextInterface, si
 	if err := putJSON(ctx, k, "escrow", e); err != nil {
 		return "", err
 	}
-	if err := c.putScore(ctx, &e, ScoreEntry{SLAID: v.SLAID, Period: v.Period, Violated: v.Violated, Credit: s.Credit, PenaltyPaid: s.PenaltyPaid}); err != nil {
+	if err := c.putScore(ctx, e, ScoreEntry{SLAID: v.SLAID, Period: v.Period, Violated: v.Violated, Credit: s.Credit, PenaltyPaid: s.PenaltyPaid}); err != nil {
 		return "", err
 	}
 	name := EventPeriodSettled
@@ -609,17 +619,9 @@ func (c *Contract) GetEscrow(ctx contractapi.TransactionContextInterface, slaID,
 	if err != nil {
 		return "", err
 	}
-	k, err := escrowKey(ctx, slaID, period)
+	e, _, err := loadEscrow(ctx, "period", slaID, period)
 	if err != nil {
 		return "", err
-	}
-	var e Escrow
-	ok, err := getJSON(ctx, k, "escrow", &e)
-	if err != nil {
-		return "", err
-	}
-	if !ok {
-		return "", fmt.Errorf("no escrow for period %s of SLA %q", period, slaID)
 	}
 	// mutate:check escrow-read-org
 	if caller.ID.MSPID != e.Payer.MSPID && caller.ID.MSPID != e.Provider.MSPID {

@@ -80,18 +80,9 @@ func (c *Contract) ClaimExpiredEscrow(ctx contractapi.TransactionContextInterfac
 	if err != nil {
 		return "", err
 	}
-	k, err := escrowKey(ctx, slaID, period)
+	e, k, err := loadEscrow(ctx, "period", slaID, period)
 	if err != nil {
 		return "", err
-	}
-	var e Escrow
-	ok, err := getJSON(ctx, k, "escrow", &e)
-	if err != nil {
-		return "", err
-	}
-	// mutate:check claim-escrow-exists
-	if !ok {
-		return "", fmt.Errorf("period: no escrow for period %s of SLA %q", period, slaID)
 	}
 	// mutate:check claim-caller
 	if caller.ID.MSPID != e.Provider.MSPID && caller.ID.MSPID != e.Payer.MSPID {
@@ -142,7 +133,7 @@ func (c *Contract) ClaimExpiredEscrow(ctx contractapi.TransactionContextInterfac
 	if err := putJSON(ctx, k, "escrow", e); err != nil {
 		return "", err
 	}
-	if err := c.putScore(ctx, &e, ScoreEntry{SLAID: slaID, Period: period, NoVerdict: true}); err != nil {
+	if err := c.putScore(ctx, e, ScoreEntry{SLAID: slaID, Period: period, NoVerdict: true}); err != nil {
 		return "", err
 	}
 	payload, err := json.Marshal(x)
@@ -217,17 +208,9 @@ func (c *Contract) RefundUnstarted(ctx contractapi.TransactionContextInterface, 
 	if err != nil {
 		return err
 	}
-	k, err := escrowKey(ctx, slaID, period)
+	e, k, err := loadEscrow(ctx, "period", slaID, period)
 	if err != nil {
 		return err
-	}
-	var e Escrow
-	ok, err := getJSON(ctx, k, "escrow", &e)
-	if err != nil {
-		return err
-	}
-	if !ok {
-		return fmt.Errorf("period: no escrow for period %s of SLA %q", period, slaID)
 	}
 	// mutate:check refund-caller
 	if caller.ID != e.Payer.ID() && caller.ID != e.Provider.ID() {

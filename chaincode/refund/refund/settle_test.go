@@ -136,7 +136,7 @@ func TestSettleVerdict(t *testing.T) {
 		t.Fatalf("escrow %+v", e)
 	}
 	n.ExpectError(n.Stranger, RF, "GetEscrow", `escrow of SLA "sla-1" is readable by ProviderOrgMSP and ClientOrgMSP only, not by OtherOrgMSP`, "sla-1", feb)
-	n.ExpectError(n.Client, RF, "GetEscrow", `no escrow for period 2026-05-01T00:00:00Z of SLA "sla-1"`, "sla-1", "2026-05-01T00:00:00Z")
+	n.ExpectError(n.Client, RF, "GetEscrow", `period: no escrow for period 2026-05-01T00:00:00Z of SLA "sla-1"`, "sla-1", "2026-05-01T00:00:00Z")
 
 	// Reputation: 2 periods, 1 violated.
 	var sc refund.Score
