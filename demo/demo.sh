@@ -132,6 +132,7 @@ slasa statement --party client --month "$MONTH" | indent
 slasa invoice "$ID" "$P0" --as provider --pdf "$WORK/invoice.pdf" >/dev/null
 info "invoice of the period (the provider's, PDF): $WORK/invoice.pdf  (slasa invoice $ID $P0 prints it as a table)"
 info "demo took $((SECONDS - started))s"
+start_consoles
 
 step "The network stays up. Explore it:"
 SHOWBIN="${BIN#"$ROOT"/}"

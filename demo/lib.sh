@@ -107,3 +107,49 @@ wait_settled() {
 	slasa verdict show "$1" "$2" --wait 4m --json 2> >(indent >&2) ||
 		{ tail -20 "$3" >&2; die "period $2 of $1 was not settled within 4 minutes (logs in $4)"; }
 }
+
+# start_consoles: the web console of the client's, the provider's and the vendor's organizations (slasa console,
+# left running with the network: its PID is recorded in the run folder, so make network-down stops it), on ports
+# SLASA_PORT_BASE+90, +91, +92 of the network's port block. Each gets one user with a random password, kept with
+# the console's configuration in $RUN/console (mode 600). Prints where to sign in. A console already running (a
+# second demo on the same network) is left as it is.
+start_consoles() {
+	local base="${SLASA_PORT_BASE:-27000}" dir="$RUN/console" i=0 org msp user port pidf pass
+	mkdir -p "$dir" "$RUN/pids"
+	chmod 700 "$dir"
+	step "The web console of each organization (slasa console; docs/console.md)"
+	for org in client provider vendor; do
+		case "$org" in
+		client) msp=ClientOrgMSP user=carol ;;
+		provider) msp=ProviderOrgMSP user=pat ;;
+		vendor) msp=VendorOrgMSP user=vic ;;
+		esac
+		port=$((base + 90 + i)); i=$((i + 1))
+		pidf="$RUN/pids/console-$org.pid"
+		if [ -f "$pidf" ] && kill -0 "$(cat "$pidf")" 2>/dev/null && [ -f "$dir/$org.password" ]; then
+			pass="$(cat "$dir/$org.password")"
+		else
+			pass="$(head -c 18 /dev/urandom | base64 | tr '+/' '-_')"
+			(umask 077
+				printf '%s\n' "$pass" >"$dir/$org.password"
+				jq -n --arg org "$msp" --arg name "$user" --arg role "$org" \
+					--arg hash "$(printf '%s' "$pass" | slasa console hash-password)" \
+					'{organization: $org, users: [{name: $name, password_bcrypt: $hash, role: $role, as: $role}]}' \
+					>"$dir/$org.json")
+			setsid "$BIN/slasa" --run-dir "$RUN" console --config "$dir/$org.json" --listen "127.0.0.1:$port" \
+				>"$dir/$org.log" 2>&1 </dev/null &
+			echo $! >"$pidf"
+			local n=0
+			until curl -fsS -o /dev/null "http://127.0.0.1:$port/login" 2>/dev/null; do
+				n=$((n + 1))
+				if [ "$n" -gt 50 ] || ! kill -0 "$(cat "$pidf")" 2>/dev/null; then
+					tail -5 "$dir/$org.log" >&2
+					die "the $org console did not start (log: $dir/$org.log)"
+				fi
+				sleep 0.2
+			done
+		fi
+		info "$(printf '%-9s http://127.0.0.1:%s/   user %-6s password %s' "$org" "$port" "$user" "$pass")"
+	done
+	info "(the passwords are in $dir/*.password; make network-down stops the consoles)"
+}

@@ -222,6 +222,7 @@ period_verdict_and_refund
 cleanup; PIDS=()
 
 info "demo-tickets took $((SECONDS - started))s"
+start_consoles
 step "The network stays up. Explore it:"
 SHOWBIN="${BIN#"$ROOT"/}"
 cat <<EOT
