@@ -106,7 +106,7 @@ func (m *Monitor) Handler(o *opshttp.Ops, connected *atomic.Bool, peer *opshttp.
 	o.Gauge("monitor_chain_height", "Height of the channel's chain at the last successful poll (blocks).", m.C.ChainHeight.Load)
 	o.Gauge("monitor_lag_blocks", "Blocks of the chain after the last agreement event handled (upper bound of how far behind the monitor is).", m.Lag)
 	o.Gauge("monitor_slas", "SLAs the monitor knows (skipped ones included).", func() int64 { return int64(len(m.Snapshot().SLAs)) })
-	o.Check("events", func(time.Time) error {
+	o.Check("events", func(context.Context, time.Time) error {
 		if !connected.Load() {
 			return errors.New("the event stream of the agreement chaincode is not connected")
 		}
@@ -115,7 +115,7 @@ func (m *Monitor) Handler(o *opshttp.Ops, connected *atomic.Bool, peer *opshttp.
 	if peer != nil {
 		o.Check("peer", peer.Check)
 	}
-	return o.Mux(func() map[string]any {
+	return o.Mux(func(context.Context) map[string]any {
 		return map[string]any{"events_connected": connected.Load(), "slas": len(m.Snapshot().SLAs)}
 	})
 }

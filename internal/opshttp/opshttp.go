@@ -11,6 +11,7 @@
 package opshttp
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -32,8 +33,9 @@ const (
 )
 
 // CheckFunc reports a component's health at now: nil when healthy, else an
-// error saying why not (it becomes a reason of the /healthz answer).
-type CheckFunc func(now time.Time) error
+// error saying why not (it becomes a reason of the /healthz answer). ctx is
+// the /healthz request's, for checks that contact the component.
+type CheckFunc func(ctx context.Context, now time.Time) error
 
 // Ops is one process's health checks and metrics registry.
 type Ops struct {
@@ -73,13 +75,22 @@ func (o *Ops) Check(name string, fn CheckFunc) {
 
 // Counter registers a counter that reads v at scrape time. name must be a
 // valid metric name; it panics (at start) when name is taken.
-func (o *Ops) Counter(name, help string, v func() int64) {
-	o.Registry.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{Name: name, Help: help}, func() float64 { return float64(v()) }))
+func (o *Ops) Counter(name, help string, v func() int64) { o.CounterWith(name, help, nil, v) }
+
+// CounterWith is Counter with constant labels: one name may be registered
+// with several label values (same label names, same help).
+func (o *Ops) CounterWith(name, help string, labels map[string]string, v func() int64) {
+	o.Registry.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{Name: name, Help: help, ConstLabels: labels},
+		func() float64 { return float64(v()) }))
 }
 
 // Gauge registers a gauge that reads v at scrape time.
-func (o *Ops) Gauge(name, help string, v func() int64) {
-	o.Registry.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: name, Help: help}, func() float64 { return float64(v()) }))
+func (o *Ops) Gauge(name, help string, v func() int64) { o.GaugeWith(name, help, nil, v) }
+
+// GaugeWith is Gauge with constant labels.
+func (o *Ops) GaugeWith(name, help string, labels map[string]string, v func() int64) {
+	o.Registry.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: name, Help: help, ConstLabels: labels},
+		func() float64 { return float64(v()) }))
 }
 
 // Result is one check's outcome in the /healthz body.
@@ -99,7 +110,7 @@ type Health struct {
 }
 
 // Health runs the checks.
-func (o *Ops) Health() Health {
+func (o *Ops) Health(ctx context.Context) Health {
 	o.mu.Lock()
 	checks := append([]check(nil), o.checks...)
 	o.mu.Unlock()
@@ -107,7 +118,7 @@ func (o *Ops) Health() Health {
 	h := Health{Status: StatusOK, Checks: []Result{}}
 	for _, c := range checks {
 		r := Result{Name: c.name, OK: true}
-		if err := c.fn(now); err != nil {
+		if err := c.fn(ctx, now); err != nil {
 			r.OK, r.Reason = false, err.Error()
 			h.Status = StatusDegraded
 			h.Reasons = append(h.Reasons, c.name+": "+r.Reason)
@@ -119,13 +130,14 @@ func (o *Ops) Health() Health {
 
 // HealthHandler serves GET /healthz: 200 when every check passes, else 503
 // with Retry-After. detail (may be nil) adds service-specific fields to the
-// JSON body; it must not use the keys status, reasons and checks.
-func (o *Ops) HealthHandler(detail func() map[string]any) http.Handler {
+// JSON body; it is called after the checks, with the request's context, and
+// must not use the keys status, reasons and checks.
+func (o *Ops) HealthHandler(detail func(ctx context.Context) map[string]any) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		h := o.Health()
+		h := o.Health(r.Context())
 		body := map[string]any{}
 		if detail != nil {
-			for k, v := range detail() {
+			for k, v := range detail(r.Context()) {
 				body[k] = v
 			}
 		}
@@ -149,7 +161,7 @@ func (o *Ops) MetricsHandler() http.Handler {
 }
 
 // Mux returns a mux serving GET /healthz (with detail) and GET /metrics.
-func (o *Ops) Mux(detail func() map[string]any) *http.ServeMux {
+func (o *Ops) Mux(detail func(ctx context.Context) map[string]any) *http.ServeMux {
 	mux := http.NewServeMux()
 	mux.Handle("GET /healthz", o.HealthHandler(detail))
 	mux.Handle("GET /metrics", o.MetricsHandler())
@@ -251,7 +263,7 @@ func (f *Freshness) Last() time.Time {
 
 // Check is a CheckFunc: an error when the last successful contact (or, if
 // none, the start) is more than MaxAge before now.
-func (f *Freshness) Check(now time.Time) error {
+func (f *Freshness) Check(_ context.Context, now time.Time) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	ref, what := f.last, "last successful contact with "+f.What

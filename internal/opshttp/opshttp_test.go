@@ -1,6 +1,7 @@
 package opshttp
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"io"
@@ -20,7 +21,7 @@ func TestHealthAndMetrics(t *testing.T) {
 	var n int64 = 1_500_000
 	o.Counter("x_bytes_total", "Bytes.", func() int64 { return n })
 	o.Gauge("x_depth", "Depth.", func() int64 { return 3 })
-	mux := o.Mux(func() map[string]any { return map[string]any{"slas": 2, "status": "overwritten"} })
+	mux := o.Mux(func(context.Context) map[string]any { return map[string]any{"slas": 2, "status": "overwritten"} })
 
 	get := func(path string) (int, string) {
 		rec := httptest.NewRecorder()
@@ -86,6 +87,14 @@ func TestHealthAndMetrics(t *testing.T) {
 	if err != nil || len(s) != 2 || s["x_bytes_total"] != "1500000" || s["x_depth"] != "3" {
 		t.Fatalf("Samples = %v, %v", s, err)
 	}
-	// Each Ops has its own registry: the same names register again.
-	New(nil).Counter("x_bytes_total", "Bytes.", func() int64 { return 0 })
+	// Each Ops has its own registry: the same names register again; one
+	// name takes several label values.
+	o2 := New(nil)
+	o2.Counter("x_bytes_total", "Bytes.", func() int64 { return 0 })
+	for i, k := range []string{"b", "a"} {
+		o2.CounterWith("x_errors_total", "Errors.", map[string]string{"kind": k}, func() int64 { return int64(i) })
+	}
+	if s, err := o2.Samples(); err != nil || len(s) != 3 || s[`x_errors_total{kind="a"}`] != "1" || s[`x_errors_total{kind="b"}`] != "0" {
+		t.Fatalf("Samples = %v, %v", s, err)
+	}
 }
