@@ -1,13 +1,14 @@
 // Package opshttp serves a slasa service's operations endpoints the way
 // Hyperledger Fabric's operations service does: GET /healthz answers 200
-// {"status":"OK"...} or 503 {"status":"degraded", "reasons":[...]...}, and
+// {"status":"ok",...} or 503 {"status":"degraded", "reasons":[...]...}, and
 // GET /metrics serves the Prometheus text format of a registry that belongs
 // to the Ops value (never the global default registry, so that every test and
 // every process has its own).
 //
-// A service registers its metrics on Registry (usually as CounterFunc or
-// GaugeFunc reading its own counters, or as a Collector reading a snapshot at
-// scrape time) and its health checks with Check or Freshness.
+// A service registers its metrics with Counter, Gauge (and their With forms
+// for constant labels), which read the service's own counters at scrape time,
+// and its health checks with Check (a Freshness gives the common "last
+// successful contact is too old" check).
 package opshttp
 
 import (
