@@ -13,9 +13,11 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/slasa/slasa/internal/ctxtime"
+	"github.com/slasa/slasa/internal/opshttp"
 	"github.com/slasa/slasa/ipfs/cidverify"
 	"github.com/slasa/slasa/logbatch"
 	"github.com/slasa/slasa/signedsla"
@@ -95,6 +97,10 @@ type PublisherConfig struct {
 	// BackoffMin and BackoffMax bound the retry delay of Run (defaults
 	// 500ms and 30s).
 	BackoffMin, BackoffMax time.Duration
+	// StaleAfter is how long the publisher may go without a successful
+	// Step before Check reports it (default: twice BackoffMax, at least a
+	// minute). Run steps at least every second while it is healthy.
+	StaleAfter time.Duration
 }
 
 // Step is what one call of Publisher.Step did.
@@ -124,7 +130,12 @@ type Stats struct {
 	Pending          bool   `json:"pending"`
 	Appended         int64  `json:"appended"`
 	Late             int64  `json:"late"`
-	Errors           int64  `json:"errors"`
+	// Errors counts the failed steps (each retried by Run after a backoff).
+	Errors int64 `json:"errors"`
+	// Added and Anchored count the batches this process added to IPFS and
+	// anchored (AnchorLogBatch submitted and committed).
+	Added    int64 `json:"added"`
+	Anchored int64 `json:"anchored"`
 }
 
 // Publisher publishes the batches of one SLA exactly once, in order.
@@ -138,6 +149,13 @@ type Publisher struct {
 	mu     sync.Mutex
 	st     State
 	errors int64
+
+	// added and anchored count the batches this process added to IPFS and
+	// anchored (AnchorLogBatch submitted and committed); done is set once
+	// Step reported StepDone; fresh is the time of the last successful Step.
+	added, anchored atomic.Int64
+	done            atomic.Bool
+	fresh           *opshttp.Freshness
 }
 
 // StateDirName returns the folder name of an SLA's state: the id with
@@ -187,6 +205,9 @@ func NewPublisher(ctx context.Context, cfg PublisherConfig) (*Publisher, error) 
 	if cfg.BackoffMax < cfg.BackoffMin {
 		cfg.BackoffMax = 30 * time.Second
 	}
+	if cfg.StaleAfter <= 0 {
+		cfg.StaleAfter = max(2*cfg.BackoffMax, time.Minute)
+	}
 	w, err := NewWindows(cfg.SLA, cfg.Window)
 	if err != nil {
 		return nil, err
@@ -194,7 +215,8 @@ func NewPublisher(ctx context.Context, cfg PublisherConfig) (*Publisher, error) 
 	if err := os.MkdirAll(filepath.Join(cfg.Dir, "sealed"), 0o700); err != nil {
 		return nil, fmt.Errorf("publisher: %w", err)
 	}
-	p := &Publisher{cfg: cfg, windows: w, log: cfg.Log.With("sla", cfg.SLA.ID), path: filepath.Join(cfg.Dir, "state.json")}
+	p := &Publisher{cfg: cfg, windows: w, log: cfg.Log.With("sla", cfg.SLA.ID), path: filepath.Join(cfg.Dir, "state.json"),
+		fresh: opshttp.NewFreshness("IPFS and the ledger (a successful publishing step)", cfg.StaleAfter, cfg.Now())}
 	st, err := LoadState(p.path)
 	if err != nil {
 		return nil, err
@@ -293,7 +315,8 @@ func (p *Publisher) Stats() Stats {
 	defer p.mu.Unlock()
 	a, l := p.spool.Counts()
 	return Stats{SLAID: p.st.SLAID, NextSeq: p.st.NextSeq, NextWindowStart: p.st.NextWindowStart, Published: p.st.Published,
-		PublishedRecords: p.st.PublishedRecords, Pending: p.st.Pending != nil, Appended: a, Late: l, Errors: p.errors}
+		PublishedRecords: p.st.PublishedRecords, Pending: p.st.Pending != nil, Appended: a, Late: l, Errors: p.errors,
+		Added: p.added.Load(), Anchored: p.anchored.Load()}
 }
 
 func (p *Publisher) save(st State) error {
@@ -334,6 +357,54 @@ func (p *Publisher) NextCut() time.Time {
 // unchanged and Step can be called again; errors wrapping ErrConflict or
 // ErrCIDMismatch are permanent.
 func (p *Publisher) Step(ctx context.Context) (Step, error) {
+	step, err := p.step(ctx)
+	switch {
+	case err != nil && ctx.Err() == nil:
+		p.mu.Lock()
+		p.errors++
+		p.mu.Unlock()
+		p.fresh.Failed(err)
+	case err == nil:
+		p.fresh.OK(p.cfg.Now())
+		switch step {
+		case StepAdded:
+			p.added.Add(1)
+		case StepDone:
+			p.done.Store(true)
+		}
+	}
+	return step, err
+}
+
+// Check is the publisher's health check (opshttp.CheckFunc): an error when
+// no Step has succeeded for StaleAfter (or since the publisher was opened),
+// with the last step's error; nil once every window is published.
+func (p *Publisher) Check(ctx context.Context, now time.Time) error {
+	if p.done.Load() {
+		return nil
+	}
+	return p.fresh.Check(ctx, now)
+}
+
+// WindowsBehind returns the number of windows that have ended by now and
+// are not yet anchored (the pending batch's included): how far publishing
+// lags behind the clock. It is 0 or 1 while the logger keeps up (a window
+// waits CutDelay after its end).
+func (p *Publisher) WindowsBehind(now time.Time) int64 {
+	st := p.State()
+	start, err := signedsla.ParseInstant(st.NextWindowStart)
+	if err != nil {
+		return 0
+	}
+	w, err := p.windows.Containing(start)
+	var n int64
+	for ; err == nil && n < 1<<20 && w.Start.Before(p.windows.ValidityEnd()) && !w.End.After(now); n++ {
+		w, err = p.windows.Next(w.End)
+	}
+	return n
+}
+
+func (p *Publisher) step(ctx context.Context) (Step, error) {
 	st := p.State()
 	if st.Pending == nil {
 		return p.cut(ctx, st)
@@ -474,6 +545,7 @@ func (p *Publisher) anchor(ctx context.Context, st State) (Step, error) {
 		if err := p.cfg.Ledger.AnchorLogBatch(ctx, a, sig); err != nil {
 			return StepIdle, fmt.Errorf("anchoring batch %d: %w", pend.Seq, err)
 		}
+		p.anchored.Add(1)
 		p.log.Info("batch anchored", "seq", pend.Seq, "cid", pend.CID, "window", pend.WindowStart+"/"+pend.WindowEnd, "records", pend.Records)
 	case AnchorDone:
 		p.log.Info("batch already anchored with the same CID", "seq", pend.Seq, "cid", pend.CID)
@@ -515,9 +587,6 @@ func (p *Publisher) Run(ctx context.Context) error {
 			if ctx.Err() != nil {
 				return ctx.Err()
 			}
-			p.mu.Lock()
-			p.errors++
-			p.mu.Unlock()
 			p.log.Warn("step failed, retrying", "err", err, "retry_in", backoff)
 			if ctxtime.Sleep(ctx, backoff) != nil {
 				return ctx.Err()

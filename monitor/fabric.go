@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/hyperledger/fabric-gateway/pkg/client"
+	"github.com/hyperledger/fabric-protos-go-apiv2/common"
+	"google.golang.org/protobuf/proto"
 
 	fpcclient "github.com/slasa/slasa/fpc/client"
 	"github.com/slasa/slasa/internal/ctxtime"
@@ -192,4 +194,24 @@ func FollowEvents(ctx context.Context, network *client.Network, chaincode string
 		wait = min(2*wait, 30*time.Second)
 	}
 	return ctx.Err()
+}
+
+// QSCCChainInfo reads the channel's height from the peer's query system
+// chaincode (qscc GetChainInfo) through the Gateway. It implements
+// ChainInfo.
+type QSCCChainInfo struct {
+	Network *client.Network
+}
+
+// Height returns the number of blocks of the channel on the gateway's peer.
+func (q *QSCCChainInfo) Height(ctx context.Context) (uint64, error) {
+	res, err := q.Network.GetContract("qscc").EvaluateWithContext(ctx, "GetChainInfo", client.WithArguments(q.Network.Name()))
+	if err != nil {
+		return 0, fmt.Errorf("qscc GetChainInfo: %s", logger.GatewayError(err))
+	}
+	var info common.BlockchainInfo
+	if err := proto.Unmarshal(res, &info); err != nil {
+		return 0, fmt.Errorf("qscc GetChainInfo: decoding the answer: %w", err)
+	}
+	return info.GetHeight(), nil
 }

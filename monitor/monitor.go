@@ -137,6 +137,14 @@ type Counters struct {
 	Escalations        atomic.Int64
 	EscalationsRefused atomic.Int64
 	EscalationErrors   atomic.Int64
+	// Retries counts the reconcile and escalation passes run again after
+	// a failure of the same SLA's pass.
+	Retries atomic.Int64
+	// EventBlock is the highest block of an agreement chaincode event the
+	// monitor has handled (0 before the first); ChainHeight the channel's
+	// height at the last successful WatchChain poll (0 before the first).
+	EventBlock  atomic.Int64
+	ChainHeight atomic.Int64
 }
 
 // Monitor reconciles SLAs with the enclave and the refund chaincode, and
@@ -265,6 +273,11 @@ type Event struct {
 // anchored seq), persists it and wakes the reconciler. Events of other names
 // are ignored.
 func (m *Monitor) HandleEvent(ev Event) error {
+	for b := int64(ev.Block); ; {
+		if cur := m.C.EventBlock.Load(); b <= cur || m.C.EventBlock.CompareAndSwap(cur, b) {
+			break
+		}
+	}
 	switch ev.Name {
 	case EventSLASigned, EventSLARenewed, EventSLATerminated, EventLogBatchAnchored:
 	default:
@@ -358,10 +371,13 @@ func (m *Monitor) ReconcileAll(ctx context.Context) {
 func (m *Monitor) attempt(ctx context.Context, id string, now time.Time, retry map[string]time.Time, wait map[string]time.Duration,
 	step func(context.Context, string) error, errs *atomic.Int64, msg string) {
 	m.mu.Lock()
-	due := !now.Before(retry[id])
+	due, retrying := !now.Before(retry[id]), wait[id] != 0
 	m.mu.Unlock()
 	if !due {
 		return
+	}
+	if retrying {
+		m.C.Retries.Add(1)
 	}
 	err := step(ctx, id)
 	m.mu.Lock()

@@ -12,6 +12,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
@@ -25,6 +26,7 @@ import (
 	"github.com/slasa/slasa/fpc/enclaveapi"
 	"github.com/slasa/slasa/internal/fabnet"
 	"github.com/slasa/slasa/internal/identity"
+	"github.com/slasa/slasa/internal/opshttp"
 	"github.com/slasa/slasa/logger"
 	"github.com/slasa/slasa/signedsla"
 	"github.com/slasa/slasa/sla"
@@ -788,25 +790,141 @@ func TestCandidatesAndPaid(t *testing.T) {
 	}
 }
 
+// fakeChain is a ChainInfo whose answer the test sets; it ends the watch
+// (cancel) at call stop.
+type fakeChain struct {
+	h      uint64
+	err    error
+	calls  int
+	stop   int
+	cancel func()
+}
+
+func (c *fakeChain) Height(context.Context) (uint64, error) {
+	c.calls++
+	if c.calls == c.stop {
+		c.cancel()
+	}
+	return c.h, c.err
+}
+
+func watch(t *testing.T, m *Monitor, c *fakeChain, peer *opshttp.Freshness) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	c.calls, c.stop, c.cancel = 0, 1, cancel
+	if c.err != nil {
+		c.stop = 2 // the first failure is recorded, the second ends the watch
+	}
+	if err := m.WatchChain(ctx, c, time.Nanosecond, peer); !errors.Is(err, context.Canceled) {
+		t.Fatalf("WatchChain = %v", err)
+	}
+}
+
+// scrape returns the samples of a Prometheus text answer by name, and the
+// whole text.
+func scrape(t *testing.T, h http.Handler) (map[string]string, string) {
+	t.Helper()
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/metrics", nil))
+	if rec.Code != 200 {
+		t.Fatalf("metrics: %d", rec.Code)
+	}
+	out := map[string]string{}
+	for _, l := range strings.Split(rec.Body.String(), "\n") {
+		if name, v, ok := strings.Cut(l, " "); ok && !strings.HasPrefix(l, "#") {
+			out[name] = v
+		}
+	}
+	return out, rec.Body.String()
+}
+
+func healthz(t *testing.T, h http.Handler) (int, Health, []string) {
+	t.Helper()
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/healthz", nil))
+	var body Health
+	if err := json.Unmarshal(rec.Body.Bytes(), &body); err != nil {
+		t.Fatalf("healthz: %v: %s", err, rec.Body)
+	}
+	return rec.Code, body, body.Reasons
+}
+
+// TestHandler drives the monitor through the fakes (one SLA, an ingestion
+// failure and its retry, two settled periods, a chain 2 blocks past the last
+// event) and checks /healthz and every monitor_* sample of /metrics.
 func TestHandler(t *testing.T) {
 	w := newWorld(t)
+	w.addSLA("s1", 2)
 	m := w.monitor(t.TempDir())
 	var conn atomic.Bool
-	srv := httptest.NewServer(m.Handler(&conn))
-	defer srv.Close()
-	resp, err := srv.Client().Get(srv.URL + "/healthz")
-	if err != nil || resp.StatusCode != 503 {
-		t.Fatalf("healthz while disconnected: %v %v", resp.StatusCode, err)
+	peer := m.PeerFreshness()
+	h := m.Handler(opshttp.New(func() time.Time { return w.now }), &conn, peer)
+
+	code, hl, reasons := healthz(t, h)
+	if code != 503 || hl.Status != "degraded" || hl.Events || hl.SLAs != 0 ||
+		strings.Join(reasons, "|") != "events: the event stream of the agreement chaincode is not connected" {
+		t.Fatalf("healthz while disconnected: %d %+v %q", code, hl, reasons)
 	}
 	conn.Store(true)
-	resp, _ = srv.Client().Get(srv.URL + "/healthz")
-	if resp.StatusCode != 200 {
-		t.Fatalf("healthz: %d", resp.StatusCode)
+	if code, hl, reasons = healthz(t, h); code != 200 || hl.Status != "ok" || !hl.Events || len(reasons) != 0 {
+		t.Fatalf("healthz: %d %+v %q", code, hl, reasons)
 	}
-	resp, _ = srv.Client().Get(srv.URL + "/metrics")
-	body, _ := io.ReadAll(resp.Body)
-	if !strings.HasPrefix(string(body), "monitor_events_total 0\n") || !strings.Contains(string(body), "monitor_settlements_total 0\n") {
-		t.Fatalf("metrics: %s", body)
+
+	if err := m.HandleEvent(event(t, EventSLASigned, map[string]any{"sla_id": "s1"})); err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 15; i++ {
+		w.anchor("s1")
+	}
+	ev := event(t, EventLogBatchAnchored, map[string]any{"sla_id": "s1", "seq": 15})
+	ev.Block = 9
+	if err := m.HandleEvent(ev); err != nil {
+		t.Fatal(err)
+	}
+	w.now = t0.Add(3 * time.Minute)
+	w.fail["IngestBatch"] = 1
+	m.ReconcileAll(context.Background())
+	w.now = w.now.Add(time.Second)
+	m.ReconcileAll(context.Background())
+	chain := &fakeChain{h: 12}
+	watch(t, m, chain, peer)
+
+	got, text := scrape(t, h)
+	want := map[string]string{
+		"monitor_events_total": "2", "monitor_reconciles_total": "2", "monitor_registered_total": "1",
+		"monitor_batches_ingested_total": "15", "monitor_evaluations_total": "2", "monitor_settlements_total": "2",
+		"monitor_credits_minor_total": "60000", "monitor_errors_total": "1", "monitor_escalations_total": "0",
+		"monitor_escalations_refused_total": "0", "monitor_escalation_errors_total": "0", "monitor_retries_total": "1",
+		"monitor_event_block": "9", "monitor_chain_height": "12", "monitor_lag_blocks": "2", "monitor_slas": "1",
+	}
+	for name, v := range got {
+		if strings.HasPrefix(name, "monitor_") && want[name] == "" {
+			t.Errorf("unexpected sample %s %s", name, v)
+		}
+	}
+	for name, v := range want {
+		if got[name] != v {
+			t.Errorf("%s = %q, want %s", name, got[name], v)
+		}
+	}
+	if !strings.Contains(text, "# TYPE monitor_settlements_total counter\nmonitor_settlements_total 2\n") ||
+		!strings.Contains(text, "# TYPE monitor_lag_blocks gauge\n") || !strings.Contains(text, "\nprocess_resident_memory_bytes ") {
+		t.Errorf("metrics text:\n%s", text)
+	}
+
+	// The peer stops answering: degraded once the last good poll is older
+	// than MinPeerMaxAge (3 × the default 5 s poll is less).
+	w.now = w.now.Add(MinPeerMaxAge)
+	chain.err = errors.New("qscc GetChainInfo: connection refused")
+	watch(t, m, chain, peer)
+	if code, hl, reasons = healthz(t, h); code != 200 || hl.SLAs != 1 {
+		t.Fatalf("healthz at the limit: %d %+v %q", code, hl, reasons)
+	}
+	w.now = w.now.Add(time.Second)
+	code, hl, reasons = healthz(t, h)
+	if code != 503 || hl.Status != "degraded" || strings.Join(reasons, "|") !=
+		"peer: last successful contact with the peer (chain height) 31s ago (limit 30s); last error: qscc GetChainInfo: connection refused" {
+		t.Fatalf("healthz with the peer gone: %d %+v %q", code, hl, reasons)
 	}
 }
 

@@ -4,8 +4,8 @@
 // # Endpoints
 //
 //	GET /v1/batches/{cid}  the raw bytes of the CIDv1 batch (application/octet-stream)
-//	GET /healthz           200 {"status":"ok",...} when kubo answers, else 503 {"status":"unavailable",...}
-//	GET /metrics           plain-text counters, one "name value" per line, in a fixed order
+//	GET /healthz           200 {"status":"ok",...} when kubo answers, else 503 {"status":"degraded","reasons":[...],...}
+//	GET /metrics           Prometheus text format (github.com/prometheus/client_golang, per-server registry)
 //
 // Every other path or method is answered with a JSON error. Errors have the body
 // {"error": "...", "kind": "...", "retryable": bool}: 400 bad_request (CID syntax), 404 not_found (kubo does not

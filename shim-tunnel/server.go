@@ -14,6 +14,7 @@ import (
 	cid "github.com/ipfs/go-cid"
 
 	"github.com/slasa/slasa/internal/ctxtime"
+	"github.com/slasa/slasa/internal/opshttp"
 	"github.com/slasa/slasa/ipfs/cidverify"
 )
 
@@ -54,6 +55,7 @@ type Server struct {
 	cache   *lru
 	mux     *http.ServeMux
 	m       metrics
+	ops     *opshttp.Ops
 	sleep   func(ctx context.Context, d time.Duration) error
 }
 
@@ -69,6 +71,7 @@ type metrics struct {
 	healthChecks  atomic.Int64
 	errors        [5]atomic.Int64 // indexed like Kinds
 	notRouted     atomic.Int64
+	kuboOK        atomic.Int64 // Unix seconds of the last successful contact with kubo (fetch or ping)
 }
 
 // NewServer returns a Server fetching from backend with cfg (defaults applied).
@@ -109,10 +112,12 @@ func NewServer(backend Backend, cfg Config) (*Server, error) {
 	if cfg.CacheBytes < 0 {
 		return nil, fmt.Errorf("shimtunnel: CacheBytes is %d, want 0 (off) or a positive budget", cfg.CacheBytes)
 	}
-	s := &Server{cfg: cfg, backend: backend, cache: newLRU(cfg.CacheBytes), mux: http.NewServeMux(), sleep: ctxtime.Sleep}
+	s := &Server{cfg: cfg, backend: backend, cache: newLRU(cfg.CacheBytes), mux: http.NewServeMux(), sleep: ctxtime.Sleep, ops: opshttp.New(nil)}
+	s.registerMetrics()
+	s.ops.Check("kubo", s.checkKubo)
 	s.mux.HandleFunc("GET /v1/batches/{cid}", s.handleBatch)
 	s.mux.HandleFunc("GET /healthz", s.handleHealth)
-	s.mux.HandleFunc("GET /metrics", s.handleMetrics)
+	s.mux.Handle("GET /metrics", s.ops.MetricsHandler())
 	return s, nil
 }
 
@@ -196,6 +201,7 @@ func (s *Server) fetchWithRetry(ctx context.Context, c cid.Cid) ([]byte, error) 
 		data, err := s.backend.Fetch(actx, c, s.cfg.MaxSize)
 		cancel()
 		if err == nil {
+			s.m.kuboOK.Store(time.Now().Unix())
 			return data, nil
 		}
 		last = err
@@ -259,65 +265,118 @@ func writeError(w http.ResponseWriter, status int, kind Kind, retryable bool, ms
 
 // Health is the JSON body of GET /healthz.
 type Health struct {
-	// Status is "ok" when kubo answers, else "unavailable".
+	// Status is "ok" when kubo answers, else "degraded".
 	Status string `json:"status"`
+	// Reasons say why it is degraded ("kubo: ...").
+	Reasons []string `json:"reasons,omitempty"`
+	// Checks are the outcome of each check (one: kubo).
+	Checks []opshttp.Result `json:"checks"`
 	// Kubo is "reachable" or "unreachable".
 	Kubo string `json:"kubo"`
 	// KuboVersion is the version kubo reports, when reachable.
 	KuboVersion string `json:"kubo_version,omitempty"`
 	// Error says why kubo is unreachable.
 	Error string `json:"error,omitempty"`
-	// Retryable is true when unavailable (the condition may pass).
+	// Retryable is true when degraded (the condition may pass).
 	Retryable bool `json:"retryable,omitempty"`
+}
+
+// ping is what the kubo check of one /healthz request found.
+type ping struct {
+	version string
+	err     error
+}
+
+type pingKey struct{}
+
+// checkKubo is the kubo health check: kubo must answer a version request
+// within AttemptTimeout now (the shim's only component is kubo, and asking it
+// costs one loopback request, so its last successful contact is this one).
+func (s *Server) checkKubo(ctx context.Context, _ time.Time) error {
+	ctx, cancel := context.WithTimeout(ctx, s.cfg.AttemptTimeout)
+	defer cancel()
+	v, err := s.backend.Ping(ctx)
+	if p, ok := ctx.Value(pingKey{}).(*ping); ok {
+		p.version, p.err = v, err
+	}
+	if err != nil {
+		return err
+	}
+	s.m.kuboOK.Store(time.Now().Unix())
+	return nil
 }
 
 func (s *Server) handleHealth(w http.ResponseWriter, r *http.Request) {
 	s.m.healthChecks.Add(1)
-	ctx, cancel := context.WithTimeout(r.Context(), s.cfg.AttemptTimeout)
-	defer cancel()
-	v, err := s.backend.Ping(ctx)
-	h := Health{Status: "ok", Kubo: "reachable", KuboVersion: v}
-	status := http.StatusOK
-	if err != nil {
-		h = Health{Status: "unavailable", Kubo: "unreachable", Error: err.Error(), Retryable: true}
-		status = http.StatusServiceUnavailable
-		w.Header().Set("Retry-After", "1")
-	}
-	w.Header().Set("Content-Type", "application/json")
-	w.Header().Set("Cache-Control", "no-store")
-	w.WriteHeader(status)
-	_ = json.NewEncoder(w).Encode(h)
+	p := &ping{}
+	s.ops.HealthHandler(func(context.Context) map[string]any {
+		if p.err != nil {
+			return map[string]any{"kubo": "unreachable", "error": p.err.Error(), "retryable": true}
+		}
+		return map[string]any{"kubo": "reachable", "kubo_version": p.version}
+	}).ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), pingKey{}, p)))
 }
 
-// Metrics returns the counters /metrics prints, as ordered name/value pairs.
-func (s *Server) Metrics() [][2]string {
-	entries, size := s.cache.stats()
-	out := [][2]string{
-		{"shim_requests_total", itoa(s.m.requests.Load())},
-		{"shim_batch_requests_total", itoa(s.m.batchRequests.Load())},
-		{"shim_batch_served_total", itoa(s.m.batchOK.Load())},
-		{"shim_cache_hits_total", itoa(s.m.hits.Load())},
-		{"shim_cache_misses_total", itoa(s.m.misses.Load())},
-		{"shim_cache_entries", strconv.Itoa(entries)},
-		{"shim_cache_bytes", itoa(size)},
-		{"shim_bytes_served_total", itoa(s.m.bytes.Load())},
-		{"shim_kubo_attempts_total", itoa(s.m.kuboAttempts.Load())},
-		{"shim_kubo_retries_total", itoa(s.m.kuboRetries.Load())},
-		{"shim_health_checks_total", itoa(s.m.healthChecks.Load())},
-		{"shim_not_routed_total", itoa(s.m.notRouted.Load())},
+// metricDefs are the shim's metrics in the order Metrics returns them.
+func (s *Server) metricDefs() []metricDef {
+	entries := func() int64 { e, _ := s.cache.stats(); return int64(e) }
+	size := func() int64 { _, b := s.cache.stats(); return b }
+	defs := []metricDef{
+		{"shim_requests_total", "HTTP requests received (every path and method).", nil, s.m.requests.Load, true},
+		{"shim_batch_requests_total", "GET /v1/batches/{cid} requests.", nil, s.m.batchRequests.Load, true},
+		{"shim_batch_served_total", "Batches served (200).", nil, s.m.batchOK.Load, true},
+		{"shim_cache_hits_total", "Batch requests answered from the LRU cache.", nil, s.m.hits.Load, true},
+		{"shim_cache_misses_total", "Batch requests that went to kubo.", nil, s.m.misses.Load, true},
+		{"shim_cache_entries", "Batches in the LRU cache.", nil, entries, false},
+		{"shim_cache_bytes", "Bytes of the batches in the LRU cache.", nil, size, false},
+		{"shim_bytes_served_total", "Bytes of batches served.", nil, s.m.bytes.Load, true},
+		{"shim_kubo_attempts_total", "Fetch attempts to kubo.", nil, s.m.kuboAttempts.Load, true},
+		{"shim_kubo_retries_total", "Fetch attempts to kubo after a retryable failure.", nil, s.m.kuboRetries.Load, true},
+		{"shim_kubo_last_success_seconds", "Unix time of the last successful contact with kubo (a fetch or a health ping); 0: none yet.", nil, s.m.kuboOK.Load, false},
+		{"shim_health_checks_total", "GET /healthz requests.", nil, s.m.healthChecks.Load, true},
+		{"shim_not_routed_total", "Requests refused for their method or path.", nil, s.m.notRouted.Load, true},
 	}
 	for i, k := range Kinds {
-		out = append(out, [2]string{`shim_errors_total{kind="` + string(k) + `"}`, itoa(s.m.errors[i].Load())})
+		defs = append(defs, metricDef{"shim_errors_total", "Error answers by kind.", map[string]string{"kind": string(k)}, s.m.errors[i].Load, true})
 	}
-	return out
+	return defs
 }
 
-func itoa(n int64) string { return strconv.FormatInt(n, 10) }
+type metricDef struct {
+	name, help string
+	labels     map[string]string
+	v          func() int64
+	counter    bool
+}
 
-func (s *Server) handleMetrics(w http.ResponseWriter, _ *http.Request) {
-	w.Header().Set("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
-	w.Header().Set("Cache-Control", "no-store")
-	for _, kv := range s.Metrics() {
-		fmt.Fprintf(w, "%s %s\n", kv[0], kv[1])
+func (d metricDef) key() string {
+	if k, ok := d.labels["kind"]; ok {
+		return d.name + `{kind="` + k + `"}`
 	}
+	return d.name
+}
+
+func (s *Server) registerMetrics() {
+	for _, d := range s.metricDefs() {
+		if d.counter {
+			s.ops.CounterWith(d.name, d.help, d.labels, d.v)
+		} else {
+			s.ops.GaugeWith(d.name, d.help, d.labels, d.v)
+		}
+	}
+}
+
+// Metrics returns the samples GET /metrics serves (read from the same
+// registry) as ordered name/value pairs, labels in the name
+// (shim_errors_total{kind="unavailable"}), values as integers.
+func (s *Server) Metrics() [][2]string {
+	got, err := s.ops.Samples()
+	if err != nil {
+		return [][2]string{{"error", err.Error()}}
+	}
+	var out [][2]string
+	for _, d := range s.metricDefs() {
+		out = append(out, [2]string{d.key(), got[d.key()]})
+	}
+	return out
 }

@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -15,6 +16,7 @@ import (
 	"time"
 
 	cid "github.com/ipfs/go-cid"
+	"github.com/slasa/slasa/internal/opshttp"
 	"github.com/slasa/slasa/ipfs/cidverify"
 )
 
@@ -277,7 +279,8 @@ func TestKuboFailures(t *testing.T) {
 		resp, body = get(t, hs.URL+"/healthz")
 		var h Health
 		_ = json.Unmarshal(body, &h)
-		if resp.StatusCode != 503 || h.Status != "unavailable" || h.Kubo != "unreachable" || !h.Retryable {
+		if resp.StatusCode != 503 || h.Status != "degraded" || h.Kubo != "unreachable" || !h.Retryable || h.Error == "" ||
+			len(h.Reasons) != 1 || h.Reasons[0] != "kubo: "+h.Error || len(h.Checks) != 1 || h.Checks[0].OK || resp.Header.Get("Retry-After") != "1" {
 			t.Fatalf("healthz: %d %s", resp.StatusCode, body)
 		}
 	})
@@ -326,28 +329,70 @@ func mustBlocks(t *testing.T, url string) *KuboBlocks {
 	return kb
 }
 
+// TestHealthAndMetricsFormat drives each backend (a batch served from kubo
+// then from the cache, a bad CID, a POST, a health check) and reads /healthz
+// and every shim_* sample of /metrics in the Prometheus text format.
 func TestHealthAndMetricsFormat(t *testing.T) {
-	kubo := httptest.NewServer(newFakeKubo())
+	fk := newFakeKubo()
+	kubo := httptest.NewServer(fk)
 	defer kubo.Close()
+	data := []byte(`{"samples":[1,2,3]}`)
+	id := fk.add(t, data)
 	for _, be := range []Backend{NewKuboCat(kubo.URL, nil), mustBlocks(t, kubo.URL)} {
-		_, hs := newTestServer(t, be, Config{})
+		before := time.Now().Unix()
+		s, hs := newTestServer(t, be, Config{CacheBytes: 1 << 20})
+		for range 2 {
+			if resp, _ := get(t, hs.URL+"/v1/batches/"+id); resp.StatusCode != 200 {
+				t.Fatalf("%T batch: %d", be, resp.StatusCode)
+			}
+		}
+		if resp, _ := get(t, hs.URL+"/v1/batches/nocid"); resp.StatusCode != 400 {
+			t.Fatalf("%T bad cid: %d", be, resp.StatusCode)
+		}
+		if resp, err := hs.Client().Post(hs.URL+"/v1/batches/"+id, "text/plain", nil); err != nil || resp.StatusCode != 405 {
+			t.Fatalf("%T POST: %v %v", be, resp, err)
+		}
 		resp, body := get(t, hs.URL+"/healthz")
 		var h Health
-		if err := json.Unmarshal(body, &h); err != nil || resp.StatusCode != 200 || h.Status != "ok" || h.KuboVersion != "0.32.1-fake" {
+		if err := json.Unmarshal(body, &h); err != nil || resp.StatusCode != 200 || h.Status != "ok" || h.Kubo != "reachable" ||
+			h.KuboVersion != "0.32.1-fake" || len(h.Reasons) != 0 || len(h.Checks) != 1 || h.Checks[0] != (opshttp.Result{Name: "kubo", OK: true}) {
 			t.Fatalf("%T healthz: %d %s", be, resp.StatusCode, body)
 		}
 		resp, body = get(t, hs.URL+"/metrics")
-		lines := strings.Split(strings.TrimSpace(string(body)), "\n")
 		if resp.StatusCode != 200 || !strings.HasPrefix(resp.Header.Get("Content-Type"), "text/plain") {
 			t.Fatalf("metrics: %d %v", resp.StatusCode, resp.Header)
 		}
-		if lines[0] != "shim_requests_total 2" || lines[len(lines)-1] != `shim_errors_total{kind="unavailable"} 0` {
-			t.Fatalf("metrics lines: %q", lines)
-		}
-		for _, l := range lines {
-			if len(strings.Fields(l)) != 2 {
-				t.Fatalf("metrics line %q is not 'name value'", l)
+		text := string(body)
+		got := map[string]string{}
+		for _, l := range strings.Split(strings.TrimSpace(text), "\n") {
+			if strings.HasPrefix(l, "shim_") {
+				name, v, _ := strings.Cut(l, " ")
+				got[name] = v
 			}
+		}
+		last, err := strconv.ParseFloat(got["shim_kubo_last_success_seconds"], 64)
+		if err != nil || int64(last) < before || int64(last) > time.Now().Unix() {
+			t.Errorf("%T shim_kubo_last_success_seconds = %q, want the time of the last fetch or ping", be, got["shim_kubo_last_success_seconds"])
+		}
+		delete(got, "shim_kubo_last_success_seconds")
+		want := map[string]string{
+			"shim_requests_total": "6", "shim_batch_requests_total": "3", "shim_batch_served_total": "2",
+			"shim_cache_hits_total": "1", "shim_cache_misses_total": "1", "shim_cache_entries": "1", "shim_cache_bytes": strconv.Itoa(len(data)),
+			"shim_bytes_served_total": strconv.Itoa(2 * len(data)), "shim_kubo_attempts_total": "1", "shim_kubo_retries_total": "0",
+			"shim_health_checks_total": "1", "shim_not_routed_total": "1",
+			`shim_errors_total{kind="bad_request"}`: "1", `shim_errors_total{kind="not_found"}`: "0", `shim_errors_total{kind="too_large"}`: "0",
+			`shim_errors_total{kind="upstream"}`: "0", `shim_errors_total{kind="unavailable"}`: "0",
+		}
+		if fmt.Sprint(got) != fmt.Sprint(want) {
+			t.Errorf("%T metrics:\n got %v\nwant %v", be, got, want)
+		}
+		if !strings.Contains(text, "# TYPE shim_requests_total counter\nshim_requests_total 6\n") || !strings.Contains(text, "# TYPE shim_cache_entries gauge\n") ||
+			!strings.Contains(text, "\nprocess_open_fds ") {
+			t.Errorf("%T metrics text:\n%s", be, text)
+		}
+		// Metrics reads the same registry, in its documented order.
+		if m := s.Metrics(); len(m) != 18 || m[0] != [2]string{"shim_requests_total", "6"} || m[17] != [2]string{`shim_errors_total{kind="unavailable"}`, "0"} {
+			t.Errorf("%T Metrics() = %v", be, m)
 		}
 	}
 }

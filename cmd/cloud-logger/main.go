@@ -7,7 +7,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -27,6 +26,7 @@ import (
 
 	fpcclient "github.com/slasa/slasa/fpc/client"
 	"github.com/slasa/slasa/internal/flagvalue"
+	"github.com/slasa/slasa/internal/opshttp"
 	"github.com/slasa/slasa/internal/strictjson"
 	"github.com/slasa/slasa/logger"
 	"github.com/slasa/slasa/logger/ticketfeed"
@@ -311,7 +311,11 @@ func run() int {
 		if err != nil {
 			return fail("-listen", "err", err)
 		}
-		srv := &http.Server{Handler: handler(pubs, order, feed), ReadHeaderTimeout: 5 * time.Second}
+		ordered := make([]*logger.Publisher, 0, len(order))
+		for _, id := range order {
+			ordered = append(ordered, pubs[id])
+		}
+		srv := &http.Server{Handler: logger.Handler(opshttp.New(nil), ordered, feed, nil), ReadHeaderTimeout: 5 * time.Second}
 		go func() { _ = srv.Serve(ln) }()
 		defer srv.Close()
 		log.Info("serving /healthz and /metrics", "addr", ln.Addr().String())
@@ -332,41 +336,3 @@ func run() int {
 
 // minTicketCutDelay is the least -cut-delay with -tickets.
 const minTicketCutDelay = 10 * time.Second
-
-func handler(pubs map[string]*logger.Publisher, order []string, feed *logger.TicketFeed) http.Handler {
-	mux := http.NewServeMux()
-	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
-		var stats []logger.Stats
-		for _, id := range order {
-			stats = append(stats, pubs[id].Stats())
-		}
-		w.Header().Set("Content-Type", "application/json")
-		res := map[string]any{"status": "ok", "slas": stats}
-		if feed != nil {
-			res["tickets"] = feed.Stats()
-		}
-		_ = json.NewEncoder(w).Encode(res)
-	})
-	mux.HandleFunc("GET /metrics", func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-		for _, id := range order {
-			s := pubs[id].Stats()
-			for _, kv := range []struct {
-				k string
-				v int64
-			}{
-				{"logger_samples_spooled_total", s.Appended}, {"logger_samples_late_total", s.Late},
-				{"logger_batches_published_total", s.Published}, {"logger_records_published_total", s.PublishedRecords},
-				{"logger_next_seq", s.NextSeq}, {"logger_step_errors_total", s.Errors},
-			} {
-				fmt.Fprintf(w, "%s{sla=%q} %d\n", kv.k, id, kv.v)
-			}
-		}
-		if feed != nil {
-			st := feed.Stats()
-			fmt.Fprintf(w, "logger_ticket_events_total %d\nlogger_ticket_lines_total %d\nlogger_ticket_late_total %d\nlogger_ticket_errors_total %d\n",
-				st.Events, st.Written, st.Late, st.Errors)
-		}
-	})
-	return mux
-}

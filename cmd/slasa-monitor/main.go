@@ -27,6 +27,7 @@ import (
 	fpcclient "github.com/slasa/slasa/fpc/client"
 	"github.com/slasa/slasa/internal/flagvalue"
 	"github.com/slasa/slasa/internal/identity"
+	"github.com/slasa/slasa/internal/opshttp"
 	"github.com/slasa/slasa/logger"
 	"github.com/slasa/slasa/monitor"
 	"github.com/slasa/slasa/signedsla"
@@ -116,12 +117,13 @@ func run() int {
 	defer cp.Close()
 
 	var connected atomic.Bool
+	peer := m.PeerFreshness()
 	if listen != "" {
 		ln, err := net.Listen("tcp", listen)
 		if err != nil {
 			return fail("-listen", "err", err)
 		}
-		srv := &http.Server{Handler: m.Handler(&connected), ReadHeaderTimeout: 5 * time.Second}
+		srv := &http.Server{Handler: m.Handler(opshttp.New(nil), &connected, peer), ReadHeaderTimeout: 5 * time.Second}
 		go func() { _ = srv.Serve(ln) }()
 		defer srv.Close()
 		if addrFile != "" {
@@ -134,7 +136,11 @@ func run() int {
 	log.Info("monitor running", "identity", identity.FromCert(gw.MSPID, cert).String(), "state_dir", stateDir,
 		"checkpoint_block", cp.BlockNumber(), "checkpoint_tx", cp.TransactionID(), "escalate", escalate)
 	var wg sync.WaitGroup
-	wg.Add(2)
+	wg.Add(3)
+	go func() {
+		defer wg.Done()
+		_ = m.WatchChain(ctx, &monitor.QSCCChainInfo{Network: gw.Network}, poll, peer)
+	}()
 	go func() {
 		defer wg.Done()
 		_ = monitor.FollowEvents(ctx, gw.Network, agreementCC, cp, startBlock, m, connected.Store)

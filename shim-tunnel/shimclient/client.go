@@ -157,8 +157,10 @@ func (c *Client) FetchVerified(ctx context.Context, cidStr string) ([]byte, erro
 
 // Health is the shim's /healthz answer.
 type Health struct {
-	// Status is "ok" or "unavailable".
+	// Status is "ok" or "degraded".
 	Status string `json:"status"`
+	// Reasons say why it is degraded.
+	Reasons []string `json:"reasons,omitempty"`
 	// Kubo is "reachable" or "unreachable".
 	Kubo string `json:"kubo"`
 	// KuboVersion is kubo's version when reachable.

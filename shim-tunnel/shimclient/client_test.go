@@ -155,7 +155,7 @@ func TestHealth(t *testing.T) {
 		err    bool
 	}{
 		{200, `{"status":"ok","kubo":"reachable","kubo_version":"0.32.1"}`, "ok", false},
-		{503, `{"status":"unavailable","kubo":"unreachable","error":"refused","retryable":true}`, "unavailable", false},
+		{503, `{"status":"degraded","reasons":["kubo: refused"],"kubo":"unreachable","error":"refused","retryable":true}`, "degraded", false},
 		{500, `oops`, "", true},
 	} {
 		c := fakeShim(t, serve(tc.status, "application/json", tc.body))

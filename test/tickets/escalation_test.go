@@ -90,7 +90,7 @@ func startMonitor(t *testing.T, bin, work, who, slaID string) *monitorProc {
 	return p
 }
 
-// metrics reads the monitor's /metrics.
+// metrics reads the monitor's /metrics (client_golang's text format).
 func (p *monitorProc) metrics(t *testing.T) map[string]int64 {
 	t.Helper()
 	addr, err := os.ReadFile(p.addrFile)
@@ -105,9 +105,11 @@ func (p *monitorProc) metrics(t *testing.T) map[string]int64 {
 	out := map[string]int64{}
 	sc := bufio.NewScanner(resp.Body)
 	for sc.Scan() {
+		// Prometheus text format: "# HELP"/"# TYPE" comments, then "name value" with
+		// the value a float (1.5e+06 for large counters).
 		name, value, ok := strings.Cut(sc.Text(), " ")
-		if n, err := strconv.ParseInt(value, 10, 64); ok && err == nil {
-			out[name] = n
+		if f, err := strconv.ParseFloat(value, 64); ok && err == nil && !strings.HasPrefix(name, "#") {
+			out[name] = int64(f)
 		}
 	}
 	return out
