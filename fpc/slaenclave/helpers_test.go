@@ -166,6 +166,12 @@ func (s *shimDouble) put(cid string, b []byte) {
 	s.bytes[cid] = b
 }
 
+func (s *shimDouble) remove(cid string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	delete(s.bytes, cid)
+}
+
 func (s *shimDouble) fetch(id string) ([]byte, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
