@@ -74,7 +74,7 @@ bench: ## Go benchmarks of the SLA core (one month of 1-second samples from 3 zo
 	$(GO) test -run '^$$' -bench . -benchmem -benchtime 1x -count 1 ./logs/ ./driver/
 	$(GO) test -run '^$$' -bench . -benchmem -benchtime 3x -count 1 ./ipfs/cidverify/
 
-FUZZ_PACKAGES := ./sla/ ./logs/ ./driver/ ./ipfs/cidverify/ ./calendar/ ./chaincode/agreement/agreement/ ./chaincode/refund/refund/ ./chaincode/ticket/ticket/
+FUZZ_PACKAGES := ./sla/ ./logs/ ./driver/ ./logbatch/ ./ipfs/cidverify/ ./calendar/ ./chaincode/agreement/agreement/ ./chaincode/refund/refund/ ./chaincode/ticket/ticket/ ./fpc/slaenclave/
 
 fuzz: ## run each fuzz target briefly (FUZZTIME=30s by default)
 	@for p in $(FUZZ_PACKAGES); do \

@@ -61,7 +61,7 @@ type ca struct {
 
 var serial int64
 
-func newKey(t *testing.T) *ecdsa.PrivateKey {
+func newKey(t testing.TB) *ecdsa.PrivateKey {
 	t.Helper()
 	k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
@@ -70,7 +70,7 @@ func newKey(t *testing.T) *ecdsa.PrivateKey {
 	return k
 }
 
-func certify(t *testing.T, tmpl *x509.Certificate, pub *ecdsa.PublicKey, parent *x509.Certificate, parentKey *ecdsa.PrivateKey) (*x509.Certificate, string) {
+func certify(t testing.TB, tmpl *x509.Certificate, pub *ecdsa.PublicKey, parent *x509.Certificate, parentKey *ecdsa.PrivateKey) (*x509.Certificate, string) {
 	t.Helper()
 	serial++
 	tmpl.SerialNumber = big.NewInt(serial)
@@ -89,12 +89,12 @@ func certify(t *testing.T, tmpl *x509.Certificate, pub *ecdsa.PublicKey, parent 
 	return c, string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}))
 }
 
-func newCA(t *testing.T, mspID string) *ca {
+func newCA(t testing.TB, mspID string) *ca {
 	t.Helper()
 	return newNamedCA(t, mspID, "ca."+mspID)
 }
 
-func (c *ca) intermediate(t *testing.T) *ca {
+func (c *ca) intermediate(t testing.TB) *ca {
 	t.Helper()
 	k := newKey(t)
 	tmpl := &x509.Certificate{Subject: pkix.Name{CommonName: "ica." + c.mspID, Organization: []string{c.mspID}},
@@ -105,7 +105,7 @@ func (c *ca) intermediate(t *testing.T) *ca {
 
 // newNamedCA is a root CA of mspID with the given common name (a foreign CA
 // that copies another CA's name has the same DN but another key).
-func newNamedCA(t *testing.T, mspID, cn string) *ca {
+func newNamedCA(t testing.TB, mspID, cn string) *ca {
 	t.Helper()
 	k := newKey(t)
 	tmpl := &x509.Certificate{Subject: pkix.Name{CommonName: cn, Organization: []string{mspID}},
@@ -125,7 +125,7 @@ type user struct {
 
 // issue issues a certificate with common name cn and NodeOU role ou (the
 // subject's OU, as cryptogen writes it).
-func (c *ca) issue(t *testing.T, cn, ou string) *user {
+func (c *ca) issue(t testing.TB, cn, ou string) *user {
 	t.Helper()
 	k := newKey(t)
 	tmpl := &x509.Certificate{Subject: pkix.Name{CommonName: cn, OrganizationalUnit: []string{ou}, Organization: []string{c.mspID}},
@@ -166,6 +166,12 @@ func (s *shimDouble) put(cid string, b []byte) {
 	s.bytes[cid] = b
 }
 
+func (s *shimDouble) remove(cid string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	delete(s.bytes, cid)
+}
+
 func (s *shimDouble) fetch(id string) ([]byte, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -194,7 +200,7 @@ type fixture struct {
 }
 
 // newFixture runs the enclave chaincode with the deploy configuration cfg.
-func newFixture(t *testing.T, cfg *deploycfg.Config) *fixture {
+func newFixture(t testing.TB, cfg *deploycfg.Config) *fixture {
 	t.Helper()
 	f := &fixture{registry: &fpctest.RegistryDouble{Chaincode: ccName}, shim: &shimDouble{bytes: map[string][]byte{}}, cfg: cfg}
 	enclave := runtime.NewSimulated(slaenclave.Chaincode{})
@@ -211,7 +217,7 @@ func newFixture(t *testing.T, cfg *deploycfg.Config) *fixture {
 
 // initEnclave runs __initEnclave as peer admin and registers the enclave
 // with the registry double.
-func (f *fixture) initEnclave(t *testing.T, admin *user) {
+func (f *fixture) initEnclave(t testing.TB, admin *user) {
 	t.Helper()
 	resp := f.call(t, admin, []byte(protocol.FnInitEnclave), []byte(`{"peer_msp_id":"ProviderOrgMSP","endpoint":"127.0.0.1:27100"}`))
 	if resp.Status != shim.OK {
@@ -238,7 +244,7 @@ func (f *fixture) initEnclave(t *testing.T, admin *user) {
 	f.registry.Record, _ = json.Marshal(f.record)
 }
 
-func (c *user) proposal(t *testing.T, txID string, at time.Time, args ...[]byte) *pb.SignedProposal {
+func (c *user) proposal(t testing.TB, txID string, at time.Time, args ...[]byte) *pb.SignedProposal {
 	t.Helper()
 	if at.IsZero() {
 		at = time.Now()
@@ -250,7 +256,7 @@ func (c *user) proposal(t *testing.T, txID string, at time.Time, args ...[]byte)
 	return sp
 }
 
-func (f *fixture) call(t *testing.T, c *user, args ...[]byte) pb.Response {
+func (f *fixture) call(t testing.TB, c *user, args ...[]byte) pb.Response {
 	t.Helper()
 	f.tx++
 	txID := fmt.Sprintf("tx%d", f.tx)
@@ -269,7 +275,22 @@ type outcome struct {
 // submit sends fn(args) encrypted through __invoke, verifies and opens the
 // enclave's response and, when the chaincode succeeded, submits it through
 // __endorse (the FPC client's flow).
-func (f *fixture) submit(t *testing.T, c *user, fn string, args ...string) outcome {
+func (f *fixture) submit(t testing.TB, c *user, fn string, args ...string) outcome {
+	t.Helper()
+	out, signed := f.invokeOnly(t, c, fn, args...)
+	if out.status != shim.OK {
+		return out
+	}
+	if e := f.call(t, c, []byte(protocol.FnEndorse), signed); e.Status != shim.OK {
+		t.Fatalf("__endorse %s: %s", fn, e.Message)
+	}
+	return out
+}
+
+// invokeOnly sends fn(args) encrypted through __invoke, verifies and opens
+// the enclave's response and returns its outcome and the signed response,
+// without submitting it through __endorse: nothing is written.
+func (f *fixture) invokeOnly(t testing.TB, c *user, fn string, args ...string) (outcome, []byte) {
 	t.Helper()
 	ek, err := f.record.EncryptionKey()
 	if err != nil {
@@ -300,20 +321,13 @@ func (f *fixture) submit(t *testing.T, c *user, fn string, args ...string) outco
 	if err != nil {
 		t.Fatal(err)
 	}
-	out := outcome{status: res.Status, message: res.Message, payload: res.Payload, writes: len(r.RWSet.Writes)}
-	if res.Status != shim.OK {
-		return out
-	}
-	if e := f.call(t, c, []byte(protocol.FnEndorse), resp.Payload); e.Status != shim.OK {
-		t.Fatalf("__endorse %s: %s", fn, e.Message)
-	}
-	return out
+	return outcome{status: res.Status, message: res.Message, payload: res.Payload, writes: len(r.RWSet.Writes)}, resp.Payload
 }
 
 // endorseTx sends fn(args) encrypted through __invoke and simulates the
 // __endorse of the enclave's response on the ledger, uncommitted: commit
 // it with the endorsing organizations of your choice.
-func (f *fixture) endorseTx(t *testing.T, c *user, fn string, args ...string) *fpctest.Tx {
+func (f *fixture) endorseTx(t testing.TB, c *user, fn string, args ...string) *fpctest.Tx {
 	t.Helper()
 	ek, err := f.record.EncryptionKey()
 	if err != nil {
@@ -350,7 +364,7 @@ func (f *fixture) endorseTx(t *testing.T, c *user, fn string, args ...string) *f
 
 // commit validates tx as endorsed by the peers of orgs and requires the
 // validation code want.
-func (f *fixture) commit(t *testing.T, tx *fpctest.Tx, want string, orgs ...string) {
+func (f *fixture) commit(t testing.TB, tx *fpctest.Tx, want string, orgs ...string) {
 	t.Helper()
 	code, err := f.ledger.Commit(tx, orgs)
 	if err != nil || code != want {
@@ -359,7 +373,7 @@ func (f *fixture) commit(t *testing.T, tx *fpctest.Tx, want string, orgs ...stri
 }
 
 // must submits and fails the test unless the chaincode succeeded.
-func (f *fixture) must(t *testing.T, c *user, fn string, args ...string) []byte {
+func (f *fixture) must(t testing.TB, c *user, fn string, args ...string) []byte {
 	t.Helper()
 	o := f.submit(t, c, fn, args...)
 	if o.status != shim.OK {
@@ -370,15 +384,27 @@ func (f *fixture) must(t *testing.T, c *user, fn string, args ...string) []byte 
 
 // reject submits a request that must fail with an error containing want
 // and change nothing.
-func (f *fixture) reject(t *testing.T, c *user, want string, fn string, args ...string) {
+func (f *fixture) reject(t testing.TB, c *user, want string, fn string, args ...string) {
 	t.Helper()
 	before := f.snapshot()
 	o := f.submit(t, c, fn, args...)
 	if o.status == shim.OK {
 		t.Fatalf("%s succeeded; want an error containing %q", fn, want)
 	}
-	if !strings.HasPrefix(o.message, fn+": ") || !strings.Contains(o.message, want) {
+	if !strings.Contains(o.message, want) {
 		t.Fatalf("%s error:\n  %s\nwant it to contain:\n  %s", fn, o.message, want)
+	}
+	f.checkRefusal(t, fn, o, before)
+	t.Logf("%s rejected: %s", fn, o.message)
+}
+
+// checkRefusal checks what the project asks of every refused request: its
+// message names the function and gives a reason, the enclave's response
+// carries no writes, and the world state is still before.
+func (f *fixture) checkRefusal(t testing.TB, fn string, o outcome, before map[string]string) {
+	t.Helper()
+	if !strings.HasPrefix(o.message, fn+": ") || strings.TrimSpace(strings.TrimPrefix(o.message, fn+": ")) == "" {
+		t.Fatalf("%s error %q does not name the function and a reason", fn, o.message)
 	}
 	if o.writes != 0 {
 		t.Fatalf("%s: a failed request carries %d writes", fn, o.writes)
@@ -386,7 +412,6 @@ func (f *fixture) reject(t *testing.T, c *user, want string, fn string, args ...
 	if after := f.snapshot(); !fpctest.SameState(before, after) {
 		t.Fatalf("%s: state changed by a rejected request", fn)
 	}
-	t.Logf("%s rejected: %s", fn, o.message)
 }
 
 func (f *fixture) snapshot() map[string]string { return fpctest.Snapshot(f.stub) }
@@ -433,7 +458,7 @@ func slaDoc(provider, client, logger *user, id string, start, end time.Time, tit
 
 // signRecord builds a signed SLA record; a nil signer leaves that
 // signature out.
-func signRecord(t *testing.T, doc []byte, provider, client *user) []byte {
+func signRecord(t testing.TB, doc []byte, provider, client *user) []byte {
 	t.Helper()
 	d, _, err := sla.DigestOf(doc)
 	if err != nil {
@@ -467,13 +492,13 @@ func line(at time.Time, probe, zone string, ok bool, latency int64) string {
 
 // batch seals a batch to the enclave, stores it in the shim double and
 // returns its CID; its record count is the number of records.
-func (f *fixture) batch(t *testing.T, logger *user, h logbatch.Header, records string) string {
+func (f *fixture) batch(t testing.TB, logger *user, h logbatch.Header, records string) string {
 	t.Helper()
 	return f.batchCounted(t, logger, h, records, int64(strings.Count(records, "\n")))
 }
 
 // batchCounted is batch with the record count as given.
-func (f *fixture) batchCounted(t *testing.T, logger *user, h logbatch.Header, records string, count int64) string {
+func (f *fixture) batchCounted(t testing.TB, logger *user, h logbatch.Header, records string, count int64) string {
 	t.Helper()
 	ek, err := f.record.EncryptionKey()
 	if err != nil {

@@ -42,7 +42,7 @@ type world struct {
 	foreignProvider, foreignLogger, foreignClient *user
 }
 
-func newWorld(t *testing.T) *world {
+func newWorld(t testing.TB) *world {
 	t.Helper()
 	w := &world{providerCA: newCA(t, "ProviderOrgMSP"), providerCA2: newNamedCA(t, "ProviderOrgMSP", "ca2.ProviderOrgMSP"),
 		clientCA: newCA(t, "ClientOrgMSP"), org3CA: newCA(t, "Org3MSP")}
@@ -78,7 +78,7 @@ func (w *world) doc(id string, start, end time.Time, title string) []byte {
 }
 
 // start returns a world and an initialised enclave of its configuration.
-func start(t *testing.T) (*world, *fixture) {
+func start(t testing.TB) (*world, *fixture) {
 	t.Helper()
 	w := newWorld(t)
 	f := newFixture(t, w.config())

@@ -59,3 +59,25 @@ func DiskUsage(dir string) (int64, error) {
 	})
 	return total, err
 }
+
+// Processes returns the network's recorded processes (the run folder's pids/: orderers, peers,
+// chaincode servers, the tunneling shim; and kubo, ipfs/ipfs.pid, as "ipfs") by name (the pid file's
+// name without .pid) and pid, whether or not they still run.
+func (n *Network) Processes() map[string]int {
+	out := map[string]int{}
+	files, _ := filepath.Glob(filepath.Join(n.runDir, "pids", "*.pid"))
+	files = append(files, filepath.Join(n.runDir, "ipfs", "ipfs.pid"))
+	for _, f := range files {
+		raw, err := os.ReadFile(f)
+		if err != nil {
+			continue
+		}
+		if pid, err := strconv.Atoi(strings.TrimSpace(string(raw))); err == nil {
+			out[strings.TrimSuffix(filepath.Base(f), ".pid")] = pid
+		}
+	}
+	return out
+}
+
+// LogDir is the folder of the network's process logs (<node>.log: orderers, peers, chaincode servers).
+func (n *Network) LogDir() string { return filepath.Join(n.runDir, "logs") }

@@ -2,6 +2,7 @@ package agreement_test
 
 import (
 	"fmt"
+	"strings"
 	"testing"
 
 	"github.com/slasa/slasa/chaincode/internal/cctest"
@@ -57,5 +58,55 @@ func FuzzAnchorLogBatch(f *testing.F) {
 	f.Fuzz(func(t *testing.T, id, seq, cid, prev, start, end, sig string) {
 		n.T = t
 		n.FuzzCall(t, fabricfake.Call{ID: n.Logger, Chaincode: cctest.Agreement, Fn: "AnchorLogBatch", Args: []string{id, seq, cid, prev, start, end, sig}})
+	})
+}
+
+// FuzzRenewSLA drives RenewSLA of an active SLA (once its paid period has
+// begun) with any id and document (transient "sla").
+func FuzzRenewSLA(f *testing.F) {
+	n := cctest.New(f)
+	s := cctest.ExampleSLA(f, "fuzz-1")
+	n.Activate(s, 300_000)
+	n.At("2026-01-06T00:00:00Z")
+	doc, _ := cctest.Doc(f, s)
+	f.Add("fuzz-1", []byte(doc))
+	f.Add("fuzz-1", []byte(strings.Replace(doc, `"fuzz-1"`, `"fuzz-2"`, 1)))
+	f.Add("fuzz-2", []byte(`{}`))
+	f.Add("", []byte(nil))
+	f.Fuzz(func(t *testing.T, id string, doc []byte) {
+		n.T = t
+		n.FuzzCall(t, cctest.WithDocument(n.Client, string(doc), "RenewSLA", id))
+	})
+}
+
+// FuzzTerminateSLA drives TerminateSLA of an active SLA with any id and
+// reason.
+func FuzzTerminateSLA(f *testing.F) {
+	n := cctest.New(f)
+	s := cctest.ExampleSLA(f, "fuzz-1")
+	n.Activate(s, 300_000)
+	n.At("2026-01-06T00:00:00Z")
+	f.Add("fuzz-1", "the service moved")
+	f.Add("fuzz-1", "")
+	f.Add("fuzz-1", "two\nlines")
+	f.Add("fuzz-1", strings.Repeat("x", 257))
+	f.Add("fuzz-2", "no such SLA")
+	f.Fuzz(func(t *testing.T, id, reason string) {
+		n.T = t
+		n.FuzzCall(t, fabricfake.Call{ID: n.Client, Chaincode: cctest.Agreement, Fn: "TerminateSLA", Args: []string{id, reason}})
+	})
+}
+
+// FuzzConfigure drives the agreement chaincode's Configure, as an admin of
+// an approving organization, with any configuration JSON.
+func FuzzConfigure(f *testing.F) {
+	n := cctest.New(f)
+	f.Add(n.ConfigJSON)
+	f.Add(strings.Replace(n.ConfigJSON, `"channel":"slasa"`, `"channel":"other"`, 1))
+	f.Add(`{"version":1}`)
+	f.Add(`{}`)
+	f.Fuzz(func(t *testing.T, config string) {
+		n.T = t
+		n.FuzzCall(t, fabricfake.Call{ID: n.ProviderAdmin, Chaincode: cctest.Agreement, Fn: "Configure", Args: []string{config}})
 	})
 }

@@ -771,3 +771,26 @@ func (n *Net) FuzzCall(t *testing.T, c fabricfake.Call) fabricfake.Result {
 	}
 	return r
 }
+
+// FuzzCalled runs call, a function of chaincode ns that accepts only calls
+// made inside a transaction of another chaincode (refund's DepositEscrow and
+// LockCollateral inside the agreement chaincode's ProposeSLA), in a
+// transaction of top submitted by id, for a fuzz target: the function does
+// not panic (a panic fails the fuzz run), and a refusal carries a message
+// and leaves no pending write. The transaction is never committed, so the
+// world state is the same for every input. It returns call's error.
+func (n *Net) FuzzCalled(t *testing.T, id *fabricfake.Identity, top, ns string, call func(contractapi.TransactionContextInterface) error) error {
+	t.Helper()
+	tx := n.World.NewCalledTx(id, top, ns)
+	err := call(tx.Context())
+	if err == nil {
+		return nil
+	}
+	if strings.TrimSpace(err.Error()) == "" {
+		t.Fatalf("%s: failed without a message", ns)
+	}
+	if w := tx.PendingWrites(); w != 0 {
+		t.Fatalf("%s failed (%v) but left %d pending writes", ns, err, w)
+	}
+	return err
+}
