@@ -13,7 +13,11 @@
 #      (30-second billing periods for 3 batches) plus Caliper's network and benchmark configuration; it also proposes
 #      and accepts as many "shared" SLAs, which all use one provider wallet and one client wallet (accepted one at a
 #      time: each deposit debits the one client wallet), and the ticket SLA of the ticket rounds (the template with
-#      examples/telecom's support terms);
+#      examples/telecom's support terms); before the shared SLAs, it proposes and accepts as many "expiring" SLAs
+#      (consequences.escrow_expiry: verdict within 60 s of the period's end, the schema's minimum; outcome split),
+#      each with wallets of its own, whose paid periods are never settled: the last round, claim-expired, claims
+#      their escrows (ClaimExpiredEscrow as the client) and, in its preparation, waits until the latest verdict
+#      deadline (read back from the ledger by gen prepare) has passed, by 2 s; at full size it passed long before;
 #   5. runs Caliper with a /proc sampler of the peers, orderer and chaincode servers, and gen settle next to it: once
 #      the accept round has ended (each SLA paid its first period that had not started) and every paid period is
 #      over, it signs the anchors covering each paid period and the verdicts naming its last batch, which the anchor
