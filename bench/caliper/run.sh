@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs the Hyperledger Caliper benchmark of slasa (make bench-caliper) on a network of its own:
 #
-#   1. installs Caliper 0.6.0 (npm ci from package-lock.json) and binds it to Fabric 2.5, once;
+#   1. installs Caliper 0.6.0 (npm ci from package-lock.json) and binds it to Fabric 2.5, once, and checks the
+#      workload modules against a fake of Caliper's Peer Gateway connector (node --test test/);
 #   2. starts a native Fabric network in its own run folder and port block (BENCH_RUN_DIR, BENCH_PORT_BASE),
 #      so a network of yours (.run, port 27000) is left alone;
 #   3. deploys agreement, refund, ercc, ticket, the baseline chaincode and a test enclave chaincode (smoke as
@@ -63,6 +64,13 @@ if [ ! -d "$here/node_modules/@hyperledger/fabric-gateway" ]; then
 	log "binding Caliper to Fabric 2.5"
 	(cd "$here" && npx --no-install caliper bind --caliper-bind-sut fabric:2.5)
 fi
+
+# ---- the workloads against a fake of the connector (seconds; before minutes of network set-up)
+log "checking the workloads against a fake Peer Gateway connector (node --test bench/caliper/test/)"
+(cd "$here" && node --test test/ >"$cache/bench-workloads-test.log" 2>&1) || {
+	cat "$cache/bench-workloads-test.log" >&2
+	exit 1
+}
 
 # ---- the generator
 mkdir -p "$cache/bin"
