@@ -105,8 +105,8 @@ type Payloads struct {
 	// (split between the workers like them), each with a client and a
 	// provider wallet of its own and consequences.escrow_expiry
 	// (expiryVerdictWithin seconds, outcome split): gen prepare proposes
-	// and accepts them first of all, and their paid periods are never
-	// settled. ExpiringPeriods[i] is the paid period (its start, as the
+	// and accepts them once the wallets are funded, before the shared SLAs,
+	// and their paid periods are never settled. ExpiringPeriods[i] is the paid period (its start, as the
 	// escrow key names it) of Expiring[i], read back from the ledger, and
 	// ExpiringDeadline the latest of their verdict deadlines (RFC 3339, from
 	// the escrows): the claim-expired round waits until then.
@@ -634,8 +634,8 @@ func (p *preparer) ticketPayloads(pl *Payloads, base *sla.SLA, start, end time.T
 
 // wallets opens one client wallet (funded with one period's fee) and one
 // provider wallet per SLA and per SLA of the claim-expired round, so that
-// no two SLAs share a wallet key, and the two shared wallets (the client's funded with a period's fee per shared
-// SLA). Every Mint adds to the issuer's supply key, so the mints run one at
+// no two SLAs share a wallet key, and the two shared wallets (the client's
+// funded with a period's fee per shared SLA). Every Mint adds to the issuer's supply key, so the mints run one at
 // a time (concurrent ones would meet MVCC conflicts on it); the wallets are
 // opened concurrently.
 func (p *preparer) wallets(pl *Payloads) error {
