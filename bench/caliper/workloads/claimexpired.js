@@ -2,15 +2,15 @@
 
 // ClaimExpiredEscrow: the client claims the escrow of a paid period whose
 // verdict never came, after its verdict deadline (the period's end plus the
-// SLA's escrow_expiry.verdict_within_seconds, 60 s, fixed at the deposit).
-// The SLAs are payloads.json expiring (outcome split: half of the fee to each
-// party), proposed and accepted by gen prepare before everything else and
-// never settled; expiring_periods names each one's paid period (read back
-// from the ledger) and expiring_deadline the latest verdict deadline. Each
-// SLA has a client and a provider wallet of its own and its escrow and
-// reputation keys are its own, and the credits are new keys: many claims in
-// one block never conflict. Endorsed by exactly the SLA's two organizations
-// (the escrow's key-level policy; base.js).
+// SLA's escrow_expiry.verdict_within_seconds, 60 s, fixed at the deposit). The
+// SLAs are payloads.json expiring (outcome split: half of the fee to each
+// party), proposed and accepted by gen prepare before the shared SLAs and
+// every round, and never settled; expiring_periods names each one's paid
+// period (read back from the ledger) and expiring_deadline the latest verdict
+// deadline. Each SLA has a client and a provider wallet of its own and its
+// escrow and reputation keys are its own, and the credits are new keys: many
+// claims in one block never conflict. Endorsed by exactly the SLA's two
+// organizations (the escrow's key-level policy; base.js).
 
 const { SlasaWorkload } = require('./base');
 
