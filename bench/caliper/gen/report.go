@@ -420,8 +420,12 @@ func writeSettleDrift(b *strings.Builder, prev *recordedRun, now map[string]Roun
 			fmt.Fprintf(b, "| %s | not recorded | | | | |\n", l)
 			continue
 		}
-		r := now[l]
+		r, ok := now[l]
 		wasPct, isPct := was/prev.TPS[roundBaselinePut]*100, 0.0
+		if !ok {
+			fmt.Fprintf(b, "| %s | %.1f, %.0f %%, %s | not in this run | | | |\n", l, was, wasPct, prev.Avg[l])
+			continue
+		}
 		if put > 0 {
 			isPct = r.TPS / put * 100
 		}
