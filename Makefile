@@ -33,7 +33,7 @@ build: ## build every package and the slasa CLI into .cache/bin
 demo: ## the whole story on a real local network in minutes (demo/demo.sh; leaves the network up)
 	SLASA_CACHE_DIR="$(CACHE_DIR)" bash demo/demo.sh
 
-demo-tickets: ## the trouble-ticket act on a real local network in about 2.5 minutes (demo/tickets.sh; leaves the network up)
+demo-tickets: ## the trouble-ticket act on a real local network in about 5 minutes, to the period's verdict and refund (demo/tickets.sh; leaves the network up)
 	SLASA_CACHE_DIR="$(CACHE_DIR)" bash demo/tickets.sh
 
 test: lint test-unit mutate test-integration ## lint, unit tests (race detector), the security-check mutants, then integration tests on a real network (the CI command)

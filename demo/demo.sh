@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
+# shellcheck source-path=SCRIPTDIR
 # The slasa story on a real local network, in minutes (what `make demo` runs):
 #
-#   1. builds what is missing (Fabric binaries, kubo, slasa, cloud-logger, slasa-monitor, demo-service);
+#   1. builds what is missing (Fabric binaries and kubo into the cache folder; slasa, cloud-logger, slasa-monitor
+#      and demo-service of this checkout into the run folder's bin/, one copy per network: demo/lib.sh);
 #   2. starts the network with IPFS and the tunneling shim (make network-up) and deploys the application
 #      (make deploy: agreement, refund, ercc and slaenclave, each organization running its own servers with
 #      its own copy of the deploy configuration; ProviderOrg's admin records the configuration on the
@@ -27,81 +29,30 @@
 # before then).
 set -euo pipefail
 
-ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-cd "$ROOT"
-CACHE_DIR="${SLASA_CACHE_DIR:-$ROOT/.cache}"
-BIN="$CACHE_DIR/bin"
-RUN="${SLASA_RUN_DIR:-$ROOT/.run}"
-export SLASA_RUN_DIR="$RUN" SLASA_CACHE_DIR="$CACHE_DIR"
+DEMO_NAME=demo
+# shellcheck source=lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 PERIOD="${DEMO_PERIOD_SECONDS:-120}"
 OUT_START="${DEMO_OUTAGE_START:-40}"
 OUT_LEN="${DEMO_OUTAGE_SECONDS:-5}"
 LEAD="${DEMO_LEAD_SECONDS:-25}"
 started=$SECONDS
 
-bold() { if [ -t 1 ]; then printf '\033[1m%s\033[0m\n' "$*"; else printf '%s\n' "$*"; fi; }
-step() { printf '\n'; bold "==> [$(date -u +%H:%M:%S)] $*"; }
-info() { printf '    %s\n' "$*"; }
-die() { printf 'demo: %s\n' "$*" >&2; exit 1; }
-slasa() { "$BIN/slasa" --run-dir "$RUN" "$@"; }
-
 for tool in go jq curl; do command -v "$tool" >/dev/null || die "$tool is required"; done
 
-PIDS=()
-cleanup() {
-	local p
-	for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
-	for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null || true; done
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-# ---- 1. build
-step "Building what is missing"
-info "Fabric binaries and kubo (built once into $CACHE_DIR: about 3 + 8 minutes on the first run) ..."
-mkdir -p "$CACHE_DIR"
-make -s fabric-bins ipfs-bin 2>&1 | sed -u 's/^/    /' || die "building the Fabric binaries / kubo failed (output above)"
-for c in slasa cloud-logger slasa-monitor demo-service; do
-	info "go build ./cmd/$c"
-	if ! CGO_ENABLED=0 go build -o "$BIN/$c.new" "./cmd/$c" 2>"$CACHE_DIR/demo-build.log"; then
-		cat "$CACHE_DIR/demo-build.log" >&2
-		[ -x "$BIN/$c" ] || die "go build ./cmd/$c failed"
-		info "WARNING: go build ./cmd/$c failed (above); using the previously built $BIN/$c"
-		continue
-	fi
-	mv "$BIN/$c.new" "$BIN/$c"
-done
-
-# ---- 2. network and application
-step "Starting the network, IPFS and the tunneling shim (make network-up)"
-make -s network-up 2>&1 | sed 's/^/    /'
-deployed() {
-	jq -e '.chaincodes | has("agreement") and has("refund") and has("ercc") and has("slaenclave")' "$RUN/network.json" >/dev/null 2>&1 &&
-		slasa config show >/dev/null 2>&1 && slasa enclave show >/dev/null 2>&1
-}
-if deployed; then
-	step "The application is already deployed (agreement, refund, ercc, slaenclave; configuration recorded; enclave registered)"
-else
-	step "Deploying every chaincode, recording the deploy configuration and registering the enclave (make deploy)"
-	make -s deploy 2>&1 | sed 's/^/    /'
-fi
+# ---- 1, 2. build, network and application
+network_and_application agreement refund ercc slaenclave -- slasa cloud-logger slasa-monitor demo-service
 info "shim: $(cat "$RUN/shim-url"), IPFS API: $(cat "$RUN/ipfs/api")"
 
 # ---- 3. wallets and the SLA
 step "Wallets: client and provider open theirs, the issuer (an admin of ProviderOrg) mints 10000.00 USD for the client"
-for w in client provider; do
-	if out="$(slasa wallet open "$w" --as "$w" 2>&1)"; then info "wallet $w opened"
-	elif grep -q "already exists" <<<"$out"; then info "wallet $w exists"
-	else die "$out"; fi
-done
+open_wallets client:client provider:provider
 slasa wallet mint client 1000000 --as issuer >/dev/null
-bal() { slasa wallet balance "$1" --as issuer --json | jq -r .balance; }
 client_before="$(bal client)"
 provider_before="$(bal provider)"
 info "client: $client_before  provider: $provider_before (minor units, USD cents)"
 
 start=$(( ($(date +%s) + LEAD + 9) / 10 * 10 ))
-iso() { date -u -d "@$1" +%Y-%m-%dT%H:%M:%SZ; }
 P0="$(iso "$start")"
 P0_END="$(iso $((start + PERIOD)))"
 ID="demo-$start"
@@ -128,21 +79,18 @@ PIDS+=($!)
 sleep 1
 
 step "The provider proposes SLA $ID (billing period ${PERIOD}s from $P0); the terms go to the two parties' private collections only"
-slasa sla propose "$WORK/sla.json" --as provider | sed 's/^/    /'
+slasa sla propose "$WORK/sla.json" --as provider | indent
 step "The client verifies, signs and accepts it before the period starts; its fee goes into escrow, the enclave is pinned"
-slasa sla accept "$ID" --as client | sed 's/^/    /'
+slasa sla accept "$ID" --as client | indent
 paid="$(slasa sla show "$ID" --as client --json | jq -r .last_period)"
 [ "$paid" = "$P0" ] || die "the client accepted after $P0 began, so AcceptSLA paid the period from $paid instead (a period is paid only before it starts); raise DEMO_LEAD_SECONDS (now $LEAD)"
 
 # ---- 4. logger and monitor
 step "Starting the Cloud Logger (probes every second from three zones) and the monitor (as the client)"
-"$BIN/cloud-logger" -network-dir "$RUN" -identity logger -sla "$ID" -state-dir "$WORK/logger" \
+start_logger "$ID" "$WORK/logger" "$WORK/logger.log" \
 	-probe "probe-a,zone-a,$SVC/zone-a" -probe "probe-b,zone-b,$SVC/zone-b" -probe "probe-c,zone-c,$SVC/zone-c" \
-	-window 10s -cut-delay 3s -probe-timeout 2s -ipfs-api-file "$RUN/ipfs/api" >"$WORK/logger.log" 2>&1 &
-PIDS+=($!)
-"$BIN/slasa-monitor" -network-dir "$RUN" -identity client -state-dir "$WORK/monitor" -poll 2s \
-	-backoff-min 500ms -backoff-max 4s -listen "" >"$WORK/monitor.log" 2>&1 &
-PIDS+=($!)
+	-cut-delay 3s -probe-timeout 2s
+start_monitor client "$WORK/monitor" "$WORK/monitor.log"
 info "logs: $WORK/logger.log, $WORK/monitor.log"
 
 step "Period $P0 .. $P0_END: the logger anchors a batch every 10 s (LogBatchAnchored events)"
@@ -156,10 +104,9 @@ done
 
 # ---- 5. verdict and settlement
 step "The period closed: waiting for the last batch, the enclave's verdict and the settlement"
-verdict="$(slasa verdict show "$ID" "$P0" --wait 4m --json 2> >(sed -u 's/^/    /' >&2))" ||
-	{ tail -20 "$WORK/monitor.log"; die "period $P0 of $ID was not settled within 4 minutes (logs in $WORK)"; }
+verdict="$(wait_settled "$ID" "$P0" "$WORK/monitor.log" "$WORK")"
 step "Verdict and detailed report, decrypted for the client (slasa verdict show $ID $P0)"
-slasa verdict show "$ID" "$P0" | sed 's/^/    /'
+slasa verdict show "$ID" "$P0" | indent
 
 # ---- 6. summary
 cleanup; PIDS=()
@@ -181,7 +128,7 @@ info "reputation:        $(jq -r '"\(.periods) settled period(s), \(.violated) v
 
 MONTH="$(date -u -d "@$start" +%Y-%m)"
 step "The client's statement for $MONTH, from the ledger (slasa statement --party client --month $MONTH)"
-slasa statement --party client --month "$MONTH" | sed 's/^/    /'
+slasa statement --party client --month "$MONTH" | indent
 slasa invoice "$ID" "$P0" --as provider --pdf "$WORK/invoice.pdf" >/dev/null
 info "invoice of the period (the provider's, PDF): $WORK/invoice.pdf  (slasa invoice $ID $P0 prints it as a table)"
 info "demo took $((SECONDS - started))s"

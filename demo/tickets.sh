@@ -1,16 +1,22 @@
 #!/usr/bin/env bash
+# shellcheck source-path=SCRIPTDIR
 # The trouble-ticket act of the slasa story on a real local network (what `make demo-tickets` runs; on the network
 # `make demo` leaves up, or on a new one):
 #
-#   1. builds slasa and slasa-monitor; starts the network and deploys the application if they are not up (make
-#      network-up, make deploy: agreement, refund, ercc, slaenclave and ticket; VendorOrg runs a peer);
+#   1. starts the network and deploys the application if they are not up (make network-up, make deploy: agreement,
+#      refund, ercc, slaenclave and ticket; VendorOrg runs a peer) and builds slasa, cloud-logger and slasa-monitor
+#      into the run folder (demo/lib.sh, shared with demo/demo.sh);
 #   2. the provider proposes the telecom SLA (examples/telecom/sla.json: Mean Time to Respond 20 min, to Resolve
-#      4 h) with its support terms scaled down to seconds and every calendar 24x7, so the act takes two minutes:
-#      critical tickets must be acknowledged within DEMO_TICKET_ACCEPT_SECONDS (30) and resolved within
-#      DEMO_TICKET_CLOSE_SECONDS (120), high ones within 40 s and 60 s; billing periods of DEMO_TICKET_PERIOD_SECONDS
-#      (180); the client accepts it before its first period starts;
-#   3. the provider's slasa-monitor runs its escalator for the SLA (Escalate at 50/75/100 % of a running target)
-#      and `slasa ticket watch` prints every ticket event, escalations included, as the provider sees it;
+#      4 h) with its support terms and its Mean Time to Respond / Resolve metrics scaled down to seconds and every
+#      calendar 24x7: critical tickets must be acknowledged within DEMO_TICKET_ACCEPT_SECONDS (30) and resolved
+#      within DEMO_TICKET_CLOSE_SECONDS (120), high ones within 40 s and 60 s; billing periods of
+#      DEMO_TICKET_PERIOD_SECONDS (180); the issuer funds the SLA's collateral wallet (provider-collateral) and
+#      ProposeSLA locks the SLA's collateral (consequences.collateral_minor) from it; the client accepts the SLA
+#      before its first period starts (the period's fee goes into escrow);
+#   3. the Cloud Logger follows the ticket chaincode (cloud-logger -tickets) and writes every ticket transition into
+#      the SLA's log batches (no probe: availability has no data); the provider's slasa-monitor runs its escalator
+#      for the SLA (Escalate at 50/75/100 % of a running target) and settles its periods; `slasa ticket watch`
+#      prints every ticket event, escalations included, as the provider sees it;
 #   4. the story, once the first period has started: the client opens three tickets, the provider assigns them to
 #      VendorOrg's vendor; TT-2 (high) and TT-3 are acknowledged in time; the vendor pauses TT-2 while it waits on
 #      the customer; TT-3 is resolved, reopened by the client (its closure outcome cleared), resolved again and
@@ -19,34 +25,30 @@
 #      pause does not count); TT-1 and TT-2 are closed;
 #   5. prints slasa ticket list and show (status, time left, outcomes, escalation level, penalty owed) and a
 #      timeline;
-#   6. period_verdict_and_refund: the period's verdict with MTTRespond / MTTResolve and the ticket penalties, and
-#      the refund, once the ticket transitions feed the enclave (issue 16's next step; until then it says so).
+#   6. period_verdict_and_refund: once the period has ended, the monitor feeds the batches to the enclave and
+#      settles its signed verdict (SettleVerdict); prints slasa verdict show (MTTRespond / MTTResolve against their
+#      objectives, the counted ticket targets and their penalties, the settlement's penalty paid from the
+#      collateral), the SettleVerdict transaction, and the client's wallet before and after. About 5 minutes with
+#      the network start and deployment (the act itself: the lead, one period, the settlement).
 #
 # Environment: SLASA_RUN_DIR, SLASA_CACHE_DIR, SLASA_PORT_BASE (as the network scripts), DEMO_TICKET_ACCEPT_SECONDS
 # (30), DEMO_TICKET_CLOSE_SECONDS (120), DEMO_TICKET_PERIOD_SECONDS (180, a multiple of 60), DEMO_LEAD_SECONDS (25:
 # the first period starts this long after the SLA is prepared; the client must accept before then).
 set -euo pipefail
 
-ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
-cd "$ROOT"
-CACHE_DIR="${SLASA_CACHE_DIR:-$ROOT/.cache}"
-BIN="$CACHE_DIR/bin"
-RUN="${SLASA_RUN_DIR:-$ROOT/.run}"
-export SLASA_RUN_DIR="$RUN" SLASA_CACHE_DIR="$CACHE_DIR"
+DEMO_NAME=demo-tickets
+# shellcheck source=lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 ACCEPT="${DEMO_TICKET_ACCEPT_SECONDS:-30}"
 CLOSE="${DEMO_TICKET_CLOSE_SECONDS:-120}"
 PERIOD="${DEMO_TICKET_PERIOD_SECONDS:-180}"
 LEAD="${DEMO_LEAD_SECONDS:-25}"
 # The high severity of the story: its closure target is short, so that TT-2's pause outlasts it.
 HIGH_ACCEPT=40 HIGH_CLOSE=60
+# The SLA's collateral (consequences.collateral_minor), locked from its collateral wallet when it is proposed:
+# the period's penalties are paid from it.
+COLLATERAL_MINOR=100000
 started=$SECONDS
-
-bold() { if [ -t 1 ]; then printf '\033[1m%s\033[0m\n' "$*"; else printf '%s\n' "$*"; fi; }
-step() { printf '\n'; bold "==> [$(date -u +%H:%M:%S)] $*"; }
-info() { printf '    %s\n' "$*"; }
-die() { printf 'demo-tickets: %s\n' "$*" >&2; exit 1; }
-slasa() { "$BIN/slasa" --run-dir "$RUN" "$@"; }
-indent() { sed -u 's/^/    /'; }
 
 for tool in go jq; do command -v "$tool" >/dev/null || die "$tool is required"; done
 for n in ACCEPT CLOSE PERIOD LEAD; do
@@ -54,46 +56,22 @@ for n in ACCEPT CLOSE PERIOD LEAD; do
 done
 [ $((PERIOD % 60)) -eq 0 ] || die "DEMO_TICKET_PERIOD_SECONDS: $PERIOD is not a multiple of 60 (the telecom SLA's sampling minute)"
 
-PIDS=()
-cleanup() {
-	local p
-	for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
-	for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null || true; done
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
 # ---- 1. build, network, application
-step "Building slasa and slasa-monitor; the network and the application, unless they are up"
-mkdir -p "$CACHE_DIR"
-make -s fabric-bins ipfs-bin 2>&1 | indent || die "building the Fabric binaries / kubo failed (output above)"
-for c in slasa slasa-monitor; do
-	info "go build ./cmd/$c"
-	CGO_ENABLED=0 go build -o "$BIN/$c.new" "./cmd/$c" || die "go build ./cmd/$c failed"
-	mv "$BIN/$c.new" "$BIN/$c"
-done
-make -s network-up 2>&1 | indent
-deployed() {
-	jq -e '.chaincodes | has("agreement") and has("refund") and has("ercc") and has("slaenclave") and has("ticket")' "$RUN/network.json" >/dev/null 2>&1 &&
-		slasa config show >/dev/null 2>&1 && slasa enclave show >/dev/null 2>&1
-}
-if deployed; then
-	info "the application is deployed (agreement, refund, ercc, slaenclave, ticket; configuration recorded; enclave registered)"
-else
-	step "Deploying every chaincode, recording the deploy configuration and registering the enclave (make deploy)"
-	make -s deploy 2>&1 | indent
-fi
+network_and_application agreement refund ercc slaenclave ticket -- slasa cloud-logger slasa-monitor
 
 # ---- 2. the telecom SLA, scaled down
 start=$(( ($(date +%s) + LEAD + 9) / 10 * 10 ))
-iso() { date -u -d "@$1" +%Y-%m-%dT%H:%M:%SZ; }
 P0="$(iso "$start")"
+P0_END="$(iso $((start + PERIOD)))"
 ID="tickets-$start"
 WORK="$RUN/demo/$ID"
 mkdir -p "$WORK"
-# Without its nonce (slasa sla propose adds a fresh one); every calendar 24x7; targets in seconds.
+# Without its nonce (slasa sla propose adds a fresh one); every calendar 24x7; targets in seconds, the Mean Time to
+# Respond / Resolve metrics too; a collateral locked from the collateral wallet (with it, a verdict deadline: the
+# collateral is released once every period is settled).
 jq --arg id "$ID" --arg s "$P0" --arg e "$(iso $((start + 30 * PERIOD)))" --argjson p "$PERIOD" \
-	--argjson a $((ACCEPT * 1000)) --argjson c $((CLOSE * 1000)) --argjson ha $((HIGH_ACCEPT * 1000)) --argjson hc $((HIGH_CLOSE * 1000)) '
+	--argjson a $((ACCEPT * 1000)) --argjson c $((CLOSE * 1000)) --argjson ha $((HIGH_ACCEPT * 1000)) --argjson hc $((HIGH_CLOSE * 1000)) \
+	--argjson coll "$COLLATERAL_MINOR" '
 	del(.nonce) | .id = $id | .validity = {start: $s, end: $e} | .interval.billing_cycle = {unit: "seconds", seconds: $p}
 	| .support.calendars = [{id: "always", kind: "24x7"}]
 	| .support.severities |= map(
@@ -101,34 +79,45 @@ jq --arg id "$ID" --arg s "$P0" --arg e "$(iso $((start + 30 * PERIOD)))" --argj
 		| if .id == "critical" then .acceptance.target_ms = $a | .closure.target_ms = $c
 		  elif .id == "high" then .acceptance.target_ms = $ha | .closure.target_ms = $hc
 		  else .acceptance.target_ms = 2 * $ha | .closure.target_ms = 2 * $hc end)
-	| .support.objectives |= map(if .measure == "acceptance" then .target_ms = $a else .target_ms = $c end)' \
+	| .support.objectives |= map(if .measure == "acceptance" then .target_ms = $a else .target_ms = $c end)
+	| .metrics |= map(if .id == "mttrespond" then .unit = "s" | .objective.target = ($a / 1000 | tostring)
+		elif .id == "mttresolve" then .unit = "s" | .objective.target = ($c / 1000 | tostring) else . end)
+	| .consequences.collateral_minor = $coll
+	| .consequences.escrow_expiry = {verdict_within_seconds: 3600, outcome: "refund_client"}' \
 	examples/telecom/sla.json >"$WORK/sla.json"
 
 COLLATERAL="$(jq -r .consequences.collateral_wallet "$WORK/sla.json")"
-step "Wallets: the client's, the provider's and its collateral wallet $COLLATERAL (the SLA's penalties are paid from it); the issuer mints two months of the telecom fee for the client"
-for w in client:client provider:provider "$COLLATERAL:provider"; do
-	if out="$(slasa wallet open "${w%%:*}" --as "${w#*:}" 2>&1)"; then info "wallet ${w%%:*} opened"
-	elif grep -q "already exists" <<<"$out"; then info "wallet ${w%%:*} exists"
-	else die "$out"; fi
-done
+CUR="$(jq -r .price.currency "$WORK/sla.json")"
+step "Wallets: the client's, the provider's and its collateral wallet $COLLATERAL (the SLA's penalties are paid from it); the issuer mints two months of the telecom fee for the client and the SLA's collateral, $COLLATERAL_MINOR, into $COLLATERAL"
+open_wallets client:client provider:provider "$COLLATERAL:provider"
 slasa wallet mint client "$(jq -r '.price.amount_minor * 2' "$WORK/sla.json")" --as issuer >/dev/null
+slasa wallet mint "$COLLATERAL" "$COLLATERAL_MINOR" --as issuer >/dev/null
+info "client: $(bal client)  $COLLATERAL: $(bal "$COLLATERAL") (minor units, $CUR cents)"
 
 step "The provider proposes the telecom SLA $ID: critical ${ACCEPT}s to acknowledge / ${CLOSE}s to resolve, high ${HIGH_ACCEPT}s / ${HIGH_CLOSE}s, 24x7"
 jq -r '.support.severities[] | "\(.id): acceptance \(.acceptance.target_ms / 1000)s, closure \(.closure.target_ms / 1000)s (\(.acceptance.calendar))"' "$WORK/sla.json" | indent
 jq -r '.support | "escalation at \([.escalation[].at_bps / 100 | tostring + " %"] | join(", ")); pause statuses \(.pause_statuses | join(", "))"' "$WORK/sla.json" | indent
 jq -r '.support.penalties[] | "penalty \(.severity) \(.target): \(.amount_minor) (minor units)"' "$WORK/sla.json" | indent
+jq -r '.support.objectives[] | "objective \(.id): mean \(.measure) time \(.operator) \(.target_ms / 1000)s"' "$WORK/sla.json" | indent
+jq -r '.metrics[] | "metric \(.id): \(.objective.operator) \(.objective.target) \(.unit)"' "$WORK/sla.json" | indent
+jq -r '.consequences | "collateral \(.collateral_minor) locked from \(.collateral_wallet); a verdict within \(.escrow_expiry.verdict_within_seconds)s of a period'"'"'s end, else \(.escrow_expiry.outcome)"' "$WORK/sla.json" | indent
 slasa sla propose "$WORK/sla.json" --as provider | indent
-step "The client accepts it before its first period ($P0, ${PERIOD}s) starts"
+step "The client accepts it before its first period ($P0 .. $P0_END) starts: the period's fee goes into escrow"
 slasa sla accept "$ID" --as client | indent
+paid="$(slasa sla show "$ID" --as client --json | jq -r .last_period)"
+[ "$paid" = "$P0" ] || die "the client accepted after $P0 began, so AcceptSLA paid the period from $paid instead (a period is paid only before it starts); raise DEMO_LEAD_SECONDS (now $LEAD)"
+client_before="$(bal client)"
 
-# ---- 3. escalator and events
-step "The provider's slasa-monitor escalates the SLA's tickets; slasa ticket watch prints every ticket event"
-"$BIN/slasa-monitor" -network-dir "$RUN" -identity provider -sla "$ID" -state-dir "$WORK/monitor" -poll 1s \
-	-backoff-min 500ms -backoff-max 4s -listen "" >"$WORK/monitor.log" 2>&1 &
-PIDS+=($!)
+# ---- 3. logger, escalator and events
+step "The Cloud Logger follows the ticket chaincode (-tickets) and writes every ticket transition into the SLA's batches"
+start_logger "$ID" "$WORK/logger" "$WORK/logger.log" -tickets -cut-delay 10s
+info "no probe runs in this act: the availability metric has no data; the tickets are what the enclave judges"
+step "The provider's slasa-monitor escalates the SLA's tickets (and settles its periods); slasa ticket watch prints every ticket event"
+start_monitor provider "$WORK/monitor" "$WORK/monitor.log" -sla "$ID" -poll 1s
 slasa ticket watch --sla "$ID" --as provider 2>>"$WORK/watch.log" > >(sed -u 's/^/    [ticket event] /') &
-PIDS+=($!)
-info "monitor log: $WORK/monitor.log"
+WATCH=$!
+PIDS+=("$WATCH")
+info "logs: $WORK/logger.log, $WORK/monitor.log"
 while [ "$(date +%s)" -lt "$start" ]; do sleep 1; done
 
 # ---- 4. the story
@@ -175,7 +164,9 @@ for t in TT-1 TT-2; do slasa ticket close "$ID" "$t" --as client | indent; done
 
 # ---- 5. what the parties see
 sleep 2 # the last events reach the watcher
-cleanup; PIDS=()
+kill "$WATCH" 2>/dev/null || true
+wait "$WATCH" 2>/dev/null || true
+unset 'PIDS[-1]' # the watcher; the logger and the monitor go on until the period is settled
 step "The SLA's tickets as the client sees them (slasa ticket list $ID)"
 slasa ticket list "$ID" --as client | indent
 for t in TT-1 TT-2; do
@@ -192,21 +183,43 @@ summary() {
 	j="$(slasa ticket list "$ID" --as client --json)"
 	step "Summary of the tickets of SLA $ID"
 	jq -r '.[] | "\(.ticket.id): \(.record.status), acceptance \(.record.acceptance.outcome.result) (\(.record.acceptance.outcome.elapsed_ms / 1000)s of \(.record.acceptance.target_ms / 1000)s), closure \(.record.closure.outcome.result) (\(.record.closure.outcome.elapsed_ms / 1000)s of \(.record.closure.target_ms / 1000)s), \(.record.escalations | length) escalation(s), penalty owed \(.penalty_owed_minor)"' <<<"$j" | indent
-	info "penalties owed in all: $(jq '[.[].penalty_owed_minor] | add' <<<"$j") (minor units of $(jq -r .price.currency "$WORK/sla.json"))"
+	info "penalties owed in all: $(jq '[.[].penalty_owed_minor] | add' <<<"$j") (minor units of $CUR)"
 }
 summary
 
 # ---- 6. the period's verdict and the refund
-# period_verdict_and_refund is where the act goes on once the ticket transitions feed the enclave (issue 16's
-# next step): wait for the end of period $P0, show the enclave's verdict with MTTRespond / MTTResolve and the
-# ticket penalties (slasa verdict show "$ID" "$P0"), and the refund that follows. Until then it says so and shows
-# nothing it cannot show.
+# period_verdict_and_refund waits for the end of period P0 (every ticket transition of the story is in it), then
+# for the enclave's signed verdict and its settlement, and prints what the enclave and the ledger say: the verdict
+# and report (slasa verdict show), MTTRespond / MTTResolve against their objectives, the counted ticket targets
+# with their penalties, the SettleVerdict transaction and the client's balance before and after.
 period_verdict_and_refund() {
-	step "The period's verdict (MTTRespond / MTTResolve, ticket penalties) and the refund"
-	info "not yet: the ticket transitions do not feed the enclave's verdict yet (issue 16, next step); the penalties"
-	info "above are recorded in each ticket, for the verdict of period $P0."
+	local end=$((start + PERIOD)) now v client_after
+	step "Period $P0 .. $P0_END: the ticket transitions above are in its batches; waiting for its end"
+	while now=$(date +%s) && [ "$now" -lt "$end" ]; do
+		info "period $((now - start))s / ${PERIOD}s"
+		sleep $(((end - now) < 30 ? (end - now) : 30))
+	done
+	step "The period closed: the logger anchors its last batch, the provider's monitor feeds the batches to the enclave, gets the signed verdict and submits SettleVerdict"
+	v="$(wait_settled "$ID" "$P0" "$WORK/monitor.log" "$WORK")"
+	step "The period's verdict and detailed report, decrypted for the client (slasa verdict show $ID $P0)"
+	slasa verdict show "$ID" "$P0" | indent
+	step "The SettleVerdict transaction, as the provider's monitor logged it"
+	grep 'msg="period settled"' "$WORK/monitor.log" | indent || info "(none in this monitor's log: another party's monitor settled the period)"
+	client_after="$(bal client)"
+	step "Summary of period $P0 of SLA $ID, from the verdict the enclave signed and the ledger"
+	jq -r '.report.support.objectives[] | "\(.id): \(if .no_data then "no data" else "\(.value_ms) ms (mean of \(.tickets) \(.measure) targets)" end), objective \(.objective) ms: \(if .met then "met" else "MISSED" end)"' <<<"$v" | indent
+	jq -r '.report.metrics[] | "metric \(.id): \(if .no_data then "no data" else "\(.value) \(.unit)" end), objective \(.objective) \(.unit): \(if .met then "met" else "MISSED, penalty \(.penalty_amount)" end)"' <<<"$v" | indent
+	jq -r '.report.support.tickets[] | "\(.ticket) \(.severity) \(.target): \(.result), \(.elapsed_ms / 1000)s of \(.target_ms / 1000)s, penalty \(.penalty_minor)"' <<<"$v" | indent
+	jq -r --arg cur "$CUR" '"ticket penalties \(.report.support.penalty_amount), total penalty \(.verdict.verdict.penalty_amount), credit \(.verdict.verdict.credit_bps / 100) % = \(.verdict.verdict.credit_amount) (minor units of \($cur)); violated: \(.verdict.verdict.violated)"' <<<"$v" | indent
+	jq -r '.escrow.settlement | "SettleVerdict tx \(.tx_id): credit \(.credit) to the client, \(.released) released to the provider, penalty \(.penalty_owed) owed: \(.penalty_paid) paid from the collateral, \(.penalty_unpaid) unpaid"' <<<"$v" | indent
+	info "the metrics count each incident on the wall clock, from its opening to its first acknowledgement / resolution;"
+	info "the ticket objectives count each target in its calendar without the pauses, to the last resolution"
+	info "client wallet: $client_before -> $client_after ($((client_after - client_before)) since the period's fee went into escrow: credit plus penalty paid)"
+	slasa wallet history client --all --json | jq -r --arg ref "$ID/$P0" '.entries[] | select(.reference == $ref and (.kind != "escrow_deposit")) | "client ledger line: \(.kind) \(if .amount > 0 then "+" else "" end)\(.amount) (tx \(.tx_id))"' | indent
+	slasa collateral show "$ID" --as provider | jq -r '"collateral hold of \(.sla_id) (slasa collateral show): \(.status), \(.amount) locked from \(.wallet), \(.drawn) drawn, \(.held) held"' | indent
 }
 period_verdict_and_refund
+cleanup; PIDS=()
 
 info "demo-tickets took $((SECONDS - started))s"
 step "The network stays up. Explore it:"
@@ -217,6 +230,8 @@ cat <<EOT
     $SHOWBIN/slasa ticket history $ID TT-2 --as provider
     $SHOWBIN/slasa ticket watch --sla $ID --start-block 0 --for 5s
     $SHOWBIN/slasa ticket show $ID TT-1 --as other        # an outsider reads nothing
+    $SHOWBIN/slasa verdict show $ID $P0 --as provider
+    $SHOWBIN/slasa wallet history client
   (run them from the repository root; the commands read the run folder $RUN; docs/cli.md, docs/peer-cli.md step 8)
   Stop everything with:  make network-down
 EOT

@@ -31,9 +31,7 @@ type testSLA struct {
 func newSLA(t *testing.T, prefix string, start time.Time) *testSLA {
 	t.Helper()
 	s := harness.ExampleSLA(t, "aws-ec2-region", fmt.Sprintf("%s-%d", prefix, time.Now().UnixNano()))
-	s.Validity = sla.Validity{Start: rfc(start), End: rfc(start.Add(24 * time.Hour))}
-	s.Interval.BillingCycle = sla.BillingCycle{Unit: sla.CycleSeconds, Seconds: period}
-	s.Interval.SubIntervalSeconds = 1
+	harness.ShortPeriods(s, start, 24*time.Hour, period*time.Second)
 	doc, err := json.Marshal(s)
 	if err != nil {
 		t.Fatal(err)

@@ -132,10 +132,10 @@ func ExampleSLA(t testing.TB, name, id string) *sla.SLA {
 	return s
 }
 
-// ShortPeriods makes s valid from start for validity, in billing periods of
+// ShortPeriods makes s valid from start for validity (UTC), in billing periods of
 // period (whole seconds) with 1-second sub-intervals: the tests' clock.
 func ShortPeriods(s *sla.SLA, start time.Time, validity, period time.Duration) {
-	s.Validity = sla.Validity{Start: start.Format(time.RFC3339), End: start.Add(validity).Format(time.RFC3339)}
+	s.Validity = sla.Validity{Start: start.UTC().Format(time.RFC3339), End: start.Add(validity).UTC().Format(time.RFC3339)}
 	s.Interval.BillingCycle = sla.BillingCycle{Unit: sla.CycleSeconds, Seconds: int64(period / time.Second)}
 	s.Interval.SubIntervalSeconds = 1
 }
