@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs the Hyperledger Caliper benchmark of slasa (make bench-caliper) on a network of its own:
 #
-#   1. installs Caliper 0.6.0 (npm ci from package-lock.json) and binds it to Fabric 2.5, once;
+#   1. installs Caliper 0.6.0 (npm ci from package-lock.json) and binds it to Fabric 2.5, once, and checks the
+#      workload modules against a fake of Caliper's Peer Gateway connector (node --test test/);
 #   2. starts a native Fabric network in its own run folder and port block (BENCH_RUN_DIR, BENCH_PORT_BASE),
 #      so a network of yours (.run, port 27000) is left alone;
 #   3. deploys agreement, refund, ercc, ticket, the baseline chaincode and a test enclave chaincode (smoke as
@@ -13,7 +14,11 @@
 #      (30-second billing periods for 3 batches) plus Caliper's network and benchmark configuration; it also proposes
 #      and accepts as many "shared" SLAs, which all use one provider wallet and one client wallet (accepted one at a
 #      time: each deposit debits the one client wallet), and the ticket SLA of the ticket rounds (the template with
-#      examples/telecom's support terms);
+#      examples/telecom's support terms); before the shared SLAs, it proposes and accepts as many "expiring" SLAs
+#      (consequences.escrow_expiry: verdict within 60 s of the period's end, the schema's minimum; outcome split),
+#      each with wallets of its own, whose paid periods are never settled: the last round, claim-expired, claims
+#      their escrows (ClaimExpiredEscrow as the client) and, in its preparation, waits until the latest verdict
+#      deadline (read back from the ledger by gen prepare) has passed, by 2 s; at full size it passed long before;
 #   5. runs Caliper with a /proc sampler of the peers, orderer and chaincode servers, and gen settle next to it: once
 #      the accept round has ended (each SLA paid its first period that had not started) and every paid period is
 #      over, it signs the anchors covering each paid period and the verdicts naming its last batch, which the anchor
@@ -59,6 +64,13 @@ if [ ! -d "$here/node_modules/@hyperledger/fabric-gateway" ]; then
 	log "binding Caliper to Fabric 2.5"
 	(cd "$here" && npx --no-install caliper bind --caliper-bind-sut fabric:2.5)
 fi
+
+# ---- the workloads against a fake of the connector (seconds; before minutes of network set-up)
+log "checking the workloads against a fake Peer Gateway connector (node --test bench/caliper/test/)"
+(cd "$here" && node --test test/ >"$cache/bench-workloads-test.log" 2>&1) || {
+	cat "$cache/bench-workloads-test.log" >&2
+	exit 1
+}
 
 # ---- the generator
 mkdir -p "$cache/bin"

@@ -74,6 +74,10 @@ const (
 	// gen tickets assigned and acknowledged them), all at once.
 	roundCreateTicket = "create-ticket"
 	roundUpdateTicket = "update-ticket"
+	// roundClaimExpired claims the expired escrow of every SLA of
+	// payloads.json expiring (ClaimExpiredEscrow by the client, each SLA
+	// with wallets of its own), once their verdict deadlines have passed.
+	roundClaimExpired = "claim-expired"
 )
 
 // caliperBenchmark is Caliper's benchmark configuration: every round at the
@@ -115,6 +119,11 @@ func caliperBenchmark(f prepareFlags, out string) map[string]any {
 			round(roundGetSLA, "getsla", reads, nil),
 			round(roundCreateTicket, "createticket", n, nil),
 			round(roundUpdateTicket, "updateticket", n, tickets),
+			// Last, so that the rounds before it run as they did before
+			// issue 17; its SLAs' deadlines passed long before (gen prepare
+			// accepted them first), and its preparation waits for the
+			// latest one if not.
+			round(roundClaimExpired, "claimexpired", n, nil),
 		},
 	}}
 }

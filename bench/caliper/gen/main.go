@@ -12,7 +12,12 @@
 //	    payloads.json, the test enclave's key, network.yaml and benchmark.yaml
 //	    (Caliper's configuration) into DIR; it also proposes and accepts the
 //	    shared SLAs and the ticket SLA (the template with the support terms
-//	    of examples/telecom) of the ticket rounds.
+//	    of examples/telecom) of the ticket rounds; before the shared SLAs,
+//	    it proposes and accepts N more SLAs with an escrow_expiry (60 s,
+//	    split), each with wallets of its own, whose paid periods are never
+//	    settled, and writes their periods and latest verdict deadline (read
+//	    back from the ledger) for the claim-expired round, which waits for
+//	    it.
 //	gen settle -run-dir RUN -out DIR
 //	    runs next to Caliper: once the accept round has ended and every
 //	    SLA's paid period is over, signs B anchors covering each paid period

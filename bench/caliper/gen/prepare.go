@@ -101,7 +101,27 @@ type Payloads struct {
 	TicketSLA  SLAPayload `json:"ticket_sla"`
 	Tickets    []string   `json:"tickets"`
 	TicketOrgs []string   `json:"ticket_orgs"`
+	// Expiring are the SLAs of the claim-expired round, as many as SLAs
+	// (split between the workers like them), each with a client and a
+	// provider wallet of its own and consequences.escrow_expiry
+	// (expiryVerdictWithin seconds, outcome split): gen prepare proposes
+	// and accepts them once the wallets are funded, before the shared SLAs,
+	// and their paid periods are never settled. ExpiringPeriods[i] is the paid period (its start, as the
+	// escrow key names it) of Expiring[i], read back from the ledger, and
+	// ExpiringDeadline the latest of their verdict deadlines (RFC 3339, from
+	// the escrows): the claim-expired round waits until then.
+	Expiring         []SLAPayload `json:"expiring"`
+	ExpiringPeriods  []string     `json:"expiring_periods"`
+	ExpiringDeadline string       `json:"expiring_deadline"`
 }
+
+// The escrow_expiry of the claim-expired round's SLAs: the schema's
+// shortest verdict deadline after a period's end, and half of the fee to
+// each party on a claim (two credits, as a settlement with a credit makes).
+const (
+	expiryVerdictWithin = 60
+	expiryClientBPS     = 5000
+)
 
 // TicketsPayloads is what the update-ticket round reads (tickets.json),
 // written by gen tickets once every ticket is acknowledged: Records[i] is
@@ -199,7 +219,12 @@ func runPrepare(args []string) error {
 	if err := p.wallets(pl); err != nil {
 		return err
 	}
-	logf("opened and funded %d wallets in %s", 2*len(pl.SLAs)+2, time.Since(t).Round(time.Millisecond))
+	logf("opened and funded %d wallets in %s", 2*len(pl.SLAs)+2*len(pl.Expiring)+2, time.Since(t).Round(time.Millisecond))
+	t = time.Now()
+	if err := p.expiring(pl); err != nil {
+		return err
+	}
+	logf("proposed and accepted the %d SLAs of the claim-expired round; their verdict deadlines pass by %s (%s)", len(pl.Expiring), pl.ExpiringDeadline, time.Since(t).Round(time.Millisecond))
 	t = time.Now()
 	if err := p.shared(pl); err != nil {
 		return err
@@ -464,11 +489,15 @@ func (p *preparer) payloads() (*Payloads, error) {
 		return nil, err
 	}
 	pl.SharedProviderWallet, pl.SharedClientWallet = tag+"-shared-p", tag+"-shared-c"
-	for i := 0; i < 2*p.f.slas; i++ {
+	for i := 0; i < 3*p.f.slas; i++ {
 		s := *base
 		id, pw, cw := fmt.Sprintf("%s-sla-%05d", tag, i), fmt.Sprintf("%s-p-%05d", tag, i), fmt.Sprintf("%s-c-%05d", tag, i)
-		if i >= p.f.slas {
-			id, pw, cw = fmt.Sprintf("%s-shared-%05d", tag, i-p.f.slas), pl.SharedProviderWallet, pl.SharedClientWallet
+		switch j := i % p.f.slas; i / p.f.slas {
+		case 1:
+			id, pw, cw = fmt.Sprintf("%s-shared-%05d", tag, j), pl.SharedProviderWallet, pl.SharedClientWallet
+		case 2:
+			id, pw, cw = expiringIDs(tag, j)
+			s.Consequences.EscrowExpiry = expiringTerms()
 		}
 		s.ID = id
 		if s.Nonce, err = sla.NewNonce(); err != nil {
@@ -506,16 +535,31 @@ func (p *preparer) payloads() (*Payloads, error) {
 		}
 		sp := SLAPayload{ID: s.ID, Doc: string(doc), Digest: fmt.Sprintf("%x", d[:]),
 			ProviderSignature: base64.StdEncoding.EncodeToString(ps), ClientSignature: base64.StdEncoding.EncodeToString(cs), Orgs: orgs}
-		if i < p.f.slas {
+		switch i / p.f.slas {
+		case 0:
 			pl.SLAs = append(pl.SLAs, sp)
-		} else {
+		case 1:
 			pl.Shared = append(pl.Shared, sp)
+		default:
+			pl.Expiring = append(pl.Expiring, sp)
 		}
 	}
 	if err := p.ticketPayloads(pl, base, start, end, signProvider, signClient); err != nil {
 		return nil, err
 	}
 	return pl, nil
+}
+
+// expiringIDs returns the id, the provider's wallet and the client's wallet
+// of SLA i of the claim-expired round: wallets of its own, so that two
+// claims never write one key.
+func expiringIDs(tag string, i int) (id, providerWallet, clientWallet string) {
+	return fmt.Sprintf("%s-expiring-%05d", tag, i), fmt.Sprintf("%s-xp-%05d", tag, i), fmt.Sprintf("%s-xc-%05d", tag, i)
+}
+
+// expiringTerms is the escrow_expiry of the claim-expired round's SLAs.
+func expiringTerms() *sla.EscrowExpiry {
+	return &sla.EscrowExpiry{VerdictWithinSeconds: expiryVerdictWithin, Outcome: sla.ExpirySplit, ClientBPS: expiryClientBPS}
 }
 
 // ticketPayloads makes the ticket SLA (the template with the support terms
@@ -589,9 +633,9 @@ func (p *preparer) ticketPayloads(pl *Payloads, base *sla.SLA, start, end time.T
 }
 
 // wallets opens one client wallet (funded with one period's fee) and one
-// provider wallet per SLA, so that no two SLAs share a wallet key, and the
-// two shared wallets (the client's funded with a period's fee per shared
-// SLA). Every Mint adds to the issuer's supply key, so the mints run one at
+// provider wallet per SLA and per SLA of the claim-expired round, so that
+// no two SLAs share a wallet key, and the two shared wallets (the client's
+// funded with a period's fee per shared SLA). Every Mint adds to the issuer's supply key, so the mints run one at
 // a time (concurrent ones would meet MVCC conflicts on it); the wallets are
 // opened concurrently.
 func (p *preparer) wallets(pl *Payloads) error {
@@ -637,8 +681,16 @@ func (p *preparer) wallets(pl *Payloads) error {
 		return <-errs
 	}
 	open := []job{{"client", "OpenAccount", []string{pl.SharedClientWallet}}, {"provider", "OpenAccount", []string{pl.SharedProviderWallet}}}
-	// A period's fee per shared SLA and one for the ticket SLA.
-	mint := []job{{"issuer", "Mint", []string{pl.SharedClientWallet, strconv.FormatInt(fee*int64(len(pl.Shared)+1), 10)}}}
+	// A period's fee per SLA of the claim-expired round (gen prepare
+	// accepts those right after the wallets, before the shared SLAs), per
+	// shared SLA and for the ticket SLA, and per SLA.
+	var mint []job
+	for i := range pl.Expiring {
+		_, pw, cw := expiringIDs(pl.RunTag, i)
+		open = append(open, job{"client", "OpenAccount", []string{cw}}, job{"provider", "OpenAccount", []string{pw}})
+		mint = append(mint, job{"issuer", "Mint", []string{cw, strconv.FormatInt(fee, 10)}})
+	}
+	mint = append(mint, job{"issuer", "Mint", []string{pl.SharedClientWallet, strconv.FormatInt(fee*int64(len(pl.Shared)+1), 10)}})
 	for i := range pl.SLAs {
 		c := fmt.Sprintf("%s-c-%05d", pl.RunTag, i)
 		open = append(open, job{"client", "OpenAccount", []string{c}}, job{"provider", "OpenAccount", []string{fmt.Sprintf("%s-p-%05d", pl.RunTag, i)}})
@@ -685,4 +737,143 @@ func (p *preparer) shared(pl *Payloads) error {
 		}
 	}
 	return nil
+}
+
+// expiring proposes and accepts the SLAs of the claim-expired round
+// (concurrently: each has wallets of its own, like the propose and accept
+// rounds' SLAs), then reads back from the client's peer each one's paid
+// period (agreement GetSLA: one period paid, the first one that had not
+// started at the acceptance) and its escrow (refund GetEscrow: HELD, with
+// the SLA's escrow_expiry and the verdict deadline fixed at the deposit).
+// No verdict is ever made for these periods; pl.ExpiringDeadline is the
+// latest deadline, after which every escrow of the round may be claimed.
+func (p *preparer) expiring(pl *Payloads) error {
+	each := func(fn func(i int, s SLAPayload) error) error {
+		sem := make(chan struct{}, p.f.setupConcurrency)
+		errs := make(chan error, len(pl.Expiring))
+		var wg sync.WaitGroup
+		for i, s := range pl.Expiring {
+			wg.Add(1)
+			sem <- struct{}{}
+			go func(i int, s SLAPayload) {
+				defer wg.Done()
+				defer func() { <-sem }()
+				if err := fn(i, s); err != nil {
+					errs <- err
+				}
+			}(i, s)
+		}
+		wg.Wait()
+		close(errs)
+		return <-errs
+	}
+	if err := each(func(_ int, s SLAPayload) error {
+		_, err := p.submitSLA("provider", "ProposeSLA", s, true, s.ProviderSignature)
+		return err
+	}); err != nil {
+		return err
+	}
+	time.Sleep(time.Second) // the proposals reach the client's peer
+	if err := each(func(_ int, s SLAPayload) error {
+		_, err := p.submitSLA("client", "AcceptSLA", s, true, s.ID, s.Digest, s.ClientSignature)
+		return err
+	}); err != nil {
+		return err
+	}
+	c, err := p.conn("client")
+	if err != nil {
+		return err
+	}
+	periods := make([]string, len(pl.Expiring))
+	deadlines := make([]time.Time, len(pl.Expiring))
+	period := time.Duration(pl.Batches*windowSeconds) * time.Second
+	if err := each(func(i int, s SLAPayload) error {
+		raw, err := c.Network.GetContract(ccAgreement).Evaluate("GetSLA", client.WithArguments(s.ID), client.WithEndorsingOrganizations(c.MSPID))
+		if err != nil {
+			return fmt.Errorf("GetSLA %s: %s", s.ID, gatewayError(err))
+		}
+		start, err := paidPeriod(raw, period)
+		if err != nil {
+			return fmt.Errorf("SLA %s: %w", s.ID, err)
+		}
+		raw, err = c.Network.GetContract(ccRefund).Evaluate("GetEscrow", client.WithArguments(s.ID, start), client.WithEndorsingOrganizations(c.MSPID))
+		if err != nil {
+			return fmt.Errorf("GetEscrow %s %s: %s", s.ID, start, gatewayError(err))
+		}
+		deadline, err := verdictDeadline(raw)
+		if err != nil {
+			return fmt.Errorf("SLA %s: %w", s.ID, err)
+		}
+		periods[i], deadlines[i] = start, deadline
+		return nil
+	}); err != nil {
+		return err
+	}
+	pl.ExpiringPeriods = periods
+	last := slices.MaxFunc(deadlines, func(a, b time.Time) int { return a.Compare(b) })
+	pl.ExpiringDeadline = last.UTC().Format(time.RFC3339)
+	return nil
+}
+
+// paidPeriod returns the start of the one paid period (RFC 3339, as the
+// escrow key names it) of an SLA of the claim-expired round from its
+// agreement record (GetSLA): ACTIVE, one period of the given length paid.
+func paidPeriod(raw []byte, period time.Duration) (string, error) {
+	var a struct {
+		Status      string `json:"status"`
+		LastPeriod  string `json:"last_period"`
+		PaidThrough string `json:"paid_through"`
+		PaidPeriods int64  `json:"paid_periods"`
+	}
+	if err := json.Unmarshal(raw, &a); err != nil {
+		return "", fmt.Errorf("GetSLA: %w", err)
+	}
+	if a.Status != "ACTIVE" || a.PaidPeriods != 1 {
+		return "", fmt.Errorf("status %s with %d periods paid; want ACTIVE with one", a.Status, a.PaidPeriods)
+	}
+	from, err := signedsla.ParseInstant(a.LastPeriod)
+	if err != nil {
+		return "", fmt.Errorf("last_period: %w", err)
+	}
+	to, err := signedsla.ParseInstant(a.PaidThrough)
+	if err != nil {
+		return "", fmt.Errorf("paid_through: %w", err)
+	}
+	if to.Sub(from) != period {
+		return "", fmt.Errorf("paid period %s..%s is not %s long", a.LastPeriod, a.PaidThrough, period)
+	}
+	return a.LastPeriod, nil
+}
+
+// verdictDeadline returns the verdict deadline of an escrow of the
+// claim-expired round (GetEscrow): HELD, with the round's escrow_expiry,
+// the deadline verdict_within_seconds after the period's end.
+func verdictDeadline(raw []byte) (time.Time, error) {
+	var e struct {
+		Status          string            `json:"status"`
+		PeriodEnd       string            `json:"period_end"`
+		Expiry          *sla.EscrowExpiry `json:"expiry"`
+		VerdictDeadline string            `json:"verdict_deadline"`
+	}
+	if err := json.Unmarshal(raw, &e); err != nil {
+		return time.Time{}, fmt.Errorf("GetEscrow: %w", err)
+	}
+	if e.Status != "HELD" {
+		return time.Time{}, fmt.Errorf("escrow status %q, want HELD", e.Status)
+	}
+	if want := expiringTerms(); e.Expiry == nil || *e.Expiry != *want {
+		return time.Time{}, fmt.Errorf("escrow expiry %+v, want %+v", e.Expiry, *want)
+	}
+	end, err := signedsla.ParseInstant(e.PeriodEnd)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("escrow period_end: %w", err)
+	}
+	deadline, err := signedsla.ParseInstant(e.VerdictDeadline)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("escrow verdict_deadline: %w", err)
+	}
+	if deadline.Sub(end) != expiryVerdictWithin*time.Second {
+		return time.Time{}, fmt.Errorf("escrow verdict_deadline %s is not %d s after the period's end %s", e.VerdictDeadline, expiryVerdictWithin, e.PeriodEnd)
+	}
+	return deadline, nil
 }

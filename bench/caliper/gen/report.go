@@ -30,6 +30,9 @@ const (
 	targetProposePct      = 50
 	targetSettleSharedPct = 80
 	targetTicketPct       = 70
+	// Issue 17: the settlement's throughput (its ratio to the baseline
+	// Put) stays within settleDriftPct of the last recorded run's.
+	settleDriftPct = 10
 )
 
 // RoundResult is one row of Caliper's summary table.
@@ -170,6 +173,12 @@ func runReport(args []string) error {
 	if err != nil {
 		return err
 	}
+	// The last recorded run, which this one replaces: its settlement
+	// figures are printed next to this run's.
+	prev, err := readRecorded(*results)
+	if err != nil {
+		return err
+	}
 	rounds, err := parseSummary(report)
 	if err != nil {
 		return err
@@ -180,7 +189,7 @@ func runReport(args []string) error {
 	}
 	var problems []string
 	want := []string{roundWarmup, roundBaselinePut, roundBaselineGet, roundPropose, roundAccept, roundAnchor, roundSettle, roundSettleShared, roundGetSLA,
-		roundCreateTicket, roundUpdateTicket}
+		roundCreateTicket, roundUpdateTicket, roundClaimExpired}
 	for _, l := range want {
 		r, ok := byLabel[l]
 		switch {
@@ -304,10 +313,13 @@ func runReport(args []string) error {
 	ct, ut := byLabel[roundCreateTicket].TPS, byLabel[roundUpdateTicket].TPS
 	fmt.Fprintf(&b, "| CreateTicket, every ticket of one SLA at once (customer's and provider's peers) | %.1f | %.0f | >= %d %% | %s |\n", ct, ratio(ct), targetTicketPct, verdictOf(ratio(ct), targetTicketPct))
 	fmt.Fprintf(&b, "| UpdateTicket, every ticket of one SLA at once (the vendor; three organizations' peers) | %.1f | %.0f | >= %d %% | %s |\n", ut, ratio(ut), targetTicketPct, verdictOf(ratio(ut), targetTicketPct))
+	claim := byLabel[roundClaimExpired].TPS
+	fmt.Fprintf(&b, "| ClaimExpiredEscrow after the verdict deadline (a provider and a client wallet per SLA, half of the fee to each) | %.1f | %.0f | | |\n", claim, ratio(claim))
 	getTPS := byLabel[roundBaselineGet].TPS
 	if getTPS > 0 {
 		fmt.Fprintf(&b, "| GetSLA (query) vs baseline Get | %.1f | %.0f of Get (%.1f) | | |\n", byLabel[roundGetSLA].TPS, byLabel[roundGetSLA].TPS/getTPS*100, getTPS)
 	}
+	writeSettleDrift(&b, prev, byLabel)
 	fmt.Fprintf(&b, "\nMVCC and phantom read conflicts: %d (Caliper log: transactions invalidated with status 11 or 12; peer logs: MVCC_READ_CONFLICT, PHANTOM_READ_CONFLICT).\n", mvccCaliper+mvccPeers)
 	if len(problems) > 0 {
 		b.WriteString("\n**This run FAILED:**\n\n")
@@ -324,6 +336,117 @@ func runReport(args []string) error {
 		return fmt.Errorf("benchmark failed: %s", strings.Join(problems, "; "))
 	}
 	return nil
+}
+
+// recordedRun is what a generated section of RESULTS.md says of its run:
+// when, and each round's throughput and average latency.
+type recordedRun struct {
+	When string
+	TPS  map[string]float64
+	Avg  map[string]string
+}
+
+// readRecorded reads the generated section of RESULTS.md (nil when the
+// file or the section is missing): the "Run of ..." line and the rows of
+// the rounds' table (the first table, whose header starts with "| round |
+// succ |"; the tables after it are not read).
+func readRecorded(path string) (*recordedRun, error) {
+	data, err := os.ReadFile(path)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	text := string(data)
+	i, j := strings.Index(text, beginMarker), strings.Index(text, endMarker)
+	if i < 0 || j < i {
+		return nil, nil
+	}
+	r := &recordedRun{TPS: map[string]float64{}, Avg: map[string]string{}}
+	inTable := false
+	for _, line := range strings.Split(text[i:j], "\n") {
+		line = strings.TrimSpace(line)
+		if w, ok := strings.CutPrefix(line, "Run of "); ok && r.When == "" {
+			r.When, _, _ = strings.Cut(w, " UTC")
+			continue
+		}
+		if strings.HasPrefix(line, "| round | succ |") {
+			inTable = true
+			continue
+		}
+		if !inTable {
+			continue
+		}
+		if !strings.HasPrefix(line, "|") {
+			if len(r.TPS) > 0 {
+				break
+			}
+			continue
+		}
+		cells := strings.Split(strings.Trim(line, "|"), "|")
+		if len(cells) < 6 || strings.HasPrefix(strings.TrimSpace(cells[0]), "---") {
+			continue
+		}
+		tps, err := strconv.ParseFloat(strings.TrimSpace(cells[4]), 64)
+		if err != nil {
+			return nil, fmt.Errorf("%s: round %s: throughput %q", path, strings.TrimSpace(cells[0]), strings.TrimSpace(cells[4]))
+		}
+		label := strings.TrimSpace(cells[0])
+		r.TPS[label], r.Avg[label] = tps, strings.TrimSpace(cells[5])
+	}
+	if len(r.TPS) == 0 {
+		return nil, nil
+	}
+	return r, nil
+}
+
+// writeSettleDrift writes the settlement rounds of this run next to those
+// of the last recorded run (issue 17: within settleDriftPct), judged on the
+// ratio to each run's own baseline Put, which takes out most of the
+// machine's load; the throughput's own change is shown too.
+func writeSettleDrift(b *strings.Builder, prev *recordedRun, now map[string]RoundResult) {
+	fmt.Fprintf(b, "\nSettlement against the last recorded run (issue 17: within %d %% of it), judged on the ratio to each run's baseline Put:\n\n", settleDriftPct)
+	if prev == nil || prev.TPS[roundBaselinePut] <= 0 {
+		b.WriteString("No earlier run is recorded in this section: nothing to compare with.\n")
+		return
+	}
+	put := now[roundBaselinePut].TPS
+	fmt.Fprintf(b, "| round | last recorded (%s UTC): TPS, %% of Put, avg latency (s) | this run: TPS, %% of Put, avg latency (s) | change of TPS | change of %% of Put | %% of Put at most %d %% lower |\n", prev.When, settleDriftPct)
+	b.WriteString("|---|---:|---:|---:|---:|---|\n")
+	for _, l := range []string{roundBaselinePut, roundSettle, roundSettleShared} {
+		was, ok := prev.TPS[l]
+		if !ok {
+			fmt.Fprintf(b, "| %s | not recorded | | | | |\n", l)
+			continue
+		}
+		r, ok := now[l]
+		wasPct, isPct := was/prev.TPS[roundBaselinePut]*100, 0.0
+		if !ok {
+			fmt.Fprintf(b, "| %s | %.1f, %.0f %%, %s | not in this run | | | |\n", l, was, wasPct, prev.Avg[l])
+			continue
+		}
+		if put > 0 {
+			isPct = r.TPS / put * 100
+		}
+		verdict := "(the reference)"
+		if l != roundBaselinePut {
+			verdict = "yes"
+			if isPct < wasPct*(100-settleDriftPct)/100 {
+				verdict = "NO"
+			}
+		}
+		fmt.Fprintf(b, "| %s | %.1f, %.0f %%, %s | %.1f, %.0f %%, %s | %+.0f %% | %+.0f %% | %s |\n", l, was, wasPct, prev.Avg[l], r.TPS, isPct, r.AvgLatency,
+			change(was, r.TPS), change(wasPct, isPct), verdict)
+	}
+}
+
+// change is the relative change from was to is in percent.
+func change(was, is float64) float64 {
+	if was == 0 {
+		return 0
+	}
+	return (is - was) / was * 100
 }
 
 func windowOf(ws []window, idx int) (window, bool) {

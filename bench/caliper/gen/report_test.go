@@ -129,7 +129,7 @@ func TestReadProc(t *testing.T) {
 func summaryOf(tps map[string]float64, fail map[string]int) string {
 	var b strings.Builder
 	b.WriteString(`<table><tr><th>Name</th><th>Succ</th><th>Fail</th><th>Send Rate (TPS)</th><th>Max Latency (s)</th><th>Min Latency (s)</th><th>Avg Latency (s)</th><th>Throughput (TPS)</th></tr>`)
-	for _, l := range []string{roundWarmup, roundBaselinePut, roundBaselineGet, roundPropose, roundAccept, roundAnchor, roundSettle, roundSettleShared, roundGetSLA, roundCreateTicket, roundUpdateTicket} {
+	for _, l := range []string{roundWarmup, roundBaselinePut, roundBaselineGet, roundPropose, roundAccept, roundAnchor, roundSettle, roundSettleShared, roundGetSLA, roundCreateTicket, roundUpdateTicket, roundClaimExpired} {
 		if v, ok := tps[l]; ok {
 			b.WriteString("<tr><td>" + l + "</td><td>100</td><td>" + strconv.Itoa(fail[l]) + "</td><td>1</td><td>1</td><td>1</td><td>1</td><td>" + strconv.FormatFloat(v, 'f', 1, 64) + "</td></tr>")
 		}
@@ -139,7 +139,7 @@ func summaryOf(tps map[string]float64, fail map[string]int) string {
 
 func TestReportSharedProvider(t *testing.T) {
 	all := map[string]float64{roundWarmup: 50, roundBaselinePut: 100, roundBaselineGet: 200, roundPropose: 60, roundAccept: 60,
-		roundAnchor: 90, roundSettle: 70, roundSettleShared: 85, roundGetSLA: 150, roundCreateTicket: 75, roundUpdateTicket: 65}
+		roundAnchor: 90, roundSettle: 70, roundSettleShared: 85, roundGetSLA: 150, roundCreateTicket: 75, roundUpdateTicket: 65, roundClaimExpired: 66}
 	run := func(tps map[string]float64, fail map[string]int, peerLog string) (string, error) {
 		dir, runDir := t.TempDir(), t.TempDir()
 		if err := os.WriteFile(filepath.Join(dir, "report.html"), []byte(summaryOf(tps, fail)), 0o644); err != nil {
@@ -163,6 +163,8 @@ func TestReportSharedProvider(t *testing.T) {
 	for _, row := range []string{
 		"| CreateTicket, every ticket of one SLA at once (customer's and provider's peers) | 75.0 | 75 | >= 70 % | met |",
 		"| UpdateTicket, every ticket of one SLA at once (the vendor; three organizations' peers) | 65.0 | 65 | >= 70 % | MISSED |",
+		"| ClaimExpiredEscrow after the verdict deadline (a provider and a client wallet per SLA, half of the fee to each) | 66.0 | 66 | | |",
+		"No earlier run is recorded in this section: nothing to compare with.",
 	} {
 		if !strings.Contains(md, row) {
 			t.Fatalf("no row %q in\n%s", row, md)
@@ -189,6 +191,86 @@ func TestReportSharedProvider(t *testing.T) {
 	delete(all, roundUpdateTicket)
 	if _, err := run(all, nil, ""); err == nil || !strings.Contains(err.Error(), "round update-ticket is missing from the report") {
 		t.Fatalf("missing ticket round: %v", err)
+	}
+	delete(slow, roundClaimExpired)
+	slow[roundSettleShared] = 85
+	if _, err := run(slow, nil, ""); err == nil || !strings.Contains(err.Error(), "round claim-expired is missing from the report") {
+		t.Fatalf("missing claim-expired round: %v", err)
+	}
+}
+
+// TestReadRecorded reads the run recorded in the project's RESULTS.md: the
+// rounds' table only.
+func TestReadRecorded(t *testing.T) {
+	r, err := readRecorded(filepath.Join("..", "..", "RESULTS.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r == nil || r.When == "" || r.TPS[roundBaselinePut] <= 0 || r.TPS[roundSettle] <= 0 || r.TPS[roundSettleShared] <= 0 || r.Avg[roundSettle] == "" {
+		t.Fatalf("bench/RESULTS.md: recorded run %+v", r)
+	}
+	if _, ok := r.TPS["baseline Put (1 key per transaction)"]; ok {
+		t.Fatalf("read the ratios table: %+v", r.TPS)
+	}
+	if r, err := readRecorded(filepath.Join(t.TempDir(), "none.md")); r != nil || err != nil {
+		t.Fatalf("no file: %+v, %v", r, err)
+	}
+}
+
+// TestReportSettleDrift: a second report on the same RESULTS.md prints the
+// settlement of the first next to its own, and says NO when the ratio to
+// the baseline Put fell by more than 10 %.
+func TestReportSettleDrift(t *testing.T) {
+	results := filepath.Join(t.TempDir(), "RESULTS.md")
+	report := func(tps map[string]float64) string {
+		t.Helper()
+		dir := t.TempDir()
+		if err := os.WriteFile(filepath.Join(dir, "report.html"), []byte(summaryOf(tps, nil)), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if err := runReport([]string{"-dir", dir, "-results", results}); err != nil && !strings.Contains(err.Error(), "is missing from the report") {
+			t.Fatal(err)
+		}
+		md, err := os.ReadFile(results)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(md)
+	}
+	tps := map[string]float64{roundWarmup: 50, roundBaselinePut: 100, roundBaselineGet: 200, roundPropose: 60, roundAccept: 60,
+		roundAnchor: 90, roundSettle: 60, roundSettleShared: 50, roundGetSLA: 150, roundCreateTicket: 75, roundUpdateTicket: 65, roundClaimExpired: 66}
+	report(tps)
+	// Same ratios on a machine twice as fast; then the shared settlement
+	// 12 % lower against Put, the other 5 % lower.
+	for k, v := range tps {
+		tps[k] = 2 * v
+	}
+	md := report(tps)
+	for _, row := range []string{
+		"| baseline-put | 100.0, 100 %, 1 | 200.0, 100 %, 1 | +100 % | +0 % | (the reference) |",
+		"| settle-verdict | 60.0, 60 %, 1 | 120.0, 60 %, 1 | +100 % | +0 % | yes |",
+		"| settle-shared-provider | 50.0, 50 %, 1 | 100.0, 50 %, 1 | +100 % | +0 % | yes |",
+	} {
+		if !strings.Contains(md, row) {
+			t.Fatalf("no row %q in\n%s", row, md)
+		}
+	}
+	tps[roundSettle], tps[roundSettleShared] = 114, 88
+	md = report(tps)
+	for _, row := range []string{
+		"| settle-verdict | 120.0, 60 %, 1 | 114.0, 57 %, 1 | -5 % | -5 % | yes |",
+		"| settle-shared-provider | 100.0, 50 %, 1 | 88.0, 44 %, 1 | -12 % | -12 % | NO |",
+	} {
+		if !strings.Contains(md, row) {
+			t.Fatalf("no row %q in\n%s", row, md)
+		}
+	}
+	delete(tps, roundSettleShared)
+	if md = report(tps); !strings.Contains(md, "| settle-shared-provider | 88.0, 44 %, 1 | not in this run | | | |") {
+		t.Fatalf("a missing round:\n%s", md)
+	}
+	if strings.Count(md, beginMarker) != 1 {
+		t.Fatalf("sections:\n%s", md)
 	}
 }
 
