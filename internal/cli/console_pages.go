@@ -639,8 +639,8 @@ func (s *consoleServer) walletPage(w http.ResponseWriter, r *http.Request, cs *c
 			s.fail(w, cs, http.StatusNotFound, "No wallet is configured for this user (the vendor is no party of an SLA): the operator sets wallet in the console's configuration.")
 			return
 		}
-		if wallet, err = src.partyWallet(ctx, cs.user.Role, l.Caller()); err != nil {
-			s.fail(w, cs, http.StatusNotFound, strings.TrimPrefix(err.Error(), "--wallet: "))
+		if wallet, err = consoleWallet(ctx, l, src, cs.user.Role); err != nil {
+			s.fail(w, cs, http.StatusNotFound, err.Error())
 			return
 		}
 		s.mu.Lock()
