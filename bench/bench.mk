@@ -14,15 +14,22 @@
 #                         network of its own of SCALE_ORGS organizations (10) with SCALE_SLAS SLAs (1,000) between
 #                         pairs of them: network start and memory, GetSLA/ListSLAs latency, propose/accept/anchor/
 #                         settle throughput, ledger height, peers' disk use (logged tables; see bench/RESULTS.md)
+#   make bench-console    the web console's pages (internal/cli) on a recorded fixture of 1,000 SLAs and 10,000
+#                         tickets: the test that no page reads more than one chaincode page's worth, then
+#                         BenchmarkConsolePages (ns/op, evaluate calls and rows per request; no network)
 
 BENCH_DIR := $(patsubst %/,%,$(dir $(lastword $(MAKEFILE_LIST))))
 BENCH_GO ?= go
 BENCH_ENV = SLASA_CACHE_DIR="$(or $(SLASA_CACHE_DIR),$(CACHE_DIR),$(CURDIR)/.cache)"
 
-.PHONY: bench-caliper bench-enclave bench-growth bench-latency bench-scale
+.PHONY: bench-caliper bench-console bench-enclave bench-growth bench-latency bench-scale
 
 bench-caliper: ## Caliper benchmark against a no-op baseline on a network of its own; updates bench/RESULTS.md
 	$(BENCH_ENV) bash $(BENCH_DIR)/caliper/run.sh
+
+bench-console: ## the web console's pages on a fixture of 1,000 SLAs and 10,000 tickets: reads per request, ns/op
+	$(BENCH_GO) test -count=1 -run '^TestConsolePagesDoNotScan$$' -v ./internal/cli/
+	$(BENCH_GO) test -run '^$$' -bench '^BenchmarkConsolePages$$' -benchmem -count 1 ./internal/cli/
 
 bench-enclave: ## Go benchmarks of the enclave ingest path (pure Go, then through the shim and a real kubo)
 	$(BENCH_ENV) $(BENCH_GO) test -run '^$$' -bench . -benchmem -benchtime 20x -count 1 -cpu 1 ./$(BENCH_DIR)/enclave/
