@@ -19,15 +19,22 @@
 #                         transactions, every process's resident memory and open files each minute (growth after
 #                         SOAK_WARMUP minutes), peer disk growth per SLA-hour; rewrites the soak section of
 #                         bench/RESULTS.md (SOAK_RESULTS= to keep it). Not in CI: about SOAK_MINUTES + 15 minutes
+#   make bench-console    the web console's pages (internal/cli) on a recorded fixture of 1,000 SLAs and 10,000
+#                         tickets: the test that no page reads more than one chaincode page's worth, then
+#                         BenchmarkConsolePages (ns/op, evaluate calls and rows per request; no network)
 
 BENCH_DIR := $(patsubst %/,%,$(dir $(lastword $(MAKEFILE_LIST))))
 BENCH_GO ?= go
 BENCH_ENV = SLASA_CACHE_DIR="$(or $(SLASA_CACHE_DIR),$(CACHE_DIR),$(CURDIR)/.cache)"
 
-.PHONY: bench-caliper bench-enclave bench-growth bench-latency bench-scale soak
+.PHONY: bench-caliper bench-console bench-enclave bench-growth bench-latency bench-scale soak
 
 bench-caliper: ## Caliper benchmark against a no-op baseline on a network of its own; updates bench/RESULTS.md
 	$(BENCH_ENV) bash $(BENCH_DIR)/caliper/run.sh
+
+bench-console: ## the web console's pages on a fixture of 1,000 SLAs and 10,000 tickets: reads per request, ns/op
+	$(BENCH_GO) test -count=1 -run '^TestConsolePagesDoNotScan$$' -v ./internal/cli/
+	$(BENCH_GO) test -run '^$$' -bench '^BenchmarkConsolePages$$' -benchmem -count 1 ./internal/cli/
 
 bench-enclave: ## Go benchmarks of the enclave ingest path (pure Go, then through the shim and a real kubo)
 	$(BENCH_ENV) $(BENCH_GO) test -run '^$$' -bench . -benchmem -benchtime 20x -count 1 -cpu 1 ./$(BENCH_DIR)/enclave/

@@ -49,7 +49,7 @@ const (
 var (
 	allRoles     = []string{roleProvider, roleClient, roleVendor}
 	partyRoles   = []string{roleProvider, roleClient}
-	bookmarkText = regexp.MustCompile(`^[\x21-\x7e]{0,512}$`)
+	bookmarkText = regexp.MustCompile(`^[\x00\x21-\x7e]{0,512}$`)
 )
 
 // pageData is what every page's template gets.
@@ -278,11 +278,14 @@ func pageContext(r *http.Request) (context.Context, context.CancelFunc) {
 	return context.WithTimeout(r.Context(), time.Minute)
 }
 
-// bookmarkParam reads the bookmark query parameter.
+// bookmarkParam reads the bookmark query parameter: printable ASCII and
+// U+0000, which separates the parts of a composite key (ListSLAs' bookmark
+// is the next key of the chaincode's index, as the peer's state database
+// returns it).
 func bookmarkParam(r *http.Request) (string, error) {
 	b := r.URL.Query().Get("bookmark")
 	if !bookmarkText.MatchString(b) {
-		return "", errors.New("bookmark: not a bookmark of a page (printable ASCII, at most 512 characters)")
+		return "", errors.New("bookmark: not a bookmark of a page (printable ASCII and U+0000, at most 512 characters)")
 	}
 	return b, nil
 }
@@ -636,8 +639,8 @@ func (s *consoleServer) walletPage(w http.ResponseWriter, r *http.Request, cs *c
 			s.fail(w, cs, http.StatusNotFound, "No wallet is configured for this user (the vendor is no party of an SLA): the operator sets wallet in the console's configuration.")
 			return
 		}
-		if wallet, err = src.partyWallet(ctx, cs.user.Role, l.Caller()); err != nil {
-			s.fail(w, cs, http.StatusNotFound, strings.TrimPrefix(err.Error(), "--wallet: "))
+		if wallet, err = consoleWallet(ctx, l, src, cs.user.Role); err != nil {
+			s.fail(w, cs, http.StatusNotFound, err.Error())
 			return
 		}
 		s.mu.Lock()
