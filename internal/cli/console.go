@@ -46,6 +46,7 @@ import (
 
 	"github.com/slasa/slasa/internal/fabnet"
 	"github.com/slasa/slasa/internal/identity"
+	"github.com/slasa/slasa/internal/opshttp"
 	"github.com/slasa/slasa/internal/strictjson"
 )
 
@@ -422,6 +423,7 @@ func addConsoleCommand(root *cobra.Command) {
 	c.Flags().String("listen", "127.0.0.1:8088", "address to listen on (a loopback address without TLS)")
 	c.Flags().String("tls-cert", "", "PEM certificate of the console's HTTPS server")
 	c.Flags().String("tls-key", "", "PEM private key of the console's HTTPS server")
+	c.Flags().String("ops-listen", "", "address of the operations endpoint (GET /healthz, GET /metrics); none when empty")
 	c.Flags().Duration("session-lifetime", 12*time.Hour, "absolute lifetime of a signed-in session (idle sessions end after 30m)")
 	agreementCCFlag(c)
 	refundCCFlag(c)
@@ -489,6 +491,8 @@ func runConsole(cmd *cobra.Command, _ []string) error {
 		}
 		ledgers[u.Name] = l
 	}
+	ops := &consoleOps{}
+	ops.countLedgers(ledgers)
 	s, err := newConsoleServer(cfg, ledgers, tlsOn)
 	if err != nil {
 		return fmt.Errorf("--config %s: %w", path, err)
@@ -499,7 +503,17 @@ func runConsole(cmd *cobra.Command, _ []string) error {
 	if err != nil {
 		return err
 	}
-	srv := &http.Server{Handler: s, ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second, IdleTimeout: 2 * time.Minute}
+	srv := &http.Server{Handler: ops.handler(s), ReadHeaderTimeout: 10 * time.Second, ReadTimeout: 30 * time.Second, IdleTimeout: 2 * time.Minute}
+	if addr := get("ops-listen"); addr != "" {
+		oln, err := net.Listen("tcp", addr)
+		if err != nil {
+			return fmt.Errorf("--ops-listen: %w", err)
+		}
+		osrv := &http.Server{Handler: s.opsHandler(ops, opshttp.New(nil)), ReadHeaderTimeout: 5 * time.Second}
+		defer osrv.Close()
+		go func() { _ = osrv.Serve(oln) }()
+		fmt.Fprintf(cmd.OutOrStdout(), "operations endpoint: http://%s/healthz and /metrics\n", oln.Addr())
+	}
 	scheme := "http"
 	if tlsOn {
 		scheme = "https"
