@@ -794,3 +794,19 @@ func (n *Net) FuzzCalled(t *testing.T, id *fabricfake.Identity, top, ns string, 
 	}
 	return err
 }
+
+// FuzzConfigure is the fuzz target of a chaincode's Configure: an admin of
+// an approving organization submits any configuration JSON (seeded with the
+// valid one, another channel's and two incomplete ones), with FuzzCall's
+// checks.
+func FuzzConfigure(f *testing.F, chaincode string) {
+	n := New(f)
+	f.Add(n.ConfigJSON)
+	f.Add(strings.Replace(n.ConfigJSON, `"channel":"slasa"`, `"channel":"other"`, 1))
+	f.Add(`{"version":1}`)
+	f.Add(`{}`)
+	f.Fuzz(func(t *testing.T, config string) {
+		n.T = t
+		n.FuzzCall(t, fabricfake.Call{ID: n.ProviderAdmin, Chaincode: chaincode, Fn: "Configure", Args: []string{config}})
+	})
+}
