@@ -153,6 +153,8 @@ type consoleLedger interface {
 	ticketLedger
 	// Caller is the identity (MSP ID, subject, issuer).
 	Caller() identity.ID
+	// Channel is the channel's name (qscc reads name it).
+	Channel() string
 }
 
 // gatewayConsole is the consoleLedger of a gateway session.
@@ -162,6 +164,7 @@ type gatewayConsole struct {
 }
 
 func (g gatewayConsole) Caller() identity.ID { return g.id }
+func (g gatewayConsole) Channel() string     { return g.s.Network.Name() }
 
 // dialConsoleUser opens the gateway session of a configured user, on
 // channel when the user names none ("" for the run folder's, else slasa).

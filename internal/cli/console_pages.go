@@ -33,7 +33,7 @@ import (
 var consoleAssets embed.FS
 
 // consolePages are the page templates, each with the layout.
-var consolePages = []string{"login", "error", "slas", "sla", "tickets", "ticket", "wallet", "events"}
+var consolePages = []string{"login", "error", "slas", "sla", "tickets", "ticket", "wallet", "events", "statements"}
 
 // Page sizes of the console's lists (one chaincode page per request).
 const (
@@ -135,6 +135,8 @@ func (s *consoleServer) routes() error {
 	s.handle("GET /tickets/{sla}/{ticket}", allRoles, s.ticketPage)
 	s.handle("POST /tickets/{sla}/{ticket}/{action}", allRoles, s.ticketAction)
 	s.handle("GET /wallet", allRoles, s.walletPage)
+	s.handle("GET /statements", partyRoles, s.statementsPage)
+	s.handle("GET /slas/{id}/invoice", partyRoles, s.invoiceDownload)
 	s.handle("GET /events", allRoles, s.eventsPage)
 	s.handle("GET /events/stream", allRoles, s.eventStream)
 	return nil
@@ -270,7 +272,7 @@ func (a ledgerOf) EvaluateOwnOrg(ctx context.Context, cc, fn string, args ...str
 
 // source is the user's billingSource.
 func (s *consoleServer) source(l consoleLedger) *billingSource {
-	return newBillingSource(ledgerOf{l}, s.agreementCC, s.refundCC, "")
+	return newBillingSource(ledgerOf{l}, s.agreementCC, s.refundCC, l.Channel())
 }
 
 // pageContext bounds a page's ledger reads.
@@ -616,6 +618,32 @@ func (s *consoleServer) ticketAction(w http.ResponseWriter, r *http.Request, cs 
 
 // ---- wallet ----
 
+// userWallet is the wallet of the signed-in user: the configured one, else
+// the one wallet the user's SLAs name for its role (looked up once, then
+// kept in memory). A vendor without a configured wallet has none: "".
+func (s *consoleServer) userWallet(ctx context.Context, cs *consoleSession, l consoleLedger, src *billingSource) (string, error) {
+	if cs.user.Wallet != "" {
+		return cs.user.Wallet, nil
+	}
+	s.mu.Lock()
+	wallet := s.wallets[cs.user.Name]
+	s.mu.Unlock()
+	if wallet != "" {
+		return wallet, nil
+	}
+	if cs.user.Role == roleVendor {
+		return "", nil
+	}
+	wallet, err := src.partyWallet(ctx, cs.user.Role, l.Caller())
+	if err != nil {
+		return "", errors.New(strings.TrimPrefix(err.Error(), "--wallet: "))
+	}
+	s.mu.Lock()
+	s.wallets[cs.user.Name] = wallet
+	s.mu.Unlock()
+	return wallet, nil
+}
+
 func (s *consoleServer) walletPage(w http.ResponseWriter, r *http.Request, cs *consoleSession, l consoleLedger) {
 	bookmark, err := bookmarkParam(r)
 	if err != nil {
@@ -625,24 +653,14 @@ func (s *consoleServer) walletPage(w http.ResponseWriter, r *http.Request, cs *c
 	ctx, cancel := pageContext(r)
 	defer cancel()
 	src := s.source(l)
-	wallet := cs.user.Wallet
-	if wallet == "" {
-		s.mu.Lock()
-		wallet = s.wallets[cs.user.Name]
-		s.mu.Unlock()
+	wallet, err := s.userWallet(ctx, cs, l, src)
+	if err != nil {
+		s.fail(w, cs, http.StatusNotFound, err.Error())
+		return
 	}
 	if wallet == "" {
-		if cs.user.Role == roleVendor {
-			s.fail(w, cs, http.StatusNotFound, "No wallet is configured for this user (the vendor is no party of an SLA): the operator sets wallet in the console's configuration.")
-			return
-		}
-		if wallet, err = src.partyWallet(ctx, cs.user.Role, l.Caller()); err != nil {
-			s.fail(w, cs, http.StatusNotFound, strings.TrimPrefix(err.Error(), "--wallet: "))
-			return
-		}
-		s.mu.Lock()
-		s.wallets[cs.user.Name] = wallet
-		s.mu.Unlock()
+		s.fail(w, cs, http.StatusNotFound, "No wallet is configured for this user (the vendor is no party of an SLA): the operator sets wallet in the console's configuration.")
+		return
 	}
 	raw, err := src.r.Evaluate(ctx, s.refundCC, "BalanceOf", wallet)
 	if err != nil {
