@@ -23,8 +23,10 @@ package cli
 
 import (
 	"context"
+	"crypto/ecdsa"
 	"crypto/rand"
 	"crypto/subtle"
+	"crypto/x509"
 	"encoding/base64"
 	"errors"
 	"fmt"
@@ -155,6 +157,10 @@ type consoleLedger interface {
 	Caller() identity.ID
 	// Channel is the channel's name (qscc reads name it).
 	Channel() string
+	// Certificate and Key sign SLA proposals and acceptances on the
+	// server (slaSigner).
+	Certificate() (*x509.Certificate, error)
+	Key() (*ecdsa.PrivateKey, error)
 }
 
 // gatewayConsole is the consoleLedger of a gateway session.

@@ -33,7 +33,7 @@ import (
 var consoleAssets embed.FS
 
 // consolePages are the page templates, each with the layout.
-var consolePages = []string{"login", "error", "slas", "sla", "tickets", "ticket", "wallet", "events", "statements"}
+var consolePages = []string{"login", "error", "slas", "sla", "tickets", "ticket", "wallet", "events", "statements", "propose", "accept"}
 
 // Page sizes of the console's lists (one chaincode page per request).
 const (
@@ -137,6 +137,11 @@ func (s *consoleServer) routes() error {
 	s.handle("GET /wallet", allRoles, s.walletPage)
 	s.handle("GET /statements", partyRoles, s.statementsPage)
 	s.handle("GET /slas/{id}/invoice", partyRoles, s.invoiceDownload)
+	s.handle("GET /propose", []string{roleProvider}, s.proposePage)
+	s.handleBody("POST /propose", []string{roleProvider}, maxSLAUpload, s.propose)
+	s.handleBody("POST /propose/check", []string{roleProvider}, maxSLAUpload, s.proposeCheck)
+	s.handle("GET /slas/{id}/accept", []string{roleClient}, s.acceptPage)
+	s.handle("POST /slas/{id}/accept", []string{roleClient}, s.accept)
 	s.handle("GET /events", allRoles, s.eventsPage)
 	s.handle("GET /events/stream", allRoles, s.eventStream)
 	return nil
@@ -163,6 +168,11 @@ func (s *consoleServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // session's role among roles, in that order; each refusal reads and
 // submits nothing.
 func (s *consoleServer) handle(pattern string, roles []string, h func(http.ResponseWriter, *http.Request, *consoleSession, consoleLedger)) {
+	s.handleBody(pattern, roles, 64<<10, h)
+}
+
+// handleBody is handle with a POST body of at most limit bytes.
+func (s *consoleServer) handleBody(pattern string, roles []string, limit int64, h func(http.ResponseWriter, *http.Request, *consoleSession, consoleLedger)) {
 	s.mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
 		cs := s.session(r)
 		if cs == nil {
@@ -174,8 +184,8 @@ func (s *consoleServer) handle(pattern string, roles []string, h func(http.Respo
 			return
 		}
 		if r.Method == http.MethodPost {
-			r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
-			if err := r.ParseForm(); err != nil {
+			r.Body = http.MaxBytesReader(w, r.Body, limit)
+			if err := parseBody(r); err != nil {
 				s.fail(w, cs, http.StatusBadRequest, "The form could not be read: "+err.Error())
 				return
 			}
@@ -479,11 +489,17 @@ func (s *consoleServer) slaPage(w http.ResponseWriter, r *http.Request, cs *cons
 			p, err = driver.PeriodOf(doc, p.Start.Add(-time.Nanosecond))
 		}
 	}
-	s.render(w, http.StatusOK, "sla", cs, pageData{Title: "SLA " + id, Nav: "slas", Data: map[string]any{
+	notice := ""
+	if done, tx := r.URL.Query().Get("done"), r.URL.Query().Get("tx"); (done == "propose" || done == "accept") && txIDText.MatchString(tx) {
+		notice = map[string]string{"propose": "Proposed: ProposeSLA committed (tx " + tx + "). The client accepts it on its console.",
+			"accept": "Accepted: AcceptSLA committed (tx " + tx + "); the first period's fee is in escrow."}[done]
+	}
+	s.render(w, http.StatusOK, "sla", cs, pageData{Title: "SLA " + id, Nav: "slas", Notice: notice, Data: map[string]any{
 		"A": a, "Doc": doc, "Fee": money(doc.Price.AmountMinor, doc.Price.Currency), "Cycle": cycleText(doc.Interval.BillingCycle),
 		"Metrics": metricViews(doc), "MaxCredit": bps(doc.Consequences.MaxCreditBPS), "Periods": periods,
 		"MorePeriods": a.PaidPeriods > consolePeriods, "Current": currentPeriod(a, doc, s.now()),
-		"Tickets": doc.Support != nil, "Signatures": sig, "SignatureState": sigState}})
+		"Tickets": doc.Support != nil, "Signatures": sig, "SignatureState": sigState,
+		"CanAccept": cs.user.Role == roleClient && a.Status == "PROPOSED"}})
 }
 
 // ---- tickets ----

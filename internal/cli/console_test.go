@@ -3,6 +3,8 @@ package cli
 import (
 	"bufio"
 	"context"
+	"crypto/ecdsa"
+	"crypto/x509"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -33,6 +35,22 @@ type fakeConsole struct {
 	*fakeLedger
 	tickets *fakeTickets
 	caller  identity.ID
+	// who holds the certificate and key that sign SLAs (nil: none).
+	who *fabricfake.Identity
+}
+
+func (f *fakeConsole) Certificate() (*x509.Certificate, error) {
+	if f.who == nil {
+		return nil, errors.New("fake: no certificate")
+	}
+	return f.who.Cert, nil
+}
+
+func (f *fakeConsole) Key() (*ecdsa.PrivateKey, error) {
+	if f.who == nil {
+		return nil, errors.New("fake: no key")
+	}
+	return f.who.Key, nil
 }
 
 func (f *fakeConsole) MSPID() string         { return f.caller.MSPID }

@@ -46,18 +46,28 @@ type slaProposal struct {
 // DigestHex is the proposal's digest in hex.
 func (p *slaProposal) DigestHex() string { return hex.EncodeToString(p.Digest[:]) }
 
-// prepareProposal adds a nonce to the document data (named name in
-// errors) when it has none, validates it and computes its digest. An
-// invalid document gives an error listing each problem with its JSON
-// path (describeInvalid).
+// prepareProposal is proposalOf with an invalid document's error listing
+// each problem with its JSON path (describeInvalid; name names the
+// document).
 func prepareProposal(name string, data []byte) (*slaProposal, error) {
-	data, added, err := sla.WithNonce(data)
+	p, err := proposalOf(data)
 	if err != nil {
 		return nil, describeInvalid(name, err)
 	}
+	return p, nil
+}
+
+// proposalOf adds a nonce to the document data when it has none,
+// validates it and computes its digest. An invalid document gives a
+// *sla.ValidationError (each problem with its JSON path).
+func proposalOf(data []byte) (*slaProposal, error) {
+	data, added, err := sla.WithNonce(data)
+	if err != nil {
+		return nil, err
+	}
 	digest, doc, err := sla.DigestOf(data)
 	if err != nil {
-		return nil, describeInvalid(name, err)
+		return nil, err
 	}
 	orgs, err := fabnet.SLAOrgs(doc.Parties.Provider.MSPID, doc.Parties.Client.MSPID)
 	if err != nil {
