@@ -33,7 +33,7 @@ import (
 var consoleAssets embed.FS
 
 // consolePages are the page templates, each with the layout.
-var consolePages = []string{"login", "error", "slas", "sla", "tickets", "ticket", "wallet", "events", "statements", "propose", "accept"}
+var consolePages = []string{"login", "error", "slas", "sla", "tickets", "ticket", "wallet", "events", "statements", "propose", "accept", "reputation"}
 
 // Page sizes of the console's lists (one chaincode page per request).
 const (
@@ -86,6 +86,14 @@ func (s *consoleServer) routes() error {
 		"running": func(v *ticketView, name string) bool {
 			return v.Clock != nil && v.Clock.Target == name && !v.Clock.Paused
 		},
+		"add": func(a, b int) int { return a + b },
+		"sub": func(a, b int) int { return b - a },
+		"rate": func(part, whole int64) string {
+			if whole == 0 {
+				return "-"
+			}
+			return bps(part * 10000 / whole)
+		},
 		"units":  func(v int64) string { return fmt.Sprintf("%d (%s)", v, money(v, "")) },
 		"signed": func(v int64) string { return fmt.Sprintf("%+d", v) },
 		"query": func(kv ...string) template.URL {
@@ -137,6 +145,7 @@ func (s *consoleServer) routes() error {
 	s.handle("GET /wallet", allRoles, s.walletPage)
 	s.handle("GET /statements", partyRoles, s.statementsPage)
 	s.handle("GET /slas/{id}/invoice", partyRoles, s.invoiceDownload)
+	s.handle("GET /reputation", allRoles, s.reputationPage)
 	s.handle("GET /propose", []string{roleProvider}, s.proposePage)
 	s.handleBody("POST /propose", []string{roleProvider}, maxSLAUpload, s.propose)
 	s.handleBody("POST /propose/check", []string{roleProvider}, maxSLAUpload, s.proposeCheck)
