@@ -46,6 +46,7 @@ import (
 	"github.com/spf13/cobra"
 	"golang.org/x/crypto/bcrypt"
 
+	fpcclient "github.com/slasa/slasa/fpc/client"
 	"github.com/slasa/slasa/internal/fabnet"
 	"github.com/slasa/slasa/internal/identity"
 	"github.com/slasa/slasa/internal/strictjson"
@@ -161,6 +162,9 @@ type consoleLedger interface {
 	// server (slaSigner).
 	Certificate() (*x509.Certificate, error)
 	Key() (*ecdsa.PrivateKey, error)
+	// Report asks the SLA enclave for a period's verdict and report,
+	// decrypted for a party and verified as slasa verdict show does.
+	Report(ctx context.Context, cc verdictChaincodes, slaID, period string) (*verdictReport, error)
 }
 
 // gatewayConsole is the consoleLedger of a gateway session.
@@ -171,6 +175,11 @@ type gatewayConsole struct {
 
 func (g gatewayConsole) Caller() identity.ID { return g.id }
 func (g gatewayConsole) Channel() string     { return g.s.Network.Name() }
+
+func (g gatewayConsole) Report(ctx context.Context, cc verdictChaincodes, slaID, period string) (*verdictReport, error) {
+	fc := fpcclient.New(g.s.Network, cc.enclave, fpcclient.WithRegistry(cc.registry))
+	return fetchVerdict(ctx, g.s, fc, cc, slaID, period)
+}
 
 // dialConsoleUser opens the gateway session of a configured user, on
 // channel when the user names none ("" for the run folder's, else slasa).
@@ -227,6 +236,9 @@ type consoleServer struct {
 	ledgers map[string]consoleLedger
 	// cc names the chaincodes.
 	agreementCC, refundCC, ticketCC string
+	// enclaveCC and registryCC name the SLA enclave and its registry
+	// (the metric chart's reports).
+	enclaveCC, registryCC string
 	// tls says whether the console is served over TLS (Secure cookies).
 	tls bool
 	// maxAge is a session's absolute lifetime.
@@ -261,6 +273,7 @@ func newConsoleServer(cfg *consoleConfig, ledgers map[string]consoleLedger, tlsO
 	}
 	s := &consoleServer{cfg: cfg, users: map[string]*consoleUser{}, ledgers: ledgers,
 		agreementCC: defaultAgreementCC, refundCC: defaultRefundCC, ticketCC: defaultTicketCC,
+		enclaveCC: defaultEnclaveCC, registryCC: fpcclient.DefaultRegistry,
 		tls: tlsOn, maxAge: 12 * time.Hour, now: time.Now, dummyHash: dummy,
 		sessions: map[string]*consoleSession{}, failures: map[string]*loginFailures{}, wallets: map[string]string{}}
 	for i := range cfg.Users {
@@ -435,6 +448,8 @@ func addConsoleCommand(root *cobra.Command) {
 	agreementCCFlag(c)
 	refundCCFlag(c)
 	ticketCCFlag(c)
+	c.Flags().String("enclave-cc", defaultEnclaveCC, "SLA enclave chaincode name (the metric chart's reports)")
+	c.Flags().String("registry-cc", fpcclient.DefaultRegistry, "enclave registry chaincode name")
 	c.AddCommand(&cobra.Command{
 		Use:   "hash-password",
 		Short: "Read a password from standard input and print its bcrypt hash for the console's configuration",
@@ -503,6 +518,7 @@ func runConsole(cmd *cobra.Command, _ []string) error {
 		return fmt.Errorf("--config %s: %w", path, err)
 	}
 	s.agreementCC, s.refundCC, s.ticketCC = get("agreement-cc"), get("refund-cc"), get("ticket-cc")
+	s.enclaveCC, s.registryCC = get("enclave-cc"), get("registry-cc")
 	s.maxAge, _ = cmd.Flags().GetDuration("session-lifetime")
 	ln, err := net.Listen("tcp", listen)
 	if err != nil {

@@ -33,7 +33,7 @@ import (
 var consoleAssets embed.FS
 
 // consolePages are the page templates, each with the layout.
-var consolePages = []string{"login", "error", "slas", "sla", "tickets", "ticket", "wallet", "events", "statements", "propose", "accept", "reputation"}
+var consolePages = []string{"login", "error", "slas", "sla", "tickets", "ticket", "wallet", "events", "statements", "propose", "accept", "reputation", "report"}
 
 // Page sizes of the console's lists (one chaincode page per request).
 const (
@@ -145,6 +145,7 @@ func (s *consoleServer) routes() error {
 	s.handle("GET /wallet", allRoles, s.walletPage)
 	s.handle("GET /statements", partyRoles, s.statementsPage)
 	s.handle("GET /slas/{id}/invoice", partyRoles, s.invoiceDownload)
+	s.handle("GET /slas/{id}/report", partyRoles, s.reportPage)
 	s.handle("GET /reputation", allRoles, s.reputationPage)
 	s.handle("GET /propose", []string{roleProvider}, s.proposePage)
 	s.handleBody("POST /propose", []string{roleProvider}, maxSLAUpload, s.propose)
@@ -431,6 +432,21 @@ type periodRow struct {
 	Err       string
 }
 
+// paidPeriods are the SLA's paid billing periods, newest first, at most
+// max of them.
+func paidPeriods(a *agreementRecord, doc *sla.SLA, max int64) []driver.Period {
+	var out []driver.Period
+	if a.LastPeriod == "" || a.PaidPeriods <= 0 {
+		return nil
+	}
+	p, err := driver.ParsePeriod(doc, a.LastPeriod)
+	for i := int64(0); err == nil && i < a.PaidPeriods && i < max; i++ {
+		out = append(out, p)
+		p, err = driver.PeriodOf(doc, p.Start.Add(-time.Nanosecond))
+	}
+	return out
+}
+
 // cycleText describes the billing cycle.
 func cycleText(c sla.BillingCycle) string {
 	if c.Unit == sla.CycleSeconds {
@@ -480,23 +496,19 @@ func (s *consoleServer) slaPage(w http.ResponseWriter, r *http.Request, cs *cons
 	}
 	sig, sigState := signatureCheck(l, a)
 	var periods []periodRow
-	if a.LastPeriod != "" && a.PaidPeriods > 0 {
-		p, err := driver.ParsePeriod(doc, a.LastPeriod)
-		for i := int64(0); err == nil && i < a.PaidPeriods && i < consolePeriods; i++ {
-			row := periodRow{Period: p.String()}
-			if e, err := src.escrow(ctx, id, row.Period); err != nil {
-				row.Err = err.Error()
-			} else {
-				row.Escrow = e
-				if st := e.Settlement; st != nil {
-					if v, err := st.verdictRef(); err == nil {
-						row.VerdictID = v.VerdictID
-					}
+	for _, p := range paidPeriods(a, doc, consolePeriods) {
+		row := periodRow{Period: p.String()}
+		if e, err := src.escrow(ctx, id, row.Period); err != nil {
+			row.Err = err.Error()
+		} else {
+			row.Escrow = e
+			if st := e.Settlement; st != nil {
+				if v, err := st.verdictRef(); err == nil {
+					row.VerdictID = v.VerdictID
 				}
 			}
-			periods = append(periods, row)
-			p, err = driver.PeriodOf(doc, p.Start.Add(-time.Nanosecond))
 		}
+		periods = append(periods, row)
 	}
 	notice := ""
 	if done, tx := r.URL.Query().Get("done"), r.URL.Query().Get("tx"); (done == "propose" || done == "accept") && txIDText.MatchString(tx) {

@@ -37,6 +37,18 @@ type fakeConsole struct {
 	caller  identity.ID
 	// who holds the certificate and key that sign SLAs (nil: none).
 	who *fabricfake.Identity
+	// reports answers Report by period (missing: an error); reported
+	// counts the questions.
+	reports  map[string]*verdictReport
+	reported int
+}
+
+func (f *fakeConsole) Report(_ context.Context, cc verdictChaincodes, slaID, period string) (*verdictReport, error) {
+	f.reported++
+	if r, ok := f.reports[slaID+" "+period]; ok {
+		return r, nil
+	}
+	return nil, fmt.Errorf("%s.Evaluate: fake: no report of period %s of SLA %s", cc.enclave, period, slaID)
 }
 
 func (f *fakeConsole) Certificate() (*x509.Certificate, error) {
