@@ -184,14 +184,13 @@ func (s *consoleServer) reportPage(w http.ResponseWriter, r *http.Request, cs *c
 		s.fail(w, cs, http.StatusForbidden, fmt.Sprintf("You (%s) are not the %s of SLA %s: only the SLA's provider and client may read its reports.", idText(l.Caller(), ""), cs.user.Role, id))
 		return
 	}
+	// The newest paid periods that have ended: walk back from the last
+	// paid one, past those paid ahead (at most consolePeriods of them).
 	now := s.now()
 	var ended []driver.Period
-	for _, p := range paidPeriods(a, doc, a.PaidPeriods) {
-		if !p.End.After(now) {
+	for _, p := range paidPeriods(a, doc, consoleReportPeriods+consolePeriods) {
+		if !p.End.After(now) && len(ended) < consoleReportPeriods {
 			ended = append(ended, p)
-		}
-		if len(ended) == consoleReportPeriods {
-			break
 		}
 	}
 	slices.Reverse(ended)
