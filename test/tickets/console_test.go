@@ -9,6 +9,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"image/png"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -237,6 +238,37 @@ func TestConsoleBrowser(t *testing.T) {
 		}
 	}
 	screenshot(t, ctx, "client-slas")
+
+	// The client's money pages: this month's statement of the SLA (the first period's fee paid into escrow
+	// when the SLA was accepted), the period's invoice PDF, and the provider's reputation.
+	month := time.Now().UTC().Format("2006-01")
+	if err := chromedp.Do(ctx, chromedp.Navigate(clientURL+"statements?"+url.Values{"month": {month}, "sla": {s.ID}}.Encode()),
+		chromedp.WaitVisible(chromedp.ID("statement-periods"))); err != nil {
+		t.Fatalf("statement of SLA %s for %s: %v\n%s", s.ID, month, err, pageText(t, ctx))
+	}
+	text = pageText(t, ctx)
+	for _, want := range []string{"Period fee paid into escrow", s.ID, "HELD", "Closing balance"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("statement: no %q in\n%s", want, text)
+		}
+	}
+	screenshot(t, ctx, "client-statement")
+	invoice, err := chromedp.Run(ctx, chromedp.Evaluate[string](`fetch(document.querySelector('#statement-periods a[href*="/invoice?"]').href)
+		.then(r => r.arrayBuffer().then(b => r.status + " " + r.headers.get("content-type") + " " + r.headers.get("content-disposition") + " " +
+			new TextDecoder().decode(new Uint8Array(b).slice(0, 5))))`, chromedp.EvalAwaitPromise))
+	if err != nil {
+		t.Fatalf("invoice download: %v", err)
+	}
+	if !regexp.MustCompile(`^200 application/pdf attachment; filename="SLA-\d{8}-[0-9A-F]{10}\.pdf" %PDF-$`).MatchString(invoice) {
+		t.Errorf("invoice download: %q", invoice)
+	}
+	if err := chromedp.Do(ctx, chromedp.Navigate(clientURL+"reputation?"+url.Values{"provider": {s.Parties.Provider.MSPID}, "product": {s.Service.ProductID}}.Encode()), chromedp.WaitVisible(chromedp.ID("scores"))); err != nil {
+		t.Fatalf("reputation: %v\n%s", err, pageText(t, ctx))
+	}
+	if text = pageText(t, ctx); !strings.Contains(text, "Reputation of "+s.Parties.Provider.MSPID) || !strings.Contains(text, s.Service.ProductID) {
+		t.Errorf("reputation page:\n%s", text)
+	}
+	screenshot(t, ctx, "client-reputation")
 
 	ticketPath := fmt.Sprintf("tickets/%s/%s", s.ID, id)
 	if err := chromedp.Do(ctx, chromedp.Navigate(clientURL+ticketPath), chromedp.WaitVisible(chromedp.ID("timeline"))); err != nil {
