@@ -15,8 +15,6 @@ package cli
 import (
 	"context"
 	"crypto/x509"
-	"encoding/base64"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -221,48 +219,27 @@ func newProposeCommand() *cobra.Command {
 			if err != nil {
 				return fmt.Errorf("read SLA: %w", err)
 			}
-			data, nonceAdded, err := sla.WithNonce(data)
+			p, err := prepareProposal(args[0], data)
 			if err != nil {
-				return describeInvalid(args[0], err)
+				return err
 			}
-			digest, doc, err := sla.DigestOf(data)
-			if err != nil {
-				return describeInvalid(args[0], err)
-			}
+			doc, orgs := p.Doc, p.Orgs
 			s, err := connect(cmd, "provider")
 			if err != nil {
 				return err
 			}
 			defer s.Close()
-			if err := checkParty(s, "provider", doc.Parties.Provider); err != nil {
-				return fmt.Errorf("sla propose: %w", err)
-			}
-			key, err := s.Key()
-			if err != nil {
-				return err
-			}
-			sig, err := signedsla.Sign(digest, key)
-			if err != nil {
-				return err
-			}
-			orgs, err := fabnet.SLAOrgs(doc.Parties.Provider.MSPID, doc.Parties.Client.MSPID)
-			if err != nil {
-				return err
-			}
 			ctx, cancel := withTimeout(cmd)
 			defer cancel()
-			_, commit, err := s.Network.GetContract(cc).SubmitAsyncWithContext(ctx, "ProposeSLA", slaTxOptions(orgs, data, base64.StdEncoding.EncodeToString(sig))...)
-			if err == nil {
-				err = waitCommit(ctx, commit)
-			}
+			txID, err := proposeSLA(ctx, gatewayTickets{s}, cc, p)
 			if err != nil {
-				return explain(cc+".ProposeSLA", err)
+				return err
 			}
 			nonce := "kept (the document has one)"
-			if nonceAdded {
+			if p.NonceAdded {
 				nonce = "added " + doc.Nonce + " (slasa sla show " + doc.ID + " --document prints the document as proposed)"
 			}
-			res := map[string]string{"id": doc.ID, "status": "PROPOSED", "digest": hex.EncodeToString(digest[:]), "nonce": doc.Nonce, "tx_id": commit.TransactionID()}
+			res := map[string]string{"id": doc.ID, "status": "PROPOSED", "digest": p.DigestHex(), "nonce": doc.Nonce, "tx_id": txID}
 			if jsonFlag(cmd) {
 				return writeJSON(cmd.OutOrStdout(), res)
 			}
@@ -302,47 +279,18 @@ func newAcceptCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			rec, err := signedsla.Parse(a.Signed)
-			if err != nil {
-				return fmt.Errorf("SLA %s: signed record: %w", args[0], err)
-			}
-			orgs, err := a.orgs()
+			acc, err := prepareAccept(gatewayTickets{s}, a)
 			if err != nil {
 				return err
 			}
-			digest, doc, err := sla.DigestOf(rec.Document)
-			if err != nil {
-				return describeInvalid("SLA "+args[0], err)
-			}
-			if hex.EncodeToString(digest[:]) != a.Digest {
-				return fmt.Errorf("SLA %s: the stored document's digest %x differs from the recorded digest %s: not signing", args[0], digest, a.Digest)
-			}
-			if err := checkParty(s, "client", doc.Parties.Client); err != nil {
-				return fmt.Errorf("sla accept: %w", err)
-			}
-			if cert, err := signedsla.ParseCertificatePEM([]byte(rec.Provider.Certificate)); err != nil {
-				return fmt.Errorf("SLA %s: provider certificate: %w", args[0], err)
-			} else if err := signedsla.VerifyDigest(cert, digest[:], rec.Provider.Signature); err != nil {
-				return fmt.Errorf("SLA %s: the provider's signature does not verify: %w", args[0], err)
-			}
-			key, err := s.Key()
-			if err != nil {
-				return err
-			}
-			sig, err := signedsla.Sign(digest, key)
-			if err != nil {
-				return err
-			}
+			doc := acc.Doc
 			ctx, cancel := withTimeout(cmd)
 			defer cancel()
-			_, commit, err := s.Network.GetContract(cc).SubmitAsyncWithContext(ctx, "AcceptSLA", slaTxOptions(orgs, rec.Document, args[0], a.Digest, base64.StdEncoding.EncodeToString(sig))...)
-			if err == nil {
-				err = waitCommit(ctx, commit)
-			}
+			txID, err := acceptSLA(ctx, gatewayTickets{s}, cc, acc)
 			if err != nil {
-				return explain(cc+".AcceptSLA", err)
+				return err
 			}
-			res := map[string]string{"id": args[0], "status": "ACTIVE", "digest": a.Digest, "tx_id": commit.TransactionID()}
+			res := map[string]string{"id": args[0], "status": "ACTIVE", "digest": a.Digest, "tx_id": txID}
 			fields := [][2]string{{"accepted", args[0]}, {"digest", a.Digest}}
 			if _, now, err := fetchAgreement(cmd, s, cc, args[0], 0); err == nil {
 				res["period"], res["period_end"] = now.LastPeriod, now.PaidThrough

@@ -94,11 +94,7 @@ func (s *session) Certificate() (*x509.Certificate, error) {
 // (MSP ID, certificate subject and issuer, as the chaincodes compare them)
 // before anything is signed or submitted.
 func checkParty(s *session, role string, p sla.Party) error {
-	cert, err := s.Certificate()
-	if err != nil {
-		return err
-	}
-	return partyMismatch(role, p, s.MSPID, cert)
+	return signerIsParty(gatewayTickets{s}, role, p)
 }
 
 // partyMismatch explains why the certificate of mspID is not the SLA's party

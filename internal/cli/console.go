@@ -23,8 +23,10 @@ package cli
 
 import (
 	"context"
+	"crypto/ecdsa"
 	"crypto/rand"
 	"crypto/subtle"
+	"crypto/x509"
 	"encoding/base64"
 	"errors"
 	"fmt"
@@ -44,6 +46,7 @@ import (
 	"github.com/spf13/cobra"
 	"golang.org/x/crypto/bcrypt"
 
+	fpcclient "github.com/slasa/slasa/fpc/client"
 	"github.com/slasa/slasa/internal/fabnet"
 	"github.com/slasa/slasa/internal/identity"
 	"github.com/slasa/slasa/internal/opshttp"
@@ -154,6 +157,15 @@ type consoleLedger interface {
 	ticketLedger
 	// Caller is the identity (MSP ID, subject, issuer).
 	Caller() identity.ID
+	// Channel is the channel's name (qscc reads name it).
+	Channel() string
+	// Certificate and Key sign SLA proposals and acceptances on the
+	// server (slaSigner).
+	Certificate() (*x509.Certificate, error)
+	Key() (*ecdsa.PrivateKey, error)
+	// Report asks the SLA enclave for a period's verdict and report,
+	// decrypted for a party and verified as slasa verdict show does.
+	Report(ctx context.Context, cc verdictChaincodes, slaID, period string) (*verdictReport, error)
 }
 
 // gatewayConsole is the consoleLedger of a gateway session.
@@ -163,6 +175,12 @@ type gatewayConsole struct {
 }
 
 func (g gatewayConsole) Caller() identity.ID { return g.id }
+func (g gatewayConsole) Channel() string     { return g.s.Network.Name() }
+
+func (g gatewayConsole) Report(ctx context.Context, cc verdictChaincodes, slaID, period string) (*verdictReport, error) {
+	fc := fpcclient.New(g.s.Network, cc.enclave, fpcclient.WithRegistry(cc.registry))
+	return fetchVerdict(ctx, g.s, fc, cc, slaID, period)
+}
 
 // dialConsoleUser opens the gateway session of a configured user, on
 // channel when the user names none ("" for the run folder's, else slasa).
@@ -219,6 +237,9 @@ type consoleServer struct {
 	ledgers map[string]consoleLedger
 	// cc names the chaincodes.
 	agreementCC, refundCC, ticketCC string
+	// enclaveCC and registryCC name the SLA enclave and its registry
+	// (the metric chart's reports).
+	enclaveCC, registryCC string
 	// tls says whether the console is served over TLS (Secure cookies).
 	tls bool
 	// maxAge is a session's absolute lifetime.
@@ -253,6 +274,7 @@ func newConsoleServer(cfg *consoleConfig, ledgers map[string]consoleLedger, tlsO
 	}
 	s := &consoleServer{cfg: cfg, users: map[string]*consoleUser{}, ledgers: ledgers,
 		agreementCC: defaultAgreementCC, refundCC: defaultRefundCC, ticketCC: defaultTicketCC,
+		enclaveCC: defaultEnclaveCC, registryCC: fpcclient.DefaultRegistry,
 		tls: tlsOn, maxAge: 12 * time.Hour, now: time.Now, dummyHash: dummy,
 		sessions: map[string]*consoleSession{}, failures: map[string]*loginFailures{}, wallets: map[string]string{}}
 	for i := range cfg.Users {
@@ -428,6 +450,8 @@ func addConsoleCommand(root *cobra.Command) {
 	agreementCCFlag(c)
 	refundCCFlag(c)
 	ticketCCFlag(c)
+	c.Flags().String("enclave-cc", defaultEnclaveCC, "SLA enclave chaincode name (the metric chart's reports)")
+	c.Flags().String("registry-cc", fpcclient.DefaultRegistry, "enclave registry chaincode name")
 	c.AddCommand(&cobra.Command{
 		Use:   "hash-password",
 		Short: "Read a password from standard input and print its bcrypt hash for the console's configuration",
@@ -498,6 +522,7 @@ func runConsole(cmd *cobra.Command, _ []string) error {
 		return fmt.Errorf("--config %s: %w", path, err)
 	}
 	s.agreementCC, s.refundCC, s.ticketCC = get("agreement-cc"), get("refund-cc"), get("ticket-cc")
+	s.enclaveCC, s.registryCC = get("enclave-cc"), get("registry-cc")
 	s.maxAge, _ = cmd.Flags().GetDuration("session-lifetime")
 	ln, err := net.Listen("tcp", listen)
 	if err != nil {

@@ -14,6 +14,8 @@ package cli
 
 import (
 	"context"
+	"crypto/ecdsa"
+	"crypto/x509"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -595,4 +597,15 @@ func newFixtureLedger(tb testing.TB, size fixtureSize) *fixtureLedger {
 		slices.SortFunc(ts, func(a, b fixtureTicket) int { return strings.Compare(a.view.Ticket.ID, b.view.Ticket.ID) })
 	}
 	return f
+}
+
+// The fixture signs nothing and holds no enclave: the benchmarked pages
+// only read.
+func (f *fixtureLedger) Channel() string { return "slasa" }
+func (f *fixtureLedger) Certificate() (*x509.Certificate, error) {
+	return nil, errors.New("fixture: no certificate")
+}
+func (f *fixtureLedger) Key() (*ecdsa.PrivateKey, error) { return nil, errors.New("fixture: no key") }
+func (f *fixtureLedger) Report(context.Context, verdictChaincodes, string, string) (*verdictReport, error) {
+	return nil, errors.New("fixture: no enclave")
 }

@@ -33,7 +33,7 @@ import (
 var consoleAssets embed.FS
 
 // consolePages are the page templates, each with the layout.
-var consolePages = []string{"login", "error", "slas", "sla", "tickets", "ticket", "wallet", "events"}
+var consolePages = []string{"login", "error", "slas", "sla", "tickets", "ticket", "wallet", "events", "statements", "propose", "accept", "reputation", "report"}
 
 // Page sizes of the console's lists (one chaincode page per request).
 const (
@@ -86,6 +86,14 @@ func (s *consoleServer) routes() error {
 		"running": func(v *ticketView, name string) bool {
 			return v.Clock != nil && v.Clock.Target == name && !v.Clock.Paused
 		},
+		"add": func(a, b int) int { return a + b },
+		"sub": func(a, b int) int { return b - a },
+		"rate": func(part, whole int64) string {
+			if whole == 0 {
+				return "-"
+			}
+			return bps(part * 10000 / whole)
+		},
 		"units":  func(v int64) string { return fmt.Sprintf("%d (%s)", v, money(v, "")) },
 		"signed": func(v int64) string { return fmt.Sprintf("%+d", v) },
 		"query": func(kv ...string) template.URL {
@@ -135,6 +143,15 @@ func (s *consoleServer) routes() error {
 	s.handle("GET /tickets/{sla}/{ticket}", allRoles, s.ticketPage)
 	s.handle("POST /tickets/{sla}/{ticket}/{action}", allRoles, s.ticketAction)
 	s.handle("GET /wallet", allRoles, s.walletPage)
+	s.handle("GET /statements", partyRoles, s.statementsPage)
+	s.handle("GET /slas/{id}/invoice", partyRoles, s.invoiceDownload)
+	s.handle("GET /slas/{id}/report", partyRoles, s.reportPage)
+	s.handle("GET /reputation", allRoles, s.reputationPage)
+	s.handle("GET /propose", []string{roleProvider}, s.proposePage)
+	s.handleBody("POST /propose", []string{roleProvider}, maxSLAUpload, s.propose)
+	s.handleBody("POST /propose/check", []string{roleProvider}, maxSLAUpload, s.proposeCheck)
+	s.handle("GET /slas/{id}/accept", []string{roleClient}, s.acceptPage)
+	s.handle("POST /slas/{id}/accept", []string{roleClient}, s.accept)
 	s.handle("GET /events", allRoles, s.eventsPage)
 	s.handle("GET /events/stream", allRoles, s.eventStream)
 	return nil
@@ -161,6 +178,11 @@ func (s *consoleServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // session's role among roles, in that order; each refusal reads and
 // submits nothing.
 func (s *consoleServer) handle(pattern string, roles []string, h func(http.ResponseWriter, *http.Request, *consoleSession, consoleLedger)) {
+	s.handleBody(pattern, roles, 64<<10, h)
+}
+
+// handleBody is handle with a POST body of at most limit bytes.
+func (s *consoleServer) handleBody(pattern string, roles []string, limit int64, h func(http.ResponseWriter, *http.Request, *consoleSession, consoleLedger)) {
 	s.mux.HandleFunc(pattern, func(w http.ResponseWriter, r *http.Request) {
 		cs := s.session(r)
 		if cs == nil {
@@ -172,8 +194,8 @@ func (s *consoleServer) handle(pattern string, roles []string, h func(http.Respo
 			return
 		}
 		if r.Method == http.MethodPost {
-			r.Body = http.MaxBytesReader(w, r.Body, 64<<10)
-			if err := r.ParseForm(); err != nil {
+			r.Body = http.MaxBytesReader(w, r.Body, limit)
+			if err := parseBody(r); err != nil {
 				s.fail(w, cs, http.StatusBadRequest, "The form could not be read: "+err.Error())
 				return
 			}
@@ -270,7 +292,7 @@ func (a ledgerOf) EvaluateOwnOrg(ctx context.Context, cc, fn string, args ...str
 
 // source is the user's billingSource.
 func (s *consoleServer) source(l consoleLedger) *billingSource {
-	return newBillingSource(ledgerOf{l}, s.agreementCC, s.refundCC, "")
+	return newBillingSource(ledgerOf{l}, s.agreementCC, s.refundCC, l.Channel())
 }
 
 // pageContext bounds a page's ledger reads.
@@ -413,6 +435,21 @@ type periodRow struct {
 	Err       string
 }
 
+// paidPeriods are the SLA's paid billing periods, newest first, at most
+// max of them.
+func paidPeriods(a *agreementRecord, doc *sla.SLA, max int64) []driver.Period {
+	var out []driver.Period
+	if a.LastPeriod == "" || a.PaidPeriods <= 0 {
+		return nil
+	}
+	p, err := driver.ParsePeriod(doc, a.LastPeriod)
+	for i := int64(0); err == nil && i < a.PaidPeriods && i < max; i++ {
+		out = append(out, p)
+		p, err = driver.PeriodOf(doc, p.Start.Add(-time.Nanosecond))
+	}
+	return out
+}
+
 // cycleText describes the billing cycle.
 func cycleText(c sla.BillingCycle) string {
 	if c.Unit == sla.CycleSeconds {
@@ -462,29 +499,31 @@ func (s *consoleServer) slaPage(w http.ResponseWriter, r *http.Request, cs *cons
 	}
 	sig, sigState := signatureCheck(l, a)
 	var periods []periodRow
-	if a.LastPeriod != "" && a.PaidPeriods > 0 {
-		p, err := driver.ParsePeriod(doc, a.LastPeriod)
-		for i := int64(0); err == nil && i < a.PaidPeriods && i < consolePeriods; i++ {
-			row := periodRow{Period: p.String()}
-			if e, err := src.escrow(ctx, id, row.Period); err != nil {
-				row.Err = err.Error()
-			} else {
-				row.Escrow = e
-				if st := e.Settlement; st != nil {
-					if v, err := st.verdictRef(); err == nil {
-						row.VerdictID = v.VerdictID
-					}
+	for _, p := range paidPeriods(a, doc, consolePeriods) {
+		row := periodRow{Period: p.String()}
+		if e, err := src.escrow(ctx, id, row.Period); err != nil {
+			row.Err = err.Error()
+		} else {
+			row.Escrow = e
+			if st := e.Settlement; st != nil {
+				if v, err := st.verdictRef(); err == nil {
+					row.VerdictID = v.VerdictID
 				}
 			}
-			periods = append(periods, row)
-			p, err = driver.PeriodOf(doc, p.Start.Add(-time.Nanosecond))
 		}
+		periods = append(periods, row)
 	}
-	s.render(w, http.StatusOK, "sla", cs, pageData{Title: "SLA " + id, Nav: "slas", Data: map[string]any{
+	notice := ""
+	if done, tx := r.URL.Query().Get("done"), r.URL.Query().Get("tx"); (done == "propose" || done == "accept") && txIDText.MatchString(tx) {
+		notice = map[string]string{"propose": "Proposed: ProposeSLA committed (tx " + tx + "). The client accepts it on its console.",
+			"accept": "Accepted: AcceptSLA committed (tx " + tx + "); the first period's fee is in escrow."}[done]
+	}
+	s.render(w, http.StatusOK, "sla", cs, pageData{Title: "SLA " + id, Nav: "slas", Notice: notice, Data: map[string]any{
 		"A": a, "Doc": doc, "Fee": money(doc.Price.AmountMinor, doc.Price.Currency), "Cycle": cycleText(doc.Interval.BillingCycle),
 		"Metrics": metricViews(doc), "MaxCredit": bps(doc.Consequences.MaxCreditBPS), "Periods": periods,
 		"MorePeriods": a.PaidPeriods > consolePeriods, "Current": currentPeriod(a, doc, s.now()),
-		"Tickets": doc.Support != nil, "Signatures": sig, "SignatureState": sigState}})
+		"Tickets": doc.Support != nil, "Signatures": sig, "SignatureState": sigState,
+		"CanAccept": cs.user.Role == roleClient && a.Status == "PROPOSED"}})
 }
 
 // ---- tickets ----
@@ -619,6 +658,32 @@ func (s *consoleServer) ticketAction(w http.ResponseWriter, r *http.Request, cs 
 
 // ---- wallet ----
 
+// userWallet is the wallet of the signed-in user: the configured one, else
+// the one wallet the user's SLAs name for its role (looked up once, then
+// kept in memory). A vendor without a configured wallet has none: "".
+func (s *consoleServer) userWallet(ctx context.Context, cs *consoleSession, l consoleLedger, src *billingSource) (string, error) {
+	if cs.user.Wallet != "" {
+		return cs.user.Wallet, nil
+	}
+	s.mu.Lock()
+	wallet := s.wallets[cs.user.Name]
+	s.mu.Unlock()
+	if wallet != "" {
+		return wallet, nil
+	}
+	if cs.user.Role == roleVendor {
+		return "", nil
+	}
+	wallet, err := consoleWallet(ctx, l, src, cs.user.Role)
+	if err != nil {
+		return "", err
+	}
+	s.mu.Lock()
+	s.wallets[cs.user.Name] = wallet
+	s.mu.Unlock()
+	return wallet, nil
+}
+
 func (s *consoleServer) walletPage(w http.ResponseWriter, r *http.Request, cs *consoleSession, l consoleLedger) {
 	bookmark, err := bookmarkParam(r)
 	if err != nil {
@@ -628,24 +693,14 @@ func (s *consoleServer) walletPage(w http.ResponseWriter, r *http.Request, cs *c
 	ctx, cancel := pageContext(r)
 	defer cancel()
 	src := s.source(l)
-	wallet := cs.user.Wallet
-	if wallet == "" {
-		s.mu.Lock()
-		wallet = s.wallets[cs.user.Name]
-		s.mu.Unlock()
+	wallet, err := s.userWallet(ctx, cs, l, src)
+	if err != nil {
+		s.fail(w, cs, http.StatusNotFound, err.Error())
+		return
 	}
 	if wallet == "" {
-		if cs.user.Role == roleVendor {
-			s.fail(w, cs, http.StatusNotFound, "No wallet is configured for this user (the vendor is no party of an SLA): the operator sets wallet in the console's configuration.")
-			return
-		}
-		if wallet, err = consoleWallet(ctx, l, src, cs.user.Role); err != nil {
-			s.fail(w, cs, http.StatusNotFound, err.Error())
-			return
-		}
-		s.mu.Lock()
-		s.wallets[cs.user.Name] = wallet
-		s.mu.Unlock()
+		s.fail(w, cs, http.StatusNotFound, "No wallet is configured for this user (the vendor is no party of an SLA): the operator sets wallet in the console's configuration.")
+		return
 	}
 	raw, err := src.r.Evaluate(ctx, s.refundCC, "BalanceOf", wallet)
 	if err != nil {

@@ -3,6 +3,8 @@ package cli
 import (
 	"bufio"
 	"context"
+	"crypto/ecdsa"
+	"crypto/x509"
 	"encoding/hex"
 	"encoding/json"
 	"errors"
@@ -33,12 +35,41 @@ type fakeConsole struct {
 	*fakeLedger
 	tickets *fakeTickets
 	caller  identity.ID
+	// who holds the certificate and key that sign SLAs (nil: none).
+	who *fabricfake.Identity
+	// reports answers Report by period (missing: an error); reported
+	// counts the questions.
+	reports  map[string]*verdictReport
+	reported int
+}
+
+func (f *fakeConsole) Report(_ context.Context, cc verdictChaincodes, slaID, period string) (*verdictReport, error) {
+	f.reported++
+	if r, ok := f.reports[slaID+" "+period]; ok {
+		return r, nil
+	}
+	return nil, fmt.Errorf("%s.Evaluate: fake: no report of period %s of SLA %s", cc.enclave, period, slaID)
+}
+
+func (f *fakeConsole) Certificate() (*x509.Certificate, error) {
+	if f.who == nil {
+		return nil, errors.New("fake: no certificate")
+	}
+	return f.who.Cert, nil
+}
+
+func (f *fakeConsole) Key() (*ecdsa.PrivateKey, error) {
+	if f.who == nil {
+		return nil, errors.New("fake: no key")
+	}
+	return f.who.Key, nil
 }
 
 func (f *fakeConsole) MSPID() string         { return f.caller.MSPID }
 func (f *fakeConsole) Network() *fabnet.Info { return nil }
 func (f *fakeConsole) Close()                {}
 func (f *fakeConsole) Caller() identity.ID   { return f.caller }
+func (f *fakeConsole) Channel() string       { return "slasa" }
 
 func (f *fakeConsole) Evaluate(ctx context.Context, cc, fn string, args ...string) ([]byte, error) {
 	switch fn {
@@ -399,7 +430,8 @@ func TestConsoleSLAs(t *testing.T) {
 		"met when the period&#39;s value is at least 99.99%", "worse than 99.0%: credit 30% of the period&#39;s fee",
 		"every 120 seconds from the validity start", "2 periods, through 2026-12-06T10:04:00Z",
 		"<td>2026-12-06T10:02:00Z</td>\n  \n  <td>HELD (1000.00 USD)</td>", "not settled yet",
-		`<td class="breached">violated</td>`, "30% = 300.00 USD", ref.VerdictID, "tx-settle0")
+		`<td class="breached">violated</td>`, "30% = 300.00 USD", ref.VerdictID, "tx-settle0",
+		`<a href="/slas/demo-sla/invoice?period=2026-12-06T10%3A00%3A00Z">PDF</a>`)
 	if strings.Index(body, testP1) > strings.Index(body, ">"+testP0+"<") {
 		t.Errorf("periods not newest first")
 	}

@@ -21,6 +21,8 @@ package cli
 
 import (
 	"context"
+	"crypto/ecdsa"
+	"crypto/x509"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -103,6 +105,11 @@ type gatewayTickets struct{ s *session }
 func (g gatewayTickets) MSPID() string         { return g.s.MSPID }
 func (g gatewayTickets) Network() *fabnet.Info { return g.s.Info }
 func (g gatewayTickets) Close()                { g.s.Close() }
+
+// Certificate and Key are the identity's certificate and private key
+// (proposing and accepting SLAs: slaSigner).
+func (g gatewayTickets) Certificate() (*x509.Certificate, error) { return g.s.Certificate() }
+func (g gatewayTickets) Key() (*ecdsa.PrivateKey, error)         { return g.s.Key() }
 
 func (g gatewayTickets) Evaluate(ctx context.Context, cc, fn string, args ...string) ([]byte, error) {
 	return g.s.Network.GetContract(cc).EvaluateWithContext(ctx, fn, client.WithArguments(args...), client.WithEndorsingOrganizations(g.s.MSPID))

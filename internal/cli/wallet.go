@@ -12,6 +12,7 @@ package cli
 //	slasa audit                       AuditWallets + AuditEscrows pages vs GetSupply
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -405,27 +406,11 @@ func newReputationCommand() *cobra.Command {
 				return err
 			}
 			defer s.Close()
-			var sc score
-			bookmark := ""
-			for {
-				var out []byte
-				if product != "" {
-					out, err = evaluateJSON(cmd, s, cc, "GetProductScore", args[0], product, "", bookmark)
-				} else {
-					out, err = evaluateJSON(cmd, s, cc, "GetReputation", args[0], "", bookmark)
-				}
-				if err != nil {
-					return err
-				}
-				var page score
-				if err := json.Unmarshal(out, &page); err != nil {
-					return fmt.Errorf("%s: decode score: %w", cc, err)
-				}
-				sc.Provider, sc.ProductID = page.Provider, page.ProductID
-				sc.add(page)
-				if bookmark = page.Bookmark; bookmark == "" {
-					break
-				}
+			ctx, cancel := withTimeout(cmd)
+			defer cancel()
+			sc, err := readScore(ctx, gatewayReader{s}.Evaluate, cc, args[0], product)
+			if err != nil {
+				return err
 			}
 			if jsonFlag(cmd) {
 				return writeJSON(cmd.OutOrStdout(), sc)
@@ -437,6 +422,45 @@ func newReputationCommand() *cobra.Command {
 	refundCCFlag(cmd)
 	addJSONFlag(cmd)
 	return cmd
+}
+
+// maxScorePages bounds the pages of one score read.
+const maxScorePages = 10000
+
+// readScore reads a provider organization's score (GetReputation), or one
+// of its products' (GetProductScore) when product is not empty, every
+// page added up.
+func readScore(ctx context.Context, ev evaluateFunc, cc, provider, product string) (score, error) {
+	var sc score
+	bookmark := ""
+	for pages := 0; ; pages++ {
+		if pages == maxScorePages {
+			return sc, fmt.Errorf("%s: the score of %s has more than %d pages", cc, provider, maxScorePages)
+		}
+		var out []byte
+		var err error
+		if product != "" {
+			out, err = ev(ctx, cc, "GetProductScore", provider, product, "", bookmark)
+		} else {
+			out, err = ev(ctx, cc, "GetReputation", provider, "", bookmark)
+		}
+		if err != nil {
+			return sc, err
+		}
+		var page score
+		if err := json.Unmarshal(out, &page); err != nil {
+			return sc, fmt.Errorf("%s: decode score: %w", cc, err)
+		}
+		sc.Provider, sc.ProductID = page.Provider, page.ProductID
+		sc.add(page)
+		if page.Bookmark == "" {
+			return sc, nil
+		}
+		if page.Bookmark == bookmark {
+			return sc, fmt.Errorf("%s: the score's bookmark %q does not advance", cc, bookmark)
+		}
+		bookmark = page.Bookmark
+	}
 }
 
 func scoreFields(sc score) [][2]string {

@@ -6,13 +6,16 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"image/png"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -21,6 +24,8 @@ import (
 	"github.com/chromedp/chromedp"
 	"golang.org/x/crypto/bcrypt"
 
+	"github.com/slasa/slasa/internal/fabnet"
+	"github.com/slasa/slasa/sla"
 	"github.com/slasa/slasa/test/harness"
 )
 
@@ -238,6 +243,37 @@ func TestConsoleBrowser(t *testing.T) {
 	}
 	screenshot(t, ctx, "client-slas")
 
+	// The client's money pages: this month's statement of the SLA (the first period's fee paid into escrow
+	// when the SLA was accepted), the period's invoice PDF, and the provider's reputation.
+	month := time.Now().UTC().Format("2006-01")
+	if err := chromedp.Do(ctx, chromedp.Navigate(clientURL+"statements?"+url.Values{"month": {month}, "sla": {s.ID}}.Encode()),
+		chromedp.WaitVisible(chromedp.ID("statement-periods"))); err != nil {
+		t.Fatalf("statement of SLA %s for %s: %v\n%s", s.ID, month, err, pageText(t, ctx))
+	}
+	text = pageText(t, ctx)
+	for _, want := range []string{"Period fee paid into escrow", s.ID, "HELD", "Closing balance"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("statement: no %q in\n%s", want, text)
+		}
+	}
+	screenshot(t, ctx, "client-statement")
+	invoice, err := chromedp.Run(ctx, chromedp.Evaluate[string](`fetch(document.querySelector('#statement-periods a[href*="/invoice?"]').href)
+		.then(r => r.arrayBuffer().then(b => r.status + " " + r.headers.get("content-type") + " " + r.headers.get("content-disposition") + " " +
+			new TextDecoder().decode(new Uint8Array(b).slice(0, 5))))`, chromedp.EvalAwaitPromise))
+	if err != nil {
+		t.Fatalf("invoice download: %v", err)
+	}
+	if !regexp.MustCompile(`^200 application/pdf attachment; filename="SLA-\d{8}-[0-9A-F]{10}\.pdf" %PDF-$`).MatchString(invoice) {
+		t.Errorf("invoice download: %q", invoice)
+	}
+	if err := chromedp.Do(ctx, chromedp.Navigate(clientURL+"reputation?"+url.Values{"provider": {s.Parties.Provider.MSPID}, "product": {s.Service.ProductID}}.Encode()), chromedp.WaitVisible(chromedp.ID("scores"))); err != nil {
+		t.Fatalf("reputation: %v\n%s", err, pageText(t, ctx))
+	}
+	if text = pageText(t, ctx); !strings.Contains(text, "Reputation of "+s.Parties.Provider.MSPID) || !strings.Contains(text, s.Service.ProductID) {
+		t.Errorf("reputation page:\n%s", text)
+	}
+	screenshot(t, ctx, "client-reputation")
+
 	ticketPath := fmt.Sprintf("tickets/%s/%s", s.ID, id)
 	if err := chromedp.Do(ctx, chromedp.Navigate(clientURL+ticketPath), chromedp.WaitVisible(chromedp.ID("timeline"))); err != nil {
 		t.Fatal(err)
@@ -298,5 +334,120 @@ func TestConsoleBrowser(t *testing.T) {
 	last := v.Record.Timeline[len(v.Record.Timeline)-1]
 	if v.Record.Status != "acknowledged" || last.Action != "AcknowledgeTicket" || last.Role != "vendor" || last.Note != note {
 		t.Fatalf("after the browser's acknowledgement: status %s, last transition %+v", v.Record.Status, last)
+	}
+}
+
+// TestConsoleProposeAccept drives the propose and accept pages in headless Chromium on the real network:
+// the provider pastes a new SLA into ProviderOrg's console, the page's script checks it on the server as
+// it is typed, the review shows the digest, and the provider signs and proposes it; the client opens the
+// proposal in ClientOrg's console, sees what it pays, and accepts it. The ledger then holds the SLA
+// ACTIVE with the first period paid, signed by both parties' identities on the consoles' servers.
+func TestConsoleProposeAccept(t *testing.T) {
+	s, doc := telecomSLA(t)
+	for _, w := range []struct{ who, wallet string }{{"client", s.Parties.Client.Wallet}, {"provider", s.Parties.Provider.Wallet}} {
+		if _, err := nw.SubmitAndSync(w.who, "refund", "OpenAccount", w.wallet); err != nil && !strings.Contains(fabnet.ErrorText(err), "already exists") {
+			t.Fatalf("OpenAccount %s: %s", w.wallet, fabnet.ErrorText(err))
+		}
+	}
+	nw.MustSubmit(t, "issuer", "refund", "Mint", s.Parties.Client.Wallet, strconv.FormatInt(s.Price.AmountMinor*2, 10))
+
+	bin := harness.BuildCommands(t, "slasa")
+	work := t.TempDir()
+	providerURL := startConsole(t, bin, work, "ProviderOrgMSP", "pat", "provider", "provider")
+	clientURL := startConsole(t, bin, work, "ClientOrgMSP", "carol", "client", "client")
+
+	// The provider: paste, the live check, the review with the digest, then sign and propose.
+	pctx := chromium(t)
+	signIn(t, pctx, providerURL, "pat")
+	text, err := json.Marshal(string(doc))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := chromedp.Do(pctx, chromedp.Navigate(providerURL+"propose"), chromedp.WaitVisible(chromedp.ID("sla-text"))); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := chromedp.Run(pctx, chromedp.Evaluate[bool](fmt.Sprintf(`(() => { const t = document.getElementById("sla-text"); t.value = %s; t.dispatchEvent(new Event("input")); return true; })()`, text))); err != nil {
+		t.Fatal(err)
+	}
+	if err := chromedp.Do(pctx, chromedp.WaitVisible(chromedp.CSS(`#sla-check p.notice`))); err != nil {
+		t.Fatalf("the live check: %v\n%s", err, pageText(t, pctx))
+	}
+	if text := pageText(t, pctx); !strings.Contains(text, "Valid SLA "+s.ID) {
+		t.Errorf("the live check of a valid SLA:\n%s", text)
+	}
+	screenshot(t, pctx, "provider-propose")
+	if err := chromedp.Do(pctx, chromedp.Click(chromedp.CSS(`#propose-form button[type="submit"]`)), chromedp.WaitVisible(chromedp.ID("review"))); err != nil {
+		t.Fatalf("review: %v\n%s", err, pageText(t, pctx))
+	}
+	want, _, err := sla.DigestOf(doc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	shown, err := chromedp.Run(pctx, chromedp.Text(chromedp.ID("digest")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.Nonce != "" && shown != hex.EncodeToString(want[:]) {
+		t.Errorf("the review shows digest %q, the document's is %x", shown, want)
+	}
+	screenshot(t, pctx, "provider-review")
+	if err := chromedp.Do(pctx, chromedp.Click(chromedp.ID("sign")), chromedp.WaitVisible(chromedp.ID("notice"))); err != nil {
+		t.Fatalf("sign and propose: %v\n%s", err, pageText(t, pctx))
+	}
+	if text := pageText(t, pctx); !strings.Contains(text, "Proposed: ProposeSLA committed (tx ") || !strings.Contains(text, shown) {
+		t.Errorf("the SLA page after proposing:\n%s", text)
+	}
+
+	// The client's peer holds the proposal before its console reads it.
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		out, err := nw.CLI("--as", "client", "sla", "show", s.ID)
+		if err == nil && strings.Contains(out, "PROPOSED") {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("client's peer: SLA %s not proposed after 30s: %v\n%s", s.ID, err, out)
+		}
+		time.Sleep(500 * time.Millisecond)
+	}
+
+	// The client: what accepting pays, then sign and accept.
+	cctx := chromium(t)
+	signIn(t, cctx, clientURL, "carol")
+	if err := chromedp.Do(cctx, chromedp.Navigate(clientURL+"slas/"+url.PathEscape(s.ID)), chromedp.WaitVisible(chromedp.ID("accept-link")),
+		chromedp.Click(chromedp.ID("accept-link")), chromedp.WaitVisible(chromedp.ID("pays"))); err != nil {
+		t.Fatalf("accept page: %v\n%s", err, pageText(t, cctx))
+	}
+	if text := pageText(t, cctx); !strings.Contains(text, "from your wallet "+s.Parties.Client.Wallet+" into escrow") || !strings.Contains(text, shown) {
+		t.Errorf("accept page:\n%s", text)
+	}
+	screenshot(t, cctx, "client-accept")
+	if err := chromedp.Do(cctx, chromedp.Click(chromedp.ID("accept")), chromedp.WaitVisible(chromedp.ID("notice"))); err != nil {
+		t.Fatalf("accept: %v\n%s", err, pageText(t, cctx))
+	}
+	if text := pageText(t, cctx); !strings.Contains(text, "Accepted: AcceptSLA committed (tx ") {
+		t.Errorf("the SLA page after accepting:\n%s", text)
+	}
+	screenshot(t, cctx, "client-accepted")
+
+	// The ledger: active, the first period paid, both signatures over the reviewed digest.
+	out, err := nw.CLI("--as", "client", "sla", "verify", s.ID)
+	if err != nil {
+		t.Fatalf("sla verify after the consoles' propose and accept: %v\n%s", err, out)
+	}
+	out, err = nw.CLI("--as", "client", "sla", "show", s.ID, "--json")
+	if err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	var rec struct {
+		Status      string `json:"status"`
+		Digest      string `json:"digest"`
+		PaidPeriods int64  `json:"paid_periods"`
+	}
+	if err := json.Unmarshal([]byte(out), &rec); err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	if rec.Status != "ACTIVE" || rec.Digest != shown || rec.PaidPeriods != 1 {
+		t.Fatalf("after the consoles' propose and accept: %+v, want ACTIVE with digest %s and one paid period", rec, shown)
 	}
 }

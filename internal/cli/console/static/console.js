@@ -60,4 +60,59 @@ function startEvents() {
   });
 }
 
-document.addEventListener("DOMContentLoaded", () => { startCountdowns(); startEvents(); });
+// The propose form: the document is checked on the server as you type
+// (/propose/check answers every problem with its JSON path), and a chosen
+// file is read into the text area.
+function startSLACheck() {
+  const text = document.getElementById("sla-text");
+  const out = document.getElementById("sla-check");
+  if (!text || !out) { return; }
+  const form = text.form;
+  const csrf = form.querySelector("input[name=csrf]").value;
+  let timer = null, seq = 0;
+  const show = (c) => {
+    out.replaceChildren();
+    const head = document.createElement("p");
+    if (c.valid) {
+      head.className = "notice";
+      head.textContent = "Valid SLA " + c.id + (c.digest ? ", digest " + c.digest : " (a nonce is added when you check it, then its digest is shown)");
+    } else {
+      head.className = "error";
+      head.textContent = c.error ? c.error : c.problems.length + " problem(s):";
+    }
+    out.appendChild(head);
+    if (c.problems && c.problems.length) {
+      const ul = document.createElement("ul");
+      ul.className = "problems";
+      for (const p of c.problems) {
+        const li = document.createElement("li");
+        const code = document.createElement("code");
+        code.textContent = p.Path;
+        li.appendChild(code);
+        li.appendChild(document.createTextNode(": " + p.Reason));
+        ul.appendChild(li);
+      }
+      out.appendChild(ul);
+    }
+  };
+  const check = () => {
+    if (text.value.trim() === "") { out.replaceChildren(); return; }
+    const mine = ++seq;
+    fetch(text.dataset.check, {method: "POST", credentials: "same-origin",
+      body: new URLSearchParams({csrf: csrf, sla: text.value})})
+      .then((r) => r.json())
+      .then((c) => { if (mine === seq) { show(c); } })
+      .catch(() => { out.textContent = "The check could not reach the console."; });
+  };
+  text.addEventListener("input", () => { clearTimeout(timer); timer = setTimeout(check, 400); });
+  const file = document.getElementById("sla-file");
+  if (file) {
+    file.addEventListener("change", () => {
+      if (!file.files.length) { return; }
+      file.files[0].text().then((t) => { text.value = t; check(); });
+    });
+  }
+  check();
+}
+
+document.addEventListener("DOMContentLoaded", () => { startCountdowns(); startEvents(); startSLACheck(); });

@@ -1,0 +1,149 @@
+package cli
+
+// The console's reputation page: a provider organization's score over its
+// settled periods and each product's (refund GetReputation and
+// GetProductScore, every page, as `slasa reputation` reads them), with a
+// bar chart of the compliance drawn as inline SVG on the server.
+
+import (
+	"fmt"
+	"net/http"
+	"regexp"
+	"slices"
+	"strings"
+
+	"github.com/slasa/slasa/internal/identity"
+)
+
+// mspIDText and productText are what the page's provider and product
+// parameters may be.
+var (
+	mspIDText   = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$`)
+	productText = regexp.MustCompile(`^[\x21-\x7e]{1,128}$`)
+)
+
+// Geometry of the compliance chart (SVG user units).
+const (
+	chartLabelWidth = 260
+	chartBarWidth   = 400
+	chartRow        = 28
+)
+
+// scoreRow is one score of the page and its bar in the chart.
+type scoreRow struct {
+	Label      string
+	Score      score
+	Compliance string
+	// Y is the row's top in the chart, Width its bar (the compliance),
+	// Violated the violated share's bar after it.
+	Y, Width, Violated int
+	Err                string
+}
+
+// reputationData is the page's data.
+type reputationData struct {
+	Provider, Product string
+	Providers         []string
+	Rows              []scoreRow
+	ChartHeight       int
+	LabelX, BarX      int
+	BarEnd            int
+}
+
+// chartRows places the scores' bars: the compliance's share of the bar in
+// green, the violated share after it.
+func chartRows(rows []scoreRow) {
+	for i := range rows {
+		r := &rows[i]
+		r.Y = 10 + i*chartRow
+		r.Compliance = "- (no settled period)"
+		if r.Score.Periods > 0 {
+			r.Compliance = bps(r.Score.ComplianceBPS)
+			r.Width = int(r.Score.ComplianceBPS * chartBarWidth / 10000)
+			r.Violated = chartBarWidth - r.Width
+		}
+	}
+}
+
+func (s *consoleServer) reputationPage(w http.ResponseWriter, r *http.Request, cs *consoleSession, l consoleLedger) {
+	q := r.URL.Query()
+	d := &reputationData{Provider: strings.TrimSpace(q.Get("provider")), Product: strings.TrimSpace(q.Get("product")),
+		LabelX: chartLabelWidth - 8, BarX: chartLabelWidth, BarEnd: chartLabelWidth + chartBarWidth}
+	page := func(status int, msg string) {
+		s.render(w, status, "reputation", cs, pageData{Title: "Reputation", Nav: "reputation", Error: msg, Data: d})
+	}
+	if d.Provider != "" && !mspIDText.MatchString(d.Provider) {
+		page(http.StatusBadRequest, "provider: not an MSP ID (letters, digits, '.', '_' and '-', at most 128): nothing was read")
+		return
+	}
+	if d.Product != "" && !productText.MatchString(d.Product) {
+		page(http.StatusBadRequest, "product: not a product id (1 to 128 printable ASCII characters, no space): nothing was read")
+		return
+	}
+	if d.Product != "" && d.Provider == "" {
+		page(http.StatusBadRequest, "provider: a product's score needs its provider's MSP ID: nothing was read")
+		return
+	}
+	ctx, cancel := pageContext(r)
+	defer cancel()
+	caller := l.Caller()
+	// The products of the user's SLAs (one page of ListSLAs, as the SLA
+	// list reads it), by provider.
+	products := map[string][]string{}
+	if cs.user.Role != roleVendor {
+		_, pg, err := listSLAPage(ctx, l.Evaluate, s.agreementCC, cs.user.Role, caller.MSPID, identity.CommonName(caller.Subject), consoleSLAPage, "")
+		if err != nil {
+			page(http.StatusBadGateway, err.Error())
+			return
+		}
+		src := s.source(l)
+		for _, a := range pg.Records {
+			_, doc, err := src.slaRecord(ctx, a.ID)
+			if err != nil {
+				continue
+			}
+			p := a.Parties.Provider.MSPID
+			if !slices.Contains(products[p], doc.Service.ProductID) {
+				products[p] = append(products[p], doc.Service.ProductID)
+			}
+		}
+	}
+	for p := range products {
+		d.Providers = append(d.Providers, p)
+	}
+	slices.Sort(d.Providers)
+	provider := d.Provider
+	if provider == "" {
+		switch {
+		case cs.user.Role == roleProvider:
+			provider = caller.MSPID
+		case len(d.Providers) > 0:
+			provider = d.Providers[0]
+		default:
+			page(http.StatusOK, "")
+			return
+		}
+		d.Provider = provider
+	}
+	wanted := products[provider]
+	if d.Product != "" {
+		wanted = []string{d.Product}
+	}
+	slices.Sort(wanted)
+	overall, err := readScore(ctx, ledgerOf{l}.Evaluate, s.refundCC, provider, "")
+	if err != nil {
+		page(http.StatusBadGateway, err.Error())
+		return
+	}
+	rows := []scoreRow{{Label: provider + " (all products)", Score: overall}}
+	for _, p := range wanted {
+		row := scoreRow{Label: p}
+		if row.Score, err = readScore(ctx, ledgerOf{l}.Evaluate, s.refundCC, provider, p); err != nil {
+			row.Err = err.Error()
+		}
+		rows = append(rows, row)
+	}
+	chartRows(rows)
+	d.Rows, d.ChartHeight = rows, 20+len(rows)*chartRow
+	s.render(w, http.StatusOK, "reputation", cs, pageData{Title: fmt.Sprintf("Reputation of %s", provider), Nav: "reputation", Data: d})
+}
