@@ -340,6 +340,7 @@ func (s *story) published() []float64 {
 	return out
 }
 
+// renew pays period (the one after the period that has just begun) of every SLA.
 func (s *story) renew(docs [][]byte, period int) {
 	for i, doc := range docs {
 		nw.MustRenewSLA(s.t, "client", doc, s.ids[i])
@@ -430,6 +431,8 @@ func TestFaults(t *testing.T) {
 
 	// ---- Fault 1, P1: SIGKILL the Raft leader while the loggers anchor P1's windows and the monitor
 	// settles P0; a new leader is elected; the old one restarts from its data folder 20 s later.
+	sleepUntil(s.P(1).Add(500 * time.Millisecond))
+	s.renew(docs, 2)
 	sleepUntil(s.P(1).Add(3 * time.Second))
 	leader, err := nw.RaftLeader()
 	if err != nil {
@@ -458,7 +461,7 @@ func TestFaults(t *testing.T) {
 	// ---- Fault 2, P2: SIGKILL the provider's peer while P1 is ingested and settled (every anchor and
 	// every settlement needs its endorsement; it is the loggers' gateway); restart it 20 s later.
 	sleepUntil(s.P(2).Add(500 * time.Millisecond))
-	s.renew(docs, 2)
+	s.renew(docs, 3)
 	sleepUntil(s.P(2).Add(3 * time.Second))
 	before = s.published()
 	injected = time.Now()
@@ -475,8 +478,6 @@ func TestFaults(t *testing.T) {
 	// ---- Fault 3, P3: SIGKILL chaincode servers mid-run (the client's refund server, the provider's
 	// agreement server, the enclave host's slaenclave server) while P2 is ingested and settled; restart
 	// them 15 s later.
-	sleepUntil(s.P(3).Add(500 * time.Millisecond))
-	s.renew(docs, 3)
 	sleepUntil(s.P(3).Add(3 * time.Second))
 	enc := nw.Info.Chaincodes["slaenclave"]
 	var servers []string
