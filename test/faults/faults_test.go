@@ -13,7 +13,9 @@
 //     and restarted;
 //   - P3: the client's refund chaincode server, the provider's agreement
 //     server and the enclave host's slaenclave server are SIGKILLed
-//     mid-run and restarted.
+//     mid-run and restarted;
+//   - between P3 and P4: every process of the network stops and starts
+//     again from its data folders (Network.RestartAll).
 //
 // Afterwards every period's verdict equals the fault-free value (the probed
 // service fails at a scripted second of each period of one SLA only, so
@@ -55,9 +57,9 @@ func TestMain(m *testing.M) {
 
 const (
 	fee     = 100000 // examples/aws-ec2-region: the fee of one period
-	mint    = 1000000
+	mint    = 2000000
 	credit  = 30000 // one unavailable second of 60: 98.33 % < 99.0 -> 3000 bps of the fee
-	periods = 4     // P0 .. P3
+	periods = 5     // P0 .. P4
 )
 
 // ---- the probed service
@@ -358,7 +360,7 @@ func TestFaults(t *testing.T) {
 	nw.MustSubmit(t, "issuer", "refund", "Mint", "client", strconv.Itoa(mint))
 
 	// Two SLAs with 1-minute periods from M (at least 25 s away, so both are accepted before P0 starts),
-	// valid for four periods.
+	// valid for five periods.
 	M := time.Now().UTC().Truncate(time.Minute).Add(time.Minute)
 	if time.Until(M) < 25*time.Second {
 		M = M.Add(time.Minute)
@@ -478,6 +480,8 @@ func TestFaults(t *testing.T) {
 	// ---- Fault 3, P3: SIGKILL chaincode servers mid-run (the client's refund server, the provider's
 	// agreement server, the enclave host's slaenclave server) while P2 is ingested and settled; restart
 	// them 15 s later.
+	sleepUntil(s.P(3).Add(500 * time.Millisecond))
+	s.renew(docs, 4)
 	sleepUntil(s.P(3).Add(3 * time.Second))
 	enc := nw.Info.Chaincodes["slaenclave"]
 	var servers []string
@@ -503,6 +507,19 @@ func TestFaults(t *testing.T) {
 	}
 	restarted = time.Now()
 	s.recovered("chaincode servers "+strings.Join(servers, ", "), injected, restarted, before)
+
+	// ---- Fault 4, between P3 and P4: every process of the network stops (chaincode servers, peers,
+	// orderers, the shim, the IPFS node) and starts again from its data folders, as after a power cut of
+	// the site; the loggers and the monitor (other hosts) keep running and catch up by themselves.
+	sleepUntil(s.P(4).Add(-12 * time.Second))
+	before = s.published()
+	injected = time.Now()
+	down, err := nw.RestartAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("the whole network was down for %s across the start of P4 (%s)", down.Round(100*time.Millisecond), s.pname(4))
+	s.recovered("whole network restarted from disk", injected, time.Now(), before)
 
 	// ---- Every period settles with the fault-free verdict, exactly once.
 	for p := 0; p < periods; p++ {

@@ -164,3 +164,56 @@ func metricValue(url, metric, labels string) (float64, error) {
 	}
 	return sum, nil
 }
+
+// RestartAll stops every process of the network (chaincode servers, peers, orderers, the tunneling shim,
+// then the IPFS node; network/node.sh stop: SIGTERM, SIGKILL after a grace period) and starts them again
+// from the run folder (the IPFS node, the shim, the orderers, the peers, the chaincode servers, each
+// waited for), as after a power cut of the whole site. It returns how long the network was down: from
+// the first stop to the last node ready.
+func (n *Network) RestartAll() (time.Duration, error) {
+	envs, err := filepath.Glob(filepath.Join(n.runDir, "nodes", "*.env"))
+	if err != nil {
+		return 0, err
+	}
+	byKind := map[string][]string{}
+	for _, f := range envs {
+		node := strings.TrimSuffix(filepath.Base(f), ".env")
+		kind := node
+		for _, prefix := range []string{"chaincode-", "peer-", "orderer"} {
+			if strings.HasPrefix(node, prefix) {
+				kind = prefix
+			}
+		}
+		byKind[kind] = append(byKind[kind], node)
+	}
+	withIPFS := true
+	if _, err := os.Stat(filepath.Join(n.runDir, "shim-url")); err != nil {
+		withIPFS = false
+	}
+	start := time.Now()
+	for _, kind := range []string{"chaincode-", "peer-", "orderer", "shim-tunnel"} {
+		for _, node := range byKind[kind] {
+			if err := n.Node("stop", node); err != nil {
+				return 0, err
+			}
+		}
+	}
+	if withIPFS {
+		if _, err := n.repoScript("ipfs/down.sh"); err != nil {
+			return 0, err
+		}
+		if _, err := n.repoScript("ipfs/up.sh"); err != nil {
+			return 0, err
+		}
+	}
+	for _, kind := range []string{"shim-tunnel", "orderer", "peer-", "chaincode-"} {
+		for _, node := range byKind[kind] {
+			if err := n.Node("start", node); err != nil {
+				return 0, err
+			}
+		}
+	}
+	down := time.Since(start)
+	n.logf("restarted every node of the network from its run folder: down for %s", down.Round(time.Millisecond))
+	return down, nil
+}
