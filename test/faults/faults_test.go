@@ -5,6 +5,8 @@
 // 1-minute periods logged by Cloud Loggers and settled by a monitor, and
 // faults injected one after the other into that one running story:
 //
+//   - P0: the tunneling shim the enclave fetches batches through answers
+//     10 s late, then with truncated bytes, and comes back;
 //   - P1: the Raft leader orderer (found from the orderers' operations
 //     endpoints) is SIGKILLed while the loggers anchor and the monitor
 //     settles P0, and restarted from its data folder later;
@@ -27,8 +29,10 @@
 package faults
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"os"
@@ -107,6 +111,102 @@ func (s *service) outage(at time.Time, paths ...string) {
 	}
 }
 
+// ---- the faulty shim
+
+// faultyShim listens on the network shim's address in front of a real shim (upstream) and serves its
+// batches 10 s late (mode "slow") or cut to half their length (mode "truncate").
+type faultyShim struct {
+	mu       sync.Mutex
+	mode     string
+	served   map[string]int
+	upstream string
+	srv      *http.Server
+	addr     string
+	t        *testing.T
+}
+
+func (f *faultyShim) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	f.mu.Lock()
+	mode := f.mode
+	f.mu.Unlock()
+	batch := strings.HasPrefix(r.URL.Path, "/v1/batches/")
+	if batch && mode == "slow" {
+		time.Sleep(10 * time.Second)
+	}
+	resp, err := http.Get(f.upstream + r.URL.RequestURI())
+	if err != nil {
+		http.Error(w, err.Error(), http.StatusBadGateway)
+		return
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if batch && resp.StatusCode == http.StatusOK {
+		if mode == "truncate" {
+			body = body[:len(body)/2]
+		}
+		f.mu.Lock()
+		f.served[mode]++
+		f.mu.Unlock()
+	}
+	w.Header().Set("Content-Length", strconv.Itoa(len(body)))
+	w.WriteHeader(resp.StatusCode)
+	_, _ = w.Write(body)
+}
+
+func (f *faultyShim) serve(t *testing.T, addr string) {
+	t.Helper()
+	var ln net.Listener
+	var err error
+	for i := 0; i < 100; i++ { // the stopped shim's port may take a moment to free
+		if ln, err = net.Listen("tcp", addr); err == nil {
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.t, f.addr = t, addr
+	f.srv = &http.Server{Handler: f}
+	go f.srv.Serve(ln)
+	t.Cleanup(func() { f.srv.Close() })
+}
+
+func (f *faultyShim) setMode(m string) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.mode = m
+}
+
+// waitServed waits until the proxy has served n batches in mode m, or until deadline.
+func (f *faultyShim) waitServed(m string, n int, deadline time.Time) {
+	for f.count(m) < n && time.Now().Before(deadline) {
+		time.Sleep(200 * time.Millisecond)
+	}
+}
+
+func (f *faultyShim) count(m string) int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.served[m]
+}
+
+// close stops the proxy, waits out the requests it is serving and for its port to be free.
+func (f *faultyShim) close() {
+	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	_ = f.srv.Shutdown(ctx)
+	for i := 0; i < 100; i++ {
+		ln, err := net.Listen("tcp", f.addr)
+		if err == nil {
+			ln.Close()
+			return
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	f.t.Fatalf("%s stays busy", f.addr)
+}
+
 // ---- the services under test
 
 type proc struct {
@@ -176,6 +276,26 @@ func (p *proc) metric(name, labels string) float64 {
 		return -1
 	}
 	return v
+}
+
+func waitHealthy(t *testing.T, p *proc) {
+	t.Helper()
+	for i := 0; i < 150; i++ {
+		if p.healthy() {
+			return
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	t.Fatalf("%s not healthy", p.name)
+}
+
+func readFile(t *testing.T, path string) string {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
 }
 
 func freeAddr(t *testing.T) string {
@@ -293,19 +413,20 @@ func (s *story) wantCredit(sla int) int64 {
 	return 0
 }
 
-// recovered waits until every service is healthy and has moved on since the node came back at restarted:
-// each logger published a batch more than it had then and is at most one window behind, the monitor is
-// healthy with its event stream connected. It logs the recovery times from the fault and from the restart.
-func (s *story) recovered(fault string, injected, restarted time.Time, published []float64) {
+// recovered waits until every service is healthy and has moved on since before (taken when the fault was
+// injected): each logger published a batch more than it had then and is at most one window behind, the
+// monitor is healthy and had the enclave ingest a batch more. It logs the recovery times from the fault and from the restart.
+func (s *story) recovered(fault string, injected, restarted time.Time, before progress) {
 	t := s.t
 	t.Helper()
 	deadline := restarted.Add(3 * time.Minute)
 	for {
-		ok := s.mon.alive() && s.mon.healthy() && s.mon.metric("monitor_event_block", "") > 0
+		ok := s.mon.alive() && s.mon.healthy() && s.mon.metric("monitor_event_block", "") > 0 &&
+			s.mon.metric("monitor_batches_ingested_total", "") > before.ingested
 		for i, lg := range s.loggers {
 			label := `sla="` + s.ids[i] + `"`
 			ok = ok && lg.alive() && lg.healthy() &&
-				lg.metric("logger_batches_published_total", label) > published[i] &&
+				lg.metric("logger_batches_published_total", label) > before.published[i] &&
 				lg.metric("logger_windows_behind", label) <= 1
 		}
 		if ok {
@@ -326,18 +447,27 @@ func (s *story) recovered(fault string, injected, restarted time.Time, published
 		fault, now.Sub(injected).Round(100*time.Millisecond), now.Sub(restarted).Round(100*time.Millisecond))
 }
 
-func (s *story) published() []float64 {
-	out := make([]float64, len(s.loggers))
-	for i, lg := range s.loggers {
+// progress is what the services have done so far: the batches each logger published, the batches the
+// monitor had the enclave ingest.
+type progress struct {
+	published []float64
+	ingested  float64
+}
+
+func (s *story) progress() progress {
+	read := func(p *proc, name, labels string) float64 {
 		for try := 0; try < 20; try++ {
-			if out[i] = lg.metric("logger_batches_published_total", `sla="`+s.ids[i]+`"`); out[i] >= 0 {
-				break
+			if v := p.metric(name, labels); v >= 0 {
+				return v
 			}
 			time.Sleep(250 * time.Millisecond)
 		}
-		if out[i] < 0 {
-			s.t.Fatalf("%s serves no logger_batches_published_total", lg.name)
-		}
+		s.t.Fatalf("%s serves no %s{%s}", p.name, name, labels)
+		return 0
+	}
+	out := progress{ingested: read(s.mon, "monitor_batches_ingested_total", "")}
+	for i, lg := range s.loggers {
+		out.published = append(out.published, read(lg, "logger_batches_published_total", `sla="`+s.ids[i]+`"`))
 	}
 	return out
 }
@@ -352,7 +482,7 @@ func (s *story) renew(docs [][]byte, period int) {
 
 func TestFaults(t *testing.T) {
 	run := nw.RunDir()
-	bins := harness.BuildCommands(t, "cloud-logger", "slasa-monitor")
+	bins := harness.BuildCommands(t, "cloud-logger", "slasa-monitor", "shim-tunnel")
 	work := t.TempDir()
 
 	nw.MustSubmit(t, "client", "refund", "OpenAccount", "client")
@@ -431,6 +561,37 @@ func TestFaults(t *testing.T) {
 	}
 	s.renew(docs, 1)
 
+	// ---- Fault 6, P0: the tunneling shim the enclave fetches batches through answers slowly (10 s per
+	// batch), then with truncated bytes, while P0's batches are ingested; then the real shim returns.
+	shimAddr := strings.TrimPrefix(strings.TrimSpace(readFile(t, filepath.Join(run, "shim-url"))), "http://")
+	before := s.progress()
+	injected := time.Now()
+	if err := nw.Node("stop", "shim-tunnel"); err != nil {
+		t.Fatal(err)
+	}
+	upAddr := freeAddr(t)
+	realShim := &proc{t: t, name: "shim-tunnel (behind the faulty proxy)", bin: filepath.Join(bins, "shim-tunnel"), log: filepath.Join(work, "shim.log"),
+		ops: "http://" + upAddr, args: []string{"-listen", upAddr, "-ipfs-api-file", filepath.Join(run, "ipfs", "api")}}
+	realShim.start()
+	t.Cleanup(realShim.kill)
+	waitHealthy(t, realShim)
+	proxy := &faultyShim{upstream: "http://" + upAddr, mode: "slow", served: map[string]int{}}
+	proxy.serve(t, shimAddr)
+	proxy.waitServed("slow", 1, M.Add(40*time.Second))
+	proxy.setMode("truncate")
+	proxy.waitServed("truncate", 2, M.Add(58*time.Second))
+	slow, truncated := proxy.count("slow"), proxy.count("truncate")
+	proxy.close()
+	realShim.kill()
+	if err := nw.Node("start", "shim-tunnel"); err != nil {
+		t.Fatal(err)
+	}
+	if slow == 0 || truncated == 0 {
+		t.Fatalf("the faulty shim served %d batches slowly and %d truncated: the fault did not hit ingestion", slow, truncated)
+	}
+	t.Logf("the faulty shim served %d batches 10 s late and %d truncated", slow, truncated)
+	s.recovered("slow, then truncating shim", injected, time.Now(), before)
+
 	// ---- Fault 1, P1: SIGKILL the Raft leader while the loggers anchor P1's windows and the monitor
 	// settles P0; a new leader is elected; the old one restarts from its data folder 20 s later.
 	sleepUntil(s.P(1).Add(500 * time.Millisecond))
@@ -440,8 +601,8 @@ func TestFaults(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	before := s.published()
-	injected := time.Now()
+	before = s.progress()
+	injected = time.Now()
 	if err := nw.KillNode(leader); err != nil {
 		t.Fatal(err)
 	}
@@ -465,7 +626,7 @@ func TestFaults(t *testing.T) {
 	sleepUntil(s.P(2).Add(500 * time.Millisecond))
 	s.renew(docs, 3)
 	sleepUntil(s.P(2).Add(3 * time.Second))
-	before = s.published()
+	before = s.progress()
 	injected = time.Now()
 	if err := nw.KillNode("peer-provider"); err != nil {
 		t.Fatal(err)
@@ -492,7 +653,7 @@ func TestFaults(t *testing.T) {
 		}
 		servers = append(servers, srv.Node)
 	}
-	before = s.published()
+	before = s.progress()
 	injected = time.Now()
 	for _, node := range servers {
 		if err := nw.KillNode(node); err != nil {
@@ -512,7 +673,7 @@ func TestFaults(t *testing.T) {
 	// orderers, the shim, the IPFS node) and starts again from its data folders, as after a power cut of
 	// the site; the loggers and the monitor (other hosts) keep running and catch up by themselves.
 	sleepUntil(s.P(4).Add(-12 * time.Second))
-	before = s.published()
+	before = s.progress()
 	injected = time.Now()
 	down, err := nw.RestartAll()
 	if err != nil {
