@@ -17,7 +17,13 @@
 //     server and the enclave host's slaenclave server are SIGKILLed
 //     mid-run and restarted;
 //   - between P3 and P4: every process of the network stops and starts
-//     again from its data folders (Network.RestartAll).
+//     again from its data folders (Network.RestartAll);
+//   - the whole of P1: SLA B's logger's clock is 2 minutes off the probed
+//     service's (the service's Date headers are 2 minutes behind, the one
+//     way a test can move a clock relative to the logger's without root):
+//     the logger reports it (health check clock, logger_clock_offset_seconds);
+//     its samples keep the right times here, so the verdicts stay the
+//     fault-free ones.
 //
 // Afterwards every period's verdict equals the fault-free value (the probed
 // service fails at a scripted second of each period of one SLA only, so
@@ -38,6 +44,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -71,14 +78,15 @@ const (
 // service serves /<sla>/<zone>; a request for a path and sample second in
 // fail answers 503. It records every sample time per path.
 type service struct {
-	mu   sync.Mutex
-	fail map[string]bool // "<path> <sample time>"
-	srv  *http.Server
-	url  string
+	mu    sync.Mutex
+	fail  map[string]bool          // "<path> <sample time>"
+	shift map[string]time.Duration // path prefix -> offset of the Date header from the real clock
+	srv   *http.Server
+	url   string
 }
 
 func newService(t *testing.T) *service {
-	s := &service{fail: map[string]bool{}}
+	s := &service{fail: map[string]bool{}, shift: map[string]time.Duration{}}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
@@ -94,12 +102,27 @@ func (s *service) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	at, err := time.Parse("2006-01-02T15:04:05.000Z", r.Header.Get(logger.SampleTimeHeader))
 	s.mu.Lock()
 	fail := err == nil && s.fail[r.URL.Path+" "+at.Format(time.RFC3339)]
+	for prefix, d := range s.shift {
+		if strings.HasPrefix(r.URL.Path, prefix) {
+			// The logger compares its clock with the Date header: a service clock 2 minutes behind is,
+			// to the logger, its own host's clock 2 minutes ahead.
+			w.Header().Set("Date", time.Now().Add(d).UTC().Format(http.TimeFormat))
+		}
+	}
 	s.mu.Unlock()
 	if fail {
 		http.Error(w, "injected outage", http.StatusServiceUnavailable)
 		return
 	}
 	fmt.Fprintln(w, "ok")
+}
+
+// shiftDate sets the Date header of the answers to paths under prefix d away from the real clock (0: the
+// real clock).
+func (s *service) shiftDate(prefix string, d time.Duration) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.shift[prefix] = d
 }
 
 // outage makes the samples of the paths taken at second at fail.
@@ -261,13 +284,42 @@ func (p *proc) alive() bool {
 }
 
 func (p *proc) healthy() bool {
+	status, _ := p.health()
+	return status == http.StatusOK
+}
+
+// health returns the status of GET /healthz and the reasons of a degraded answer (0 when it does not answer).
+func (p *proc) health() (int, []string) {
 	c := http.Client{Timeout: 3 * time.Second}
 	resp, err := c.Get(p.ops + "/healthz")
 	if err != nil {
+		return 0, nil
+	}
+	defer resp.Body.Close()
+	var h struct {
+		Reasons []string `json:"reasons"`
+	}
+	_ = json.NewDecoder(resp.Body).Decode(&h)
+	return resp.StatusCode, h.Reasons
+}
+
+// healthyBut reports whether /healthz is 200, or degraded only by the checks named in but (the clock fault
+// keeps one logger's clock check degraded while other faults run).
+func (p *proc) healthyBut(but ...string) bool {
+	status, reasons := p.health()
+	if status == http.StatusOK {
+		return true
+	}
+	if status != http.StatusServiceUnavailable || len(reasons) == 0 {
 		return false
 	}
-	resp.Body.Close()
-	return resp.StatusCode == http.StatusOK
+	for _, r := range reasons {
+		name, _, _ := strings.Cut(r, ":")
+		if !slices.Contains(but, name) {
+			return false
+		}
+	}
+	return true
 }
 
 func (p *proc) metric(name, labels string) float64 {
@@ -425,7 +477,7 @@ func (s *story) recovered(fault string, injected, restarted time.Time, before pr
 			s.mon.metric("monitor_batches_ingested_total", "") > before.ingested
 		for i, lg := range s.loggers {
 			label := `sla="` + s.ids[i] + `"`
-			ok = ok && lg.alive() && lg.healthy() &&
+			ok = ok && lg.alive() && lg.healthyBut("clock") &&
 				lg.metric("logger_batches_published_total", label) > before.published[i] &&
 				lg.metric("logger_windows_behind", label) <= 1
 		}
@@ -596,6 +648,9 @@ func TestFaults(t *testing.T) {
 	// settles P0; a new leader is elected; the old one restarts from its data folder 20 s later.
 	sleepUntil(s.P(1).Add(500 * time.Millisecond))
 	s.renew(docs, 2)
+	// Fault 5, the whole of P1: SLA B's logger's clock is 2 minutes off the probed services' clocks.
+	svc.shiftDate("/b/", -2*time.Minute)
+	clockFault := time.Now()
 	sleepUntil(s.P(1).Add(3 * time.Second))
 	leader, err := nw.RaftLeader()
 	if err != nil {
@@ -621,9 +676,26 @@ func TestFaults(t *testing.T) {
 	}
 	s.recovered("raft leader "+leader, injected, restarted, before)
 
+	// ---- Fault 5, detected and reported: SLA B's logger is degraded by its clock check, with the offset and
+	// its direction, and its gauge reads -120 s; SLA A's logger, whose service agrees with its clock, is not.
+	sleepUntil(s.P(1).Add(45 * time.Second))
+	status, reasons := s.loggers[1].health()
+	wantReason := "clock: the logger's clock is 2m0s ahead of the probed services' clocks"
+	if status != http.StatusServiceUnavailable || len(reasons) != 1 || !strings.HasPrefix(reasons[0], wantReason) {
+		t.Errorf("logger B with its clock 2 minutes off: /healthz %d %q, want 503 with %q...", status, reasons, wantReason)
+	}
+	if off := s.loggers[1].metric("logger_clock_offset_seconds", ""); off < -121 || off > -119 {
+		t.Errorf("logger B: logger_clock_offset_seconds %v, want -120", off)
+	}
+	if off := s.loggers[0].metric("logger_clock_offset_seconds", ""); off < -2 || off > 2 || !s.loggers[0].healthy() {
+		t.Errorf("logger A: logger_clock_offset_seconds %v, healthy %v; want about 0 and healthy", off, s.loggers[0].healthy())
+	}
+	t.Logf("clock fault since %s: logger B reports %q", clockFault.Format(time.RFC3339), reasons)
+
 	// ---- Fault 2, P2: SIGKILL the provider's peer while P1 is ingested and settled (every anchor and
 	// every settlement needs its endorsement; it is the loggers' gateway); restart it 20 s later.
 	sleepUntil(s.P(2).Add(500 * time.Millisecond))
+	svc.shiftDate("/b/", 0) // the clock is set right again: the check heals within the latest responses
 	s.renew(docs, 3)
 	sleepUntil(s.P(2).Add(3 * time.Second))
 	before = s.progress()
