@@ -541,10 +541,10 @@ func TestFaults(t *testing.T) {
 	nw.MustSubmit(t, "provider", "refund", "OpenAccount", "provider")
 	nw.MustSubmit(t, "issuer", "refund", "Mint", "client", strconv.Itoa(mint))
 
-	// Two SLAs with 1-minute periods from M (at least 25 s away, so both are accepted before P0 starts),
-	// valid for five periods.
+	// Two SLAs with 1-minute periods from M (at least 45 s away, so both are proposed and accepted before P0
+	// starts: AcceptSLA pays the first period not started), valid for five periods.
 	M := time.Now().UTC().Truncate(time.Minute).Add(time.Minute)
-	if time.Until(M) < 25*time.Second {
+	if time.Until(M) < 45*time.Second {
 		M = M.Add(time.Minute)
 	}
 	s := &story{t: t, M: M}
@@ -633,6 +633,7 @@ func TestFaults(t *testing.T) {
 	proxy.setMode("truncate")
 	proxy.waitServed("truncate", 2, M.Add(58*time.Second))
 	slow, truncated := proxy.count("slow"), proxy.count("truncate")
+	before = s.progress() // recovery from here: the enclave must ingest through the real shim again
 	proxy.close()
 	realShim.kill()
 	if err := nw.Node("start", "shim-tunnel"); err != nil {
@@ -642,7 +643,7 @@ func TestFaults(t *testing.T) {
 		t.Fatalf("the faulty shim served %d batches slowly and %d truncated: the fault did not hit ingestion", slow, truncated)
 	}
 	t.Logf("the faulty shim served %d batches 10 s late and %d truncated", slow, truncated)
-	s.recovered("slow, then truncating shim", injected, time.Now(), before)
+	s.recovered("slow, then truncating shim (recovery from the real shim's return)", injected, time.Now(), before)
 
 	// ---- Fault 1, P1: SIGKILL the Raft leader while the loggers anchor P1's windows and the monitor
 	// settles P0; a new leader is elected; the old one restarts from its data folder 20 s later.

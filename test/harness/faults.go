@@ -39,7 +39,7 @@ func (n *Network) KillNode(node string) error {
 	if err != nil {
 		return fmt.Errorf("kill %s: process %d is not running: %w", node, pid, err)
 	}
-	if n.Info != nil && !strings.HasPrefix(exe, n.Info.BinDir+string(os.PathSeparator)) && !strings.HasPrefix(exe, n.runDir+string(os.PathSeparator)) {
+	if n.Info != nil && !under(exe, n.Info.BinDir) && !under(exe, n.runDir) {
 		return fmt.Errorf("kill %s: process %d runs %s, not a program of this network", node, pid, exe)
 	}
 	if err := syscall.Kill(pid, syscall.SIGKILL); err != nil {
@@ -53,6 +53,14 @@ func (n *Network) KillNode(node string) error {
 		time.Sleep(100 * time.Millisecond)
 	}
 	return fmt.Errorf("kill %s: process %d still exists 10 s after SIGKILL", node, pid)
+}
+
+// under reports whether path is inside dir, symbolic links of dir resolved (/proc/PID/exe is a resolved path).
+func under(path, dir string) bool {
+	if d, err := filepath.EvalSymlinks(dir); err == nil {
+		dir = d
+	}
+	return strings.HasPrefix(path, dir+string(os.PathSeparator))
 }
 
 // OrdererNode is the node name (for Node and KillNode) of an orderer of
