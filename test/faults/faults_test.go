@@ -28,7 +28,7 @@
 // Afterwards every period's verdict equals the fault-free value (the probed
 // service fails at a scripted second of each period of one SLA only, so
 // the credit of every period is known in advance), each period is settled
-// exactly once, the money adds up (the issuer's audit: wallets + escrow +
+// exactly once (a replay of its signed verdict is refused), the money adds up (the issuer's audit: wallets + escrow +
 // holds = minted, and the exact balances), and the loggers and the monitor
 // recovered by themselves (their /healthz and metrics); each recovery time
 // is logged.
@@ -37,6 +37,7 @@ package faults
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -51,6 +52,10 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/hyperledger/fabric-protos-go-apiv2/common"
+	"github.com/hyperledger/fabric-protos-go-apiv2/peer"
+	"google.golang.org/protobuf/proto"
 
 	"github.com/slasa/slasa/internal/fabnet"
 	"github.com/slasa/slasa/logger"
@@ -420,6 +425,32 @@ func balance(t *testing.T, account string) int64 {
 	return b.Balance
 }
 
+// settledVerdict returns the argument of the SettleVerdict transaction txID (the signed verdict JSON), read
+// back from the ledger with qscc's GetTransactionByID.
+func settledVerdict(t *testing.T, txID string) string {
+	t.Helper()
+	raw := nw.MustEvaluate(t, "client", "qscc", "GetTransactionByID", nw.Info.Channel, txID)
+	var pt peer.ProcessedTransaction
+	var pl common.Payload
+	var tx peer.Transaction
+	if err := errors.Join(proto.Unmarshal(raw, &pt), proto.Unmarshal(pt.GetTransactionEnvelope().GetPayload(), &pl),
+		proto.Unmarshal(pl.GetData(), &tx)); err != nil || len(tx.GetActions()) != 1 {
+		t.Fatalf("transaction %s: %v (%d actions)", txID, err, len(tx.GetActions()))
+	}
+	var cap peer.ChaincodeActionPayload
+	var cpp peer.ChaincodeProposalPayload
+	var cis peer.ChaincodeInvocationSpec
+	if err := errors.Join(proto.Unmarshal(tx.GetActions()[0].GetPayload(), &cap), proto.Unmarshal(cap.GetChaincodeProposalPayload(), &cpp),
+		proto.Unmarshal(cpp.GetInput(), &cis)); err != nil {
+		t.Fatalf("transaction %s: %v", txID, err)
+	}
+	args := cis.GetChaincodeSpec().GetInput().GetArgs()
+	if len(args) != 2 || string(args[0]) != "SettleVerdict" {
+		t.Fatalf("transaction %s is not a SettleVerdict: %d arguments", txID, len(args))
+	}
+	return string(args[1])
+}
+
 // auditT is the part of `slasa audit --json` the test reads.
 type auditT struct {
 	Balances   int64    `json:"balances"`
@@ -616,7 +647,6 @@ func TestFaults(t *testing.T) {
 	// ---- Fault 6, P0: the tunneling shim the enclave fetches batches through answers slowly (10 s per
 	// batch), then with truncated bytes, while P0's batches are ingested; then the real shim returns.
 	shimAddr := strings.TrimPrefix(strings.TrimSpace(readFile(t, filepath.Join(run, "shim-url"))), "http://")
-	before := s.progress()
 	injected := time.Now()
 	if err := nw.Node("stop", "shim-tunnel"); err != nil {
 		t.Fatal(err)
@@ -633,7 +663,7 @@ func TestFaults(t *testing.T) {
 	proxy.setMode("truncate")
 	proxy.waitServed("truncate", 2, M.Add(58*time.Second))
 	slow, truncated := proxy.count("slow"), proxy.count("truncate")
-	before = s.progress() // recovery from here: the enclave must ingest through the real shim again
+	before := s.progress() // recovery from here: the enclave must ingest through the real shim again
 	proxy.close()
 	realShim.kill()
 	if err := nw.Node("start", "shim-tunnel"); err != nil {
@@ -767,6 +797,22 @@ func TestFaults(t *testing.T) {
 			}
 			if st.SettledAt < e.PeriodEnd {
 				t.Errorf("P%d of %s (ending %s) settled at %s, before its end", p, id, e.PeriodEnd, st.SettledAt)
+			}
+		}
+	}
+	// A second SettleVerdict of a settled period is refused: the signed verdict of each settlement, read back
+	// from its transaction on the ledger, submitted again.
+	for p := 0; p < periods; p++ {
+		for _, id := range s.ids {
+			e, err := escrow(t, id, s.pname(p))
+			if err != nil {
+				t.Fatal(err)
+			}
+			v := settledVerdict(t, e.Settlement.TxID)
+			_, err = nw.SubmitAndSync("client", "refund", "SettleVerdict", v)
+			want := fmt.Sprintf("verdict.period: period %s of SLA %q is already settled (tx %s)", s.pname(p), id, e.Settlement.TxID)
+			if err == nil || !strings.Contains(fabnet.ErrorText(err), want) {
+				t.Errorf("P%d of %s settled again: %v, want %q", p, id, fabnet.ErrorText(err), want)
 			}
 		}
 	}
