@@ -497,12 +497,13 @@ func (s *story) wantCredit(sla int) int64 {
 	return 0
 }
 
-// recovered waits until every service is healthy and has moved on since before (taken when the fault was
-// injected): each logger published a batch more than it had then and is at most one window behind, the
-// monitor is healthy and had the enclave ingest a batch more. It logs the recovery times from the fault and from the restart.
-func (s *story) recovered(fault string, injected, restarted time.Time, before progress) {
+// recovered waits until every service is healthy and has moved on since the faulty node came back (it is
+// called right after): each logger published a batch more than it had then and is at most one window
+// behind, the monitor is healthy and had the enclave ingest a batch more. It logs the recovery times from the fault and from the restart.
+func (s *story) recovered(fault string, injected, restarted time.Time) {
 	t := s.t
 	t.Helper()
+	before := s.progress()
 	deadline := restarted.Add(3 * time.Minute)
 	for {
 		ok := s.mon.alive() && s.mon.healthy() && s.mon.metric("monitor_event_block", "") > 0 &&
@@ -664,7 +665,6 @@ func TestFaults(t *testing.T) {
 	proxy.setMode("truncate")
 	proxy.waitServed("truncate", 2, M.Add(58*time.Second))
 	slow, truncated := proxy.count("slow"), proxy.count("truncate")
-	before := s.progress() // recovery from here: the enclave must ingest through the real shim again
 	proxy.close()
 	realShim.kill()
 	if err := nw.Node("start", "shim-tunnel"); err != nil {
@@ -674,7 +674,7 @@ func TestFaults(t *testing.T) {
 		t.Fatalf("the faulty shim served %d batches slowly and %d truncated: the fault did not hit ingestion", slow, truncated)
 	}
 	t.Logf("the faulty shim served %d batches 10 s late and %d truncated", slow, truncated)
-	s.recovered("slow, then truncating shim (recovery from the real shim's return)", injected, time.Now(), before)
+	s.recovered("slow, then truncating shim (recovery from the real shim's return)", injected, time.Now())
 
 	// ---- Fault 1, P1: SIGKILL the Raft leader while the loggers anchor P1's windows and the monitor
 	// settles P0; a new leader is elected; the old one restarts from its data folder 20 s later.
@@ -688,7 +688,6 @@ func TestFaults(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	before = s.progress()
 	injected = time.Now()
 	if err := nw.KillNode(leader); err != nil {
 		t.Fatal(err)
@@ -706,7 +705,7 @@ func TestFaults(t *testing.T) {
 	if _, err := nw.WaitRaftLeader("", time.Minute); err != nil {
 		t.Fatal(err)
 	}
-	s.recovered("raft leader "+leader, injected, restarted, before)
+	s.recovered("raft leader "+leader, injected, restarted)
 
 	// ---- Fault 5, detected and reported: SLA B's logger is degraded by its clock check, with the offset and
 	// its direction, and its gauge reads -120 s; SLA A's logger, whose service agrees with its clock, is not.
@@ -730,7 +729,6 @@ func TestFaults(t *testing.T) {
 	svc.shiftDate("/b/", 0) // the clock is set right again: the check heals within the latest responses
 	s.renew(docs, 3)
 	sleepUntil(s.P(2).Add(3 * time.Second))
-	before = s.progress()
 	injected = time.Now()
 	if err := nw.KillNode("peer-provider"); err != nil {
 		t.Fatal(err)
@@ -740,7 +738,7 @@ func TestFaults(t *testing.T) {
 		t.Fatal(err)
 	}
 	restarted = time.Now()
-	s.recovered("provider's peer", injected, restarted, before)
+	s.recovered("provider's peer", injected, restarted)
 
 	// ---- Fault 3, P3: SIGKILL chaincode servers mid-run (the client's refund server, the provider's
 	// agreement server, the enclave host's slaenclave server) while P2 is ingested and settled; restart
@@ -757,7 +755,6 @@ func TestFaults(t *testing.T) {
 		}
 		servers = append(servers, srv.Node)
 	}
-	before = s.progress()
 	injected = time.Now()
 	for _, node := range servers {
 		if err := nw.KillNode(node); err != nil {
@@ -771,20 +768,19 @@ func TestFaults(t *testing.T) {
 		}
 	}
 	restarted = time.Now()
-	s.recovered("chaincode servers "+strings.Join(servers, ", "), injected, restarted, before)
+	s.recovered("chaincode servers "+strings.Join(servers, ", "), injected, restarted)
 
 	// ---- Fault 4, between P3 and P4: every process of the network stops (chaincode servers, peers,
 	// orderers, the shim, the IPFS node) and starts again from its data folders, as after a power cut of
 	// the site; the loggers and the monitor (other hosts) keep running and catch up by themselves.
 	sleepUntil(s.P(4).Add(-12 * time.Second))
-	before = s.progress()
 	injected = time.Now()
 	down, err := nw.RestartAll()
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Logf("the whole network was down for %s across the start of P4 (%s)", down.Round(100*time.Millisecond), s.pname(4))
-	s.recovered("whole network restarted from disk", injected, time.Now(), before)
+	s.recovered("whole network restarted from disk", injected, time.Now())
 
 	// ---- Every period settles with the fault-free verdict, exactly once.
 	for p := 0; p < periods; p++ {
