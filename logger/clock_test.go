@@ -25,7 +25,7 @@ func TestClockCheck(t *testing.T) {
 	// Two services 2 minutes ahead of the logger: not enough responses to judge.
 	c.Observe(sent, received, date(2*time.Minute))
 	c.Observe(sent, received, date(2*time.Minute))
-	c.Observe(sent, received, "")         // no Date header: ignored
+	c.Observe(sent, received, "")          // no Date header: ignored
 	c.Observe(sent, received, "yesterday") // malformed: ignored
 	if off, n := c.Offset(); n != 2 || off != 2*time.Minute {
 		t.Fatalf("Offset = %v, %d", off, n)
