@@ -79,8 +79,12 @@ type ProberConfig struct {
 	// Timeout bounds one probe request; zero means the sampling period.
 	// Keep it below the publisher's cut delay.
 	Timeout time.Duration
-	// Client makes the requests; nil means a client with Timeout.
+	// Client makes the requests; nil means a client with Timeout (whose
+	// responses Clock observes, when set).
 	Client *http.Client
+	// Clock, when set, compares the logger's clock with the Date header of
+	// every response of the default client.
+	Clock *ClockCheck
 	// OK decides whether a response status counts as ok; nil means 2xx.
 	OK func(status int) bool
 	// Sink receives each record line (Spool.Append).
@@ -126,6 +130,9 @@ func RunProbers(ctx context.Context, cfg ProberConfig) error {
 	}
 	if cfg.Client == nil {
 		cfg.Client = &http.Client{Timeout: cfg.Timeout, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+		if cfg.Clock != nil {
+			cfg.Client.Transport = cfg.Clock.Transport(nil)
+		}
 	}
 	if cfg.OK == nil {
 		cfg.OK = func(status int) bool { return status >= 200 && status < 300 }

@@ -5,8 +5,9 @@
 #   network/node.sh stop|start|restart NODE
 #
 # NODE: orderer1..orderer3, peer-ORG (peer-provider, peer-client, peer-vendor, ...: every organization with a
-# peer), or one organization's chaincode server
-# chaincode-CCNAME-ORG (e.g. chaincode-agreement-client; network.json: chaincodes.CCNAME.servers.ORG.node).
+# peer), one organization's chaincode server
+# chaincode-CCNAME-ORG (e.g. chaincode-agreement-client; network.json: chaincodes.CCNAME.servers.ORG.node), or
+# shim-tunnel (the tunneling shim; the IPFS node has ipfs/down.sh and ipfs/up.sh, which restart it from its repository).
 # start reuses the environment recorded at network-up or deploy (run folder nodes/NODE.env) and waits for
 # /healthz (a chaincode server: for its port to listen).
 set -euo pipefail
@@ -35,6 +36,10 @@ chaincode-*-*)
 		die "no deployed server of chaincode '$ccname' for '$ccorg' (see $work)"
 	fi
 	cmd=("$work/server") ready=(port_in_use "$(cat "$work/port-$ccorg")")
+	;;
+shim-tunnel)
+	cmd=(shim-tunnel -listen "127.0.0.1:$SHIM_PORT" -ipfs-api-file "$SLASA_RUN_DIR/ipfs/api")
+	ready=(http_ok "http://127.0.0.1:$SHIM_PORT/healthz")
 	;;
 *) die "unknown node '$node'" ;;
 esac

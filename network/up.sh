@@ -295,9 +295,9 @@ if [ "${SLASA_WITH_IPFS:-1}" != 0 ]; then
 	# ---- the tunneling shim: the enclave host fetches log batches through it (untrusted; the enclave verifies).
 	(cd "$SLASA_REPO_ROOT" && CGO_ENABLED=0 go build -o "$SLASA_BIN_DIR/shim-tunnel" ./cmd/shim-tunnel) ||
 		die "go build ./cmd/shim-tunnel failed"
-	setsid "$SLASA_BIN_DIR/shim-tunnel" -listen "127.0.0.1:$SHIM_PORT" -ipfs-api-file "$SLASA_RUN_DIR/ipfs/api" \
-		>>"$SLASA_RUN_DIR/logs/shim-tunnel.log" 2>&1 </dev/null &
-	echo $! >"$SLASA_RUN_DIR/pids/shim-tunnel.pid"
+	# A node of its own (network/node.sh stop|start shim-tunnel), started the same way every time.
+	write_env shim-tunnel
+	start_node shim-tunnel shim-tunnel -listen "127.0.0.1:$SHIM_PORT" -ipfs-api-file "$SLASA_RUN_DIR/ipfs/api"
 	echo "http://127.0.0.1:$SHIM_PORT" >"$SLASA_RUN_DIR/shim-url"
 	shim_healthy() { curl -fsS "http://127.0.0.1:$SHIM_PORT/healthz" >/dev/null 2>&1; }
 	wait_for "tunneling shim on port $SHIM_PORT" "$SLASA_RUN_DIR/logs/shim-tunnel.log" "$SLASA_RUN_DIR/pids/shim-tunnel.pid" shim_healthy

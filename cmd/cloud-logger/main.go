@@ -58,6 +58,7 @@ func run() int {
 		listen                string
 		window, cutDelay      time.Duration
 		probeTimeout          time.Duration
+		maxClockOffset        time.Duration
 		ipfsTimeout           time.Duration
 		backoffMin, backoffMx time.Duration
 		keepSealed            bool
@@ -79,6 +80,7 @@ func run() int {
 	fs.DurationVar(&cutDelay, "cut-delay", 3*time.Second, "cut a window this long after its end (must exceed -probe-timeout)")
 	fs.DurationVar(&probeTimeout, "probe-timeout", 2*time.Second, "timeout of one probe request (capped at the sampling period)")
 	fs.IntVar(&okStatusMax, "ok-status-max", 299, "a probe response with status 200..this counts as ok")
+	fs.DurationVar(&maxClockOffset, "max-clock-offset", logger.DefaultMaxClockOffset, "report the logger degraded (/healthz check clock, gauge logger_clock_offset_seconds) when its clock is this far from the probed services' clocks (their responses' Date headers); 0: no check")
 	fs.StringVar(&agreementCC, "agreement-cc", "agreement", "agreement chaincode name")
 	fs.StringVar(&enclaveCC, "enclave-cc", "slaenclave", "SLA enclave chaincode name (its encryption key is read from the registry)")
 	fs.StringVar(&registryCC, "registry-cc", fpcclient.DefaultRegistry, "enclave registry chaincode name")
@@ -110,6 +112,9 @@ func run() int {
 			return fail("reading -ipfs-api-file", "err", err)
 		}
 		ipfsAPI = strings.TrimSpace(string(b))
+	}
+	if maxClockOffset < 0 {
+		return fail("-max-clock-offset must not be negative (0 turns the clock check off)", "max_clock_offset", maxClockOffset)
 	}
 	if cutDelay <= probeTimeout {
 		return fail("-cut-delay must exceed -probe-timeout", "cut_delay", cutDelay, "probe_timeout", probeTimeout)
@@ -223,6 +228,10 @@ func run() int {
 	errs := make(chan error, len(pubs)+1)
 	runCtx, cancel := context.WithCancel(ctx)
 	defer cancel()
+	var clock *logger.ClockCheck
+	if maxClockOffset > 0 {
+		clock = logger.NewClockCheck(maxClockOffset)
+	}
 	for _, s := range docs {
 		pub := pubs[s.ID]
 		ps, err := logger.ResolveProbes(s, perSLA[s.ID])
@@ -236,7 +245,7 @@ func run() int {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				_ = logger.RunProbers(slaCtx, logger.ProberConfig{SLA: s, Probes: ps, Timeout: probeTimeout, Sink: pub.Spool().Append, Log: log,
+				_ = logger.RunProbers(slaCtx, logger.ProberConfig{SLA: s, Probes: ps, Timeout: probeTimeout, Sink: pub.Spool().Append, Log: log, Clock: clock,
 					OK: func(st int) bool { return st >= 200 && st <= okStatusMax }})
 			}()
 			log.Info("probing", "sla", s.ID, "probes", len(ps), "sampling_ms", s.Interval.SamplingPeriodMS)
@@ -315,7 +324,11 @@ func run() int {
 		for _, id := range order {
 			ordered = append(ordered, pubs[id])
 		}
-		srv := &http.Server{Handler: logger.Handler(opshttp.New(nil), ordered, feed, nil), ReadHeaderTimeout: 5 * time.Second}
+		ops := opshttp.New(nil)
+		if clock != nil {
+			clock.Register(ops)
+		}
+		srv := &http.Server{Handler: logger.Handler(ops, ordered, feed, nil), ReadHeaderTimeout: 5 * time.Second}
 		go func() { _ = srv.Serve(ln) }()
 		defer srv.Close()
 		log.Info("serving /healthz and /metrics", "addr", ln.Addr().String())

@@ -82,6 +82,15 @@ func NewPrivateChaincode(e Enclave, opts ...Option) (*PrivateChaincode, error) {
 		return nil, err
 	}
 	p.cfg, p.digest = &cfg, digest
+	// An enclave that can resume from keys sealed to this configuration by an earlier process (a restarted
+	// chaincode server) is ready at once, without a new __initEnclave.
+	if r, ok := e.(interface {
+		Resume(*deploycfg.Config) (bool, error)
+	}); ok {
+		if _, err := r.Resume(p.cfg); err != nil {
+			return nil, fmt.Errorf("resume the enclave from its sealed keys: %w", err)
+		}
+	}
 	return p, nil
 }
 

@@ -13,6 +13,7 @@ import (
 	"encoding/pem"
 	"fmt"
 	"math/big"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -663,6 +664,53 @@ func TestSimulatedSealing(t *testing.T) {
 	p.Config = &other
 	if _, err := NewSimulated(kvChaincode{}, WithSimulatedSealing(path)).Init(p); err == nil || !strings.HasPrefix(err.Error(), "the enclave's keys are bound to deploy configuration ") {
 		t.Fatalf("restarted with another configuration: %v", err)
+	}
+}
+
+// TestSimulatedResume: a chaincode server restarted with the sealed keys of its configuration serves
+// __invoke at once, as the same enclave; keys bound to another configuration are not resumed.
+func TestSimulatedResume(t *testing.T) {
+	path := t.TempDir() + "/keys.json"
+	cfg := testConfig(t)
+	p := InitParams{Channel: channel, Chaincode: ccName, ChaincodeVersion: "v", ChaincodeSequence: 1, PeerMSPID: "ProviderOrgMSP", Config: cfg}
+	if ok, err := NewSimulated(kvChaincode{}, WithSimulatedSealing(path)).Resume(cfg); ok || err != nil {
+		t.Fatalf("Resume without sealed keys = %v, %v", ok, err)
+	}
+	a := NewSimulated(kvChaincode{}, WithSimulatedSealing(path))
+	if _, err := a.Init(p); err != nil {
+		t.Fatal(err)
+	}
+
+	// Another configuration: not resumed, still uninitialised.
+	other := *cfg
+	other.IssuerMSPID = "ClientOrgMSP"
+	c := NewSimulated(kvChaincode{}, WithSimulatedSealing(path))
+	if ok, err := c.Resume(&other); ok || err != nil || c.ID() != "" {
+		t.Fatalf("Resume with another configuration = %v, %v (id %q)", ok, err, c.ID())
+	}
+	if _, err := c.Invoke(&fakeHost{}, &protocol.RequestMessage{}); err == nil || !strings.HasPrefix(err.Error(), "enclave is not initialised") {
+		t.Fatalf("not resumed enclave: %v", err)
+	}
+
+	// The same configuration, through NewPrivateChaincode as the server starts: the same enclave, initialised.
+	b := NewSimulated(kvChaincode{}, WithSimulatedSealing(path))
+	if _, err := NewPrivateChaincode(b, WithConfig(cfg)); err != nil {
+		t.Fatal(err)
+	}
+	if b.ID() == "" || b.ID() != a.ID() {
+		t.Fatalf("resumed enclave id %q, want %q", b.ID(), a.ID())
+	}
+	if _, err := b.Invoke(&fakeHost{}, &protocol.RequestMessage{}); err != nil && strings.HasPrefix(err.Error(), "enclave is not initialised") {
+		t.Fatalf("resumed enclave: %v", err)
+	}
+
+	// A corrupt sealing file stops the server's start with the reason.
+	if err := os.WriteFile(path, []byte("{"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := NewPrivateChaincode(NewSimulated(kvChaincode{}, WithSimulatedSealing(path)), WithConfig(cfg)); err == nil ||
+		err.Error() != "resume the enclave from its sealed keys: sealed keys: unexpected end of JSON input" {
+		t.Fatalf("corrupt sealed keys: %v", err)
 	}
 }
 

@@ -219,6 +219,52 @@ func (s *Simulated) Init(p InitParams) (*credentials.Credentials, error) {
 	}, s.signKey)
 }
 
+// Resume readies an enclave restarted with sealed keys (WithSimulatedSealing)
+// that an earlier process bound to cfg, as that process was after its Init:
+// the same keys, enclave id and registration, so a chaincode server that
+// crashed or was restarted serves __invoke again without its host's admin
+// calling __initEnclave. It reports false and changes nothing when there is
+// no sealing file, no sealed keys yet, or keys bound to another
+// configuration (the admin then initialises and registers an enclave as for
+// a new one, and Init refuses the other configuration's keys).
+func (s *Simulated) Resume(cfg *deploycfg.Config) (bool, error) {
+	if s.sealPath == "" || cfg == nil {
+		return false, nil
+	}
+	c := *cfg
+	c.Normalize()
+	digest, err := c.Digest()
+	if err != nil {
+		return false, err
+	}
+	raw, err := os.ReadFile(s.sealPath)
+	if errors.Is(err, os.ErrNotExist) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("read sealed keys: %w", err)
+	}
+	var bound struct {
+		ConfigDigest string `json:"config_digest"`
+	}
+	if err := json.Unmarshal(raw, &bound); err != nil {
+		return false, fmt.Errorf("sealed keys: %w", err)
+	}
+	// mutate:check resume-config-binding
+	if bound.ConfigDigest == "" || bound.ConfigDigest != digest {
+		return false, nil
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.signKey == nil {
+		if err := s.unseal(raw); err != nil {
+			return false, err
+		}
+	}
+	s.cfg = &c
+	return true, nil
+}
+
 // Invoke runs one request inside the (simulated) enclave.
 func (s *Simulated) Invoke(host Host, req *protocol.RequestMessage) (*protocol.SignedResponse, error) {
 	s.mu.Lock()

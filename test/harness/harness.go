@@ -341,14 +341,19 @@ func (n *Network) watch() {
 // script runs network/NAME with the network's environment, streaming its output to the log, and
 // returns the output; on failure the error carries the output's tail.
 func (n *Network) script(name string, args ...string) (string, error) {
-	cmd := exec.Command("bash", append([]string{filepath.Join(n.repoRoot, "network", name)}, args...)...)
+	return n.repoScript("network/"+name, args...)
+}
+
+// repoScript runs the script at path (relative to the repository root, e.g. "ipfs/up.sh") as script does.
+func (n *Network) repoScript(path string, args ...string) (string, error) {
+	cmd := exec.Command("bash", append([]string{filepath.Join(n.repoRoot, filepath.FromSlash(path))}, args...)...)
 	cmd.Dir = n.repoRoot
 	cmd.Env = n.env
 	var out bytes.Buffer
 	w := io.MultiWriter(&out, n.log)
 	cmd.Stdout, cmd.Stderr = w, w
 	if err := cmd.Run(); err != nil {
-		return out.String(), fmt.Errorf("network/%s %s: %v\n%s", name, strings.Join(args, " "), err, tail(out.String(), 40))
+		return out.String(), fmt.Errorf("%s %s: %v\n%s", path, strings.Join(args, " "), err, tail(out.String(), 40))
 	}
 	return out.String(), nil
 }
