@@ -143,26 +143,6 @@ func service(t *testing.T) string {
 	return "http://" + ln.Addr().String()
 }
 
-// serviceAddrs returns the /metrics addresses of n services: ports of a
-// free block below the kernel's ephemeral range (harness.FreePortBase). A
-// port the kernel handed out for "127.0.0.1:0" and that was closed again
-// can be taken by any outgoing connection before the service binds it (one
-// monitor of a 50-SLA soak failed so: "bind: address already in use").
-func serviceAddrs(t *testing.T, n int) []string {
-	if n > harness.PortBlock {
-		t.Fatalf("%d services need more than the %d ports of a block", n, harness.PortBlock)
-	}
-	base, err := harness.FreePortBase()
-	if err != nil {
-		t.Fatal(err)
-	}
-	addrs := make([]string, n)
-	for i := range addrs {
-		addrs[i] = "127.0.0.1:" + strconv.Itoa(base+i)
-	}
-	return addrs
-}
-
 // proc is a service process of the soak (a logger or a monitor).
 type proc struct {
 	name, metrics string
@@ -326,9 +306,8 @@ func TestSoak(t *testing.T) {
 	// ---- A logger and a monitor for each SLA.
 	url := service(t)
 	var loggers, monitors []*proc
-	addrs := serviceAddrs(t, 2*len(ids))
 	for i, id := range ids {
-		la, ma := addrs[2*i], addrs[2*i+1]
+		la, ma := harness.ServiceAddr(t), harness.ServiceAddr(t)
 		loggers = append(loggers, start(t, fmt.Sprintf("cloud-logger-%02d", i), filepath.Join(cfg.out, fmt.Sprintf("logger-%02d.log", i)), la,
 			filepath.Join(bins, "cloud-logger"), "-network-dir", run, "-identity", "logger", "-sla", id,
 			"-state-dir", filepath.Join(cfg.out, "state", "logger-"+strconv.Itoa(i)),

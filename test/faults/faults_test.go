@@ -356,16 +356,6 @@ func readFile(t *testing.T, path string) string {
 	return string(b)
 }
 
-func freeAddr(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().String()
-}
-
 // ---- ledger reads
 
 type escrowT struct {
@@ -606,7 +596,7 @@ func TestFaults(t *testing.T) {
 	}
 	for i, id := range s.ids {
 		name := []string{"a", "b"}[i]
-		addr := freeAddr(t)
+		addr := harness.ServiceAddr(t)
 		lg := &proc{t: t, name: "cloud-logger-" + name, bin: filepath.Join(bins, "cloud-logger"), log: filepath.Join(work, "logger-"+name+".log"),
 			ops: "http://" + addr, args: []string{
 				"-network-dir", run, "-identity", "logger", "-sla", id, "-state-dir", filepath.Join(work, "logger-"+name),
@@ -616,7 +606,7 @@ func TestFaults(t *testing.T) {
 				"-backoff-min", "300ms", "-backoff-max", "3s", "-listen", addr}}
 		s.loggers = append(s.loggers, lg)
 	}
-	monAddr := freeAddr(t)
+	monAddr := harness.ServiceAddr(t)
 	s.mon = &proc{t: t, name: "slasa-monitor", bin: filepath.Join(bins, "slasa-monitor"), log: filepath.Join(work, "monitor.log"),
 		ops: "http://" + monAddr, args: []string{
 			"-network-dir", run, "-identity", "client", "-state-dir", filepath.Join(work, "monitor"), "-poll", "2s",
@@ -653,7 +643,7 @@ func TestFaults(t *testing.T) {
 	if err := nw.Node("stop", "shim-tunnel"); err != nil {
 		t.Fatal(err)
 	}
-	upAddr := freeAddr(t)
+	upAddr := harness.ServiceAddr(t)
 	realShim := &proc{t: t, name: "shim-tunnel (behind the faulty proxy)", bin: filepath.Join(bins, "shim-tunnel"), log: filepath.Join(work, "shim.log"),
 		ops: "http://" + upAddr, args: []string{"-listen", upAddr, "-ipfs-api-file", filepath.Join(run, "ipfs", "api")}}
 	realShim.start()

@@ -394,6 +394,34 @@ func FreePortBase() (int, error) {
 	return 0, fmt.Errorf("no free block of %d ports between %d and %d", size, lo, hi)
 }
 
+// services is the block of ports ServiceAddr hands out, one after the other.
+var services struct {
+	sync.Mutex
+	base, next int
+}
+
+// ServiceAddr returns a 127.0.0.1 address for a service that a test starts
+// (a logger's or a monitor's /metrics, a proxy): the next port of a block
+// that FreePortBase found free, below the kernel's ephemeral range, taken
+// once per test binary (another block when it is used up). A port that
+// "127.0.0.1:0" handed out and that was closed again before the service
+// binds it can meanwhile go to any outgoing connection.
+func ServiceAddr(t testing.TB) string {
+	t.Helper()
+	services.Lock()
+	defer services.Unlock()
+	if services.base == 0 || services.next == PortBlock {
+		base, err := FreePortBase()
+		if err != nil {
+			t.Fatalf("a port for a service: %v", err)
+		}
+		services.base, services.next = base, 0
+	}
+	p := services.base + services.next
+	services.next++
+	return "127.0.0.1:" + strconv.Itoa(p)
+}
+
 func portsFree(base, size int) bool {
 	for p := base; p < base+size; p++ {
 		l, err := net.Listen("tcp", "127.0.0.1:"+strconv.Itoa(p))

@@ -2,8 +2,10 @@ package harness
 
 import (
 	"fmt"
+	"net"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"testing"
 )
 
@@ -15,6 +17,29 @@ func TestFreePortBase(t *testing.T) {
 	if base < 20000 || base+PortBlock > 32500 || base == 27000 || (base-20000)%PortBlock != 0 {
 		t.Fatalf("FreePortBase = %d, outside the documented range or alignment", base)
 	}
+}
+
+func TestServiceAddr(t *testing.T) {
+	seen := map[string]bool{}
+	for range PortBlock + 2 { // past one block: the next block is taken
+		a := ServiceAddr(t)
+		if seen[a] {
+			t.Fatalf("ServiceAddr gave %s twice", a)
+		}
+		seen[a] = true
+		host, port, err := net.SplitHostPort(a)
+		if err != nil || host != "127.0.0.1" {
+			t.Fatalf("ServiceAddr = %q", a)
+		}
+		if p, _ := strconv.Atoi(port); p < 20000 || p >= 32500 {
+			t.Fatalf("ServiceAddr = %s: outside the blocks below the ephemeral range", a)
+		}
+	}
+	l, err := net.Listen("tcp", ServiceAddr(t))
+	if err != nil {
+		t.Fatalf("the address is not free: %v", err)
+	}
+	l.Close()
 }
 
 func TestStartRejectsOrgs(t *testing.T) {

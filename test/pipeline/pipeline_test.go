@@ -478,7 +478,7 @@ func TestPipeline(t *testing.T) {
 	// The lying shim forwards to the real shim moved to another port.
 	realShim.kill()
 	waitFree(t, shimAddr(t))
-	upAddr := freeAddr(t)
+	upAddr := harness.ServiceAddr(t)
 	realShim.args = []string{"-listen", upAddr, "-ipfs-api-file", filepath.Join(run, "ipfs", "api")}
 	realShim.start()
 	waitHealthy(t, "http://"+upAddr)
@@ -606,16 +606,6 @@ func readFile(t *testing.T, path string) string {
 		t.Fatal(err)
 	}
 	return string(b)
-}
-
-func freeAddr(t *testing.T) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	return ln.Addr().String()
 }
 
 func fetch(t *testing.T, base, cid string) []byte {
