@@ -7,6 +7,7 @@ package cli
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"net/http"
@@ -16,6 +17,7 @@ import (
 
 	"github.com/slasa/slasa/billing"
 	"github.com/slasa/slasa/internal/identity"
+	"github.com/slasa/slasa/sla"
 )
 
 // consoleIDText is what an SLA id in a console query may be.
@@ -150,17 +152,7 @@ func (s *consoleServer) invoiceDownload(w http.ResponseWriter, r *http.Request, 
 	ctx, cancel := pageContext(r)
 	defer cancel()
 	src := s.source(l)
-	a, _, err := src.slaRecord(ctx, slaID)
-	if err != nil {
-		s.fail(w, cs, http.StatusBadGateway, err.Error())
-		return
-	}
-	party := a.Parties.Client
-	if cs.user.Role == roleProvider {
-		party = a.Parties.Provider
-	}
-	if !isParty(l.Caller(), party) {
-		s.fail(w, cs, http.StatusForbidden, fmt.Sprintf("You (%s) are not the %s of SLA %s: only the SLA's provider and client get its invoices.", idText(l.Caller(), ""), cs.user.Role, slaID))
+	if _, _, ok := s.partySLA(ctx, w, cs, l, src, slaID, "get its invoices"); !ok {
 		return
 	}
 	inv, err := buildInvoice(ctx, src, slaID, period, dueDate{Days: 30})
@@ -189,4 +181,26 @@ func (s *consoleServer) invoiceDownload(w http.ResponseWriter, r *http.Request, 
 	default:
 		attachment(w, "application/pdf", inv.Number+".pdf", buf.Bytes())
 	}
+}
+
+// partySLA reads SLA id for a page that only the SLA's party of the
+// signed-in role may see (its provider as provider, its client as client):
+// ok is false when the SLA could not be read (502) or the signed-in
+// identity is not that party (403, naming what only the parties may do),
+// and the refusal is written to w.
+func (s *consoleServer) partySLA(ctx context.Context, w http.ResponseWriter, cs *consoleSession, l consoleLedger, src *billingSource, id, may string) (*agreementRecord, *sla.SLA, bool) {
+	a, doc, err := src.slaRecord(ctx, id)
+	if err != nil {
+		s.fail(w, cs, http.StatusBadGateway, err.Error())
+		return nil, nil, false
+	}
+	party := a.Parties.Client
+	if cs.user.Role == roleProvider {
+		party = a.Parties.Provider
+	}
+	if !isParty(l.Caller(), party) {
+		s.fail(w, cs, http.StatusForbidden, fmt.Sprintf("You (%s) are not the %s of SLA %s: only the SLA's provider and client %s.", idText(l.Caller(), ""), cs.user.Role, id, may))
+		return nil, nil, false
+	}
+	return a, doc, true
 }

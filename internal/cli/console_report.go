@@ -171,17 +171,8 @@ func (s *consoleServer) reportPage(w http.ResponseWriter, r *http.Request, cs *c
 	}
 	ctx, cancel := pageContext(r)
 	defer cancel()
-	a, doc, err := s.source(l).slaRecord(ctx, id)
-	if err != nil {
-		s.fail(w, cs, http.StatusBadGateway, err.Error())
-		return
-	}
-	party := a.Parties.Client
-	if cs.user.Role == roleProvider {
-		party = a.Parties.Provider
-	}
-	if !isParty(l.Caller(), party) {
-		s.fail(w, cs, http.StatusForbidden, fmt.Sprintf("You (%s) are not the %s of SLA %s: only the SLA's provider and client may read its reports.", idText(l.Caller(), ""), cs.user.Role, id))
+	a, doc, ok := s.partySLA(ctx, w, cs, l, s.source(l), id, "may read its reports")
+	if !ok {
 		return
 	}
 	// The newest paid periods that have ended: walk back from the last
@@ -198,6 +189,7 @@ func (s *consoleServer) reportPage(w http.ResponseWriter, r *http.Request, cs *c
 	rows := make([]reportRow, 0, len(ended))
 	for _, p := range ended {
 		row := reportRow{Period: p.String()}
+		var err error
 		if row.Rep, err = l.Report(ctx, cc, id, row.Period); err != nil {
 			row.Err = err.Error()
 		}
