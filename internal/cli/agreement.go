@@ -524,6 +524,10 @@ func newListCommand() *cobra.Command {
 			if pageSize < 1 || pageSize > 100 {
 				return usageError{fmt.Errorf("--page-size: %d is not within 1..100", pageSize)}
 			}
+			bm, err := parseBookmark(bookmark)
+			if err != nil {
+				return err
+			}
 			s, err := connect(cmd, "provider")
 			if err != nil {
 				return err
@@ -544,7 +548,7 @@ func newListCommand() *cobra.Command {
 			}
 			ctx, cancel := withTimeout(cmd)
 			defer cancel()
-			out, page, err := listSLAPage(ctx, s.evaluate, cc, role, s.MSPID, cn, pageSize, bookmark)
+			out, page, err := listSLAPage(ctx, s.evaluate, cc, role, s.MSPID, cn, pageSize, bm)
 			if err != nil {
 				return err
 			}
@@ -556,7 +560,7 @@ func newListCommand() *cobra.Command {
 	}
 	cmd.Flags().StringVar(&role, "role", "", "provider or client (default from --as)")
 	cmd.Flags().IntVar(&pageSize, "page-size", 20, "SLAs per page (1..100)")
-	cmd.Flags().StringVar(&bookmark, "bookmark", "", "bookmark of the page to read (printed by the previous page)")
+	cmd.Flags().StringVar(&bookmark, "bookmark", "", "bookmark of the page to read, as the previous page printed it (its --json bookmark works too)")
 	cmd.Flags().BoolVar(&wholeOrg, "org", false, "every identity of the caller's organization, not only the caller")
 	agreementCCFlag(cmd)
 	addJSONFlag(cmd)
@@ -608,7 +612,7 @@ func writeSLAList(cmd *cobra.Command, recs []agreementRecord, bookmark string, p
 		return err
 	}
 	if bookmark != "" && len(recs) == pageSize {
-		fmt.Fprintf(w, "more: --bookmark %s\n", bookmark)
+		fmt.Fprintf(w, "more: --bookmark %s\n", bookmarkArg(bookmark))
 	}
 	return nil
 }

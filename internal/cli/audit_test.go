@@ -109,7 +109,7 @@ func TestWalletOutput(t *testing.T) {
 	}})
 	out := buf.String()
 	if err != nil || !strings.Contains(out, "STATE") || !strings.Contains(out, "in base") || !strings.Contains(out, "pending") ||
-		!strings.Contains(out, "-300") || !strings.Contains(out, "+1000") || !strings.HasSuffix(out, "more: --bookmark \"delta/client/1\"\n") {
+		!strings.Contains(out, "-300") || !strings.Contains(out, "+1000") || !strings.HasSuffix(out, "more: --bookmark 'delta/client/1'\n") {
 		t.Fatalf("%v\n%s", err, out)
 	}
 }

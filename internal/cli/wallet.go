@@ -253,6 +253,10 @@ func newWalletHistoryCommand() *cobra.Command {
 			if all && bookmark != "" {
 				return usageError{fmt.Errorf("--all and --bookmark exclude each other")}
 			}
+			bookmark, err := parseBookmark(bookmark)
+			if err != nil {
+				return err
+			}
 			s, err := connect(cmd, "client")
 			if err != nil {
 				return err
@@ -282,7 +286,7 @@ func newWalletHistoryCommand() *cobra.Command {
 		},
 	}
 	cmd.Flags().IntVar(&size, "page-size", 0, "entries per page (0: the chaincode's default, 100; at most 1000)")
-	cmd.Flags().StringVar(&bookmark, "bookmark", "", "start at this bookmark (printed by the previous page)")
+	cmd.Flags().StringVar(&bookmark, "bookmark", "", "start at this bookmark, as the previous page printed it (its --json bookmark works too)")
 	cmd.Flags().BoolVar(&all, "all", false, "follow the bookmarks to the end of the history")
 	refundCCFlag(cmd)
 	addJSONFlag(cmd)
@@ -302,7 +306,7 @@ func writeHistory(w io.Writer, p historyPage) error {
 		return err
 	}
 	if p.Bookmark != "" {
-		_, err := fmt.Fprintf(w, "more: --bookmark %q\n", p.Bookmark)
+		_, err := fmt.Fprintf(w, "more: --bookmark %s\n", bookmarkArg(p.Bookmark))
 		return err
 	}
 	return nil
