@@ -2,6 +2,7 @@ package cli
 
 import (
 	"bytes"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -90,10 +91,28 @@ func TestAuditCollateral(t *testing.T) {
 
 func TestScorePages(t *testing.T) {
 	var s score
-	s.add(score{Periods: 3, Violated: 1, NoVerdict: 2, Credits: 10, Penalties: 1, ComplianceBPS: 6666, Bookmark: "b"})
-	s.add(score{Periods: 1, Violated: 1, NoVerdict: 1, Credits: 5, ComplianceBPS: 0})
+	s.add(score{Periods: 3, Violated: 1, NoVerdict: 2, Credits: 10, Penalties: 1, ComplianceBPS: 6666, Bookmark: "b", Months: []monthScore{
+		{Month: "2026-10", Periods: 2, Violated: 1, Credits: 10, Penalties: 1, ComplianceBPS: 5000},
+		{Month: "2026-12", Periods: 1, NoVerdict: 2, ComplianceBPS: 10000}}})
+	s.add(score{Periods: 1, Violated: 1, NoVerdict: 1, Credits: 5, ComplianceBPS: 0, Months: []monthScore{
+		{Month: "2026-11", Periods: 1, Violated: 1, Credits: 5},
+		{Month: "2026-12", NoVerdict: 1}}})
 	if s.Periods != 4 || s.Violated != 2 || s.NoVerdict != 3 || s.Credits != 15 || s.Penalties != 1 || s.ComplianceBPS != 5000 || s.Bookmark != "" {
 		t.Fatalf("%+v", s)
+	}
+	want := []monthScore{
+		{Month: "2026-10", Periods: 2, Violated: 1, Credits: 10, Penalties: 1, ComplianceBPS: 5000},
+		{Month: "2026-11", Periods: 1, Violated: 1, Credits: 5},
+		{Month: "2026-12", Periods: 1, NoVerdict: 3, ComplianceBPS: 10000}}
+	if !slices.Equal(s.Months, want) {
+		t.Fatalf("months %+v, want %+v", s.Months, want)
+	}
+	var buf bytes.Buffer
+	if err := writeScore(&buf, s); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(buf.String(), "\nMONTH    SETTLED  VIOLATED  NO VERDICT  COMPLIANCE  CREDITS  PENALTIES\n2026-10  2        1         0           50%         10       1\n2026-11  1        1         0           0%          5        0\n2026-12  1        0         3           100%        0        0\n") {
+		t.Fatalf("slasa reputation output:\n%s", buf.String())
 	}
 }
 

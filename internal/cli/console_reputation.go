@@ -3,7 +3,8 @@ package cli
 // The console's reputation page: a provider organization's score over its
 // settled periods and each product's (refund GetReputation and
 // GetProductScore, every page, as `slasa reputation` reads them), with a
-// bar chart of the compliance drawn as inline SVG on the server.
+// bar chart of the compliance and a chart of the provider's compliance per
+// month (the score's months), drawn as inline SVG on the server.
 
 import (
 	"fmt"
@@ -48,6 +49,48 @@ type reputationData struct {
 	ChartHeight       int
 	LabelX, BarX      int
 	BarEnd            int
+	// Over time: the last chartMonths months of the first row's score.
+	Over        string
+	Months      []monthBar
+	MonthsWidth int
+}
+
+// Geometry of the compliance-per-month chart (SVG user units): a column
+// per month, its height the month's compliance.
+const (
+	chartMonths      = 24
+	monthColumn      = 36
+	monthBarWidth    = 26
+	monthChartHeight = 200
+	monthChartTop    = 10
+)
+
+// monthBar is a month of the score and its column in the chart.
+type monthBar struct {
+	M          monthScore
+	Compliance string
+	// X is the column's left, Y and Height the compliance bar, VY and
+	// VHeight the violated share above it (both 0 without a settled period).
+	X, Y, Height, VY, VHeight int
+}
+
+// monthBars places the score's last chartMonths months.
+func monthBars(months []monthScore) ([]monthBar, int) {
+	if len(months) > chartMonths {
+		months = months[len(months)-chartMonths:]
+	}
+	bars := make([]monthBar, len(months))
+	for i, m := range months {
+		b := monthBar{M: m, X: 10 + i*monthColumn, Compliance: "-"}
+		if m.Periods > 0 {
+			b.Compliance = bps(m.ComplianceBPS)
+			b.Height = int(m.ComplianceBPS * monthChartHeight / 10000)
+			b.Y = monthChartTop + monthChartHeight - b.Height
+			b.VY, b.VHeight = monthChartTop, monthChartHeight-b.Height
+		}
+		bars[i] = b
+	}
+	return bars, 20 + len(months)*monthColumn
 }
 
 // chartRows places the scores' bars: the compliance's share of the bar in
@@ -145,5 +188,7 @@ func (s *consoleServer) reputationPage(w http.ResponseWriter, r *http.Request, c
 	}
 	chartRows(rows)
 	d.Rows, d.ChartHeight = rows, 20+len(rows)*chartRow
+	d.Over = rows[0].Label
+	d.Months, d.MonthsWidth = monthBars(overall.Months)
 	s.render(w, http.StatusOK, "reputation", cs, pageData{Title: fmt.Sprintf("Reputation of %s", provider), Nav: "reputation", Data: d})
 }

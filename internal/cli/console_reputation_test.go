@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
@@ -17,8 +18,12 @@ func TestConsoleReputation(t *testing.T) {
 		"agreement", "ListSLAs", "provider", "ProviderOrgMSP", cn, "20", "")
 	c.fake.set(view, "agreement", "GetSLA", billSLA)
 	// Two pages of the provider's score, added up as slasa reputation does.
-	c.fake.set(score{Provider: "ProviderOrgMSP", Periods: 3, Violated: 1, Credits: 30000, ComplianceBPS: 6666, Bookmark: "b1"}, "refund", "GetReputation", "ProviderOrgMSP", "", "")
-	c.fake.set(score{Provider: "ProviderOrgMSP", Periods: 1, NoVerdict: 1, ComplianceBPS: 10000}, "refund", "GetReputation", "ProviderOrgMSP", "", "b1")
+	c.fake.set(score{Provider: "ProviderOrgMSP", Periods: 3, Violated: 1, Credits: 30000, ComplianceBPS: 6666, Bookmark: "b1", Months: []monthScore{
+		{Month: "2026-10", Periods: 2, Violated: 1, Credits: 30000, ComplianceBPS: 5000}, {Month: "2026-12", Periods: 1, ComplianceBPS: 10000}}},
+		"refund", "GetReputation", "ProviderOrgMSP", "", "")
+	c.fake.set(score{Provider: "ProviderOrgMSP", Periods: 1, NoVerdict: 1, ComplianceBPS: 10000, Months: []monthScore{
+		{Month: "2026-11", NoVerdict: 1}, {Month: "2026-12", Periods: 1, ComplianceBPS: 10000}}},
+		"refund", "GetReputation", "ProviderOrgMSP", "", "b1")
 	c.fake.set(score{Provider: "ProviderOrgMSP", ProductID: "demo-web", Periods: 4, Violated: 1, Credits: 30000, ComplianceBPS: 7500}, "refund", "GetProductScore", "ProviderOrgMSP", "demo-web", "", "")
 	c.signIn()
 	code, _, body := c.get("/reputation")
@@ -26,7 +31,16 @@ func TestConsoleReputation(t *testing.T) {
 		"<tr><td>ProviderOrgMSP (all products)</td><td>4</td><td>1</td><td>25%</td><td>1</td><td>75%</td><td>30000</td><td>0</td></tr>",
 		"<tr><td>demo-web</td><td>4</td><td>1</td><td>25%</td><td>0</td><td>75%</td><td>30000</td><td>0</td></tr>",
 		`<svg class="chart" id="reputation-chart"`, `<rect x="260" y="10" width="300" height="18" fill="#2e8b57"><title>ProviderOrgMSP (all products): 75% of 4 settled periods</title></rect>`,
-		`<rect x="560" y="10" width="100" height="18" fill="#c0392b">`)
+		`<rect x="560" y="10" width="100" height="18" fill="#c0392b">`,
+		// Over time: the pages' months added up, a column each.
+		"<h2>Over time: ProviderOrgMSP (all products)</h2>", `<svg class="chart" id="months-chart"`,
+		`<rect x="10" y="110" width="26" height="100" fill="#2e8b57"><title>2026-10: 50% of 2 settled periods</title></rect>`,
+		`<rect x="10" y="10" width="26" height="100" fill="#c0392b"><title>2026-10: 1 violated</title></rect>`,
+		`<rect x="46" y="10" width="26" height="200" fill="#dde1e8"><title>2026-11: no verdict for 1 periods</title></rect>`,
+		`<rect x="82" y="10" width="26" height="200" fill="#2e8b57"><title>2026-12: 100% of 2 settled periods</title></rect>`,
+		"<tr><td>2026-10</td><td>2</td><td>1</td><td>0</td><td>50%</td><td>30000</td><td>0</td></tr>",
+		"<tr><td>2026-11</td><td>0</td><td>0</td><td>1</td><td>-</td><td>0</td><td>0</td></tr>",
+		"<tr><td>2026-12</td><td>2</td><td>0</td><td>0</td><td>100%</td><td>0</td><td>0</td></tr>")
 
 	// Another provider's product, typed in; one with no settled period.
 	c.fake.set(score{Provider: "OtherMSP"}, "refund", "GetReputation", "OtherMSP", "", "")
@@ -65,4 +79,17 @@ func TestConsoleReputation(t *testing.T) {
 	wantPage(t, "vendor", code, http.StatusOK, body, "Type a provider's MSP ID")
 	code, _, body = v.get("/reputation?provider=ProviderOrgMSP")
 	wantPage(t, "vendor typed", code, http.StatusOK, body, "<tr><td>ProviderOrgMSP (all products)</td><td>2</td><td>0</td><td>0%</td>")
+}
+
+// The chart over time shows the last chartMonths months.
+func TestMonthBarsLastMonths(t *testing.T) {
+	var months []monthScore
+	for i := 0; i < 30; i++ {
+		months = append(months, monthScore{Month: fmt.Sprintf("%04d-%02d", 2024+i/12, i%12+1), Periods: 1, ComplianceBPS: 10000})
+	}
+	bars, width := monthBars(months)
+	if len(bars) != chartMonths || bars[0].M.Month != "2024-07" || bars[23].M.Month != "2026-06" || width != 20+24*monthColumn ||
+		bars[23].X != 10+23*monthColumn || bars[23].Height != monthChartHeight || bars[23].VHeight != 0 {
+		t.Fatalf("%d bars from %s to %s, width %d, last %+v", len(bars), bars[0].M.Month, bars[len(bars)-1].M.Month, width, bars[len(bars)-1])
+	}
 }

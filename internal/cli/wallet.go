@@ -17,6 +17,7 @@ import (
 	"fmt"
 	"io"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -69,30 +70,80 @@ type compactResult struct {
 
 // score is the refund chaincode's Score.
 type score struct {
-	Provider      string `json:"provider_msp_id"`
-	ProductID     string `json:"product_id"`
+	Provider      string       `json:"provider_msp_id"`
+	ProductID     string       `json:"product_id"`
+	Periods       int64        `json:"periods"`
+	Violated      int64        `json:"violated"`
+	NoVerdict     int64        `json:"no_verdict"`
+	Credits       int64        `json:"credits"`
+	Penalties     int64        `json:"penalties"`
+	ComplianceBPS int64        `json:"compliance_bps"`
+	Bookmark      string       `json:"bookmark,omitempty"`
+	Months        []monthScore `json:"months"`
+}
+
+// monthScore is the refund chaincode's MonthScore: a score's periods that
+// started in one calendar month (UTC).
+type monthScore struct {
+	Month         string `json:"month"`
 	Periods       int64  `json:"periods"`
 	Violated      int64  `json:"violated"`
 	NoVerdict     int64  `json:"no_verdict"`
 	Credits       int64  `json:"credits"`
 	Penalties     int64  `json:"penalties"`
 	ComplianceBPS int64  `json:"compliance_bps"`
-	Bookmark      string `json:"bookmark,omitempty"`
 }
 
-// add adds another page of the same score and recomputes the compliance
-// ((periods - violated) * 10000 / periods, rounded down).
+// compliance is (periods - violated) * 10000 / periods, rounded down; 0
+// without a settled period.
+func compliance(periods, violated int64) int64 {
+	if periods == 0 {
+		return 0
+	}
+	return (periods - violated) * 10000 / periods
+}
+
+// add adds another page of the same score, month by month, recomputes the
+// compliances and takes the page's bookmark.
 func (s *score) add(p score) {
 	s.Periods += p.Periods
 	s.Violated += p.Violated
 	s.NoVerdict += p.NoVerdict
 	s.Credits += p.Credits
 	s.Penalties += p.Penalties
-	s.ComplianceBPS = 0
-	if s.Periods > 0 {
-		s.ComplianceBPS = (s.Periods - s.Violated) * 10000 / s.Periods
+	s.ComplianceBPS = compliance(s.Periods, s.Violated)
+	for _, pm := range p.Months {
+		i, found := slices.BinarySearchFunc(s.Months, pm.Month, func(m monthScore, month string) int { return strings.Compare(m.Month, month) })
+		if !found {
+			s.Months = slices.Insert(s.Months, i, monthScore{Month: pm.Month})
+		}
+		m := &s.Months[i]
+		m.Periods += pm.Periods
+		m.Violated += pm.Violated
+		m.NoVerdict += pm.NoVerdict
+		m.Credits += pm.Credits
+		m.Penalties += pm.Penalties
+		m.ComplianceBPS = compliance(m.Periods, m.Violated)
 	}
 	s.Bookmark = p.Bookmark
+}
+
+// writeScore writes a score's fields, then its months as a table.
+func writeScore(w io.Writer, sc score) error {
+	if err := writeFields(w, scoreFields(sc)); err != nil || len(sc.Months) == 0 {
+		return err
+	}
+	fmt.Fprintln(w)
+	t := &table{header: []string{"MONTH", "SETTLED", "VIOLATED", "NO VERDICT", "COMPLIANCE", "CREDITS", "PENALTIES"}}
+	for _, m := range sc.Months {
+		c := "-"
+		if m.Periods > 0 {
+			c = bps(m.ComplianceBPS)
+		}
+		t.add(m.Month, strconv.FormatInt(m.Periods, 10), strconv.FormatInt(m.Violated, 10), strconv.FormatInt(m.NoVerdict, 10), c,
+			strconv.FormatInt(m.Credits, 10), strconv.FormatInt(m.Penalties, 10))
+	}
+	return t.write(w)
 }
 
 func refundCCFlag(cmd *cobra.Command) {
@@ -419,7 +470,7 @@ func newReputationCommand() *cobra.Command {
 			if jsonFlag(cmd) {
 				return writeJSON(cmd.OutOrStdout(), sc)
 			}
-			return writeFields(cmd.OutOrStdout(), scoreFields(sc))
+			return writeScore(cmd.OutOrStdout(), sc)
 		},
 	}
 	cmd.Flags().StringVar(&product, "product", "", "one product (service.product_id) instead of all")

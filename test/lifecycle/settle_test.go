@@ -11,6 +11,7 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"reflect"
 	"strconv"
 	"strings"
 	"testing"
@@ -67,10 +68,29 @@ func expectScore(t *testing.T, fn string, want refund.Score, args ...string) {
 	t.Helper()
 	// The reputation is readable by every member: read it through both organizations.
 	for _, who := range []string{"client", "provider"} {
-		if got := decode[refund.Score](t, evaluate(t, who, "refund", fn, args...)); got != want {
+		if got := decode[refund.Score](t, evaluate(t, who, "refund", fn, args...)); !reflect.DeepEqual(got, want) {
 			t.Fatalf("%s as %s\n got %+v\nwant %+v", fn, who, got, want)
 		}
 	}
+}
+
+// months is a score's months from one entry per settled period (Month,
+// Periods 1, Violated 0 or 1, Credits), in month order, the periods of one
+// month added up.
+func months(periods ...refund.MonthScore) []refund.MonthScore {
+	var out []refund.MonthScore
+	for _, p := range periods {
+		if n := len(out); n > 0 && out[n-1].Month == p.Month {
+			out[n-1].Periods += p.Periods
+			out[n-1].Violated += p.Violated
+			out[n-1].Credits += p.Credits
+		} else {
+			out = append(out, p)
+		}
+		last := &out[len(out)-1]
+		last.ComplianceBPS = (last.Periods - last.Violated) * 10000 / last.Periods
+	}
+	return out
 }
 
 func newKey(t *testing.T) *ecdsa.PrivateKey {
@@ -295,8 +315,9 @@ func testSettle(t *testing.T, enc testEnclaveKey, c settleCase) {
 	}
 	afterFirst := money{Client: 830000, Provider: 70000, Held1: 0, Held2: 100000, Status1: refund.EscrowSettled, Status2: refund.EscrowHeld}
 	expectMoney(t, id, p1, p2, afterFirst)
-	expectScore(t, "GetReputation", refund.Score{Provider: provider, Periods: 1, Violated: 1, Credits: 30000}, provider, "", "")
-	expectScore(t, "GetProductScore", refund.Score{Provider: provider, ProductID: "compute-region", Periods: 1, Violated: 1, Credits: 30000}, provider, "compute-region", "", "")
+	first := refund.MonthScore{Month: c.p1.UTC().Format("2006-01"), Periods: 1, Violated: 1, Credits: 30000}
+	expectScore(t, "GetReputation", refund.Score{Provider: provider, Periods: 1, Violated: 1, Credits: 30000, Months: months(first)}, provider, "", "")
+	expectScore(t, "GetProductScore", refund.Score{Provider: provider, ProductID: "compute-region", Periods: 1, Violated: 1, Credits: 30000, Months: months(first)}, provider, "compute-region", "", "")
 
 	// Replays: the same verdict, and the same content signed again (another ECDSA signature), by either org.
 	replayed := fmt.Sprintf("verdict.period: period %s of SLA %q is already settled (tx %s)", p1, id, s.TxID)
@@ -319,6 +340,7 @@ func testSettle(t *testing.T, enc testEnclaveKey, c settleCase) {
 		t.Fatalf("settlement %+v", s2)
 	}
 	expectMoney(t, id, p1, p2, money{Client: 830000, Provider: 170000, Held1: 0, Held2: 0, Status1: refund.EscrowSettled, Status2: refund.EscrowSettled})
-	expectScore(t, "GetReputation", refund.Score{Provider: provider, Periods: 2, Violated: 1, Credits: 30000, ComplianceBPS: 5000}, provider, "", "")
-	expectScore(t, "GetProductScore", refund.Score{Provider: provider, ProductID: "compute-region", Periods: 2, Violated: 1, Credits: 30000, ComplianceBPS: 5000}, provider, "compute-region", "", "")
+	both := months(first, refund.MonthScore{Month: c.p2.UTC().Format("2006-01"), Periods: 1})
+	expectScore(t, "GetReputation", refund.Score{Provider: provider, Periods: 2, Violated: 1, Credits: 30000, ComplianceBPS: 5000, Months: both}, provider, "", "")
+	expectScore(t, "GetProductScore", refund.Score{Provider: provider, ProductID: "compute-region", Periods: 2, Violated: 1, Credits: 30000, ComplianceBPS: 5000, Months: both}, provider, "compute-region", "", "")
 }

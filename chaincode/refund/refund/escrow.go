@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 
@@ -133,6 +134,9 @@ type Score struct {
 	// Bookmark is set when the score is one page of the settled periods:
 	// ask for the next page with it and add them (Add).
 	Bookmark string `json:"bookmark,omitempty"`
+	// Months is the same score per calendar month of the periods' starts
+	// (UTC), oldest first: the reputation over time.
+	Months []MonthScore `json:"months"`
 }
 
 // slaView is the agreement chaincode's GetSettlementView answer: the SLA's
@@ -661,7 +665,7 @@ func score(ctx contractapi.TransactionContextInterface, providerMSP, productID, 
 		return nil, fmt.Errorf("read reputation of %s: %w", providerMSP, err)
 	}
 	defer it.Close()
-	s := &Score{Provider: providerMSP, ProductID: productID}
+	s := &Score{Provider: providerMSP, ProductID: productID, Months: []MonthScore{}}
 	for it.HasNext() {
 		kv, err := it.Next()
 		if err != nil {
@@ -671,50 +675,107 @@ func score(ctx contractapi.TransactionContextInterface, providerMSP, productID, 
 		if err := json.Unmarshal(kv.Value, &e); err != nil {
 			return nil, fmt.Errorf("decode score entry: %w", err)
 		}
-		if e.NoVerdict {
-			s.NoVerdict++
-			continue
+		m, err := e.month()
+		if err != nil {
+			return nil, err
 		}
-		s.Periods++
-		if e.Violated {
-			s.Violated++
-		}
-		if s.Credits, err = add(s.Credits, e.Credit); err != nil {
-			return nil, fmt.Errorf("credits of %s: %w", providerMSP, err)
-		}
-		if s.Penalties, err = add(s.Penalties, e.PenaltyPaid); err != nil {
-			return nil, fmt.Errorf("penalties of %s: %w", providerMSP, err)
+		if err := s.count(m); err != nil {
+			return nil, err
 		}
 	}
 	s.Bookmark = meta.GetBookmark()
-	s.ComplianceBPS = s.Compliance()
 	return s, nil
+}
+
+// MonthScore is a score's share of one calendar month: the periods that
+// started in it (UTC).
+type MonthScore struct {
+	// Month is "YYYY-MM".
+	Month     string `json:"month"`
+	Periods   int64  `json:"periods"`
+	Violated  int64  `json:"violated"`
+	NoVerdict int64  `json:"no_verdict"`
+	Credits   int64  `json:"credits"`
+	Penalties int64  `json:"penalties"`
+	// ComplianceBPS as the Score's, over the month's periods.
+	ComplianceBPS int64 `json:"compliance_bps"`
+}
+
+// month is the entry's counts in the month its period started.
+func (e ScoreEntry) month() (MonthScore, error) {
+	start, err := time.Parse(time.RFC3339, e.Period)
+	if err != nil {
+		return MonthScore{}, fmt.Errorf("score entry of SLA %q: period %q is not an RFC 3339 time", e.SLAID, e.Period)
+	}
+	m := MonthScore{Month: start.UTC().Format("2006-01")}
+	if e.NoVerdict {
+		m.NoVerdict = 1
+		return m, nil
+	}
+	m.Periods, m.Credits, m.Penalties = 1, e.Credit, e.PenaltyPaid
+	if e.Violated {
+		m.Violated = 1
+	}
+	return m, nil
+}
+
+// add adds n's counts (not its month) and recomputes the compliance.
+func (m *MonthScore) add(n MonthScore) error {
+	var err error
+	if m.Credits, err = add(m.Credits, n.Credits); err != nil {
+		return fmt.Errorf("credits: %w", err)
+	}
+	if m.Penalties, err = add(m.Penalties, n.Penalties); err != nil {
+		return fmt.Errorf("penalties: %w", err)
+	}
+	m.Periods += n.Periods
+	m.Violated += n.Violated
+	m.NoVerdict += n.NoVerdict
+	m.ComplianceBPS = compliance(m.Periods, m.Violated)
+	return nil
+}
+
+// count adds a month's counts to the score's totals and to that month,
+// which is inserted in month order when it is new.
+func (s *Score) count(n MonthScore) error {
+	total := MonthScore{Periods: s.Periods, Violated: s.Violated, NoVerdict: s.NoVerdict, Credits: s.Credits, Penalties: s.Penalties}
+	if err := total.add(n); err != nil {
+		return fmt.Errorf("score of %s: %w", s.Provider, err)
+	}
+	i, found := slices.BinarySearchFunc(s.Months, n.Month, func(m MonthScore, month string) int { return strings.Compare(m.Month, month) })
+	if !found {
+		s.Months = slices.Insert(s.Months, i, MonthScore{Month: n.Month})
+	}
+	if err := s.Months[i].add(n); err != nil {
+		return fmt.Errorf("score of %s in %s: %w", s.Provider, n.Month, err)
+	}
+	s.Periods, s.Violated, s.NoVerdict, s.Credits, s.Penalties = total.Periods, total.Violated, total.NoVerdict, total.Credits, total.Penalties
+	s.ComplianceBPS = total.ComplianceBPS
+	return nil
+}
+
+// compliance is (periods - violated) * 10000 / periods, rounded down; 0
+// when no period has been evaluated.
+func compliance(periods, violated int64) int64 {
+	if periods == 0 {
+		return 0
+	}
+	return (periods - violated) * 10000 / periods
 }
 
 // Compliance is (Periods - Violated) * 10000 / Periods, rounded down; 0
 // when no period has been evaluated.
-func (s *Score) Compliance() int64 {
-	if s.Periods == 0 {
-		return 0
-	}
-	return (s.Periods - s.Violated) * 10000 / s.Periods
-}
+func (s *Score) Compliance() int64 { return compliance(s.Periods, s.Violated) }
 
-// Add adds the counts of another page of the same score and recomputes
-// the compliance.
+// Add adds another page of the same score, month by month, and takes its
+// bookmark.
 func (s *Score) Add(page *Score) error {
-	var err error
-	s.Periods += page.Periods
-	s.Violated += page.Violated
-	s.NoVerdict += page.NoVerdict
-	if s.Credits, err = add(s.Credits, page.Credits); err != nil {
-		return err
-	}
-	if s.Penalties, err = add(s.Penalties, page.Penalties); err != nil {
-		return err
+	for _, m := range page.Months {
+		if err := s.count(m); err != nil {
+			return err
+		}
 	}
 	s.Bookmark = page.Bookmark
-	s.ComplianceBPS = s.Compliance()
 	return nil
 }
 

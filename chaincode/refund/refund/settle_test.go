@@ -6,6 +6,7 @@ import (
 	"crypto/rand"
 	"encoding/json"
 	"fmt"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -144,6 +145,14 @@ func TestSettleVerdict(t *testing.T) {
 	if sc.Periods != 2 || sc.Violated != 1 || sc.Credits != 10000 || sc.Penalties != 5000 || sc.ComplianceBPS != 5000 {
 		t.Fatalf("reputation %+v", sc)
 	}
+	// Over time: January violated (credit and penalty), February met.
+	months := []refund.MonthScore{
+		{Month: "2026-01", Periods: 1, Violated: 1, Credits: 10000, Penalties: 5000},
+		{Month: "2026-02", Periods: 1, ComplianceBPS: 10000},
+	}
+	if !reflect.DeepEqual(sc.Months, months) {
+		t.Fatalf("reputation by month %+v, want %+v", sc.Months, months)
+	}
 	_ = json.Unmarshal([]byte(n.MustEvaluate(n.Client, RF, "GetProductScore", "ProviderOrgMSP", "compute-region", "", "")), &sc)
 	if sc.Periods != 2 || sc.ComplianceBPS != 5000 || sc.ProductID != "compute-region" {
 		t.Fatalf("product score %+v", sc)
@@ -173,6 +182,9 @@ func TestSettleVerdict(t *testing.T) {
 	}
 	if sum.Periods != 2 || sum.Violated != 1 || sum.Credits != 10000 || sum.Penalties != 5000 || sum.ComplianceBPS != 5000 {
 		t.Fatalf("pages add up to %+v", sum)
+	}
+	if !reflect.DeepEqual(sum.Months, months) {
+		t.Fatalf("pages add up by month to %+v, want %+v", sum.Months, months)
 	}
 	otherRep, _ := shim.CreateCompositeKey("rep", []string{"ClientOrgMSP"})
 	n.ExpectError(n.Stranger, RF, "GetReputation", fmt.Sprintf("bookmark: %q is not a bookmark of the reputation of ProviderOrgMSP", otherRep), "ProviderOrgMSP", "1", otherRep)
