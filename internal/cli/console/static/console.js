@@ -96,8 +96,16 @@ function startEvents() {
   const walletChanged = wallet ? liveSections(["wallet-fields", "wallet-history"]) : null;
   const state = document.getElementById("stream-state");
   const src = new EventSource("/events/stream");
-  src.onopen = () => { if (state) { state.textContent = "connected"; } };
-  src.onerror = () => { if (state) { state.textContent = "disconnected, retrying…"; } };
+  // The page's root element says whether the stream is connected (what
+  // the browser tests wait for before another party acts).
+  src.onopen = () => {
+    document.documentElement.dataset.stream = "connected";
+    if (state) { state.textContent = "connected"; }
+  };
+  src.onerror = () => {
+    document.documentElement.dataset.stream = "retrying";
+    if (state) { state.textContent = "disconnected, retrying…"; }
+  };
   src.addEventListener("chaincode", (msg) => {
     const ev = JSON.parse(msg.data);
     if (table) {
