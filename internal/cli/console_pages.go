@@ -513,6 +513,10 @@ func (s *consoleServer) slaPage(w http.ResponseWriter, r *http.Request, cs *cons
 		}
 		periods = append(periods, row)
 	}
+	collateral := ""
+	if doc.Consequences.CollateralMinor > 0 {
+		collateral = collateralText(ctx, src, s.refundCC, id)
+	}
 	notice := ""
 	if done, tx := r.URL.Query().Get("done"), r.URL.Query().Get("tx"); (done == "propose" || done == "accept") && txIDText.MatchString(tx) {
 		notice = map[string]string{"propose": "Proposed: ProposeSLA committed (tx " + tx + "). The client accepts it on its console.",
@@ -522,8 +526,30 @@ func (s *consoleServer) slaPage(w http.ResponseWriter, r *http.Request, cs *cons
 		"A": a, "Doc": doc, "Fee": money(doc.Price.AmountMinor, doc.Price.Currency), "Cycle": cycleText(doc.Interval.BillingCycle),
 		"Metrics": metricViews(doc), "MaxCredit": bps(doc.Consequences.MaxCreditBPS), "Periods": periods,
 		"MorePeriods": a.PaidPeriods > consolePeriods, "Current": currentPeriod(a, doc, s.now()),
-		"Tickets": doc.Support != nil, "Signatures": sig, "SignatureState": sigState,
+		"Tickets": doc.Support != nil, "Signatures": sig, "SignatureState": sigState, "Collateral": collateral,
 		"CanAccept": cs.user.Role == roleClient && a.Status == "PROPOSED"}})
+}
+
+// collateralText describes the SLA's collateral hold (GetCollateral) in
+// words, or why it could not be read.
+func collateralText(ctx context.Context, src *billingSource, refundCC, id string) string {
+	raw, err := src.r.Evaluate(ctx, refundCC, "GetCollateral", id)
+	if err != nil {
+		return err.Error()
+	}
+	var h struct {
+		Status   string `json:"status"`
+		Amount   int64  `json:"amount"`
+		Currency string `json:"currency"`
+		Held     int64  `json:"held"`
+		Drawn    int64  `json:"drawn"`
+		Released int64  `json:"released"`
+	}
+	if err := json.Unmarshal(raw, &h); err != nil {
+		return fmt.Sprintf("%s.GetCollateral: decode: %v", refundCC, err)
+	}
+	m := func(v int64) string { return money(v, h.Currency) }
+	return fmt.Sprintf("%s: %s held of %s locked, %s drawn for penalties, %s released to the provider", h.Status, m(h.Held), m(h.Amount), m(h.Drawn), m(h.Released))
 }
 
 // ---- tickets ----
@@ -733,17 +759,6 @@ func (s *consoleServer) eventsPage(w http.ResponseWriter, _ *http.Request, cs *c
 		Data: []string{s.agreementCC, s.refundCC, s.ticketCC}})
 }
 
-// consoleEvent is one chaincode event sent to the browser.
-type consoleEvent struct {
-	Chaincode string `json:"chaincode"`
-	Event     string `json:"event"`
-	Block     uint64 `json:"block"`
-	TxID      string `json:"tx_id"`
-	Line      string `json:"line"`
-	SLAID     string `json:"sla_id,omitempty"`
-	TicketID  string `json:"ticket_id,omitempty"`
-}
-
 // eventStream sends the new events of the agreement, refund and ticket
 // chaincodes as Server-Sent Events until the browser goes away.
 func (s *consoleServer) eventStream(w http.ResponseWriter, r *http.Request, cs *consoleSession, l consoleLedger) {
@@ -784,12 +799,7 @@ func (s *consoleServer) eventStream(w http.ResponseWriter, r *http.Request, cs *
 		case <-heartbeat.C:
 			fmt.Fprint(w, ": keep-alive\n\n")
 		case ev := <-merged:
-			e := consoleEvent{Chaincode: ev.ChaincodeName, Event: ev.EventName, Block: ev.BlockNumber, TxID: ev.TransactionID, Line: eventLine(ev)}
-			var p ticketEvent
-			if json.Unmarshal(ev.Payload, &p) == nil {
-				e.SLAID, e.TicketID = p.SLAID, p.TicketID
-			}
-			data, err := json.Marshal(e)
+			data, err := json.Marshal(s.consoleEventOf(ev))
 			if err != nil {
 				return
 			}

@@ -18,8 +18,10 @@ package e2e
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
+	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -28,7 +30,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/chromedp/chromedp"
+
 	"github.com/slasa/slasa/internal/cli"
+	"github.com/slasa/slasa/test/browser"
 	"github.com/slasa/slasa/test/harness"
 )
 
@@ -189,7 +194,7 @@ func TestStory(t *testing.T) {
 		t.Fatal(err)
 	}
 	run := nw.RunDir()
-	bins := harness.BuildCommands(t, "cloud-logger", "slasa-monitor", "demo-service")
+	bins := harness.BuildCommands(t, "cloud-logger", "slasa-monitor", "demo-service", "slasa")
 	work := t.TempDir()
 
 	// make deploy recorded the deploy configuration and registered the enclave: every peer agrees.
@@ -321,6 +326,16 @@ func TestStory(t *testing.T) {
 	start(t, filepath.Join(work, "monitor.log"), filepath.Join(bins, "slasa-monitor"), "-network-dir", run, "-identity", "client",
 		"-state-dir", filepath.Join(work, "monitor"), "-poll", "2s", "-backoff-min", "500ms", "-backoff-max", "4s", "-listen", "")
 
+	// The client's console shows the SLA's page in headless Chromium from before P0 begins: the page is
+	// never loaded again, it updates itself from the chaincode events (the renewal, then each settlement).
+	console := browser.StartConsole(t, bins, run, work, browser.User{Org: "ClientOrgMSP", Name: "carol", Role: "client", As: "client"})
+	page := browser.Chromium(t, 6*time.Minute)
+	browser.SignIn(t, page, console, "carol")
+	if err := chromedp.Do(page, chromedp.Navigate(console+"slas/"+url.PathEscape(id)), chromedp.WaitVisible(chromedp.ID("periods"))); err != nil {
+		t.Fatalf("the client's console, SLA %s: %v\n%s", id, err, browser.PageText(t, page))
+	}
+	mark := browser.Live(t, page)
+
 	// P1 is paid once P0 has begun.
 	time.Sleep(time.Until(P(0).Add(2 * time.Second)))
 	slasa(t, "sla", "renew", id, "--as", "client")
@@ -346,6 +361,12 @@ func TestStory(t *testing.T) {
 		t.Errorf("verdict show as the provider:\n%s", human)
 	}
 
+	// The client sees P0's verdict and refund on the page it opened before, without reloading it.
+	livePeriod(t, page, iso(P(0)), "violated", "Period "+iso(P(0))+" settled: violated, credit 30% = 300.00 USD, refund 300.00 USD to the client; 700.00 USD released to the provider.",
+		"violated", "30% = 300.00 USD", "SETTLED (1000.00 USD)")
+	browser.NotReloaded(t, page, mark)
+	browser.Screenshot(t, page, "client-sla-p0-settled")
+
 	// P1: no violation, the fee goes to the provider.
 	v1 := waitSettled(t, id, iso(P(1)), time.Duration(periodS)*time.Second+3*time.Minute)
 	if v1.Verdict.Verdict.Violated || v1.Verdict.Verdict.CreditAmount != 0 || v1.Report.Metrics[0].Exact != "100/1" {
@@ -354,6 +375,9 @@ func TestStory(t *testing.T) {
 	if s := v1.Escrow.Settlement; s == nil || s.Credit != 0 || s.Released != fee {
 		t.Errorf("P1 settlement %+v, want the whole fee released", s)
 	}
+
+	livePeriod(t, page, iso(P(1)), "met", "Period "+iso(P(1))+" settled: met, no credit; 1000.00 USD released to the provider.", "met", "0% = 0.00 USD")
+	browser.NotReloaded(t, page, mark)
 
 	// Balances and reputation.
 	sync(t)
@@ -401,4 +425,33 @@ func TestStory(t *testing.T) {
 
 	// Invoices and statements from the ledger.
 	checkBilling(t, id, P(0), P(1), mintedAt, work)
+}
+
+// livePeriod waits until the open SLA page shows period settled with verdict (met or violated), its
+// row showing each of cells and the page's notice saying notice.
+func livePeriod(t *testing.T, page context.Context, period, verdict, notice string, cells ...string) {
+	t.Helper()
+	row := fmt.Sprintf(`#periods tr.settled.%s[data-period=%q]`, verdict, period)
+	if err := chromedp.Do(page, chromedp.WaitVisible(chromedp.CSS(row)), chromedp.WaitVisible(chromedp.ID("live-notice"))); err != nil {
+		t.Fatalf("the SLA page shows no %s period %s: %v\n%s", verdict, period, err, browser.PageText(t, page))
+	}
+	text, err := chromedp.Run(page, chromedp.Text(chromedp.CSS(row)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range cells {
+		if !strings.Contains(text, c) {
+			t.Errorf("the SLA page's row of period %s lacks %q:\n%s", period, c, text)
+		}
+	}
+	if ref, err := chromedp.Run(page, chromedp.Text(chromedp.CSS(row+" td.mono"))); err != nil || len(strings.TrimSpace(ref)) != 64 {
+		t.Errorf("the SLA page's row of period %s: enclave verdict id %q (%v), want 64 hex digits", period, ref, err)
+	}
+	shown, err := chromedp.Run(page, chromedp.Text(chromedp.ID("live-notice")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(shown, notice) {
+		t.Errorf("the SLA page's notice %q lacks %q", shown, notice)
+	}
 }

@@ -1,7 +1,9 @@
 // slasa console: live countdowns of the running ticket targets, the live
-// event table and the notice that a shown ticket changed (Server-Sent
-// Events). Everything is written with textContent: no markup from the
-// ledger reaches the page's HTML.
+// event table, the notice that a shown ticket changed, and the SLA and
+// wallet pages brought up to date when an event changes them (Server-Sent
+// Events). Everything is written with textContent or imported from the
+// console's own server-rendered page: no markup from the ledger reaches
+// the page's HTML.
 "use strict";
 
 function durText(ms) {
@@ -33,15 +35,77 @@ function cell(row, text, cls) {
   row.appendChild(td);
 }
 
+// refreshSections fetches the page again and replaces each section of ids
+// with the server's new rendering of it: the console's own HTML, parsed by
+// DOMParser (its scripts never run) and imported node by node, so no
+// navigation happens and nothing is written with innerHTML. A page that
+// cannot be fetched (an ended session redirects) rejects.
+function refreshSections(ids) {
+  return fetch(location.href, {credentials: "same-origin", redirect: "error", headers: {"Accept": "text/html"}})
+    .then((r) => { if (!r.ok) { throw new Error("HTTP " + r.status); } return r.text(); })
+    .then((html) => {
+      const doc = new DOMParser().parseFromString(html, "text/html");
+      for (const id of ids) {
+        const fresh = doc.getElementById(id), old = document.getElementById(id);
+        if (!fresh || !old) { throw new Error("the new page has no " + id); }
+        old.replaceWith(document.importNode(fresh, true));
+      }
+    });
+}
+
+// liveSections refreshes the page's sections ids when an event changed
+// them (one refresh at a time, one more for the events that arrive
+// meanwhile) and then shows the events' notices in #live-notice.
+function liveSections(ids) {
+  const notice = document.getElementById("live-notice");
+  let running = false, again = false, texts = [];
+  const show = (err) => {
+    notice.replaceChildren();
+    notice.appendChild(document.createTextNode(texts.join(" ")));
+    if (err) {
+      notice.appendChild(document.createTextNode(" The page could not be updated (" + err.message + "): "));
+      const a = document.createElement("a");
+      a.href = "";
+      a.textContent = "Reload";
+      notice.appendChild(a);
+    }
+    notice.classList.remove("hidden");
+  };
+  const run = () => {
+    running = true;
+    again = false;
+    refreshSections(ids).then(() => show(null), (err) => show(err)).finally(() => {
+      running = false;
+      if (again) { run(); }
+    });
+  };
+  return (text) => {
+    texts = texts.concat([text]).slice(-3);
+    if (running) { again = true; } else { run(); }
+  };
+}
+
 function startEvents() {
   const table = document.getElementById("events");
   const ticket = document.getElementById("ticket");
   const list = document.getElementById("ticketlist");
-  if (!table && !ticket && !list) { return; }
+  const sla = document.getElementById("sla-live");
+  const wallet = document.getElementById("wallet-live");
+  if (!table && !ticket && !list && !sla && !wallet) { return; }
+  const slaChanged = sla ? liveSections(["sla-fields", "periods-section"]) : null;
+  const walletChanged = wallet ? liveSections(["wallet-fields", "wallet-history"]) : null;
   const state = document.getElementById("stream-state");
   const src = new EventSource("/events/stream");
-  src.onopen = () => { if (state) { state.textContent = "connected"; } };
-  src.onerror = () => { if (state) { state.textContent = "disconnected, retrying…"; } };
+  // The page's root element says whether the stream is connected (what
+  // the browser tests wait for before another party acts).
+  src.onopen = () => {
+    document.documentElement.dataset.stream = "connected";
+    if (state) { state.textContent = "connected"; }
+  };
+  src.onerror = () => {
+    document.documentElement.dataset.stream = "retrying";
+    if (state) { state.textContent = "disconnected, retrying…"; }
+  };
   src.addEventListener("chaincode", (msg) => {
     const ev = JSON.parse(msg.data);
     if (table) {
@@ -56,6 +120,12 @@ function startEvents() {
     if ((ticket && ev.sla_id === ticket.dataset.sla && ev.ticket_id === ticket.dataset.ticket) ||
         (list && ev.chaincode === "ticket" && ev.sla_id === list.dataset.sla)) {
       document.getElementById("changed").classList.remove("hidden");
+    }
+    if (slaChanged && ev.notice && ev.sla_id === sla.dataset.sla) {
+      slaChanged(ev.notice);
+    }
+    if (walletChanged && ev.notice && (!ev.wallets || ev.wallets.includes(wallet.dataset.wallet))) {
+      walletChanged(ev.notice);
     }
   });
 }
