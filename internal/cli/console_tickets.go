@@ -25,10 +25,11 @@ import (
 
 // ticketFormAction is a ticket transition of the console with more than one
 // text: its name (the form's and the URL's), the chaincode function, the
-// past tense of the notice and the roles the chaincode lets take it.
+// past tense of the notice, the verb of the refusal and the roles the
+// chaincode lets take it.
 type ticketFormAction struct {
-	Name, Fn, Done string
-	Roles          []string
+	Name, Fn, Done, Verb string
+	Roles                []string
 }
 
 // ticketFormActions are the console's forms beyond ticketActions, with
@@ -37,12 +38,12 @@ type ticketFormAction struct {
 // PauseTicket and Escalate: any of the three; ChangeSeverity: client or
 // provider).
 var ticketFormActions = []ticketFormAction{
-	{Name: "create", Fn: "CreateTicket", Done: "created", Roles: []string{roleClient, roleProvider}},
-	{Name: "assign", Fn: "AssignVendor", Done: "assigned", Roles: []string{roleProvider}},
-	{Name: "update", Fn: "UpdateTicket", Done: "updated", Roles: []string{roleVendor}},
-	{Name: "pause", Fn: "PauseTicket", Done: "paused", Roles: []string{roleClient, roleProvider, roleVendor}},
-	{Name: "severity", Fn: "ChangeSeverity", Done: "severity changed", Roles: []string{roleClient, roleProvider}},
-	{Name: "escalate", Fn: "Escalate", Done: "escalated", Roles: []string{roleClient, roleProvider, roleVendor}},
+	{Name: "create", Verb: "create", Fn: "CreateTicket", Done: "created", Roles: []string{roleClient, roleProvider}},
+	{Name: "assign", Verb: "assign", Fn: "AssignVendor", Done: "assigned", Roles: []string{roleProvider}},
+	{Name: "update", Verb: "update", Fn: "UpdateTicket", Done: "updated", Roles: []string{roleVendor}},
+	{Name: "pause", Verb: "pause", Fn: "PauseTicket", Done: "paused", Roles: []string{roleClient, roleProvider, roleVendor}},
+	{Name: "severity", Verb: "change the severity of", Fn: "ChangeSeverity", Done: "severity changed", Roles: []string{roleClient, roleProvider}},
+	{Name: "escalate", Verb: "escalate", Fn: "Escalate", Done: "escalated", Roles: []string{roleClient, roleProvider, roleVendor}},
 }
 
 // findTicketFormAction returns the form action called name.
@@ -57,7 +58,7 @@ func findTicketFormAction(name string) ticketFormAction {
 
 // refusal is the 403 message for role taking a.
 func (a ticketFormAction) refusal(role string) string {
-	return fmt.Sprintf("The %s role may not %s a ticket (%s may): nothing was submitted.", role, a.Name, strings.Join(a.Roles, ", "))
+	return fmt.Sprintf("The %s role may not %s a ticket (%s may): nothing was submitted.", role, a.Verb, strings.Join(a.Roles, ", "))
 }
 
 // pausable are the statuses a ticket may be paused in (the chaincode's).
