@@ -33,7 +33,7 @@ import (
 var consoleAssets embed.FS
 
 // consolePages are the page templates, each with the layout.
-var consolePages = []string{"login", "error", "slas", "sla", "tickets", "ticket", "wallet", "events", "statements", "propose", "accept", "reputation", "report"}
+var consolePages = []string{"login", "error", "slas", "sla", "tickets", "ticket", "wallet", "events", "statements", "propose", "accept", "reputation", "report", "ticketnew"}
 
 // Page sizes of the console's lists (one chaincode page per request).
 const (
@@ -142,6 +142,7 @@ func (s *consoleServer) routes() error {
 	s.handle("GET /tickets", allRoles, s.ticketsPage)
 	s.handle("GET /tickets/{sla}/{ticket}", allRoles, s.ticketPage)
 	s.handle("POST /tickets/{sla}/{ticket}/{action}", allRoles, s.ticketAction)
+	s.ticketRoutes()
 	s.handle("GET /wallet", allRoles, s.walletPage)
 	s.handle("GET /statements", partyRoles, s.statementsPage)
 	s.handle("GET /slas/{id}/invoice", partyRoles, s.invoiceDownload)
@@ -643,13 +644,12 @@ func (s *consoleServer) showTicket(w http.ResponseWriter, r *http.Request, cs *c
 		return
 	}
 	notice := ""
-	if done, tx := r.URL.Query().Get("done"), r.URL.Query().Get("tx"); done != "" && status == http.StatusOK {
-		if a, ok := findTicketAction(done); ok && txIDText.MatchString(tx) {
-			notice = fmt.Sprintf("Ticket %s: transaction %s committed (tx %s).", a.Done, a.Fn, tx)
-		}
+	if status == http.StatusOK {
+		notice = ticketDoneNotice(r.URL.Query().Get("done"), r.URL.Query().Get("tx"))
 	}
 	s.render(w, status, "ticket", cs, pageData{Title: "Ticket " + ticketID, Nav: "tickets", Error: msg, Notice: notice,
-		Data: map[string]any{"V": v, "Forms": ticketForms(cs.user.Role, v), "Targets": []string{"acceptance", "closure"}}})
+		Data: map[string]any{"V": v, "Forms": ticketForms(cs.user.Role, v), "More": extraTicketForms(cs.user.Role, l, v),
+			"Targets": []string{"acceptance", "closure"}}})
 }
 
 func (s *consoleServer) ticketAction(w http.ResponseWriter, r *http.Request, cs *consoleSession, l consoleLedger) {

@@ -583,39 +583,13 @@ func slaDocument(ctx context.Context, cmd *cobra.Command, l ticketLedger, agreem
 		}
 		raw = data
 	} else {
-		var out []byte
-		err := retryLag(ctx, lagWait, func() error {
-			var err error
-			out, err = l.Evaluate(ctx, agreementCC, "GetSLA", slaID)
-			return err
-		})
+		data, err := agreementDocument(ctx, l, agreementCC, slaID)
 		if err != nil {
-			return nil, nil, nil, explain(agreementCC+".GetSLA", err)
+			return nil, nil, nil, err
 		}
-		var a agreementRecord
-		if err := json.Unmarshal(out, &a); err != nil {
-			return nil, nil, nil, fmt.Errorf("%s.GetSLA: decode: %w", agreementCC, err)
-		}
-		if len(a.Signed) == 0 {
-			return nil, nil, nil, fmt.Errorf("SLA %s: the agreement chaincode returned no signed record", slaID)
-		}
-		rec, err := signedsla.Parse(a.Signed)
-		if err != nil {
-			return nil, nil, nil, fmt.Errorf("SLA %s: signed record: %w", slaID, err)
-		}
-		raw, file = rec.Document, "SLA "+slaID
+		raw, file = data, "SLA "+slaID
 	}
-	doc, err := sla.Parse(raw)
-	if err != nil {
-		return nil, nil, nil, describeInvalid(file, err)
-	}
-	if doc.ID != slaID {
-		return nil, nil, nil, fmt.Errorf("%s: the document is SLA %q, not %q", file, doc.ID, slaID)
-	}
-	if doc.Support == nil {
-		return nil, nil, nil, fmt.Errorf("%s: SLA %s has no support section: it takes no tickets", file, slaID)
-	}
-	orgs, err := fabnet.SLAOrgs(doc.Parties.Provider.MSPID, doc.Parties.Client.MSPID)
+	doc, orgs, err := supportDocument(raw, file, slaID)
 	if err != nil {
 		return nil, nil, nil, err
 	}

@@ -7,8 +7,6 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
-	"slices"
-	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -136,15 +134,9 @@ func newTicketCreateCommand() *cobra.Command {
 			if err := checkTicketArgs(args[0], args[1]); err != nil {
 				return err
 			}
-			for _, c := range []struct {
-				flag, v  string
-				max      int
-				required bool
-				oneLine  bool
-			}{{"severity", severity, 64, true, true}, {"type", kind, maxTicketType, true, true}, {"description", description, maxTicketDescription, true, false}} {
-				if err := checkFlagText(c.flag, c.v, c.max, c.required, c.oneLine); err != nil {
-					return err
-				}
+			in, err := createTicketInput(severity, kind, description)
+			if err != nil {
+				return err
 			}
 			cc, _ := cmd.Flags().GetString("ticket-cc")
 			agreementCC, _ := cmd.Flags().GetString("agreement-cc")
@@ -160,10 +152,6 @@ func newTicketCreateCommand() *cobra.Command {
 				return err
 			}
 			if err := checkSeverity(doc, severity); err != nil {
-				return err
-			}
-			in, err := json.Marshal(map[string]string{"severity": severity, "type": kind, "description": description})
-			if err != nil {
 				return err
 			}
 			txID, err := l.Submit(ctx, cc, "CreateTicket", []string{args[0], args[1]}, map[string][]byte{transientSLA: raw, transientInput: in}, orgs)
@@ -203,34 +191,11 @@ func newTicketAssignCommand() *cobra.Command {
 			if err := checkTicketArgs(args[0], args[1]); err != nil {
 				return err
 			}
-			if vendor != "" && !explicit.IsZero() {
-				return usageError{errors.New("--vendor and --vendor-msp/--vendor-subject/--vendor-issuer exclude each other")}
-			}
-			if vendor == "" {
-				if explicit.IsZero() {
-					return usageError{errors.New("assign needs the vendor: --vendor NAME, or --vendor-msp, --vendor-subject and --vendor-issuer")}
-				}
-				if err := explicit.Validate("--vendor"); err != nil {
-					return usageError{errors.New(strings.NewReplacer("--vendor.msp_id", "--vendor-msp", "--vendor.subject", "--vendor-subject",
-						"--vendor.issuer", "--vendor-issuer").Replace(err.Error()))}
-				}
-			}
-			if err := checkFlagText("note", note, maxTicketNote, false, false); err != nil {
+			if err := checkAssignInput(vendor, explicit, note); err != nil {
 				return err
 			}
 			return runTransition(cmd, "provider", "assigned", args[0], args[1], func(_ context.Context, l ticketLedger) (ticketTx, error) {
-				id, err := vendorIdentity(l.Network(), vendor, explicit)
-				if err != nil {
-					return ticketTx{}, err
-				}
-				return ticketTx{fn: "AssignVendor", extraOrg: id.MSPID,
-					input: map[string]any{"vendor": id, "note": note},
-					check: func(v *ticketView) error {
-						if id.MSPID == v.Record.Customer.MSPID {
-							return fmt.Errorf("--vendor: %s is the customer's organization; the vendor must be another organization", id.MSPID)
-						}
-						return nil
-					}}, nil
+				return assignTx(l.Network(), vendor, explicit, note)
 			})
 		},
 	}
@@ -257,14 +222,12 @@ func newTicketUpdateCommand() *cobra.Command {
 			if err := checkTicketArgs(args[0], args[1]); err != nil {
 				return err
 			}
-			if err := checkFlagText("reason", reason, maxTicketNote, true, false); err != nil {
-				return err
-			}
-			if err := checkFlagText("vendor-ticket-id", vendorTicket, maxVendorTicketID, false, true); err != nil {
+			tx, err := updateTx(reason, vendorTicket)
+			if err != nil {
 				return err
 			}
 			return runTransition(cmd, "vendor", "updated", args[0], args[1], func(context.Context, ticketLedger) (ticketTx, error) {
-				return ticketTx{fn: "UpdateTicket", input: map[string]string{"reason": reason, "vendor_ticket_id": vendorTicket}}, nil
+				return tx, nil
 			})
 		},
 	}
@@ -290,23 +253,12 @@ func newTicketPauseCommand() *cobra.Command {
 			if err := checkTicketArgs(args[0], args[1]); err != nil {
 				return err
 			}
-			if status == "" {
-				return usageError{errors.New("--status is required (a pause status of the SLA, e.g. waiting_on_customer)")}
-			}
-			if !ticketStatusPattern.MatchString(status) {
-				return usageError{fmt.Errorf("--status: %q is not a status (lower-case letters, digits and '_')", status)}
-			}
-			if err := checkFlagText("reason", reason, maxTicketNote, true, false); err != nil {
+			tx, err := pauseTx(args[0], status, reason)
+			if err != nil {
 				return err
 			}
 			return runTransition(cmd, "vendor", "paused", args[0], args[1], func(context.Context, ticketLedger) (ticketTx, error) {
-				return ticketTx{fn: "PauseTicket", input: map[string]string{"status": status, "reason": reason},
-					check: func(v *ticketView) error {
-						if !slices.Contains(v.Record.Terms.PauseStatuses, status) {
-							return fmt.Errorf("--status: %q is not a pause status of SLA %s (%s)", status, args[0], strings.Join(v.Record.Terms.PauseStatuses, ", "))
-						}
-						return nil
-					}}, nil
+				return tx, nil
 			})
 		},
 	}
@@ -332,10 +284,7 @@ func newTicketSeverityCommand() *cobra.Command {
 			if err := checkTicketArgs(args[0], args[1]); err != nil {
 				return err
 			}
-			if err := checkFlagText("severity", severity, 64, true, true); err != nil {
-				return err
-			}
-			if err := checkFlagText("reason", reason, maxTicketNote, true, false); err != nil {
+			if err := checkSeverityInput(severity, reason); err != nil {
 				return err
 			}
 			agreementCC, _ := cmd.Flags().GetString("agreement-cc")
@@ -344,16 +293,7 @@ func newTicketSeverityCommand() *cobra.Command {
 				if err != nil {
 					return ticketTx{}, err
 				}
-				if err := checkSeverity(doc, severity); err != nil {
-					return ticketTx{}, err
-				}
-				return ticketTx{fn: "ChangeSeverity", doc: raw, input: map[string]string{"severity": severity, "reason": reason},
-					check: func(v *ticketView) error {
-						if v.Record.Severity == severity {
-							return fmt.Errorf("--severity: ticket %s of SLA %s is %s already", args[1], args[0], severity)
-						}
-						return nil
-					}}, nil
+				return severityTx(args[0], args[1], raw, doc, severity, reason)
 			})
 		},
 	}
@@ -379,17 +319,12 @@ func newTicketEscalateCommand() *cobra.Command {
 			if err := checkTicketArgs(args[0], args[1]); err != nil {
 				return err
 			}
-			level, err := strconv.Atoi(args[2])
-			if err != nil || level < 1 || level > maxEscalationLevel || strconv.Itoa(level) != args[2] {
-				return usageError{fmt.Errorf("LEVEL: %q is not an escalation level 1..%d", args[2], maxEscalationLevel)}
+			tx, err := escalateTx(args[0], "LEVEL", args[2])
+			if err != nil {
+				return err
 			}
 			return runTransition(cmd, "provider", "escalated", args[0], args[1], func(context.Context, ticketLedger) (ticketTx, error) {
-				return ticketTx{fn: "Escalate", args: []string{args[2]}, check: func(v *ticketView) error {
-					if n := len(v.Record.Terms.Escalation); level > n {
-						return fmt.Errorf("LEVEL: %d is not a level of SLA %s's escalation (1..%d)", level, args[0], n)
-					}
-					return nil
-				}}, nil
+				return tx, nil
 			})
 		},
 	}

@@ -137,12 +137,13 @@ func TestConsoleBrowser(t *testing.T) {
 			t.Errorf("client's ticket page: no %q in\n%s", want, text)
 		}
 	}
-	forms, err := chromedp.Run(ctx, chromedp.Evaluate[int](`document.querySelectorAll('form.action').length`))
+	// The client may pause an assigned ticket, change its severity or escalate it, not act as the vendor.
+	forms, err := chromedp.Run(ctx, chromedp.Evaluate[int](`document.querySelectorAll('form.action[action$="/ack"], form.action[action$="/update"], form.action[action$="/resolve"], form.action[action$="/assign"]').length`))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if forms != 0 {
-		t.Errorf("the client is offered %d actions on an assigned ticket, want none", forms)
+		t.Errorf("the client is offered %d of the vendor's or provider's actions on an assigned ticket, want none", forms)
 	}
 	browser.Screenshot(t, ctx, "client-ticket")
 
