@@ -329,7 +329,7 @@ func TestStory(t *testing.T) {
 	// The client's console shows the SLA's page in headless Chromium from before P0 begins: the page is
 	// never loaded again, it updates itself from the chaincode events (the renewal, then each settlement).
 	console := browser.StartConsole(t, bins, run, work, browser.User{Org: "ClientOrgMSP", Name: "carol", Role: "client", As: "client"})
-	page := browser.Chromium(t, 6*time.Minute)
+	page := browser.Chromium(t, 8*time.Minute)
 	browser.SignIn(t, page, console, "carol")
 	if err := chromedp.Do(page, chromedp.Navigate(console+"slas/"+url.PathEscape(id)), chromedp.WaitVisible(chromedp.ID("periods"))); err != nil {
 		t.Fatalf("the client's console, SLA %s: %v\n%s", id, err, browser.PageText(t, page))
@@ -411,6 +411,10 @@ func TestStory(t *testing.T) {
 		t.Errorf("client wallet history:\n%s", hist)
 	}
 
+	// The same browser: the metric report of both periods (decrypted for the client) and the provider's
+	// reputation over time.
+	consoleReport(t, page, console, id, P(0))
+
 	// slasa watch replays the events from the start of the chain.
 	events := slasa(t, "watch", "--start-block", "0", "--max", "6", "--for", "30s")
 	for _, w := range []string{"agreement.SLAProposed", "agreement.SLASigned", "agreement.SLARenewed", "agreement.LogBatchAnchored"} {
@@ -454,4 +458,44 @@ func livePeriod(t *testing.T, page context.Context, period, verdict, notice stri
 	if !strings.Contains(shown, notice) {
 		t.Errorf("the SLA page's notice %q lacks %q", shown, notice)
 	}
+}
+
+// consoleReport opens, in the client's console, the metric report of SLA id (P0 violated at 96.6666 %,
+// P1 met) and the reputation of the SLA's provider and product (2 settled periods, 1 violated, in the
+// month of p0), each checked and saved as a screenshot.
+func consoleReport(t *testing.T, page context.Context, console, id string, p0 time.Time) {
+	t.Helper()
+	rows := func(table string) string {
+		text, err := chromedp.Run(page, chromedp.Evaluate[string](`Array.from(document.querySelectorAll('#`+table+` tbody tr')).map(r => Array.from(r.cells).map(c => c.textContent.trim()).join('|')).join('\n')`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return text
+	}
+	if err := chromedp.Do(page, chromedp.Navigate(console+"slas/"+url.PathEscape(id)+"/report"), chromedp.WaitVisible(chromedp.ID("chart-availability")),
+		chromedp.WaitVisible(chromedp.ID("reports"))); err != nil {
+		t.Fatalf("the metric report of SLA %s: %v\n%s", id, err, browser.PageText(t, page))
+	}
+	report := rows("reports")
+	for _, want := range []string{"|violated|30%|300.00 USD|availability: 96.6666 (", "|met|0%|0.00 USD|availability: 100"} {
+		if !strings.Contains(report, want) {
+			t.Errorf("the metric report lacks %q:\n%s", want, report)
+		}
+	}
+	if n := strings.Count(report, "enclave signature valid"); n != 2 {
+		t.Errorf("the metric report verified %d of 2 periods:\n%s", n, report)
+	}
+	browser.Screenshot(t, page, "client-metric-report")
+
+	if err := chromedp.Do(page, chromedp.Navigate(console+"reputation?"+url.Values{"provider": {"ProviderOrgMSP"}, "product": {"demo-web"}}.Encode()),
+		chromedp.WaitVisible(chromedp.ID("months-chart"))); err != nil {
+		t.Fatalf("the reputation page: %v\n%s", err, browser.PageText(t, page))
+	}
+	if scores := rows("scores"); !strings.Contains(scores, "demo-web|2|1|50%|0|50%|30000|0") {
+		t.Errorf("the reputation of demo-web:\n%s", scores)
+	}
+	if months := rows("months"); !strings.Contains(months, p0.UTC().Format("2006-01")+"|") {
+		t.Errorf("the reputation over time has no month %s:\n%s", p0.UTC().Format("2006-01"), months)
+	}
+	browser.Screenshot(t, page, "client-reputation-months")
 }
