@@ -72,6 +72,7 @@ type compactResult struct {
 type score struct {
 	Provider      string       `json:"provider_msp_id"`
 	ProductID     string       `json:"product_id"`
+	SLAID         string       `json:"sla_id,omitempty"`
 	Periods       int64        `json:"periods"`
 	Violated      int64        `json:"violated"`
 	NoVerdict     int64        `json:"no_verdict"`
@@ -486,35 +487,48 @@ const maxScorePages = 10000
 // of its products' (GetProductScore) when product is not empty, every
 // page added up.
 func readScore(ctx context.Context, ev evaluateFunc, cc, provider, product string) (score, error) {
+	return sumScorePages(cc, provider, func(bookmark string) ([]byte, error) {
+		if product != "" {
+			return ev(ctx, cc, "GetProductScore", provider, product, "", bookmark)
+		}
+		return ev(ctx, cc, "GetReputation", provider, "", bookmark)
+	})
+}
+
+// readSLAScore reads one SLA's score (GetSLAScore: its settled periods and
+// the credits and penalties its client was paid), every page added up.
+func readSLAScore(ctx context.Context, ev evaluateFunc, cc, provider, product, slaID string) (score, error) {
+	return sumScorePages(cc, provider, func(bookmark string) ([]byte, error) {
+		return ev(ctx, cc, "GetSLAScore", provider, product, slaID, "", bookmark)
+	})
+}
+
+// sumScorePages reads the pages of a score of provider with page (at most
+// maxScorePages) and adds them up.
+func sumScorePages(cc, provider string, page func(bookmark string) ([]byte, error)) (score, error) {
 	var sc score
 	bookmark := ""
 	for pages := 0; ; pages++ {
 		if pages == maxScorePages {
 			return sc, fmt.Errorf("%s: the score of %s has more than %d pages", cc, provider, maxScorePages)
 		}
-		var out []byte
-		var err error
-		if product != "" {
-			out, err = ev(ctx, cc, "GetProductScore", provider, product, "", bookmark)
-		} else {
-			out, err = ev(ctx, cc, "GetReputation", provider, "", bookmark)
-		}
+		out, err := page(bookmark)
 		if err != nil {
 			return sc, err
 		}
-		var page score
-		if err := json.Unmarshal(out, &page); err != nil {
+		var p score
+		if err := json.Unmarshal(out, &p); err != nil {
 			return sc, fmt.Errorf("%s: decode score: %w", cc, err)
 		}
-		sc.Provider, sc.ProductID = page.Provider, page.ProductID
-		sc.add(page)
-		if page.Bookmark == "" {
+		sc.Provider, sc.ProductID, sc.SLAID = p.Provider, p.ProductID, p.SLAID
+		sc.add(p)
+		if p.Bookmark == "" {
 			return sc, nil
 		}
-		if page.Bookmark == bookmark {
+		if p.Bookmark == bookmark {
 			return sc, fmt.Errorf("%s: the score's bookmark %q does not advance", cc, bookmark)
 		}
-		bookmark = page.Bookmark
+		bookmark = p.Bookmark
 	}
 }
 
