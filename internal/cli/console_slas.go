@@ -14,7 +14,6 @@ import (
 	"fmt"
 	"net/http"
 	"slices"
-	"strconv"
 	"strings"
 	"sync"
 
@@ -70,23 +69,11 @@ func (f slaFilter) record(a *agreementRecord, role string) bool {
 	return (f.Status == "" || a.Status == f.Status) && (f.Counterparty == "" || counterparty(a, role) == f.Counterparty)
 }
 
-// slaRow is a row of the SLA list.
+// slaRow is a row of the SLA list: the public record and what its
+// document and score add.
 type slaRow struct {
-	Record  agreementRecord
-	Product string
-	Period  string
-	Err     string
-	// Credit is the credit so far (credits and penalties paid to the
-	// client, in the SLA's currency), Settled the settled periods and
-	// Violated the violated ones (GetSLAScore); ScoreErr why they are
-	// missing.
-	Credit            string
-	Settled, Violated int64
-	NoVerdict         int64
-	ScoreErr          string
-	// match is false when the document names another product than the
-	// filter's.
-	match bool
+	Record agreementRecord
+	slaCredit
 }
 
 // slaListData is the SLA list's data.
@@ -107,28 +94,6 @@ type slaListData struct {
 	ScanPages       int
 }
 
-// readSLARow reads a row's document (GetSLA) and, when it is wanted, its
-// score (GetSLAScore).
-func (s *consoleServer) readSLARow(ctx context.Context, l consoleLedger, src *billingSource, row *slaRow, product string) {
-	_, doc, err := src.slaRecord(ctx, row.Record.ID)
-	if err != nil {
-		row.Err, row.match = err.Error(), true
-		return
-	}
-	row.Product, row.Period = doc.Service.ProductID, currentPeriod(&row.Record, doc, s.now())
-	row.match = product == "" || product == doc.Service.ProductID
-	if !row.match {
-		return
-	}
-	sc, err := readSLAScore(ctx, ledgerOf{l}.Evaluate, s.refundCC, row.Record.Parties.Provider.MSPID, doc.Service.ProductID, row.Record.ID)
-	if err != nil {
-		row.ScoreErr = err.Error()
-		return
-	}
-	row.Settled, row.Violated, row.NoVerdict = sc.Periods, sc.Violated, sc.NoVerdict
-	row.Credit = money(sc.Credits+sc.Penalties, doc.Price.Currency)
-}
-
 // readSLARows reads the rows, at most consoleSLAReaders at a time.
 func (s *consoleServer) readSLARows(ctx context.Context, l consoleLedger, rows []slaRow, product string) {
 	src := s.source(l)
@@ -139,7 +104,7 @@ func (s *consoleServer) readSLARows(ctx context.Context, l consoleLedger, rows [
 		sem <- struct{}{}
 		go func(row *slaRow) {
 			defer func() { <-sem; wg.Done() }()
-			s.readSLARow(ctx, l, src, row, product)
+			row.slaCredit = readSLACredit(ctx, src, &row.Record, product, s.now())
 		}(&rows[i])
 	}
 	wg.Wait()
@@ -196,14 +161,4 @@ func (s *consoleServer) slasPage(w http.ResponseWriter, r *http.Request, cs *con
 	d.Next = next
 	d.Cut = d.Next != "" && len(d.Rows) < consoleSLAPage
 	page(http.StatusOK, "")
-}
-
-// SettledText is a row's settled periods, with the periods that expired
-// without a verdict.
-func (r slaRow) SettledText() string {
-	t := strconv.FormatInt(r.Settled, 10)
-	if r.NoVerdict > 0 {
-		t += fmt.Sprintf(" (and %d without a verdict)", r.NoVerdict)
-	}
-	return t
 }

@@ -1,6 +1,8 @@
 package cli
 
 import (
+	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"html"
@@ -10,6 +12,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/spf13/cobra"
 
 	"github.com/slasa/slasa/internal/identity"
 )
@@ -182,4 +186,37 @@ func TestConsoleSLAScanBound(t *testing.T) {
 	l.reset()
 	code, body = c.get("/slas?counterparty=ProviderOrgMSP")
 	wantPage(t, "own organization", code, http.StatusOK, body, "No SLAs match the filters among the 100 searched.")
+}
+
+// TestSLAListCredit: slasa sla list --credit adds each SLA's product,
+// settled and violated periods and credit so far (readSLACredit, as the
+// console), and prints the SLAs whose document or score could not be read
+// after the table.
+func TestSLAListCredit(t *testing.T) {
+	f := newFakeLedger(t)
+	view := consoleSLAView(t)
+	f.set(view, "agreement", "GetSLA", billSLA)
+	f.set(map[string]any{"provider_msp_id": "ProviderOrgMSP", "product_id": "demo-web", "sla_id": billSLA, "periods": 2, "violated": 1,
+		"credits": 30000, "penalties": 5000}, "refund", "GetSLAScore", "ProviderOrgMSP", "demo-web", billSLA, "", "")
+	f.errs[fakeKey("agreement", "GetSLA", "sla-2")] = errors.New(`agreement.GetSLA: chaincode response 500, SLA "sla-2" does not exist`)
+	var a, b agreementRecord
+	a.ID, a.Status, a.ValidityEnd, a.PaidThrough = billSLA, "ACTIVE", "2026-12-06T11:00:00Z", testP1End
+	a.Parties.Provider, a.Parties.Client = agreementParty{MSPID: "ProviderOrgMSP", CommonName: "provider@p"}, agreementParty{MSPID: "ClientOrgMSP", CommonName: "client@c"}
+	b = a
+	b.ID = "sla-2"
+	recs := []agreementRecord{a, b}
+	credits := readSLACredits(context.Background(), newBillingSource(f, "agreement", "refund", "slasa"), recs, time.Date(2026, 12, 6, 10, 3, 0, 0, time.UTC))
+	var out bytes.Buffer
+	cmd := &cobra.Command{}
+	cmd.SetOut(&out)
+	if err := writeSLAList(cmd, recs, credits, "", 20); err != nil {
+		t.Fatal(err)
+	}
+	want := "ID        STATUS  PROVIDER    CLIENT    VALID UNTIL           PAID THROUGH          PRODUCT   SETTLED  VIOLATED  CREDIT SO FAR\n" +
+		"demo-sla  ACTIVE  provider@p  client@c  2026-12-06T11:00:00Z  2026-12-06T10:04:00Z  demo-web  2        1         350.00 USD\n" +
+		"sla-2     ACTIVE  provider@p  client@c  2026-12-06T11:00:00Z  2026-12-06T10:04:00Z  -         -        -         -\n" +
+		`sla-2: agreement.GetSLA: chaincode response 500, SLA "sla-2" does not exist` + "\n"
+	if out.String() != want {
+		t.Errorf("got\n%s\nwant\n%s", out.String(), want)
+	}
 }

@@ -20,6 +20,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/slasa/slasa/internal/identity"
 	"github.com/spf13/cobra"
@@ -501,6 +502,55 @@ func readSLAScore(ctx context.Context, ev evaluateFunc, cc, provider, product, s
 	return sumScorePages(cc, provider, func(bookmark string) ([]byte, error) {
 		return ev(ctx, cc, "GetSLAScore", provider, product, slaID, "", bookmark)
 	})
+}
+
+// slaCredit is what an SLA's document and score add to its public record
+// in the console's SLA list and in slasa sla list --credit: the product
+// and the current period (GetSLA), the settled periods (and those that
+// expired without a verdict), the violated ones and the credit so far,
+// the credits and penalties paid to the client in the SLA's currency
+// (GetSLAScore). Err is why the document, ScoreErr why the score could
+// not be read.
+type slaCredit struct {
+	Product, Period, Credit      string
+	Settled, Violated, NoVerdict int64
+	Err, ScoreErr                string
+	// match is false when the document names another product than the
+	// one asked for (its score is not read).
+	match bool
+}
+
+// readSLACredit reads the slaCredit of a at now: its document, then, when
+// product is "" or the document's, its score.
+func readSLACredit(ctx context.Context, src *billingSource, a *agreementRecord, product string, now time.Time) slaCredit {
+	var c slaCredit
+	_, doc, err := src.slaRecord(ctx, a.ID)
+	if err != nil {
+		c.Err, c.match = err.Error(), true
+		return c
+	}
+	c.Product, c.Period = doc.Service.ProductID, currentPeriod(a, doc, now)
+	if c.match = product == "" || product == doc.Service.ProductID; !c.match {
+		return c
+	}
+	sc, err := readSLAScore(ctx, src.r.Evaluate, src.refund, a.Parties.Provider.MSPID, doc.Service.ProductID, a.ID)
+	if err != nil {
+		c.ScoreErr = err.Error()
+		return c
+	}
+	c.Settled, c.Violated, c.NoVerdict = sc.Periods, sc.Violated, sc.NoVerdict
+	c.Credit = money(sc.Credits+sc.Penalties, doc.Price.Currency)
+	return c
+}
+
+// SettledText is the settled periods, with those that expired without a
+// verdict.
+func (c slaCredit) SettledText() string {
+	t := strconv.FormatInt(c.Settled, 10)
+	if c.NoVerdict > 0 {
+		t += fmt.Sprintf(" (and %d without a verdict)", c.NoVerdict)
+	}
+	return t
 }
 
 // sumScorePages reads the pages of a score of provider with page (at most
