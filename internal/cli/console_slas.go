@@ -91,7 +91,6 @@ type slaListData struct {
 	// before the page was full.
 	Searched, Pages int
 	Cut             bool
-	ScanPages       int
 }
 
 // readSLARows reads the rows, at most consoleSLAReaders at a time.
@@ -111,7 +110,7 @@ func (s *consoleServer) readSLARows(ctx context.Context, l consoleLedger, rows [
 }
 
 func (s *consoleServer) slasPage(w http.ResponseWriter, r *http.Request, cs *consoleSession, l consoleLedger) {
-	d := &slaListData{Role: cs.user.Role, Statuses: slaStatuses, ScanPages: consoleSLAScanPages, Rows: []slaRow{}}
+	d := &slaListData{Role: cs.user.Role, Statuses: slaStatuses, Rows: []slaRow{}}
 	page := func(status int, msg string) {
 		s.render(w, status, "slas", cs, pageData{Title: "SLAs", Nav: "slas", Error: msg, Data: d})
 	}
