@@ -271,7 +271,7 @@ func (f *fixtureLedger) getEscrow(args []string) (any, int, error) {
 // getSLAScore is refund GetSLAScore: the SLA's parties are read as agreement
 // GetParties reads them (readableSLA), the provider must be its provider;
 // one page of the settled periods of (provider, product, SLA) in period
-// order, "" or "0" for refund.DefaultScorePage, at most
+// order (their months: the fixture's periods are in order), "" or "0" for refund.DefaultScorePage, at most
 // refund.MaxScorePage; the bookmark is the next period's score key.
 func (f *fixtureLedger) getSLAScore(args []string) (any, int, error) {
 	if err := wantArgs("GetSLAScore", args, 5); err != nil {
@@ -298,7 +298,7 @@ func (f *fixtureLedger) getSLAScore(args []string) (any, int, error) {
 	if bookmark != "" && !strings.HasPrefix(bookmark, prefix) {
 		return nil, 0, fmt.Errorf("bookmark: %q is not a bookmark of the reputation of %s/%s/%s", bookmark, provider, product, id)
 	}
-	sc := refund.Score{Provider: provider, ProductID: product, SLAID: id}
+	sc := refund.Score{Provider: provider, ProductID: product, SLAID: id, Months: []refund.MonthScore{}}
 	start, _ := time.Parse(time.RFC3339, fixtureStart)
 	rows := 0
 	for p := int64(0); p < v.PaidPeriods; p++ {
@@ -314,11 +314,20 @@ func (f *fixtureLedger) getSLAScore(args []string) (any, int, error) {
 		}
 		rows++
 		sc.Periods++
+		if n := len(sc.Months); n == 0 || sc.Months[n-1].Month != period[:7] {
+			sc.Months = append(sc.Months, refund.MonthScore{Month: period[:7]})
+		}
+		m := &sc.Months[len(sc.Months)-1]
+		m.Periods++
 		if e.Settlement.Violated {
 			sc.Violated++
+			m.Violated++
 		}
 		sc.Credits += e.Settlement.Credit
 		sc.Penalties += e.Settlement.PenaltyPaid
+		m.Credits += e.Settlement.Credit
+		m.Penalties += e.Settlement.PenaltyPaid
+		m.ComplianceBPS = (m.Periods - m.Violated) * 10000 / m.Periods
 	}
 	sc.ComplianceBPS = sc.Compliance()
 	return sc, rows, nil
