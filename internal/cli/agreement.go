@@ -511,13 +511,15 @@ func newListCommand() *cobra.Command {
 	var role string
 	var pageSize int
 	var bookmark string
-	var wholeOrg bool
+	var wholeOrg, credit bool
 	cmd := &cobra.Command{
-		Use:   "list [--role provider|client] [--page-size N --bookmark B]",
+		Use:   "list [--role provider|client] [--page-size N --bookmark B] [--credit]",
 		Short: "List the SLAs in which the caller is provider or client (ListSLAs, one page)",
 		Long: "Lists one page of the caller's SLAs in the given role (default: client for --as client, else\n" +
 			"provider). --org lists every identity of the caller's organization. When more pages remain the\n" +
-			"bookmark of the next one is printed.",
+			"bookmark of the next one is printed. --credit also reads each SLA's document (GetSLA on a peer of\n" +
+			"the caller's organization) and its score (refund GetSLAScore) and shows its product, settled and\n" +
+			"violated periods and credit so far (credits and penalties paid to the client), as the console does.",
 		Args: exactArgs(0, "none"),
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			cc, _ := cmd.Flags().GetString("agreement-cc")
@@ -555,14 +557,21 @@ func newListCommand() *cobra.Command {
 			if jsonFlag(cmd) {
 				return writeJSON(cmd.OutOrStdout(), out)
 			}
-			return writeSLAList(cmd, page.Records, page.Bookmark, pageSize)
+			var credits []slaCredit
+			if credit {
+				refundCC, _ := cmd.Flags().GetString("refund-cc")
+				credits = readSLACredits(ctx, newBillingSource(gatewayReader{s}, cc, refundCC, s.Network.Name()), page.Records, time.Now())
+			}
+			return writeSLAList(cmd, page.Records, credits, page.Bookmark, pageSize)
 		},
 	}
 	cmd.Flags().StringVar(&role, "role", "", "provider or client (default from --as)")
 	cmd.Flags().IntVar(&pageSize, "page-size", 20, "SLAs per page (1..100)")
 	cmd.Flags().StringVar(&bookmark, "bookmark", "", "bookmark of the page to read, as the previous page printed it (its --json bookmark works too)")
 	cmd.Flags().BoolVar(&wholeOrg, "org", false, "every identity of the caller's organization, not only the caller")
+	cmd.Flags().BoolVar(&credit, "credit", false, "also each SLA's product, settled and violated periods and credit so far (GetSLA, GetSLAScore; not with --json)")
 	agreementCCFlag(cmd)
+	refundCCFlag(cmd)
 	addJSONFlag(cmd)
 	return cmd
 }
@@ -598,18 +607,50 @@ func listSLAPage(ctx context.Context, ev evaluateFunc, cc, role, mspID, cn strin
 	return out, &page, nil
 }
 
-func writeSLAList(cmd *cobra.Command, recs []agreementRecord, bookmark string, pageSize int) error {
+// readSLACredits reads the slaCredit of each record, one after the other.
+func readSLACredits(ctx context.Context, src *billingSource, recs []agreementRecord, now time.Time) []slaCredit {
+	out := make([]slaCredit, len(recs))
+	for i := range recs {
+		out[i] = readSLACredit(ctx, src, &recs[i], "", now)
+	}
+	return out
+}
+
+// writeSLAList prints the records, with their credits when credits is not
+// nil (one per record; the errors after the table).
+func writeSLAList(cmd *cobra.Command, recs []agreementRecord, credits []slaCredit, bookmark string, pageSize int) error {
 	w := cmd.OutOrStdout()
 	if len(recs) == 0 {
 		fmt.Fprintln(w, "no SLAs")
 		return nil
 	}
 	t := &table{header: []string{"ID", "STATUS", "PROVIDER", "CLIENT", "VALID UNTIL", "PAID THROUGH"}}
-	for _, a := range recs {
-		t.add(a.ID, a.Status, a.Parties.Provider.CommonName, a.Parties.Client.CommonName, a.ValidityEnd, orDash(a.PaidThrough))
+	if credits != nil {
+		t.header = append(t.header, "PRODUCT", "SETTLED", "VIOLATED", "CREDIT SO FAR")
+	}
+	var errs []string
+	for i, a := range recs {
+		row := []string{a.ID, a.Status, a.Parties.Provider.CommonName, a.Parties.Client.CommonName, a.ValidityEnd, orDash(a.PaidThrough)}
+		if credits != nil {
+			c := credits[i]
+			switch {
+			case c.Err != "":
+				row = append(row, "-", "-", "-", "-")
+				errs = append(errs, a.ID+": "+c.Err)
+			case c.ScoreErr != "":
+				row = append(row, c.Product, "-", "-", "-")
+				errs = append(errs, a.ID+": "+c.ScoreErr)
+			default:
+				row = append(row, c.Product, c.SettledText(), strconv.FormatInt(c.Violated, 10), c.Credit)
+			}
+		}
+		t.add(row...)
 	}
 	if err := t.write(w); err != nil {
 		return err
+	}
+	for _, e := range errs {
+		fmt.Fprintln(w, e)
 	}
 	if bookmark != "" && len(recs) == pageSize {
 		fmt.Fprintf(w, "more: --bookmark %s\n", bookmarkArg(bookmark))

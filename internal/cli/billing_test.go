@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/hyperledger/fabric-protos-go-apiv2/common"
@@ -22,8 +23,10 @@ import (
 )
 
 // fakeLedger answers the billing commands' queries from canned results,
-// keyed by "chaincode function arg...", and counts the calls.
+// keyed by "chaincode function arg...", and counts the calls (under mu:
+// the console reads an SLA list's rows concurrently).
 type fakeLedger struct {
+	mu      sync.Mutex
 	t       *testing.T
 	answers map[string][]byte
 	errs    map[string]error
@@ -55,6 +58,8 @@ func (f *fakeLedger) set(v any, cc, fn string, args ...string) {
 }
 
 func (f *fakeLedger) Evaluate(_ context.Context, cc, fn string, args ...string) ([]byte, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
 	k := fakeKey(cc, fn, args...)
 	f.calls[k]++
 	if err, ok := f.errs[k]; ok {
@@ -71,7 +76,9 @@ func (f *fakeLedger) Evaluate(_ context.Context, cc, fn string, args ...string) 
 }
 
 func (f *fakeLedger) EvaluateOwnOrg(ctx context.Context, cc, fn string, args ...string) ([]byte, error) {
+	f.mu.Lock()
 	f.ownOrg[fakeKey(cc, fn, args...)] = true
+	f.mu.Unlock()
 	return f.Evaluate(ctx, cc, fn, args...)
 }
 

@@ -55,7 +55,7 @@ func TestSLAListPrintsAShellBookmark(t *testing.T) {
 	var buf strings.Builder
 	cmd.SetOut(&buf)
 	recs := []agreementRecord{{ID: "SLA-1", Status: "ACTIVE"}}
-	if err := writeSLAList(cmd, recs, testBookmarks[2], 1); err != nil {
+	if err := writeSLAList(cmd, recs, nil, testBookmarks[2], 1); err != nil {
 		t.Fatal(err)
 	}
 	if want := `more: --bookmark '\x00slas\x00client\x00ClientOrgMSP\x00client\x00SLA-1\x00'` + "\n"; !strings.HasSuffix(buf.String(), want) {

@@ -68,6 +68,10 @@ func (c *consoleFixture) next(tb testing.TB, path string) string {
 	return html.UnescapeString(m[1])
 }
 
+// slaScanRows bounds the rows of a filtered SLA list: consoleSLAScanPages
+// ListSLAs pages, a GetSLA of each SLA on them, the scores of a page of rows.
+const slaScanRows = 2*consoleSLAScanPages*consoleSLAPage + consoleSLAPage*fixtureMaxPeriods
+
 // consoleBenchPages are the pages measured: each names how to reach it on
 // the fixture and bounds its evaluate calls and the rows they return to one
 // chaincode page's worth. A page added to the console is one line here.
@@ -76,8 +80,14 @@ var consoleBenchPages = []struct {
 	path              func(tb testing.TB, c *consoleFixture) string
 	maxCalls, maxRows int
 }{
-	{"slas", func(testing.TB, *consoleFixture) string { return "/slas" }, 1 + consoleSLAPage, 2 * consoleSLAPage},
-	{"slas-next", func(tb testing.TB, c *consoleFixture) string { return c.next(tb, "/slas") }, 1 + consoleSLAPage, 2 * consoleSLAPage},
+	// The SLA list: ListSLAs, and GetSLA and GetSLAScore (its settled
+	// periods, fixtureMaxPeriods at most) of each row; filtered, at most
+	// consoleSLAScanPages ListSLAs pages and a GetSLA of each SLA they hold.
+	{"slas", func(testing.TB, *consoleFixture) string { return "/slas" }, 1 + 2*consoleSLAPage, 2*consoleSLAPage + consoleSLAPage*fixtureMaxPeriods},
+	{"slas-next", func(tb testing.TB, c *consoleFixture) string { return c.next(tb, "/slas") }, 1 + 2*consoleSLAPage, 2*consoleSLAPage + consoleSLAPage*fixtureMaxPeriods},
+	{"slas-terminated", func(testing.TB, *consoleFixture) string { return "/slas?status=TERMINATED" }, consoleSLAScanPages + 2*consoleSLAPage, slaScanRows},
+	{"slas-product-client", func(testing.TB, *consoleFixture) string { return "/slas?product=product-3&counterparty=Client2OrgMSP" },
+		consoleSLAScanPages * (1 + 2*consoleSLAPage), slaScanRows},
 	{"sla-detail", func(_ testing.TB, c *consoleFixture) string { return "/slas/" + c.ledger.mostPeriods }, 1 + consolePeriods, 1 + consolePeriods},
 	{"tickets-10", func(_ testing.TB, c *consoleFixture) string { return "/tickets?sla=" + c.ledger.tenTickets }, 1, consoleTicketPage},
 	{"tickets-busiest", func(_ testing.TB, c *consoleFixture) string { return "/tickets?sla=" + c.ledger.busiest }, 1, consoleTicketPage},

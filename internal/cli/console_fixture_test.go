@@ -2,15 +2,16 @@ package cli
 
 // A recorded-fixture ledger for the console's benchmark and scan test:
 // fixtureLedger answers the chaincode queries the console's pages evaluate
-// (agreement ListSLAs and GetSLA, refund GetEscrow, BalanceOf and History,
-// ticket ListTickets, GetTicket and GetTicketHistory) from a generated
+// (agreement ListSLAs and GetSLA, refund GetEscrow, GetSLAScore, BalanceOf
+// and History, ticket ListTickets, GetTicket and GetTicketHistory) from a generated
 // ledger of many SLAs and tickets, with the chaincodes' own answer types
 // (agreement.Page, agreement.SLAView, refund.Escrow, refund.Account,
 // refund.HistoryPage, ticket.Page, ticket.TicketView) and their page size
 // limits and bookmarks: ListSLAs' bookmark is the next composite key of the
 // sla-by-party index (as the peer's state database returns it), ListTickets'
 // the next ticket id, History's the next entry key. It counts the calls and
-// the rows each call returned.
+// the rows each call returned (GetSLAScore: the score entries it summed).
+// The console reads the rows of a page concurrently: Evaluate holds a lock.
 
 import (
 	"context"
@@ -26,6 +27,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -57,6 +59,9 @@ var (
 // fixtureNow is the console's clock on the fixture: inside every SLA's
 // validity window.
 var fixtureNow = time.Date(2026, 12, 6, 10, 0, 0, 0, time.UTC)
+
+// fixtureMaxPeriods bounds the paid periods of a fixture SLA.
+const fixtureMaxPeriods = 30
 
 // fixtureStart is the start of every SLA's validity (hourly periods).
 const fixtureStart = "2026-12-01T00:00:00Z"
@@ -103,6 +108,7 @@ type fixtureLedger struct {
 	mine                             []string
 	mostPeriods, tenTickets, busiest string
 
+	mu    sync.Mutex
 	calls int
 	rows  int
 }
@@ -128,6 +134,8 @@ func (f *fixtureLedger) reset() { f.calls, f.rows = 0, 0 }
 // Evaluate answers the chaincode queries as the chaincodes do, counting
 // the call and the rows returned.
 func (f *fixtureLedger) Evaluate(_ context.Context, cc, fn string, args ...string) ([]byte, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
 	f.calls++
 	var out any
 	var n int
@@ -139,6 +147,8 @@ func (f *fixtureLedger) Evaluate(_ context.Context, cc, fn string, args ...strin
 		out, n, err = f.getSLA(args)
 	case "refund.GetEscrow":
 		out, n, err = f.getEscrow(args)
+	case "refund.GetSLAScore":
+		out, n, err = f.getSLAScore(args)
 	case "refund.BalanceOf":
 		out, n, err = f.balanceOf(args)
 	case "refund.History":
@@ -256,6 +266,71 @@ func (f *fixtureLedger) getEscrow(args []string) (any, int, error) {
 		return nil, 0, fmt.Errorf("escrow of SLA %q is readable by %s and %s only, not by %s", args[0], e.Provider.MSPID, e.Payer.MSPID, f.caller.MSPID)
 	}
 	return e, 1, nil
+}
+
+// getSLAScore is refund GetSLAScore: the SLA's parties are read as agreement
+// GetParties reads them (readableSLA), the provider must be its provider;
+// one page of the settled periods of (provider, product, SLA) in period
+// order (their months: the fixture's periods are in order), "" or "0" for refund.DefaultScorePage, at most
+// refund.MaxScorePage; the bookmark is the next period's score key.
+func (f *fixtureLedger) getSLAScore(args []string) (any, int, error) {
+	if err := wantArgs("GetSLAScore", args, 5); err != nil {
+		return nil, 0, err
+	}
+	provider, product, id, size, bookmark := args[0], args[1], args[2], args[3], args[4]
+	if provider == "" || product == "" || id == "" {
+		return nil, 0, errors.New("GetSLAScore: an empty argument")
+	}
+	v, err := f.readableSLA(id)
+	if err != nil {
+		return nil, 0, fmt.Errorf("read the parties of SLA %q: agreement GetParties: %w", id, err)
+	}
+	if provider != v.Parties.Provider.MSPID {
+		return nil, 0, fmt.Errorf("providerMSP: %s is not the provider organization %s of SLA %q", provider, v.Parties.Provider.MSPID, id)
+	}
+	n := int64(refund.DefaultScorePage)
+	if size != "" && size != "0" {
+		if n, err = strconv.ParseInt(size, 10, 32); err != nil || n < 0 || n > refund.MaxScorePage {
+			return nil, 0, fmt.Errorf("pageSize: %q is not a page size (0 for %d, at most %d)", size, refund.DefaultScorePage, refund.MaxScorePage)
+		}
+	}
+	prefix := compositeKey("rep", provider, product, id)
+	if bookmark != "" && !strings.HasPrefix(bookmark, prefix) {
+		return nil, 0, fmt.Errorf("bookmark: %q is not a bookmark of the reputation of %s/%s/%s", bookmark, provider, product, id)
+	}
+	sc := refund.Score{Provider: provider, ProductID: product, SLAID: id, Months: []refund.MonthScore{}}
+	start, _ := time.Parse(time.RFC3339, fixtureStart)
+	rows := 0
+	for p := int64(0); p < v.PaidPeriods; p++ {
+		period := start.Add(time.Duration(p) * time.Hour).Format(time.RFC3339)
+		e := f.escrows[id+"\x00"+period]
+		k := prefix + period + "\x00"
+		if e == nil || e.Settlement == nil || e.ProductID != product || k < bookmark {
+			continue
+		}
+		if int64(rows) == n {
+			sc.Bookmark = k
+			break
+		}
+		rows++
+		sc.Periods++
+		if n := len(sc.Months); n == 0 || sc.Months[n-1].Month != period[:7] {
+			sc.Months = append(sc.Months, refund.MonthScore{Month: period[:7]})
+		}
+		m := &sc.Months[len(sc.Months)-1]
+		m.Periods++
+		if e.Settlement.Violated {
+			sc.Violated++
+			m.Violated++
+		}
+		sc.Credits += e.Settlement.Credit
+		sc.Penalties += e.Settlement.PenaltyPaid
+		m.Credits += e.Settlement.Credit
+		m.Penalties += e.Settlement.PenaltyPaid
+		m.ComplianceBPS = (m.Periods - m.Violated) * 10000 / m.Periods
+	}
+	sc.ComplianceBPS = sc.Compliance()
+	return sc, rows, nil
 }
 
 // wallet is refund's viewable check (owner only: the caller is no admin).
@@ -494,7 +569,7 @@ func newFixtureLedger(tb testing.TB, size fixtureSize) *fixtureLedger {
 			}
 			a.Signatures.Client = signedsla.Signature{MSPID: cli.id.MSPID, Certificate: string(cli.who.CertPEM), Signature: cliSig}
 			a.AcceptedAt = fixtureStart
-			paid = 1 + int64(i%30)
+			paid = 1 + int64(i%fixtureMaxPeriods)
 			last := start.Add(time.Duration(paid-1) * time.Hour)
 			a.LastPeriod, a.PaidThrough, a.PaidPeriods = ts(last), ts(last.Add(time.Hour)), paid
 			if i%20 == 1 {

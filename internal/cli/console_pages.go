@@ -24,7 +24,6 @@ import (
 	"github.com/hyperledger/fabric-gateway/pkg/client"
 
 	"github.com/slasa/slasa/driver"
-	"github.com/slasa/slasa/internal/identity"
 	"github.com/slasa/slasa/signedsla"
 	"github.com/slasa/slasa/sla"
 )
@@ -315,14 +314,6 @@ func bookmarkParam(r *http.Request) (string, error) {
 
 // ---- SLAs ----
 
-// slaRow is a row of the SLA list.
-type slaRow struct {
-	Record  agreementRecord
-	Product string
-	Period  string
-	Err     string
-}
-
 // currentPeriod describes doc's billing period at now and whether it is
 // paid (ends by paid_through).
 func currentPeriod(a *agreementRecord, doc *sla.SLA, now time.Time) string {
@@ -338,40 +329,6 @@ func currentPeriod(a *agreementRecord, doc *sla.SLA, now time.Time) string {
 		paid = "paid"
 	}
 	return p.String() + " (" + paid + ")"
-}
-
-func (s *consoleServer) slasPage(w http.ResponseWriter, r *http.Request, cs *consoleSession, l consoleLedger) {
-	bookmark, err := bookmarkParam(r)
-	if err != nil {
-		s.fail(w, cs, http.StatusBadRequest, err.Error())
-		return
-	}
-	ctx, cancel := pageContext(r)
-	defer cancel()
-	caller := l.Caller()
-	_, page, err := listSLAPage(ctx, l.Evaluate, s.agreementCC, cs.user.Role, caller.MSPID, identity.CommonName(caller.Subject), consoleSLAPage, bookmark)
-	if err != nil {
-		s.fail(w, cs, http.StatusBadGateway, err.Error())
-		return
-	}
-	src := s.source(l)
-	now := s.now()
-	rows := make([]slaRow, 0, len(page.Records))
-	for _, a := range page.Records {
-		row := slaRow{Record: a}
-		if _, doc, err := src.slaRecord(ctx, a.ID); err != nil {
-			row.Err = err.Error()
-		} else {
-			row.Product, row.Period = doc.Service.ProductID, currentPeriod(&a, doc, now)
-		}
-		rows = append(rows, row)
-	}
-	next := ""
-	if len(page.Records) == consoleSLAPage {
-		next = page.Bookmark
-	}
-	s.render(w, http.StatusOK, "slas", cs, pageData{Title: "SLAs", Nav: "slas", Data: map[string]any{
-		"Rows": rows, "Next": next, "First": bookmark != "", "Role": cs.user.Role}})
 }
 
 // metricView is a metric in plain words.

@@ -20,6 +20,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/slasa/slasa/internal/identity"
 	"github.com/spf13/cobra"
@@ -72,6 +73,7 @@ type compactResult struct {
 type score struct {
 	Provider      string       `json:"provider_msp_id"`
 	ProductID     string       `json:"product_id"`
+	SLAID         string       `json:"sla_id,omitempty"`
 	Periods       int64        `json:"periods"`
 	Violated      int64        `json:"violated"`
 	NoVerdict     int64        `json:"no_verdict"`
@@ -486,35 +488,97 @@ const maxScorePages = 10000
 // of its products' (GetProductScore) when product is not empty, every
 // page added up.
 func readScore(ctx context.Context, ev evaluateFunc, cc, provider, product string) (score, error) {
+	return sumScorePages(cc, provider, func(bookmark string) ([]byte, error) {
+		if product != "" {
+			return ev(ctx, cc, "GetProductScore", provider, product, "", bookmark)
+		}
+		return ev(ctx, cc, "GetReputation", provider, "", bookmark)
+	})
+}
+
+// readSLAScore reads one SLA's score (GetSLAScore: its settled periods and
+// the credits and penalties its client was paid), every page added up.
+func readSLAScore(ctx context.Context, ev evaluateFunc, cc, provider, product, slaID string) (score, error) {
+	return sumScorePages(cc, provider, func(bookmark string) ([]byte, error) {
+		return ev(ctx, cc, "GetSLAScore", provider, product, slaID, "", bookmark)
+	})
+}
+
+// slaCredit is what an SLA's document and score add to its public record
+// in the console's SLA list and in slasa sla list --credit: the product
+// and the current period (GetSLA), the settled periods (and those that
+// expired without a verdict), the violated ones and the credit so far,
+// the credits and penalties paid to the client in the SLA's currency
+// (GetSLAScore). Err is why the document, ScoreErr why the score could
+// not be read.
+type slaCredit struct {
+	Product, Period, Credit      string
+	Settled, Violated, NoVerdict int64
+	Err, ScoreErr                string
+	// match is false when the document names another product than the
+	// one asked for (its score is not read).
+	match bool
+}
+
+// readSLACredit reads the slaCredit of a at now: its document, then, when
+// product is "" or the document's, its score.
+func readSLACredit(ctx context.Context, src *billingSource, a *agreementRecord, product string, now time.Time) slaCredit {
+	var c slaCredit
+	_, doc, err := src.slaRecord(ctx, a.ID)
+	if err != nil {
+		c.Err, c.match = err.Error(), true
+		return c
+	}
+	c.Product, c.Period = doc.Service.ProductID, currentPeriod(a, doc, now)
+	if c.match = product == "" || product == doc.Service.ProductID; !c.match {
+		return c
+	}
+	sc, err := readSLAScore(ctx, src.r.Evaluate, src.refund, a.Parties.Provider.MSPID, doc.Service.ProductID, a.ID)
+	if err != nil {
+		c.ScoreErr = err.Error()
+		return c
+	}
+	c.Settled, c.Violated, c.NoVerdict = sc.Periods, sc.Violated, sc.NoVerdict
+	c.Credit = money(sc.Credits+sc.Penalties, doc.Price.Currency)
+	return c
+}
+
+// SettledText is the settled periods, with those that expired without a
+// verdict.
+func (c slaCredit) SettledText() string {
+	t := strconv.FormatInt(c.Settled, 10)
+	if c.NoVerdict > 0 {
+		t += fmt.Sprintf(" (and %d without a verdict)", c.NoVerdict)
+	}
+	return t
+}
+
+// sumScorePages reads the pages of a score of provider with page (at most
+// maxScorePages) and adds them up.
+func sumScorePages(cc, provider string, page func(bookmark string) ([]byte, error)) (score, error) {
 	var sc score
 	bookmark := ""
 	for pages := 0; ; pages++ {
 		if pages == maxScorePages {
 			return sc, fmt.Errorf("%s: the score of %s has more than %d pages", cc, provider, maxScorePages)
 		}
-		var out []byte
-		var err error
-		if product != "" {
-			out, err = ev(ctx, cc, "GetProductScore", provider, product, "", bookmark)
-		} else {
-			out, err = ev(ctx, cc, "GetReputation", provider, "", bookmark)
-		}
+		out, err := page(bookmark)
 		if err != nil {
 			return sc, err
 		}
-		var page score
-		if err := json.Unmarshal(out, &page); err != nil {
+		var p score
+		if err := json.Unmarshal(out, &p); err != nil {
 			return sc, fmt.Errorf("%s: decode score: %w", cc, err)
 		}
-		sc.Provider, sc.ProductID = page.Provider, page.ProductID
-		sc.add(page)
-		if page.Bookmark == "" {
+		sc.Provider, sc.ProductID, sc.SLAID = p.Provider, p.ProductID, p.SLAID
+		sc.add(p)
+		if p.Bookmark == "" {
 			return sc, nil
 		}
-		if page.Bookmark == bookmark {
+		if p.Bookmark == bookmark {
 			return sc, fmt.Errorf("%s: the score's bookmark %q does not advance", cc, bookmark)
 		}
-		bookmark = page.Bookmark
+		bookmark = p.Bookmark
 	}
 }
 

@@ -112,7 +112,7 @@ func TestDocumentCoversTheLifecycle(t *testing.T) {
 		"for cc in agreement refund ercc", `{Args: ["Configure", $c]}`, `"GetConfig"`, "slasa config show",
 		`"OpenAccount"`, `"Mint"`, "slasa enclave simulated-credentials", `"RegisterEnclave"`, `"QueryEnclave"`,
 		`"QueryEnclaveByID"`, "slasa sla sign", `"ProposeSLA"`, `"AcceptSLA"`, `"ApproveEnclaveHandover"`,
-		"slasa anchor sign", `"AnchorLogBatch"`, `"GetSLA"`, `"BalanceOf"`, `"GetReputation"`, `"GetProductScore"`,
+		"slasa anchor sign", `"AnchorLogBatch"`, `"GetSLA"`, `"BalanceOf"`, `"GetReputation"`, `"GetProductScore"`, `"GetSLAScore"`,
 		`"GetEscrow"`, "slasa verdict sign", `"SettleVerdict"`,
 		// Terms private to the parties: the document as transient data, read back from the own copy.
 		"--transient", "{sla: ($sla | @base64)}", ".signed.document", "source network/env.sh other other",

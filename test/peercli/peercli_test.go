@@ -187,6 +187,19 @@ func TestPeerCLIDocument(t *testing.T) {
 	if s := escrow.Settlement; escrow.Status != "SETTLED" || s.EnclaveID != pinB || s.BatchSeq != 2 || s.BatchCID != "bafydemobatch2" || s.Credit != 30000 {
 		t.Errorf("escrow of %s %s: %+v", a.ID, a.LastPeriod, escrow)
 	}
+	// The SLA's own score (its credit so far), as both parties, and the
+	// document's query of it in the script's output.
+	for _, who := range []string{"client", "provider"} {
+		for _, f := range []struct {
+			field string
+			want  int64
+		}{{"periods", 1}, {"violated", 1}, {"credits", 30000}, {"penalties", 0}} {
+			check(who, "refund", "GetSLAScore", f.field, f.want, "ProviderOrgMSP", "demo-web", a.ID, "", "")
+		}
+	}
+	if want := `"sla_id":"` + a.ID + `","periods":1,"violated":1,`; !strings.Contains(out.String(), want) {
+		t.Errorf("the script's output lacks the GetSLAScore answer %s", want)
+	}
 }
 
 // checkTicket checks through the Gateway, as each of the ticket's organizations, what step 8 of the

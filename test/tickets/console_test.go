@@ -94,6 +94,14 @@ func TestConsoleBrowser(t *testing.T) {
 			t.Errorf("SLA list: no %q in\n%s", want, text)
 		}
 	}
+	// The SLA's credit so far, from the refund chaincode's GetSLAScore: no period settled yet.
+	credit, err := chromedp.Run(ctx, chromedp.Evaluate[string](`(document.querySelector('#slas a[href="/slas/`+s.ID+`"]')?.closest('tr')?.querySelector('td.credit') || {textContent: ""}).textContent`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := "0.00 " + s.Price.Currency; credit != want {
+		t.Errorf("SLA list: the credit so far of %s is %q, want %q (GetSLAScore; no period settled)\n%s", s.ID, credit, want, text)
+	}
 	browser.Screenshot(t, ctx, "client-slas")
 
 	// The client's money pages: this month's statement of the SLA (the first period's fee paid into escrow

@@ -33,6 +33,7 @@
 //	ClaimExpiredEscrow  members of the SLA's provider's or client's MSP, at or after the period's verdict deadline
 //	ReleaseCollateral   members of the SLA's provider's or client's MSP, once the SLA is over and no period is held
 //	GetEscrow, GetCollateral   members of the SLA's provider's or client's MSP
+//	GetSLAScore         members of the SLA's provider's or client's MSP (the agreement chaincode's GetParties refuses anybody else)
 //	GetReputation, GetProductScore, GetSupply, GetConfig   anyone
 //	Configure           an admin of an organization of the deploy configuration
 //
@@ -182,7 +183,9 @@
 // Credits and entries are simple keys so that a range can end at a time
 // (the shim's GetStateByRange takes simple keys only); wallet ids hold no
 // '/'. Reputation is summed at query time from the per-period entries, one
-// page at a time, so no settlement writes a shared counter. History and
+// page at a time, so no settlement writes a shared counter: a provider's
+// (GetReputation), a product's (GetProductScore) and one SLA's
+// (GetSLAScore, its credit so far) are each a partial-key range. History and
 // reputation queries page with bookmarks.
 package refund
 

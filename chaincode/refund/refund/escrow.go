@@ -115,10 +115,12 @@ type ScoreEntry struct {
 	NoVerdict bool `json:"no_verdict,omitempty"`
 }
 
-// Score is a provider's (or one of its products') reputation.
+// Score is a provider's (or one of its products', or one SLA's)
+// reputation.
 type Score struct {
 	Provider  string `json:"provider_msp_id"`
 	ProductID string `json:"product_id,omitempty"`
+	SLAID     string `json:"sla_id,omitempty"`
 	// Periods evaluated (settled), of which Violated missed an objective.
 	Periods  int64 `json:"periods"`
 	Violated int64 `json:"violated"`
@@ -640,7 +642,10 @@ const (
 	MaxScorePage     = 10000
 )
 
-func score(ctx contractapi.TransactionContextInterface, providerMSP, productID, size, bookmark string) (*Score, error) {
+// score sums one page of the score entries of a provider, of one of its
+// products (productID not empty) or of one SLA of that product (slaID not
+// empty too): the entries under rep~<provider>[~<product>[~<sla>]].
+func score(ctx contractapi.TransactionContextInterface, providerMSP, productID, slaID, size, bookmark string) (*Score, error) {
 	if providerMSP == "" {
 		return nil, errors.New("providerMSP: must not be empty")
 	}
@@ -651,6 +656,9 @@ func score(ctx contractapi.TransactionContextInterface, providerMSP, productID, 
 	attrs := []string{providerMSP}
 	if productID != "" {
 		attrs = append(attrs, productID)
+		if slaID != "" {
+			attrs = append(attrs, slaID)
+		}
 	}
 	prefix, err := key(ctx, keyRep, attrs...)
 	if err != nil {
@@ -665,7 +673,7 @@ func score(ctx contractapi.TransactionContextInterface, providerMSP, productID, 
 		return nil, fmt.Errorf("read reputation of %s: %w", providerMSP, err)
 	}
 	defer it.Close()
-	s := &Score{Provider: providerMSP, ProductID: productID, Months: []MonthScore{}}
+	s := &Score{Provider: providerMSP, ProductID: productID, SLAID: slaID, Months: []MonthScore{}}
 	for it.HasNext() {
 		kv, err := it.Next()
 		if err != nil {
@@ -785,7 +793,7 @@ func (s *Score) Add(page *Score) error {
 // bookmark is not empty, call again with it and add the pages
 // (Score.Add). Readable by every member of the channel.
 func (c *Contract) GetReputation(ctx contractapi.TransactionContextInterface, providerMSP, size, bookmark string) (string, error) {
-	s, err := score(ctx, providerMSP, "", size, bookmark)
+	s, err := score(ctx, providerMSP, "", "", size, bookmark)
 	if err != nil {
 		return "", err
 	}
@@ -799,7 +807,49 @@ func (c *Contract) GetProductScore(ctx contractapi.TransactionContextInterface, 
 	if productID == "" {
 		return "", errors.New("productID: must not be empty")
 	}
-	s, err := score(ctx, providerMSP, productID, size, bookmark)
+	s, err := score(ctx, providerMSP, productID, "", size, bookmark)
+	if err != nil {
+		return "", err
+	}
+	return toJSON(s)
+}
+
+// slaParties is the part of the agreement chaincode's GetParties answer
+// (agreement.PartiesView) that GetSLAScore needs.
+type slaParties struct {
+	Parties struct {
+		Provider sla.Party `json:"provider"`
+		Client   sla.Party `json:"client"`
+	} `json:"parties"`
+}
+
+// GetSLAScore returns the Score of one SLA as JSON: its settled periods,
+// the violated ones, and the service credits and penalties its client was
+// paid (Credits + Penalties is the credit so far), paged as GetReputation.
+// providerMSP and productID are the SLA's provider organization and
+// service.product_id, the keys its score entries are stored under (the
+// product is in the parties' private copies of the document only, so the
+// caller names it; another product gives an empty score). Readable by
+// members of the SLA's provider's and client's organizations: the SLA's
+// parties are read with the agreement chaincode's GetParties, which
+// refuses anybody else, and providerMSP must be its provider's.
+func (c *Contract) GetSLAScore(ctx contractapi.TransactionContextInterface, providerMSP, productID, slaID, size, bookmark string) (string, error) {
+	switch {
+	case providerMSP == "":
+		return "", errors.New("providerMSP: must not be empty")
+	case productID == "":
+		return "", errors.New("productID: must not be empty")
+	case slaID == "":
+		return "", errors.New("slaID: must not be empty")
+	}
+	var p slaParties
+	if err := ccall.JSON(ctx, &p, c.g.Config().Chaincodes.Agreement, "GetParties", slaID); err != nil {
+		return "", fmt.Errorf("read the parties of SLA %q: %w", slaID, err)
+	}
+	if providerMSP != p.Parties.Provider.MSPID {
+		return "", fmt.Errorf("providerMSP: %s is not the provider organization %s of SLA %q", providerMSP, p.Parties.Provider.MSPID, slaID)
+	}
+	s, err := score(ctx, providerMSP, productID, slaID, size, bookmark)
 	if err != nil {
 		return "", err
 	}

@@ -30,6 +30,7 @@ var functions = []struct {
 	{"GetEscrow", []string{"sla-1", "2026-01-01T00:00:00Z"}},
 	{"GetReputation", []string{"ProviderOrgMSP", "", ""}},
 	{"GetProductScore", []string{"ProviderOrgMSP", "p", "", ""}},
+	{"GetSLAScore", []string{"ProviderOrgMSP", "p", "sla-1", "", ""}},
 }
 
 func TestConfigure(t *testing.T) {

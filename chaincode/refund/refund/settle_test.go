@@ -190,6 +190,74 @@ func TestSettleVerdict(t *testing.T) {
 	n.ExpectError(n.Stranger, RF, "GetReputation", fmt.Sprintf("bookmark: %q is not a bookmark of the reputation of ProviderOrgMSP", otherRep), "ProviderOrgMSP", "1", otherRep)
 	n.ExpectError(n.Stranger, RF, "GetProductScore", fmt.Sprintf("bookmark: %q is not a bookmark of the reputation of ProviderOrgMSP/compute-region", otherRep), "ProviderOrgMSP", "compute-region", "1", otherRep)
 	n.ExpectError(n.Stranger, RF, "GetReputation", `pageSize: "x" is not a page size (0 for 1000, at most 10000)`, "ProviderOrgMSP", "x", "")
+
+	expectSLAScore(t, n)
+}
+
+// expectSLAScore checks GetSLAScore on TestSettleVerdict's ledger: sla-1
+// settled January (violated: credit 10000, penalty paid 5000) and February
+// (met). A planted score entry of sla-10 (the same provider and product, an
+// id that sla-1 is a prefix of) is not counted.
+func expectSLAScore(t *testing.T, n *cctest.Net) {
+	t.Helper()
+	planted, _ := shim.CreateCompositeKey("rep", []string{"ProviderOrgMSP", "compute-region", "sla-10", jan})
+	n.World.Put(RF, planted, []byte(`{"sla_id":"sla-10","period":"2026-01-01T00:00:00Z","violated":true,"credit":777}`))
+	want := refund.Score{Provider: "ProviderOrgMSP", ProductID: "compute-region", SLAID: "sla-1", Periods: 2, Violated: 1, Credits: 10000, Penalties: 5000, ComplianceBPS: 5000,
+		Months: []refund.MonthScore{{Month: "2026-01", Periods: 1, Violated: 1, Credits: 10000, Penalties: 5000}, {Month: "2026-02", Periods: 1, ComplianceBPS: 10000}}}
+	for _, who := range []*fabricfake.Identity{n.Client, n.Provider, n.Logger} {
+		var sc refund.Score
+		if err := json.Unmarshal([]byte(n.MustEvaluate(who, RF, "GetSLAScore", "ProviderOrgMSP", "compute-region", "sla-1", "", "")), &sc); err != nil || !reflect.DeepEqual(sc, want) {
+			t.Fatalf("GetSLAScore as %s: %+v %v, want %+v", cctest.ID(who), sc, err, want)
+		}
+	}
+	// One period a page.
+	var sum refund.Score
+	bookmark := ""
+	for pages := 1; ; pages++ {
+		var page refund.Score
+		_ = json.Unmarshal([]byte(n.MustEvaluate(n.Client, RF, "GetSLAScore", "ProviderOrgMSP", "compute-region", "sla-1", "1", bookmark)), &page)
+		if page.Periods != 1 || page.SLAID != "sla-1" {
+			t.Fatalf("page %d: %+v", pages, page)
+		}
+		if err := sum.Add(&page); err != nil {
+			t.Fatal(err)
+		}
+		if bookmark = page.Bookmark; bookmark == "" {
+			if pages != 2 {
+				t.Fatalf("%d pages", pages)
+			}
+			break
+		}
+	}
+	if sum.Periods != 2 || sum.Violated != 1 || sum.Credits != 10000 || sum.Penalties != 5000 || sum.ComplianceBPS != 5000 {
+		t.Fatalf("pages add up to %+v", sum)
+	}
+	// Another product of the SLA's provider: no entries.
+	var sc refund.Score
+	_ = json.Unmarshal([]byte(n.MustEvaluate(n.Client, RF, "GetSLAScore", "ProviderOrgMSP", "other-product", "sla-1", "", "")), &sc)
+	if !reflect.DeepEqual(sc, refund.Score{Provider: "ProviderOrgMSP", ProductID: "other-product", SLAID: "sla-1", Months: []refund.MonthScore{}}) {
+		t.Fatalf("other product %+v", sc)
+	}
+	otherSLA, _ := shim.CreateCompositeKey("rep", []string{"ProviderOrgMSP", "compute-region", "sla-10"})
+	for _, tc := range []struct {
+		name string
+		who  *fabricfake.Identity
+		args []string
+		want string
+	}{
+		{"no provider", n.Client, []string{"", "compute-region", "sla-1", "", ""}, "providerMSP: must not be empty"},
+		{"no product", n.Client, []string{"ProviderOrgMSP", "", "sla-1", "", ""}, "productID: must not be empty"},
+		{"no SLA", n.Client, []string{"ProviderOrgMSP", "compute-region", "", "", ""}, "slaID: must not be empty"},
+		{"unknown SLA", n.Client, []string{"ProviderOrgMSP", "compute-region", "nope", "", ""}, `read the parties of SLA "nope": agreement GetParties: SLA "nope" does not exist`},
+		{"not a party", n.Stranger, []string{"ProviderOrgMSP", "compute-region", "sla-1", "", ""},
+			`read the parties of SLA "sla-1": agreement GetParties: SLA "sla-1" is readable by ProviderOrgMSP and ClientOrgMSP only, not by OtherOrgMSP`},
+		{"not its provider", n.Client, []string{"ClientOrgMSP", "compute-region", "sla-1", "", ""}, `providerMSP: ClientOrgMSP is not the provider organization ProviderOrgMSP of SLA "sla-1"`},
+		{"bad page size", n.Client, []string{"ProviderOrgMSP", "compute-region", "sla-1", "-1", ""}, `pageSize: "-1" is not a page size (0 for 1000, at most 10000)`},
+		{"bookmark of another SLA", n.Client, []string{"ProviderOrgMSP", "compute-region", "sla-1", "1", otherSLA},
+			fmt.Sprintf("bookmark: %q is not a bookmark of the reputation of ProviderOrgMSP/compute-region/sla-1", otherSLA)},
+	} {
+		t.Run("GetSLAScore "+tc.name, func(t *testing.T) { n.ExpectError(tc.who, RF, "GetSLAScore", tc.want, tc.args...) })
+	}
 }
 
 // A period is settled only once it is over, by the transaction time (the
