@@ -155,6 +155,26 @@ func TestConsoleBrowser(t *testing.T) {
 	}
 	browser.Screenshot(t, ctx, "client-ticket")
 
+	// The client's ticket list of the SLA and wallet, then its events page, left open.
+	if err := chromedp.Do(ctx, chromedp.Navigate(clientURL+"tickets?"+url.Values{"sla": {s.ID}}.Encode()), chromedp.WaitVisible(chromedp.ID("tickets"))); err != nil {
+		t.Fatalf("the client's ticket list: %v\n%s", err, browser.PageText(t, ctx))
+	}
+	if text = browser.PageText(t, ctx); !strings.Contains(text, id) || !strings.Contains(text, "critical") {
+		t.Errorf("the client's ticket list of SLA %s lacks ticket %s:\n%s", s.ID, id, text)
+	}
+	browser.Screenshot(t, ctx, "client-tickets")
+	if err := chromedp.Do(ctx, chromedp.Navigate(clientURL+"wallet"), chromedp.WaitVisible(chromedp.ID("wallet-fields"))); err != nil {
+		t.Fatalf("the client's wallet: %v\n%s", err, browser.PageText(t, ctx))
+	}
+	if text = browser.PageText(t, ctx); !strings.Contains(text, s.Parties.Client.Wallet) || !strings.Contains(text, "escrow_deposit") {
+		t.Errorf("the client's wallet page (%s):\n%s", s.Parties.Client.Wallet, text)
+	}
+	browser.Screenshot(t, ctx, "client-wallet")
+	if err := chromedp.Do(ctx, chromedp.Navigate(clientURL+"events"), chromedp.WaitVisible(chromedp.ID("events"))); err != nil {
+		t.Fatalf("the client's events page: %v", err)
+	}
+	eventsMark := browser.Live(t, ctx)
+
 	// The provider's console (ProviderOrg) shows the ticket, open before the vendor acknowledges it.
 	pctx := browser.Chromium(t, 4*time.Minute)
 	browser.SignIn(t, pctx, providerURL, "pat")
@@ -199,6 +219,13 @@ func TestConsoleBrowser(t *testing.T) {
 	}
 	browser.NotReloaded(t, pctx, mark)
 	browser.Screenshot(t, pctx, "provider-ticket-changed")
+
+	// The client's events page, open since before, lists the acknowledgement.
+	if err := chromedp.Do(ctx, chromedp.WaitVisible(chromedp.Search(`//table[@id="events"]/tbody/tr[td[2]="ticket" and td[3]="TicketAcknowledged"]`))); err != nil {
+		t.Fatalf("the client's events page shows no ticket TicketAcknowledged: %v\n%s", err, browser.PageText(t, ctx))
+	}
+	browser.NotReloaded(t, ctx, eventsMark)
+	browser.Screenshot(t, ctx, "client-events")
 
 	// The ledger: acknowledged by the vendor with the browser's note.
 	out, err := nw.CLI("--as", "vendor", "ticket", "show", s.ID, id, "--json")
