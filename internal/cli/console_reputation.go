@@ -63,6 +63,7 @@ const (
 	monthBarWidth    = 26
 	monthChartHeight = 200
 	monthChartTop    = 10
+	monthChartLeft   = 50
 )
 
 // monthBar is a month of the score and its column in the chart.
@@ -81,7 +82,7 @@ func monthBars(months []monthScore) ([]monthBar, int) {
 	}
 	bars := make([]monthBar, len(months))
 	for i, m := range months {
-		b := monthBar{M: m, X: 10 + i*monthColumn, Compliance: "-"}
+		b := monthBar{M: m, X: monthChartLeft + i*monthColumn, Compliance: "-"}
 		if m.Periods > 0 {
 			b.Compliance = bps(m.ComplianceBPS)
 			b.Height = int(m.ComplianceBPS * monthChartHeight / 10000)
@@ -90,7 +91,7 @@ func monthBars(months []monthScore) ([]monthBar, int) {
 		}
 		bars[i] = b
 	}
-	return bars, 20 + len(months)*monthColumn
+	return bars, monthChartLeft + 10 + len(months)*monthColumn
 }
 
 // chartRows places the scores' bars: the compliance's share of the bar in

@@ -34,10 +34,10 @@ func TestConsoleReputation(t *testing.T) {
 		`<rect x="560" y="10" width="100" height="18" fill="#c0392b">`,
 		// Over time: the pages' months added up, a column each.
 		"<h2>Over time: ProviderOrgMSP (all products)</h2>", `<svg class="chart" id="months-chart"`,
-		`<rect x="10" y="110" width="26" height="100" fill="#2e8b57"><title>2026-10: 50% of 2 settled periods</title></rect>`,
-		`<rect x="10" y="10" width="26" height="100" fill="#c0392b"><title>2026-10: 1 violated</title></rect>`,
-		`<rect x="46" y="10" width="26" height="200" fill="#dde1e8"><title>2026-11: no verdict for 1 periods</title></rect>`,
-		`<rect x="82" y="10" width="26" height="200" fill="#2e8b57"><title>2026-12: 100% of 2 settled periods</title></rect>`,
+		`<rect x="50" y="110" width="26" height="100" fill="#2e8b57"><title>2026-10: 50% of 2 settled periods</title></rect>`,
+		`<rect x="50" y="10" width="26" height="100" fill="#c0392b"><title>2026-10: 1 violated</title></rect>`,
+		`<rect x="86" y="10" width="26" height="200" fill="#dde1e8"><title>2026-11: no verdict for 1 periods</title></rect>`,
+		`<rect x="122" y="10" width="26" height="200" fill="#2e8b57"><title>2026-12: 100% of 2 settled periods</title></rect>`,
 		"<tr><td>2026-10</td><td>2</td><td>1</td><td>0</td><td>50%</td><td>30000</td><td>0</td></tr>",
 		"<tr><td>2026-11</td><td>0</td><td>0</td><td>1</td><td>-</td><td>0</td><td>0</td></tr>",
 		"<tr><td>2026-12</td><td>2</td><td>0</td><td>0</td><td>100%</td><td>0</td><td>0</td></tr>")
@@ -88,8 +88,8 @@ func TestMonthBarsLastMonths(t *testing.T) {
 		months = append(months, monthScore{Month: fmt.Sprintf("%04d-%02d", 2024+i/12, i%12+1), Periods: 1, ComplianceBPS: 10000})
 	}
 	bars, width := monthBars(months)
-	if len(bars) != chartMonths || bars[0].M.Month != "2024-07" || bars[23].M.Month != "2026-06" || width != 20+24*monthColumn ||
-		bars[23].X != 10+23*monthColumn || bars[23].Height != monthChartHeight || bars[23].VHeight != 0 {
+	if len(bars) != chartMonths || bars[0].M.Month != "2024-07" || bars[23].M.Month != "2026-06" || width != monthChartLeft+10+24*monthColumn ||
+		bars[23].X != monthChartLeft+23*monthColumn || bars[23].Height != monthChartHeight || bars[23].VHeight != 0 {
 		t.Fatalf("%d bars from %s to %s, width %d, last %+v", len(bars), bars[0].M.Month, bars[len(bars)-1].M.Month, width, bars[len(bars)-1])
 	}
 }
