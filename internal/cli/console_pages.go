@@ -24,6 +24,7 @@ import (
 	"github.com/hyperledger/fabric-gateway/pkg/client"
 
 	"github.com/slasa/slasa/driver"
+	"github.com/slasa/slasa/internal/identity"
 	"github.com/slasa/slasa/signedsla"
 	"github.com/slasa/slasa/sla"
 )
@@ -73,6 +74,13 @@ func (s *consoleServer) routes() error {
 		"remaining": remainingText, "targetShort": targetShort, "deadline": deadlineText, "outcome": outcomeText,
 		"status": ticketStatusText, "assignee": assigneeText, "penalty": penaltyText, "clock": clockText,
 		"party": func(p agreementParty) string { return p.String() },
+		// partyShort is MSP/common name, for narrow columns (the full name in the cell's title).
+		"partyShort": func(p agreementParty) string {
+			if p.MSPID == "" {
+				return "-"
+			}
+			return shortID(identity.ID{MSPID: p.MSPID, Subject: p.Subject, Issuer: p.Issuer})
+		},
 		"lastEscalation": func(v *ticketView) string {
 			n := len(v.Record.Escalations)
 			if n == 0 {

@@ -38,6 +38,9 @@ func TestConsoleSLACredit(t *testing.T) {
 	code, _, body := c.get("/slas")
 	wantPage(t, "SLA list", code, http.StatusOK, body,
 		"<th>Settled periods</th><th>Violated</th><th>Credit so far</th>",
+		// The parties by MSP and common name, the full name with the issuer in the cell's title.
+		`<td title="ProviderOrgMSP/provider@providerorg.slasa.local (issuer `, `">ProviderOrgMSP/provider@providerorg.slasa.local</td>`,
+		`">ClientOrgMSP/client@clientorg.slasa.local</td>`,
 		"<td>3 (and 1 without a verdict)</td><td>1</td><td class=\"credit\">350.01 USD</td>")
 	if n := c.fake.calls[fakeKey("refund", "GetSLAScore", "ProviderOrgMSP", "demo-web", billSLA, "", "rep-bm")]; n != 1 {
 		t.Errorf("second score page read %d times", n)
