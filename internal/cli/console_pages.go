@@ -73,7 +73,7 @@ func (s *consoleServer) routes() error {
 		"join": strings.Join, "orDash": orDash, "yesNo": yesNo, "short": short,
 		"remaining": remainingText, "targetShort": targetShort, "deadline": deadlineText, "outcome": outcomeText,
 		"status": ticketStatusText, "assignee": assigneeText, "penalty": penaltyText, "clock": clockText,
-		"party": func(p agreementParty) string { return p.String() },
+		"party": func(p agreementParty) string { return p.String() }, "counterparty": counterpartyShort,
 		// partyShort is MSP/common name, for narrow columns (the full name in the cell's title).
 		"partyShort": func(p agreementParty) string {
 			if p.MSPID == "" {

@@ -609,6 +609,9 @@ func TestConsoleWallet(t *testing.T) {
 	c.signIn()
 	code, _, body := c.get("/wallet")
 	wantPage(t, "wallet", code, http.StatusOK, body, "<dd>client</dd>", `<dd class="balance">832500 (8325.00)</dd>`, "escrow_deposit", "-100000", "tx-accept",
+		// The minting issuer by MSP and common name, its whole name in the title.
+		`<td title="ProviderOrgMSP/CN=issuer@providerorg.slasa.local,OU=admin (issuer CN=ca.providerorg.slasa.local,O=providerorg.slasa.local)">ProviderOrgMSP/issuer@providerorg.slasa.local</td>`,
+		`<td title="escrow">escrow</td>`,
 		`<a href="/wallet?bookmark=bm-2">Next page</a>`)
 	code, _, body = c.get("/wallet?bookmark=bm-2")
 	wantPage(t, "wallet page 2", code, http.StatusOK, body, "service_credit", "pending", `<a href="/wallet">First page</a>`)

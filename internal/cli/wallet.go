@@ -442,6 +442,16 @@ var identityString = regexp.MustCompile(`^([^/]+)/(.+) \(issuer (.+)\)$`)
 // identity.ID.String writes it (a mint's counterparty, an enclave's
 // registered_by) to "MSP/common name (issuer CA)"; any other text (a wallet,
 // "escrow") is kept.
+// counterpartyShort is a history entry's counterparty as "MSP/common
+// name" when it is an identity, else as it is ("-" when empty).
+func counterpartyShort(c string) string {
+	m := identityString.FindStringSubmatch(c)
+	if m == nil || identity.CommonName(m[2]) == "" {
+		return orDash(c)
+	}
+	return m[1] + "/" + identity.CommonName(m[2])
+}
+
 func identityText(c string) string {
 	m := identityString.FindStringSubmatch(c)
 	if m == nil || identity.CommonName(m[2]) == "" {
