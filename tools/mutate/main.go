@@ -40,9 +40,12 @@
 // For each marker, one at a time, mutate writes the mutated copy of the file
 // to a temporary folder and runs, from the module root,
 //
-//	go test -json -count=1 -vet=off -failfast -timeout=T -overlay=OVERLAY PKGS
+//	go test -json -count=1 -vet=off -short -failfast -timeout=T -overlay=OVERLAY PKGS
 //
 // where PKGS is the file's own package, or the tested-by list instead of it.
+// -short lets a test that repeats one property at scale (many random cases,
+// a thousand transactions in one block) run a smaller size: a mutant needs
+// one failing test, and the full size runs in the unit tests.
 // The mutant is
 //
 //   - KILLED when a test fails (or times out): the check is guarded; the

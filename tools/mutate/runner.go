@@ -48,7 +48,7 @@ type testEvent struct {
 func goTest(ctx context.Context, root, overlay string, pkgs []string, timeout time.Duration) run {
 	ctx, cancel := context.WithTimeout(ctx, 2*timeout)
 	defer cancel()
-	args := []string{"test", "-json", "-count=1", "-vet=off", "-failfast", "-timeout=" + timeout.String()}
+	args := []string{"test", "-json", "-count=1", "-vet=off", "-short", "-failfast", "-timeout=" + timeout.String()}
 	if overlay != "" {
 		args = append(args, "-overlay="+overlay)
 	}
