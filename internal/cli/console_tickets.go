@@ -166,13 +166,8 @@ func (s *consoleServer) ticketRoutes() {
 func (s *consoleServer) ticketForm(name string, build func(r *http.Request, l consoleLedger, slaID, ticketID string) (ticketTx, error)) func(http.ResponseWriter, *http.Request, *consoleSession, consoleLedger) {
 	a := findTicketFormAction(name)
 	return func(w http.ResponseWriter, r *http.Request, cs *consoleSession, l consoleLedger) {
-		slaID, ticketID := r.PathValue("sla"), r.PathValue("ticket")
-		if err := checkTicketArgs(slaID, ticketID); err != nil {
-			s.fail(w, cs, http.StatusBadRequest, err.Error())
-			return
-		}
-		if !allowed(cs.user.Role, a.Roles) {
-			s.fail(w, cs, http.StatusForbidden, a.refusal(cs.user.Role))
+		slaID, ticketID, ok := s.formTicket(w, r, cs, a)
+		if !ok {
 			return
 		}
 		tx, err := build(r, l, slaID, ticketID)
@@ -182,6 +177,22 @@ func (s *consoleServer) ticketForm(name string, build func(r *http.Request, l co
 		}
 		s.submitTicketForm(w, r, cs, l, a, slaID, ticketID, tx)
 	}
+}
+
+// formTicket checks a form's ticket ids (400) and that the signed-in
+// role may take action a (403), in that order, answering the refusal
+// itself; nothing is read before.
+func (s *consoleServer) formTicket(w http.ResponseWriter, r *http.Request, cs *consoleSession, a ticketFormAction) (slaID, ticketID string, ok bool) {
+	slaID, ticketID = r.PathValue("sla"), r.PathValue("ticket")
+	if err := checkTicketArgs(slaID, ticketID); err != nil {
+		s.fail(w, cs, http.StatusBadRequest, err.Error())
+		return "", "", false
+	}
+	if !allowed(cs.user.Role, a.Roles) {
+		s.fail(w, cs, http.StatusForbidden, a.refusal(cs.user.Role))
+		return "", "", false
+	}
+	return slaID, ticketID, true
 }
 
 // submitTicketForm runs tx on the ticket and redirects to it with the
@@ -225,13 +236,8 @@ func ticketURL(slaID, ticketID, done, tx string) string {
 // ticket severity does), the severity against the document after.
 func (s *consoleServer) changeSeverity(w http.ResponseWriter, r *http.Request, cs *consoleSession, l consoleLedger) {
 	a := findTicketFormAction("severity")
-	slaID, ticketID := r.PathValue("sla"), r.PathValue("ticket")
-	if err := checkTicketArgs(slaID, ticketID); err != nil {
-		s.fail(w, cs, http.StatusBadRequest, err.Error())
-		return
-	}
-	if !allowed(cs.user.Role, a.Roles) {
-		s.fail(w, cs, http.StatusForbidden, a.refusal(cs.user.Role))
+	slaID, ticketID, ok := s.formTicket(w, r, cs, a)
+	if !ok {
 		return
 	}
 	severity, reason := r.PostForm.Get("severity"), r.PostForm.Get("reason")
