@@ -17,6 +17,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -118,7 +119,16 @@ func Chromium(t *testing.T, timeout time.Duration) context.Context {
 // is a picture of something: at least 4 distinct colours, none covering more than 98 % of its pixels.
 func Screenshot(t *testing.T, ctx context.Context, name string) {
 	t.Helper()
-	buf, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
+	var buf []byte
+	var err error
+	for range 20 {
+		if buf, err = chromedp.Run(ctx, chromedp.FullScreenshot(100)); err == nil || !strings.Contains(err.Error(), " with 0 ") {
+			break
+		}
+		// A page just loaded may not be laid out yet: Chromium answers "Cannot take screenshot with
+		// 0 width" (or height). Try again shortly.
+		time.Sleep(250 * time.Millisecond)
+	}
 	if err != nil {
 		t.Fatalf("screenshot %s: %v", name, err)
 	}
