@@ -91,19 +91,19 @@ func TestAuditCollateral(t *testing.T) {
 
 func TestScorePages(t *testing.T) {
 	var s score
-	s.add(score{Periods: 3, Violated: 1, NoVerdict: 2, Credits: 10, Penalties: 1, ComplianceBPS: 6666, Bookmark: "b", Months: []monthScore{
-		{Month: "2026-10", Periods: 2, Violated: 1, Credits: 10, Penalties: 1, ComplianceBPS: 5000},
-		{Month: "2026-12", Periods: 1, NoVerdict: 2, ComplianceBPS: 10000}}})
-	s.add(score{Periods: 1, Violated: 1, NoVerdict: 1, Credits: 5, ComplianceBPS: 0, Months: []monthScore{
-		{Month: "2026-11", Periods: 1, Violated: 1, Credits: 5},
-		{Month: "2026-12", NoVerdict: 1}}})
+	s.add(score{Bookmark: "b", Months: []monthScore{
+		{Month: "2026-10", tally: tally{Periods: 2, Violated: 1, Credits: 10, Penalties: 1, ComplianceBPS: 5000}},
+		{Month: "2026-12", tally: tally{Periods: 1, NoVerdict: 2, ComplianceBPS: 10000}}}, tally: tally{Periods: 3, Violated: 1, NoVerdict: 2, Credits: 10, Penalties: 1, ComplianceBPS: 6666}})
+	s.add(score{Months: []monthScore{
+		{Month: "2026-11", tally: tally{Periods: 1, Violated: 1, Credits: 5}},
+		{Month: "2026-12", tally: tally{NoVerdict: 1}}}, tally: tally{Periods: 1, Violated: 1, NoVerdict: 1, Credits: 5, ComplianceBPS: 0}})
 	if s.Periods != 4 || s.Violated != 2 || s.NoVerdict != 3 || s.Credits != 15 || s.Penalties != 1 || s.ComplianceBPS != 5000 || s.Bookmark != "" {
 		t.Fatalf("%+v", s)
 	}
 	want := []monthScore{
-		{Month: "2026-10", Periods: 2, Violated: 1, Credits: 10, Penalties: 1, ComplianceBPS: 5000},
-		{Month: "2026-11", Periods: 1, Violated: 1, Credits: 5},
-		{Month: "2026-12", Periods: 1, NoVerdict: 3, ComplianceBPS: 10000}}
+		{Month: "2026-10", tally: tally{Periods: 2, Violated: 1, Credits: 10, Penalties: 1, ComplianceBPS: 5000}},
+		{Month: "2026-11", tally: tally{Periods: 1, Violated: 1, Credits: 5}},
+		{Month: "2026-12", tally: tally{Periods: 1, NoVerdict: 3, ComplianceBPS: 10000}}}
 	if !slices.Equal(s.Months, want) {
 		t.Fatalf("months %+v, want %+v", s.Months, want)
 	}

@@ -313,23 +313,11 @@ func (f *fixtureLedger) getSLAScore(args []string) (any, int, error) {
 			break
 		}
 		rows++
-		sc.Periods++
-		if n := len(sc.Months); n == 0 || sc.Months[n-1].Month != period[:7] {
-			sc.Months = append(sc.Months, refund.MonthScore{Month: period[:7]})
+		entry := refund.ScoreEntry{SLAID: id, Period: period, Violated: e.Settlement.Violated, Credit: e.Settlement.Credit, PenaltyPaid: e.Settlement.PenaltyPaid}
+		if err := sc.AddEntry(entry); err != nil {
+			return nil, 0, err
 		}
-		m := &sc.Months[len(sc.Months)-1]
-		m.Periods++
-		if e.Settlement.Violated {
-			sc.Violated++
-			m.Violated++
-		}
-		sc.Credits += e.Settlement.Credit
-		sc.Penalties += e.Settlement.PenaltyPaid
-		m.Credits += e.Settlement.Credit
-		m.Penalties += e.Settlement.PenaltyPaid
-		m.ComplianceBPS = (m.Periods - m.Violated) * 10000 / m.Periods
 	}
-	sc.ComplianceBPS = sc.Compliance()
 	return sc, rows, nil
 }
 

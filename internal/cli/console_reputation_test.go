@@ -18,13 +18,13 @@ func TestConsoleReputation(t *testing.T) {
 		"agreement", "ListSLAs", "provider", "ProviderOrgMSP", cn, "20", "")
 	c.fake.set(view, "agreement", "GetSLA", billSLA)
 	// Two pages of the provider's score, added up as slasa reputation does.
-	c.fake.set(score{Provider: "ProviderOrgMSP", Periods: 3, Violated: 1, Credits: 30000, ComplianceBPS: 6666, Bookmark: "b1", Months: []monthScore{
-		{Month: "2026-10", Periods: 2, Violated: 1, Credits: 30000, ComplianceBPS: 5000}, {Month: "2026-12", Periods: 1, ComplianceBPS: 10000}}},
+	c.fake.set(score{Provider: "ProviderOrgMSP", Bookmark: "b1", Months: []monthScore{
+		{Month: "2026-10", tally: tally{Periods: 2, Violated: 1, Credits: 30000, ComplianceBPS: 5000}}, {Month: "2026-12", tally: tally{Periods: 1, ComplianceBPS: 10000}}}, tally: tally{Periods: 3, Violated: 1, Credits: 30000, ComplianceBPS: 6666}},
 		"refund", "GetReputation", "ProviderOrgMSP", "", "")
-	c.fake.set(score{Provider: "ProviderOrgMSP", Periods: 1, NoVerdict: 1, ComplianceBPS: 10000, Months: []monthScore{
-		{Month: "2026-11", NoVerdict: 1}, {Month: "2026-12", Periods: 1, ComplianceBPS: 10000}}},
+	c.fake.set(score{Provider: "ProviderOrgMSP", Months: []monthScore{
+		{Month: "2026-11", tally: tally{NoVerdict: 1}}, {Month: "2026-12", tally: tally{Periods: 1, ComplianceBPS: 10000}}}, tally: tally{Periods: 1, NoVerdict: 1, ComplianceBPS: 10000}},
 		"refund", "GetReputation", "ProviderOrgMSP", "", "b1")
-	c.fake.set(score{Provider: "ProviderOrgMSP", ProductID: "demo-web", Periods: 4, Violated: 1, Credits: 30000, ComplianceBPS: 7500}, "refund", "GetProductScore", "ProviderOrgMSP", "demo-web", "", "")
+	c.fake.set(score{Provider: "ProviderOrgMSP", ProductID: "demo-web", tally: tally{Periods: 4, Violated: 1, Credits: 30000, ComplianceBPS: 7500}}, "refund", "GetProductScore", "ProviderOrgMSP", "demo-web", "", "")
 	c.signIn()
 	code, _, body := c.get("/reputation")
 	wantPage(t, "reputation", code, http.StatusOK, body, "Reputation of ProviderOrgMSP",
@@ -52,8 +52,8 @@ func TestConsoleReputation(t *testing.T) {
 	}
 
 	// A bookmark that does not advance is an error, not a loop.
-	c.fake.set(score{Provider: "LoopMSP", Periods: 1, Bookmark: "same"}, "refund", "GetReputation", "LoopMSP", "", "")
-	c.fake.set(score{Provider: "LoopMSP", Periods: 1, Bookmark: "same"}, "refund", "GetReputation", "LoopMSP", "", "same")
+	c.fake.set(score{Provider: "LoopMSP", Bookmark: "same", tally: tally{Periods: 1}}, "refund", "GetReputation", "LoopMSP", "", "")
+	c.fake.set(score{Provider: "LoopMSP", Bookmark: "same", tally: tally{Periods: 1}}, "refund", "GetReputation", "LoopMSP", "", "same")
 	code, _, body = c.get("/reputation?provider=LoopMSP")
 	wantPage(t, "loop", code, http.StatusBadGateway, body, "refund: the score&#39;s bookmark &#34;same&#34; does not advance")
 
@@ -73,7 +73,7 @@ func TestConsoleReputation(t *testing.T) {
 
 	// A vendor types the provider; its SLAs are not listed (it has none).
 	v := newConsoleTest(t, roleVendor, "")
-	v.fake.set(score{Provider: "ProviderOrgMSP", Periods: 2, ComplianceBPS: 10000}, "refund", "GetReputation", "ProviderOrgMSP", "", "")
+	v.fake.set(score{Provider: "ProviderOrgMSP", tally: tally{Periods: 2, ComplianceBPS: 10000}}, "refund", "GetReputation", "ProviderOrgMSP", "", "")
 	v.signIn()
 	code, _, body = v.get("/reputation")
 	wantPage(t, "vendor", code, http.StatusOK, body, "Type a provider's MSP ID")
@@ -85,7 +85,7 @@ func TestConsoleReputation(t *testing.T) {
 func TestMonthBarsLastMonths(t *testing.T) {
 	var months []monthScore
 	for i := 0; i < 30; i++ {
-		months = append(months, monthScore{Month: fmt.Sprintf("%04d-%02d", 2024+i/12, i%12+1), Periods: 1, ComplianceBPS: 10000})
+		months = append(months, monthScore{Month: fmt.Sprintf("%04d-%02d", 2024+i/12, i%12+1), tally: tally{Periods: 1, ComplianceBPS: 10000}})
 	}
 	bars, width := monthBars(months)
 	if len(bars) != chartMonths || bars[0].M.Month != "2024-07" || bars[23].M.Month != "2026-06" || width != monthChartLeft+10+24*monthColumn ||

@@ -71,29 +71,30 @@ type compactResult struct {
 
 // score is the refund chaincode's Score.
 type score struct {
-	Provider      string       `json:"provider_msp_id"`
-	ProductID     string       `json:"product_id"`
-	SLAID         string       `json:"sla_id,omitempty"`
-	Periods       int64        `json:"periods"`
-	Violated      int64        `json:"violated"`
-	NoVerdict     int64        `json:"no_verdict"`
-	Credits       int64        `json:"credits"`
-	Penalties     int64        `json:"penalties"`
-	ComplianceBPS int64        `json:"compliance_bps"`
-	Bookmark      string       `json:"bookmark,omitempty"`
-	Months        []monthScore `json:"months"`
+	Provider  string `json:"provider_msp_id"`
+	ProductID string `json:"product_id"`
+	SLAID     string `json:"sla_id,omitempty"`
+	tally
+	Bookmark string       `json:"bookmark,omitempty"`
+	Months   []monthScore `json:"months"`
+}
+
+// tally is the refund chaincode's Tally: what a score counts, over all its
+// periods or one month's.
+type tally struct {
+	Periods       int64 `json:"periods"`
+	Violated      int64 `json:"violated"`
+	NoVerdict     int64 `json:"no_verdict"`
+	Credits       int64 `json:"credits"`
+	Penalties     int64 `json:"penalties"`
+	ComplianceBPS int64 `json:"compliance_bps"`
 }
 
 // monthScore is the refund chaincode's MonthScore: a score's periods that
 // started in one calendar month (UTC).
 type monthScore struct {
-	Month         string `json:"month"`
-	Periods       int64  `json:"periods"`
-	Violated      int64  `json:"violated"`
-	NoVerdict     int64  `json:"no_verdict"`
-	Credits       int64  `json:"credits"`
-	Penalties     int64  `json:"penalties"`
-	ComplianceBPS int64  `json:"compliance_bps"`
+	Month string `json:"month"`
+	tally
 }
 
 // compliance is (periods - violated) * 10000 / periods, rounded down; 0
@@ -105,27 +106,26 @@ func compliance(periods, violated int64) int64 {
 	return (periods - violated) * 10000 / periods
 }
 
-// add adds another page of the same score, month by month, recomputes the
-// compliances and takes the page's bookmark.
+// add adds n's counts and recomputes the compliance.
+func (t *tally) add(n tally) {
+	t.Periods += n.Periods
+	t.Violated += n.Violated
+	t.NoVerdict += n.NoVerdict
+	t.Credits += n.Credits
+	t.Penalties += n.Penalties
+	t.ComplianceBPS = compliance(t.Periods, t.Violated)
+}
+
+// add adds another page of the same score, in total and month by month,
+// and takes the page's bookmark.
 func (s *score) add(p score) {
-	s.Periods += p.Periods
-	s.Violated += p.Violated
-	s.NoVerdict += p.NoVerdict
-	s.Credits += p.Credits
-	s.Penalties += p.Penalties
-	s.ComplianceBPS = compliance(s.Periods, s.Violated)
+	s.tally.add(p.tally)
 	for _, pm := range p.Months {
 		i, found := slices.BinarySearchFunc(s.Months, pm.Month, func(m monthScore, month string) int { return strings.Compare(m.Month, month) })
 		if !found {
 			s.Months = slices.Insert(s.Months, i, monthScore{Month: pm.Month})
 		}
-		m := &s.Months[i]
-		m.Periods += pm.Periods
-		m.Violated += pm.Violated
-		m.NoVerdict += pm.NoVerdict
-		m.Credits += pm.Credits
-		m.Penalties += pm.Penalties
-		m.ComplianceBPS = compliance(m.Periods, m.Violated)
+		s.Months[i].add(pm.tally)
 	}
 	s.Bookmark = p.Bookmark
 }

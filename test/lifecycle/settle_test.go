@@ -315,9 +315,9 @@ func testSettle(t *testing.T, enc testEnclaveKey, c settleCase) {
 	}
 	afterFirst := money{Client: 830000, Provider: 70000, Held1: 0, Held2: 100000, Status1: refund.EscrowSettled, Status2: refund.EscrowHeld}
 	expectMoney(t, id, p1, p2, afterFirst)
-	first := refund.MonthScore{Month: c.p1.UTC().Format("2006-01"), Periods: 1, Violated: 1, Credits: 30000}
-	expectScore(t, "GetReputation", refund.Score{Provider: provider, Periods: 1, Violated: 1, Credits: 30000, Months: months(first)}, provider, "", "")
-	expectScore(t, "GetProductScore", refund.Score{Provider: provider, ProductID: "compute-region", Periods: 1, Violated: 1, Credits: 30000, Months: months(first)}, provider, "compute-region", "", "")
+	first := refund.MonthScore{Month: c.p1.UTC().Format("2006-01"), Tally: refund.Tally{Periods: 1, Violated: 1, Credits: 30000}}
+	expectScore(t, "GetReputation", refund.Score{Provider: provider, Months: months(first), Tally: refund.Tally{Periods: 1, Violated: 1, Credits: 30000}}, provider, "", "")
+	expectScore(t, "GetProductScore", refund.Score{Provider: provider, ProductID: "compute-region", Months: months(first), Tally: refund.Tally{Periods: 1, Violated: 1, Credits: 30000}}, provider, "compute-region", "", "")
 
 	// Replays: the same verdict, and the same content signed again (another ECDSA signature), by either org.
 	replayed := fmt.Sprintf("verdict.period: period %s of SLA %q is already settled (tx %s)", p1, id, s.TxID)
@@ -340,7 +340,7 @@ func testSettle(t *testing.T, enc testEnclaveKey, c settleCase) {
 		t.Fatalf("settlement %+v", s2)
 	}
 	expectMoney(t, id, p1, p2, money{Client: 830000, Provider: 170000, Held1: 0, Held2: 0, Status1: refund.EscrowSettled, Status2: refund.EscrowSettled})
-	both := months(first, refund.MonthScore{Month: c.p2.UTC().Format("2006-01"), Periods: 1})
-	expectScore(t, "GetReputation", refund.Score{Provider: provider, Periods: 2, Violated: 1, Credits: 30000, ComplianceBPS: 5000, Months: both}, provider, "", "")
-	expectScore(t, "GetProductScore", refund.Score{Provider: provider, ProductID: "compute-region", Periods: 2, Violated: 1, Credits: 30000, ComplianceBPS: 5000, Months: both}, provider, "compute-region", "", "")
+	both := months(first, refund.MonthScore{Month: c.p2.UTC().Format("2006-01"), Tally: refund.Tally{Periods: 1}})
+	expectScore(t, "GetReputation", refund.Score{Provider: provider, Months: both, Tally: refund.Tally{Periods: 2, Violated: 1, Credits: 30000, ComplianceBPS: 5000}}, provider, "", "")
+	expectScore(t, "GetProductScore", refund.Score{Provider: provider, ProductID: "compute-region", Months: both, Tally: refund.Tally{Periods: 2, Violated: 1, Credits: 30000, ComplianceBPS: 5000}}, provider, "compute-region", "", "")
 }

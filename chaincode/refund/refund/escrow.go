@@ -121,6 +121,17 @@ type Score struct {
 	Provider  string `json:"provider_msp_id"`
 	ProductID string `json:"product_id,omitempty"`
 	SLAID     string `json:"sla_id,omitempty"`
+	Tally
+	// Bookmark is set when the score is one page of the settled periods:
+	// ask for the next page with it and add them (Add).
+	Bookmark string `json:"bookmark,omitempty"`
+	// Months is the same score per calendar month of the periods' starts
+	// (UTC), oldest first: the reputation over time.
+	Months []MonthScore `json:"months"`
+}
+
+// Tally is what a Score counts, over all its periods or one month's.
+type Tally struct {
 	// Periods evaluated (settled), of which Violated missed an objective.
 	Periods  int64 `json:"periods"`
 	Violated int64 `json:"violated"`
@@ -133,12 +144,6 @@ type Score struct {
 	// ComplianceBPS is (Periods - Violated) * 10000 / Periods, rounded
 	// down; 0 when no period has been evaluated (look at Periods).
 	ComplianceBPS int64 `json:"compliance_bps"`
-	// Bookmark is set when the score is one page of the settled periods:
-	// ask for the next page with it and add them (Add).
-	Bookmark string `json:"bookmark,omitempty"`
-	// Months is the same score per calendar month of the periods' starts
-	// (UTC), oldest first: the reputation over time.
-	Months []MonthScore `json:"months"`
 }
 
 // slaView is the agreement chaincode's GetSettlementView answer: the SLA's
@@ -683,11 +688,7 @@ func score(ctx contractapi.TransactionContextInterface, providerMSP, productID, 
 		if err := json.Unmarshal(kv.Value, &e); err != nil {
 			return nil, fmt.Errorf("decode score entry: %w", err)
 		}
-		m, err := e.month()
-		if err != nil {
-			return nil, err
-		}
-		if err := s.count(m); err != nil {
+		if err := s.AddEntry(e); err != nil {
 			return nil, err
 		}
 	}
@@ -699,66 +700,56 @@ func score(ctx contractapi.TransactionContextInterface, providerMSP, productID, 
 // started in it (UTC).
 type MonthScore struct {
 	// Month is "YYYY-MM".
-	Month     string `json:"month"`
-	Periods   int64  `json:"periods"`
-	Violated  int64  `json:"violated"`
-	NoVerdict int64  `json:"no_verdict"`
-	Credits   int64  `json:"credits"`
-	Penalties int64  `json:"penalties"`
-	// ComplianceBPS as the Score's, over the month's periods.
-	ComplianceBPS int64 `json:"compliance_bps"`
+	Month string `json:"month"`
+	Tally
 }
 
-// month is the entry's counts in the month its period started.
-func (e ScoreEntry) month() (MonthScore, error) {
+// AddEntry counts one settled (or expired) period's entry in the score
+// and in the month its period started.
+func (s *Score) AddEntry(e ScoreEntry) error {
 	start, err := time.Parse(time.RFC3339, e.Period)
 	if err != nil {
-		return MonthScore{}, fmt.Errorf("score entry of SLA %q: period %q is not an RFC 3339 time", e.SLAID, e.Period)
+		return fmt.Errorf("score entry of SLA %q: period %q is not an RFC 3339 time", e.SLAID, e.Period)
 	}
-	m := MonthScore{Month: start.UTC().Format("2006-01")}
-	if e.NoVerdict {
-		m.NoVerdict = 1
-		return m, nil
+	t := Tally{NoVerdict: 1}
+	if !e.NoVerdict {
+		t = Tally{Periods: 1, Credits: e.Credit, Penalties: e.PenaltyPaid}
+		if e.Violated {
+			t.Violated = 1
+		}
 	}
-	m.Periods, m.Credits, m.Penalties = 1, e.Credit, e.PenaltyPaid
-	if e.Violated {
-		m.Violated = 1
-	}
-	return m, nil
+	return s.count(start.UTC().Format("2006-01"), t)
 }
 
-// add adds n's counts (not its month) and recomputes the compliance.
-func (m *MonthScore) add(n MonthScore) error {
+// add adds n's counts and recomputes the compliance.
+func (t *Tally) add(n Tally) error {
 	var err error
-	if m.Credits, err = add(m.Credits, n.Credits); err != nil {
+	if t.Credits, err = add(t.Credits, n.Credits); err != nil {
 		return fmt.Errorf("credits: %w", err)
 	}
-	if m.Penalties, err = add(m.Penalties, n.Penalties); err != nil {
+	if t.Penalties, err = add(t.Penalties, n.Penalties); err != nil {
 		return fmt.Errorf("penalties: %w", err)
 	}
-	m.Periods += n.Periods
-	m.Violated += n.Violated
-	m.NoVerdict += n.NoVerdict
-	m.ComplianceBPS = compliance(m.Periods, m.Violated)
+	t.Periods += n.Periods
+	t.Violated += n.Violated
+	t.NoVerdict += n.NoVerdict
+	t.ComplianceBPS = compliance(t.Periods, t.Violated)
 	return nil
 }
 
-// count adds a month's counts to the score's totals and to that month,
-// which is inserted in month order when it is new.
-func (s *Score) count(n MonthScore) error {
-	total := MonthScore{Periods: s.Periods, Violated: s.Violated, NoVerdict: s.NoVerdict, Credits: s.Credits, Penalties: s.Penalties}
-	if err := total.add(n); err != nil {
+// count adds t to the score's totals and to month, which is inserted in
+// month order when it is new.
+func (s *Score) count(month string, t Tally) error {
+	if err := s.Tally.add(t); err != nil {
 		return fmt.Errorf("score of %s: %w", s.Provider, err)
 	}
-	i, found := slices.BinarySearchFunc(s.Months, n.Month, func(m MonthScore, month string) int { return strings.Compare(m.Month, month) })
+	i, found := slices.BinarySearchFunc(s.Months, month, func(m MonthScore, month string) int { return strings.Compare(m.Month, month) })
 	if !found {
-		s.Months = slices.Insert(s.Months, i, MonthScore{Month: n.Month})
+		s.Months = slices.Insert(s.Months, i, MonthScore{Month: month})
 	}
-	if err := s.Months[i].add(n); err != nil {
-		return fmt.Errorf("score of %s in %s: %w", s.Provider, n.Month, err)
+	if err := s.Months[i].add(t); err != nil {
+		return fmt.Errorf("score of %s in %s: %w", s.Provider, month, err)
 	}
-	s.Periods, s.Violated, s.NoVerdict, s.Credits, s.Penalties = total.Periods, total.Violated, total.NoVerdict, total.Credits, total.Penalties
-	s.ComplianceBPS = total.ComplianceBPS
 	return nil
 }
 
@@ -773,13 +764,13 @@ func compliance(periods, violated int64) int64 {
 
 // Compliance is (Periods - Violated) * 10000 / Periods, rounded down; 0
 // when no period has been evaluated.
-func (s *Score) Compliance() int64 { return compliance(s.Periods, s.Violated) }
+func (t *Tally) Compliance() int64 { return compliance(t.Periods, t.Violated) }
 
 // Add adds another page of the same score, month by month, and takes its
 // bookmark.
 func (s *Score) Add(page *Score) error {
 	for _, m := range page.Months {
-		if err := s.count(m); err != nil {
+		if err := s.count(m.Month, m.Tally); err != nil {
 			return err
 		}
 	}

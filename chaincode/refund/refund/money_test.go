@@ -302,7 +302,7 @@ func TestClaimExpiredEscrow(t *testing.T) {
 			n.ExpectError(n.Provider, RF, "ClaimExpiredEscrow", fmt.Sprintf(`period 2026-01-01T00:00:00Z of SLA "sla-1" expired without a verdict and was claimed (tx %s); it is not settled again`, x.TxID), "sla-1", jan)
 			var sc refund.Score
 			if err := json.Unmarshal([]byte(n.MustEvaluate(n.Stranger, RF, "GetReputation", "ProviderOrgMSP", "", "")), &sc); err != nil || sc.NoVerdict != 1 || sc.Periods != 0 ||
-				len(sc.Months) != 1 || sc.Months[0] != (refund.MonthScore{Month: "2026-01", NoVerdict: 1}) {
+				len(sc.Months) != 1 || sc.Months[0] != (refund.MonthScore{Month: "2026-01", Tally: refund.Tally{NoVerdict: 1}}) {
 				t.Fatalf("reputation %+v %v", sc, err)
 			}
 		})

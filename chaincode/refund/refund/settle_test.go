@@ -147,8 +147,8 @@ func TestSettleVerdict(t *testing.T) {
 	}
 	// Over time: January violated (credit and penalty), February met.
 	months := []refund.MonthScore{
-		{Month: "2026-01", Periods: 1, Violated: 1, Credits: 10000, Penalties: 5000},
-		{Month: "2026-02", Periods: 1, ComplianceBPS: 10000},
+		{Month: "2026-01", Tally: refund.Tally{Periods: 1, Violated: 1, Credits: 10000, Penalties: 5000}},
+		{Month: "2026-02", Tally: refund.Tally{Periods: 1, ComplianceBPS: 10000}},
 	}
 	if !reflect.DeepEqual(sc.Months, months) {
 		t.Fatalf("reputation by month %+v, want %+v", sc.Months, months)
@@ -202,8 +202,8 @@ func expectSLAScore(t *testing.T, n *cctest.Net) {
 	t.Helper()
 	planted, _ := shim.CreateCompositeKey("rep", []string{"ProviderOrgMSP", "compute-region", "sla-10", jan})
 	n.World.Put(RF, planted, []byte(`{"sla_id":"sla-10","period":"2026-01-01T00:00:00Z","violated":true,"credit":777}`))
-	want := refund.Score{Provider: "ProviderOrgMSP", ProductID: "compute-region", SLAID: "sla-1", Periods: 2, Violated: 1, Credits: 10000, Penalties: 5000, ComplianceBPS: 5000,
-		Months: []refund.MonthScore{{Month: "2026-01", Periods: 1, Violated: 1, Credits: 10000, Penalties: 5000}, {Month: "2026-02", Periods: 1, ComplianceBPS: 10000}}}
+	want := refund.Score{Provider: "ProviderOrgMSP", ProductID: "compute-region", SLAID: "sla-1",
+		Months: []refund.MonthScore{{Month: "2026-01", Tally: refund.Tally{Periods: 1, Violated: 1, Credits: 10000, Penalties: 5000}}, {Month: "2026-02", Tally: refund.Tally{Periods: 1, ComplianceBPS: 10000}}}, Tally: refund.Tally{Periods: 2, Violated: 1, Credits: 10000, Penalties: 5000, ComplianceBPS: 5000}}
 	for _, who := range []*fabricfake.Identity{n.Client, n.Provider, n.Logger} {
 		var sc refund.Score
 		if err := json.Unmarshal([]byte(n.MustEvaluate(who, RF, "GetSLAScore", "ProviderOrgMSP", "compute-region", "sla-1", "", "")), &sc); err != nil || !reflect.DeepEqual(sc, want) {
