@@ -162,24 +162,7 @@ func TestSettleVerdict(t *testing.T) {
 		t.Fatalf("empty product score %+v", sc)
 	}
 	// One period a page: the pages add up to the score.
-	var sum refund.Score
-	bookmark := ""
-	for pages := 1; ; pages++ {
-		var page refund.Score
-		_ = json.Unmarshal([]byte(n.MustEvaluate(n.Stranger, RF, "GetReputation", "ProviderOrgMSP", "1", bookmark)), &page)
-		if page.Periods != 1 {
-			t.Fatalf("page %d: %+v", pages, page)
-		}
-		if err := sum.Add(&page); err != nil {
-			t.Fatal(err)
-		}
-		if bookmark = page.Bookmark; bookmark == "" {
-			if pages != 2 {
-				t.Fatalf("%d pages", pages)
-			}
-			break
-		}
-	}
+	sum := scorePagesOfOne(t, n, n.Stranger, func(p refund.Score) bool { return true }, "GetReputation", "ProviderOrgMSP")
 	if sum.Periods != 2 || sum.Violated != 1 || sum.Credits != 10000 || sum.Penalties != 5000 || sum.ComplianceBPS != 5000 {
 		t.Fatalf("pages add up to %+v", sum)
 	}
@@ -211,24 +194,7 @@ func expectSLAScore(t *testing.T, n *cctest.Net) {
 		}
 	}
 	// One period a page.
-	var sum refund.Score
-	bookmark := ""
-	for pages := 1; ; pages++ {
-		var page refund.Score
-		_ = json.Unmarshal([]byte(n.MustEvaluate(n.Client, RF, "GetSLAScore", "ProviderOrgMSP", "compute-region", "sla-1", "1", bookmark)), &page)
-		if page.Periods != 1 || page.SLAID != "sla-1" {
-			t.Fatalf("page %d: %+v", pages, page)
-		}
-		if err := sum.Add(&page); err != nil {
-			t.Fatal(err)
-		}
-		if bookmark = page.Bookmark; bookmark == "" {
-			if pages != 2 {
-				t.Fatalf("%d pages", pages)
-			}
-			break
-		}
-	}
+	sum := scorePagesOfOne(t, n, n.Client, func(p refund.Score) bool { return p.SLAID == "sla-1" }, "GetSLAScore", "ProviderOrgMSP", "compute-region", "sla-1")
 	if sum.Periods != 2 || sum.Violated != 1 || sum.Credits != 10000 || sum.Penalties != 5000 || sum.ComplianceBPS != 5000 {
 		t.Fatalf("pages add up to %+v", sum)
 	}
@@ -437,5 +403,31 @@ func TestSettleNoCollateralPenaltyUnpaid(t *testing.T) {
 	}
 	if n.Balance("client") != 100000 || n.Balance("provider") != 0 {
 		t.Fatal("balances")
+	}
+}
+
+// scorePagesOfOne reads a score of two settled periods one period a page
+// (fn(args..., "1", bookmark) as who): each page holds one period and
+// passes ok, there are exactly two pages, and it returns their sum
+// (Score.Add).
+func scorePagesOfOne(t *testing.T, n *cctest.Net, who *fabricfake.Identity, ok func(refund.Score) bool, fn string, args ...string) refund.Score {
+	t.Helper()
+	var sum refund.Score
+	bookmark := ""
+	for pages := 1; ; pages++ {
+		var page refund.Score
+		_ = json.Unmarshal([]byte(n.MustEvaluate(who, RF, fn, append(args, "1", bookmark)...)), &page)
+		if page.Periods != 1 || !ok(page) {
+			t.Fatalf("%s page %d: %+v", fn, pages, page)
+		}
+		if err := sum.Add(&page); err != nil {
+			t.Fatal(err)
+		}
+		if bookmark = page.Bookmark; bookmark == "" {
+			if pages != 2 {
+				t.Fatalf("%s: %d pages", fn, pages)
+			}
+			return sum
+		}
 	}
 }
