@@ -449,7 +449,7 @@ func counterpartyShort(c string) string {
 	if m == nil || identity.CommonName(m[2]) == "" {
 		return orDash(c)
 	}
-	return m[1] + "/" + identity.CommonName(m[2])
+	return shortID(identity.ID{MSPID: m[1], Subject: m[2], Issuer: m[3]})
 }
 
 func identityText(c string) string {
