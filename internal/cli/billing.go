@@ -395,10 +395,21 @@ func buildStatement(ctx context.Context, src *billingSource, req statementReques
 	}
 	to := from.AddDate(0, 1, 0)
 	wallet, currency := req.Wallet, req.Currency
+	// The history is read from the month's start (all SLAs) or from the
+	// SLA's proposal (one SLA, whose entries before the month make its
+	// opening balance), not from the wallet's beginning.
+	since := from
 	if req.SLAID != "" {
-		_, doc, err := src.slaRecord(ctx, req.SLAID)
+		rec, doc, err := src.slaRecord(ctx, req.SLAID)
 		if err != nil {
 			return nil, err
+		}
+		proposed, err := time.Parse(time.RFC3339Nano, rec.ProposedAt)
+		if err != nil {
+			return nil, fmt.Errorf("SLA %s: proposed_at %q: %w", req.SLAID, rec.ProposedAt, err)
+		}
+		if proposed = proposed.Add(-slaHistoryMargin); proposed.Before(since) {
+			since = proposed
 		}
 		p := doc.Parties.Client
 		if req.Role == "provider" {
@@ -419,7 +430,7 @@ func buildStatement(ctx context.Context, src *billingSource, req statementReques
 			return nil, err
 		}
 	}
-	acct, entries, err := src.walletSnapshot(ctx, wallet)
+	acct, entries, err := src.walletSnapshot(ctx, wallet, since)
 	if err != nil {
 		return nil, err
 	}
@@ -429,10 +440,10 @@ func buildStatement(ctx context.Context, src *billingSource, req statementReques
 		Role: req.Role, Month: req.Month, SLAID: req.SLAID,
 		Lines: []billing.StatementLineInput{},
 	}
-	// All SLAs: the wallet's balance at the month's start is what the
-	// history added up to before it, and at its end the balance now less
-	// what came after (so the lines must add up to the ledger's
-	// balance). One SLA: that SLA's entries before and through the month.
+	// All SLAs: the wallet's balance at the month's end is the balance
+	// now less what came after, and at its start that less the month's
+	// lines (so the lines add up to the ledger's balance). One SLA: that
+	// SLA's entries before and through the month.
 	var before, after int64
 	escrows := map[string]*escrowRecord{}
 	for i, e := range entries {
@@ -500,9 +511,14 @@ func buildStatement(ctx context.Context, src *billingSource, req statementReques
 			}
 		}
 	} else {
-		in.Opening = before
 		if in.Closing, err = addInt64(acct.Balance, -after); err != nil {
 			return nil, fmt.Errorf("wallet %s: %w", wallet, err)
+		}
+		in.Opening = in.Closing
+		for _, l := range in.Lines {
+			if in.Opening, err = addInt64(in.Opening, -l.Amount); err != nil {
+				return nil, fmt.Errorf("wallet %s: %w", wallet, err)
+			}
 		}
 	}
 	if currency == "" {
@@ -537,10 +553,17 @@ func addInt64(a, b int64) (int64, error) {
 	return s, nil
 }
 
-// walletSnapshot reads a wallet's balance and its whole history (every
-// page), again until the balance before and after the history agree: the
-// history then is the one that led to that balance.
-func (b *billingSource) walletSnapshot(ctx context.Context, wallet string) (*walletAccount, []walletEntry, error) {
+// slaHistoryMargin is how long before an SLA's proposal a one-SLA
+// statement starts reading the wallet's history: an entry's time is its
+// transaction's, which each endorsing peer lets differ from its clock by
+// its allowed skew (minutes), so a later transaction may carry an earlier
+// time than the proposal's by up to twice that.
+const slaHistoryMargin = 24 * time.Hour
+
+// walletSnapshot reads a wallet's balance and its history from a time on
+// (HistoryFrom, every page), again until the balance before and after the
+// history agree: the history then is the one that led to that balance.
+func (b *billingSource) walletSnapshot(ctx context.Context, wallet string, from time.Time) (*walletAccount, []walletEntry, error) {
 	balance := func() (*walletAccount, error) {
 		raw, err := b.r.Evaluate(ctx, b.refund, "BalanceOf", wallet)
 		if err != nil {
@@ -560,22 +583,22 @@ func (b *billingSource) walletSnapshot(ctx context.Context, wallet string) (*wal
 		var entries []walletEntry
 		for bookmark, pages := "", 0; ; pages++ {
 			if pages > 100000 {
-				return nil, nil, fmt.Errorf("%s.History of wallet %s: more than 100000 pages", b.refund, wallet)
+				return nil, nil, fmt.Errorf("%s.HistoryFrom of wallet %s: more than 100000 pages", b.refund, wallet)
 			}
-			raw, err := b.r.Evaluate(ctx, b.refund, "History", wallet, strconv.Itoa(maxHistoryPage), bookmark)
+			raw, err := b.r.Evaluate(ctx, b.refund, "HistoryFrom", wallet, from.UTC().Format(time.RFC3339Nano), strconv.Itoa(maxHistoryPage), bookmark)
 			if err != nil {
 				return nil, nil, err
 			}
 			var p historyPage
 			if err := json.Unmarshal(raw, &p); err != nil {
-				return nil, nil, fmt.Errorf("%s.History: decode: %w", b.refund, err)
+				return nil, nil, fmt.Errorf("%s.HistoryFrom: decode: %w", b.refund, err)
 			}
 			entries = append(entries, p.Entries...)
 			if p.Bookmark == "" {
 				break
 			}
 			if p.Bookmark == bookmark {
-				return nil, nil, fmt.Errorf("%s.History of wallet %s: the bookmark %q does not advance", b.refund, wallet, bookmark)
+				return nil, nil, fmt.Errorf("%s.HistoryFrom of wallet %s: the bookmark %q does not advance", b.refund, wallet, bookmark)
 			}
 			bookmark = p.Bookmark
 		}
@@ -761,13 +784,14 @@ func newStatementCommand() *cobra.Command {
 		Use:   "statement --party client|provider --month YYYY-MM [--wallet W] [--sla ID] [--json | --csv]",
 		Short: "A party's account statement for a month, from the ledger (table, JSON, CSV)",
 		Long: "Builds the statement of a wallet for a calendar month (UTC) from the ledger alone: the wallet's\n" +
-			"balance and its whole history (refund BalanceOf and History, every page), the escrow of each SLA\n" +
+			"balance and its history from the month's start on (refund BalanceOf and HistoryFrom, every page;\n" +
+			"with --sla, from a day before the SLA's proposal), the escrow of each SLA\n" +
 			"period a line names (refund GetEscrow: the currency, and the verdict of a settlement's lines) and\n" +
 			"the block and position of every transaction (qscc GetBlockByTxID), so the same command gives the\n" +
 			"same statement on any peer. Lines are in ledger order with a running balance. Without --sla the\n" +
-			"account is the whole wallet: the opening balance is what its history added up to before the month,\n" +
-			"the closing balance its balance now less what came after the month, and the lines must add up to\n" +
-			"it. With --sla only that SLA's lines count, the balances are their sums before and through the\n" +
+			"account is the whole wallet: the closing balance is its balance now less what came after the\n" +
+			"month, the opening balance the closing less the month's lines (the wallet's past is not read).\n" +
+			"With --sla only that SLA's lines count, the balances are their sums before and through the\n" +
 			"month. After the lines, one summary per SLA period the lines name, as its escrow stands now: the\n" +
 			"fee, the escrow status (HELD, SETTLED, EXPIRED, REFUNDED), the verdict's tier, credit and id, the\n" +
 			"penalty owed and paid, what went back to the client, the net paid, and the transactions that paid\n" +

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/hyperledger/fabric-protos-go-apiv2/common"
 	"github.com/hyperledger/fabric-protos-go-apiv2/peer"
@@ -177,8 +178,9 @@ func slaView(t *testing.T, provider, client sla.Party) map[string]any {
 		return map[string]string{"msp_id": p.MSPID, "common_name": p.CommonName, "subject": p.Subject, "issuer": p.Issuer}
 	}
 	return map[string]any{"id": billSLA, "status": "ACTIVE", "digest": strings.Repeat("1f", 32),
-		"parties": map[string]any{"provider": pub(provider), "client": pub(client)},
-		"signed":  signedsla.Record{Version: signedsla.Version, Document: doc, Digest: strings.Repeat("1f", 32)}}
+		"parties":     map[string]any{"provider": pub(provider), "client": pub(client)},
+		"signed":      signedsla.Record{Version: signedsla.Version, Document: doc, Digest: strings.Repeat("1f", 32)},
+		"proposed_at": "2026-12-06T09:59:30Z"}
 }
 
 // demoLedger is the demo's ledger: the client's wallet minted in
@@ -325,8 +327,14 @@ func clientHistory() []walletEntry {
 	}
 }
 
-// withHistory puts a wallet's balance and its history in pages of size
-// n into the fake.
+// historyFroms are the times the statements of the tests read a wallet's
+// history from: the months' starts, and a day before demo-sla's proposal.
+var historyFroms = []string{"2026-11-01T00:00:00Z", "2026-12-01T00:00:00Z", "2027-01-01T00:00:00Z", "2027-02-01T00:00:00Z", "2026-12-05T09:59:30Z"}
+
+// withHistory puts a wallet's balance, its history in pages of size n
+// (History) and its history from each of historyFroms (HistoryFrom: the
+// entries whose time is not before it, and those whose time is not a time)
+// into the fake.
 func (f *fakeLedger) withHistory(wallet string, owner sla.Party, entries []walletEntry, n int) {
 	var sum int64
 	for _, e := range entries {
@@ -334,14 +342,30 @@ func (f *fakeLedger) withHistory(wallet string, owner sla.Party, entries []walle
 	}
 	f.set(walletAccount{ID: wallet, Owner: identity.ID{MSPID: owner.MSPID, Subject: owner.Subject, Issuer: owner.Issuer}, Base: sum, Balance: sum},
 		"refund", "BalanceOf", wallet)
-	bookmark := ""
-	for i := 0; i < len(entries); i += n {
-		next := ""
-		if i+n < len(entries) {
-			next = fmt.Sprintf("bm-%d", i+n)
+	pages := func(entries []walletEntry, fn string, args ...string) {
+		if len(entries) == 0 {
+			f.set(historyPage{Wallet: wallet, Entries: []walletEntry{}}, "refund", fn, append(args, "1000", "")...)
 		}
-		f.set(historyPage{Wallet: wallet, Entries: entries[i:min(i+n, len(entries))], Bookmark: next}, "refund", "History", wallet, "1000", bookmark)
-		bookmark = next
+		bookmark := ""
+		for i := 0; i < len(entries); i += n {
+			next := ""
+			if i+n < len(entries) {
+				next = fmt.Sprintf("bm-%d", i+n)
+			}
+			f.set(historyPage{Wallet: wallet, Entries: entries[i:min(i+n, len(entries))], Bookmark: next}, "refund", fn, append(args, "1000", bookmark)...)
+			bookmark = next
+		}
+	}
+	pages(entries, "History", wallet)
+	for _, from := range historyFroms {
+		since, _ := time.Parse(time.RFC3339, from)
+		var after []walletEntry
+		for _, e := range entries {
+			if at, err := time.Parse(time.RFC3339Nano, e.Timestamp); err != nil || !at.Before(since) {
+				after = append(after, e)
+			}
+		}
+		pages(after, "HistoryFrom", wallet, from)
 	}
 }
 
@@ -393,8 +417,13 @@ func TestStatementFromLedger(t *testing.T) {
 	if fmt.Sprint(periods) != fmt.Sprint(wantPeriods) {
 		t.Fatalf("periods\n%q\nwant\n%q", periods, wantPeriods)
 	}
-	if h, b := f.calls[fakeKey("refund", "History", "client", "1000", "bm-4")], f.calls[fakeKey("refund", "BalanceOf", "client")]; h != 1 || b != 2 {
-		t.Errorf("last history page read %d times, the balance %d times; want once, and twice around it", h, b)
+	if h, b := f.calls[fakeKey("refund", "HistoryFrom", "client", "2026-12-01T00:00:00Z", "1000", "bm-4")], f.calls[fakeKey("refund", "BalanceOf", "client")]; h != 1 || b != 2 {
+		t.Errorf("last history page from the month's start read %d times, the balance %d times; want once, and twice around it", h, b)
+	}
+	for k, n := range f.calls {
+		if strings.Contains(k, " History ") || strings.Contains(k, "HistoryFrom") && !strings.Contains(k, "2026-12-01T00:00:00Z") {
+			t.Errorf("%s read %d times: the statement reads the wallet's history from the month's start only", k, n)
+		}
 	}
 
 	// One SLA: its lines, opening 0, closing their sum; the wallet from the SLA.
@@ -404,6 +433,19 @@ func TestStatementFromLedger(t *testing.T) {
 	}
 	if st.SLAID != billSLA || st.Opening.Minor != 0 || st.Closing.Minor != -170000 || len(st.Lines) != 3 || st.Party.Wallet != "client" {
 		t.Fatalf("SLA statement %+v", st)
+	}
+
+	// One SLA in a later month: its opening is its entries before the
+	// month, read from a day before the SLA's proposal.
+	st, err = buildStatement(context.Background(), src, statementRequest{Role: "client", Month: "2027-01", SLAID: billSLA})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Opening.Minor != -170000 || st.Closing.Minor != -170000 || len(st.Lines) != 0 {
+		t.Fatalf("SLA statement of January %+v", st)
+	}
+	if n := f.calls[fakeKey("refund", "HistoryFrom", "client", "2026-12-05T09:59:30Z", "1000", "")]; n != 1 {
+		t.Errorf("history from a day before the proposal read %d times, want once", n)
 	}
 
 	// The same statement twice, byte for byte.
@@ -422,10 +464,11 @@ func TestStatementRefusals(t *testing.T) {
 		setup func(f *fakeLedger)
 		want  string
 	}{
-		{"history does not add up to the balance", statementRequest{Role: "client", Wallet: "client", Month: "2026-12"}, func(f *fakeLedger) {
-			f.set(walletAccount{ID: "client", Owner: identity.ID{MSPID: billClient.MSPID, Subject: billClient.Subject, Issuer: billClient.Issuer}, Base: 900000, Balance: 900000},
-				"refund", "BalanceOf", "client")
-		}, "statement of wallet client for 2026-12: statement does not balance: opening USD 10,000.00 plus the lines is USD 8,275.00 after line 4 (lines[2], tx tx-transfer, block 40), but the closing balance is USD 8,950.00"},
+		{"SLA without a proposal time", statementRequest{Role: "client", Month: "2026-12", SLAID: billSLA}, func(f *fakeLedger) {
+			v := slaView(t, billProvider, billClient)
+			v["proposed_at"] = "soon"
+			f.set(v, "agreement", "GetSLA", billSLA)
+		}, `SLA demo-sla: proposed_at "soon"`},
 		{"wallet is not the SLA's", statementRequest{Role: "client", Wallet: "provider", Month: "2026-12", SLAID: billSLA}, nil,
 			"--wallet provider: the client of SLA demo-sla pays and is paid through wallet client"},
 		{"currency is not the SLA's", statementRequest{Role: "client", Month: "2026-12", SLAID: billSLA, Currency: "EUR"}, nil,
@@ -438,7 +481,7 @@ func TestStatementRefusals(t *testing.T) {
 			h := clientHistory()
 			h[1].Timestamp = "yesterday"
 			f.withHistory("client", billClient, h, 10)
-		}, `history of wallet client, entry 1 (tx tx-accept): timestamp "yesterday"`},
+		}, `history of wallet client, entry 0 (tx tx-accept): timestamp "yesterday"`},
 		{"wallet keeps changing", statementRequest{Role: "client", Wallet: "client", Month: "2026-12"}, func(f *fakeLedger) {
 			f.changing = true
 		}, "wallet client changed while its history was read, 3 times: try again"},

@@ -101,6 +101,11 @@ var consoleBenchPages = []struct {
 	}, 1, 1},
 	{"wallet", func(testing.TB, *consoleFixture) string { return "/wallet" }, 3 + consoleWalletSLAs, consoleWalletPage + 1 + consoleWalletListPage + consoleWalletSLAs},
 	{"wallet-next", func(tb testing.TB, c *consoleFixture) string { return c.next(tb, "/wallet") }, 3 + consoleWalletSLAs, consoleWalletPage + 1 + consoleWalletListPage + consoleWalletSLAs},
+	// A statement reads the wallet's history from its month's start on
+	// (HistoryFrom), not its past: the month after the fixture's, whose
+	// opening balance is the whole December, reads the wallet lookup's
+	// ListSLAs page and GetSLA, BalanceOf twice and one empty history page.
+	{"statement-after", func(testing.TB, *consoleFixture) string { return "/statements?month=2027-01&currency=USD" }, 5, consoleWalletListPage + 1 + 2},
 	{"events", func(testing.TB, *consoleFixture) string { return "/events" }, 0, 0},
 }
 

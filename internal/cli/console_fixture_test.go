@@ -152,7 +152,18 @@ func (f *fixtureLedger) Evaluate(_ context.Context, cc, fn string, args ...strin
 	case "refund.BalanceOf":
 		out, n, err = f.balanceOf(args)
 	case "refund.History":
-		out, n, err = f.history(args)
+		if err = wantArgs("History", args, 3); err == nil {
+			out, n, err = f.history(args[0], "", args[1], args[2])
+		}
+	case "refund.HistoryFrom":
+		if err = wantArgs("HistoryFrom", args, 4); err == nil {
+			var from time.Time
+			if from, err = time.Parse(time.RFC3339Nano, args[1]); err != nil {
+				err = fmt.Errorf("from: %q is not an RFC 3339 time", args[1])
+			} else {
+				out, n, err = f.history(args[0], fmt.Sprintf("%020d", from.UnixNano()), args[2], args[3])
+			}
+		}
 	case "ticket.ListTickets":
 		out, n, err = f.listTickets(args)
 	case "ticket.GetTicket":
@@ -341,15 +352,12 @@ func (f *fixtureLedger) balanceOf(args []string) (any, int, error) {
 	return a, 1, err
 }
 
-// history is refund History over the wallet's entries (the fixture's
+// history is refund History (from "") or HistoryFrom (from the 20-digit
+// nanoseconds of its time) over the wallet's entries (the fixture's
 // wallets have no pending credits): "" or "0" for refund.DefaultPageSize,
 // at most refund.MaxPageSize; the bookmark is the next entry key, or the
 // start of the credits' range when the entries end exactly at a full page.
-func (f *fixtureLedger) history(args []string) (any, int, error) {
-	if err := wantArgs("History", args, 3); err != nil {
-		return nil, 0, err
-	}
-	account, size, bookmark := args[0], args[1], args[2]
+func (f *fixtureLedger) history(account, from, size, bookmark string) (any, int, error) {
 	if _, err := f.wallet(account); err != nil {
 		return nil, 0, err
 	}
@@ -360,8 +368,8 @@ func (f *fixtureLedger) history(args []string) (any, int, error) {
 			return nil, 0, fmt.Errorf("pageSize: %q is not a page size (0 for %d, at most %d)", size, refund.DefaultPageSize, refund.MaxPageSize)
 		}
 	}
-	eStart, eEnd := "entry/"+account+"/", "entry/"+account+"0"
-	cStart, cEnd := "delta/"+account+"/", "delta/"+account+"0"
+	eStart, eEnd := "entry/"+account+"/"+from, "entry/"+account+"0"
+	cStart, cEnd := "delta/"+account+"/"+from, "delta/"+account+"0"
 	if bookmark != "" && !(bookmark >= eStart && bookmark < eEnd) && !(bookmark >= cStart && bookmark < cEnd) {
 		return nil, 0, fmt.Errorf("bookmark: %q is not a bookmark of the history of wallet %q", bookmark, account)
 	}
@@ -596,7 +604,11 @@ func newFixtureLedger(tb testing.TB, size fixtureSize) *fixtureLedger {
 					Released: 100000 - v.CreditAmount, Refund: v.CreditAmount, ReportDigest: v.ReportDigest, Chaincode: v.Chaincode, EnclaveID: v.EnclaveID,
 					BatchSeq: v.BatchSeq, BatchCID: v.BatchCID, TxID: fmt.Sprintf("%064x", 1<<40+i*1000+int(p)), SettledAt: v.PeriodEnd}
 				if prov.id == me.id {
-					k := fmt.Sprintf("entry/%s/%s/%s/%06d", f.walletName, e.PeriodEnd, e.Settlement.TxID, 0)
+					end, err := time.Parse(time.RFC3339, e.PeriodEnd)
+					if err != nil {
+						tb.Fatal(err)
+					}
+					k := fmt.Sprintf("entry/%s/%020d/%s/%06d", f.walletName, end.UnixNano(), e.Settlement.TxID, 0)
 					f.entries[k] = refund.Entry{TxID: e.Settlement.TxID, Timestamp: e.PeriodEnd, Kind: "escrow_release", Amount: e.Settlement.Released,
 						Counterparty: "escrow", Reference: id + " " + e.Period}
 					entryKeys = append(entryKeys, k)

@@ -21,6 +21,7 @@ var functions = []struct {
 	{"Transfer", []string{"client", "provider", "1"}},
 	{"BalanceOf", []string{"client"}},
 	{"History", []string{"client", "", ""}},
+	{"HistoryFrom", []string{"client", "2026-01-01T00:00:00Z", "", ""}},
 	{"Compact", []string{"client"}},
 	{"GetSupply", nil},
 	{"AuditWallets", []string{"", ""}},

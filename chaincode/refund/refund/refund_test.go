@@ -80,6 +80,7 @@ func TestWallets(t *testing.T) {
 		want := fmt.Sprintf(`wallet "client" is readable by its owner %s or an admin of the issuer ProviderOrgMSP only, not by %s`, cctest.ID(n.Client), cctest.ID(who))
 		n.ExpectError(who, RF, "BalanceOf", want, "client")
 		n.ExpectError(who, RF, "History", want, "client", "", "")
+		n.ExpectError(who, RF, "HistoryFrom", want, "client", "2026-01-01T00:00:00Z", "", "")
 	}
 	n.ExpectError(n.Client, RF, "BalanceOf", `wallet "ghost" does not exist`, "ghost")
 	// The debit is on the base; the mint is a pending credit.

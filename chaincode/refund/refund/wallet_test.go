@@ -251,3 +251,67 @@ func TestHistoryPages(t *testing.T) {
 	n.ExpectError(n.Provider, RF, "History", `pageSize: "1001" is not a page size (0 for 100, at most 1000)`, "provider", "1001", "")
 	n.ExpectError(n.Provider, RF, "History", `pageSize: "-1" is not a page size (0 for 100, at most 1000)`, "provider", "-1", "")
 }
+
+// HistoryFrom is the part of History at or after a time, in the same order
+// and pages, and accepts only bookmarks in that part.
+func TestHistoryFrom(t *testing.T) {
+	n := cctest.New(t)
+	walletsWithMoney(t, n)
+	var times []time.Time
+	for i := 1; i <= 4; i++ {
+		n.World.Now = n.World.Now.Add(time.Minute)
+		times = append(times, n.World.Now)
+		n.MustSubmit(n.Client, RF, "Transfer", "client", "provider", fmt.Sprint(i))
+	}
+	n.World.Now = n.World.Now.Add(time.Hour)
+	compact(t, n, n.Provider, "provider")
+	n.MustSubmit(n.Issuer, RF, "Mint", "provider", "10")
+	n.World.Now = n.World.Now.Add(time.Minute)
+	times = append(times, n.World.Now)
+	n.MustSubmit(n.Issuer, RF, "Mint", "provider", "20")
+	all := history(t, n, n.Provider, "provider", "", "")
+	walk := func(from, size string) []refund.Entry {
+		var got []refund.Entry
+		for bookmark, pages := "", 0; ; pages++ {
+			if pages > 10 {
+				t.Fatal("no end")
+			}
+			var p refund.HistoryPage
+			if err := json.Unmarshal([]byte(n.MustEvaluate(n.Provider, RF, "HistoryFrom", "provider", from, size, bookmark)), &p); err != nil {
+				t.Fatal(err)
+			}
+			got = append(got, p.Entries...)
+			if p.Bookmark == "" {
+				return got
+			}
+			bookmark = p.Bookmark
+		}
+	}
+	for _, from := range append([]time.Time{time.Unix(0, 0)}, times...) {
+		var want []refund.Entry
+		for _, e := range all.Entries {
+			at, err := time.Parse(time.RFC3339Nano, e.Timestamp)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !at.Before(from) {
+				want = append(want, e)
+			}
+		}
+		if from.Equal(times[2]) && (len(want) != 4 || !want[2].Pending || want[3].Amount != 20) {
+			t.Fatalf("from the third transfer: %+v", want)
+		}
+		for _, size := range []string{"1", "2", "3", "7", ""} {
+			if got := walk(from.Format(time.RFC3339Nano), size); fmt.Sprint(got) != fmt.Sprint(want) {
+				t.Fatalf("from %s in pages of %q: %+v, want %+v", from, size, got, want)
+			}
+		}
+	}
+	from := times[2].Format(time.RFC3339Nano)
+	for _, bm := range []string{"entry/provider/0", "delta/provider/0", "entry/client/" + fmt.Sprintf("%020d", times[3].UnixNano())} {
+		n.ExpectError(n.Provider, RF, "HistoryFrom", fmt.Sprintf(`bookmark: %q is not a bookmark of the history of wallet "provider"`, bm), "provider", from, "", bm)
+	}
+	n.ExpectError(n.Provider, RF, "HistoryFrom", `from: "2026-13-01" is not an RFC 3339 time`, "provider", "2026-13-01", "", "")
+	n.ExpectError(n.Provider, RF, "HistoryFrom", `from: "1969-12-31T23:59:59Z" is outside the times a wallet key holds (1970 to 2262)`, "provider", "1969-12-31T23:59:59Z", "", "")
+	n.ExpectError(n.Provider, RF, "HistoryFrom", `pageSize: "1001" is not a page size (0 for 100, at most 1000)`, "provider", from, "1001", "")
+}
