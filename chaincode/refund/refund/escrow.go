@@ -606,7 +606,7 @@ func (c *Contract) SettleVerdict(ctx contractapi.TransactionContextInterface, si
 	if err := putJSON(ctx, k, "escrow", e); err != nil {
 		return "", err
 	}
-	if err := c.putScore(ctx, e, ScoreEntry{SLAID: v.SLAID, Period: v.Period, Violated: v.Violated, Credit: s.Credit, PenaltyPaid: s.PenaltyPaid}); err != nil {
+	if err := c.putScore(ctx, e, ScoreEntry{SLAID: v.SLAID, Period: v.Period, Violated: v.Violated, Credit: s.Credit, PenaltyPaid: s.PenaltyPaid}, b.now); err != nil {
 		return "", err
 	}
 	name := EventPeriodSettled

@@ -133,7 +133,7 @@ func (c *Contract) ClaimExpiredEscrow(ctx contractapi.TransactionContextInterfac
 	if err := putJSON(ctx, k, "escrow", e); err != nil {
 		return "", err
 	}
-	if err := c.putScore(ctx, e, ScoreEntry{SLAID: slaID, Period: period, NoVerdict: true}); err != nil {
+	if err := c.putScore(ctx, e, ScoreEntry{SLAID: slaID, Period: period, NoVerdict: true}, b.now); err != nil {
 		return "", err
 	}
 	payload, err := json.Marshal(x)
@@ -172,9 +172,10 @@ func (e *Escrow) stillHeld() error {
 	return fmt.Errorf("period %s of SLA %q has escrow status %q", e.Period, e.SLAID, e.Status)
 }
 
-// putScore creates the provider's score entry of the escrow's period, with
-// the policy of both parties.
-func (c *Contract) putScore(ctx contractapi.TransactionContextInterface, e *Escrow, entry ScoreEntry) error {
+// putScore creates the provider's score entry of the escrow's period and
+// its twin in the provider's reputation time index (putScoreIndex), both
+// with the policy of both parties.
+func (c *Contract) putScore(ctx contractapi.TransactionContextInterface, e *Escrow, entry ScoreEntry, now time.Time) error {
 	rk, err := key(ctx, keyRep, e.Provider.MSPID, e.ProductID, e.SLAID, e.Period)
 	if err != nil {
 		return err
@@ -183,7 +184,10 @@ func (c *Contract) putScore(ctx contractapi.TransactionContextInterface, e *Escr
 	if err != nil {
 		return fmt.Errorf("score entry policy: %w", err)
 	}
-	return putWithPolicy(ctx, rk, "score entry", entry, repPolicy)
+	if err := putWithPolicy(ctx, rk, "score entry", entry, repPolicy); err != nil {
+		return err
+	}
+	return c.putScoreIndex(ctx, e, entry, now, repPolicy)
 }
 
 // RefundUnstarted returns the escrowed fee of a period that has not

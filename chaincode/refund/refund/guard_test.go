@@ -30,6 +30,8 @@ var functions = []struct {
 	{"SettleVerdict", []string{"{}"}},
 	{"GetEscrow", []string{"sla-1", "2026-01-01T00:00:00Z"}},
 	{"GetReputation", []string{"ProviderOrgMSP", "", ""}},
+	{"GetReputationSummary", []string{"ProviderOrgMSP", "", ""}},
+	{"CompactReputation", []string{"ProviderOrgMSP"}},
 	{"GetProductScore", []string{"ProviderOrgMSP", "p", "", ""}},
 	{"GetSLAScore", []string{"ProviderOrgMSP", "p", "sla-1", "", ""}},
 }
