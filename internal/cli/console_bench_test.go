@@ -106,6 +106,13 @@ var consoleBenchPages = []struct {
 	// opening balance is the whole December, reads the wallet lookup's
 	// ListSLAs page and GetSLA, BalanceOf twice and one empty history page.
 	{"statement-after", func(testing.TB, *consoleFixture) string { return "/statements?month=2027-01&currency=USD" }, 5, consoleWalletListPage + 1 + 2},
+	// The reputation page: the user's products (a ListSLAs page and a
+	// GetSLA of each SLA on it) and the provider's summary, one page.
+	{"reputation", func(testing.TB, *consoleFixture) string { return "/reputation" }, 2 + consoleSLAPage, 2*consoleSLAPage + 1},
+	{"reputation-product", func(testing.TB, *consoleFixture) string {
+		return "/reputation?provider=ProviderOrgMSP&product=product-3"
+	},
+		2 + consoleSLAPage, 2*consoleSLAPage + 1},
 	{"events", func(testing.TB, *consoleFixture) string { return "/events" }, 0, 0},
 }
 

@@ -102,6 +102,9 @@ type fixtureLedger struct {
 	entryKeys  map[string][]string
 	entries    map[string]refund.Entry
 	walletName string
+	// summaries are the providers' reputation checkpoints: every settled
+	// period compacted (the fixture's periods ended days before its now).
+	summaries map[string]*refund.ReputationSummary
 
 	// The signed-in party's SLAs (provider role), the SLA with the most
 	// periods, with about ten tickets, and with the most tickets.
@@ -151,6 +154,8 @@ func (f *fixtureLedger) Evaluate(_ context.Context, cc, fn string, args ...strin
 		out, n, err = f.getSLAScore(args)
 	case "refund.BalanceOf":
 		out, n, err = f.balanceOf(args)
+	case "refund.GetReputationSummary":
+		out, n, err = f.reputationSummary(args)
 	case "refund.History":
 		if err = wantArgs("History", args, 3); err == nil {
 			out, n, err = f.history(args[0], "", args[1], args[2])
@@ -394,6 +399,22 @@ func (f *fixtureLedger) history(account, from, size, bookmark string) (any, int,
 	return page, len(page.Entries), nil
 }
 
+// reputationSummary is refund GetReputationSummary: the provider's
+// checkpoint (every settled period of the fixture), no period after it.
+func (f *fixtureLedger) reputationSummary(args []string) (any, int, error) {
+	if err := wantArgs("GetReputationSummary", args, 3); err != nil {
+		return nil, 0, err
+	}
+	if args[2] != "" {
+		return nil, 0, fmt.Errorf("bookmark: %q is not a bookmark of the reputation of %s", args[2], args[0])
+	}
+	sum, ok := f.summaries[args[0]]
+	if !ok {
+		return refund.ReputationSummary{Score: refund.Score{Provider: args[0], Months: []refund.MonthScore{}}, Products: []refund.ProductTally{}}, 1, nil
+	}
+	return sum, 1, nil
+}
+
 // listTickets is ticket ListTickets: the SLA's tickets in the caller's
 // organization's collection from the bookmark's ticket id on, filtered,
 // the bookmark the id after a full page.
@@ -625,6 +646,7 @@ func newFixtureLedger(tb testing.TB, size fixtureSize) *fixtureLedger {
 		balance += f.entries[k].Amount
 	}
 	f.accounts[f.walletName] = refund.Account{ID: f.walletName, Owner: me.id, Base: balance, Balance: balance}
+	f.summaries = fixtureSummaries(tb, f.escrows)
 
 	// Tickets, from the ticket tests' record decoded strictly into the
 	// chaincode's TicketView (a field the chaincode no longer has fails).
@@ -683,4 +705,36 @@ func (f *fixtureLedger) Certificate() (*x509.Certificate, error) {
 func (f *fixtureLedger) Key() (*ecdsa.PrivateKey, error) { return nil, errors.New("fixture: no key") }
 func (f *fixtureLedger) Report(context.Context, verdictChaincodes, string, string) (*verdictReport, error) {
 	return nil, errors.New("fixture: no enclave")
+}
+
+// fixtureSummaries compacts every settled escrow into its provider's
+// reputation checkpoint, as CompactReputation would, in key order.
+func fixtureSummaries(tb testing.TB, escrows map[string]*refund.Escrow) map[string]*refund.ReputationSummary {
+	tb.Helper()
+	keys := make([]string, 0, len(escrows))
+	for k := range escrows {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	out := map[string]*refund.ReputationSummary{}
+	for _, k := range keys {
+		e := escrows[k]
+		if e.Settlement == nil {
+			continue
+		}
+		one := refund.Score{Provider: e.Provider.MSPID, Months: []refund.MonthScore{}}
+		if err := one.AddEntry(refund.ScoreEntry{SLAID: e.SLAID, Period: e.Period, Violated: e.Settlement.Violated, Credit: e.Settlement.Credit, PenaltyPaid: e.Settlement.PenaltyPaid}); err != nil {
+			tb.Fatal(err)
+		}
+		sum := out[e.Provider.MSPID]
+		if sum == nil {
+			sum = &refund.ReputationSummary{Score: refund.Score{Provider: e.Provider.MSPID, Months: []refund.MonthScore{}}, Products: []refund.ProductTally{}}
+			out[e.Provider.MSPID] = sum
+		}
+		if err := sum.AddSummary(&refund.ReputationSummary{Score: one, Products: []refund.ProductTally{{ProductID: e.ProductID, Tally: one.Tally}}}); err != nil {
+			tb.Fatal(err)
+		}
+		sum.Compacted++
+	}
+	return out
 }

@@ -1,10 +1,11 @@
 package cli
 
 // The console's reputation page: a provider organization's score over its
-// settled periods and each product's (refund GetReputation and
-// GetProductScore, every page, as `slasa reputation` reads them), with a
-// bar chart of the compliance and a chart of the provider's compliance per
-// month (the score's months), drawn as inline SVG on the server.
+// settled periods and each product's (refund GetReputationSummary: the
+// provider's checkpoint and the periods settled after it, as `slasa
+// reputation --summary` reads them), with a bar chart of the compliance and
+// a chart of the provider's compliance per month (the score's months),
+// drawn as inline SVG on the server.
 
 import (
 	"fmt"
@@ -38,7 +39,6 @@ type scoreRow struct {
 	// Y is the row's top in the chart, Width its bar (the compliance),
 	// Violated the violated share's bar after it.
 	Y, Width, Violated int
-	Err                string
 }
 
 // reputationData is the page's data.
@@ -169,23 +169,27 @@ func (s *consoleServer) reputationPage(w http.ResponseWriter, r *http.Request, c
 		}
 		d.Provider = provider
 	}
-	wanted := products[provider]
-	if d.Product != "" {
-		wanted = []string{d.Product}
-	}
-	slices.Sort(wanted)
-	overall, err := readScore(ctx, ledgerOf{l}.Evaluate, s.refundCC, provider, "")
+	// One summary (the provider's checkpoint and the periods settled after
+	// it) holds the totals, the months and every product's tally.
+	sum, err := readReputation(ctx, ledgerOf{l}.Evaluate, s.refundCC, provider)
 	if err != nil {
 		page(http.StatusBadGateway, err.Error())
 		return
 	}
+	wanted := slices.Clone(products[provider])
+	for _, p := range sum.Products {
+		if !slices.Contains(wanted, p.ProductID) {
+			wanted = append(wanted, p.ProductID)
+		}
+	}
+	if d.Product != "" {
+		wanted = []string{d.Product}
+	}
+	slices.Sort(wanted)
+	overall := sum.score
 	rows := []scoreRow{{Label: provider + " (all products)", Score: overall}}
 	for _, p := range wanted {
-		row := scoreRow{Label: p}
-		if row.Score, err = readScore(ctx, ledgerOf{l}.Evaluate, s.refundCC, provider, p); err != nil {
-			row.Err = err.Error()
-		}
-		rows = append(rows, row)
+		rows = append(rows, scoreRow{Label: p, Score: sum.product(p)})
 	}
 	chartRows(rows)
 	d.Rows, d.ChartHeight = rows, 20+len(rows)*chartRow

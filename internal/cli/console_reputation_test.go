@@ -17,19 +17,23 @@ func TestConsoleReputation(t *testing.T) {
 	c.fake.set(map[string]any{"records": []any{map[string]any{"id": billSLA, "status": "ACTIVE", "parties": view["parties"]}}},
 		"agreement", "ListSLAs", "provider", "ProviderOrgMSP", cn, "20", "")
 	c.fake.set(view, "agreement", "GetSLA", billSLA)
-	// Two pages of the provider's score, added up as slasa reputation does.
-	c.fake.set(score{Provider: "ProviderOrgMSP", Bookmark: "b1", Months: []monthScore{
+	// Two pages of the provider's summary (the checkpoint and the periods
+	// after it), added up as slasa reputation --summary does.
+	c.fake.set(reputationSummary{score: score{Provider: "ProviderOrgMSP", Bookmark: "b1", Months: []monthScore{
 		{Month: "2026-10", tally: tally{Periods: 2, Violated: 1, Credits: 30000, ComplianceBPS: 5000}}, {Month: "2026-12", tally: tally{Periods: 1, ComplianceBPS: 10000}}}, tally: tally{Periods: 3, Violated: 1, Credits: 30000, ComplianceBPS: 6666}},
-		"refund", "GetReputation", "ProviderOrgMSP", "", "")
-	c.fake.set(score{Provider: "ProviderOrgMSP", Months: []monthScore{
+		Products: []productTally{{ProductID: "demo-web", tally: tally{Periods: 3, Violated: 1, Credits: 30000, ComplianceBPS: 6666}}}, Compacted: 3, CompactedTx: "tx-c"},
+		"refund", "GetReputationSummary", "ProviderOrgMSP", "", "")
+	c.fake.set(reputationSummary{score: score{Provider: "ProviderOrgMSP", Months: []monthScore{
 		{Month: "2026-11", tally: tally{NoVerdict: 1}}, {Month: "2026-12", tally: tally{Periods: 1, ComplianceBPS: 10000}}}, tally: tally{Periods: 1, NoVerdict: 1, ComplianceBPS: 10000}},
-		"refund", "GetReputation", "ProviderOrgMSP", "", "b1")
-	c.fake.set(score{Provider: "ProviderOrgMSP", ProductID: "demo-web", tally: tally{Periods: 4, Violated: 1, Credits: 30000, ComplianceBPS: 7500}}, "refund", "GetProductScore", "ProviderOrgMSP", "demo-web", "", "")
+		Products: []productTally{{ProductID: "demo-web", tally: tally{Periods: 1, ComplianceBPS: 10000}}, {ProductID: "zz-other", tally: tally{NoVerdict: 1}}}},
+		"refund", "GetReputationSummary", "ProviderOrgMSP", "", "b1")
 	c.signIn()
 	code, _, body := c.get("/reputation")
 	wantPage(t, "reputation", code, http.StatusOK, body, "Reputation of ProviderOrgMSP",
 		"<tr><td>ProviderOrgMSP (all products)</td><td>4</td><td>1</td><td>25%</td><td>1</td><td>75%</td><td>30000</td><td>0</td></tr>",
 		"<tr><td>demo-web</td><td>4</td><td>1</td><td>25%</td><td>0</td><td>75%</td><td>30000</td><td>0</td></tr>",
+		// A product of the provider's that none of the user's SLAs names.
+		"<tr><td>zz-other</td><td>0</td><td>0</td><td>-</td><td>1</td><td>- (no settled period)</td><td>0</td><td>0</td></tr>",
 		`<svg class="chart" id="reputation-chart"`, `<rect x="260" y="10" width="300" height="18" fill="#2e8b57"><title>ProviderOrgMSP (all products): 75% of 4 settled periods</title></rect>`,
 		`<rect x="560" y="10" width="100" height="18" fill="#c0392b">`,
 		// Over time: the pages' months added up, a column each.
@@ -43,8 +47,7 @@ func TestConsoleReputation(t *testing.T) {
 		"<tr><td>2026-12</td><td>2</td><td>0</td><td>0</td><td>100%</td><td>0</td><td>0</td></tr>")
 
 	// Another provider's product, typed in; one with no settled period.
-	c.fake.set(score{Provider: "OtherMSP"}, "refund", "GetReputation", "OtherMSP", "", "")
-	c.fake.set(score{Provider: "OtherMSP", ProductID: "db"}, "refund", "GetProductScore", "OtherMSP", "db", "", "")
+	c.fake.set(reputationSummary{score: score{Provider: "OtherMSP"}}, "refund", "GetReputationSummary", "OtherMSP", "", "")
 	code, _, body = c.get("/reputation?provider=OtherMSP&product=db")
 	wantPage(t, "other provider", code, http.StatusOK, body, "Reputation of OtherMSP", "<tr><td>db</td><td>0</td><td>0</td><td>-</td>", "no settled period")
 	if strings.Contains(body, "<td>demo-web</td>") {
@@ -52,10 +55,10 @@ func TestConsoleReputation(t *testing.T) {
 	}
 
 	// A bookmark that does not advance is an error, not a loop.
-	c.fake.set(score{Provider: "LoopMSP", Bookmark: "same", tally: tally{Periods: 1}}, "refund", "GetReputation", "LoopMSP", "", "")
-	c.fake.set(score{Provider: "LoopMSP", Bookmark: "same", tally: tally{Periods: 1}}, "refund", "GetReputation", "LoopMSP", "", "same")
+	c.fake.set(reputationSummary{score: score{Provider: "LoopMSP", Bookmark: "same", tally: tally{Periods: 1}}}, "refund", "GetReputationSummary", "LoopMSP", "", "")
+	c.fake.set(reputationSummary{score: score{Provider: "LoopMSP", Bookmark: "same", tally: tally{Periods: 1}}}, "refund", "GetReputationSummary", "LoopMSP", "", "same")
 	code, _, body = c.get("/reputation?provider=LoopMSP")
-	wantPage(t, "loop", code, http.StatusBadGateway, body, "refund: the score&#39;s bookmark &#34;same&#34; does not advance")
+	wantPage(t, "loop", code, http.StatusBadGateway, body, "refund: the reputation&#39;s bookmark &#34;same&#34; does not advance")
 
 	// Bad input names the field and reads nothing.
 	before := c.fake.evaluations()
@@ -73,7 +76,7 @@ func TestConsoleReputation(t *testing.T) {
 
 	// A vendor types the provider; its SLAs are not listed (it has none).
 	v := newConsoleTest(t, roleVendor, "")
-	v.fake.set(score{Provider: "ProviderOrgMSP", tally: tally{Periods: 2, ComplianceBPS: 10000}}, "refund", "GetReputation", "ProviderOrgMSP", "", "")
+	v.fake.set(reputationSummary{score: score{Provider: "ProviderOrgMSP", tally: tally{Periods: 2, ComplianceBPS: 10000}}}, "refund", "GetReputationSummary", "ProviderOrgMSP", "", "")
 	v.signIn()
 	code, _, body = v.get("/reputation")
 	wantPage(t, "vendor", code, http.StatusOK, body, "Type a provider's MSP ID")

@@ -462,10 +462,17 @@ func identityText(c string) string {
 
 func newReputationCommand() *cobra.Command {
 	var product string
+	var summary bool
 	cmd := &cobra.Command{
-		Use:   "reputation PROVIDER_MSP [--product P]",
+		Use:   "reputation PROVIDER_MSP [--product P] [--summary]",
 		Short: "A provider organization's reputation from its settled periods (GetReputation / GetProductScore, every page)",
-		Args:  exactArgs(1, "PROVIDER_MSP"),
+		Long: "Reads a provider organization's score over its settled periods: the periods, the violated ones, the\n" +
+			"compliance, the credits and penalties paid, and the same per month. By default every score entry\n" +
+			"(GetReputation, or GetProductScore with --product). With --summary, the provider's checkpoint plus\n" +
+			"the periods settled after it (GetReputationSummary; see slasa reputation compact), with a line per\n" +
+			"product: the same figures at a cost that does not grow with the provider's past (with --product,\n" +
+			"that product's totals, without months).",
+		Args: exactArgs(1, "PROVIDER_MSP"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			cc, _ := cmd.Flags().GetString("refund-cc")
 			s, err := connect(cmd, "client")
@@ -475,6 +482,20 @@ func newReputationCommand() *cobra.Command {
 			defer s.Close()
 			ctx, cancel := withTimeout(cmd)
 			defer cancel()
+			if summary {
+				sum, err := readReputation(ctx, gatewayReader{s}.Evaluate, cc, args[0])
+				if err != nil {
+					return err
+				}
+				if product != "" {
+					sum.score = sum.product(product)
+					sum.Products = nil
+				}
+				if jsonFlag(cmd) {
+					return writeJSON(cmd.OutOrStdout(), sum)
+				}
+				return writeReputation(cmd.OutOrStdout(), sum)
+			}
 			sc, err := readScore(ctx, gatewayReader{s}.Evaluate, cc, args[0], product)
 			if err != nil {
 				return err
@@ -485,7 +506,9 @@ func newReputationCommand() *cobra.Command {
 			return writeScore(cmd.OutOrStdout(), sc)
 		},
 	}
+	cmd.AddCommand(newReputationCompactCommand())
 	cmd.Flags().StringVar(&product, "product", "", "one product (service.product_id) instead of all")
+	cmd.Flags().BoolVar(&summary, "summary", false, "read the checkpoint and the periods after it (GetReputationSummary)")
 	refundCCFlag(cmd)
 	addJSONFlag(cmd)
 	return cmd

@@ -406,6 +406,30 @@ func TestStory(t *testing.T) {
 	if rep.Periods != 2 || rep.Violated != 1 || rep.Credits != credit || rep.ComplianceBPS != 5000 {
 		t.Errorf("reputation %+v, want 2 periods, 1 violated, credits %d, compliance 5000 bps", rep, credit)
 	}
+	// The reputation summary after a compaction (the client's organization runs it; the checkpoint is
+	// created under the chaincode policy and carries the organizations' majority policy): the same figures
+	// (the console's reputation page reads it).
+	var compacted struct {
+		TxIDs []string `json:"tx_ids"`
+	}
+	if err := json.Unmarshal([]byte(slasa(t, "reputation", "compact", "ProviderOrgMSP", "--json")), &compacted); err != nil || len(compacted.TxIDs) != 1 {
+		t.Fatalf("reputation compact: %+v %v", compacted, err)
+	}
+	var sum struct {
+		Periods, Violated, Credits int64
+		Products                   []struct {
+			ProductID string `json:"product_id"`
+			Periods   int64
+		}
+		CompactedTx string `json:"compacted_tx"`
+	}
+	if err := json.Unmarshal([]byte(slasa(t, "reputation", "ProviderOrgMSP", "--summary", "--json")), &sum); err != nil {
+		t.Fatal(err)
+	}
+	if sum.Periods != 2 || sum.Violated != 1 || sum.Credits != credit || len(sum.Products) != 1 || sum.Products[0].ProductID != "demo-web" ||
+		sum.Products[0].Periods != 2 || sum.CompactedTx != compacted.TxIDs[0] {
+		t.Errorf("reputation summary %+v, want 2 periods, 1 violated, credits %d, product demo-web, compacted by %s", sum, credit, compacted.TxIDs[0])
+	}
 	hist := slasa(t, "wallet", "history", "client")
 	if strings.Count(hist, "service_credit") != 1 || strings.Count(hist, "escrow_deposit") != 2 {
 		t.Errorf("client wallet history:\n%s", hist)

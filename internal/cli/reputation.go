@@ -1,0 +1,181 @@
+package cli
+
+// The reputation summary (refund GetReputationSummary and
+// CompactReputation): a provider's score kept as a checkpoint plus the
+// periods settled after it, read by the console's reputation page and
+// `slasa reputation --summary`, compacted by `slasa reputation compact`.
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/spf13/cobra"
+)
+
+// productTally is the refund chaincode's ProductTally.
+type productTally struct {
+	ProductID string `json:"product_id"`
+	tally
+}
+
+// reputationSummary is the refund chaincode's ReputationSummary.
+type reputationSummary struct {
+	score
+	Products    []productTally `json:"products"`
+	Next        string         `json:"next,omitempty"`
+	Compacted   int64          `json:"compacted"`
+	CompactedTx string         `json:"compacted_tx,omitempty"`
+	CompactedAt string         `json:"compacted_at,omitempty"`
+}
+
+// add adds another page of the same summary (months and products) and
+// takes its bookmark.
+func (r *reputationSummary) add(p reputationSummary) {
+	r.score.add(p.score)
+	for _, pp := range p.Products {
+		i, found := slices.BinarySearchFunc(r.Products, pp.ProductID, func(q productTally, id string) int { return strings.Compare(q.ProductID, id) })
+		if !found {
+			r.Products = slices.Insert(r.Products, i, productTally{ProductID: pp.ProductID})
+		}
+		r.Products[i].add(pp.tally)
+	}
+}
+
+// product returns the score of one product of the summary (empty when it
+// has no counted period).
+func (r *reputationSummary) product(id string) score {
+	sc := score{Provider: r.Provider, ProductID: id, Months: []monthScore{}}
+	if i, found := slices.BinarySearchFunc(r.Products, id, func(q productTally, id string) int { return strings.Compare(q.ProductID, id) }); found {
+		sc.tally = r.Products[i].tally
+	}
+	return sc
+}
+
+// readReputation reads a provider organization's summary
+// (GetReputationSummary: its checkpoint and the periods settled after it),
+// every page added up.
+func readReputation(ctx context.Context, ev evaluateFunc, cc, provider string) (reputationSummary, error) {
+	var sum reputationSummary
+	bookmark := ""
+	for pages := 0; ; pages++ {
+		if pages == maxScorePages {
+			return sum, fmt.Errorf("%s: the reputation of %s has more than %d pages", cc, provider, maxScorePages)
+		}
+		out, err := ev(ctx, cc, "GetReputationSummary", provider, "", bookmark)
+		if err != nil {
+			return sum, err
+		}
+		var p reputationSummary
+		if err := json.Unmarshal(out, &p); err != nil {
+			return sum, fmt.Errorf("%s: decode reputation summary: %w", cc, err)
+		}
+		if pages == 0 {
+			sum = p
+			sum.Products = slices.Clone(p.Products)
+			sum.Months = slices.Clone(p.Months)
+		} else {
+			sum.add(p)
+		}
+		if p.Bookmark == "" {
+			sum.Bookmark = ""
+			return sum, nil
+		}
+		if p.Bookmark == bookmark {
+			return sum, fmt.Errorf("%s: the reputation's bookmark %q does not advance", cc, bookmark)
+		}
+		bookmark = p.Bookmark
+	}
+}
+
+// compactReputationResult is the refund chaincode's CompactReputationResult.
+type compactReputationResult struct {
+	Provider string `json:"provider_msp_id"`
+	Folded   int64  `json:"folded"`
+	More     bool   `json:"more"`
+	Next     string `json:"next"`
+}
+
+func newReputationCompactCommand() *cobra.Command {
+	var all bool
+	cmd := &cobra.Command{
+		Use:   "compact PROVIDER_MSP [--all]",
+		Short: "Fold a provider's older settled periods into its reputation checkpoint (CompactReputation)",
+		Long: "Submits CompactReputation: the provider's score entries settled more than twice the chaincode's\n" +
+			"allowed clock skew ago (at most 5,000 a transaction) are added to its checkpoint, so that reading\n" +
+			"its reputation (GetReputationSummary: the console's reputation page, slasa reputation --summary)\n" +
+			"costs the periods settled since, not all it ever settled. No score changes. Any member of an\n" +
+			"organization of the deploy configuration may run it (an operator's cron job, say); the checkpoint\n" +
+			"needs the endorsement of a majority of the organizations (the Gateway collects them). A settlement\n" +
+			"of the provider that is in flight while the compaction commits fails Fabric's read check and is\n" +
+			"submitted again. --all repeats while older entries remain. Default --as client.",
+		Args: exactArgs(1, "PROVIDER_MSP"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			cc, _ := cmd.Flags().GetString("refund-cc")
+			s, err := connect(cmd, "client")
+			if err != nil {
+				return err
+			}
+			defer s.Close()
+			var folded int64
+			var last compactReputationResult
+			var txs []string
+			for {
+				out, tx, err := submitResult(cmd, s, cc, "CompactReputation", args[0])
+				if err != nil {
+					return err
+				}
+				if err := json.Unmarshal(out, &last); err != nil {
+					return fmt.Errorf("%s.CompactReputation: decode: %w", cc, err)
+				}
+				txs = append(txs, tx)
+				folded += last.Folded
+				if !all || !last.More || last.Folded == 0 {
+					break
+				}
+			}
+			if jsonFlag(cmd) {
+				return writeJSON(cmd.OutOrStdout(), map[string]any{"provider_msp_id": args[0], "folded": folded, "more": last.More, "next": last.Next, "tx_ids": txs})
+			}
+			return writeFields(cmd.OutOrStdout(), [][2]string{{"provider", args[0]}, {"folded periods", strconv.FormatInt(folded, 10)},
+				{"older periods left", yesNo(last.More)}, {"tx", strings.Join(txs, " ")}})
+		},
+	}
+	cmd.Flags().BoolVar(&all, "all", false, "repeat while older entries remain")
+	refundCCFlag(cmd)
+	addJSONFlag(cmd)
+	return cmd
+}
+
+// writeReputation writes a summary as writeScore does, then a table of its
+// products and where its checkpoint stands.
+func writeReputation(w io.Writer, sum reputationSummary) error {
+	if err := writeScore(w, sum.score); err != nil {
+		return err
+	}
+	if len(sum.Products) > 0 {
+		fmt.Fprintln(w)
+		t := &table{header: []string{"PRODUCT", "SETTLED", "VIOLATED", "NO VERDICT", "COMPLIANCE", "CREDITS", "PENALTIES"}}
+		for _, p := range sum.Products {
+			c := "-"
+			if p.Periods > 0 {
+				c = bps(p.ComplianceBPS)
+			}
+			t.add(p.ProductID, strconv.FormatInt(p.Periods, 10), strconv.FormatInt(p.Violated, 10), strconv.FormatInt(p.NoVerdict, 10), c,
+				strconv.FormatInt(p.Credits, 10), strconv.FormatInt(p.Penalties, 10))
+		}
+		if err := t.write(w); err != nil {
+			return err
+		}
+	}
+	fmt.Fprintln(w)
+	compacted := "never (every period is read)"
+	if sum.CompactedTx != "" {
+		compacted = fmt.Sprintf("%d periods folded, last at %s (tx %s)", sum.Compacted, sum.CompactedAt, sum.CompactedTx)
+	}
+	return writeFields(w, [][2]string{{"checkpoint", compacted}})
+}
