@@ -14,6 +14,7 @@ import (
 	"github.com/slasa/slasa/chaincode/refund/refund"
 	"github.com/slasa/slasa/internal/ccpolicy"
 	"github.com/slasa/slasa/internal/fabricfake"
+	"github.com/slasa/slasa/sla"
 )
 
 // reputationSummary reads every page (of size) of GetReputationSummary and
@@ -91,7 +92,7 @@ func TestReputationSummary(t *testing.T) {
 	n := cctest.New(t)
 	first := cctest.ExampleSLA(t, "sla-0")
 	fee := first.Price.AmountMinor
-	n.Fund(first, 8*fee)
+	n.Fund(first, 9*fee)
 	type settled struct{ id, verdict string }
 	var jan26, feb26 []settled
 	for i := range 6 {
@@ -111,6 +112,11 @@ func TestReputationSummary(t *testing.T) {
 			feb26 = append(feb26, settled{s.ID, cctest.SignVerdict(t, n.Verdict(s, d, feb, mar, 1000, fee/10, 0), n.EnclaveKey)})
 		}
 	}
+	// sla-6's January gets no verdict: its escrow is claimed once expired.
+	expired := cctest.ExampleSLA(t, "sla-6")
+	expired.Consequences.EscrowExpiry = &sla.EscrowExpiry{VerdictWithinSeconds: 7 * 24 * 3600, Outcome: sla.ExpiryRefundClient}
+	n.At(cctest.Start)
+	n.Activate(expired, 0)
 	products := []string{"compute-region", "storage"}
 	check := func(what string) refund.ReputationSummary {
 		t.Helper()
@@ -161,14 +167,15 @@ func TestReputationSummary(t *testing.T) {
 	for _, s := range feb26 {
 		n.MustSubmit(n.Client, RF, "SettleVerdict", s.verdict)
 	}
-	s := check("after February")
-	if s.Periods != 8 || s.Violated != 6 || s.Compacted != 6 || len(s.Months) != 2 || s.Months[1].Periods != 2 {
+	n.MustSubmit(n.Provider, RF, "ClaimExpiredEscrow", "sla-6", jan)
+	s := check("after February and an expired January")
+	if s.Periods != 8 || s.Violated != 6 || s.NoVerdict != 1 || s.Compacted != 6 || len(s.Months) != 2 || s.Months[1].Periods != 2 || s.Months[0].NoVerdict != 1 {
 		t.Fatalf("summary %+v", s)
 	}
 	// The one-page summary is the checkpoint plus the two new entries.
 	var page refund.ReputationSummary
 	_ = json.Unmarshal([]byte(n.MustEvaluate(n.Stranger, RF, "GetReputationSummary", "ProviderOrgMSP", "1", "")), &page)
-	if page.Periods != 7 || page.Bookmark == "" {
+	if page.Periods != 7 || page.NoVerdict != 0 || page.Bookmark == "" {
 		t.Fatalf("first page %+v", page)
 	}
 
