@@ -97,6 +97,13 @@ func (r *RefundClient) SettleVerdict(ctx context.Context, signedVerdict []byte, 
 	return decode[Settlement]("SettleVerdict", out, err)
 }
 
+// CompactReputation submits CompactReputation and waits for the commit;
+// the Gateway collects the endorsements the checkpoint's policy needs.
+func (r *RefundClient) CompactReputation(ctx context.Context, providerMSP string) (*CompactResult, error) {
+	out, err := r.Contract.SubmitWithContext(ctx, "CompactReputation", client.WithArguments(providerMSP))
+	return decode[CompactResult]("CompactReputation", out, err)
+}
+
 // TicketClient calls the ticket chaincode through the Fabric Gateway. It
 // implements Tickets.
 type TicketClient struct {

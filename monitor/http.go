@@ -99,6 +99,9 @@ func (m *Monitor) Handler(o *opshttp.Ops, connected *atomic.Bool, peer *opshttp.
 		{"monitor_escalations_refused_total", "Escalate submissions refused because the level was recorded or the ticket changed meanwhile.", &m.C.EscalationsRefused},
 		{"monitor_escalation_errors_total", "Escalation passes that failed (each retried with backoff).", &m.C.EscalationErrors},
 		{"monitor_retries_total", "Reconcile and escalation passes run again after a failure.", &m.C.Retries},
+		{"monitor_reputation_compactions_total", "CompactReputation transactions committed.", &m.C.Compactions},
+		{"monitor_reputation_compacted_periods_total", "Settled periods folded into the organization's reputation checkpoint.", &m.C.CompactedPeriods},
+		{"monitor_reputation_compaction_errors_total", "Reputation compaction passes that failed (each tried again after -backoff-max).", &m.C.CompactionErrors},
 	} {
 		o.Counter(c.name, c.help, c.v.Load)
 	}

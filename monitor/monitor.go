@@ -85,6 +85,14 @@ type Config struct {
 	Refund     Refund
 	// Tickets is the ticket chaincode; nil turns escalation off.
 	Tickets Tickets
+	// Reputation and CompactEvery: every CompactEvery (the first time
+	// CompactEvery after New), the monitor folds its own organization's
+	// older settled periods into its reputation checkpoint
+	// (CompactReputation). A settlement in flight while a compaction
+	// commits fails Fabric's read check and is retried like any failure.
+	// Nil or 0 turns it off.
+	Reputation   Reputation
+	CompactEvery time.Duration
 	// Now is the clock; nil means time.Now.
 	Now func() time.Time
 	// Log receives one line per step; nil means slog.Default().
@@ -140,6 +148,12 @@ type Counters struct {
 	// Retries counts the reconcile and escalation passes run again after
 	// a failure of the same SLA's pass.
 	Retries atomic.Int64
+	// Compactions counts the CompactReputation transactions committed,
+	// CompactedPeriods the settled periods they folded, CompactionErrors
+	// the compaction passes that failed.
+	Compactions      atomic.Int64
+	CompactedPeriods atomic.Int64
+	CompactionErrors atomic.Int64
 	// EventBlock is the highest block of an agreement chaincode event the
 	// monitor has handled (0 before the first); ChainHeight the channel's
 	// height at the last successful WatchChain poll (0 before the first).
@@ -164,7 +178,9 @@ type Monitor struct {
 	// escRetry and escWait are the same for the escalation passes.
 	escRetry map[string]time.Time
 	escWait  map[string]time.Duration
-	wake     chan struct{}
+	// nextCompact is when the next reputation compaction is due.
+	nextCompact time.Time
+	wake        chan struct{}
 }
 
 // New loads (or creates) the monitor's state.
@@ -195,7 +211,8 @@ func New(cfg Config) (*Monitor, error) {
 	}
 	m := &Monitor{cfg: cfg, log: cfg.Log, path: filepath.Join(cfg.StateDir, "monitor-state.json"),
 		retry: map[string]time.Time{}, wait: map[string]time.Duration{},
-		escRetry: map[string]time.Time{}, escWait: map[string]time.Duration{}, wake: make(chan struct{}, 1)}
+		escRetry: map[string]time.Time{}, escWait: map[string]time.Duration{}, wake: make(chan struct{}, 1),
+		nextCompact: cfg.Now().Add(cfg.CompactEvery)}
 	if len(cfg.SLAs) > 0 {
 		m.only = map[string]bool{}
 		for _, id := range cfg.SLAs {
@@ -341,7 +358,8 @@ func (m *Monitor) Run(ctx context.Context) error {
 // done, not waiting after a failure), in id order; with Config.Tickets set
 // it also runs an escalation pass (Escalate) for every SLA that is not
 // skipped and not waiting after a failed pass, done or not (tickets may
-// outlive the SLA's term).
+// outlive the SLA's term); then, when one is due, a reputation compaction
+// (Config.CompactEvery).
 func (m *Monitor) ReconcileAll(ctx context.Context) {
 	snap := m.Snapshot()
 	ids := make([]string, 0, len(snap.SLAs))
@@ -362,6 +380,7 @@ func (m *Monitor) ReconcileAll(ctx context.Context) {
 			m.attempt(ctx, id, now, m.escRetry, m.escWait, m.Escalate, &m.C.EscalationErrors, "escalation failed")
 		}
 	}
+	m.compactIfDue(ctx, now)
 }
 
 // attempt runs step for SLA id unless it waits after a failure (retry and

@@ -896,6 +896,7 @@ func TestHandler(t *testing.T) {
 		"monitor_credits_minor_total": "60000", "monitor_errors_total": "1", "monitor_escalations_total": "0",
 		"monitor_escalations_refused_total": "0", "monitor_escalation_errors_total": "0", "monitor_retries_total": "1",
 		"monitor_event_block": "9", "monitor_chain_height": "12", "monitor_lag_blocks": "2", "monitor_slas": "1",
+		"monitor_reputation_compactions_total": "0", "monitor_reputation_compacted_periods_total": "0", "monitor_reputation_compaction_errors_total": "0",
 	}
 	for name, v := range got {
 		if strings.HasPrefix(name, "monitor_") && want[name] == "" {

@@ -48,6 +48,7 @@ func run() int {
 		escalate                     bool
 		startBlock                   uint64
 		poll, backoffMin, backoffMax time.Duration
+		compactEvery                 time.Duration
 	)
 	fs := flag.NewFlagSet("slasa-monitor", flag.ContinueOnError)
 	conn.Register(fs, "client")
@@ -63,6 +64,7 @@ func run() int {
 	fs.DurationVar(&poll, "poll", 5*time.Second, "reconcile every SLA at least this often, events or not")
 	fs.DurationVar(&backoffMin, "backoff-min", time.Second, "first retry delay of an SLA after a failure (doubles per retry)")
 	fs.DurationVar(&backoffMax, "backoff-max", time.Minute, "largest retry delay")
+	fs.DurationVar(&compactEvery, "compact-reputation", time.Hour, "every this long, fold the identity's organization's older settled periods into its reputation checkpoint (refund CompactReputation); 0: never")
 	fs.StringVar(&listen, "listen", "127.0.0.1:0", "address for GET /healthz and /metrics; empty: none")
 	fs.StringVar(&addrFile, "addr-file", "", "write the -listen address actually bound to this file")
 	if err := fs.Parse(os.Args[1:]); err != nil {
@@ -104,8 +106,9 @@ func run() int {
 		Enclave:    &monitor.EnclaveClient{FPC: fpcclient.New(gw.Network, enclaveCC, fpcclient.WithRegistry(registryCC))},
 		Refund:     &monitor.RefundClient{Contract: gw.Network.GetContract(refundCC)},
 		Tickets:    tickets,
-		Log:        log,
-		Poll:       poll, BackoffMin: backoffMin, BackoffMax: backoffMax,
+		Reputation: &monitor.RefundClient{Contract: gw.Network.GetContract(refundCC)}, CompactEvery: compactEvery,
+		Log:  log,
+		Poll: poll, BackoffMin: backoffMin, BackoffMax: backoffMax,
 	})
 	if err != nil {
 		return fail("monitor", "err", err)

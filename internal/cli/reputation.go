@@ -109,7 +109,8 @@ func newReputationCompactCommand() *cobra.Command {
 			"allowed clock skew ago (at most 5,000 a transaction) are added to its checkpoint, so that reading\n" +
 			"its reputation (GetReputationSummary: the console's reputation page, slasa reputation --summary)\n" +
 			"costs the periods settled since, not all it ever settled. No score changes. Any member of an\n" +
-			"organization of the deploy configuration may run it (an operator's cron job, say); the checkpoint\n" +
+			"organization of the deploy configuration may run it (slasa-monitor does every -compact-reputation,\n" +
+			"for its own organization); the checkpoint\n" +
 			"needs the endorsement of a majority of the organizations (the Gateway collects them). A settlement\n" +
 			"of the provider that is in flight while the compaction commits fails Fabric's read check and is\n" +
 			"submitted again. --all repeats while older entries remain. Default --as client.",
