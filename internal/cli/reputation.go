@@ -109,11 +109,11 @@ func newReputationCompactCommand() *cobra.Command {
 			"allowed clock skew ago (at most 5,000 a transaction) are added to its checkpoint, so that reading\n" +
 			"its reputation (GetReputationSummary: the console's reputation page, slasa reputation --summary)\n" +
 			"costs the periods settled since, not all it ever settled. No score changes. Any member of an\n" +
-			"organization of the deploy configuration may run it (slasa-monitor does every -compact-reputation,\n" +
-			"for its own organization); the checkpoint\n" +
-			"needs the endorsement of a majority of the organizations (the Gateway collects them). A settlement\n" +
-			"of the provider that is in flight while the compaction commits fails Fabric's read check and is\n" +
-			"submitted again. --all repeats while older entries remain. Default --as client.",
+			"organization of the deploy configuration may run it (slasa-monitor does, for its organization,\n" +
+			"every -compact-reputation); the checkpoint needs the endorsement of a majority of the\n" +
+			"organizations (the Gateway collects them). A settlement of the provider in flight while the\n" +
+			"compaction commits fails Fabric's read check and is submitted again. --all repeats while older\n" +
+			"entries remain. Default --as client.",
 		Args: exactArgs(1, "PROVIDER_MSP"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			cc, _ := cmd.Flags().GetString("refund-cc")
@@ -124,20 +124,15 @@ func newReputationCompactCommand() *cobra.Command {
 			defer s.Close()
 			var folded int64
 			var last compactReputationResult
-			var txs []string
-			for {
-				out, tx, err := submitResult(cmd, s, cc, "CompactReputation", args[0])
-				if err != nil {
-					return err
-				}
+			txs, err := submitWhileMore(cmd, s, cc, "CompactReputation", all, func(out []byte) (bool, error) {
 				if err := json.Unmarshal(out, &last); err != nil {
-					return fmt.Errorf("%s.CompactReputation: decode: %w", cc, err)
+					return false, fmt.Errorf("%s.CompactReputation: decode: %w", cc, err)
 				}
-				txs = append(txs, tx)
 				folded += last.Folded
-				if !all || !last.More || last.Folded == 0 {
-					break
-				}
+				return last.More && last.Folded > 0, nil
+			}, args[0])
+			if err != nil {
+				return err
 			}
 			if jsonFlag(cmd) {
 				return writeJSON(cmd.OutOrStdout(), map[string]any{"provider_msp_id": args[0], "folded": folded, "more": last.More, "next": last.Next, "tx_ids": txs})
@@ -160,14 +155,9 @@ func writeReputation(w io.Writer, sum reputationSummary) error {
 	}
 	if len(sum.Products) > 0 {
 		fmt.Fprintln(w)
-		t := &table{header: []string{"PRODUCT", "SETTLED", "VIOLATED", "NO VERDICT", "COMPLIANCE", "CREDITS", "PENALTIES"}}
+		t := tallyTable("PRODUCT")
 		for _, p := range sum.Products {
-			c := "-"
-			if p.Periods > 0 {
-				c = bps(p.ComplianceBPS)
-			}
-			t.add(p.ProductID, strconv.FormatInt(p.Periods, 10), strconv.FormatInt(p.Violated, 10), strconv.FormatInt(p.NoVerdict, 10), c,
-				strconv.FormatInt(p.Credits, 10), strconv.FormatInt(p.Penalties, 10))
+			t.add(tallyRow(p.ProductID, p.tally)...)
 		}
 		if err := t.write(w); err != nil {
 			return err

@@ -136,16 +136,26 @@ func writeScore(w io.Writer, sc score) error {
 		return err
 	}
 	fmt.Fprintln(w)
-	t := &table{header: []string{"MONTH", "SETTLED", "VIOLATED", "NO VERDICT", "COMPLIANCE", "CREDITS", "PENALTIES"}}
+	t := tallyTable("MONTH")
 	for _, m := range sc.Months {
-		c := "-"
-		if m.Periods > 0 {
-			c = bps(m.ComplianceBPS)
-		}
-		t.add(m.Month, strconv.FormatInt(m.Periods, 10), strconv.FormatInt(m.Violated, 10), strconv.FormatInt(m.NoVerdict, 10), c,
-			strconv.FormatInt(m.Credits, 10), strconv.FormatInt(m.Penalties, 10))
+		t.add(tallyRow(m.Month, m.tally)...)
 	}
 	return t.write(w)
+}
+
+// tallyTable is a table of tallies, one per first (a month, a product).
+func tallyTable(first string) *table {
+	return &table{header: []string{first, "SETTLED", "VIOLATED", "NO VERDICT", "COMPLIANCE", "CREDITS", "PENALTIES"}}
+}
+
+// tallyRow is the row of tallyTable of the tally t named label.
+func tallyRow(label string, t tally) []string {
+	c := "-"
+	if t.Periods > 0 {
+		c = bps(t.ComplianceBPS)
+	}
+	return []string{label, strconv.FormatInt(t.Periods, 10), strconv.FormatInt(t.Violated, 10), strconv.FormatInt(t.NoVerdict, 10), c,
+		strconv.FormatInt(t.Credits, 10), strconv.FormatInt(t.Penalties, 10)}
 }
 
 func refundCCFlag(cmd *cobra.Command) {
@@ -380,6 +390,24 @@ func submitResult(cmd *cobra.Command, s *session, cc, fn string, args ...string)
 	return out, commit.TransactionID(), nil
 }
 
+// submitWhileMore submits fn(args) and hands its result to step; with all
+// it submits again while step says more is due (and the last transaction
+// made progress). It returns the committed transactions' ids.
+func submitWhileMore(cmd *cobra.Command, s *session, cc, fn string, all bool, step func(out []byte) (more bool, err error), args ...string) ([]string, error) {
+	var txs []string
+	for {
+		out, tx, err := submitResult(cmd, s, cc, fn, args...)
+		if err != nil {
+			return txs, err
+		}
+		txs = append(txs, tx)
+		more, err := step(out)
+		if err != nil || !all || !more {
+			return txs, err
+		}
+	}
+}
+
 func newWalletCompactCommand() *cobra.Command {
 	var all bool
 	cmd := &cobra.Command{
@@ -398,24 +426,19 @@ func newWalletCompactCommand() *cobra.Command {
 			}
 			defer s.Close()
 			var total compactResult
-			var txs []string
-			for {
-				out, tx, err := submitResult(cmd, s, cc, "Compact", args[0])
-				if err != nil {
-					return err
-				}
+			txs, err := submitWhileMore(cmd, s, cc, "Compact", all, func(out []byte) (bool, error) {
 				var r compactResult
 				if err := json.Unmarshal(out, &r); err != nil {
-					return fmt.Errorf("%s.Compact: decode: %w", cc, err)
+					return false, fmt.Errorf("%s.Compact: decode: %w", cc, err)
 				}
-				txs = append(txs, tx)
 				total.Wallet, total.Base, total.More = r.Wallet, r.Base, r.More
 				total.Compacted += r.Compacted
 				total.Amount += r.Amount
 				total.Skipped = r.Skipped
-				if !all || !r.More || r.Compacted == 0 {
-					break
-				}
+				return r.More && r.Compacted > 0, nil
+			}, args[0])
+			if err != nil {
+				return err
 			}
 			if jsonFlag(cmd) {
 				return writeJSON(cmd.OutOrStdout(), map[string]any{"result": total, "tx_ids": txs})
