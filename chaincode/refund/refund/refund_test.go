@@ -81,6 +81,8 @@ func TestWallets(t *testing.T) {
 		n.ExpectError(who, RF, "BalanceOf", want, "client")
 		n.ExpectError(who, RF, "History", want, "client", "", "")
 		n.ExpectError(who, RF, "HistoryFrom", want, "client", "2026-01-01T00:00:00Z", "", "")
+		// The caller is checked before the arguments.
+		n.ExpectError(who, RF, "HistoryFrom", want, "client", "not a time", "x", "")
 	}
 	n.ExpectError(n.Client, RF, "BalanceOf", `wallet "ghost" does not exist`, "ghost")
 	// The debit is on the base; the mint is a pending credit.

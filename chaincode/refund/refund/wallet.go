@@ -798,7 +798,7 @@ func pageSize(text string, def, max int32) (int32, error) {
 // is the previous page's bookmark. Readable by its owner and the issuer
 // MSP's admins.
 func (c *Contract) History(ctx contractapi.TransactionContextInterface, account, size, bookmark string) (string, error) {
-	return c.history(ctx, account, time.Time{}, size, bookmark)
+	return c.history(ctx, account, nil, size, bookmark)
 }
 
 // HistoryFrom is History of the entries and pending credits whose
@@ -806,18 +806,12 @@ func (c *Contract) History(ctx contractapi.TransactionContextInterface, account,
 // reads the month and what followed it, not the wallet's whole past.
 // Readable by its owner and the issuer MSP's admins.
 func (c *Contract) HistoryFrom(ctx contractapi.TransactionContextInterface, account, from, size, bookmark string) (string, error) {
-	t, err := time.Parse(time.RFC3339Nano, from)
-	if err != nil {
-		return "", fmt.Errorf("from: %q is not an RFC 3339 time", from)
-	}
-	if t.Before(time.Unix(0, 0)) || t.After(time.Unix(0, math.MaxInt64)) {
-		return "", fmt.Errorf("from: %q is outside the times a wallet key holds (1970 to 2262)", from)
-	}
-	return c.history(ctx, account, t, size, bookmark)
+	return c.history(ctx, account, &from, size, bookmark)
 }
 
-// history is History from a time (zero: from the beginning).
-func (c *Contract) history(ctx contractapi.TransactionContextInterface, account string, from time.Time, size, bookmark string) (string, error) {
+// history is History from a time (from nil: from the beginning); from is
+// checked after the caller.
+func (c *Contract) history(ctx contractapi.TransactionContextInterface, account string, from *string, size, bookmark string) (string, error) {
 	a, err := c.viewable(ctx, account)
 	if err != nil {
 		return "", err
@@ -826,11 +820,20 @@ func (c *Contract) history(ctx contractapi.TransactionContextInterface, account 
 	if err != nil {
 		return "", err
 	}
+	start := ""
+	if from != nil {
+		t, err := time.Parse(time.RFC3339Nano, *from)
+		if err != nil {
+			return "", fmt.Errorf("from: %q is not an RFC 3339 time", *from)
+		}
+		if t.Before(time.Unix(0, 0)) || t.After(time.Unix(0, math.MaxInt64)) {
+			return "", fmt.Errorf("from: %q is outside the times a wallet key holds (1970 to 2262)", *from)
+		}
+		start = tsKey(t)
+	}
 	eStart, eEnd := walletRange(entryPrefix, account)
 	cStart, cEnd := walletRange(creditPrefix, account)
-	if !from.IsZero() {
-		eStart, cStart = eStart+tsKey(from), cStart+tsKey(from)
-	}
+	eStart, cStart = eStart+start, cStart+start
 	// mutate:check history-bookmark
 	if bookmark != "" && !(bookmark >= eStart && bookmark < eEnd) && !(bookmark >= cStart && bookmark < cEnd) {
 		return "", fmt.Errorf("bookmark: %q is not a bookmark of the history of wallet %q", bookmark, account)
