@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
-	"slices"
 	"strings"
 	"time"
 
@@ -17,6 +16,7 @@ import (
 	"github.com/slasa/slasa/internal/ccguard"
 	"github.com/slasa/slasa/internal/ccpolicy"
 	"github.com/slasa/slasa/internal/identity"
+	"github.com/slasa/slasa/internal/sortedkey"
 	"github.com/slasa/slasa/internal/strictjson"
 	"github.com/slasa/slasa/signedsla"
 	"github.com/slasa/slasa/sla"
@@ -707,9 +707,19 @@ type MonthScore struct {
 // AddEntry counts one settled (or expired) period's entry in the score
 // and in the month its period started.
 func (s *Score) AddEntry(e ScoreEntry) error {
+	month, t, err := e.tally()
+	if err != nil {
+		return err
+	}
+	return s.count(month, t)
+}
+
+// tally is what the entry counts, and the month ("YYYY-MM", UTC) its
+// period started.
+func (e ScoreEntry) tally() (string, Tally, error) {
 	start, err := time.Parse(time.RFC3339, e.Period)
 	if err != nil {
-		return fmt.Errorf("score entry of SLA %q: period %q is not an RFC 3339 time", e.SLAID, e.Period)
+		return "", Tally{}, fmt.Errorf("score entry of SLA %q: period %q is not an RFC 3339 time", e.SLAID, e.Period)
 	}
 	t := Tally{NoVerdict: 1}
 	if !e.NoVerdict {
@@ -718,7 +728,7 @@ func (s *Score) AddEntry(e ScoreEntry) error {
 			t.Violated = 1
 		}
 	}
-	return s.count(start.UTC().Format("2006-01"), t)
+	return start.UTC().Format("2006-01"), t, nil
 }
 
 // add adds n's counts and recomputes the compliance.
@@ -743,10 +753,7 @@ func (s *Score) count(month string, t Tally) error {
 	if err := s.Tally.add(t); err != nil {
 		return fmt.Errorf("score of %s: %w", s.Provider, err)
 	}
-	i, found := slices.BinarySearchFunc(s.Months, month, func(m MonthScore, month string) int { return strings.Compare(m.Month, month) })
-	if !found {
-		s.Months = slices.Insert(s.Months, i, MonthScore{Month: month})
-	}
+	i := sortedkey.Slot(&s.Months, month, func(m MonthScore) string { return m.Month }, func(k string) MonthScore { return MonthScore{Month: k} })
 	if err := s.Months[i].add(t); err != nil {
 		return fmt.Errorf("score of %s in %s: %w", s.Provider, month, err)
 	}

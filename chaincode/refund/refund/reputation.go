@@ -27,6 +27,7 @@ import (
 
 	"github.com/slasa/slasa/internal/ccguard"
 	"github.com/slasa/slasa/internal/ccpolicy"
+	"github.com/slasa/slasa/internal/sortedkey"
 	"github.com/slasa/slasa/internal/strictjson"
 )
 
@@ -91,18 +92,21 @@ type CompactReputationResult struct {
 
 // addEntry counts one entry of product in the summary.
 func (r *ReputationSummary) addEntry(productID string, e ScoreEntry) error {
-	one := Score{Provider: r.Provider, Months: []MonthScore{}}
-	if err := one.AddEntry(e); err != nil {
+	month, t, err := e.tally()
+	if err != nil {
 		return err
 	}
-	if err := r.Add(&one); err != nil {
+	if err := r.count(month, t); err != nil {
 		return err
 	}
-	i, found := slices.BinarySearchFunc(r.Products, productID, func(p ProductTally, id string) int { return strings.Compare(p.ProductID, id) })
-	if !found {
-		r.Products = slices.Insert(r.Products, i, ProductTally{ProductID: productID})
-	}
-	if err := r.Products[i].add(one.Tally); err != nil {
+	return r.countProduct(productID, t)
+}
+
+// countProduct adds t to the tally of product, which is inserted in id
+// order when it is new.
+func (r *ReputationSummary) countProduct(productID string, t Tally) error {
+	i := sortedkey.Slot(&r.Products, productID, func(p ProductTally) string { return p.ProductID }, func(k string) ProductTally { return ProductTally{ProductID: k} })
+	if err := r.Products[i].add(t); err != nil {
 		return fmt.Errorf("score of %s, product %q: %w", r.Provider, productID, err)
 	}
 	return nil
@@ -115,12 +119,8 @@ func (r *ReputationSummary) AddSummary(page *ReputationSummary) error {
 		return err
 	}
 	for _, p := range page.Products {
-		i, found := slices.BinarySearchFunc(r.Products, p.ProductID, func(q ProductTally, id string) int { return strings.Compare(q.ProductID, id) })
-		if !found {
-			r.Products = slices.Insert(r.Products, i, ProductTally{ProductID: p.ProductID})
-		}
-		if err := r.Products[i].add(p.Tally); err != nil {
-			return fmt.Errorf("score of %s, product %q: %w", r.Provider, p.ProductID, err)
+		if err := r.countProduct(p.ProductID, p.Tally); err != nil {
+			return err
 		}
 	}
 	return nil
@@ -136,24 +136,15 @@ func (r *ReputationSummary) AddSummary(page *ReputationSummary) error {
 // here (the summary refuses it), so that nobody blocks settlements with one.
 func (c *Contract) putScoreIndex(ctx contractapi.TransactionContextInterface, e *Escrow, entry ScoreEntry, now time.Time, policy []byte) error {
 	k := fmt.Sprintf("%s%s/%s/%s/%0*d", repIndexPrefix, e.Provider.MSPID, tsKey(now), ctx.GetStub().GetTxID(), entryIndexDigits, 0)
-	sk := repSumPrefix + e.Provider.MSPID
-	raw, err := ctx.GetStub().GetState(sk)
+	raw, policyOK, err := c.readCheckpoint(ctx, e.Provider.MSPID)
 	if err != nil {
-		return fmt.Errorf("read the reputation checkpoint of %s: %w", e.Provider.MSPID, err)
+		return err
 	}
 	if raw != nil {
-		want, err := c.summaryPolicy()
-		if err != nil {
-			return err
-		}
-		have, err := ctx.GetStub().GetStateValidationParameter(sk)
-		if err != nil {
-			return fmt.Errorf("read the policy of the reputation checkpoint of %s: %w", e.Provider.MSPID, err)
-		}
 		var cp struct {
 			Next string `json:"next"`
 		}
-		if string(have) == string(want) {
+		if policyOK {
 			if err := json.Unmarshal(raw, &cp); err != nil {
 				return fmt.Errorf("decode the reputation checkpoint of %s: %w", e.Provider.MSPID, err)
 			}
@@ -179,38 +170,48 @@ func (c *Contract) summaryPolicy() ([]byte, error) {
 	return p, nil
 }
 
-// loadSummary reads a provider's checkpoint and its key, and whether it
-// exists (an empty one when it does not), refusing a key that does not
-// carry the checkpoint's policy.
-func (c *Contract) loadSummary(ctx contractapi.TransactionContextInterface, provider string) (*ReputationSummary, string, bool, error) {
+// readCheckpoint reads a provider's checkpoint (nil when there is none)
+// and whether its key carries the checkpoint's policy.
+func (c *Contract) readCheckpoint(ctx contractapi.TransactionContextInterface, provider string) ([]byte, bool, error) {
 	k := repSumPrefix + provider
-	sum := &ReputationSummary{Score: Score{Provider: provider, Months: []MonthScore{}}, Products: []ProductTally{}}
 	raw, err := ctx.GetStub().GetState(k)
 	if err != nil {
-		return nil, "", false, fmt.Errorf("read the reputation checkpoint of %s: %w", provider, err)
+		return nil, false, fmt.Errorf("read the reputation checkpoint of %s: %w", provider, err)
 	}
 	if raw == nil {
-		return sum, k, false, nil
+		return nil, false, nil
 	}
 	want, err := c.summaryPolicy()
 	if err != nil {
-		return nil, "", false, err
+		return nil, false, err
 	}
 	have, err := ctx.GetStub().GetStateValidationParameter(k)
 	if err != nil {
-		return nil, "", false, fmt.Errorf("read the policy of the reputation checkpoint of %s: %w", provider, err)
+		return nil, false, fmt.Errorf("read the policy of the reputation checkpoint of %s: %w", provider, err)
+	}
+	return raw, string(have) == string(want), nil
+}
+
+// loadSummary reads a provider's checkpoint, and whether it exists (an
+// empty one when it does not), refusing a key that does not carry the
+// checkpoint's policy.
+func (c *Contract) loadSummary(ctx contractapi.TransactionContextInterface, provider string) (*ReputationSummary, bool, error) {
+	sum := &ReputationSummary{Score: Score{Provider: provider, Months: []MonthScore{}}, Products: []ProductTally{}}
+	raw, policyOK, err := c.readCheckpoint(ctx, provider)
+	if err != nil || raw == nil {
+		return sum, false, err
 	}
 	// mutate:check summary-policy
-	if string(have) != string(want) {
-		return nil, "", false, fmt.Errorf("the reputation checkpoint of %s does not carry the policy of a majority of the organizations: it was not created by this chaincode; the organizations must investigate (see its creating transaction)", provider)
+	if !policyOK {
+		return nil, false, fmt.Errorf("the reputation checkpoint of %s does not carry the policy of a majority of the organizations: it was not created by this chaincode; the organizations must investigate (see its creating transaction)", provider)
 	}
 	if err := strictjson.Unmarshal(raw, sum); err != nil {
-		return nil, "", false, fmt.Errorf("decode the reputation checkpoint of %s: %w", provider, err)
+		return nil, false, fmt.Errorf("decode the reputation checkpoint of %s: %w", provider, err)
 	}
 	if sum.Provider != provider {
-		return nil, "", false, fmt.Errorf("the reputation checkpoint of %s names %s", provider, sum.Provider)
+		return nil, false, fmt.Errorf("the reputation checkpoint of %s names %s", provider, sum.Provider)
 	}
-	return sum, k, true, nil
+	return sum, true, nil
 }
 
 // checkProvider checks a providerMSP argument: an MSP ID holds no '/'.
@@ -247,7 +248,7 @@ func (c *Contract) CompactReputation(ctx contractapi.TransactionContextInterface
 	if err != nil {
 		return "", err
 	}
-	sum, k, exists, err := c.loadSummary(ctx, providerMSP)
+	sum, exists, err := c.loadSummary(ctx, providerMSP)
 	if err != nil {
 		return "", err
 	}
@@ -287,20 +288,18 @@ func (c *Contract) CompactReputation(ctx contractapi.TransactionContextInterface
 	sum.Next, res.Next = next, next
 	sum.Compacted += res.Folded
 	sum.CompactedTx, sum.CompactedAt = ctx.GetStub().GetTxID(), now.UTC().Format(time.RFC3339Nano)
-	sum.Bookmark = ""
-	if exists {
-		if err := putJSON(ctx, k, "reputation checkpoint", sum); err != nil {
-			return "", err
-		}
-		return toJSON(res)
-	}
 	// The policy is set once, when the checkpoint is created (loadSummary
 	// checks it on every read).
-	policy, err := c.summaryPolicy()
-	if err != nil {
-		return "", err
+	k := repSumPrefix + providerMSP
+	if exists {
+		err = putJSON(ctx, k, "reputation checkpoint", sum)
+	} else {
+		var policy []byte
+		if policy, err = c.summaryPolicy(); err == nil {
+			err = putWithPolicy(ctx, k, "reputation checkpoint", sum, policy)
+		}
 	}
-	if err := putWithPolicy(ctx, k, "reputation checkpoint", sum, policy); err != nil {
+	if err != nil {
 		return "", err
 	}
 	return toJSON(res)
@@ -323,7 +322,7 @@ func (c *Contract) GetReputationSummary(ctx contractapi.TransactionContextInterf
 	start, end := repIndexRange(providerMSP)
 	sum := &ReputationSummary{Score: Score{Provider: providerMSP, Months: []MonthScore{}}, Products: []ProductTally{}}
 	if bookmark == "" {
-		if sum, _, _, err = c.loadSummary(ctx, providerMSP); err != nil {
+		if sum, _, err = c.loadSummary(ctx, providerMSP); err != nil {
 			return "", err
 		}
 		if sum.Next != "" {
