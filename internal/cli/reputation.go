@@ -10,11 +10,12 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
-	"slices"
 	"strconv"
 	"strings"
 
 	"github.com/spf13/cobra"
+
+	"github.com/slasa/slasa/internal/sortedkey"
 )
 
 // productTally is the refund chaincode's ProductTally.
@@ -38,19 +39,17 @@ type reputationSummary struct {
 func (r *reputationSummary) add(p reputationSummary) {
 	r.score.add(p.score)
 	for _, pp := range p.Products {
-		i, found := slices.BinarySearchFunc(r.Products, pp.ProductID, func(q productTally, id string) int { return strings.Compare(q.ProductID, id) })
-		if !found {
-			r.Products = slices.Insert(r.Products, i, productTally{ProductID: pp.ProductID})
-		}
-		r.Products[i].add(pp.tally)
+		r.Products[sortedkey.Slot(&r.Products, pp.ProductID, productID, func(k string) productTally { return productTally{ProductID: k} })].add(pp.tally)
 	}
 }
+
+func productID(p productTally) string { return p.ProductID }
 
 // product returns the score of one product of the summary (empty when it
 // has no counted period).
 func (r *reputationSummary) product(id string) score {
 	sc := score{Provider: r.Provider, ProductID: id, Months: []monthScore{}}
-	if i, found := slices.BinarySearchFunc(r.Products, id, func(q productTally, id string) int { return strings.Compare(q.ProductID, id) }); found {
+	if i, found := sortedkey.Find(r.Products, id, productID); found {
 		sc.tally = r.Products[i].tally
 	}
 	return sc
@@ -61,35 +60,23 @@ func (r *reputationSummary) product(id string) score {
 // every page added up.
 func readReputation(ctx context.Context, ev evaluateFunc, cc, provider string) (reputationSummary, error) {
 	var sum reputationSummary
-	bookmark := ""
-	for pages := 0; ; pages++ {
-		if pages == maxScorePages {
-			return sum, fmt.Errorf("%s: the reputation of %s has more than %d pages", cc, provider, maxScorePages)
-		}
-		out, err := ev(ctx, cc, "GetReputationSummary", provider, "", bookmark)
-		if err != nil {
-			return sum, err
-		}
+	first := true
+	err := eachScorePage(cc, "reputation", provider, func(bookmark string) ([]byte, error) {
+		return ev(ctx, cc, "GetReputationSummary", provider, "", bookmark)
+	}, func(out []byte) (string, error) {
 		var p reputationSummary
 		if err := json.Unmarshal(out, &p); err != nil {
-			return sum, fmt.Errorf("%s: decode reputation summary: %w", cc, err)
+			return "", fmt.Errorf("%s: decode reputation summary: %w", cc, err)
 		}
-		if pages == 0 {
-			sum = p
-			sum.Products = slices.Clone(p.Products)
-			sum.Months = slices.Clone(p.Months)
+		if first {
+			sum, first = p, false
 		} else {
 			sum.add(p)
 		}
-		if p.Bookmark == "" {
-			sum.Bookmark = ""
-			return sum, nil
-		}
-		if p.Bookmark == bookmark {
-			return sum, fmt.Errorf("%s: the reputation's bookmark %q does not advance", cc, bookmark)
-		}
-		bookmark = p.Bookmark
-	}
+		return p.Bookmark, nil
+	})
+	sum.Bookmark = ""
+	return sum, err
 }
 
 // compactReputationResult is the refund chaincode's CompactReputationResult.

@@ -17,12 +17,12 @@ import (
 	"fmt"
 	"io"
 	"regexp"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/slasa/slasa/internal/identity"
+	"github.com/slasa/slasa/internal/sortedkey"
 	"github.com/spf13/cobra"
 )
 
@@ -121,14 +121,12 @@ func (t *tally) add(n tally) {
 func (s *score) add(p score) {
 	s.tally.add(p.tally)
 	for _, pm := range p.Months {
-		i, found := slices.BinarySearchFunc(s.Months, pm.Month, func(m monthScore, month string) int { return strings.Compare(m.Month, month) })
-		if !found {
-			s.Months = slices.Insert(s.Months, i, monthScore{Month: pm.Month})
-		}
-		s.Months[i].add(pm.tally)
+		s.Months[sortedkey.Slot(&s.Months, pm.Month, monthOf, func(k string) monthScore { return monthScore{Month: k} })].add(pm.tally)
 	}
 	s.Bookmark = p.Bookmark
 }
+
+func monthOf(m monthScore) string { return m.Month }
 
 // writeScore writes a score's fields, then its months as a table.
 func writeScore(w io.Writer, sc score) error {
@@ -613,28 +611,39 @@ func (c slaCredit) SettledText() string {
 // maxScorePages) and adds them up.
 func sumScorePages(cc, provider string, page func(bookmark string) ([]byte, error)) (score, error) {
 	var sc score
-	bookmark := ""
-	for pages := 0; ; pages++ {
-		if pages == maxScorePages {
-			return sc, fmt.Errorf("%s: the score of %s has more than %d pages", cc, provider, maxScorePages)
-		}
-		out, err := page(bookmark)
-		if err != nil {
-			return sc, err
-		}
+	err := eachScorePage(cc, "score", provider, page, func(out []byte) (string, error) {
 		var p score
 		if err := json.Unmarshal(out, &p); err != nil {
-			return sc, fmt.Errorf("%s: decode score: %w", cc, err)
+			return "", fmt.Errorf("%s: decode score: %w", cc, err)
 		}
 		sc.Provider, sc.ProductID, sc.SLAID = p.Provider, p.ProductID, p.SLAID
 		sc.add(p)
-		if p.Bookmark == "" {
-			return sc, nil
+		return p.Bookmark, nil
+	})
+	return sc, err
+}
+
+// eachScorePage asks page for "" and then each bookmark an answer names,
+// at most maxScorePages pages; take adds an answer and returns its
+// bookmark. what names the answers in errors ("score", "reputation").
+func eachScorePage(cc, what, provider string, page func(bookmark string) ([]byte, error), take func(out []byte) (string, error)) error {
+	bookmark := ""
+	for pages := 0; ; pages++ {
+		if pages == maxScorePages {
+			return fmt.Errorf("%s: the %s of %s has more than %d pages", cc, what, provider, maxScorePages)
 		}
-		if p.Bookmark == bookmark {
-			return sc, fmt.Errorf("%s: the score's bookmark %q does not advance", cc, bookmark)
+		out, err := page(bookmark)
+		if err != nil {
+			return err
 		}
-		bookmark = p.Bookmark
+		next, err := take(out)
+		if err != nil || next == "" {
+			return err
+		}
+		if next == bookmark {
+			return fmt.Errorf("%s: the %s's bookmark %q does not advance", cc, what, bookmark)
+		}
+		bookmark = next
 	}
 }
 
